@@ -1,0 +1,225 @@
+"""The :class:`County` dataclass and the provenance-carrying :class:`Figure`."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import pandas as pd
+
+Status = Literal["official", "estimated", "synthetic"]
+STATUSES: tuple[Status, ...] = ("official", "estimated", "synthetic")
+_RANK = {"official": 0, "estimated": 1, "synthetic": 2}
+
+STATUS_LABELS = {"official": "官方 official", "estimated": "估算 estimated", "synthetic": "模拟 synthetic"}
+
+
+def weakest_status(statuses: object) -> Status | None:
+    """Return the weakest of several statuses (``synthetic`` < ``estimated`` < ``official``).
+
+    Missing entries are ignored; ``None`` is returned when nothing is given.
+
+    Examples
+    --------
+    >>> weakest_status(["official", "estimated"])
+    'estimated'
+    """
+    found = [s for s in statuses if isinstance(s, str) and s in _RANK]  # type: ignore[attr-defined]
+    if not found:
+        return None
+    return max(found, key=_RANK.__getitem__)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number with its provenance.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    status : {"official", "estimated", "synthetic"}
+        How the number was obtained.
+    year : int, optional
+        The year the number refers to.
+    source : str, optional
+        An id in the bundle's ``sources.csv``.
+    method : str
+        How an estimate was made (empty for official figures).
+    """
+
+    value: float
+    status: Status
+    year: int | None = None
+    source: str | None = None
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """A county figure: the official value if reported, and an estimate kept apart.
+
+    ``official`` is ``None`` when the figure is not reported; ``estimate`` is ``None`` when no
+    estimate was made. The two are never merged: :meth:`best` says which one it returns.
+    """
+
+    key: str
+    official: Figure | None = None
+    estimate: Figure | None = None
+    note: str = ""
+
+    def best(self, allow_estimate: bool = True) -> Figure | None:
+        """Return the official figure, else the estimate when allowed, else ``None``."""
+        if self.official is not None:
+            return self.official
+        if allow_estimate:
+            return self.estimate
+        return None
+
+
+RESOURCE_KEYS: dict[str, str] = {
+    "beds": "医疗卫生机构实有床位数",
+    "physicians": "执业（助理）医师数",
+    "nurses": "注册护士数",
+    "public_health_staff": "公共卫生人员数",
+    "gps": "全科医生数",
+    "tcm_gps": "合格的中医类别全科医生数",
+    "tcm_staff": "中医药人员数",
+    "health_staff": "卫生技术人员数",
+    "tcm_physicians": "中医类别执业（助理）医师数",
+}
+
+POPULATION_KEYS: dict[str, str] = {"resident": "常住人口", "registered": "户籍人口"}
+
+
+@dataclass
+class County:
+    """A county bundle: metadata, figures with provenance and the spatial tables.
+
+    All spatial tables are GeoDataFrames in WGS84 (EPSG:4326) with points built from ``lon`` and
+    ``lat`` (missing coordinates give empty geometries); rows keep the order of the input file.
+
+    Attributes
+    ----------
+    adcode, name_zh, name_en, province, city : str
+        Identity of the county.
+    reference_year : int or None
+        The year the bundle describes.
+    population : dict of str to FigureEntry
+        ``resident`` (常住) and ``registered`` (户籍).
+    resources : dict of str to FigureEntry
+        County totals (keys in :data:`RESOURCE_KEYS`).
+    townships, villages, facilities : geopandas.GeoDataFrame
+        The tables of the data contract (``docs/data-format.md``).
+    alliances : pandas.DataFrame
+        Medical alliances; ``member_ids`` is a list of facility ids.
+    boundary : geopandas.GeoDataFrame or None
+        County outline.
+    sources : pandas.DataFrame
+        The bundle's bibliography.
+    tcm_hospital, survey : dict
+        Optional sections of ``county.toml``.
+    coordinates : dict of str to str
+        Coordinate system declared for each file before conversion to WGS84.
+    path : pathlib.Path or None
+        Where the bundle was read from.
+    """
+
+    adcode: str
+    name_zh: str
+    name_en: str
+    province: str
+    city: str
+    reference_year: int | None
+    population: dict[str, FigureEntry]
+    resources: dict[str, FigureEntry]
+    townships: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    alliances: pd.DataFrame
+    boundary: gpd.GeoDataFrame | None
+    sources: pd.DataFrame
+    tcm_hospital: dict[str, object] = field(default_factory=dict)
+    survey: dict[str, object] = field(default_factory=dict)
+    coordinates: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        """Bilingual display name, e.g. ``安岳县 Anyue County``."""
+        return f"{self.name_zh} {self.name_en}".strip()
+
+    def __repr__(self) -> str:
+        return (
+            f"<County {self.adcode} {self.name}: {len(self.townships)} townships, "
+            f"{len(self.villages)} villages, {len(self.facilities)} facilities, "
+            f"{len(self.alliances)} alliances>"
+        )
+
+    def figure(self, key: str, allow_estimate: bool = True) -> Figure | None:
+        """Return a resource or population figure by key (official first, then the estimate).
+
+        Parameters
+        ----------
+        key : str
+            A key of :data:`RESOURCE_KEYS` or ``"resident"`` / ``"registered"``.
+        allow_estimate : bool, default True
+            Return the estimate when no official value is reported.
+
+        Raises
+        ------
+        KeyError
+            If ``key`` names no known figure.
+        """
+        if key in POPULATION_KEYS:
+            entry = self.population.get(key)
+        elif key in RESOURCE_KEYS:
+            entry = self.resources.get(key)
+        else:
+            valid = ", ".join([*POPULATION_KEYS, *RESOURCE_KEYS])
+            raise KeyError(f"unknown figure {key!r}; expected one of {valid}")
+        return entry.best(allow_estimate) if entry is not None else None
+
+    def status_counts(self) -> dict[str, int]:
+        """Count figures and table rows by status (``official`` / ``estimated`` / ``synthetic``)."""
+        counts = {s: 0 for s in STATUSES}
+        for entry in [*self.population.values(), *self.resources.values()]:
+            for fig in (entry.official, entry.estimate):
+                if fig is not None:
+                    counts[fig.status] += 1
+        for table, cols in (
+            (self.townships, ("location_status", "population_status")),
+            (self.villages, ("location_status", "population_status")),
+            (self.facilities, ("status",)),
+            (self.alliances, ("status",)),
+        ):
+            for col in cols:
+                if col in table:
+                    for s, n in table[col].value_counts().items():
+                        if s in counts:
+                            counts[str(s)] += int(n)
+        return counts
+
+    def uses_non_official(self) -> bool:
+        """True when any figure or row of the bundle is estimated or synthetic."""
+        counts = self.status_counts()
+        return counts["estimated"] + counts["synthetic"] > 0
+
+    def fingerprint(self) -> str:
+        """Return a SHA-256 of the bundle's files (for caches and resumable batches)."""
+        h = hashlib.sha256()
+        if self.path is not None and self.path.is_dir():
+            for p in sorted(self.path.rglob("*")):
+                if p.is_file():
+                    h.update(p.relative_to(self.path).as_posix().encode())
+                    h.update(p.read_bytes())
+        elif self.path is not None and self.path.is_file():
+            h.update(self.path.read_bytes())
+        else:
+            for df in (self.townships, self.villages, self.facilities, self.alliances):
+                h.update(pd.util.hash_pandas_object(df.drop(columns="geometry", errors="ignore").astype(str)).values.tobytes())
+        return h.hexdigest()

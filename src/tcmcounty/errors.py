@@ -1,0 +1,95 @@
+"""Exceptions and the :class:`Problem` record used by validation.
+
+Every error a user can cause is a :class:`TcmCountyError`; the command line turns it into a
+message and an exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about an input file, located as the user sees it.
+
+    Parameters
+    ----------
+    severity : {"error", "warning"}
+        Errors stop loading; warnings are reported and never fail.
+    file : str
+        File name (``villages.csv``) or workbook name.
+    message_en, message_zh : str
+        What is wrong and what was expected, in English and Chinese.
+    sheet : str, optional
+        Excel sheet name.
+    row : int, optional
+        Row number as the user sees it: the CSV line number or the Excel row number.
+    column : str, optional
+        Column header as written in the file.
+    value : str, optional
+        The offending value, as text.
+    """
+
+    severity: Severity
+    file: str
+    message_en: str
+    message_zh: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def location(self) -> str:
+        """Return ``file[sheet] row N, column C`` for messages."""
+        parts = [self.file + (f" [{self.sheet}]" if self.sheet else "")]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        value = f" value {self.value!r}:" if self.value is not None else ""
+        return (
+            f"{self.severity.upper()} {self.location()}:{value} {self.message_en}"
+            f" / {self.message_zh}"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the problem as a plain dictionary (for JSON output)."""
+        return asdict(self)
+
+
+class TcmCountyError(Exception):
+    """Base class of every error raised on purpose by tcmcounty."""
+
+
+class InputError(TcmCountyError):
+    """Input files are invalid; ``problems`` lists every error and warning found."""
+
+    def __init__(self, problems: list[Problem], source: str = "") -> None:
+        self.problems = list(problems)
+        self.source = source
+        errors = [p for p in self.problems if p.severity == "error"]
+        head = f"{len(errors)} error(s) in {source}" if source else f"{len(errors)} error(s)"
+        lines = [head] + [str(p) for p in errors[:50]]
+        if len(errors) > 50:
+            lines.append(f"... and {len(errors) - 50} more")
+        super().__init__("\n".join(lines))
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems of severity ``error``."""
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class CountyNotFoundError(TcmCountyError, LookupError):
+    """A county name or path does not lead to a bundle."""
+
+
+class ReportError(TcmCountyError):
+    """Rendering a report failed."""

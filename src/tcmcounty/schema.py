@@ -1,0 +1,281 @@
+"""The county data contract: tables, columns, closed vocabularies and header aliases.
+
+This module only *describes* the contract (see ``docs/data-format.md``); parsing lives in
+:mod:`tcmcounty.readers` and checks in :mod:`tcmcounty.validate`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnKind = Literal["text", "code", "int", "float", "bool", "status", "enum", "ids"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table of the contract.
+
+    Parameters
+    ----------
+    name : str
+        Canonical English header.
+    zh : str
+        Chinese header written by the Excel template.
+    kind : str
+        Parser to use: ``text``, ``code`` (digits kept as text), ``int`` (non-negative integer),
+        ``float``, ``bool``, ``status``, ``enum`` (closed vocabulary) or ``ids`` (``;``-separated).
+    required : bool
+        The column must be present in the header.
+    nullable : bool
+        A cell may be empty (= not reported).
+    digits : int, optional
+        Exact length of a ``code``.
+    vocabulary : str, optional
+        Name of the closed vocabulary of an ``enum`` column.
+    aliases : tuple of str
+        Other headers accepted for this column (case-insensitive).
+    """
+
+    name: str
+    zh: str
+    kind: ColumnKind = "text"
+    required: bool = False
+    nullable: bool = True
+    digits: int | None = None
+    vocabulary: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    def headers(self) -> tuple[str, ...]:
+        """All accepted headers, canonical first."""
+        return (self.name, self.zh, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of the contract: its file name, Excel sheet names and columns."""
+
+    name: str
+    file: str
+    sheet: str
+    zh: str
+    columns: tuple[Column, ...]
+    key: str | None = None
+    sheet_aliases: tuple[str, ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+#: Closed vocabularies: canonical value -> accepted spellings (Chinese and English).
+VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "facility_type": {
+        "county_general_hospital": (
+            "县人民医院",
+            "县级综合医院",
+            "综合医院",
+            "county general hospital",
+        ),
+        "county_tcm_hospital": ("县中医医院", "县中医院", "中医医院", "county TCM hospital"),
+        "maternal_child_hospital": ("妇幼保健院", "妇幼保健计划生育服务中心", "maternal-child hospital"),
+        "township_health_centre": ("乡镇卫生院", "卫生院", "中心卫生院", "township health centre"),
+        "community_health_centre": ("社区卫生服务中心", "community health centre"),
+        "community_health_station": ("社区卫生服务站", "community health station"),
+        "village_clinic": ("村卫生室", "卫生室", "village clinic"),
+        "tcm_clinic": ("中医诊所", "中医门诊部", "TCM clinic"),
+        "other": ("其他", "other"),
+    },
+    "township_type": {
+        "街道": ("街道办事处", "subdistrict", "street"),
+        "镇": ("town",),
+        "乡": ("township", "民族乡"),
+        "其他": ("other", "虚拟", "统计单位"),
+    },
+    "village_kind": {
+        "村": ("村民委员会", "村委会", "行政村", "village"),
+        "社区": ("居民委员会", "居委会", "社区居委会", "社区居民委员会", "community"),
+    },
+    "alliance_kind": {
+        "county_medical_community": ("医共体", "县域医共体", "county medical community"),
+        "urban_medical_group": ("城市医疗集团", "urban medical group"),
+        "specialty_alliance": ("专科联盟", "specialty alliance"),
+        "telemedicine_network": ("远程医疗协作网", "telemedicine network"),
+        "other": ("其他", "医联体", "other"),
+    },
+    "status": {
+        "official": ("官方", "正式", "official"),
+        "estimated": ("估算", "估计", "approximate", "近似", "estimate"),
+        "synthetic": ("模拟", "合成", "synthetic"),
+    },
+}
+
+FACILITY_TYPE_ZH: dict[str, str] = {k: v[0] for k, v in VOCABULARIES["facility_type"].items()}
+
+#: Tokens read as "not reported" (never as zero).
+MISSING_TOKENS: frozenset[str] = frozenset(
+    {"", "—", "——", "-", "--", "/", "无", "未统计", "不详", "na", "n/a", "nan", "null", "none"}
+)
+
+TRUE_TOKENS = frozenset({"是", "有", "yes", "y", "true", "t", "1", "√", "✓"})
+FALSE_TOKENS = frozenset({"否", "无", "没有", "no", "n", "false", "f", "0", "×", "✗"})
+
+_SRC = Column("source", "来源", "text", aliases=("数据来源", "来源编号"))
+
+TOWNSHIPS = Table(
+    "townships",
+    "townships.csv",
+    "乡镇",
+    "乡镇/街道",
+    (
+        Column("code", "乡镇代码", "code", True, False, 9, aliases=("代码", "统计用区划代码")),
+        Column("name", "乡镇名称", "text", True, False, aliases=("名称",)),
+        Column("type", "类型", "enum", vocabulary="township_type", aliases=("乡镇类型",)),
+        Column("lon", "经度", "float", aliases=("longitude", "x")),
+        Column("lat", "纬度", "float", aliases=("latitude", "y")),
+        Column("location_status", "位置状态", "status", aliases=("坐标状态",)),
+        Column("population", "人口", "int", aliases=("常住人口", "人口数")),
+        Column("population_year", "人口年份", "int"),
+        Column("population_status", "人口状态", "status"),
+        _SRC,
+    ),
+    key="code",
+    sheet_aliases=("乡镇街道", "乡镇（街道）", "townships"),
+)
+
+VILLAGES = Table(
+    "villages",
+    "villages.csv",
+    "村社区",
+    "村/社区",
+    (
+        Column("code", "村代码", "code", True, False, 12, aliases=("代码", "村级代码")),
+        Column("name", "村名称", "text", True, False, aliases=("名称", "村（社区）名称")),
+        Column("township_code", "乡镇代码", "code", True, False, 9, aliases=("所属乡镇代码",)),
+        Column("kind", "类别", "enum", vocabulary="village_kind", aliases=("类型",)),
+        Column("lon", "经度", "float", aliases=("longitude", "x")),
+        Column("lat", "纬度", "float", aliases=("latitude", "y")),
+        Column("location_status", "位置状态", "status", aliases=("坐标状态",)),
+        Column("population", "人口", "int", aliases=("常住人口", "人口数")),
+        Column("population_year", "人口年份", "int"),
+        Column("population_status", "人口状态", "status"),
+        _SRC,
+    ),
+    key="code",
+    sheet_aliases=("村", "村/社区", "村（社区）", "villages"),
+)
+
+FACILITIES = Table(
+    "facilities",
+    "facilities.csv",
+    "医疗机构",
+    "医疗机构",
+    (
+        Column("id", "机构编号", "text", True, False, aliases=("编号",)),
+        Column("name", "机构名称", "text", True, False, aliases=("名称",)),
+        Column("type", "机构类型", "enum", True, False, vocabulary="facility_type", aliases=("类型",)),
+        Column("township_code", "乡镇代码", "code", digits=9, aliases=("所属乡镇代码",)),
+        Column("village_code", "村代码", "code", digits=12, aliases=("所属村代码",)),
+        Column("lon", "经度", "float", aliases=("longitude", "x")),
+        Column("lat", "纬度", "float", aliases=("latitude", "y")),
+        Column("beds", "床位数", "int", aliases=("实有床位", "床位")),
+        Column("physicians", "执业（助理）医师数", "int", aliases=("执业(助理)医师数", "医师数")),
+        Column("tcm_physicians", "中医类别医师数", "int", aliases=("中医类别执业（助理）医师数",)),
+        Column("nurses", "注册护士数", "int", aliases=("护士数",)),
+        Column("has_tcm_hall", "中医馆", "bool", aliases=("设有中医馆", "是否有中医馆")),
+        Column("has_tcm_pavilion", "中医阁", "bool", aliases=("设有中医阁", "是否有中医阁")),
+        Column("provides_tcm", "提供中医药服务", "bool", aliases=("能提供中医药服务",)),
+        Column("tcm_techniques", "中医药适宜技术项数", "int", aliases=("适宜技术项数",)),
+        Column("status", "数据状态", "status", aliases=("状态",)),
+        _SRC,
+    ),
+    key="id",
+    sheet_aliases=("机构", "医疗卫生机构", "facilities"),
+)
+
+ALLIANCES = Table(
+    "alliances",
+    "alliances.csv",
+    "医联体",
+    "医联体/医共体",
+    (
+        Column("id", "编号", "text", True, False),
+        Column("name", "名称", "text", True, False),
+        Column("kind", "类型", "enum", vocabulary="alliance_kind"),
+        Column("lead_facility_id", "牵头机构编号", "text", aliases=("牵头机构",)),
+        Column("member_ids", "成员机构编号", "ids", aliases=("成员机构",)),
+        Column("status", "数据状态", "status", aliases=("状态",)),
+        _SRC,
+    ),
+    key="id",
+    sheet_aliases=("医共体", "医联体医共体", "alliances"),
+)
+
+SOURCES = Table(
+    "sources",
+    "sources.csv",
+    "数据来源",
+    "数据来源",
+    (
+        Column("id", "编号", "text", True, False),
+        Column("title", "标题", "text", True, False),
+        Column("issuer", "发布机构", "text"),
+        Column("year", "年份", "int"),
+        Column("url", "网址", "text", aliases=("链接",)),
+        Column("licence", "许可", "text", aliases=("license", "许可证")),
+        Column("note", "说明", "text", aliases=("备注",)),
+    ),
+    key="id",
+    sheet_aliases=("来源", "sources"),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t for t in (TOWNSHIPS, VILLAGES, FACILITIES, ALLIANCES, SOURCES)
+}
+REQUIRED_TABLES = ("townships", "villages", "facilities", "sources")
+COUNTY_SHEET = "县基本情况"
+COUNTY_SHEET_ALIASES = ("基本情况", "县情", "county")
+
+
+def vocabulary_lookup(vocabulary: str) -> dict[str, str]:
+    """Map every accepted spelling (lower-cased) of a vocabulary to its canonical value."""
+    out: dict[str, str] = {}
+    for canonical, spellings in VOCABULARIES[vocabulary].items():
+        out[canonical.lower()] = canonical
+        for s in spellings:
+            out[s.lower()] = canonical
+    return out
+
+
+def suggest(value: str, vocabulary: str) -> str | None:
+    """Return the nearest accepted spelling of ``value`` in a vocabulary, if any is close."""
+    lookup = vocabulary_lookup(vocabulary)
+    match = difflib.get_close_matches(value.lower(), list(lookup), n=1, cutoff=0.4)
+    if not match:
+        # Chinese names: try containment (e.g. "乡镇卫生院（中心）" contains "乡镇卫生院").
+        for spelling, canonical in lookup.items():
+            if spelling and (spelling in value.lower() or value.lower() in spelling):
+                return canonical
+        return None
+    return lookup[match[0]]
+
+
+def header_lookup(table: Table) -> dict[str, str]:
+    """Map every accepted header (normalised) of a table to its canonical column name."""
+    out: dict[str, str] = {}
+    for col in table.columns:
+        for h in col.headers():
+            out[normalise_header(h)] = col.name
+    return out
+
+
+def normalise_header(text: object) -> str:
+    """Normalise a header for matching: strip, lower-case, full-width brackets to ASCII."""
+    s = str(text).strip().lower()
+    for a, b in (("（", "("), ("）", ")"), ("\u3000", ""), (" ", ""), ("\n", "")):
+        s = s.replace(a, b)
+    return s
