@@ -1,0 +1,30 @@
+"""tcmcounty: indicators, coverage and reports for 全国基层中医药工作示范县 county planners.
+
+The few names a planner types:
+
+>>> import tcmcounty
+>>> county = tcmcounty.load_county("安岳县", warn=False)
+>>> county.name_zh
+'安岳县'
+"""
+
+from tcmcounty.county import County, Figure, FigureEntry
+from tcmcounty.errors import CountyNotFoundError, InputError, Problem, ReportError, TcmCountyError
+from tcmcounty.load import list_counties, load_county, validate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "County",
+    "CountyNotFoundError",
+    "Figure",
+    "FigureEntry",
+    "InputError",
+    "Problem",
+    "ReportError",
+    "TcmCountyError",
+    "__version__",
+    "list_counties",
+    "load_county",
+    "validate",
+]

@@ -1,0 +1,5 @@
+import sys
+
+from tcmcounty.cli import main
+
+sys.exit(main())

@@ -1,0 +1,270 @@
+"""Finding, loading and validating county bundles."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County, Figure, FigureEntry
+from tcmcounty.crs import to_wgs84
+from tcmcounty.errors import CountyNotFoundError, InputError, Problem
+from tcmcounty.readers import RawBundle, read_bundle, read_workbook
+from tcmcounty.schema import TABLES
+from tcmcounty.validate import check
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def data_dirs() -> list[Path]:
+    """Folders searched for county bundles, in order.
+
+    ``$TCMCOUNTY_DATA`` (``os.pathsep``-separated) first, then the ``data/counties`` folder of
+    the source checkout, then ``./data/counties``.
+    """
+    dirs = [Path(p) for p in os.environ.get("TCMCOUNTY_DATA", "").split(os.pathsep) if p]
+    dirs.append(Path(__file__).resolve().parents[2] / "data" / "counties")
+    dirs.append(Path.cwd() / "data" / "counties")
+    out: list[Path] = []
+    for d in dirs:
+        if d.is_dir() and d.resolve() not in [o.resolve() for o in out]:
+            out.append(d)
+    return out
+
+
+def _bundle_dirs() -> list[Path]:
+    return [p for d in data_dirs() for p in sorted(d.iterdir()) if (p / "county.toml").is_file()]
+
+
+def list_counties() -> pd.DataFrame:
+    """List the county bundles that :func:`load_county` can find by name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``folder``, ``adcode``, ``name_zh``, ``name_en``, ``path``.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> sorted(tcmcounty.list_counties()["adcode"])
+    ['140823', '512021']
+    """
+    import tomllib
+
+    rows = []
+    for p in _bundle_dirs():
+        try:
+            meta = tomllib.loads((p / "county.toml").read_text(encoding="utf-8-sig"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            meta = {}
+        rows.append({"folder": p.name, "adcode": str(meta.get("adcode", p.name.split("-")[0])),
+                     "name_zh": meta.get("name_zh", ""), "name_en": meta.get("name_en", ""), "path": str(p)})
+    return pd.DataFrame(rows, columns=["folder", "adcode", "name_zh", "name_en", "path"])
+
+
+def resolve(name_or_path: str | os.PathLike[str]) -> Path:
+    """Turn a path, folder name, adcode, Chinese or pinyin name into a bundle path.
+
+    Raises
+    ------
+    CountyNotFoundError
+        If nothing matches; the message lists the bundled counties.
+    """
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise TypeError(f"name_or_path must be a str or path, not {type(name_or_path).__name__}")
+    p = Path(name_or_path)
+    if p.is_dir() or (p.is_file() and p.suffix.lower() in EXCEL_SUFFIXES):
+        return p
+    key = str(name_or_path).strip().lower()
+    table = list_counties()
+    for _, r in table.iterrows():
+        pinyin = r["folder"].split("-", 1)[-1].lower()
+        names = {r["folder"].lower(), r["adcode"], str(r["name_zh"]).lower(), pinyin,
+                 str(r["name_zh"]).rstrip("县市区").lower(), str(r["name_en"]).lower()}
+        if key in names:
+            return Path(r["path"])
+    known = ", ".join(f"{r.folder} ({r.name_zh})" for r in table.itertuples()) or "none"
+    raise CountyNotFoundError(
+        f"no county bundle or file found for {str(name_or_path)!r}; bundled counties: {known} / "
+        f"未找到县数据 {str(name_or_path)!r}"
+    )
+
+
+def read_raw(name_or_path: str | os.PathLike[str]) -> RawBundle:
+    """Read and check a bundle folder or workbook without raising on bad content."""
+    path = resolve(name_or_path)
+    raw = read_workbook(path) if path.is_file() else read_bundle(path)
+    check(raw)
+    return raw
+
+
+@dataclass
+class ValidationReport:
+    """Result of :func:`validate`: every problem, and the county when it loaded."""
+
+    path: Path
+    problems: list[Problem]
+    county: County | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that stop loading."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems reported without failing."""
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error."""
+        return not self.errors
+
+
+def validate(name_or_path: str | os.PathLike[str]) -> ValidationReport:
+    """Validate a bundle folder or workbook and report every problem at once.
+
+    Nothing is written; the input is only read.
+    """
+    raw = read_raw(name_or_path)
+    county = None
+    if not any(p.severity == "error" for p in raw.problems):
+        county = build_county(raw)
+    return ValidationReport(raw.path, raw.problems, county)
+
+
+def load_county(name_or_path: str | os.PathLike[str], *, warn: bool = True) -> County:
+    """Load a county bundle folder, a planner's Excel workbook, or a bundled county by name.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        A bundle folder, an ``.xlsx`` workbook, or a bundled county's folder name, adcode,
+        Chinese or pinyin name (``"512021-anyue"``, ``"512021"``, ``"安岳县"``, ``"anyue"``).
+    warn : bool, default True
+        Emit validation warnings as Python warnings.
+
+    Returns
+    -------
+    County
+
+    Raises
+    ------
+    CountyNotFoundError
+        If the name matches no bundle.
+    InputError
+        If the files have errors; ``.problems`` lists them all with file, row and column.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> c = tcmcounty.load_county("anyue", warn=False)
+    >>> c.name_zh, len(c.townships), len(c.villages)
+    ('安岳县', 46, 553)
+    """
+    raw = read_raw(name_or_path)
+    if any(p.severity == "error" for p in raw.problems):
+        raise InputError(raw.problems, str(raw.path))
+    county = build_county(raw)
+    if warn:
+        for p in raw.problems:
+            if p.severity == "warning":
+                warnings.warn(str(p), UserWarning, stacklevel=2)
+        for w in county.warnings:
+            warnings.warn(w, UserWarning, stacklevel=2)
+    return county
+
+
+def _figure(d: object) -> Figure | None:
+    if not isinstance(d, dict) or "value" not in d:
+        return None
+    year = d.get("year")
+    return Figure(value=float(d["value"]), status=str(d.get("status", "official")).lower(),  # type: ignore[arg-type]
+                  year=int(year) if isinstance(year, (int, float)) else None,
+                  source=str(d["source"]) if d.get("source") else None, method=str(d.get("method", "")))
+
+
+def _entries(section: object, keys: dict[str, str]) -> dict[str, FigureEntry]:
+    out: dict[str, FigureEntry] = {}
+    section = section if isinstance(section, dict) else {}
+    for key in keys:
+        d = section.get(key, {})
+        d = d if isinstance(d, dict) else {}
+        out[key] = FigureEntry(key, _figure(d), _figure(d.get("estimate")), str(d.get("note", "")))
+    return out
+
+
+def _points(df: pd.DataFrame, system: str) -> gpd.GeoDataFrame:
+    df = df.drop(columns="_row").reset_index(drop=True)
+    lon, lat = to_wgs84(df["lon"].astype(float), df["lat"].astype(float), system)
+    df["lon"], df["lat"] = lon, lat
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+def build_county(raw: RawBundle) -> County:
+    """Build a :class:`County` from a bundle that passed validation."""
+    meta = raw.meta
+    coords = {k: str(v) for k, v in (meta.get("coordinates") or {}).items()}  # type: ignore[union-attr]
+    for t in ("townships", "villages", "facilities"):
+        coords.setdefault(t, "EPSG:4326")
+    empty = {n: pd.DataFrame({"_row": pd.Series(dtype=int), **{c.name: pd.Series(dtype=object)
+                                                                  for c in TABLES[n].columns}})
+             for n in TABLES}
+    tables = {n: raw.tables.get(n, empty[n]) for n in TABLES}
+    towns = _points(tables["townships"], coords["townships"])
+    villages = _points(tables["villages"], coords["villages"])
+    fac = _points(tables["facilities"], coords["facilities"])
+    notes: list[str] = []
+    for col in ("location_status", "population_status"):
+        for df in (towns, villages):
+            df[col] = df[col].fillna("official") if df[col].notna().any() or col == "location_status" else df[col]
+    fac["status"] = fac["status"].fillna("official")
+    # A village clinic without coordinates sits at its village's point.
+    missing = fac.geometry.is_empty & fac["village_code"].notna()
+    if missing.any():
+        vpos = villages.set_index("code")[["lon", "lat"]]
+        idx = fac.index[missing & fac["village_code"].isin(vpos.index)]
+        if len(idx):
+            fac.loc[idx, "lon"] = vpos.loc[fac.loc[idx, "village_code"], "lon"].to_numpy()
+            fac.loc[idx, "lat"] = vpos.loc[fac.loc[idx, "village_code"], "lat"].to_numpy()
+            fac = fac.set_geometry(gpd.points_from_xy(fac["lon"], fac["lat"]), crs="EPSG:4326")
+            notes.append(f"{len(idx)} facilities without coordinates placed at their village's point "
+                         f"/ {len(idx)} 个机构无坐标，按所在村位置处理")
+    alliances = tables["alliances"].drop(columns="_row").reset_index(drop=True)
+    alliances["member_ids"] = alliances["member_ids"].apply(lambda v: list(v) if isinstance(v, list) else [])
+    if len(alliances):
+        alliances["status"] = alliances["status"].fillna("official")
+    boundary = None
+    if raw.boundary is not None:
+        boundary = raw.boundary.to_crs("EPSG:4326") if raw.boundary.crs else raw.boundary.set_crs("EPSG:4326")
+    ref = meta.get("reference_year")
+    county = County(
+        adcode=str(meta.get("adcode", "")),
+        name_zh=str(meta.get("name_zh", "")),
+        name_en=str(meta.get("name_en", "")),
+        province=str(meta.get("province", "")),
+        city=str(meta.get("city", "")),
+        reference_year=int(ref) if isinstance(ref, (int, float, np.integer)) else None,
+        population=_entries(meta.get("population"), POPULATION_KEYS),
+        resources=_entries(meta.get("resources"), RESOURCE_KEYS),
+        townships=towns,
+        villages=villages,
+        facilities=fac,
+        alliances=alliances,
+        boundary=boundary,
+        sources=tables["sources"].drop(columns="_row").reset_index(drop=True),
+        tcm_hospital=dict(meta.get("tcm_hospital") or {}),  # type: ignore[arg-type]
+        survey=dict(meta.get("survey") or {}),  # type: ignore[arg-type]
+        coordinates=coords,
+        warnings=notes,
+        path=raw.path,
+    )
+    return county
