@@ -14,7 +14,11 @@ Status = Literal["official", "estimated", "synthetic"]
 STATUSES: tuple[Status, ...] = ("official", "estimated", "synthetic")
 _RANK = {"official": 0, "estimated": 1, "synthetic": 2}
 
-STATUS_LABELS = {"official": "官方 official", "estimated": "估算 estimated", "synthetic": "模拟 synthetic"}
+STATUS_LABELS = {
+    "official": "官方 official",
+    "estimated": "估算 estimated",
+    "synthetic": "模拟 synthetic",
+}
 
 
 def weakest_status(statuses: object) -> Status | None:
@@ -205,7 +209,7 @@ class County:
         return counts
 
     def uses_non_official(self) -> bool:
-        """True when any figure or row of the bundle is estimated or synthetic."""
+        """Return True when any figure or row of the bundle is estimated or synthetic."""
         counts = self.status_counts()
         return counts["estimated"] + counts["synthetic"] > 0
 
@@ -221,5 +225,9 @@ class County:
             h.update(self.path.read_bytes())
         else:
             for df in (self.townships, self.villages, self.facilities, self.alliances):
-                h.update(pd.util.hash_pandas_object(df.drop(columns="geometry", errors="ignore").astype(str)).values.tobytes())
+                h.update(
+                    pd.util.hash_pandas_object(
+                        df.drop(columns="geometry", errors="ignore").astype(str)
+                    ).values.tobytes()
+                )
         return h.hexdigest()

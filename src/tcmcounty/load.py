@@ -63,8 +63,15 @@ def list_counties() -> pd.DataFrame:
             meta = tomllib.loads((p / "county.toml").read_text(encoding="utf-8-sig"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
             meta = {}
-        rows.append({"folder": p.name, "adcode": str(meta.get("adcode", p.name.split("-")[0])),
-                     "name_zh": meta.get("name_zh", ""), "name_en": meta.get("name_en", ""), "path": str(p)})
+        rows.append(
+            {
+                "folder": p.name,
+                "adcode": str(meta.get("adcode", p.name.split("-")[0])),
+                "name_zh": meta.get("name_zh", ""),
+                "name_en": meta.get("name_en", ""),
+                "path": str(p),
+            }
+        )
     return pd.DataFrame(rows, columns=["folder", "adcode", "name_zh", "name_en", "path"])
 
 
@@ -85,8 +92,14 @@ def resolve(name_or_path: str | os.PathLike[str]) -> Path:
     table = list_counties()
     for _, r in table.iterrows():
         pinyin = r["folder"].split("-", 1)[-1].lower()
-        names = {r["folder"].lower(), r["adcode"], str(r["name_zh"]).lower(), pinyin,
-                 str(r["name_zh"]).rstrip("县市区").lower(), str(r["name_en"]).lower()}
+        names = {
+            r["folder"].lower(),
+            r["adcode"],
+            str(r["name_zh"]).lower(),
+            pinyin,
+            str(r["name_zh"]).rstrip("县市区").lower(),
+            str(r["name_en"]).lower(),
+        }
         if key in names:
             return Path(r["path"])
     known = ", ".join(f"{r.folder} ({r.name_zh})" for r in table.itertuples()) or "none"
@@ -187,9 +200,13 @@ def _figure(d: object) -> Figure | None:
     if not isinstance(d, dict) or "value" not in d:
         return None
     year = d.get("year")
-    return Figure(value=float(d["value"]), status=str(d.get("status", "official")).lower(),  # type: ignore[arg-type]
-                  year=int(year) if isinstance(year, (int, float)) else None,
-                  source=str(d["source"]) if d.get("source") else None, method=str(d.get("method", "")))
+    return Figure(
+        value=float(d["value"]),
+        status=str(d.get("status", "official")).lower(),  # type: ignore[arg-type]
+        year=int(year) if isinstance(year, (int, float)) else None,
+        source=str(d["source"]) if d.get("source") else None,
+        method=str(d.get("method", "")),
+    )
 
 
 def _entries(section: object, keys: dict[str, str]) -> dict[str, FigureEntry]:
@@ -206,7 +223,20 @@ def _points(df: pd.DataFrame, system: str) -> gpd.GeoDataFrame:
     df = df.drop(columns="_row").reset_index(drop=True)
     lon, lat = to_wgs84(df["lon"].astype(float), df["lat"].astype(float), system)
     df["lon"], df["lat"] = lon, lat
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    return gpd.GeoDataFrame(df, geometry=_point_geometry(lon, lat), crs="EPSG:4326")
+
+
+def _point_geometry(lon: np.ndarray, lat: np.ndarray) -> gpd.array.GeometryArray:
+    """Points from coordinates; a row without coordinates gets an empty point, not POINT (nan nan)."""
+    import shapely
+
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    geoms = np.array([shapely.Point() for _ in range(len(lon))], dtype=object)
+    if ok.any():
+        geoms[ok] = shapely.points(lon[ok], lat[ok])
+    return gpd.array.from_shapely(geoms)
 
 
 def build_county(raw: RawBundle) -> County:
@@ -215,9 +245,15 @@ def build_county(raw: RawBundle) -> County:
     coords = {k: str(v) for k, v in (meta.get("coordinates") or {}).items()}  # type: ignore[union-attr]
     for t in ("townships", "villages", "facilities"):
         coords.setdefault(t, "EPSG:4326")
-    empty = {n: pd.DataFrame({"_row": pd.Series(dtype=int), **{c.name: pd.Series(dtype=object)
-                                                                  for c in TABLES[n].columns}})
-             for n in TABLES}
+    empty = {
+        n: pd.DataFrame(
+            {
+                "_row": pd.Series(dtype=int),
+                **{c.name: pd.Series(dtype=object) for c in TABLES[n].columns},
+            }
+        )
+        for n in TABLES
+    }
     tables = {n: raw.tables.get(n, empty[n]) for n in TABLES}
     towns = _points(tables["townships"], coords["townships"])
     villages = _points(tables["villages"], coords["villages"])
@@ -225,26 +261,41 @@ def build_county(raw: RawBundle) -> County:
     notes: list[str] = []
     for col in ("location_status", "population_status"):
         for df in (towns, villages):
-            df[col] = df[col].fillna("official") if df[col].notna().any() or col == "location_status" else df[col]
+            df[col] = (
+                df[col].fillna("official")
+                if df[col].notna().any() or col == "location_status"
+                else df[col]
+            )
     fac["status"] = fac["status"].fillna("official")
     # A village clinic without coordinates sits at its village's point.
-    missing = fac.geometry.is_empty & fac["village_code"].notna()
+    missing = (fac["lon"].isna() | fac["lat"].isna()) & fac["village_code"].notna()
     if missing.any():
         vpos = villages.set_index("code")[["lon", "lat"]]
         idx = fac.index[missing & fac["village_code"].isin(vpos.index)]
         if len(idx):
             fac.loc[idx, "lon"] = vpos.loc[fac.loc[idx, "village_code"], "lon"].to_numpy()
             fac.loc[idx, "lat"] = vpos.loc[fac.loc[idx, "village_code"], "lat"].to_numpy()
-            fac = fac.set_geometry(gpd.points_from_xy(fac["lon"], fac["lat"]), crs="EPSG:4326")
-            notes.append(f"{len(idx)} facilities without coordinates placed at their village's point "
-                         f"/ {len(idx)} 个机构无坐标，按所在村位置处理")
+            fac = fac.set_geometry(
+                _point_geometry(fac["lon"].to_numpy(float), fac["lat"].to_numpy(float)),
+                crs="EPSG:4326",
+            )
+            notes.append(
+                f"{len(idx)} facilities without coordinates placed at their village's point "
+                f"/ {len(idx)} 个机构无坐标，按所在村位置处理"
+            )
     alliances = tables["alliances"].drop(columns="_row").reset_index(drop=True)
-    alliances["member_ids"] = alliances["member_ids"].apply(lambda v: list(v) if isinstance(v, list) else [])
+    alliances["member_ids"] = alliances["member_ids"].apply(
+        lambda v: list(v) if isinstance(v, list) else []
+    )
     if len(alliances):
         alliances["status"] = alliances["status"].fillna("official")
     boundary = None
     if raw.boundary is not None:
-        boundary = raw.boundary.to_crs("EPSG:4326") if raw.boundary.crs else raw.boundary.set_crs("EPSG:4326")
+        boundary = (
+            raw.boundary.to_crs("EPSG:4326")
+            if raw.boundary.crs
+            else raw.boundary.set_crs("EPSG:4326")
+        )
     ref = meta.get("reference_year")
     county = County(
         adcode=str(meta.get("adcode", "")),

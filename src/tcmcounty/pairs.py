@@ -32,7 +32,9 @@ def county_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
         If the features have no CRS or no finite bounds.
     """
     if gdf.crs is None:
-        raise ValueError("the geometries have no CRS; set one (e.g. EPSG:4326) before measuring distances")
+        raise ValueError(
+            "the geometries have no CRS; set one (e.g. EPSG:4326) before measuring distances"
+        )
     wgs = gdf.to_crs("EPSG:4326")
     minx, miny, maxx, maxy = wgs.total_bounds
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
@@ -50,9 +52,13 @@ def metric_xy(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS) -> FloatArray:
     """
     crs = CRS.from_user_input(crs)
     if crs.is_geographic:
-        raise ValueError(f"{crs.name} is a geographic CRS (degrees); distances need a projected CRS in metres")
+        raise ValueError(
+            f"{crs.name} is a geographic CRS (degrees); distances need a projected CRS in metres"
+        )
     if gdf.crs is None:
-        raise ValueError("the geometries have no CRS; set one (e.g. EPSG:4326) before measuring distances")
+        raise ValueError(
+            "the geometries have no CRS; set one (e.g. EPSG:4326) before measuring distances"
+        )
     geom = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
     proj = geom.to_crs(crs)
     xy = np.full((len(proj), 2), np.nan)
@@ -160,7 +166,9 @@ class Costs:
         """
         need = {"demand_id", "supply_id", "minutes"}
         if not need <= set(table.columns):
-            raise ValueError(f"travel-time table needs columns {sorted(need)}; found {list(table.columns)}")
+            raise ValueError(
+                f"travel-time table needs columns {sorted(need)}; found {list(table.columns)}"
+            )
         dindex = pd.Index(pd.Series(np.asarray(demand_ids)).astype(str))
         sindex = pd.Index(pd.Series(np.asarray(supply_ids)).astype(str))
         r = dindex.get_indexer(table["demand_id"].astype(str))
@@ -178,23 +186,29 @@ class Costs:
         keep = cost <= max_cost
         row, col, cost = r[keep].astype(np.int64), c[keep].astype(np.int64), cost[keep]
         order = np.lexsort((col, row))
-        return cls(row[order], col[order], cost[order], (len(dindex), len(sindex)), unit, float(max_cost))
+        return cls(
+            row[order], col[order], cost[order], (len(dindex), len(sindex)), unit, float(max_cost)
+        )
 
     @property
     def n_pairs(self) -> int:
         """Number of kept pairs."""
-        return int(len(self.cost))
+        return len(self.cost)
 
     def within(self, max_cost: float) -> Costs:
         """Return only the pairs with ``cost <= max_cost`` (thresholds are inclusive)."""
         keep = self.cost <= max_cost
-        return Costs(self.row[keep], self.col[keep], self.cost[keep], self.shape, self.unit, float(max_cost))
+        return Costs(
+            self.row[keep], self.col[keep], self.cost[keep], self.shape, self.unit, float(max_cost)
+        )
 
     def subset_supply(self, mask: npt.ArrayLike) -> Costs:
         """Return only the pairs whose supply point is selected by the boolean ``mask``."""
         m = np.asarray(mask, dtype=bool)
         keep = m[self.col]
-        return Costs(self.row[keep], self.col[keep], self.cost[keep], self.shape, self.unit, self.max_cost)
+        return Costs(
+            self.row[keep], self.col[keep], self.cost[keep], self.shape, self.unit, self.max_cost
+        )
 
     def matrix(self, values: npt.ArrayLike | None = None) -> sparse.csr_matrix:
         """Return a CSR matrix of ``values`` (default: ones) at the kept pairs."""

@@ -82,7 +82,11 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
             "county general hospital",
         ),
         "county_tcm_hospital": ("县中医医院", "县中医院", "中医医院", "county TCM hospital"),
-        "maternal_child_hospital": ("妇幼保健院", "妇幼保健计划生育服务中心", "maternal-child hospital"),
+        "maternal_child_hospital": (
+            "妇幼保健院",
+            "妇幼保健计划生育服务中心",
+            "maternal-child hospital",
+        ),
         "township_health_centre": ("乡镇卫生院", "卫生院", "中心卫生院", "township health centre"),
         "community_health_centre": ("社区卫生服务中心", "community health centre"),
         "community_health_station": ("社区卫生服务站", "community health station"),
@@ -177,7 +181,9 @@ FACILITIES = Table(
     (
         Column("id", "机构编号", "text", True, False, aliases=("编号",)),
         Column("name", "机构名称", "text", True, False, aliases=("名称",)),
-        Column("type", "机构类型", "enum", True, False, vocabulary="facility_type", aliases=("类型",)),
+        Column(
+            "type", "机构类型", "enum", True, False, vocabulary="facility_type", aliases=("类型",)
+        ),
         Column("township_code", "乡镇代码", "code", digits=9, aliases=("所属乡镇代码",)),
         Column("village_code", "村代码", "code", digits=12, aliases=("所属村代码",)),
         Column("lon", "经度", "float", aliases=("longitude", "x")),

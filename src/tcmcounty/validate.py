@@ -41,14 +41,13 @@ def check(raw: RawBundle) -> None:
 
 
 def _figure_items(meta: dict[str, object]) -> Iterable[tuple[str, str, dict[str, object]]]:
-    for group, keys in (("population", POPULATION_KEYS), ("resources", RESOURCE_KEYS)):
+    for group in ("population", "resources"):
         section = meta.get(group, {})
         if not isinstance(section, dict):
             continue
         for key, entry in section.items():
             if isinstance(entry, dict):
                 yield group, key, entry
-            del keys  # keys only document the loop
 
 
 def _check_meta(raw: RawBundle) -> None:
@@ -57,47 +56,97 @@ def _check_meta(raw: RawBundle) -> None:
         return
     for key, zh in (("adcode", "县代码"), ("name_zh", "县名称")):
         if not str(meta.get(key, "")).strip():
-            raw.problem("error", "county", f"'{key}' ({zh}) is required", f"缺少必填项 '{zh}'（{key}）", column=key)
+            raw.problem(
+                "error",
+                "county",
+                f"'{key}' ({zh}) is required",
+                f"缺少必填项 '{zh}'（{key}）",
+                column=key,
+            )
     adcode = str(meta.get("adcode", ""))
     if adcode and not (adcode.isdigit() and len(adcode) == 6):
-        raw.problem("error", "county", "expected a 6-digit county code (adcode)", "县代码应为6位数字",
-                    column="adcode", value=adcode)
+        raw.problem(
+            "error",
+            "county",
+            "expected a 6-digit county code (adcode)",
+            "县代码应为6位数字",
+            column="adcode",
+            value=adcode,
+        )
     coords = meta.get("coordinates", {})
     if isinstance(coords, dict):
         for name, system in coords.items():
             try:
                 normalise_crs_name(str(system))
             except ValueError:
-                raw.problem("error", "county", f"unknown coordinate system; expected one of {', '.join(SUPPORTED)}",
-                            f"未知坐标系；应为 {', '.join(SUPPORTED)} 之一", column=f"coordinates.{name}", value=system)
+                raw.problem(
+                    "error",
+                    "county",
+                    f"unknown coordinate system; expected one of {', '.join(SUPPORTED)}",
+                    f"未知坐标系；应为 {', '.join(SUPPORTED)} 之一",
+                    column=f"coordinates.{name}",
+                    value=system,
+                )
     statuses = vocabulary_lookup("status")
     for group, key, entry in _figure_items(meta):
         valid = POPULATION_KEYS if group == "population" else RESOURCE_KEYS
         where = f"{group}.{key}"
         row = entry.get("_row")
         if key not in valid:
-            raw.problem("warning", "county", f"unknown figure ignored; known: {', '.join(valid)}",
-                        f"未知指标，已忽略；应为：{', '.join(valid.values())}", row, where)  # type: ignore[arg-type]
+            raw.problem(
+                "warning",
+                "county",
+                f"unknown figure ignored; known: {', '.join(valid)}",
+                f"未知指标，已忽略；应为：{', '.join(valid.values())}",
+                row,
+                where,
+            )  # type: ignore[arg-type]
             continue
         for fig, label in ((entry, where), (entry.get("estimate"), f"{where}.estimate")):
             if not isinstance(fig, dict) or "value" not in fig:
                 continue
             col = str(fig.get("_column", label))
             value = fig["value"]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not np.isfinite(value)
+            ):
                 raw.problem("error", "county", "expected a number", "应为数字", row, col, value)  # type: ignore[arg-type]
             elif value < 0:
-                raw.problem("error", "county", "expected a number >= 0", "应为非负数", row, col, value)  # type: ignore[arg-type]
+                raw.problem(
+                    "error", "county", "expected a number >= 0", "应为非负数", row, col, value
+                )  # type: ignore[arg-type]
             elif group == "population" and value == 0:
-                raw.problem("error", "county", "population is 0; leave it empty if not reported",
-                            "人口为0；未统计请留空", row, col, value)  # type: ignore[arg-type]
+                raw.problem(
+                    "error",
+                    "county",
+                    "population is 0; leave it empty if not reported",
+                    "人口为0；未统计请留空",
+                    row,
+                    col,
+                    value,
+                )  # type: ignore[arg-type]
             status = str(fig.get("status", "")).lower()
             if status not in statuses:
-                raw.problem("error", "county", "status must be official, estimated or synthetic",
-                            "状态应为 官方/估算/模拟", row, f"{label}.status", fig.get("status"))  # type: ignore[arg-type]
+                raw.problem(
+                    "error",
+                    "county",
+                    "status must be official, estimated or synthetic",
+                    "状态应为 官方/估算/模拟",
+                    row,
+                    f"{label}.status",
+                    fig.get("status"),
+                )  # type: ignore[arg-type]
             if not fig.get("source"):
-                raw.problem("error", "county", "every figure needs a source id (see sources)",
-                            "每个数值都须注明来源编号", row, f"{label}.source")  # type: ignore[arg-type]
+                raw.problem(
+                    "error",
+                    "county",
+                    "every figure needs a source id (see sources)",
+                    "每个数值都须注明来源编号",
+                    row,
+                    f"{label}.source",
+                )  # type: ignore[arg-type]
 
 
 def _check_unique(raw: RawBundle) -> None:
@@ -108,8 +157,15 @@ def _check_unique(raw: RawBundle) -> None:
         dup = df[key].notna() & df[key].duplicated(keep="first")
         first = df.drop_duplicates(key).set_index(key)["_row"]
         for _, r in df[dup].iterrows():
-            raw.problem("error", name, f"duplicate id; first used on row {first[r[key]]}",
-                        f"编号重复；第 {first[r[key]]} 行已使用", int(r["_row"]), key, r[key])
+            raw.problem(
+                "error",
+                name,
+                f"duplicate id; first used on row {first[r[key]]}",
+                f"编号重复；第 {first[r[key]]} 行已使用",
+                int(r["_row"]),
+                key,
+                r[key],
+            )
 
 
 def _ids(raw: RawBundle, table: str, key: str) -> set[str] | None:
@@ -122,18 +178,35 @@ def _check_sources(raw: RawBundle) -> None:
     if known is None:
         return
     for group, key, entry in _figure_items(raw.meta):
-        for fig in (entry, entry.get("estimate")):
+        for fig, label in (
+            (entry, f"{group}.{key}"),
+            (entry.get("estimate"), f"{group}.{key}.estimate"),
+        ):
             if isinstance(fig, dict) and fig.get("source") and str(fig["source"]) not in known:
-                raw.problem("error", "county", "source id not found in sources", "来源编号在数据来源表中不存在",
-                            fig.get("_row"), f"{group}.{key}.source", fig["source"])  # type: ignore[arg-type]
+                raw.problem(
+                    "error",
+                    "county",
+                    "source id not found in sources",
+                    "来源编号在数据来源表中不存在",
+                    fig.get("_row"),
+                    f"{label}.source",
+                    fig["source"],
+                )  # type: ignore[arg-type]
     for name, df in raw.tables.items():
         if name == "sources" or "source" not in df:
             continue
         for _, r in df[df["source"].notna()].iterrows():
             for sid in str(r["source"]).replace("；", ";").split(";"):
                 if sid.strip() and sid.strip() not in known:
-                    raw.problem("error", name, "source id not found in sources", "来源编号在数据来源表中不存在",
-                                int(r["_row"]), "source", sid.strip())
+                    raw.problem(
+                        "error",
+                        name,
+                        "source id not found in sources",
+                        "来源编号在数据来源表中不存在",
+                        int(r["_row"]),
+                        "source",
+                        sid.strip(),
+                    )
 
 
 def _check_references(raw: RawBundle) -> None:
@@ -144,84 +217,175 @@ def _check_references(raw: RawBundle) -> None:
     t = raw.tables.get("townships")
     if t is not None and adcode:
         for _, r in t[t["code"].notna() & ~t["code"].astype(str).str.startswith(adcode)].iterrows():
-            raw.problem("error", "townships", f"township code must start with the county code {adcode}",
-                        f"乡镇代码应以县代码 {adcode} 开头", int(r["_row"]), "code", r["code"])
+            raw.problem(
+                "error",
+                "townships",
+                f"township code must start with the county code {adcode}",
+                f"乡镇代码应以县代码 {adcode} 开头",
+                int(r["_row"]),
+                "code",
+                r["code"],
+            )
     v = raw.tables.get("villages")
     if v is not None and towns is not None:
         bad = v["township_code"].notna() & ~v["township_code"].isin(towns)
         for _, r in v[bad].iterrows():
-            raw.problem("error", "villages", "township code not found in townships", "乡镇代码在乡镇表中不存在",
-                        int(r["_row"]), "township_code", r["township_code"])
-        mism = v["code"].notna() & v["township_code"].notna() & ~bad & (
-            v["code"].astype(str).str[:9] != v["township_code"].astype(str))
+            raw.problem(
+                "error",
+                "villages",
+                "township code not found in townships",
+                "乡镇代码在乡镇表中不存在",
+                int(r["_row"]),
+                "township_code",
+                r["township_code"],
+            )
+        mism = (
+            v["code"].notna()
+            & v["township_code"].notna()
+            & ~bad
+            & (v["code"].astype(str).str[:9] != v["township_code"].astype(str))
+        )
         for _, r in v[mism].iterrows():
-            raw.problem("warning", "villages", f"village code does not begin with its township code {r['township_code']}",
-                        f"村代码未以所属乡镇代码 {r['township_code']} 开头", int(r["_row"]), "code", r["code"])
+            raw.problem(
+                "warning",
+                "villages",
+                f"village code does not begin with its township code {r['township_code']}",
+                f"村代码未以所属乡镇代码 {r['township_code']} 开头",
+                int(r["_row"]),
+                "code",
+                r["code"],
+            )
     f = raw.tables.get("facilities")
     if f is not None:
-        for col, ids, label in (("township_code", towns, "townships"), ("village_code", villages, "villages")):
+        for col, ids, label in (
+            ("township_code", towns, "townships"),
+            ("village_code", villages, "villages"),
+        ):
             if ids is None:
                 continue
             for _, r in f[f[col].notna() & ~f[col].isin(ids)].iterrows():
-                raw.problem("error", "facilities", f"{col} not found in {label}", f"{col} 在{TABLES[label].zh}表中不存在",
-                            int(r["_row"]), col, r[col])
-        needs_town = f["type"].isin(["township_health_centre", "community_health_centre",
-                                      "community_health_station", "village_clinic"])
+                raw.problem(
+                    "error",
+                    "facilities",
+                    f"{col} not found in {label}",
+                    f"{col} 在{TABLES[label].zh}表中不存在",
+                    int(r["_row"]),
+                    col,
+                    r[col],
+                )
+        needs_town = f["type"].isin(
+            [
+                "township_health_centre",
+                "community_health_centre",
+                "community_health_station",
+                "village_clinic",
+            ]
+        )
         for _, r in f[needs_town & f["township_code"].isna()].iterrows():
-            raw.problem("error", "facilities", "a primary-care facility needs its township code",
-                        "基层医疗机构须填写乡镇代码", int(r["_row"]), "township_code")
+            raw.problem(
+                "error",
+                "facilities",
+                "a primary-care facility needs its township code",
+                "基层医疗机构须填写乡镇代码",
+                int(r["_row"]),
+                "township_code",
+            )
         clinics = f["type"].isin(["village_clinic"])
         for _, r in f[clinics & f["village_code"].isna()].iterrows():
-            raw.problem("warning", "facilities", "village clinic without a village code", "村卫生室未填写村代码",
-                        int(r["_row"]), "village_code")
+            raw.problem(
+                "warning",
+                "facilities",
+                "village clinic without a village code",
+                "村卫生室未填写村代码",
+                int(r["_row"]),
+                "village_code",
+            )
     a = raw.tables.get("alliances")
     if a is not None and facilities is not None:
         for _, r in a.iterrows():
             lead = r["lead_facility_id"]
             if pd.notna(lead) and str(lead) not in facilities:
-                raw.problem("error", "alliances", "lead facility not found in facilities", "牵头机构编号在医疗机构表中不存在",
-                            int(r["_row"]), "lead_facility_id", lead)
+                raw.problem(
+                    "error",
+                    "alliances",
+                    "lead facility not found in facilities",
+                    "牵头机构编号在医疗机构表中不存在",
+                    int(r["_row"]),
+                    "lead_facility_id",
+                    lead,
+                )
             for m in r["member_ids"] or []:
                 if m not in facilities:
-                    raw.problem("error", "alliances", "member facility not found in facilities",
-                                "成员机构编号在医疗机构表中不存在", int(r["_row"]), "member_ids", m)
+                    raw.problem(
+                        "error",
+                        "alliances",
+                        "member facility not found in facilities",
+                        "成员机构编号在医疗机构表中不存在",
+                        int(r["_row"]),
+                        "member_ids",
+                        m,
+                    )
 
 
 def _check_values(raw: RawBundle) -> None:
     f = raw.tables.get("facilities")
     if f is not None:
-        over = f["tcm_physicians"].notna() & f["physicians"].notna() & (f["tcm_physicians"] > f["physicians"])
+        over = (
+            f["tcm_physicians"].notna()
+            & f["physicians"].notna()
+            & (f["tcm_physicians"] > f["physicians"])
+        )
         for _, r in f[over].iterrows():
-            raw.problem("error", "facilities", f"TCM-category physicians exceed all physicians ({r['physicians']})",
-                        f"中医类别医师数超过执业（助理）医师数（{r['physicians']}）", int(r["_row"]), "tcm_physicians",
-                        r["tcm_physicians"])
+            raw.problem(
+                "error",
+                "facilities",
+                f"TCM-category physicians exceed all physicians ({r['physicians']})",
+                f"中医类别医师数超过执业（助理）医师数（{r['physicians']}）",
+                int(r["_row"]),
+                "tcm_physicians",
+                r["tcm_physicians"],
+            )
     for name in ("townships", "villages", "facilities", "alliances"):
         df = raw.tables.get(name)
         if df is None:
             continue
         for col in ("status", "location_status", "population_status"):
             if col in df and df[col].isna().all() and len(df):
-                if col == "population_status" and df.get("population") is not None and df["population"].isna().all():
+                if (
+                    col == "population_status"
+                    and df.get("population") is not None
+                    and df["population"].isna().all()
+                ):
                     continue
                 if col == "location_status" and df["lon"].isna().all():
                     continue
-                raw.problem("warning", name, "no status given; rows are taken as official",
-                            "未填写数据状态，按官方数据处理", None, col)
+                raw.problem(
+                    "warning",
+                    name,
+                    "no status given; rows are taken as official",
+                    "未填写数据状态，按官方数据处理",
+                    None,
+                    col,
+                )
     for name in ("townships", "villages"):
         df = raw.tables.get(name)
         if df is not None:
             for _, r in df[df["population"].notna() & (df["population"] == 0)].iterrows():
-                raw.problem("warning", name, "population is 0", "人口为0", int(r["_row"]), "population", 0)
+                raw.problem(
+                    "warning", name, "population is 0", "人口为0", int(r["_row"]), "population", 0
+                )
 
 
 def _check_coordinates(raw: RawBundle) -> None:
-    coords = raw.meta.get("coordinates", {}) if isinstance(raw.meta.get("coordinates"), dict) else {}
+    coords = (
+        raw.meta.get("coordinates", {}) if isinstance(raw.meta.get("coordinates"), dict) else {}
+    )
     boundary = None
     if raw.boundary is not None and len(raw.boundary):
         try:
             b = raw.boundary.to_crs("EPSG:4326") if raw.boundary.crs else raw.boundary
             boundary = b.union_all()
-        except Exception:  # noqa: BLE001
+        except Exception:
             boundary = None
     for name in ("townships", "villages", "facilities"):
         df = raw.tables.get(name)
@@ -231,22 +395,46 @@ def _check_coordinates(raw: RawBundle) -> None:
         half = np.isnan(lon) ^ np.isnan(lat)
         for i in np.flatnonzero(half):
             col = "lat" if np.isnan(lat[i]) else "lon"
-            raw.problem("error", name, "longitude and latitude go together: one is missing",
-                        "经度和纬度须同时填写", int(df["_row"].iloc[i]), col)
+            raw.problem(
+                "error",
+                name,
+                "longitude and latitude go together: one is missing",
+                "经度和纬度须同时填写",
+                int(df["_row"].iloc[i]),
+                col,
+            )
         ok = ~np.isnan(lon) & ~np.isnan(lat)
         in_lon = (lon >= CHINA_LON[0]) & (lon <= CHINA_LON[1])
         in_lat = (lat >= CHINA_LAT[0]) & (lat <= CHINA_LAT[1])
-        swapped = ok & ~(in_lon & in_lat) & (lat >= CHINA_LON[0]) & (lat <= CHINA_LON[1]) & (
-            lon >= CHINA_LAT[0]) & (lon <= CHINA_LAT[1])
+        swapped = (
+            ok
+            & ~(in_lon & in_lat)
+            & (lat >= CHINA_LON[0])
+            & (lat <= CHINA_LON[1])
+            & (lon >= CHINA_LAT[0])
+            & (lon <= CHINA_LAT[1])
+        )
         outside = ok & ~(in_lon & in_lat) & ~swapped
         for i in np.flatnonzero(swapped):
-            raw.problem("error", name, "longitude and latitude look swapped (lon should be 73–135, lat 3–54 in China)",
-                        "经纬度似乎填反了（中国境内经度73–135，纬度3–54）", int(df["_row"].iloc[i]), "lon",
-                        f"{lon[i]}, {lat[i]}")
+            raw.problem(
+                "error",
+                name,
+                "longitude and latitude look swapped (lon should be 73–135, lat 3–54 in China)",
+                "经纬度似乎填反了（中国境内经度73–135，纬度3–54）",
+                int(df["_row"].iloc[i]),
+                "lon",
+                f"{lon[i]}, {lat[i]}",
+            )
         for i in np.flatnonzero(outside):
-            raw.problem("error", name, "point outside China: expected longitude 73–135 and latitude 3–54 in degrees",
-                        "坐标不在中国境内：经度应为73–135，纬度3–54（十进制度）", int(df["_row"].iloc[i]), "lon",
-                        f"{lon[i]}, {lat[i]}")
+            raw.problem(
+                "error",
+                name,
+                "point outside China: expected longitude 73–135 and latitude 3–54 in degrees",
+                "坐标不在中国境内：经度应为73–135，纬度3–54（十进制度）",
+                int(df["_row"].iloc[i]),
+                "lon",
+                f"{lon[i]}, {lat[i]}",
+            )
         good = ok & in_lon & in_lat
         if boundary is None or not good.any():
             continue
@@ -257,8 +445,15 @@ def _check_coordinates(raw: RawBundle) -> None:
         _check_inside(raw, name, df, np.flatnonzero(good), wlon, wlat, boundary)
 
 
-def _check_inside(raw: RawBundle, name: str, df: pd.DataFrame, idx: np.ndarray, lon: np.ndarray,
-                  lat: np.ndarray, boundary: object) -> None:
+def _check_inside(
+    raw: RawBundle,
+    name: str,
+    df: pd.DataFrame,
+    idx: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    boundary: object,
+) -> None:
     import geopandas as gpd
 
     from tcmcounty.crs import metric_crs
@@ -269,10 +464,15 @@ def _check_inside(raw: RawBundle, name: str, df: pd.DataFrame, idx: np.ndarray, 
     poly = gpd.GeoSeries([boundary], crs="EPSG:4326").to_crs(crs).iloc[0]
     dist = pts.distance(poly).to_numpy()
     for j in np.flatnonzero(dist > BOUNDARY_TOLERANCE_M):
-        raw.problem("warning" if dist[j] < 20_000 else "error", name,
-                    f"point lies {dist[j] / 1000:.1f} km outside the county boundary",
-                    f"坐标位于县界外 {dist[j] / 1000:.1f} 公里", int(df["_row"].iloc[idx[j]]), "lon",
-                    f"{df['lon'].iloc[idx[j]]}, {df['lat'].iloc[idx[j]]}")
+        raw.problem(
+            "warning" if dist[j] < 20_000 else "error",
+            name,
+            f"point lies {dist[j] / 1000:.1f} km outside the county boundary",
+            f"坐标位于县界外 {dist[j] / 1000:.1f} 公里",
+            int(df["_row"].iloc[idx[j]]),
+            "lon",
+            f"{df['lon'].iloc[idx[j]]}, {df['lat'].iloc[idx[j]]}",
+        )
 
 
 def _check_population(raw: RawBundle) -> None:
@@ -287,9 +487,14 @@ def _check_population(raw: RawBundle) -> None:
     if total and v is not None and v["population"].notna().any():
         s = float(v["population"].sum())
         if s > 1.05 * total or s < 0.5 * total:
-            raw.problem("warning", "villages",
-                        f"village populations add up to {s:,.0f}, {s / total:.0%} of the county resident population {total:,.0f}",
-                        f"各村人口合计 {s:,.0f}，为全县常住人口 {total:,.0f} 的 {s / total:.0%}", None, "population")
+            raw.problem(
+                "warning",
+                "villages",
+                f"village populations add up to {s:,.0f}, {s / total:.0%} of the county resident population {total:,.0f}",
+                f"各村人口合计 {s:,.0f}，为全县常住人口 {total:,.0f} 的 {s / total:.0%}",
+                None,
+                "population",
+            )
     if total:
         res = raw.meta.get("resources", {})
         for key, (lo, hi) in PLAUSIBLE_PER_1000.items():
@@ -297,7 +502,12 @@ def _check_population(raw: RawBundle) -> None:
             if isinstance(entry, dict) and isinstance(entry.get("value"), (int, float)):
                 ratio = entry["value"] / total * 1000
                 if not lo <= ratio <= hi:
-                    raw.problem("warning", "county",
-                                f"{ratio:.2f} per 1,000 residents is far from national references ({lo}–{hi})",
-                                f"每千人 {ratio:.2f}，明显偏离全国参考范围（{lo}–{hi}）", entry.get("_row"),  # type: ignore[arg-type]
-                                f"resources.{key}", entry["value"])
+                    raw.problem(
+                        "warning",
+                        "county",
+                        f"{ratio:.2f} per 1,000 residents is far from national references ({lo}–{hi})",
+                        f"每千人 {ratio:.2f}，明显偏离全国参考范围（{lo}–{hi}）",
+                        entry.get("_row"),  # type: ignore[arg-type]
+                        f"resources.{key}",
+                        entry["value"],
+                    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -59,6 +60,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted / 已中断", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("TCMCOUNTY_DEBUG"):
+            raise
+        print(
+            f"internal error / 内部错误: {type(exc).__name__}: {exc}\n"
+            "This is a bug in tcmcounty; rerun with TCMCOUNTY_DEBUG=1 for details and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,8 +16,12 @@ FORMATS = ("table", "csv", "json", "xlsx")
 
 def add_format_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--format`` and ``--output`` to a subcommand."""
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-    parser.add_argument("--output", "-o", help="write to this file instead of standard output (xlsx needs it)")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="table", help="output format (default: table)"
+    )
+    parser.add_argument(
+        "--output", "-o", help="write to this file instead of standard output (xlsx needs it)"
+    )
 
 
 def emit(df: pd.DataFrame, fmt: str, output: str | None, title: str = "") -> None:
@@ -39,9 +43,18 @@ def emit(df: pd.DataFrame, fmt: str, output: str | None, title: str = "") -> Non
     if fmt == "csv":
         text = df.to_csv(index=False, lineterminator="\n")
     elif fmt == "json":
-        text = json.dumps(json.loads(df.to_json(orient="records", force_ascii=False)), ensure_ascii=False, indent=1) + "\n"
+        text = (
+            json.dumps(
+                json.loads(df.to_json(orient="records", force_ascii=False)),
+                ensure_ascii=False,
+                indent=1,
+            )
+            + "\n"
+        )
     else:
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
+        with pd.option_context(
+            "display.max_rows", None, "display.max_columns", None, "display.width", 200
+        ):
             text = (f"{title}\n" if title else "") + df.to_string(index=False) + "\n"
     if output:
         with atomic_path(Path(output)) as tmp:

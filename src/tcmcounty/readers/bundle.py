@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -31,32 +32,55 @@ def read_bundle(path: Path) -> RawBundle:
     raw = RawBundle(path=path, meta={}, tables={}, files={}, sheets={})
     meta_path = path / "county.toml"
     if not meta_path.is_file():
-        raw.problem("error", "county", "county.toml is missing from the bundle folder",
-                    "县数据文件夹中缺少 county.toml")
+        raw.problem(
+            "error",
+            "county",
+            "county.toml is missing from the bundle folder",
+            "县数据文件夹中缺少 county.toml",
+        )
     else:
         try:
             raw.meta = tomllib.loads(meta_path.read_bytes().decode("utf-8-sig"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            raw.problem("error", "county", f"county.toml is not valid TOML: {exc}",
-                        f"county.toml 不是有效的 TOML 格式：{exc}", row=line)
+            found = re.search(r"line (\d+)", str(exc))
+            line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
+            raw.problem(
+                "error",
+                "county",
+                f"county.toml is not valid TOML: {exc}",
+                f"county.toml 不是有效的 TOML 格式：{exc}",
+                row=line,
+            )
     for name, table in TABLES.items():
         file = path / table.file
         raw.files[name] = table.file
         raw.sheets[name] = None
         if not file.is_file():
             if name != "alliances":
-                raw.problem("error", name, f"{table.file} is missing", f"缺少文件 {table.file}（{table.zh}）")
+                raw.problem(
+                    "error",
+                    name,
+                    f"{table.file} is missing",
+                    f"缺少文件 {table.file}（{table.zh}）",
+                )
             continue
         if file.stat().st_size > MAX_BYTES:
-            raw.problem("error", name, f"file larger than {MAX_BYTES // 2**20} MB refused",
-                        f"文件超过 {MAX_BYTES // 2**20} MB，拒绝读取")
+            raw.problem(
+                "error",
+                name,
+                f"file larger than {MAX_BYTES // 2**20} MB refused",
+                f"文件超过 {MAX_BYTES // 2**20} MB，拒绝读取",
+            )
             continue
         try:
             rows, _enc = read_csv_rows(file)
         except DecodeError:
-            raw.problem("error", name, "cannot decode the file: expected UTF-8, UTF-8 with BOM, GBK or GB18030",
-                        "无法解码：应为 UTF-8、带BOM的UTF-8、GBK 或 GB18030 编码")
+            raw.problem(
+                "error",
+                name,
+                "cannot decode the file: expected UTF-8, UTF-8 with BOM, GBK or GB18030",
+                "无法解码：应为 UTF-8、带BOM的UTF-8、GBK 或 GB18030 编码",
+            )
             continue
         df, problems = parse_rows(rows, table, table.file, None)
         raw.problems.extend(problems)
@@ -67,8 +91,12 @@ def read_bundle(path: Path) -> RawBundle:
         if bpath.is_file():
             try:
                 raw.boundary = gpd.read_file(bpath)
-            except Exception as exc:  # noqa: BLE001 - any reader failure is a user-file problem
-                raw.problem("error", "boundary", f"cannot read the boundary file: {exc}",
-                            f"无法读取县界文件：{exc}")
+            except Exception as exc:
+                raw.problem(
+                    "error",
+                    "boundary",
+                    f"cannot read the boundary file: {exc}",
+                    f"无法读取县界文件：{exc}",
+                )
             break
     return raw

@@ -48,7 +48,7 @@ def cell_text(value: object) -> str:
 
 
 def is_missing(text: str) -> bool:
-    """True for an empty cell or a token meaning "not reported" (—, /, 无, 未统计, NA …)."""
+    """Return True for an empty cell or a token meaning "not reported" (—, /, 无, 未统计, NA …)."""
     return text.strip().lower() in MISSING_TOKENS
 
 
@@ -107,7 +107,14 @@ def parse_rows(
     """
     problems: list[Problem] = []
 
-    def add(sev: str, en: str, zh: str, row: int | None = None, col: str | None = None, val: object = None) -> None:
+    def add(
+        sev: str,
+        en: str,
+        zh: str,
+        row: int | None = None,
+        col: str | None = None,
+        val: object = None,
+    ) -> None:
         problems.append(
             Problem(sev, file, en, zh, sheet, row, col, None if val is None else str(val))  # type: ignore[arg-type]
         )
@@ -115,13 +122,20 @@ def parse_rows(
     text_rows = [[cell_text(c) for c in r] for r in rows]
     expected = ", ".join(f"{c.name} ({c.zh})" for c in table.columns if c.required)
     if not any(any(c for c in r) for r in text_rows):
-        add("error", f"the file is empty; expected a header row with {expected}",
-            f"文件为空；应有表头：{expected}")
+        add(
+            "error",
+            f"the file is empty; expected a header row with {expected}",
+            f"文件为空；应有表头：{expected}",
+        )
         return None, problems
     hi, names = find_header(text_rows, table)
     if hi < 0:
-        add("error", f"no header row found in the first 15 rows; expected columns {expected}",
-            f"前15行中未找到表头；应包含列：{expected}", row=first_row_number)
+        add(
+            "error",
+            f"no header row found in the first 15 rows; expected columns {expected}",
+            f"前15行中未找到表头；应包含列：{expected}",
+            row=first_row_number,
+        )
         return None, problems
     header_row = first_row_number + hi
     raw_headers = text_rows[hi]
@@ -134,15 +148,25 @@ def parse_rows(
             add("warning", "unknown column ignored", "未知列，已忽略", header_row, written)
             continue
         if name in seen:
-            add("error", f"duplicate column: '{seen[name]}' and '{written}' both mean '{name}'",
-                f"重复的列：'{seen[name]}' 与 '{written}' 都表示 '{name}'", header_row, written)
+            add(
+                "error",
+                f"duplicate column: '{seen[name]}' and '{written}' both mean '{name}'",
+                f"重复的列：'{seen[name]}' 与 '{written}' 都表示 '{name}'",
+                header_row,
+                written,
+            )
             continue
         seen[name] = written
         keep.append((pos, name, written))
     missing = [c for c in table.columns if c.required and c.name not in seen]
     for c in missing:
-        add("error", f"required column '{c.name}' ({c.zh}) is missing",
-            f"缺少必填列 '{c.zh}'（{c.name}）", header_row, c.name)
+        add(
+            "error",
+            f"required column '{c.name}' ({c.zh}) is missing",
+            f"缺少必填列 '{c.zh}'（{c.name}）",
+            header_row,
+            c.name,
+        )
     if missing or any(p.severity == "error" for p in problems):
         return None, problems
 
@@ -161,8 +185,21 @@ def parse_rows(
             col = table.column(name)
             rec[name] = _parse_cell(text, col, number, written, add)
         records.append(rec)
+    if not records and table.name == "alliances":
+        records_empty = pd.DataFrame(
+            {
+                "_row": pd.Series(dtype="int64"),
+                **{c.name: pd.Series(dtype=object) for c in table.columns},
+            }
+        )
+        return records_empty, problems
     if not records:
-        add("error", "the table has a header but no data rows", "表格只有表头，没有数据行", header_row)
+        add(
+            "error",
+            "the table has a header but no data rows",
+            "表格只有表头，没有数据行",
+            header_row,
+        )
         return None, problems
     df = pd.DataFrame.from_records(records)
     for c in table.columns:
@@ -181,10 +218,17 @@ def parse_rows(
     return df, problems
 
 
-def _parse_cell(text: str, col: Column, row: int, header: str, add) -> object:  # noqa: ANN001
+def _parse_cell(text: str, col: Column, row: int, header: str, add) -> object:
     if is_missing(text):
         if not col.nullable:
-            add("error", f"a value is required in '{header}'", f"'{header}' 不能为空", row, header, text)
+            add(
+                "error",
+                f"a value is required in '{header}'",
+                f"'{header}' 不能为空",
+                row,
+                header,
+                text,
+            )
         return [] if col.kind == "ids" else None
     if col.kind == "text":
         return text
@@ -199,26 +243,46 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add) -> object:  
         return digits
     if col.kind in ("int", "float"):
         if re.match(r"^\d{4}-\d{2}-\d{2}", text):
-            add("error", "expected a number, found a date (Excel formatted the cell as a date?)",
-                "应为数字，却是日期（单元格被设为日期格式？）", row, header, text)
+            add(
+                "error",
+                "expected a number, found a date (Excel formatted the cell as a date?)",
+                "应为数字，却是日期（单元格被设为日期格式？）",
+                row,
+                header,
+                text,
+            )
             return None
         value = parse_number(text)
         if value is None:
             if re.search(r"[°度′'″\"]", text):
-                en, zh = ("expected decimal degrees (e.g. 105.3428), found degrees-minutes-seconds",
-                          "应为十进制度数（如 105.3428），却是度分秒格式")
+                en, zh = (
+                    "expected decimal degrees (e.g. 105.3428), found degrees-minutes-seconds",
+                    "应为十进制度数（如 105.3428），却是度分秒格式",
+                )
             else:
                 en, zh = ("expected a number", "应为数字")
             add("error", en, zh, row, header, text)
             return None
         if col.kind == "int":
             if value < 0:
-                add("error", "expected a count >= 0, found a negative number", "应为非负整数，却为负数",
-                    row, header, text)
+                add(
+                    "error",
+                    "expected a count >= 0, found a negative number",
+                    "应为非负整数，却为负数",
+                    row,
+                    header,
+                    text,
+                )
                 return None
             if not float(value).is_integer():
-                add("error", "expected a whole number (a count), found a fraction", "应为整数，却有小数",
-                    row, header, text)
+                add(
+                    "error",
+                    "expected a whole number (a count), found a fraction",
+                    "应为整数，却有小数",
+                    row,
+                    header,
+                    text,
+                )
                 return None
             return int(value)
         return float(value)

@@ -50,12 +50,17 @@ def _check_zip(path: Path, raw: RawBundle) -> bool:
             total = sum(i.file_size for i in zf.infolist())
             packed = sum(i.compress_size for i in zf.infolist()) or 1
     except zipfile.BadZipFile:
-        raw.problem("error", "county", "not an .xlsx workbook (not a zip archive)", "不是 .xlsx 工作簿")
+        raw.problem(
+            "error", "county", "not an .xlsx workbook (not a zip archive)", "不是 .xlsx 工作簿"
+        )
         return False
     if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO:
-        raw.problem("error", "county",
-                    f"workbook refused: it unpacks to {total // 2**20} MB (ratio {total / packed:.0f}:1)",
-                    f"拒绝读取：解压后 {total // 2**20} MB（压缩比 {total / packed:.0f}:1），疑似压缩炸弹")
+        raw.problem(
+            "error",
+            "county",
+            f"workbook refused: it unpacks to {total // 2**20} MB (ratio {total / packed:.0f}:1)",
+            f"拒绝读取：解压后 {total // 2**20} MB（压缩比 {total / packed:.0f}:1），疑似压缩炸弹",
+        )
         return False
     return True
 
@@ -71,13 +76,20 @@ def read_workbook(path: Path) -> RawBundle:
 
     from tcmcounty.readers.cells import parse_rows
 
-    raw = RawBundle(path=path, meta={}, tables={}, files={}, sheets={}, meta_file=path.name,
-                    meta_sheet=COUNTY_SHEET)
+    raw = RawBundle(
+        path=path,
+        meta={},
+        tables={},
+        files={},
+        sheets={},
+        meta_file=path.name,
+        meta_sheet=COUNTY_SHEET,
+    )
     if not _check_zip(path, raw):
         return raw
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any openpyxl failure is a user-file problem
+    except Exception as exc:
         raw.problem("error", "county", f"cannot open the workbook: {exc}", f"无法打开工作簿：{exc}")
         return raw
     sheets = {normalise_header(n): n for n in wb.sheetnames}
@@ -90,8 +102,12 @@ def read_workbook(path: Path) -> RawBundle:
 
     cs = find((COUNTY_SHEET, *COUNTY_SHEET_ALIASES))
     if cs is None:
-        raw.problem("error", "county", f"sheet '{COUNTY_SHEET}' is missing; sheets found: {', '.join(wb.sheetnames)}",
-                    f"缺少工作表 '{COUNTY_SHEET}'；现有：{'、'.join(wb.sheetnames)}")
+        raw.problem(
+            "error",
+            "county",
+            f"sheet '{COUNTY_SHEET}' is missing; sheets found: {', '.join(wb.sheetnames)}",
+            f"缺少工作表 '{COUNTY_SHEET}'；现有：{'、'.join(wb.sheetnames)}",
+        )
     else:
         raw.meta_sheet = cs
         raw.meta = _read_county_sheet([list(r) for r in wb[cs].iter_rows(values_only=True)], raw)
@@ -101,9 +117,12 @@ def read_workbook(path: Path) -> RawBundle:
         raw.sheets[name] = sheet or table.sheet
         if sheet is None:
             if name != "alliances":
-                raw.problem("error", name,
-                            f"sheet '{table.sheet}' ({table.name}) is missing; sheets found: {', '.join(wb.sheetnames)}",
-                            f"缺少工作表 '{table.sheet}'；现有：{'、'.join(wb.sheetnames)}")
+                raw.problem(
+                    "error",
+                    name,
+                    f"sheet '{table.sheet}' ({table.name}) is missing; sheets found: {', '.join(wb.sheetnames)}",
+                    f"缺少工作表 '{table.sheet}'；现有：{'、'.join(wb.sheetnames)}",
+                )
             continue
         rows = [list(r) for r in wb[sheet].iter_rows(values_only=True)]
         df, problems = parse_rows(rows, table, path.name, sheet)
@@ -129,7 +148,15 @@ def _read_county_sheet(rows: list[list[object]], raw: RawBundle) -> dict[str, ob
             continue
         key = labels.get(normalise_header(cells[0]))
         if key is None:
-            raw.problem("warning", "county", "unknown item ignored", "未知项目，已忽略", number, "项目", cells[0])
+            raw.problem(
+                "warning",
+                "county",
+                "unknown item ignored",
+                "未知项目，已忽略",
+                number,
+                "项目",
+                cells[0],
+            )
             continue
         value, year, source, status, est, method, note = cells[1:8]
         if key.startswith(_FIGURE_PREFIXES):
@@ -138,8 +165,10 @@ def _read_county_sheet(rows: list[list[object]], raw: RawBundle) -> dict[str, ob
             if not is_missing(value):
                 entry.update(_figure(value, year, source, status or "official", number, raw))
             if not is_missing(est):
-                entry["estimate"] = _figure(est, year, source, status or "estimated", number, raw,
-                                            column="估算值")
+                est_status = status if (is_missing(value) and status) else "estimated"
+                entry["estimate"] = _figure(
+                    est, year, source, est_status, number, raw, column="估算值"
+                )
                 if method:
                     entry["estimate"]["method"] = method  # type: ignore[index]
             if note:
@@ -151,7 +180,11 @@ def _read_county_sheet(rows: list[list[object]], raw: RawBundle) -> dict[str, ob
                 continue
             sub = meta.setdefault(group, {})
             if name == "departments":
-                sub[name] = [d.strip() for d in value.replace("，", "、").replace(",", "、").split("、") if d.strip()]  # type: ignore[index]
+                sub[name] = [
+                    d.strip()
+                    for d in value.replace("，", "、").replace(",", "、").split("、")
+                    if d.strip()
+                ]  # type: ignore[index]
             elif group == "survey":
                 sub[name] = parse_number(value)  # type: ignore[index]
             else:
@@ -167,10 +200,13 @@ def _read_county_sheet(rows: list[list[object]], raw: RawBundle) -> dict[str, ob
     return meta
 
 
-def _figure(value: str, year: str, source: str, status: str, row: int, raw: RawBundle,
-            column: str = "数值") -> dict[str, object]:
-    out: dict[str, object] = {"value": parse_number(value) if parse_number(value) is not None else value,
-                              "status": status}
+def _figure(
+    value: str, year: str, source: str, status: str, row: int, raw: RawBundle, column: str = "数值"
+) -> dict[str, object]:
+    out: dict[str, object] = {
+        "value": parse_number(value) if parse_number(value) is not None else value,
+        "status": status,
+    }
     if year:
         out["year"] = int(year) if year.isdigit() else year
     if source:

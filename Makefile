@@ -1,0 +1,34 @@
+# Two commands on a fresh machine (python3 >= 3.11, make, git):
+#   make reports   creates .venv, installs, renders the bundled counties into reports/
+#   make test      creates .venv if needed, runs lint and the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: reports test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $(STAMP)
+
+reports: $(STAMP)
+	$(BIN)/tcmcounty run --out reports
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# pytest exits 5 when it collects no test; that is not a failure of the suite.
+test: lint
+	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_access.py --quick
+	$(BIN)/python benchmarks/bench_plan.py --quick
+
+clean:
+	rm -rf $(VENV) reports/*.html reports/*.json
