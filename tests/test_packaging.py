@@ -17,7 +17,9 @@ def test_environment_yml_names_the_same_packages_as_pyproject() -> None:
     for extra in project["optional-dependencies"].values():
         wanted |= {_name(s) for s in extra}
     listed: set[str] = set()
-    for line in (ROOT / "environment.yml").read_text(encoding="utf-8").splitlines():
+    text = (ROOT / "environment.yml").read_text(encoding="utf-8")
+    deps = text.split("dependencies:", 1)[1]
+    for line in deps.splitlines():
         m = re.match(r"^\s*-\s+([A-Za-z0-9_.\-]+)", line)
         if (
             m

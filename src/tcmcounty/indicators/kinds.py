@@ -1,0 +1,446 @@
+"""Numerator and denominator kinds: a name -> function registry.
+
+Each kind reads one input of a :class:`~tcmcounty.county.County` and returns a
+:class:`Quantity`: an exact value (or ``None`` with a reason), the statuses of the inputs it
+used, the year, and a one-line definition. Indicators in the registry name kinds by string; an
+unknown name raises :class:`ValueError` listing the valid ones (:func:`get_kind`).
+
+Missing values are never zero: a county figure that is not reported, a facility whose count is
+blank, or an absent survey gives ``value=None`` with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import pandas as pd
+
+from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County
+from tcmcounty.indicators.model import Indicator, Level, Spec
+from tcmcounty.schema import FACILITY_TYPE_ZH
+
+POPULATION_LABELS = {"resident": "常住人口 resident population", "registered": "户籍人口 registered population"}
+FACILITY_COLUMNS_ZH = {
+    "beds": "床位", "physicians": "执业（助理）医师", "tcm_physicians": "中医类别医师", "nurses": "注册护士",
+    "has_tcm_hall": "中医馆", "has_tcm_pavilion": "中医阁", "provides_tcm": "提供中医药服务",
+    "tcm_techniques": "中医药适宜技术项数",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where and how a quantity is computed.
+
+    Parameters
+    ----------
+    county : County
+        The county.
+    indicator : Indicator
+        The indicator being computed.
+    level : {"county", "township"}
+        Level of the result row.
+    area : str, optional
+        Township code at township level.
+    population : {"resident", "registered"}
+        Population base of per-capita denominators.
+    allow_estimates : bool
+        Use a county figure's estimate when the official value is not reported.
+    """
+
+    county: County
+    indicator: Indicator
+    level: Level = "county"
+    area: str | None = None
+    population: str = "resident"
+    allow_estimates: bool = True
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A numerator or denominator with provenance.
+
+    ``value`` is exact (a :class:`~fractions.Fraction`) so that targets and ``need`` are decided
+    without floating-point error; ``None`` means not computable and ``reason`` says why.
+    """
+
+    value: Fraction | None
+    statuses: tuple[str, ...] = ()
+    year: int | None = None
+    definition: str = ""
+    reason: str = ""
+    notes: tuple[str, ...] = ()
+    text: str | None = None
+
+
+def exact(x: object) -> Fraction:
+    """Return ``x`` as an exact fraction (floats through their shortest decimal form).
+
+    Examples
+    --------
+    >>> exact(0.1) * 30
+    Fraction(3, 1)
+    """
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, bool):
+        return Fraction(int(x))
+    if isinstance(x, int):
+        return Fraction(x)
+    if isinstance(x, float):
+        return Fraction(repr(x))
+    return Fraction(str(x))
+
+
+def _list(value: object, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable):
+        return [str(v) for v in value]
+    raise TypeError(f"parameter {name!r} must be a list of str, not {type(value).__name__}")
+
+
+def _types_text(types: list[str]) -> str:
+    return " + ".join(f"{FACILITY_TYPE_ZH.get(t, t)} {t}" for t in types) if types else "all facilities"
+
+
+# --------------------------------------------------------------------------------------------
+# County figures
+
+
+def resource(spec: Spec, ctx: Context) -> Quantity:
+    """A county total from ``county.toml`` ``[resources.<field>]`` (official, else the estimate)."""
+    key = str(spec.param("field"))
+    zh = RESOURCE_KEYS.get(key, key)
+    definition = f"{zh} {key} (county total)"
+    if ctx.level != "county":
+        return Quantity(None, definition=definition, reason=f"{key} is only reported for the whole county")
+    entry = ctx.county.resources.get(key)
+    if entry is None or (entry.official is None and entry.estimate is None):
+        return Quantity(None, definition=definition, reason=f"{zh} ({key}) not reported / 未报告")
+    fig = entry.best(ctx.allow_estimates)
+    if fig is None:
+        return Quantity(None, definition=definition,
+                        reason=f"{zh} ({key}) not reported (an estimate exists; estimates not allowed) / 未报告")
+    notes: tuple[str, ...] = ()
+    if entry.official is None:
+        method = f": {fig.method}" if fig.method else ""
+        notes = (f"{key}: official figure not reported; estimate used{method}",)
+    return Quantity(exact(fig.value), (fig.status,), fig.year, definition, notes=notes)
+
+
+def population(spec: Spec, ctx: Context) -> Quantity:
+    """Resident (常住) or registered (户籍) population of the county or the township."""
+    kind = str(spec.param("population", ctx.population))
+    if kind not in POPULATION_KEYS:
+        raise ValueError(f"population must be one of {', '.join(POPULATION_KEYS)}, not {kind!r}")
+    label = POPULATION_LABELS[kind]
+    if ctx.level == "township":
+        definition = f"{label} of the township (townships.csv)"
+        if kind != "resident":
+            return Quantity(None, definition=definition,
+                            reason="registered population (户籍人口) is not available for townships")
+        row = _township(ctx)
+        if row is None or pd.isna(row.get("population")):
+            return Quantity(None, definition=definition, reason="township population not reported / 乡镇人口未报告")
+        year = row.get("population_year")
+        status = row.get("population_status")
+        return Quantity(exact(int(row["population"])), (str(status),) if pd.notna(status) else ("official",),
+                        int(year) if pd.notna(year) else None, definition)
+    definition = f"{label} of the county"
+    entry = ctx.county.population.get(kind)
+    if entry is None or (entry.official is None and entry.estimate is None):
+        return Quantity(None, definition=definition, reason=f"{label} not reported / 人口未报告")
+    fig = entry.best(ctx.allow_estimates)
+    if fig is None:
+        return Quantity(None, definition=definition,
+                        reason=f"{label} not reported (an estimate exists; estimates not allowed)")
+    notes: tuple[str, ...] = ()
+    if entry.official is None:
+        method = f": {fig.method}" if fig.method else ""
+        notes = (f"{kind} population: official figure not reported; estimate used{method}",)
+    return Quantity(exact(fig.value), (fig.status,), fig.year, definition, notes=notes)
+
+
+def _township(ctx: Context) -> Mapping[str, object] | None:
+    t = ctx.county.townships
+    rows = t[t["code"].astype("string") == str(ctx.area)]
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+# --------------------------------------------------------------------------------------------
+# Facility table
+
+
+def _facilities(spec: Spec, ctx: Context) -> pd.DataFrame:
+    f = ctx.county.facilities
+    types = _list(spec.param("types"), "types")
+    if types:
+        f = f[f["type"].isin(types)]
+    if ctx.level == "township":
+        f = f[f["township_code"].astype("string") == str(ctx.area)]
+    return f
+
+
+def _fac_status(f: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(str(s) for s in f["status"].dropna().unique()) if "status" in f else ()
+
+
+def facility_count(spec: Spec, ctx: Context) -> Quantity:
+    """Number of facilities of ``types`` meeting ``where`` (e.g. ``{has_tcm_pavilion = true}``).
+
+    ``require_reported`` lists yes/no columns that must be filled in for a facility to be
+    counted; facilities where they are blank are left out (and the count is noted). Use it on a
+    share's denominator so that numerator and denominator count the same facilities.
+    """
+    f = _facilities(spec, ctx)
+    types = _list(spec.param("types"), "types")
+    where = spec.param("where") or {}
+    if not isinstance(where, Mapping):
+        raise TypeError(f"parameter 'where' must be a table of column = value, not {type(where).__name__}")
+    notes: list[str] = []
+    for col in _list(spec.param("require_reported"), "require_reported"):
+        blank = f[col].isna()
+        if blank.any():
+            notes.append(f"{int(blank.sum())} of {len(f)} facilities ({_types_text(types)}) did not report "
+                         f"{col} ({FACILITY_COLUMNS_ZH.get(col, col)}) and are left out")
+            f = f[~blank]
+    for col, wanted in where.items():
+        f = f[f[col].eq(wanted).fillna(False).astype(bool)]
+    cond = " and ".join(f"{col} ({FACILITY_COLUMNS_ZH.get(col, col)}) = {v}" for col, v in where.items())
+    definition = f"number of {_types_text(types)}" + (f" with {cond}" if cond else "")
+    return Quantity(Fraction(len(f)), _fac_status(f), ctx.county.reference_year, definition, notes=tuple(notes))
+
+
+def facility_sum(spec: Spec, ctx: Context) -> Quantity:
+    """Sum of a facility column (``beds``, ``physicians`` ...) over facilities of ``types``.
+
+    A blank cell makes the sum not computable: a partial sum would understate the total.
+    """
+    col = str(spec.param("field"))
+    if col not in ctx.county.facilities:
+        raise ValueError(f"field {col!r} is not a column of facilities")
+    f = _facilities(spec, ctx)
+    types = _list(spec.param("types"), "types")
+    definition = f"sum of {col} ({FACILITY_COLUMNS_ZH.get(col, col)}) over {_types_text(types)}"
+    blank = f[col].isna()
+    if blank.any():
+        return Quantity(None, _fac_status(f), ctx.county.reference_year, definition,
+                        reason=f"{col} not reported for {int(blank.sum())} of {len(f)} facilities / 机构数据未报告")
+    return Quantity(Fraction(int(f[col].astype("Int64").sum())) if len(f) else Fraction(0), _fac_status(f),
+                    ctx.county.reference_year, definition)
+
+
+# --------------------------------------------------------------------------------------------
+# Medical alliances
+
+
+def covered_villages(county: County, lead_types: list[str]) -> tuple[pd.DataFrame, tuple[str, ...], list[str]]:
+    """Return the villages covered by alliances led by a facility of ``lead_types``.
+
+    Rule (documented in the registry): members are the ``member_ids`` and the lead of every
+    alliance whose lead facility is of one of ``lead_types`` (all alliances when empty). A
+    village is covered when a 村卫生室 / 社区卫生服务站 with its ``village_code`` is a member;
+    a village that has no 村卫生室 / 社区卫生服务站 of its own is covered when a 乡镇卫生院 /
+    社区卫生服务中心 of its township is a member.
+
+    Returns
+    -------
+    villages : DataFrame
+        The covered rows of ``county.villages``.
+    statuses : tuple of str
+        Statuses of the alliances and facilities that decided coverage.
+    notes : list of str
+        Alliances left out and why.
+    """
+    fac = county.facilities
+    types_by_id = dict(zip(fac["id"].astype(str), fac["type"].astype(str), strict=True))
+    notes: list[str] = []
+    members: set[str] = set()
+    statuses: list[str] = []
+    for _, a in county.alliances.iterrows():
+        lead = a.get("lead_facility_id")
+        lead = None if lead is None or pd.isna(lead) else str(lead)
+        if lead_types:
+            if lead is None:
+                notes.append(f"alliance {a['id']} has no lead facility and is left out")
+                continue
+            if types_by_id.get(lead) not in lead_types:
+                continue
+        members.update(str(m) for m in (a.get("member_ids") or []))
+        if lead is not None:
+            members.add(lead)
+        if pd.notna(a.get("status")):
+            statuses.append(str(a["status"]))
+    village_level = fac[fac["type"].isin(["village_clinic", "community_health_station"])]
+    town_level = fac[fac["type"].isin(["township_health_centre", "community_health_centre"])]
+    statuses.extend(_fac_status(village_level) + _fac_status(town_level))
+    has_own = set(village_level["village_code"].dropna().astype(str))
+    own_member = set(village_level[village_level["id"].astype(str).isin(members)]["village_code"].dropna().astype(str))
+    town_member = set(town_level[town_level["id"].astype(str).isin(members)]["township_code"].dropna().astype(str))
+    v = county.villages
+    codes = v["code"].astype(str)
+    covered = codes.isin(own_member) | (~codes.isin(has_own) & v["township_code"].astype(str).isin(town_member))
+    return v[covered.to_numpy()], tuple(dict.fromkeys(statuses)), notes
+
+
+def alliance_population(spec: Spec, ctx: Context) -> Quantity:
+    """Population of the villages covered by medical alliances (see :func:`covered_villages`)."""
+    lead_types = _list(spec.param("lead_types"), "lead_types")
+    lead = _types_text(lead_types) if lead_types else "any facility"
+    definition = (f"population of villages covered by medical alliances led by {lead} "
+                  "(village clinic/station a member; else its township centre)")
+    county = ctx.county
+    if county.alliances.empty:
+        return Quantity(None, definition=definition,
+                        reason="no medical alliance reported (alliances.csv empty) / 未报告医联体")
+    villages, statuses, notes = covered_villages(county, lead_types)
+    if ctx.level == "township":
+        villages = villages[villages["township_code"].astype(str) == str(ctx.area)]
+    blank = villages["population"].isna()
+    if blank.any():
+        return Quantity(None, statuses, definition=definition,
+                        reason=f"population not reported for {int(blank.sum())} of {len(villages)} covered villages")
+    vstat = villages["population_status"].dropna().astype(str).unique() if len(villages) else []
+    years = villages["population_year"].dropna() if len(villages) else pd.Series(dtype=float)
+    year = int(years.max()) if len(years) else county.reference_year
+    total = int(villages["population"].astype("Int64").sum()) if len(villages) else 0
+    notes = [*notes, f"{len(villages)} villages covered"]
+    return Quantity(Fraction(total), statuses + tuple(vstat), year, definition, notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------------------------
+# Survey and county TCM hospital
+
+
+def survey(spec: Spec, ctx: Context) -> Quantity:
+    """A count from ``county.toml`` ``[survey]`` (``satisfied`` or ``respondents``)."""
+    key = str(spec.param("field"))
+    definition = f"survey {key} ([survey] in county.toml)"
+    s = ctx.county.survey
+    value = s.get(key)
+    if ctx.level != "county" or value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return Quantity(None, definition=definition, reason="satisfaction survey not reported / 满意度调查未报告")
+    year = s.get("year")
+    return Quantity(exact(value), (str(s.get("status", "official")),), year if isinstance(year, int) else None,
+                    definition)
+
+
+def _hospital(ctx: Context, definition: str) -> Quantity | None:
+    if ctx.level != "county" or not ctx.county.tcm_hospital:
+        return Quantity(None, definition=definition, reason="county TCM hospital not reported / 县中医医院未报告")
+    return None
+
+
+def hospital_departments(spec: Spec, ctx: Context) -> Quantity:
+    """Number of required departments the county TCM hospital has (``count = "present"``) or needs.
+
+    ``required`` maps each department to the words that identify it (``康复科 = ["康复"]``).
+    """
+    required = spec.param("required") or {}
+    if not isinstance(required, Mapping) or not required:
+        raise ValueError("parameter 'required' must be a non-empty table of department = [words]")
+    count = str(spec.param("count", "present"))
+    if count not in ("present", "required"):
+        raise ValueError(f"parameter 'count' must be 'present' or 'required', not {count!r}")
+    names = "、".join(required)
+    definition = f"required departments of the county TCM hospital ({names})"
+    h = ctx.county.tcm_hospital
+    if count == "required":
+        return Quantity(Fraction(len(required)), (), None, definition)
+    missing = _hospital(ctx, definition)
+    if missing is not None:
+        return missing
+    depts = h.get("departments")
+    if depts is None:
+        return Quantity(None, definition=definition, reason="departments of the county TCM hospital not reported")
+    depts = _list(depts, "departments")
+    have = [d for d, words in required.items() if any(w in x for x in depts for w in _list(words, d))]
+    lacking = [d for d in required if d not in have]
+    notes = (f"missing / 缺: {'、'.join(lacking)}",) if lacking else ()
+    return Quantity(Fraction(len(have)), (str(h.get("status", "official")),), _int(h.get("year")), definition,
+                    notes=notes, text="、".join(have) or "—")
+
+
+def hospital_grade(spec: Spec, ctx: Context) -> Quantity:
+    """Position of the county TCM hospital's grade on the indicator's ordinal ``scale``."""
+    definition = "grade (等级) of the county TCM hospital on the scale " + " < ".join(ctx.indicator.scale)
+    missing = _hospital(ctx, definition)
+    if missing is not None:
+        return missing
+    h = ctx.county.tcm_hospital
+    grade = h.get("grade")
+    if grade is None or not str(grade).strip():
+        return Quantity(None, definition=definition, reason="grade of the county TCM hospital not reported")
+    rank = ctx.indicator.rank(str(grade))
+    if rank is None:
+        return Quantity(None, definition=definition,
+                        reason=f"grade {grade!r} is not on the scale {', '.join(ctx.indicator.scale)}")
+    return Quantity(Fraction(rank), (str(h.get("status", "official")),), _int(h.get("year")), definition,
+                    text=str(grade))
+
+
+def constant(spec: Spec, ctx: Context) -> Quantity:
+    """A fixed number (``value``), e.g. the denominator 1 of a grade."""
+    value = spec.param("value", 1)
+    return Quantity(exact(value), (), None, f"constant {value}")
+
+
+def _int(x: object) -> int | None:
+    return int(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A registered kind: the function and the parameters it accepts."""
+
+    name: str
+    func: Callable[[Spec, Context], Quantity]
+    params: tuple[str, ...] = field(default=())
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("resource", resource, ("field",)),
+        Kind("population", population, ("population",)),
+        Kind("facility_count", facility_count, ("types", "where", "require_reported")),
+        Kind("facility_sum", facility_sum, ("field", "types")),
+        Kind("alliance_population", alliance_population, ("lead_types",)),
+        Kind("survey", survey, ("field",)),
+        Kind("hospital_departments", hospital_departments, ("required", "count")),
+        Kind("hospital_grade", hospital_grade, ()),
+        Kind("constant", constant, ("value",)),
+    )
+}
+
+
+def get_kind(name: str) -> Kind:
+    """Return the kind called ``name``.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str.
+    ValueError
+        If no kind has that name; the message lists the valid names.
+
+    Examples
+    --------
+    >>> get_kind("resource").params
+    ('field',)
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"kind must be a str, not {type(name).__name__}")
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown numerator/denominator kind {name!r}; valid kinds: {', '.join(KINDS)}") from None
+
+
+def evaluate(spec: Spec, ctx: Context) -> Quantity:
+    """Compute ``spec`` in ``ctx`` with the function its kind names."""
+    return get_kind(spec.kind).func(spec, ctx)
