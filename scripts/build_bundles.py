@@ -841,7 +841,8 @@ def build_county(
         order = ("county_general_hospital", "county_tcm_hospital", "maternal_child_hospital")
         for part, ftype in zip(parts[:3], order, strict=True):
             arr[is_hosp[ftype]] = part
-        w = centre_w * (np.where(chc, 0.3, 1.0) if key == "beds" else 1.0)
+        # urban CHCs are smaller than THCs serving the same population (county hospitals nearby)
+        w = centre_w * np.where(chc, 0.2 if key == "beds" else 0.5, 1.0)
         arr[is_centre] = apportion(int(parts[3]), w[is_centre])
         assert int(arr.sum()) == est[key][0]
 

@@ -18,7 +18,7 @@ def workbook(tiny_bundle: Path, tmp_path: Path) -> Path:
     return write_workbook(tmp_path / "县.xlsx", tcmcounty.load_county(tiny_bundle, warn=False))
 
 
-def _edit(path: Path, fn) -> Path:  # noqa: ANN001
+def _edit(path: Path, fn) -> Path:
     from openpyxl import load_workbook
 
     wb = load_workbook(path)
@@ -44,7 +44,7 @@ def _validate(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
 def test_title_row_and_merged_header_cells_are_read(
     workbook: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def add_title(wb) -> None:  # noqa: ANN001
+    def add_title(wb) -> None:
         ws = wb["村社区"]
         ws.insert_rows(1, 2)
         ws.cell(1, 1, "测试县村（社区）基本情况表")
@@ -60,7 +60,7 @@ def test_title_row_and_merged_header_cells_are_read(
 def test_numbers_stored_as_text_are_numbers(
     workbook: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def as_text(wb) -> None:  # noqa: ANN001
+    def as_text(wb) -> None:
         ws = wb["村社区"]
         col = [c.value for c in ws[1]].index("人口") + 1
         ws.cell(2, col, "3,500")
@@ -75,7 +75,7 @@ def test_numbers_stored_as_text_are_numbers(
 def test_excel_date_in_population_names_sheet_row_column(
     workbook: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def put_date(wb) -> None:  # noqa: ANN001
+    def put_date(wb) -> None:
         ws = wb["村社区"]
         col = [c.value for c in ws[1]].index("人口") + 1
         ws.cell(4, col, dt.datetime(2023, 1, 5))
@@ -98,7 +98,7 @@ def test_wrong_sheet_name_lists_sheets_found(
 def test_unknown_facility_type_in_workbook(
     workbook: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def bad_type(wb) -> None:  # noqa: ANN001
+    def bad_type(wb) -> None:
         ws = wb["医疗机构"]
         col = [c.value for c in ws[1]].index("机构类型") + 1
         ws.cell(3, col, "卫生服务中心")
