@@ -1,11 +1,14 @@
-"""Bad input: every case exits 2 from ``tcmcounty validate`` with a located, bilingual message,
-prints no traceback, writes nothing and leaves the input untouched."""
+"""The bad-input corpus (``tests/fixtures/bad/``): every case gives the expected exit code and a
+located, bilingual message, prints no traceback, writes nothing and leaves the input untouched.
+
+Regenerate the corpus with ``python tests/fixtures/bad/make_corpus.py``.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,405 +16,100 @@ from conftest import TINY_FILES, write_bundle
 
 from tcmcounty.cli import main
 
-
-def _sub(name: str, old: str, new: str) -> dict[str, str]:
-    assert old in TINY_FILES[name], (name, old)
-    return {name: TINY_FILES[name].replace(old, new, 1)}
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    files: dict[str, str | None]
-    file: str  # file named in the message
-    row: int | None  # row named in the message (CSV line / toml line)
-    column: str | None  # column named in the message
-    fragment: str  # part of the English message
-
-
-VILL_HEADER = TINY_FILES["villages.csv"].splitlines()[0] + "\n"
-
-CASES = [
-    Case("empty-file", {"villages.csv": ""}, "villages.csv", None, None, "file is empty"),
-    Case("header-only", {"villages.csv": VILL_HEADER}, "villages.csv", 1, None, "no data rows"),
-    Case(
-        "missing-file",
-        {"townships.csv": None},
-        "townships.csv",
-        None,
-        None,
-        "townships.csv is missing",
-    ),
-    Case(
-        "unknown-type",
-        _sub("facilities.csv", "township_health_centre", "乡镇医院"),
-        "facilities.csv",
-        4,
-        "type",
-        "did you mean",
-    ),
-    Case(
-        "negative-beds",
-        _sub(
-            "facilities.csv",
-            "F3,东镇卫生院,township_health_centre,410101100,,113.700,34.700,15",
-            "F3,东镇卫生院,township_health_centre,410101100,,113.700,34.700,-15",
-        ),
-        "facilities.csv",
-        4,
-        "beds",
-        "negative",
-    ),
-    Case(
-        "fractional-physicians",
-        _sub("facilities.csv", "34.700,15,5,1,6", "34.700,15,5.5,1,6"),
-        "facilities.csv",
-        4,
-        "physicians",
-        "whole number",
-    ),
-    Case(
-        "duplicate-village",
-        _sub("villages.csv", "410101100202,西村", "410101100201,西村"),
-        "villages.csv",
-        5,
-        "code",
-        "duplicate id",
-    ),
-    Case(
-        "duplicate-facility",
-        _sub("facilities.csv", "F7,西村卫生室", "F6,西村卫生室"),
-        "facilities.csv",
-        8,
-        "id",
-        "duplicate id",
-    ),
-    Case(
-        "village-in-unknown-township",
-        _sub("villages.csv", "西村,410101100", "西村,410101109"),
-        "villages.csv",
-        5,
-        "township_code",
-        "not found in townships",
-    ),
-    Case(
-        "alliance-member-unknown",
-        _sub("alliances.csv", "F1;F2;F4;F5", "F1;F2;F4;F99"),
-        "alliances.csv",
-        2,
-        "member_ids",
-        "member facility not found",
-    ),
-    Case(
-        "alliance-lead-unknown",
-        _sub("alliances.csv", "county_medical_community,F1,", "county_medical_community,F0,"),
-        "alliances.csv",
-        2,
-        "lead_facility_id",
-        "lead facility not found",
-    ),
-    Case(
-        "lonlat-swapped",
-        _sub("villages.csv", "113.71,34.70", "34.70,113.71"),
-        "villages.csv",
-        4,
-        "lon",
-        "swapped",
-    ),
-    Case(
-        "dms-coordinates",
-        _sub("villages.csv", "113.71,34.70", "113°42'36\",34.70"),
-        "villages.csv",
-        4,
-        "lon",
-        "degrees-minutes-seconds",
-    ),
-    Case(
-        "outside-china",
-        _sub("villages.csv", "113.71,34.70", "13.71,4.70"),
-        "villages.csv",
-        4,
-        "lon",
-        "outside China",
-    ),
-    Case(
-        "missing-required-column",
-        {"townships.csv": TINY_FILES["townships.csv"].replace("code,name,", "code,xname,")},
-        "townships.csv",
-        1,
-        "name",
-        "required column",
-    ),
-    Case(
-        "duplicate-column",
-        {"townships.csv": TINY_FILES["townships.csv"].replace(",source", ",名称", 1)},
-        "townships.csv",
-        1,
-        "名称",
-        "duplicate column",
-    ),
-    Case(
-        "short-township-code",
-        _sub("townships.csv", "410101100,东镇", "41010110,东镇"),
-        "townships.csv",
-        3,
-        "code",
-        "9 digits",
-    ),
-    Case(
-        "letters-in-village-code",
-        _sub("villages.csv", "410101100202,西村", "41010110020X,西村"),
-        "villages.csv",
-        5,
-        "code",
-        "12 digits",
-    ),
-    Case(
-        "bad-boolean",
-        _sub("facilities.csv", "否,否,否,0,official", "也许,否,否,0,official"),
-        "facilities.csv",
-        7,
-        "has_tcm_hall",
-        "yes/no",
-    ),
-    Case(
-        "bad-status",
-        _sub("villages.csv", "3000,2020,official", "3000,2020,guess"),
-        "villages.csv",
-        4,
-        "population_status",
-        "unknown value",
-    ),
-    Case(
-        "text-population",
-        _sub("villages.csv", ",3000,", ",很多,"),
-        "villages.csv",
-        4,
-        "population",
-        "expected a number",
-    ),
-    Case(
-        "date-in-number",
-        _sub("villages.csv", ",3000,", ",2023-01-05,"),
-        "villages.csv",
-        4,
-        "population",
-        "found a date",
-    ),
-    Case(
-        "tcm-physicians-exceed",
-        _sub("facilities.csv", "34.700,15,5,1,6", "34.700,15,5,9,6"),
-        "facilities.csv",
-        4,
-        "tcm_physicians",
-        "exceed",
-    ),
-    Case(
-        "unknown-source-row",
-        _sub("villages.csv", "1000,2020,official,s1", "1000,2020,official,s9"),
-        "villages.csv",
-        5,
-        "source",
-        "source id not found",
-    ),
-    Case(
-        "township-code-other-county",
-        _sub("townships.csv", "410101100,东镇", "410102100,东镇"),
-        "townships.csv",
-        3,
-        "code",
-        "must start with the county code",
-    ),
-    Case(
-        "lat-missing",
-        _sub("villages.csv", "113.71,34.70", "113.71,"),
-        "villages.csv",
-        4,
-        "lat",
-        "go together",
-    ),
-    Case(
-        "facility-unknown-village",
-        _sub("facilities.csv", "410101100,410101100202", "410101100,410101100299"),
-        "facilities.csv",
-        8,
-        "village_code",
-        "not found in villages",
-    ),
-    Case(
-        "toml-syntax",
-        {
-            "county.toml": TINY_FILES["county.toml"].replace(
-                'name_en = "Test County"', "name_en = Test"
-            )
-        },
-        "county.toml",
-        3,
-        None,
-        "not valid TOML",
-    ),
-    Case(
-        "toml-missing-adcode",
-        {"county.toml": TINY_FILES["county.toml"].replace('adcode = "410101"\n', "")},
-        "county.toml",
-        None,
-        "adcode",
-        "is required",
-    ),
-    Case(
-        "toml-population-zero",
-        {"county.toml": TINY_FILES["county.toml"].replace("value = 10000", "value = 0")},
-        "county.toml",
-        None,
-        "population.resident",
-        "population is 0",
-    ),
-    Case(
-        "toml-negative-beds",
-        {"county.toml": TINY_FILES["county.toml"].replace("value = 60", "value = -60")},
-        "county.toml",
-        None,
-        "resources.beds",
-        ">= 0",
-    ),
-    Case(
-        "toml-unknown-source",
-        {"county.toml": TINY_FILES["county.toml"].replace('source = "s2"', 'source = "s7"')},
-        "county.toml",
-        None,
-        "resources.physicians.estimate.source",
-        "source id not found",
-    ),
-    Case(
-        "toml-bad-status",
-        {
-            "county.toml": TINY_FILES["county.toml"].replace(
-                'status = "estimated"', 'status = "guess"'
-            )
-        },
-        "county.toml",
-        None,
-        "resources.physicians.estimate.status",
-        "status must be",
-    ),
-    Case(
-        "toml-bad-crs",
-        {
-            "county.toml": TINY_FILES["county.toml"].replace(
-                'villages = "EPSG:4326"', 'villages = "BD-09"'
-            )
-        },
-        "county.toml",
-        None,
-        "coordinates.villages",
-        "unknown coordinate system",
-    ),
-    Case(
-        "bad-encoding",
-        {"villages.csv": TINY_FILES["villages.csv"].replace("南村", "\udcff")},
-        "villages.csv",
-        None,
-        None,
-        "cannot decode",
-    ),
-]
+CORPUS = Path(__file__).parent / "fixtures" / "bad"
+CASES = sorted(p for p in CORPUS.iterdir() if p.is_dir())
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
-def _write(folder: Path, files: dict[str, str | None]) -> Path:
-    write_bundle(folder, {k: v for k, v in files.items() if v is not None and "\udcff" not in v})
-    for name, text in files.items():
-        if text is None:
-            (folder / name).unlink()
-        elif "\udcff" in text:
-            (folder / name).write_bytes(
-                text.encode("utf-8", "surrogateescape").replace(b"\xff", b"\xff\xfe\x80")
-            )
-    return folder
+def test_corpus_size() -> None:
+    expected = [tomllib.loads((c / "expected.toml").read_text(encoding="utf-8")) for c in CASES]
+    assert len(CASES) >= 60
+    assert sum(e["exit"] == 2 for e in expected) >= 45
 
 
-def test_corpus_is_large_enough() -> None:
-    assert len(CASES) >= 25
-    assert len({c.id for c in CASES}) == len(CASES)
-
-
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_bad_input_exit_2_located_message_nothing_written(
-    case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    folder = _write(tmp_path / "bundle", case.files)
-    before = _digest(folder)
-    code = main(["validate", str(folder)])
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_bad_input_case(case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    expected = tomllib.loads((case / "expected.toml").read_text(encoding="utf-8"))
+    work = shutil.copytree(case, tmp_path / case.name)
+    target = work / "bundle" if (work / "bundle").is_dir() else work / "county.xlsx"
+    before = _digest(work)
+    code = main(["validate", str(target)])
     out, err = capsys.readouterr()
-    assert code == 2, out + err
     text = out + err
     assert "Traceback" not in text
-    lines = [
-        line for line in err.splitlines() if line.startswith("ERROR") and case.fragment in line
-    ]
-    assert lines, f"expected an error containing {case.fragment!r}; got:\n{err}"
+    assert code == expected["exit"], text
+    assert _digest(work) == before, "input changed or a file was written"
+    if "fragment" not in expected:
+        assert "valid / 校验通过" in out
+        return
+    tag = expected.get("severity", "error").upper()
+    lines = [ln for ln in text.splitlines() if ln.startswith(tag) and expected["fragment"] in ln]
+    assert lines, f"expected a {tag} containing {expected['fragment']!r}; got:\n{text}"
     line = lines[0]
-    assert case.file in line
-    if case.row is not None:
-        assert f"row {case.row}" in line, line
-    if case.column is not None:
-        assert f"column '{case.column}'" in line, line
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in line.split(" / ", 1)[-1]), (
-        "Chinese message expected"
-    )
-    assert _digest(folder) == before, "input changed or a file was written"
+    location = expected["file"] + (f" [{expected['sheet']}]" if "sheet" in expected else "")
+    assert location in line, line
+    if "row" in expected:
+        assert f"row {expected['row']}" in line, line
+    if "column" in expected:
+        assert f"column '{expected['column']}'" in line, line
+    chinese = line.split(" / ", 1)[-1]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese), "a Chinese message is expected"
 
 
 def test_all_problems_reported_in_one_pass(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    files: dict[str, str | None] = {}
-    for case in (CASES[4], CASES[8], CASES[9]):
-        for name, text in case.files.items():
-            base = files.get(name, TINY_FILES[name])
-            # apply each case's change on top of the previous ones
-            orig = TINY_FILES[name]
-            diff = [
-                (a, b)
-                for a, b in zip(orig.splitlines(), (text or "").splitlines(), strict=False)
-                if a != b
-            ]
-            for a, b in diff:
-                base = base.replace(a, b)
-            files[name] = base
-    folder = _write(tmp_path / "multi", files)
+    villages = (
+        TINY_FILES["villages.csv"]
+        .replace("西村,410101100", "西村,410101109")
+        .replace(",3000,", ",-3,")
+    )
+    alliances = TINY_FILES["alliances.csv"].replace("F1;F2;F4;F5", "F1;F2;F4;F99")
+    folder = write_bundle(
+        tmp_path / "multi", {"villages.csv": villages, "alliances.csv": alliances}
+    )
     assert main(["validate", str(folder)]) == 2
     err = capsys.readouterr().err
     assert (
         "negative" in err and "not found in townships" in err and "member facility not found" in err
     )
+    assert "3 error(s)" in err
 
 
-Warn = Callable[[str], dict[str, str]]
-
-
-@pytest.mark.parametrize(
-    ("files", "fragment"),
-    [
-        (_sub("villages.csv", ",3000,", ",0,"), "population is 0"),
-        (
-            {"townships.csv": TINY_FILES["townships.csv"] + "注：人口为2020年数据\n"},
-            "note row ignored",
-        ),
-        ({"villages.csv": "村社区名单（2023）\n" + TINY_FILES["villages.csv"] + "\n\n"}, None),
-        ({"villages.csv": TINY_FILES["villages.csv"].replace(",3000,", ',"3,000",')}, None),
-        ({"villages.csv": TINY_FILES["villages.csv"].replace(",3000,", ",３０００,")}, None),
-        ({"villages.csv": TINY_FILES["villages.csv"].replace(",3000,", ",未统计,")}, None),
-    ],
-)
-def test_messy_but_valid_input_exits_0(
-    files: dict[str, str], fragment: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_gcj02_declared_as_wgs84_is_warned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = _write(tmp_path / "ok", files)
+    import numpy as np
+
+    from tcmcounty.crs import wgs84_to_gcj02
+
+    rng = np.random.default_rng(7)
+    villages = TINY_FILES["villages.csv"].rstrip("\n").splitlines()
+    facilities = TINY_FILES["facilities.csv"].rstrip("\n").splitlines()
+    for i in range(8):
+        lon, lat = 113.6 + rng.uniform(0, 0.1), 34.68 + rng.uniform(0, 0.05)
+        code = f"4101011002{10 + i}"
+        villages.append(
+            f"{code},新村{i},410101100,村,{lon:.6f},{lat:.6f},official,100,2020,official,s1"
+        )
+        glon, glat = wgs84_to_gcj02(lon, lat)
+        facilities.append(
+            f"G{i},新村{i}卫生室,village_clinic,410101100,{code},{glon[0]:.6f},{glat[0]:.6f},0,1,0,0,否,否,是,2,official,s1"
+        )
+    folder = write_bundle(
+        tmp_path / "gcj",
+        {
+            "villages.csv": "\n".join(villages) + "\n",
+            "facilities.csv": "\n".join(facilities) + "\n",
+        },
+    )
     assert main(["validate", str(folder)]) == 0
     out = capsys.readouterr().out
-    if fragment:
-        assert fragment in out
+    assert "WARNING facilities.csv" in out and "look like GCJ-02" in out

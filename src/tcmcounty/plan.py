@@ -687,6 +687,10 @@ class PlanResult:
             lines.append(
                 f"  proven bound 理论上界 {self.upper_bound:,.0f}: greedy >= {self.guaranteed_ratio:.1%} of optimum"
             )
+        if self.n_needed == 0 and self.target_share is not None:
+            lines.append(
+                f"  target already met: no new site needed / 已达到 {self.target_share:.0%} 目标，无需新增"
+            )
         if not self.target_reached:
             lines.append(
                 f"  target NOT reachable: only {self.n_candidates} clinics without 中医阁 / "
@@ -882,7 +886,11 @@ def plan_sites(
         radius=r,
         unit=unit,
         method=method,
-        upper_bound=sel.upper_bound if opt is None else min(sel.upper_bound, opt.objective),
+        upper_bound=(
+            min(sel.upper_bound, opt.objective)
+            if opt is not None and opt.status == "optimal"
+            else sel.upper_bound
+        ),
         optimal_objective=None if opt is None else opt.objective,
         optimal_ids=None if opt is None else ids[opt.chosen].tolist(),
         optimal_status=None if opt is None else opt.status,

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from tcmcounty.schema import (
 
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+AddProblem = Callable[..., None]
 _NOTE = re.compile(r"^\s*(注|备注|说明|note|notes|资料来源|数据来源)\s*[:：]", re.IGNORECASE)
 
 
@@ -218,7 +220,9 @@ def parse_rows(
     return df, problems
 
 
-def _parse_cell(text: str, col: Column, row: int, header: str, add) -> object:
+def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) -> object:
+    if col.kind == "bool" and text.lower() in FALSE_TOKENS:
+        return False  # "无" in a yes/no column means "none", not "not reported"
     if is_missing(text):
         if not col.nullable:
             add(
@@ -253,6 +257,9 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add) -> object:
             )
             return None
         value = parse_number(text)
+        if value is not None and col.kind == "int" and text.strip().endswith("%"):
+            add("error", "expected a count, found a percentage", "应为人数/个数，却是百分比", row, header, text)
+            return None
         if value is None:
             if re.search(r"[°度′'″\"]", text):
                 en, zh = (

@@ -1,0 +1,897 @@
+"""Geographic coverage: nearest TCM service, cumulative coverage within thresholds, alliance coverage.
+
+Distances are straight lines in a projected metric CRS chosen per county
+(:func:`tcmcounty.pairs.county_crs`, the CGCS2000 3-degree Gauss–Krüger zone of the county);
+a network ``detour`` factor (road distance ≈ ``detour`` × straight line) turns them into
+approximate travel distances. A user's travel-time table (``demand_id, supply_id, minutes``)
+can replace them everywhere, through :class:`tcmcounty.pairs.Costs`.
+
+Thresholds are **inclusive**: a village is covered at threshold ``t`` when the cost to its
+nearest facility is ``<= t``.
+
+Named presets (travel distance compared with straight line × ``detour``):
+
+==========  ==============================  ==========
+preset      assumption                      distance
+==========  ==============================  ==========
+``walk15``  15 min walking at 4.8 km/h      1.2 km
+``walk30``  30 min walking at 4.8 km/h      2.4 km
+``ebike15`` 15 min by e-bike at 20 km/h     5 km
+``drive15`` 15 min driving at 30 km/h       7.5 km
+``drive30`` 30 min driving at 30 km/h       15 km
+``drive60`` 60 min driving at 30 km/h       30 km
+==========  ==============================  ==========
+
+30 km/h is a typical average speed on rural county and township roads; use a travel-time table
+for real network times.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pyproj import CRS
+from scipy.spatial import cKDTree
+
+from tcmcounty.county import County
+from tcmcounty.pairs import Costs, county_crs, metric_xy
+from tcmcounty.services import BASE_LEVELS, get_level, service_mask, serving_facilities
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Default coverage thresholds in km (straight line).
+DEFAULT_THRESHOLDS_KM: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
+
+#: Named presets: name -> (distance in km, description).
+PRESETS: dict[str, tuple[float, str]] = {
+    "walk15": (1.2, "15 min walking at 4.8 km/h / 步行15分钟"),
+    "walk30": (2.4, "30 min walking at 4.8 km/h / 步行30分钟"),
+    "ebike15": (5.0, "15 min by e-bike at 20 km/h / 电动车15分钟"),
+    "drive15": (7.5, "15 min driving at 30 km/h / 驾车15分钟"),
+    "drive30": (15.0, "30 min driving at 30 km/h / 驾车30分钟"),
+    "drive60": (30.0, "60 min driving at 30 km/h / 驾车60分钟"),
+}
+
+#: Share of the population an alliance should cover (示范县: >= 30%).
+ALLIANCE_TARGET = 0.30
+
+By = Literal["village", "township", "county"]
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A cost threshold: metres (straight line × detour) or minutes (travel-time table).
+
+    Attributes
+    ----------
+    value : float
+        Metres when ``unit == "m"``, minutes when ``unit == "min"``.
+    unit : {"m", "min"}
+        Unit of ``value``.
+    label : str
+        Suffix used in column names (``2km``, ``1.2km``, ``walk15``, ``30min``).
+    """
+
+    value: float
+    unit: Literal["m", "min"]
+    label: str
+
+    @property
+    def km(self) -> float:
+        """The threshold in km (NaN for minutes)."""
+        return self.value / 1000.0 if self.unit == "m" else float("nan")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+_NUM = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+_UNIT_RE = re.compile(rf"^\s*{_NUM}\s*(km|m|min|公里|千米|米|分钟)?\s*$", re.IGNORECASE)
+
+
+def _km_label(metres: float) -> str:
+    return f"{metres / 1000.0:g}km"
+
+
+def parse_threshold(value: str | float | Threshold, default_unit: str = "km") -> Threshold:
+    """Parse a threshold or radius: ``"10km"``, ``"2000m"``, ``"30min"``, ``"walk15"`` or a number.
+
+    Parameters
+    ----------
+    value : str, float or Threshold
+        A number with a unit (``km``, ``m``, ``min``, or 公里/米/分钟), a preset name from
+        :data:`PRESETS`, or a bare number read in ``default_unit``.
+    default_unit : {"km", "m", "min"}, default "km"
+        Unit of a bare number.
+
+    Returns
+    -------
+    Threshold
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a string, number or Threshold.
+    ValueError
+        If the text cannot be read, or the number is negative or not finite.
+
+    Examples
+    --------
+    >>> parse_threshold("10km")
+    Threshold(value=10000.0, unit='m', label='10km')
+    >>> parse_threshold("walk15").value
+    1200.0
+    >>> parse_threshold("30min")
+    Threshold(value=30.0, unit='min', label='30min')
+    """
+    if isinstance(value, Threshold):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, np.integer, np.floating)):
+        raise TypeError(f"threshold must be a str or number, not {type(value).__name__}")
+    if default_unit not in ("km", "m", "min"):
+        raise ValueError(f"default_unit must be 'km', 'm' or 'min', not {default_unit!r}")
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in PRESETS:
+            return Threshold(PRESETS[key][0] * 1000.0, "m", key)
+        m = _UNIT_RE.match(key)
+        if not m:
+            valid = ", ".join(PRESETS)
+            raise ValueError(
+                f"cannot read threshold {value!r}; write e.g. '2km', '2000m', '30min', "
+                f"a number of {default_unit}, or a preset ({valid})"
+            )
+        number, unit = float(m.group(1)), (m.group(2) or default_unit).lower()
+    else:
+        number, unit = float(value), default_unit
+    if not np.isfinite(number) or number < 0:
+        raise ValueError(f"threshold must be a finite number >= 0, not {value!r}")
+    unit = {"公里": "km", "千米": "km", "米": "m", "分钟": "min"}.get(unit, unit)
+    if unit == "km":
+        return Threshold(number * 1000.0, "m", _km_label(number * 1000.0))
+    if unit == "m":
+        return Threshold(number, "m", _km_label(number))
+    return Threshold(number, "min", f"{number:g}min")
+
+
+def parse_thresholds(
+    spec: str | float | Threshold | Iterable[str | float | Threshold], default_unit: str = "km"
+) -> tuple[Threshold, ...]:
+    """Parse several thresholds (a comma-separated string or a sequence), sorted ascending.
+
+    Raises
+    ------
+    ValueError
+        If there is no threshold, one cannot be read, units are mixed (metres with minutes),
+        or two thresholds give the same column label.
+
+    Examples
+    --------
+    >>> [t.label for t in parse_thresholds("5,2,walk15")]
+    ['walk15', '2km', '5km']
+    """
+    if isinstance(spec, str):
+        items: list[str | float | Threshold] = [s for s in spec.split(",") if s.strip()]
+    elif isinstance(spec, (int, float, np.integer, np.floating, Threshold)):
+        items = [spec]  # type: ignore[list-item]
+    else:
+        items = list(spec)
+    out = sorted((parse_threshold(s, default_unit) for s in items), key=lambda t: t.value)
+    if not out:
+        raise ValueError("thresholds: give at least one threshold, e.g. '1,2,5,10' (km)")
+    if len({t.unit for t in out}) > 1:
+        raise ValueError("thresholds mix distances and minutes; use one unit")
+    labels = [t.label for t in out]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"thresholds repeat a value: {labels}")
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- spatial inputs
+
+
+def _unpack(
+    villages: County | gpd.GeoDataFrame, facilities: gpd.GeoDataFrame | None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, County | None]:
+    if isinstance(villages, County):
+        if facilities is not None:
+            raise TypeError("pass either a County or villages and facilities, not both")
+        return villages.villages, villages.facilities, villages
+    for name, df in (("villages", villages), ("facilities", facilities)):
+        if not isinstance(df, gpd.GeoDataFrame):
+            raise TypeError(
+                f"{name} must be a GeoDataFrame (or pass a County), not {type(df).__name__}"
+            )
+    return villages, facilities, None  # type: ignore[return-value]
+
+
+def resolve_crs(
+    villages: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, crs: object | None = None
+) -> CRS:
+    """Choose the metric CRS used for distances.
+
+    With ``crs=None``: the common CRS of both tables if it is projected in metres, else the
+    county's CGCS2000 Gauss–Krüger zone from :func:`tcmcounty.pairs.county_crs` (geographic
+    inputs such as EPSG:4326 are reprojected, never measured in degrees).
+
+    Raises
+    ------
+    ValueError
+        If a table has no CRS, or ``crs`` is geographic or not in metres.
+    """
+    for name, df in (("villages", villages), ("facilities", facilities)):
+        if df.crs is None:
+            raise ValueError(
+                f"{name} has no CRS; set one (e.g. gdf.set_crs('EPSG:4326')) — coordinates "
+                "without a CRS are never measured"
+            )
+    if crs is not None:
+        out = CRS.from_user_input(crs)
+        if out.is_geographic:
+            raise ValueError(
+                f"crs={out.to_string()!r} is geographic (degrees); distances need a projected CRS "
+                "in metres — leave crs=None to choose one automatically"
+            )
+    elif villages.crs.is_projected and villages.crs == facilities.crs:
+        out = CRS.from_user_input(villages.crs)
+    else:
+        both = pd.concat([villages.geometry.to_crs("EPSG:4326"), facilities.geometry.to_crs("EPSG:4326")])
+        both = gpd.GeoSeries(both, crs="EPSG:4326")
+        return county_crs(both[~(both.is_empty | both.isna())])
+    unit = out.axis_info[0].unit_name if out.axis_info else ""
+    if unit not in ("metre", "meter", "m"):
+        raise ValueError(f"crs {out.to_string()!r} has unit {unit!r}; distances need metres")
+    return out
+
+
+def project(
+    villages: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, crs: object | None = None
+) -> tuple[FloatArray, FloatArray, CRS]:
+    """Return village and facility coordinates in metres, and the CRS used.
+
+    Rows without a location give NaN coordinates (they have no distance and are never
+    covered). See :func:`resolve_crs` for how the CRS is chosen.
+    """
+    metric = resolve_crs(villages, facilities, crs)
+    return metric_xy(villages, metric), metric_xy(facilities, metric), metric
+
+
+def nearest_points(
+    demand_xy: npt.ArrayLike, supply_xy: npt.ArrayLike, *, detour: float = 1.0
+) -> tuple[FloatArray, IntArray]:
+    """Distance from each demand point to its nearest supply point (unbounded KD-tree query).
+
+    Parameters
+    ----------
+    demand_xy, supply_xy : array_like, shape (n, 2)
+        Projected coordinates in metres; rows with NaN are skipped.
+    detour : float, default 1.0
+        Multiplies the straight-line distance (>= 1).
+
+    Returns
+    -------
+    cost : numpy.ndarray of float64
+        ``detour`` × distance in metres; NaN where there is no supply point or no location.
+    index : numpy.ndarray of int64
+        Position of the nearest supply point in ``supply_xy``; -1 where there is none.
+
+    Notes
+    -----
+    One :meth:`scipy.spatial.cKDTree.query` with ``k=1``: O((n + m) log m), no radius and no
+    pair list, so it scales to every village of China. Among equidistant supply points the
+    KD-tree returns one of them.
+
+    Examples
+    --------
+    >>> cost, idx = nearest_points([[0, 0], [10, 0]], [[3, 4], [10, 1]])
+    >>> cost.tolist(), idx.tolist()
+    ([5.0, 1.0], [0, 1])
+    """
+    d = np.asarray(demand_xy, dtype=float).reshape(-1, 2)
+    s = np.asarray(supply_xy, dtype=float).reshape(-1, 2)
+    if not np.isfinite(detour) or detour < 1:
+        raise ValueError(f"detour must be a finite number >= 1, not {detour!r}")
+    cost = np.full(len(d), np.nan)
+    index = np.full(len(d), -1, dtype=np.int64)
+    sok = np.flatnonzero(np.isfinite(s).all(axis=1))
+    dok = np.isfinite(d).all(axis=1)
+    if len(sok) == 0 or not dok.any():
+        return cost, index
+    dist, pos = cKDTree(s[sok]).query(d[dok], k=1)
+    cost[dok] = dist * detour
+    index[dok] = sok[pos]
+    return cost, index
+
+
+def _village_frame(villages: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in ("code", "name", "township_code") if c in villages.columns]
+    out = pd.DataFrame({c: villages[c].to_numpy() for c in cols})
+    out["population"] = _population(villages)
+    return out
+
+
+def _population(villages: pd.DataFrame) -> FloatArray:
+    if "population" not in villages.columns:
+        return np.full(len(villages), np.nan)
+    pop = pd.to_numeric(villages["population"], errors="coerce").astype(float).to_numpy()
+    if (pop[np.isfinite(pop)] < 0).any():
+        raise ValueError("villages: population must be >= 0")
+    return pop
+
+
+def _ids(facilities: pd.DataFrame) -> npt.NDArray[np.object_]:
+    if "id" in facilities.columns:
+        return facilities["id"].astype(str).to_numpy(dtype=object)
+    return np.asarray([str(i) for i in range(len(facilities))], dtype=object)
+
+
+def _check_costs(costs: Costs, n_villages: int, n_facilities: int) -> None:
+    if not isinstance(costs, Costs):
+        raise TypeError(f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}")
+    if costs.shape != (n_villages, n_facilities):
+        raise ValueError(
+            f"costs has shape {costs.shape} but there are {n_villages} villages and "
+            f"{n_facilities} facilities (rows are villages, columns facilities)"
+        )
+
+
+def _level_mask(facilities: pd.DataFrame, level: str | npt.ArrayLike | None) -> BoolArray:
+    if level is None:
+        return np.ones(len(facilities), dtype=bool)
+    if isinstance(level, str):
+        return service_mask(facilities, level)
+    mask = np.asarray(level)
+    if mask.dtype != bool or mask.shape != (len(facilities),):
+        raise ValueError("level must be a level name, None, or a boolean array with one entry per facility")
+    return mask
+
+
+def read_travel_times(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a travel-time table (CSV: ``demand_id, supply_id, minutes``; UTF-8 or GBK).
+
+    Ids are read as text (leading zeros kept).
+
+    Raises
+    ------
+    ValueError
+        If the file lacks the three columns.
+    """
+    from tcmcounty.readers.text import decode
+
+    data = open(path, "rb").read()  # noqa: PTH123
+    text, _ = decode(data)
+    import io
+
+    table = pd.read_csv(io.StringIO(text), dtype={"demand_id": str, "supply_id": str})
+    table.columns = [str(c).strip() for c in table.columns]
+    need = {"demand_id", "supply_id", "minutes"}
+    if not need <= set(table.columns):
+        raise ValueError(f"{os.fspath(path)}: travel-time table needs columns {sorted(need)}; found {list(table.columns)}")
+    return table
+
+
+def travel_time_costs(
+    table: pd.DataFrame | str | os.PathLike[str],
+    villages: pd.DataFrame,
+    facilities: pd.DataFrame,
+    max_minutes: float = np.inf,
+) -> Costs:
+    """Build :class:`~tcmcounty.pairs.Costs` from a travel-time table for these villages and facilities.
+
+    ``demand_id`` must be a village ``code`` and ``supply_id`` a facility ``id``; a table given
+    the other way round raises (see :meth:`tcmcounty.pairs.Costs.from_table`).
+    """
+    if not isinstance(table, pd.DataFrame):
+        table = read_travel_times(table)
+    return Costs.from_table(
+        table, villages["code"].astype(str).to_numpy(), _ids(facilities), max_cost=max_minutes, unit="min"
+    )
+
+
+# --------------------------------------------------------------------------- nearest service
+
+
+def nearest_service(
+    villages: County | gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame | None = None,
+    *,
+    levels: Sequence[str] = BASE_LEVELS,
+    costs: Costs | None = None,
+    detour: float = 1.0,
+    crs: object | None = None,
+) -> pd.DataFrame:
+    """Distance (km) or travel time to the nearest facility of each service level, per village.
+
+    Parameters
+    ----------
+    villages : County or geopandas.GeoDataFrame
+        A :class:`~tcmcounty.county.County`, or the villages table (then pass ``facilities``).
+    facilities : geopandas.GeoDataFrame, optional
+        The facilities table, when ``villages`` is not a County.
+    levels : sequence of str, default ("pavilion", "tcm_clinic", "hall", "tcm_hospital")
+        Service levels (:data:`tcmcounty.services.SERVICE_LEVELS`).
+    costs : Costs, optional
+        Pairwise costs (villages × facilities), e.g. from a travel-time table
+        (:func:`travel_time_costs`). Default: straight-line distance with an unbounded KD-tree
+        query, so every village with a location gets a finite distance when the level has a
+        facility.
+    detour : float, default 1.0
+        Straight-line distance multiplier (ignored with ``costs``).
+    crs : optional
+        Metric CRS to use (default: chosen per county, see :func:`resolve_crs`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per village in input order: ``code``, ``name``, ``township_code``,
+        ``population``, then for each level ``<level>_km`` (``<level>_min`` with a
+        travel-time table) and ``<level>_id``. When a level has no facility (e.g. a county
+        without any 中医阁) or a village has no location, the cost is NaN and the id None.
+        With a travel-time table, facilities beyond the table's pairs are unreachable.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On inputs of the wrong type, unknown levels, a geographic ``crs`` or missing CRS.
+
+    Notes
+    -----
+    ``cost_i(level) = min_{j in level} detour · ||x_i − y_j||`` (cost to closest; cf.
+    ipeaGIT ``accessibility::cost_to_closest``).
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.coverage import nearest_service
+    >>> county = tcmcounty.load_county("anyue", warn=False)
+    >>> ns = nearest_service(county)
+    >>> bool(ns["hall_km"].notna().all())
+    True
+    """
+    vil, fac, _ = _unpack(villages, facilities)
+    levels = tuple(levels)
+    for lv in levels:
+        get_level(lv)
+    out = _village_frame(vil)
+    ids = _ids(fac)
+    if costs is not None:
+        _check_costs(costs, len(vil), len(fac))
+        suffix, scale = ("min", 1.0) if costs.unit == "min" else ("km", 1e-3)
+    else:
+        suffix, scale = "km", 1e-3
+        vxy, fxy, _ = project(vil, fac, crs)
+    for lv in levels:
+        mask = service_mask(fac, lv)
+        if costs is not None:
+            best, arg = costs.subset_supply(mask).nearest()
+            best = np.where(arg >= 0, best, np.nan)
+        else:
+            sel = np.flatnonzero(mask)
+            best, pos = nearest_points(vxy, fxy[sel], detour=detour)
+            arg = np.where(pos >= 0, sel[np.maximum(pos, 0)], -1) if len(sel) else pos
+        out[f"{lv}_{suffix}"] = best * scale
+        out[f"{lv}_id"] = np.where(arg >= 0, ids[np.maximum(arg, 0)] if len(ids) else None, None)
+    return out
+
+
+# --------------------------------------------------------------------------- cumulative coverage
+
+
+@dataclass(frozen=True)
+class CoverageResult:
+    """Cumulative coverage of villages by one service level at several thresholds.
+
+    Attributes
+    ----------
+    villages : pandas.DataFrame
+        One row per village in input order: ``code``, ``name``, ``township_code``,
+        ``population`` (NaN = not reported), ``located``, ``cost`` (metres or minutes to the
+        nearest facility, NaN if none), ``nearest_id``, and per threshold ``covered_<t>``.
+    thresholds : tuple of Threshold
+        Ascending thresholds.
+    level : str
+        Service level (or ``"custom"`` for a mask, ``"all"`` for every facility).
+    unit : {"m", "min"}
+        Unit of ``cost``.
+    detour : float
+        Detour factor applied to straight-line distances.
+    townships : pandas.DataFrame or None
+        Township table for ordering and names (input order), when known.
+    county_name : str
+        Name shown on the county row.
+    crs : pyproj.CRS or None
+        The metric CRS used (None with a travel-time table).
+    """
+
+    villages: pd.DataFrame
+    thresholds: tuple[Threshold, ...]
+    level: str
+    unit: str
+    detour: float
+    townships: pd.DataFrame | None = None
+    county_name: str = ""
+    crs: CRS | None = field(default=None, repr=False)
+
+    def _pop_columns(self, pop: FloatArray, covered: dict[str, BoolArray]) -> dict[str, FloatArray]:
+        cols: dict[str, FloatArray] = {}
+        for t in self.thresholds:
+            cols[f"pop_covered_{t.label}"] = np.where(covered[t.label], pop, 0.0)
+        return cols
+
+    def table(self, by: By = "village") -> pd.DataFrame:
+        """Return coverage per ``village``, ``township`` or ``county``.
+
+        Columns: identification, ``pop_total``, then ``pop_covered_<t>`` and
+        ``covered_share_<t>`` for each threshold (``covered_share = pop_covered / pop_total``,
+        NaN when ``pop_total`` is 0). Aggregates ignore villages whose population is not
+        reported and count them in ``n_pop_unreported``; ``n_villages``, ``n_unlocated``
+        complete the picture.
+
+        Raises
+        ------
+        ValueError
+            If ``by`` is not one of ``village``, ``township``, ``county``.
+        """
+        v = self.villages
+        pop = v["population"].to_numpy(dtype=float)
+        known = np.isfinite(pop)
+        pop0 = np.where(known, pop, 0.0)
+        covered = {t.label: v[f"covered_{t.label}"].to_numpy(dtype=bool) for t in self.thresholds}
+        if by == "village":
+            out = v[[c for c in ("code", "name", "township_code") if c in v.columns]].copy()
+            out["pop_total"] = pop
+            out["cost_km" if self.unit == "m" else "cost_min"] = (
+                v["cost"].to_numpy() / 1000.0 if self.unit == "m" else v["cost"].to_numpy()
+            )
+            out["nearest_id"] = v["nearest_id"].to_numpy()
+            for t in self.thresholds:
+                pc = np.where(covered[t.label], pop, 0.0)
+                pc[~known] = np.nan
+                out[f"pop_covered_{t.label}"] = pc
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    out[f"covered_share_{t.label}"] = np.where(pop > 0, pc / pop, np.nan)
+            return out
+        frame = pd.DataFrame({"pop_total": pop0, **self._pop_columns(pop0, covered)})
+        frame["n_villages"] = 1
+        frame["n_pop_unreported"] = (~known).astype(int)
+        frame["n_unlocated"] = (~v["located"].to_numpy(dtype=bool)).astype(int)
+        if by == "township":
+            if "township_code" not in v.columns:
+                raise ValueError("villages have no township_code; use by='county'")
+            frame["township_code"] = v["township_code"].astype(str).to_numpy()
+            agg = frame.groupby("township_code", sort=False).sum()
+            if self.townships is not None and "code" in self.townships.columns:
+                codes = self.townships["code"].astype(str).to_numpy()
+                extra = [c for c in agg.index if c not in set(codes)]
+                agg = agg.reindex(list(codes) + extra, fill_value=0)
+                names = dict(zip(codes, self.townships.get("name", pd.Series([""] * len(codes))), strict=True))
+            else:
+                names = {}
+            out = pd.DataFrame({"township_code": agg.index.to_numpy()})
+            out["name"] = [names.get(c, "") for c in out["township_code"]]
+            agg = agg.reset_index(drop=True)
+        elif by == "county":
+            agg = frame.drop(columns=[]).sum().to_frame().T
+            out = pd.DataFrame({"county": [self.county_name]})
+        else:
+            raise ValueError(f"by must be 'village', 'township' or 'county', not {by!r}")
+        out["pop_total"] = agg["pop_total"].to_numpy(dtype=float)
+        for t in self.thresholds:
+            pc = agg[f"pop_covered_{t.label}"].to_numpy(dtype=float)
+            out[f"pop_covered_{t.label}"] = pc
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[f"covered_share_{t.label}"] = np.where(out["pop_total"] > 0, pc / out["pop_total"], np.nan)
+        for c in ("n_villages", "n_pop_unreported", "n_unlocated"):
+            out[c] = agg[c].to_numpy(dtype=int)
+        return out
+
+    def uncovered(self, threshold: str | float | Threshold | None = None) -> pd.DataFrame:
+        """Villages not covered at ``threshold`` (default: the largest), in input order.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``code``, ``name``, ``township_code``, ``population``, ``cost_km`` (or
+            ``cost_min``; NaN when no facility of the level exists or the village has no
+            location) and ``nearest_id``.
+
+        Raises
+        ------
+        ValueError
+            If ``threshold`` is not one of the result's thresholds.
+        """
+        t = self.thresholds[-1] if threshold is None else parse_threshold(
+            threshold, "km" if self.unit == "m" else "min"
+        )
+        if f"covered_{t.label}" not in self.villages.columns:
+            valid = ", ".join(x.label for x in self.thresholds)
+            raise ValueError(f"threshold {t.label!r} was not computed; valid: {valid}")
+        v = self.villages
+        keep = ~v[f"covered_{t.label}"].to_numpy(dtype=bool)
+        out = v.loc[keep, [c for c in ("code", "name", "township_code", "population") if c in v.columns]].copy()
+        cost = v.loc[keep, "cost"].to_numpy()
+        out["cost_km" if self.unit == "m" else "cost_min"] = cost / 1000.0 if self.unit == "m" else cost
+        out["nearest_id"] = v.loc[keep, "nearest_id"].to_numpy()
+        return out.reset_index(drop=True)
+
+
+def cumulative_coverage(
+    villages: County | gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame | None = None,
+    thresholds: str | Iterable[str | float | Threshold] = DEFAULT_THRESHOLDS_KM,
+    *,
+    level: str | npt.ArrayLike | None = "pavilion",
+    costs: Costs | None = None,
+    detour: float = 1.0,
+    crs: object | None = None,
+    townships: pd.DataFrame | None = None,
+) -> CoverageResult:
+    """Population within each threshold of the nearest facility of a service level.
+
+    Parameters
+    ----------
+    villages : County or geopandas.GeoDataFrame
+        A County, or the villages table (then pass ``facilities``).
+    facilities : geopandas.GeoDataFrame, optional
+        The facilities table, when ``villages`` is not a County.
+    thresholds : str or sequence, default (1, 2, 5, 10) km
+        Numbers in km, strings such as ``"2km"``, ``"1500m"``, ``"30min"`` or presets
+        (:data:`PRESETS`), or a comma-separated string. Minutes need ``costs`` in minutes.
+    level : str, bool array or None, default "pavilion"
+        Service level (:data:`tcmcounty.services.SERVICE_LEVELS`), a boolean mask over
+        facilities, or None for every facility.
+    costs : Costs, optional
+        Villages × facilities costs (e.g. a travel-time table); default straight line.
+    detour : float, default 1.0
+        Straight-line distance multiplier (>= 1; ignored with ``costs``).
+    crs : optional
+        Metric CRS (default: chosen per county; geographic inputs are reprojected).
+    townships : pandas.DataFrame, optional
+        Township table, for names and order of ``table("township")`` (taken from the County).
+
+    Returns
+    -------
+    CoverageResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        On wrong input types, unknown level, a threshold unit that does not match the costs.
+
+    Notes
+    -----
+    Village *i* is covered at threshold *t* when ``min_j c_ij <= t`` (inclusive), where
+    ``c_ij = detour · ||x_i − y_j||`` (metres, projected CRS) or the travel time in minutes.
+    Population covered is ``sum_i p_i · [min_j c_ij <= t]`` — the cumulative-opportunity
+    measure of geographic coverage (Hansen 1959; WHO AccessMod 5 "geographic coverage").
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.coverage import cumulative_coverage
+    >>> county = tcmcounty.load_county("anyue", warn=False)
+    >>> res = cumulative_coverage(county, thresholds="2,5", level="hall")
+    >>> list(res.table("county").columns[:4])
+    ['county', 'pop_total', 'pop_covered_2km', 'covered_share_2km']
+    """
+    vil, fac, cty = _unpack(villages, facilities)
+    if cty is not None and townships is None:
+        townships = cty.townships
+    unit = "m" if costs is None else costs.unit
+    ths = parse_thresholds(thresholds, "km" if unit == "m" else "min")
+    if ths[0].unit != unit:
+        raise ValueError(
+            f"thresholds are in {ths[0].unit!r} but costs are in {unit!r}: "
+            + ("give minutes (e.g. '30min') with a travel-time table" if unit == "min"
+               else "minutes need a travel-time table; use km or a preset such as 'drive15'")
+        )
+    mask = _level_mask(fac, level)
+    ids = _ids(fac)
+    out = _village_frame(vil)
+    metric = None
+    if costs is not None:
+        _check_costs(costs, len(vil), len(fac))
+        best, arg = costs.subset_supply(mask).nearest()
+        best = np.where(arg >= 0, best, np.nan)
+        located = np.ones(len(vil), dtype=bool)
+    else:
+        vxy, fxy, metric = project(vil, fac, crs)
+        sel = np.flatnonzero(mask)
+        best, pos = nearest_points(vxy, fxy[sel], detour=detour)
+        arg = np.where(pos >= 0, sel[np.maximum(pos, 0)], -1) if len(sel) else pos
+        located = np.isfinite(vxy).all(axis=1)
+    out["located"] = located
+    out["cost"] = best
+    out["nearest_id"] = np.where(arg >= 0, ids[np.maximum(arg, 0)] if len(ids) else None, None)
+    with np.errstate(invalid="ignore"):
+        for t in ths:
+            out[f"covered_{t.label}"] = np.isfinite(best) & (best <= t.value)
+    name = ""
+    if cty is not None:
+        name = cty.name
+    level_name = level if isinstance(level, str) else ("all" if level is None else "custom")
+    return CoverageResult(out, ths, level_name, unit, float(detour), townships, name, metric)
+
+
+# --------------------------------------------------------------------------- alliance coverage
+
+
+@dataclass(frozen=True)
+class AllianceCoverage:
+    """Population covered by each medical alliance and by any alliance.
+
+    Attributes
+    ----------
+    alliances : pandas.DataFrame
+        One row per alliance in input order: ``id``, ``name``, ``kind``, ``n_members``,
+        ``n_villages``, ``pop_covered``, ``covered_share``.
+    villages : pandas.DataFrame
+        One row per village: ``code``, ``name``, ``township_code``, ``population``,
+        ``serving_level``, ``serving_ids``, ``alliance_ids`` (list).
+    pop_total : float
+        Population of villages with a reported population.
+    pop_covered : float
+        Population of villages served by a member of any alliance.
+    target : float
+        The target share (default 0.30).
+    """
+
+    alliances: pd.DataFrame
+    villages: pd.DataFrame
+    pop_total: float
+    pop_covered: float
+    target: float = ALLIANCE_TARGET
+
+    @property
+    def covered_share(self) -> float:
+        """``pop_covered / pop_total`` (NaN when the total is 0)."""
+        return self.pop_covered / self.pop_total if self.pop_total > 0 else float("nan")
+
+    @property
+    def meets_target(self) -> bool:
+        """True when the covered share reaches the target."""
+        share = self.covered_share
+        return bool(np.isfinite(share) and share >= self.target)
+
+    def table(self) -> pd.DataFrame:
+        """Alliances plus a final ``total`` row (any alliance) with ``target`` and ``meets_target``."""
+        out = self.alliances.copy()
+        out["target"] = self.target
+        out["meets_target"] = out["covered_share"] >= self.target
+        total = {
+            "id": "total",
+            "name": "任一医联体 any alliance",
+            "kind": "",
+            "n_members": int(out["n_members"].sum()) if len(out) else 0,
+            "n_villages": int(sum(bool(a) for a in self.villages["alliance_ids"])),
+            "pop_covered": self.pop_covered,
+            "covered_share": self.covered_share,
+            "target": self.target,
+            "meets_target": self.meets_target,
+        }
+        return pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+
+
+def alliance_coverage(
+    county: County | pd.DataFrame,
+    facilities: pd.DataFrame | None = None,
+    alliances: pd.DataFrame | None = None,
+    *,
+    target: float = ALLIANCE_TARGET,
+) -> AllianceCoverage:
+    """Population covered by each medical alliance (医联体/医共体) and in total.
+
+    A village is covered by an alliance when one of its serving facilities
+    (:func:`tcmcounty.services.serving_facilities`: its own village clinic / community health
+    station by ``village_code``, else its township's health centre) is a member or the lead
+    facility of that alliance.
+
+    Parameters
+    ----------
+    county : County or pandas.DataFrame
+        A County, or the villages table (then pass ``facilities`` and ``alliances``).
+    facilities, alliances : pandas.DataFrame, optional
+        When ``county`` is a villages table. ``alliances.member_ids`` holds lists of facility
+        ids (or ``;``-separated strings).
+    target : float, default 0.30
+        Share to reach (示范县: >= 30%).
+
+    Returns
+    -------
+    AllianceCoverage
+
+    Raises
+    ------
+    TypeError, ValueError
+        On wrong input types or a target outside [0, 1].
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.coverage import alliance_coverage
+    >>> res = alliance_coverage(tcmcounty.load_county("anyue", warn=False))
+    >>> 0 <= res.covered_share <= 1
+    True
+    """
+    if isinstance(county, County):
+        if facilities is not None or alliances is not None:
+            raise TypeError("pass either a County or villages, facilities and alliances")
+        villages, facilities, alliances = county.villages, county.facilities, county.alliances
+    else:
+        villages = county
+        if not isinstance(villages, pd.DataFrame):
+            raise TypeError(f"county must be a County or a villages DataFrame, not {type(county).__name__}")
+        if facilities is None or alliances is None:
+            raise TypeError("with a villages table, pass facilities and alliances too")
+    if not isinstance(target, (int, float)) or not 0 <= target <= 1:
+        raise ValueError(f"target must be a share between 0 and 1, not {target!r}")
+    serving = serving_facilities(villages, facilities)
+    pop = _population(villages)
+    pop0 = np.where(np.isfinite(pop), pop, 0.0)
+    member_sets: list[set[str]] = []
+    for _, a in alliances.iterrows():
+        members = a.get("member_ids")
+        if isinstance(members, str):
+            members = [m.strip() for m in members.split(";") if m.strip()]
+        elif not isinstance(members, (list, tuple, set, np.ndarray)):
+            members = []
+        ms = {str(m) for m in members}
+        lead = a.get("lead_facility_id")
+        if isinstance(lead, str) and lead:
+            ms.add(lead)
+        member_sets.append(ms)
+    village_alliances: list[list[str]] = []
+    aids = alliances["id"].astype(str).tolist() if len(alliances) else []
+    for ids in serving["serving_ids"]:
+        sid = set(ids)
+        village_alliances.append([aid for aid, ms in zip(aids, member_sets, strict=True) if sid & ms])
+    rows = []
+    total = float(pop0.sum())
+    for k, (aid, ms) in enumerate(zip(aids, member_sets, strict=True)):
+        inside = np.array([aid in va for va in village_alliances], dtype=bool)
+        pc = float(pop0[inside].sum())
+        rows.append(
+            {
+                "id": aid,
+                "name": alliances["name"].iloc[k] if "name" in alliances.columns else "",
+                "kind": alliances["kind"].iloc[k] if "kind" in alliances.columns else "",
+                "n_members": len(ms),
+                "n_villages": int(inside.sum()),
+                "pop_covered": pc,
+                "covered_share": pc / total if total > 0 else float("nan"),
+            }
+        )
+    table = pd.DataFrame(
+        rows, columns=["id", "name", "kind", "n_members", "n_villages", "pop_covered", "covered_share"]
+    )
+    vt = _village_frame(villages)
+    vt["serving_level"] = serving["serving_level"].to_numpy()
+    vt["serving_ids"] = serving["serving_ids"].to_numpy()
+    vt["alliance_ids"] = village_alliances
+    any_cov = np.array([bool(a) for a in village_alliances], dtype=bool)
+    covered = float(pop0[any_cov].sum()) if len(any_cov) else 0.0
+    return AllianceCoverage(table, vt, total, covered, float(target))
+
+
+def _warn_unreported(pop: FloatArray, what: str) -> None:
+    n = int((~np.isfinite(pop)).sum())
+    if n:
+        warnings.warn(
+            f"{n} villages have no reported population; {what} / {n} 个村人口未报告",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,287 @@
+"""Target sets: the shipped default and user files (TOML or CSV) laid over it.
+
+A user file names targets by indicator ID (``T-DOC``) or ID and level (``T-DNR@township``).
+For every indicator it mentions, it replaces all default targets of that indicator; other
+indicators keep the default. No code changes are needed to use a province's or county's plan.
+
+TOML::
+
+    [target_set]                 # optional; id defaults to the file name
+    id = "sichuan-2025"
+    name_zh = "四川省医疗卫生服务体系规划（2021—2025年）"
+
+    [targets.T-DOC]
+    kind = "at_least"            # at_least | at_most | range | equals | boolean | none
+    value = 3.0
+    source = "四川省医疗卫生服务体系规划（2021—2025年）"
+    clause = "表1"
+
+    [targets.T-TCMGP]
+    kind = "range"
+    low = 0.6
+    high = 0.8
+
+CSV (UTF-8): columns ``id, kind, value, low, high, text, source, clause, basis, evidence``;
+``id`` may carry ``@county`` / ``@township``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from tcmcounty.errors import InputError, Problem
+from tcmcounty.indicators._files import packaged_names, packaged_text, parse_toml, problem, read_user_text
+from tcmcounty.indicators.model import LEVELS, TARGET_KINDS, Target, TargetSet
+from tcmcounty.indicators.registry import Registry, load_registry
+
+DEFAULT_TARGET_SET = "national-2025"
+_SHIPPED = {"national-2025": "targets_national_2025.toml"}
+_TEXT_KEYS = ("text", "source", "clause", "basis", "evidence")
+_NUM_KEYS = ("value", "low", "high")
+_KEYS = ("kind", *_NUM_KEYS, *_TEXT_KEYS)
+
+
+def _number(raw: object, file: str, where: str, problems: list[Problem]) -> float | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, bool):
+        problems.append(problem(file, where, "expected a number", "应为数字", raw))
+        return None
+    try:
+        x = float(str(raw).strip().rstrip("%")) if isinstance(raw, str) else float(raw)  # type: ignore[arg-type]
+    except ValueError:
+        problems.append(problem(file, where, "expected a number", "应为数字", raw))
+        return None
+    if not math.isfinite(x):
+        problems.append(problem(file, where, "expected a finite number", "应为有限数值", raw))
+        return None
+    return x
+
+
+def _target(key: str, entry: Mapping[str, object], registry: Registry, set_id: str, file: str,
+            prefix: str, problems: list[Problem]) -> Target | None:
+    where = f"{prefix}{key}"
+    ind_id, _, level = str(key).partition("@")
+    if ind_id not in registry.ids:
+        problems.append(problem(file, where, f"unknown indicator ID; expected one of: {', '.join(registry.ids)}",
+                                "未知指标编号", ind_id))
+        return None
+    if level and level not in LEVELS:
+        problems.append(problem(file, where, f"unknown level after '@'; expected {' or '.join(LEVELS)}",
+                                "层级应为 county 或 township", level))
+        return None
+    unknown = [k for k in entry if k not in _KEYS]
+    if unknown:
+        problems.append(problem(file, f"{where}.{unknown[0]}", f"unknown key; expected some of: {', '.join(_KEYS)}",
+                                "未知字段", unknown[0]))
+        return None
+    kind = str(entry.get("kind", "")).strip()
+    if kind not in TARGET_KINDS:
+        problems.append(problem(file, f"{where}.kind", f"expected one of: {', '.join(TARGET_KINDS)}",
+                                "目标类型应为 at_least/at_most/range/equals/boolean/none", kind or "(empty)"))
+        return None
+    ind = registry[ind_id]
+    nums: dict[str, float | None] = {}
+    for name in _NUM_KEYS:
+        raw = entry.get(name)
+        if kind == "boolean" and name == "value" and raw is not None:
+            b = str(raw).strip().lower()
+            if isinstance(raw, bool) or b in ("true", "false", "yes", "no", "是", "否", "1", "0"):
+                nums[name] = 1.0 if (raw is True or b in ("true", "yes", "是", "1")) else 0.0
+            else:
+                problems.append(problem(file, f"{where}.value", "expected true or false", "应为 true 或 false", raw))
+                return None
+        elif isinstance(raw, str) and ind.scale and ind.rank(raw) is not None:
+            nums[name] = float(ind.rank(raw))  # type: ignore[arg-type]
+        else:
+            if isinstance(raw, str) and ind.scale and raw.strip():
+                problems.append(problem(file, f"{where}.{name}", f"expected a grade among {', '.join(ind.scale)}",
+                                        "等级不在等级表中", raw))
+                return None
+            nums[name] = _number(raw, file, f"{where}.{name}", problems)
+    value, low, high = nums["value"], nums["low"], nums["high"]
+    if kind in ("at_least", "boolean"):
+        low, high = (value if value is not None else low), None
+    elif kind == "at_most":
+        low, high = None, (value if value is not None else high)
+    elif kind == "equals":
+        low = high = value if value is not None else low
+    elif kind == "none":
+        low = high = None
+    texts = {k: " ".join(str(entry.get(k) or "").split()) for k in _TEXT_KEYS}
+    try:
+        return Target(ind_id, kind, low, high, level or None, set_id=set_id, **texts)  # type: ignore[arg-type]
+    except ValueError as exc:
+        expected = {"at_least": "value", "at_most": "value", "range": "low and high", "equals": "value",
+                    "boolean": "value = true/false"}.get(kind, "")
+        problems.append(problem(file, where, f"{exc}; expected {expected}", f"目标值缺失或无效；应填写 {expected}"))
+        return None
+
+
+def parse_targets(data: Mapping[str, object], file: str, registry: Registry | None = None,
+                  default_id: str = "user") -> TargetSet:
+    """Build a :class:`TargetSet` from parsed TOML (``[target_set]`` and ``[targets.<ID>]``).
+
+    Raises
+    ------
+    InputError
+        Naming the file, the key and what was expected, for every problem found.
+    """
+    registry = registry or load_registry()
+    meta = data.get("target_set", {})
+    if not isinstance(meta, Mapping):
+        raise InputError([problem(file, "target_set", "expected a table", "应为表")], file)
+    unknown = [k for k in data if k not in ("target_set", "targets")]
+    problems: list[Problem] = []
+    if unknown:
+        problems.append(problem(file, unknown[0], "unknown top-level key; expected [target_set] and [targets.<ID>]",
+                                "未知字段；应为 [target_set] 与 [targets.<指标编号>]", unknown[0]))
+    section = data.get("targets", {})
+    if not isinstance(section, Mapping) or not section:
+        problems.append(problem(file, "targets", "expected one or more [targets.<ID>] tables, e.g. [targets.T-DOC]",
+                                "应至少有一个 [targets.<指标编号>] 表"))
+        raise InputError(problems, file)
+    set_id = str(meta.get("id") or default_id)
+    targets: dict[str, Target] = {}
+    for key, entry in section.items():
+        if not isinstance(entry, Mapping):
+            problems.append(problem(file, f"targets.{key}", "expected a table with kind and value",
+                                    "应为含 kind 与 value 的表", entry))
+            continue
+        t = _target(str(key), entry, registry, set_id, file, "targets.", problems)
+        if t is not None:
+            targets[t.key] = t
+    if problems:
+        raise InputError(problems, file)
+    return TargetSet(set_id, str(meta.get("name_zh", "")), str(meta.get("name_en", "")),
+                     " ".join(str(meta.get("description", "")).split()), targets, (file,))
+
+
+def parse_targets_csv(text: str, file: str, registry: Registry | None = None, default_id: str = "user") -> TargetSet:
+    """Build a :class:`TargetSet` from CSV text (header ``id, kind, value, low, high, ...``).
+
+    Raises
+    ------
+    InputError
+        Naming the file, the row and column, and what was expected.
+    """
+    registry = registry or load_registry()
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError([problem(file, None, "the file is empty; expected a header id, kind, value ...",
+                                  "文件为空")], file)
+    header = [h.strip().lower() for h in rows[0]]
+    problems: list[Problem] = []
+    for col in ("id", "kind"):
+        if col not in header:
+            problems.append(problem(file, col, f"required column '{col}' is missing; expected id, kind, value, low, "
+                                    "high, text, source, clause, basis, evidence", f"缺少必填列 '{col}'"))
+    extra = [h for h in header if h and h not in ("id", *_KEYS)]
+    if extra:
+        problems.append(problem(file, extra[0], f"unknown column; expected some of: id, {', '.join(_KEYS)}",
+                                "未知列", extra[0]))
+    if problems:
+        raise InputError(problems, file)
+    targets: dict[str, Target] = {}
+    for n, r in enumerate(rows[1:], start=2):
+        rec = {h: (r[i].strip() if i < len(r) else "") for i, h in enumerate(header) if h}
+        key = rec.pop("id")
+        entry = {k: v for k, v in rec.items() if v != ""}
+        t = _target(key, entry, registry, default_id, file, f"row {n}: ", problems)
+        if t is not None:
+            targets[t.key] = t
+    if problems:
+        raise InputError(problems, file)
+    return TargetSet(default_id, targets=targets, files=(file,))
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped(name: str) -> TargetSet:
+    fname = _SHIPPED[name]
+    return parse_targets(parse_toml(packaged_text(fname), fname), fname, load_registry(), name)
+
+
+def shipped_target_sets() -> dict[str, str]:
+    """Names of the target sets shipped with the package and their files.
+
+    Examples
+    --------
+    >>> shipped_target_sets()
+    {'national-2025': 'targets_national_2025.toml'}
+    """
+    return {k: v for k, v in _SHIPPED.items() if v in packaged_names()}
+
+
+def default_targets() -> TargetSet:
+    """Return the default target set: 示范县 targets + national 2025 planning values.
+
+    Examples
+    --------
+    >>> ts = default_targets()
+    >>> ts.id, ts.lookup("T-DOC").low, ts.lookup("T-TCMGP").high
+    ('national-2025', 3.2, 0.8)
+    """
+    return _shipped(DEFAULT_TARGET_SET)
+
+
+def load_targets(source: str | os.PathLike[str] | TargetSet | None = None, *,
+                 base: TargetSet | None | bool = True, registry: Registry | None = None) -> TargetSet:
+    """Return a target set: the default, a shipped set by name, or a user file laid over the default.
+
+    Parameters
+    ----------
+    source : str, path or TargetSet, optional
+        ``None`` for the default set; the name of a shipped set (``"national-2025"``); a user
+        file (``.toml`` or ``.csv``); or a :class:`TargetSet` (returned as it is).
+    base : TargetSet, bool or None, default True
+        What a user file is laid over: ``True`` for the default set, a :class:`TargetSet`, or
+        ``False`` / ``None`` for nothing (the file alone).
+    registry : Registry, optional
+        Registry the IDs are checked against (the shipped one by default).
+
+    Returns
+    -------
+    TargetSet
+        Its ``id`` names what was used, e.g. ``"national-2025+sichuan-2025"``.
+
+    Raises
+    ------
+    TypeError
+        If ``source`` has another type.
+    InputError
+        If the file is invalid (file, key and what was expected are named).
+
+    Examples
+    --------
+    >>> load_targets().id
+    'national-2025'
+    """
+    if source is None:
+        return default_targets()
+    if isinstance(source, TargetSet):
+        return source
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"targets must be None, a target-set name, a file path or a TargetSet, "
+                        f"not {type(source).__name__}")
+    if isinstance(source, str) and source in _SHIPPED:
+        return _shipped(source)
+    file, text = read_user_text(source)
+    stem = Path(file).stem
+    if Path(file).suffix.lower() == ".csv":
+        user = parse_targets_csv(text, file, registry, default_id=stem)
+    else:
+        user = parse_targets(parse_toml(text, file), file, registry, default_id=stem)
+    if base is True:
+        return default_targets().updated(user)
+    if isinstance(base, TargetSet):
+        return base.updated(user)
+    if base is False or base is None:
+        return user
+    raise TypeError(f"base must be True, False, None or a TargetSet, not {type(base).__name__}")

@@ -1,0 +1,583 @@
+"""Charts and maps with Chinese labels.
+
+Importing this module registers a bundled CJK font (Noto Sans CJK SC, shipped by the
+``mplfonts`` package) with matplotlib and makes it the default sans-serif font, so Chinese text
+renders in every figure without "missing glyph" warnings. DejaVu Sans stays as a per-glyph
+fallback for symbols.
+
+Every function takes plain tables (pandas / geopandas) and returns a
+:class:`matplotlib.figure.Figure`; :func:`figure_png` turns a figure into PNG bytes for the
+reports. Labels are bilingual: ``lang`` is ``"zh"``, ``"en"`` or ``"zh-en"`` (both).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+if matplotlib.get_backend().lower() not in {"agg", "module://matplotlib_inline.backend_inline"}:
+    try:  # never open a window from a batch or a kernel
+        matplotlib.use("Agg")
+    except (ImportError, ValueError):  # pragma: no cover - backend already fixed by the user
+        pass
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.lines import Line2D
+
+__all__ = [
+    "FONT_NAME",
+    "LANGS",
+    "coverage_chart",
+    "county_map",
+    "ecdf_chart",
+    "figure_png",
+    "font_path",
+    "indicator_chart",
+    "label",
+    "register_cjk_font",
+    "sites_map",
+    "value_map",
+]
+
+LANGS = ("zh", "en", "zh-en")
+FONT_FILE = "NotoSansCJKsc-Regular.otf"
+#: Default resolution of report figures (keeps a report well under 2 MB).
+DPI = 96
+
+
+def font_path() -> Path | None:
+    """Return the path of the bundled CJK font file, or ``None`` if ``mplfonts`` is absent.
+
+    The package is located without importing it (importing ``mplfonts`` changes rcParams).
+    """
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for base in spec.submodule_search_locations:
+        p = Path(base) / "fonts" / FONT_FILE
+        if p.is_file():
+            return p
+    return None
+
+
+def register_cjk_font() -> str:
+    """Register the bundled CJK font with matplotlib and make it the default; return its name.
+
+    Idempotent. When the font file cannot be found a :class:`RuntimeWarning` says how to fix
+    it (``pip install mplfonts``) and matplotlib's defaults are left unchanged.
+    """
+    path = font_path()
+    if path is None:
+        warnings.warn(
+            "the CJK font of the 'mplfonts' package was not found; Chinese labels will not "
+            "render (pip install mplfonts) / 未找到中文字体，请安装 mplfonts",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return ""
+    names = {f.name for f in font_manager.fontManager.ttflist if Path(f.fname) == path}
+    if not names:
+        font_manager.fontManager.addfont(str(path))
+        names = {font_manager.FontProperties(fname=str(path)).get_name()}
+    name = sorted(names)[0]
+    matplotlib.rcParams["font.family"] = ["sans-serif"]
+    rest = [f for f in matplotlib.rcParams["font.sans-serif"] if f not in (name, "DejaVu Sans")]
+    matplotlib.rcParams["font.sans-serif"] = [name, "DejaVu Sans", *rest]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    matplotlib.rcParams["svg.fonttype"] = "path"
+    matplotlib.rcParams["figure.max_open_warning"] = 0
+    return name
+
+
+#: Family name of the bundled font once registered.
+FONT_NAME = register_cjk_font() or "Noto Sans CJK SC"
+
+
+def label(zh: str, en: str, lang: str = "zh-en", sep: str = " ") -> str:
+    """Return ``zh``, ``en`` or both, as ``lang`` asks.
+
+    Examples
+    --------
+    >>> label("床位", "beds", "zh-en")
+    '床位 beds'
+    >>> label("床位", "beds", "en")
+    'beds'
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    zh, en = str(zh or ""), str(en or "")
+    if lang == "zh":
+        return zh or en
+    if lang == "en":
+        return en or zh
+    if zh and en and zh != en:
+        return f"{zh}{sep}{en}"
+    return zh or en
+
+
+def figure_png(fig: MplFigure, dpi: int = DPI) -> bytes:
+    """Render ``fig`` to PNG bytes (deterministic: no timestamp) and close it."""
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts
+
+_MET = "#2e7d32"
+_UNMET = "#c62828"
+_NOTARGET = "#9e9e9e"
+
+
+def _met_colour(met: object) -> str:
+    if met is True or (isinstance(met, (bool, np.bool_)) and bool(met)):
+        return _MET
+    if met is False or (isinstance(met, (bool, np.bool_)) and not bool(met)):
+        return _UNMET
+    return _NOTARGET
+
+
+def _num(x: object) -> float:
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+    return v
+
+
+def indicator_chart(table: pd.DataFrame, lang: str = "zh-en", max_pct: float = 200.0) -> MplFigure:
+    """Bar chart of each indicator's value as a percentage of its target.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``name_zh``, ``name_en``, ``value``, ``target`` and ``met`` (as returned by
+        :func:`tcmcounty.indicators.compute`). Rows without a numeric value and target are
+        listed under the chart as "not comparable".
+    lang : {"zh", "en", "zh-en"}
+        Label language.
+    max_pct : float
+        Bars longer than this are cut and marked with their true percentage.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    rows = []
+    skipped = []
+    for r in table.itertuples(index=False):
+        value, target = _num(getattr(r, "value", None)), _num(getattr(r, "target", None))
+        name = label(getattr(r, "name_zh", ""), getattr(r, "name_en", ""), lang)
+        if math.isfinite(value) and math.isfinite(target) and target > 0:
+            rows.append((name, 100.0 * value / target, getattr(r, "met", None), value, target))
+        else:
+            skipped.append(name)
+    n = max(len(rows), 1)
+    fig, ax = plt.subplots(figsize=(8.0, 0.42 * n + 1.6))
+    if rows:
+        names = [r[0] for r in rows][::-1]
+        pct = np.array([r[1] for r in rows][::-1])
+        colours = [_met_colour(r[2]) for r in rows][::-1]
+        shown = np.minimum(pct, max_pct)
+        ax.barh(range(len(rows)), shown, color=colours, height=0.6)
+        for i, (p, s) in enumerate(zip(pct, shown, strict=True)):
+            ax.text(s + 2, i, f"{p:.0f}%", va="center", fontsize=8)
+        ax.set_yticks(range(len(rows)), names, fontsize=8)
+        ax.axvline(100, color="black", lw=1, ls="--")
+        ax.set_xlim(0, max_pct * 1.15)
+    else:
+        ax.text(0.5, 0.5, label("无可比较的指标", "no comparable indicator", lang), ha="center",
+                va="center", transform=ax.transAxes)
+        ax.set_yticks([])
+    ax.set_xlabel(label("占目标值的百分比（虚线 = 目标）", "% of target (dashed line = target)", lang))
+    handles = [
+        Line2D([], [], color=_MET, lw=6, label=label("达标", "met", lang)),
+        Line2D([], [], color=_UNMET, lw=6, label=label("未达标", "not met", lang)),
+        Line2D([], [], color=_NOTARGET, lw=6, label=label("无判定", "no verdict", lang)),
+    ]
+    ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=True)
+    ax.set_title(label("指标与目标", "Indicators against targets", lang), fontsize=11)
+    if skipped:
+        note = label("未绘制（无数值或无数值目标）：", "not drawn (no value or no numeric target): ", lang)
+        text = note + "、".join(skipped[:8]) + (" …" if len(skipped) > 8 else "")
+        fig.text(0.01, 0.005, text, fontsize=7, color="#555555", wrap=True, va="bottom")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout(rect=(0, 0.04 if skipped else 0, 1, 1))
+    return fig
+
+
+def coverage_chart(
+    shares: pd.DataFrame,
+    lang: str = "zh-en",
+    title: tuple[str, str] = ("各乡镇覆盖率", "Coverage by township"),
+    xlabel: tuple[str, str] = ("覆盖比例", "share covered"),
+    series_labels: Mapping[str, tuple[str, str]] | None = None,
+) -> MplFigure:
+    """Grouped horizontal bars of shares (0–1) per township.
+
+    Parameters
+    ----------
+    shares : pandas.DataFrame
+        One row per township (the index is the township's name), one column per series
+        (e.g. a service level or a threshold); values between 0 and 1 (NaN = not applicable).
+    series_labels : mapping of column to (zh, en), optional
+        Legend labels; the column names are used otherwise.
+    """
+    n, k = len(shares), max(len(shares.columns), 1)
+    height = min(max(0.22 * n * max(k, 2) / 2 + 1.5, 3.0), 24.0)
+    fig, ax = plt.subplots(figsize=(8.0, height))
+    if n == 0:
+        ax.text(0.5, 0.5, label("无数据", "no data", lang), ha="center", transform=ax.transAxes)
+    y = np.arange(n)[::-1]
+    width = 0.8 / k
+    cmap = plt.get_cmap("tab10")
+    for j, col in enumerate(shares.columns):
+        zh, en = (series_labels or {}).get(col, (str(col), str(col)))
+        vals = pd.to_numeric(shares[col], errors="coerce").to_numpy(dtype=float)
+        ax.barh(y + (k - 1 - j) * width - 0.4 + width / 2, np.nan_to_num(vals) * 100, height=width,
+                color=cmap(j % 10), label=label(zh, en, lang))
+    ax.set_yticks(y, [str(i) for i in shares.index], fontsize=7 if n > 25 else 8)
+    ax.set_xlim(0, 105)
+    ax.set_xlabel(label(*xlabel, lang=lang) + " (%)")
+    ax.set_title(label(*title, lang=lang), fontsize=11)
+    if len(shares.columns):
+        ax.legend(fontsize=8, loc="lower right")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def ecdf_chart(
+    series: Mapping[str, Sequence[float] | np.ndarray | pd.Series],
+    lang: str = "zh-en",
+    thresholds: Sequence[float] = (),
+    weights: Mapping[str, Sequence[float] | np.ndarray | pd.Series] | None = None,
+    title: tuple[str, str] = ("到最近中医药服务的距离分布", "Distance to the nearest TCM service"),
+    xlabel: tuple[str, str] = ("距离（公里）", "distance (km)"),
+    xmax: float | None = None,
+) -> MplFigure:
+    """Empirical cumulative distribution of distances, one line per series, on one scale.
+
+    Parameters
+    ----------
+    series : mapping of label to distances (km)
+        NaN (no service reachable) counts as "beyond the axis".
+    weights : mapping of label to weights, optional
+        E.g. village population, to read the share of *residents* rather than villages.
+    thresholds : sequence of float
+        Vertical guide lines (km).
+    """
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    finite_max = 0.0
+    for i, (name, values) in enumerate(series.items()):
+        d = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+        w = np.ones_like(d) if not weights or name not in weights else np.asarray(weights[name], float)
+        w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+        total = w.sum()
+        ok = np.isfinite(d)
+        if total <= 0 or not ok.any():
+            continue
+        order = np.argsort(d[ok], kind="stable")
+        x = d[ok][order]
+        y = np.cumsum(w[ok][order]) / total
+        finite_max = max(finite_max, float(x.max()))
+        ax.step(np.r_[0.0, x], np.r_[0.0, y] * 100, where="post", lw=1.6, label=str(name),
+                color=plt.get_cmap("tab10")(i % 10))
+    for t in thresholds:
+        ax.axvline(float(t), color="#777777", lw=0.8, ls=":")
+        ax.text(float(t), 101, f"{float(t):g} km", fontsize=7, ha="center", va="bottom", color="#555555")
+    ax.set_xlim(0, xmax if xmax else max(finite_max * 1.05, max([*thresholds, 1.0]) * 1.1))
+    ax.set_ylim(0, 108)
+    ax.set_xlabel(label(*xlabel, lang=lang))
+    ylab = ("累计人口比例", "cumulative share of residents") if weights else ("累计村比例", "cumulative share of villages")
+    ax.set_ylabel(label(*ylab, lang=lang) + " (%)")
+    ax.set_title(label(*title, lang=lang), fontsize=11)
+    if series:
+        ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Maps
+
+#: Facility map symbols: key -> (zh, en, marker, colour, size).
+FACILITY_SYMBOLS: dict[str, tuple[str, str, str, str, float]] = {
+    "county_tcm_hospital": ("县中医医院", "county TCM hospital", "*", "#b71c1c", 150),
+    "county_hospital": ("其他县级医院", "other county hospital", "*", "#212121", 110),
+    "hall": ("卫生院/社区中心（有中医馆）", "THC/CHC with 中医馆", "s", "#1b5e20", 42),
+    "centre": ("卫生院/社区中心（无中医馆）", "THC/CHC without 中医馆", "s", "#9e9e9e", 42),
+    "pavilion": ("村卫生室/服务站（有中医阁）", "clinic/station with 中医阁", "^", "#2e7d32", 26),
+    "clinic_tcm": ("村卫生室/服务站（提供中医药）", "clinic/station providing TCM", "^", "#1565c0", 16),
+    "clinic": ("村卫生室/服务站（未提供中医药）", "clinic/station, no TCM", "^", "#bdbdbd", 12),
+    "tcm_clinic": ("中医诊所", "TCM clinic", "D", "#6a1b9a", 18),
+    "other": ("其他机构", "other facility", "o", "#616161", 12),
+}
+
+
+def _truthy(s: pd.Series) -> np.ndarray:
+    return s.map(lambda v: v is True or (isinstance(v, (int, float, np.bool_)) and bool(v) and v == v)).to_numpy(bool)
+
+
+def facility_category(facilities: pd.DataFrame) -> pd.Series:
+    """Return the map symbol key (see :data:`FACILITY_SYMBOLS`) of each facility."""
+    t = facilities.get("type", pd.Series("other", index=facilities.index)).astype(str)
+    hall = _truthy(facilities.get("has_tcm_hall", pd.Series(False, index=facilities.index)))
+    pav = _truthy(facilities.get("has_tcm_pavilion", pd.Series(False, index=facilities.index)))
+    tcm = _truthy(facilities.get("provides_tcm", pd.Series(False, index=facilities.index)))
+    cat = np.full(len(t), "other", dtype=object)
+    centre = t.isin(["township_health_centre", "community_health_centre"]).to_numpy()
+    clinic = t.isin(["village_clinic", "community_health_station"]).to_numpy()
+    cat[t.eq("county_tcm_hospital").to_numpy()] = "county_tcm_hospital"
+    cat[t.isin(["county_general_hospital", "maternal_child_hospital"]).to_numpy()] = "county_hospital"
+    cat[centre] = np.where(hall[centre], "hall", "centre")
+    cat[clinic] = np.where(pav[clinic], "pavilion", np.where(tcm[clinic], "clinic_tcm", "clinic"))
+    cat[t.eq("tcm_clinic").to_numpy()] = "tcm_clinic"
+    return pd.Series(cat, index=facilities.index, name="category")
+
+
+class _Frame:
+    """Projection of a county's layers to its metric CRS (km) for drawing."""
+
+    def __init__(self, *layers: gpd.GeoDataFrame | None) -> None:
+        from tcmcounty.pairs import county_crs
+
+        present = [g for g in layers if g is not None and len(g) and g.crs is not None]
+        if not present:
+            raise ValueError("nothing to map: every layer is empty / 没有可绘制的图层")
+        first = present[0]
+        self.crs = county_crs(first[~first.geometry.is_empty])
+
+    def xy(self, gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+        proj = gdf.geometry.to_crs(self.crs)
+        ok = ~(proj.is_empty | proj.isna())
+        x = np.full(len(proj), np.nan)
+        y = np.full(len(proj), np.nan)
+        pts = proj[ok]
+        if len(pts) and not (pts.geom_type == "Point").all():
+            pts = pts.representative_point()
+        x[ok.to_numpy()] = pts.x.to_numpy() / 1000.0
+        y[ok.to_numpy()] = pts.y.to_numpy() / 1000.0
+        return x, y
+
+    def boundary(self, ax: plt.Axes, boundary: gpd.GeoDataFrame | None) -> None:
+        if boundary is None or not len(boundary):
+            return
+        from shapely import affinity
+
+        geom = boundary.geometry.to_crs(self.crs).map(
+            lambda g: affinity.scale(g, 0.001, 0.001, origin=(0, 0)))
+        gpd.GeoSeries(geom).boundary.plot(ax=ax, color="#333333", lw=1.0, zorder=1)
+
+
+def _finish_map(ax: plt.Axes, lang: str) -> None:
+    ax.set_aspect("equal")
+    ax.set_xlabel(label("东西向（公里）", "easting (km)", lang), fontsize=8)
+    ax.set_ylabel(label("南北向（公里）", "northing (km)", lang), fontsize=8)
+    ax.tick_params(labelsize=7)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    span = max((x1 - x0) / 4, 1e-3)
+    base = 10 ** math.floor(math.log10(span))
+    length = max(m * base for m in (1, 2, 5) if m * base <= span)
+    ax.plot([x0 + (x1 - x0) * 0.05, x0 + (x1 - x0) * 0.05 + length], [y0 + (y1 - y0) * 0.04] * 2,
+            color="black", lw=2, zorder=9)
+    ax.text(x0 + (x1 - x0) * 0.05 + length / 2, y0 + (y1 - y0) * 0.055, f"{length:g} km",
+            ha="center", va="bottom", fontsize=7, zorder=9)
+    ax.annotate("N", xy=(0.96, 0.95), xytext=(0.96, 0.86), xycoords="axes fraction",
+                ha="center", fontsize=9, arrowprops={"arrowstyle": "-|>", "color": "black"})
+
+
+def _draw_facilities(ax: plt.Axes, frame: _Frame, facilities: gpd.GeoDataFrame | None,
+                     lang: str) -> list[Line2D]:
+    handles: list[Line2D] = []
+    if facilities is None or not len(facilities):
+        return handles
+    cat = facility_category(facilities)
+    x, y = frame.xy(facilities)
+    for key in ["clinic", "clinic_tcm", "other", "tcm_clinic", "pavilion", "centre", "hall",
+                "county_hospital", "county_tcm_hospital"]:
+        m = (cat == key).to_numpy() & np.isfinite(x)
+        if not m.any():
+            continue
+        zh, en, marker, colour, size = FACILITY_SYMBOLS[key]
+        ax.scatter(x[m], y[m], marker=marker, s=size, c=colour, edgecolors="white", linewidths=0.4,
+                   zorder=5 if key.startswith("county") else 4)
+        handles.append(Line2D([], [], ls="", marker=marker, color=colour, markersize=7 if size > 30 else 5,
+                              label=f"{label(zh, en, lang)} ({int(m.sum())})"))
+    return handles
+
+
+def _draw_townships(ax: plt.Axes, frame: _Frame, townships: gpd.GeoDataFrame | None,
+                    max_labels: int = 60) -> None:
+    if townships is None or not len(townships):
+        return
+    x, y = frame.xy(townships)
+    ok = np.isfinite(x)
+    ax.scatter(x[ok], y[ok], s=14, facecolors="none", edgecolors="#37474f", linewidths=0.8, zorder=3)
+    if ok.sum() <= max_labels and "name" in townships:
+        for xi, yi, name in zip(x[ok], y[ok], townships["name"].astype(str)[ok], strict=True):
+            ax.text(xi, yi, " " + name, fontsize=5.5, color="#263238", va="bottom", zorder=6)
+
+
+def county_map(
+    villages: gpd.GeoDataFrame,
+    distance_km: pd.Series | np.ndarray,
+    *,
+    boundary: gpd.GeoDataFrame | None = None,
+    townships: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    uncovered: pd.Series | np.ndarray | None = None,
+    lang: str = "zh-en",
+    title: tuple[str, str] = ("到最近中医药服务的距离", "Distance to the nearest TCM service"),
+    vmax: float | None = None,
+    figsize: tuple[float, float] = (8.0, 7.5),
+) -> MplFigure:
+    """Map villages coloured by distance to the nearest TCM service, with facilities by type.
+
+    Parameters
+    ----------
+    villages : geopandas.GeoDataFrame
+        Village points (any CRS).
+    distance_km : array-like
+        Distance of each village (same order) to its nearest TCM service; NaN = none reachable.
+    boundary, townships, facilities : geopandas.GeoDataFrame, optional
+        County outline, township seats (labelled with ``name``) and facilities (drawn by type).
+    uncovered : array-like of bool, optional
+        Villages beyond the coverage threshold, highlighted with a red ring.
+    """
+    frame = _Frame(boundary, villages, facilities, townships)
+    fig, ax = plt.subplots(figsize=figsize)
+    frame.boundary(ax, boundary)
+    x, y = frame.xy(villages)
+    d = np.asarray(pd.to_numeric(pd.Series(np.asarray(distance_km)), errors="coerce"), dtype=float)
+    ok = np.isfinite(x)
+    top = vmax or (float(np.nanpercentile(d, 98)) if np.isfinite(d).any() else 1.0)
+    sc = ax.scatter(x[ok & np.isfinite(d)], y[ok & np.isfinite(d)], c=d[ok & np.isfinite(d)], s=10,
+                    cmap="YlOrRd", vmin=0, vmax=max(top, 0.1), zorder=2, linewidths=0)
+    none = ok & ~np.isfinite(d)
+    if none.any():
+        ax.scatter(x[none], y[none], c="#4a148c", s=10, marker="x", zorder=2)
+    handles: list[Line2D] = []
+    if uncovered is not None:
+        u = np.asarray(uncovered, dtype=bool) & ok
+        if u.any():
+            ax.scatter(x[u], y[u], s=40, facecolors="none", edgecolors="#d50000", linewidths=1.0, zorder=6)
+        handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor="#d50000",
+                              label=f"{label('未覆盖的村', 'uncovered village', lang)} ({int(u.sum())})"))
+    if none.any():
+        handles.append(Line2D([], [], ls="", marker="x", color="#4a148c",
+                              label=label("范围内无服务", "no service in range", lang)))
+    _draw_townships(ax, frame, townships)
+    handles += _draw_facilities(ax, frame, facilities, lang)
+    handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor="#37474f",
+                          label=label("乡镇驻地", "township seat", lang)))
+    cb = fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.02)
+    cb.set_label(label("村到最近中医药服务距离（公里）", "village distance to nearest TCM service (km)", lang),
+                 fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+    ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=2,
+              frameon=False)
+    ax.set_title(label(*title, lang=lang), fontsize=11)
+    _finish_map(ax, lang)
+    fig.tight_layout()
+    return fig
+
+
+def value_map(
+    villages: gpd.GeoDataFrame,
+    values: pd.Series | np.ndarray,
+    *,
+    boundary: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    lang: str = "zh-en",
+    title: tuple[str, str] = ("可及性", "Accessibility"),
+    colorbar: tuple[str, str] = ("数值", "value"),
+    cmap: str = "viridis",
+    figsize: tuple[float, float] = (7.5, 6.5),
+) -> MplFigure:
+    """Map villages coloured by any value (e.g. a 2SFCA accessibility score)."""
+    frame = _Frame(boundary, villages, facilities)
+    fig, ax = plt.subplots(figsize=figsize)
+    frame.boundary(ax, boundary)
+    x, y = frame.xy(villages)
+    v = np.asarray(pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce"), dtype=float)
+    ok = np.isfinite(x) & np.isfinite(v)
+    sc = ax.scatter(x[ok], y[ok], c=v[ok], s=12, cmap=cmap, zorder=2, linewidths=0)
+    miss = np.isfinite(x) & ~np.isfinite(v)
+    if miss.any():
+        ax.scatter(x[miss], y[miss], c="#bdbdbd", s=8, marker="x", zorder=2)
+    handles = _draw_facilities(ax, frame, facilities, lang)
+    cb = fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.02)
+    cb.set_label(label(*colorbar, lang=lang), fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+    if handles:
+        ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=2,
+                  frameon=False)
+    ax.set_title(label(*title, lang=lang), fontsize=11)
+    _finish_map(ax, lang)
+    fig.tight_layout()
+    return fig
+
+
+def sites_map(
+    villages: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    boundary: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    covered_before: pd.Series | np.ndarray | None = None,
+    lang: str = "zh-en",
+    title: tuple[str, str] = ("推荐的中医阁选址", "Recommended 中医阁 sites"),
+    rank_column: str = "rank",
+    figsize: tuple[float, float] = (7.5, 6.5),
+) -> MplFigure:
+    """Map recommended 中医阁 sites (numbered by rank) over villages and existing facilities."""
+    frame = _Frame(boundary, villages, facilities, sites)
+    fig, ax = plt.subplots(figsize=figsize)
+    frame.boundary(ax, boundary)
+    x, y = frame.xy(villages)
+    handles = _draw_facilities(ax, frame, facilities, lang)
+    if covered_before is not None:
+        c = np.asarray(covered_before, dtype=bool)
+        ax.scatter(x[c], y[c], s=7, c="#90caf9", zorder=2, linewidths=0)
+        ax.scatter(x[~c], y[~c], s=9, c="#ef6c00", zorder=2, linewidths=0)
+        handles += [
+            Line2D([], [], ls="", marker="o", color="#90caf9", label=label("已覆盖的村", "covered village", lang)),
+            Line2D([], [], ls="", marker="o", color="#ef6c00", label=label("未覆盖的村", "uncovered village", lang)),
+        ]
+    else:
+        ax.scatter(x, y, s=7, c="#90a4ae", zorder=2, linewidths=0)
+    if sites is not None and len(sites):
+        sx, sy = frame.xy(sites)
+        ax.scatter(sx, sy, s=90, marker="P", c="#d50000", edgecolors="white", linewidths=0.6, zorder=7)
+        ranks = sites[rank_column].tolist() if rank_column in sites else range(1, len(sites) + 1)
+        for xi, yi, r in zip(sx, sy, ranks, strict=True):
+            if np.isfinite(xi):
+                ax.text(xi, yi, f" {r}", fontsize=7, color="#b71c1c", zorder=8)
+        handles.append(Line2D([], [], ls="", marker="P", color="#d50000",
+                              label=f"{label('推荐新建中医阁', 'recommended new 中医阁', lang)} ({len(sites)})"))
+    if handles:
+        ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=2,
+                  frameon=False)
+    ax.set_title(label(*title, lang=lang), fontsize=11)
+    _finish_map(ax, lang)
+    fig.tight_layout()
+    return fig
