@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from pathlib import Path
 
@@ -72,29 +71,6 @@ def test_numbers_stored_as_text_are_numbers(
     assert list(county.villages["population"][:2]) == [3500, 2500]
 
 
-def test_excel_date_in_population_names_sheet_row_column(
-    workbook: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def put_date(wb) -> None:
-        ws = wb["村社区"]
-        col = [c.value for c in ws[1]].index("人口") + 1
-        ws.cell(4, col, dt.datetime(2023, 1, 5))
-
-    _edit(workbook, put_date)
-    code, text = _validate(workbook, capsys)
-    assert code == 2
-    assert "县.xlsx [村社区], row 4, column '人口'" in text and "found a date" in text
-
-
-def test_wrong_sheet_name_lists_sheets_found(
-    workbook: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _edit(workbook, lambda wb: setattr(wb["医疗机构"], "title", "机构名单2023"))
-    code, text = _validate(workbook, capsys)
-    assert code == 2
-    assert "sheet '医疗机构'" in text and "机构名单2023" in text
-
-
 def test_unknown_facility_type_in_workbook(
     workbook: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -107,10 +83,3 @@ def test_unknown_facility_type_in_workbook(
     code, text = _validate(workbook, capsys)
     assert code == 2
     assert "[医疗机构], row 3, column '机构类型'" in text and "did you mean" in text
-
-
-def test_not_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    fake = tmp_path / "fake.xlsx"
-    fake.write_text("this is not a zip", encoding="utf-8")
-    code, text = _validate(fake, capsys)
-    assert code == 2 and "not an .xlsx workbook" in text

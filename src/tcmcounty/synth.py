@@ -717,13 +717,9 @@ def sample_points(
         raise ValueError("adcodes must name at least one county")
     idx = boundaries.county_index().set_index("adcode")
     geoms = [shapely.from_geojson(Path(idx.at[c, "path"]).read_bytes()) for c in codes]
-    from pyproj import Geod
-
-    geod = Geod(ellps="WGS84")
     # Approximate areas cheaply: degree area × cos(latitude).
     cy = shapely.get_y(shapely.centroid(geoms))
     area = shapely.area(geoms) * (_M_PER_DEG**2) * np.cos(np.radians(cy)) / 1e6
-    del geod
     w = np.sqrt(np.maximum(area, 1e-3))
     v_n, f_n = _split(nv, w), _split(nf, w)
     vl, fl = [], []

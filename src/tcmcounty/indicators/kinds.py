@@ -115,7 +115,7 @@ def resource(spec: Spec, ctx: Context) -> Quantity:
     """A county total from ``county.toml`` ``[resources.<field>]`` (official, else the estimate)."""
     key = str(spec.param("field"))
     zh = RESOURCE_KEYS.get(key, key)
-    definition = f"{zh} {key} (county total)"
+    definition = describe(spec, ctx.level, ctx.population)
     if ctx.level != "county":
         return Quantity(None, definition=definition, reason=f"{key} is only reported for the whole county")
     entry = ctx.county.resources.get(key)
@@ -138,8 +138,8 @@ def population(spec: Spec, ctx: Context) -> Quantity:
     if kind not in POPULATION_KEYS:
         raise ValueError(f"population must be one of {', '.join(POPULATION_KEYS)}, not {kind!r}")
     label = POPULATION_LABELS[kind]
+    definition = describe(spec, ctx.level, ctx.population)
     if ctx.level == "township":
-        definition = f"{label} of the township (townships.csv)"
         if kind != "resident":
             return Quantity(None, definition=definition,
                             reason="registered population (户籍人口) is not available for townships")
@@ -150,7 +150,6 @@ def population(spec: Spec, ctx: Context) -> Quantity:
         status = row.get("population_status")
         return Quantity(exact(int(row["population"])), (str(status),) if pd.notna(status) else ("official",),
                         int(year) if pd.notna(year) else None, definition)
-    definition = f"{label} of the county"
     entry = ctx.county.population.get(kind)
     if entry is None or (entry.official is None and entry.estimate is None):
         return Quantity(None, definition=definition, reason=f"{label} not reported / 人口未报告")
@@ -210,8 +209,7 @@ def facility_count(spec: Spec, ctx: Context) -> Quantity:
             f = f[~blank]
     for col, wanted in where.items():
         f = f[f[col].eq(wanted).fillna(False).astype(bool)]
-    cond = " and ".join(f"{col} ({FACILITY_COLUMNS_ZH.get(col, col)}) = {v}" for col, v in where.items())
-    definition = f"number of {_types_text(types)}" + (f" with {cond}" if cond else "")
+    definition = describe(spec, ctx.level, ctx.population)
     return Quantity(Fraction(len(f)), _fac_status(f), ctx.county.reference_year, definition, notes=tuple(notes))
 
 
@@ -224,8 +222,7 @@ def facility_sum(spec: Spec, ctx: Context) -> Quantity:
     if col not in ctx.county.facilities:
         raise ValueError(f"field {col!r} is not a column of facilities")
     f = _facilities(spec, ctx)
-    types = _list(spec.param("types"), "types")
-    definition = f"sum of {col} ({FACILITY_COLUMNS_ZH.get(col, col)}) over {_types_text(types)}"
+    definition = describe(spec, ctx.level, ctx.population)
     blank = f[col].isna()
     if blank.any():
         return Quantity(None, _fac_status(f), ctx.county.reference_year, definition,
@@ -290,9 +287,7 @@ def covered_villages(county: County, lead_types: list[str]) -> tuple[pd.DataFram
 def alliance_population(spec: Spec, ctx: Context) -> Quantity:
     """Population of the villages covered by medical alliances (see :func:`covered_villages`)."""
     lead_types = _list(spec.param("lead_types"), "lead_types")
-    lead = _types_text(lead_types) if lead_types else "any facility"
-    definition = (f"population of villages covered by medical alliances led by {lead} "
-                  "(village clinic/station a member; else its township centre)")
+    definition = describe(spec, ctx.level, ctx.population)
     county = ctx.county
     if county.alliances.empty:
         return Quantity(None, definition=definition,
@@ -319,7 +314,7 @@ def alliance_population(spec: Spec, ctx: Context) -> Quantity:
 def survey(spec: Spec, ctx: Context) -> Quantity:
     """A count from ``county.toml`` ``[survey]`` (``satisfied`` or ``respondents``)."""
     key = str(spec.param("field"))
-    definition = f"survey {key} ([survey] in county.toml)"
+    definition = describe(spec, ctx.level, ctx.population)
     s = ctx.county.survey
     value = s.get(key)
     if ctx.level != "county" or value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -346,8 +341,7 @@ def hospital_departments(spec: Spec, ctx: Context) -> Quantity:
     count = str(spec.param("count", "present"))
     if count not in ("present", "required"):
         raise ValueError(f"parameter 'count' must be 'present' or 'required', not {count!r}")
-    names = "、".join(required)
-    definition = f"required departments of the county TCM hospital ({names})"
+    definition = describe(spec, ctx.level, ctx.population)
     h = ctx.county.tcm_hospital
     if count == "required":
         return Quantity(Fraction(len(required)), (), None, definition)
@@ -367,7 +361,7 @@ def hospital_departments(spec: Spec, ctx: Context) -> Quantity:
 
 def hospital_grade(spec: Spec, ctx: Context) -> Quantity:
     """Position of the county TCM hospital's grade on the indicator's ordinal ``scale``."""
-    definition = "grade (等级) of the county TCM hospital on the scale " + " < ".join(ctx.indicator.scale)
+    definition = describe(spec, ctx.level, ctx.population)
     missing = _hospital(ctx, definition)
     if missing is not None:
         return missing
@@ -385,35 +379,92 @@ def hospital_grade(spec: Spec, ctx: Context) -> Quantity:
 
 def constant(spec: Spec, ctx: Context) -> Quantity:
     """A fixed number (``value``), e.g. the denominator 1 of a grade."""
-    value = spec.param("value", 1)
-    return Quantity(exact(value), (), None, f"constant {value}")
+    return Quantity(exact(spec.param("value", 1)), (), None, describe(spec, ctx.level, ctx.population))
 
 
 def _int(x: object) -> int | None:
     return int(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
 
 
+# --------------------------------------------------------------------------------------------
+# Definitions (one line each; used in result rows and in the methods appendix)
+
+def _d_resource(spec: Spec, level: str, pop: str) -> str:
+    key = str(spec.param("field"))
+    return f"{RESOURCE_KEYS.get(key, key)} {key} (county total, county.toml [resources.{key}])"
+
+
+def _d_population(spec: Spec, level: str, pop: str) -> str:
+    label = POPULATION_LABELS.get(str(spec.param("population", pop)), str(pop))
+    return f"{label} of the township (townships.csv)" if level == "township" else f"{label} of the county"
+
+
+def _d_facility_count(spec: Spec, level: str, pop: str) -> str:
+    types = _list(spec.param("types"), "types")
+    where = spec.param("where") or {}
+    cond = " and ".join(f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)}) = {str(v).lower()}"
+                        for c, v in where.items())  # type: ignore[union-attr]
+    req = _list(spec.param("require_reported"), "require_reported")
+    text = f"number of {_types_text(types)}" + (f" with {cond}" if cond else "")
+    text += f" (reporting {', '.join(req)})" if req else ""
+    return text + (" in the township" if level == "township" else "")
+
+
+def _d_facility_sum(spec: Spec, level: str, pop: str) -> str:
+    col = str(spec.param("field"))
+    types = _list(spec.param("types"), "types")
+    where = "in the township" if level == "township" else "in the county"
+    return f"sum of {col} ({FACILITY_COLUMNS_ZH.get(col, col)}) over {_types_text(types)} {where}"
+
+
+def _d_alliance(spec: Spec, level: str, pop: str) -> str:
+    lead_types = _list(spec.param("lead_types"), "lead_types")
+    lead = _types_text(lead_types) if lead_types else "any facility"
+    where = " in the township" if level == "township" else ""
+    return (f"population of villages{where} covered by medical alliances led by {lead} "
+            "(its 村卫生室/社区卫生服务站 a member; lacking one, its township's 乡镇卫生院/社区卫生服务中心)")
+
+
+def _d_survey(spec: Spec, level: str, pop: str) -> str:
+    return f"survey {spec.param('field')} (county.toml [survey])"
+
+
+def _d_departments(spec: Spec, level: str, pop: str) -> str:
+    names = "、".join(spec.param("required") or {})  # type: ignore[arg-type]
+    which = "present" if spec.param("count", "present") == "present" else "required"
+    return f"departments of the county TCM hospital {which} among {names} (county.toml [tcm_hospital])"
+
+
+def _d_grade(spec: Spec, level: str, pop: str) -> str:
+    return "grade (等级) of the county TCM hospital on an ordinal scale (county.toml [tcm_hospital] grade)"
+
+
+def _d_constant(spec: Spec, level: str, pop: str) -> str:
+    return f"{spec.param('value', 1)}"
+
+
 @dataclass(frozen=True)
 class Kind:
-    """A registered kind: the function and the parameters it accepts."""
+    """A registered kind: the function, its one-line definition and the parameters it accepts."""
 
     name: str
     func: Callable[[Spec, Context], Quantity]
+    describe: Callable[[Spec, str, str], str]
     params: tuple[str, ...] = field(default=())
 
 
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("resource", resource, ("field",)),
-        Kind("population", population, ("population",)),
-        Kind("facility_count", facility_count, ("types", "where", "require_reported")),
-        Kind("facility_sum", facility_sum, ("field", "types")),
-        Kind("alliance_population", alliance_population, ("lead_types",)),
-        Kind("survey", survey, ("field",)),
-        Kind("hospital_departments", hospital_departments, ("required", "count")),
-        Kind("hospital_grade", hospital_grade, ()),
-        Kind("constant", constant, ("value",)),
+        Kind("resource", resource, _d_resource, ("field",)),
+        Kind("population", population, _d_population, ("population",)),
+        Kind("facility_count", facility_count, _d_facility_count, ("types", "where", "require_reported")),
+        Kind("facility_sum", facility_sum, _d_facility_sum, ("field", "types")),
+        Kind("alliance_population", alliance_population, _d_alliance, ("lead_types",)),
+        Kind("survey", survey, _d_survey, ("field",)),
+        Kind("hospital_departments", hospital_departments, _d_departments, ("required", "count")),
+        Kind("hospital_grade", hospital_grade, _d_grade, ()),
+        Kind("constant", constant, _d_constant, ("value",)),
     )
 }
 
@@ -444,3 +495,14 @@ def get_kind(name: str) -> Kind:
 def evaluate(spec: Spec, ctx: Context) -> Quantity:
     """Compute ``spec`` in ``ctx`` with the function its kind names."""
     return get_kind(spec.kind).func(spec, ctx)
+
+
+def describe(spec: Spec, level: str = "county", population: str = "resident") -> str:
+    """Return the one-line definition of ``spec`` at ``level``.
+
+    Examples
+    --------
+    >>> describe(Spec("population"), "county", "registered")
+    '户籍人口 registered population of the county'
+    """
+    return get_kind(spec.kind).describe(spec, level, population)
