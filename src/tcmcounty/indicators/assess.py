@@ -15,9 +15,11 @@ Definitions (numerator units, the denominator held fixed):
 ``range``
     below: ``need`` = units to add to reach the low end (``excess`` 0); inside: both 0; above the high end:
     ``met`` is False, ``need`` is NA (adding cannot help) and ``excess`` = units to remove to
-    come down to the high end.
+    come down to the high end. When the band is narrower than one unit (no whole number of units
+    lands in it) ``need`` is NA.
 ``equals``
-    ``need`` = units to add when below, NA when above; ``excess`` = units to remove when above.
+    a range whose ends are equal: ``need`` = units to add when below (NA when no whole number
+    of units gives the value exactly), NA when above; ``excess`` = units to remove when above.
 ``boolean``
     met when the value is non-zero (target yes) or zero (target no); ``need`` 0 when met, else NA.
 ``none``
@@ -53,7 +55,9 @@ def _ceil(x: Fraction) -> int:
     return math.ceil(x)
 
 
-def assess(numerator: object, denominator: object, factor: int | float, target: Target | None) -> Assessment:
+def assess(
+    numerator: object, denominator: object, factor: int | float, target: Target | None
+) -> Assessment:
     """Compare ``numerator / denominator × factor`` with ``target``.
 
     Parameters
@@ -93,7 +97,9 @@ def assess(numerator: object, denominator: object, factor: int | float, target: 
         return Assessment(None, None, None, None, None)
     num, den, fac = exact(numerator), exact(denominator), exact(factor)
     if num < 0 or den < 0:
-        raise ValueError(f"numerator and denominator must be >= 0, not {numerator!r} / {denominator!r}")
+        raise ValueError(
+            f"numerator and denominator must be >= 0, not {numerator!r} / {denominator!r}"
+        )
     if den == 0:
         return Assessment(None, None, None, None, None)
     value = num * fac / den
@@ -120,9 +126,7 @@ def assess(numerator: object, denominator: object, factor: int | float, target: 
     gap = min(value - lo, hi - value)
     if value > hi:
         return Assessment(float(value), False, float(gap), None, _ceil(num - hi * per))
-    need = max(0, _ceil(lo * per - num))
-    if need and target.kind == "equals" and (num + need) * fac / den != lo:
-        need_ok: int | None = None  # no whole number of units reaches the exact value
-    else:
-        need_ok = need
-    return Assessment(float(value), gap >= 0, float(gap), need_ok, 0)
+    need: int | None = max(0, _ceil(lo * per - num))
+    if need and (num + need) * fac / den > hi:
+        need = None  # the band is narrower than one unit: no whole number of units lands in it
+    return Assessment(float(value), gap >= 0, float(gap), need, 0)

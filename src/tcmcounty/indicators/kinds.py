@@ -18,13 +18,22 @@ from fractions import Fraction
 import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County
+from tcmcounty.indicators.alliance import covered_villages
 from tcmcounty.indicators.model import Indicator, Level, Spec
 from tcmcounty.schema import FACILITY_TYPE_ZH
 
-POPULATION_LABELS = {"resident": "常住人口 resident population", "registered": "户籍人口 registered population"}
+POPULATION_LABELS = {
+    "resident": "常住人口 resident population",
+    "registered": "户籍人口 registered population",
+}
 FACILITY_COLUMNS_ZH = {
-    "beds": "床位", "physicians": "执业（助理）医师", "tcm_physicians": "中医类别医师", "nurses": "注册护士",
-    "has_tcm_hall": "中医馆", "has_tcm_pavilion": "中医阁", "provides_tcm": "提供中医药服务",
+    "beds": "床位",
+    "physicians": "执业（助理）医师",
+    "tcm_physicians": "中医类别医师",
+    "nurses": "注册护士",
+    "has_tcm_hall": "中医馆",
+    "has_tcm_pavilion": "中医阁",
+    "provides_tcm": "提供中医药服务",
     "tcm_techniques": "中医药适宜技术项数",
 }
 
@@ -104,7 +113,11 @@ def _list(value: object, name: str) -> list[str]:
 
 
 def _types_text(types: list[str]) -> str:
-    return " + ".join(f"{FACILITY_TYPE_ZH.get(t, t)} {t}" for t in types) if types else "all facilities"
+    return (
+        " + ".join(f"{FACILITY_TYPE_ZH.get(t, t)} {t}" for t in types)
+        if types
+        else "all facilities"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,19 +125,24 @@ def _types_text(types: list[str]) -> str:
 
 
 def resource(spec: Spec, ctx: Context) -> Quantity:
-    """A county total from ``county.toml`` ``[resources.<field>]`` (official, else the estimate)."""
+    """Return a county total from ``county.toml`` ``[resources.<field>]`` (official, else the estimate)."""
     key = str(spec.param("field"))
     zh = RESOURCE_KEYS.get(key, key)
     definition = describe(spec, ctx.level, ctx.population)
     if ctx.level != "county":
-        return Quantity(None, definition=definition, reason=f"{key} is only reported for the whole county")
+        return Quantity(
+            None, definition=definition, reason=f"{key} is only reported for the whole county"
+        )
     entry = ctx.county.resources.get(key)
     if entry is None or (entry.official is None and entry.estimate is None):
         return Quantity(None, definition=definition, reason=f"{zh} ({key}) not reported / 未报告")
     fig = entry.best(ctx.allow_estimates)
     if fig is None:
-        return Quantity(None, definition=definition,
-                        reason=f"{zh} ({key}) not reported (an estimate exists; estimates not allowed) / 未报告")
+        return Quantity(
+            None,
+            definition=definition,
+            reason=f"{zh} ({key}) not reported (an estimate exists; estimates not allowed) / 未报告",
+        )
     notes: tuple[str, ...] = ()
     if entry.official is None:
         method = f": {fig.method}" if fig.method else ""
@@ -133,7 +151,7 @@ def resource(spec: Spec, ctx: Context) -> Quantity:
 
 
 def population(spec: Spec, ctx: Context) -> Quantity:
-    """Resident (常住) or registered (户籍) population of the county or the township."""
+    """Return the resident (常住) or registered (户籍) population of the county or the township."""
     kind = str(spec.param("population", ctx.population))
     if kind not in POPULATION_KEYS:
         raise ValueError(f"population must be one of {', '.join(POPULATION_KEYS)}, not {kind!r}")
@@ -141,22 +159,36 @@ def population(spec: Spec, ctx: Context) -> Quantity:
     definition = describe(spec, ctx.level, ctx.population)
     if ctx.level == "township":
         if kind != "resident":
-            return Quantity(None, definition=definition,
-                            reason="registered population (户籍人口) is not available for townships")
+            return Quantity(
+                None,
+                definition=definition,
+                reason="registered population (户籍人口) is not available for townships",
+            )
         row = _township(ctx)
         if row is None or pd.isna(row.get("population")):
-            return Quantity(None, definition=definition, reason="township population not reported / 乡镇人口未报告")
+            return Quantity(
+                None,
+                definition=definition,
+                reason="township population not reported / 乡镇人口未报告",
+            )
         year = row.get("population_year")
         status = row.get("population_status")
-        return Quantity(exact(int(row["population"])), (str(status),) if pd.notna(status) else ("official",),
-                        int(year) if pd.notna(year) else None, definition)
+        return Quantity(
+            exact(int(row["population"])),
+            (str(status),) if pd.notna(status) else ("official",),
+            int(year) if pd.notna(year) else None,
+            definition,
+        )
     entry = ctx.county.population.get(kind)
     if entry is None or (entry.official is None and entry.estimate is None):
         return Quantity(None, definition=definition, reason=f"{label} not reported / 人口未报告")
     fig = entry.best(ctx.allow_estimates)
     if fig is None:
-        return Quantity(None, definition=definition,
-                        reason=f"{label} not reported (an estimate exists; estimates not allowed)")
+        return Quantity(
+            None,
+            definition=definition,
+            reason=f"{label} not reported (an estimate exists; estimates not allowed)",
+        )
     notes: tuple[str, ...] = ()
     if entry.official is None:
         method = f": {fig.method}" if fig.method else ""
@@ -189,7 +221,7 @@ def _fac_status(f: pd.DataFrame) -> tuple[str, ...]:
 
 
 def facility_count(spec: Spec, ctx: Context) -> Quantity:
-    """Number of facilities of ``types`` meeting ``where`` (e.g. ``{has_tcm_pavilion = true}``).
+    """Count facilities of ``types`` meeting ``where`` (e.g. ``{has_tcm_pavilion = true}``).
 
     ``require_reported`` lists yes/no columns that must be filled in for a facility to be
     counted; facilities where they are blank are left out (and the count is noted). Use it on a
@@ -199,22 +231,28 @@ def facility_count(spec: Spec, ctx: Context) -> Quantity:
     types = _list(spec.param("types"), "types")
     where = spec.param("where") or {}
     if not isinstance(where, Mapping):
-        raise TypeError(f"parameter 'where' must be a table of column = value, not {type(where).__name__}")
+        raise TypeError(
+            f"parameter 'where' must be a table of column = value, not {type(where).__name__}"
+        )
     notes: list[str] = []
     for col in _list(spec.param("require_reported"), "require_reported"):
         blank = f[col].isna()
         if blank.any():
-            notes.append(f"{int(blank.sum())} of {len(f)} facilities ({_types_text(types)}) did not report "
-                         f"{col} ({FACILITY_COLUMNS_ZH.get(col, col)}) and are left out")
+            notes.append(
+                f"{int(blank.sum())} of {len(f)} facilities ({_types_text(types)}) did not report "
+                f"{col} ({FACILITY_COLUMNS_ZH.get(col, col)}) and are left out"
+            )
             f = f[~blank]
     for col, wanted in where.items():
         f = f[f[col].eq(wanted).fillna(False).astype(bool)]
     definition = describe(spec, ctx.level, ctx.population)
-    return Quantity(Fraction(len(f)), _fac_status(f), ctx.county.reference_year, definition, notes=tuple(notes))
+    return Quantity(
+        Fraction(len(f)), _fac_status(f), ctx.county.reference_year, definition, notes=tuple(notes)
+    )
 
 
 def facility_sum(spec: Spec, ctx: Context) -> Quantity:
-    """Sum of a facility column (``beds``, ``physicians`` ...) over facilities of ``types``.
+    """Sum a facility column (``beds``, ``physicians`` ...) over facilities of ``types``.
 
     A blank cell makes the sum not computable: a partial sum would understate the total.
     """
@@ -225,80 +263,47 @@ def facility_sum(spec: Spec, ctx: Context) -> Quantity:
     definition = describe(spec, ctx.level, ctx.population)
     blank = f[col].isna()
     if blank.any():
-        return Quantity(None, _fac_status(f), ctx.county.reference_year, definition,
-                        reason=f"{col} not reported for {int(blank.sum())} of {len(f)} facilities / 机构数据未报告")
-    return Quantity(Fraction(int(f[col].astype("Int64").sum())) if len(f) else Fraction(0), _fac_status(f),
-                    ctx.county.reference_year, definition)
+        return Quantity(
+            None,
+            _fac_status(f),
+            ctx.county.reference_year,
+            definition,
+            reason=f"{col} not reported for {int(blank.sum())} of {len(f)} facilities / 机构数据未报告",
+        )
+    return Quantity(
+        Fraction(int(f[col].astype("Int64").sum())) if len(f) else Fraction(0),
+        _fac_status(f),
+        ctx.county.reference_year,
+        definition,
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Medical alliances
 
 
-def covered_villages(county: County, lead_types: list[str]) -> tuple[pd.DataFrame, tuple[str, ...], list[str]]:
-    """Return the villages covered by alliances led by a facility of ``lead_types``.
-
-    Rule (documented in the registry): members are the ``member_ids`` and the lead of every
-    alliance whose lead facility is of one of ``lead_types`` (all alliances when empty). A
-    village is covered when a 村卫生室 / 社区卫生服务站 with its ``village_code`` is a member;
-    a village that has no 村卫生室 / 社区卫生服务站 of its own is covered when a 乡镇卫生院 /
-    社区卫生服务中心 of its township is a member.
-
-    Returns
-    -------
-    villages : DataFrame
-        The covered rows of ``county.villages``.
-    statuses : tuple of str
-        Statuses of the alliances and facilities that decided coverage.
-    notes : list of str
-        Alliances left out and why.
-    """
-    fac = county.facilities
-    types_by_id = dict(zip(fac["id"].astype(str), fac["type"].astype(str), strict=True))
-    notes: list[str] = []
-    members: set[str] = set()
-    statuses: list[str] = []
-    for _, a in county.alliances.iterrows():
-        lead = a.get("lead_facility_id")
-        lead = None if lead is None or pd.isna(lead) else str(lead)
-        if lead_types:
-            if lead is None:
-                notes.append(f"alliance {a['id']} has no lead facility and is left out")
-                continue
-            if types_by_id.get(lead) not in lead_types:
-                continue
-        members.update(str(m) for m in (a.get("member_ids") or []))
-        if lead is not None:
-            members.add(lead)
-        if pd.notna(a.get("status")):
-            statuses.append(str(a["status"]))
-    village_level = fac[fac["type"].isin(["village_clinic", "community_health_station"])]
-    town_level = fac[fac["type"].isin(["township_health_centre", "community_health_centre"])]
-    statuses.extend(_fac_status(village_level) + _fac_status(town_level))
-    has_own = set(village_level["village_code"].dropna().astype(str))
-    own_member = set(village_level[village_level["id"].astype(str).isin(members)]["village_code"].dropna().astype(str))
-    town_member = set(town_level[town_level["id"].astype(str).isin(members)]["township_code"].dropna().astype(str))
-    v = county.villages
-    codes = v["code"].astype(str)
-    covered = codes.isin(own_member) | (~codes.isin(has_own) & v["township_code"].astype(str).isin(town_member))
-    return v[covered.to_numpy()], tuple(dict.fromkeys(statuses)), notes
-
-
 def alliance_population(spec: Spec, ctx: Context) -> Quantity:
-    """Population of the villages covered by medical alliances (see :func:`covered_villages`)."""
+    """Sum the population of villages covered by medical alliances (see :func:`covered_villages`)."""
     lead_types = _list(spec.param("lead_types"), "lead_types")
     definition = describe(spec, ctx.level, ctx.population)
     county = ctx.county
     if county.alliances.empty:
-        return Quantity(None, definition=definition,
-                        reason="no medical alliance reported (alliances.csv empty) / 未报告医联体")
+        return Quantity(
+            None,
+            definition=definition,
+            reason="no medical alliance reported (alliances.csv empty) / 未报告医联体",
+        )
     villages, statuses, notes = covered_villages(county, lead_types)
     if ctx.level == "township":
         villages = villages[villages["township_code"].astype(str) == str(ctx.area)]
     blank = villages["population"].isna()
     if blank.any():
-        return Quantity(None, statuses, definition=definition,
-                        reason=f"population not reported for {int(blank.sum())} of {len(villages)} covered villages")
+        return Quantity(
+            None,
+            statuses,
+            definition=definition,
+            reason=f"population not reported for {int(blank.sum())} of {len(villages)} covered villages",
+        )
     vstat = villages["population_status"].dropna().astype(str).unique() if len(villages) else []
     years = villages["population_year"].dropna() if len(villages) else pd.Series(dtype=float)
     year = int(years.max()) if len(years) else county.reference_year
@@ -312,26 +317,43 @@ def alliance_population(spec: Spec, ctx: Context) -> Quantity:
 
 
 def survey(spec: Spec, ctx: Context) -> Quantity:
-    """A count from ``county.toml`` ``[survey]`` (``satisfied`` or ``respondents``)."""
+    """Return a count from ``county.toml`` ``[survey]`` (``satisfied`` or ``respondents``)."""
     key = str(spec.param("field"))
     definition = describe(spec, ctx.level, ctx.population)
     s = ctx.county.survey
     value = s.get(key)
-    if ctx.level != "county" or value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return Quantity(None, definition=definition, reason="satisfaction survey not reported / 满意度调查未报告")
+    if (
+        ctx.level != "county"
+        or value is None
+        or isinstance(value, bool)
+        or not isinstance(value, (int, float))
+    ):
+        return Quantity(
+            None,
+            definition=definition,
+            reason="satisfaction survey not reported / 满意度调查未报告",
+        )
     year = s.get("year")
-    return Quantity(exact(value), (str(s.get("status", "official")),), year if isinstance(year, int) else None,
-                    definition)
+    return Quantity(
+        exact(value),
+        (str(s.get("status", "official")),),
+        year if isinstance(year, int) else None,
+        definition,
+    )
 
 
 def _hospital(ctx: Context, definition: str) -> Quantity | None:
     if ctx.level != "county" or not ctx.county.tcm_hospital:
-        return Quantity(None, definition=definition, reason="county TCM hospital not reported / 县中医医院未报告")
+        return Quantity(
+            None,
+            definition=definition,
+            reason="county TCM hospital not reported / 县中医医院未报告",
+        )
     return None
 
 
 def hospital_departments(spec: Spec, ctx: Context) -> Quantity:
-    """Number of required departments the county TCM hospital has (``count = "present"``) or needs.
+    """Count required departments the county TCM hospital has (``count = "present"``) or needs.
 
     ``required`` maps each department to the words that identify it (``康复科 = ["康复"]``).
     """
@@ -350,17 +372,29 @@ def hospital_departments(spec: Spec, ctx: Context) -> Quantity:
         return missing
     depts = h.get("departments")
     if depts is None:
-        return Quantity(None, definition=definition, reason="departments of the county TCM hospital not reported")
+        return Quantity(
+            None,
+            definition=definition,
+            reason="departments of the county TCM hospital not reported",
+        )
     depts = _list(depts, "departments")
-    have = [d for d, words in required.items() if any(w in x for x in depts for w in _list(words, d))]
+    have = [
+        d for d, words in required.items() if any(w in x for x in depts for w in _list(words, d))
+    ]
     lacking = [d for d in required if d not in have]
     notes = (f"missing / 缺: {'、'.join(lacking)}",) if lacking else ()
-    return Quantity(Fraction(len(have)), (str(h.get("status", "official")),), _int(h.get("year")), definition,
-                    notes=notes, text="、".join(have) or "—")
+    return Quantity(
+        Fraction(len(have)),
+        (str(h.get("status", "official")),),
+        _int(h.get("year")),
+        definition,
+        notes=notes,
+        text="、".join(have) or "—",
+    )
 
 
 def hospital_grade(spec: Spec, ctx: Context) -> Quantity:
-    """Position of the county TCM hospital's grade on the indicator's ordinal ``scale``."""
+    """Return the position of the county TCM hospital's grade on the indicator's ordinal ``scale``."""
     definition = describe(spec, ctx.level, ctx.population)
     missing = _hospital(ctx, definition)
     if missing is not None:
@@ -368,18 +402,30 @@ def hospital_grade(spec: Spec, ctx: Context) -> Quantity:
     h = ctx.county.tcm_hospital
     grade = h.get("grade")
     if grade is None or not str(grade).strip():
-        return Quantity(None, definition=definition, reason="grade of the county TCM hospital not reported")
+        return Quantity(
+            None, definition=definition, reason="grade of the county TCM hospital not reported"
+        )
     rank = ctx.indicator.rank(str(grade))
     if rank is None:
-        return Quantity(None, definition=definition,
-                        reason=f"grade {grade!r} is not on the scale {', '.join(ctx.indicator.scale)}")
-    return Quantity(Fraction(rank), (str(h.get("status", "official")),), _int(h.get("year")), definition,
-                    text=str(grade))
+        return Quantity(
+            None,
+            definition=definition,
+            reason=f"grade {grade!r} is not on the scale {', '.join(ctx.indicator.scale)}",
+        )
+    return Quantity(
+        Fraction(rank),
+        (str(h.get("status", "official")),),
+        _int(h.get("year")),
+        definition,
+        text=str(grade),
+    )
 
 
 def constant(spec: Spec, ctx: Context) -> Quantity:
-    """A fixed number (``value``), e.g. the denominator 1 of a grade."""
-    return Quantity(exact(spec.param("value", 1)), (), None, describe(spec, ctx.level, ctx.population))
+    """Return a fixed number (``value``), e.g. the denominator 1 of a grade."""
+    return Quantity(
+        exact(spec.param("value", 1)), (), None, describe(spec, ctx.level, ctx.population)
+    )
 
 
 def _int(x: object) -> int | None:
@@ -389,6 +435,7 @@ def _int(x: object) -> int | None:
 # --------------------------------------------------------------------------------------------
 # Definitions (one line each; used in result rows and in the methods appendix)
 
+
 def _d_resource(spec: Spec, level: str, pop: str) -> str:
     key = str(spec.param("field"))
     return f"{RESOURCE_KEYS.get(key, key)} {key} (county total, county.toml [resources.{key}])"
@@ -396,14 +443,19 @@ def _d_resource(spec: Spec, level: str, pop: str) -> str:
 
 def _d_population(spec: Spec, level: str, pop: str) -> str:
     label = POPULATION_LABELS.get(str(spec.param("population", pop)), str(pop))
-    return f"{label} of the township (townships.csv)" if level == "township" else f"{label} of the county"
+    return (
+        f"{label} of the township (townships.csv)"
+        if level == "township"
+        else f"{label} of the county"
+    )
 
 
 def _d_facility_count(spec: Spec, level: str, pop: str) -> str:
     types = _list(spec.param("types"), "types")
     where = spec.param("where") or {}
-    cond = " and ".join(f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)}) = {str(v).lower()}"
-                        for c, v in where.items())  # type: ignore[union-attr]
+    cond = " and ".join(
+        f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)}) = {str(v).lower()}" for c, v in where.items()
+    )  # type: ignore[union-attr]
     req = _list(spec.param("require_reported"), "require_reported")
     text = f"number of {_types_text(types)}" + (f" with {cond}" if cond else "")
     text += f" (reporting {', '.join(req)})" if req else ""
@@ -421,8 +473,10 @@ def _d_alliance(spec: Spec, level: str, pop: str) -> str:
     lead_types = _list(spec.param("lead_types"), "lead_types")
     lead = _types_text(lead_types) if lead_types else "any facility"
     where = " in the township" if level == "township" else ""
-    return (f"population of villages{where} covered by medical alliances led by {lead} "
-            "(its 村卫生室/社区卫生服务站 a member; lacking one, its township's 乡镇卫生院/社区卫生服务中心)")
+    return (
+        f"population of villages{where} covered by medical alliances led by {lead} "
+        "(its 村卫生室/社区卫生服务站 a member; lacking one, its township's 乡镇卫生院/社区卫生服务中心)"
+    )
 
 
 def _d_survey(spec: Spec, level: str, pop: str) -> str:
@@ -432,7 +486,9 @@ def _d_survey(spec: Spec, level: str, pop: str) -> str:
 def _d_departments(spec: Spec, level: str, pop: str) -> str:
     names = "、".join(spec.param("required") or {})  # type: ignore[arg-type]
     which = "present" if spec.param("count", "present") == "present" else "required"
-    return f"departments of the county TCM hospital {which} among {names} (county.toml [tcm_hospital])"
+    return (
+        f"departments of the county TCM hospital {which} among {names} (county.toml [tcm_hospital])"
+    )
 
 
 def _d_grade(spec: Spec, level: str, pop: str) -> str:
@@ -458,7 +514,12 @@ KINDS: dict[str, Kind] = {
     for k in (
         Kind("resource", resource, _d_resource, ("field",)),
         Kind("population", population, _d_population, ("population",)),
-        Kind("facility_count", facility_count, _d_facility_count, ("types", "where", "require_reported")),
+        Kind(
+            "facility_count",
+            facility_count,
+            _d_facility_count,
+            ("types", "where", "require_reported"),
+        ),
         Kind("facility_sum", facility_sum, _d_facility_sum, ("field", "types")),
         Kind("alliance_population", alliance_population, _d_alliance, ("lead_types",)),
         Kind("survey", survey, _d_survey, ("field",)),
@@ -489,7 +550,9 @@ def get_kind(name: str) -> Kind:
     try:
         return KINDS[name]
     except KeyError:
-        raise ValueError(f"unknown numerator/denominator kind {name!r}; valid kinds: {', '.join(KINDS)}") from None
+        raise ValueError(
+            f"unknown numerator/denominator kind {name!r}; valid kinds: {', '.join(KINDS)}"
+        ) from None
 
 
 def evaluate(spec: Spec, ctx: Context) -> Quantity:

@@ -106,8 +106,10 @@ class Indicator:
     def specs(self, level: Level) -> tuple[Spec, Spec]:
         """Return the (numerator, denominator) specs used at ``level``."""
         if level == "township":
-            return (self.township_numerator or self.numerator,
-                    self.township_denominator or self.denominator)
+            return (
+                self.township_numerator or self.numerator,
+                self.township_denominator or self.denominator,
+            )
         return self.numerator, self.denominator
 
     def rank(self, grade: str) -> int | None:
@@ -119,9 +121,17 @@ class Indicator:
         return None
 
 
-_GRADE_ABBREV = {"三甲": "三级甲等", "三乙": "三级乙等", "三丙": "三级丙等", "二甲": "二级甲等",
-                 "二乙": "二级乙等", "二丙": "二级丙等", "一甲": "一级甲等", "一乙": "一级乙等",
-                 "一丙": "一级丙等"}
+_GRADE_ABBREV = {
+    "三甲": "三级甲等",
+    "三乙": "三级乙等",
+    "三丙": "三级丙等",
+    "二甲": "二级甲等",
+    "二乙": "二级乙等",
+    "二丙": "二级丙等",
+    "一甲": "一级甲等",
+    "一乙": "一级乙等",
+    "一丙": "一级丙等",
+}
 
 
 def normalise_grade(text: str) -> str:
@@ -193,9 +203,17 @@ class Target:
         if self.kind not in TARGET_KINDS:
             raise ValueError(f"kind must be one of {', '.join(TARGET_KINDS)}, not {self.kind!r}")
         if self.level is not None and self.level not in LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)} or None, not {self.level!r}")
-        need = {"at_least": ("low",), "at_most": ("high",), "range": ("low", "high"),
-                "equals": ("low", "high"), "boolean": ("low",), "none": ()}[self.kind]
+            raise ValueError(
+                f"level must be one of {', '.join(LEVELS)} or None, not {self.level!r}"
+            )
+        need = {
+            "at_least": ("low",),
+            "at_most": ("high",),
+            "range": ("low", "high"),
+            "equals": ("low", "high"),
+            "boolean": ("low",),
+            "none": (),
+        }[self.kind]
         for name in need:
             if getattr(self, name) is None:
                 raise ValueError(f"a {self.kind} target of {self.indicator} needs {name!r}")
@@ -207,13 +225,30 @@ class Target:
         """Key in a target set: ``ID`` or ``ID@level``."""
         return self.indicator if self.level is None else f"{self.indicator}@{self.level}"
 
-    def describe(self) -> str:
-        """Return :attr:`text`, or a text built from the bounds (``≥ 3.2``, ``0.6–0.8``)."""
+    def describe(self, decimals: int | None = None, scale: tuple[str, ...] = ()) -> str:
+        """Return :attr:`text`, or a text built from the bounds (``≥ 3.20``, ``0.6–0.8``).
+
+        Parameters
+        ----------
+        decimals : int, optional
+            Decimals of the bounds (shortest form when ``None``).
+        scale : tuple of str
+            Ordinal scale of a grade indicator: bounds are printed as its names.
+
+        Examples
+        --------
+        >>> Target("T-TCMHOSP", "at_least", low=6).describe(scale=("一级", "二级") * 3 + ("二级甲等",))
+        '≥ 二级甲等'
+        """
         if self.text:
             return self.text
 
         def f(x: float | None) -> str:
-            return "" if x is None else f"{x:g}"
+            if x is None:
+                return ""
+            if scale and float(x).is_integer() and 0 <= int(x) < len(scale):
+                return scale[int(x)]
+            return f"{x:g}" if decimals is None else f"{x:.{decimals}f}"
 
         return {
             "at_least": f"≥ {f(self.low)}",

@@ -62,14 +62,20 @@ class Registry:
             return self
         unknown = [i for i in ids if i not in self.ids]
         if unknown:
-            raise ValueError(f"unknown indicator(s) {', '.join(unknown)}; known: {', '.join(self.ids)}")
+            raise ValueError(
+                f"unknown indicator(s) {', '.join(unknown)}; known: {', '.join(self.ids)}"
+            )
         return Registry(tuple(i for i in self.indicators if i.id in ids), self.file)
 
 
 def _spec(value: object, file: str, key: str) -> Spec:
     if not isinstance(value, Mapping) or "kind" not in value:
-        raise fail(file, key, "expected a table with a 'kind', e.g. { kind = \"resource\", field = \"beds\" }",
-                   "应为含 kind 的表")
+        raise fail(
+            file,
+            key,
+            'expected a table with a \'kind\', e.g. { kind = "resource", field = "beds" }',
+            "应为含 kind 的表",
+        )
     kind = str(value["kind"])
     try:
         k = get_kind(kind)
@@ -78,9 +84,13 @@ def _spec(value: object, file: str, key: str) -> Spec:
     params = {n: v for n, v in value.items() if n != "kind"}
     unknown = [n for n in params if n not in k.params]
     if unknown:
-        raise fail(file, f"{key}.{unknown[0]}",
-                   f"unknown parameter of kind {kind!r}; expected one of: {', '.join(k.params) or 'none'}",
-                   "未知参数", unknown[0])
+        raise fail(
+            file,
+            f"{key}.{unknown[0]}",
+            f"unknown parameter of kind {kind!r}; expected one of: {', '.join(k.params) or 'none'}",
+            "未知参数",
+            unknown[0],
+        )
     return Spec(kind, params)
 
 
@@ -88,7 +98,12 @@ def parse_registry(data: Mapping[str, object], file: str) -> Registry:
     """Build a :class:`Registry` from parsed TOML; every problem raises :class:`InputError`."""
     entries = data.get("indicator")
     if not isinstance(entries, list) or not entries:
-        raise fail(file, "indicator", "expected one or more [[indicator]] tables", "应至少有一个 [[indicator]]")
+        raise fail(
+            file,
+            "indicator",
+            "expected one or more [[indicator]] tables",
+            "应至少有一个 [[indicator]]",
+        )
     out: list[Indicator] = []
     problems = []
     for n, e in enumerate(entries, start=1):
@@ -98,41 +113,80 @@ def parse_registry(data: Mapping[str, object], file: str) -> Registry:
         where = f"indicator[{n}] ({e.get('id', '?')})"
         missing = [k for k in _REQUIRED if k not in e]
         if missing:
-            problems.append(problem(file, f"{where}.{missing[0]}", f"required key(s) missing: {', '.join(missing)}",
-                                    f"缺少必填项：{', '.join(missing)}"))
+            problems.append(
+                problem(
+                    file,
+                    f"{where}.{missing[0]}",
+                    f"required key(s) missing: {', '.join(missing)}",
+                    f"缺少必填项：{', '.join(missing)}",
+                )
+            )
             continue
         specs = {k: _spec(e[k], file, f"{where}.{k}") for k in _SPECS if k in e}
         levels = tuple(e.get("levels", ["county"]))
         bad = [lv for lv in levels if lv not in LEVELS]
         if bad:
-            problems.append(problem(file, f"{where}.levels", f"expected levels among {', '.join(LEVELS)}",
-                                    "层级应为 county/township", bad[0]))
+            problems.append(
+                problem(
+                    file,
+                    f"{where}.levels",
+                    f"expected levels among {', '.join(LEVELS)}",
+                    "层级应为 county/township",
+                    bad[0],
+                )
+            )
             continue
         display = str(e.get("display", "number"))
         if display not in DISPLAYS:
-            problems.append(problem(file, f"{where}.display", f"expected one of {', '.join(DISPLAYS)}",
-                                    "显示方式无效", display))
+            problems.append(
+                problem(
+                    file,
+                    f"{where}.display",
+                    f"expected one of {', '.join(DISPLAYS)}",
+                    "显示方式无效",
+                    display,
+                )
+            )
             continue
         factor = e.get("factor", 1)
         if isinstance(factor, bool) or not isinstance(factor, int) or factor <= 0:
-            problems.append(problem(file, f"{where}.factor", "expected a positive whole number (1, 100, 1000, 10000)",
-                                    "应为正整数", factor))
+            problems.append(
+                problem(
+                    file,
+                    f"{where}.factor",
+                    "expected a positive whole number (1, 100, 1000, 10000)",
+                    "应为正整数",
+                    factor,
+                )
+            )
             continue
-        out.append(Indicator(
-            id=str(e["id"]), name_zh=str(e["name_zh"]), name_en=str(e["name_en"]),
-            numerator=specs["numerator"], denominator=specs["denominator"], factor=factor,
-            unit_zh=str(e.get("unit_zh", "")), unit_en=str(e.get("unit_en", "")),
-            decimals=int(e.get("decimals", 2)), levels=levels,  # type: ignore[arg-type]
-            need_unit=str(e.get("need_unit", "")), description=" ".join(str(e.get("description", "")).split()),
-            township_numerator=specs.get("township_numerator"),
-            township_denominator=specs.get("township_denominator"),
-            display=display,  # type: ignore[arg-type]
-            scale=tuple(str(s) for s in e.get("scale", ())), countable=bool(e.get("countable", True)),
-        ))
+        out.append(
+            Indicator(
+                id=str(e["id"]),
+                name_zh=str(e["name_zh"]),
+                name_en=str(e["name_en"]),
+                numerator=specs["numerator"],
+                denominator=specs["denominator"],
+                factor=factor,
+                unit_zh=str(e.get("unit_zh", "")),
+                unit_en=str(e.get("unit_en", "")),
+                decimals=int(e.get("decimals", 2)),
+                levels=levels,  # type: ignore[arg-type]
+                need_unit=str(e.get("need_unit", "")),
+                description=" ".join(str(e.get("description", "")).split()),
+                township_numerator=specs.get("township_numerator"),
+                township_denominator=specs.get("township_denominator"),
+                display=display,  # type: ignore[arg-type]
+                scale=tuple(str(s) for s in e.get("scale", ())),
+                countable=bool(e.get("countable", True)),
+            )
+        )
     ids = [i.id for i in out]
     dups = sorted({i for i in ids if ids.count(i) > 1})
     if dups:
-        problems.append(problem(file, "indicator.id", "duplicate indicator id", "指标编号重复", dups[0]))
+        problems.append(
+            problem(file, "indicator.id", "duplicate indicator id", "指标编号重复", dups[0])
+        )
     if problems:
         raise InputError(problems, file)
     return Registry(tuple(out), file)

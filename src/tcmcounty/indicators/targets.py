@@ -36,7 +36,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tcmcounty.errors import InputError, Problem
-from tcmcounty.indicators._files import packaged_names, packaged_text, parse_toml, problem, read_user_text
+from tcmcounty.indicators._files import (
+    packaged_names,
+    packaged_text,
+    parse_toml,
+    problem,
+    read_user_text,
+)
 from tcmcounty.indicators.model import LEVELS, TARGET_KINDS, Target, TargetSet
 from tcmcounty.indicators.registry import Registry, load_registry
 
@@ -64,27 +70,62 @@ def _number(raw: object, file: str, where: str, problems: list[Problem]) -> floa
     return x
 
 
-def _target(key: str, entry: Mapping[str, object], registry: Registry, set_id: str, file: str,
-            prefix: str, problems: list[Problem]) -> Target | None:
+def _target(
+    key: str,
+    entry: Mapping[str, object],
+    registry: Registry,
+    set_id: str,
+    file: str,
+    prefix: str,
+    problems: list[Problem],
+) -> Target | None:
     where = f"{prefix}{key}"
     ind_id, _, level = str(key).partition("@")
     if ind_id not in registry.ids:
-        problems.append(problem(file, where, f"unknown indicator ID; expected one of: {', '.join(registry.ids)}",
-                                "未知指标编号", ind_id))
+        problems.append(
+            problem(
+                file,
+                where,
+                f"unknown indicator ID; expected one of: {', '.join(registry.ids)}",
+                "未知指标编号",
+                ind_id,
+            )
+        )
         return None
     if level and level not in LEVELS:
-        problems.append(problem(file, where, f"unknown level after '@'; expected {' or '.join(LEVELS)}",
-                                "层级应为 county 或 township", level))
+        problems.append(
+            problem(
+                file,
+                where,
+                f"unknown level after '@'; expected {' or '.join(LEVELS)}",
+                "层级应为 county 或 township",
+                level,
+            )
+        )
         return None
     unknown = [k for k in entry if k not in _KEYS]
     if unknown:
-        problems.append(problem(file, f"{where}.{unknown[0]}", f"unknown key; expected some of: {', '.join(_KEYS)}",
-                                "未知字段", unknown[0]))
+        problems.append(
+            problem(
+                file,
+                f"{where}.{unknown[0]}",
+                f"unknown key; expected some of: {', '.join(_KEYS)}",
+                "未知字段",
+                unknown[0],
+            )
+        )
         return None
     kind = str(entry.get("kind", "")).strip()
     if kind not in TARGET_KINDS:
-        problems.append(problem(file, f"{where}.kind", f"expected one of: {', '.join(TARGET_KINDS)}",
-                                "目标类型应为 at_least/at_most/range/equals/boolean/none", kind or "(empty)"))
+        problems.append(
+            problem(
+                file,
+                f"{where}.kind",
+                f"expected one of: {', '.join(TARGET_KINDS)}",
+                "目标类型应为 at_least/at_most/range/equals/boolean/none",
+                kind or "(empty)",
+            )
+        )
         return None
     ind = registry[ind_id]
     nums: dict[str, float | None] = {}
@@ -95,14 +136,25 @@ def _target(key: str, entry: Mapping[str, object], registry: Registry, set_id: s
             if isinstance(raw, bool) or b in ("true", "false", "yes", "no", "是", "否", "1", "0"):
                 nums[name] = 1.0 if (raw is True or b in ("true", "yes", "是", "1")) else 0.0
             else:
-                problems.append(problem(file, f"{where}.value", "expected true or false", "应为 true 或 false", raw))
+                problems.append(
+                    problem(
+                        file, f"{where}.value", "expected true or false", "应为 true 或 false", raw
+                    )
+                )
                 return None
         elif isinstance(raw, str) and ind.scale and ind.rank(raw) is not None:
             nums[name] = float(ind.rank(raw))  # type: ignore[arg-type]
         else:
             if isinstance(raw, str) and ind.scale and raw.strip():
-                problems.append(problem(file, f"{where}.{name}", f"expected a grade among {', '.join(ind.scale)}",
-                                        "等级不在等级表中", raw))
+                problems.append(
+                    problem(
+                        file,
+                        f"{where}.{name}",
+                        f"expected a grade among {', '.join(ind.scale)}",
+                        "等级不在等级表中",
+                        raw,
+                    )
+                )
                 return None
             nums[name] = _number(raw, file, f"{where}.{name}", problems)
     value, low, high = nums["value"], nums["low"], nums["high"]
@@ -118,14 +170,27 @@ def _target(key: str, entry: Mapping[str, object], registry: Registry, set_id: s
     try:
         return Target(ind_id, kind, low, high, level or None, set_id=set_id, **texts)  # type: ignore[arg-type]
     except ValueError as exc:
-        expected = {"at_least": "value", "at_most": "value", "range": "low and high", "equals": "value",
-                    "boolean": "value = true/false"}.get(kind, "")
-        problems.append(problem(file, where, f"{exc}; expected {expected}", f"目标值缺失或无效；应填写 {expected}"))
+        expected = {
+            "at_least": "value",
+            "at_most": "value",
+            "range": "low and high",
+            "equals": "value",
+            "boolean": "value = true/false",
+        }.get(kind, "")
+        problems.append(
+            problem(
+                file, where, f"{exc}; expected {expected}", f"目标值缺失或无效；应填写 {expected}"
+            )
+        )
         return None
 
 
-def parse_targets(data: Mapping[str, object], file: str, registry: Registry | None = None,
-                  default_id: str = "user") -> TargetSet:
+def parse_targets(
+    data: Mapping[str, object],
+    file: str,
+    registry: Registry | None = None,
+    default_id: str = "user",
+) -> TargetSet:
     """Build a :class:`TargetSet` from parsed TOML (``[target_set]`` and ``[targets.<ID>]``).
 
     Raises
@@ -140,30 +205,58 @@ def parse_targets(data: Mapping[str, object], file: str, registry: Registry | No
     unknown = [k for k in data if k not in ("target_set", "targets")]
     problems: list[Problem] = []
     if unknown:
-        problems.append(problem(file, unknown[0], "unknown top-level key; expected [target_set] and [targets.<ID>]",
-                                "未知字段；应为 [target_set] 与 [targets.<指标编号>]", unknown[0]))
+        problems.append(
+            problem(
+                file,
+                unknown[0],
+                "unknown top-level key; expected [target_set] and [targets.<ID>]",
+                "未知字段；应为 [target_set] 与 [targets.<指标编号>]",
+                unknown[0],
+            )
+        )
     section = data.get("targets", {})
     if not isinstance(section, Mapping) or not section:
-        problems.append(problem(file, "targets", "expected one or more [targets.<ID>] tables, e.g. [targets.T-DOC]",
-                                "应至少有一个 [targets.<指标编号>] 表"))
+        problems.append(
+            problem(
+                file,
+                "targets",
+                "expected one or more [targets.<ID>] tables, e.g. [targets.T-DOC]",
+                "应至少有一个 [targets.<指标编号>] 表",
+            )
+        )
         raise InputError(problems, file)
     set_id = str(meta.get("id") or default_id)
     targets: dict[str, Target] = {}
     for key, entry in section.items():
         if not isinstance(entry, Mapping):
-            problems.append(problem(file, f"targets.{key}", "expected a table with kind and value",
-                                    "应为含 kind 与 value 的表", entry))
+            problems.append(
+                problem(
+                    file,
+                    f"targets.{key}",
+                    "expected a table with kind and value",
+                    "应为含 kind 与 value 的表",
+                    entry,
+                )
+            )
             continue
         t = _target(str(key), entry, registry, set_id, file, "targets.", problems)
         if t is not None:
             targets[t.key] = t
     if problems:
         raise InputError(problems, file)
-    return TargetSet(set_id, str(meta.get("name_zh", "")), str(meta.get("name_en", "")),
-                     " ".join(str(meta.get("description", "")).split()), targets, (file,))
+    return TargetSet(
+        set_id,
+        str(meta.get("name_zh", "")),
+        str(meta.get("name_en", "")),
+        " ".join(str(meta.get("description", "")).split()),
+        targets,
+        (file,),
+    )
 
 
-def parse_targets_csv(text: str, file: str, registry: Registry | None = None, default_id: str = "user") -> TargetSet:
+def parse_targets_csv(
+    text: str, file: str, registry: Registry | None = None, default_id: str = "user"
+) -> TargetSet:
     """Build a :class:`TargetSet` from CSV text (header ``id, kind, value, low, high, ...``).
 
     Raises
@@ -175,18 +268,41 @@ def parse_targets_csv(text: str, file: str, registry: Registry | None = None, de
     rows = list(csv.reader(io.StringIO(text)))
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
-        raise InputError([problem(file, None, "the file is empty; expected a header id, kind, value ...",
-                                  "文件为空")], file)
+        raise InputError(
+            [
+                problem(
+                    file,
+                    None,
+                    "the file is empty; expected a header id, kind, value ...",
+                    "文件为空",
+                )
+            ],
+            file,
+        )
     header = [h.strip().lower() for h in rows[0]]
     problems: list[Problem] = []
     for col in ("id", "kind"):
         if col not in header:
-            problems.append(problem(file, col, f"required column '{col}' is missing; expected id, kind, value, low, "
-                                    "high, text, source, clause, basis, evidence", f"缺少必填列 '{col}'"))
+            problems.append(
+                problem(
+                    file,
+                    col,
+                    f"required column '{col}' is missing; expected id, kind, value, low, "
+                    "high, text, source, clause, basis, evidence",
+                    f"缺少必填列 '{col}'",
+                )
+            )
     extra = [h for h in header if h and h not in ("id", *_KEYS)]
     if extra:
-        problems.append(problem(file, extra[0], f"unknown column; expected some of: id, {', '.join(_KEYS)}",
-                                "未知列", extra[0]))
+        problems.append(
+            problem(
+                file,
+                extra[0],
+                f"unknown column; expected some of: id, {', '.join(_KEYS)}",
+                "未知列",
+                extra[0],
+            )
+        )
     if problems:
         raise InputError(problems, file)
     targets: dict[str, Target] = {}
@@ -231,8 +347,12 @@ def default_targets() -> TargetSet:
     return _shipped(DEFAULT_TARGET_SET)
 
 
-def load_targets(source: str | os.PathLike[str] | TargetSet | None = None, *,
-                 base: TargetSet | None | bool = True, registry: Registry | None = None) -> TargetSet:
+def load_targets(
+    source: str | os.PathLike[str] | TargetSet | None = None,
+    *,
+    base: TargetSet | bool | None = True,
+    registry: Registry | None = None,
+) -> TargetSet:
     """Return a target set: the default, a shipped set by name, or a user file laid over the default.
 
     Parameters
@@ -268,8 +388,10 @@ def load_targets(source: str | os.PathLike[str] | TargetSet | None = None, *,
     if isinstance(source, TargetSet):
         return source
     if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"targets must be None, a target-set name, a file path or a TargetSet, "
-                        f"not {type(source).__name__}")
+        raise TypeError(
+            f"targets must be None, a target-set name, a file path or a TargetSet, "
+            f"not {type(source).__name__}"
+        )
     if isinstance(source, str) and source in _SHIPPED:
         return _shipped(source)
     file, text = read_user_text(source)

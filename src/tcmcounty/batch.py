@@ -1,0 +1,564 @@
+"""Render reports for many counties: in parallel, resumable, on a process pool or Dask.
+
+:func:`run_batch` turns every input (bundle folders, workbooks, or folders holding them) into
+a :class:`~tcmcounty.report.JobSpec` and runs the jobs:
+
+* **Parallel** — on a pool of worker processes started once (the library, papermill and
+  nbconvert are imported once per worker, not once per county), or on a Dask cluster
+  (``dask="local"`` starts a ``LocalCluster`` bound to 127.0.0.1; any other value is the
+  address of an existing scheduler, which receives the input files with each job).
+  Each job starts its own kernel, talking over private IPC sockets (no port races).
+* **Robust** — a per-job time limit (the kernel is killed past it), retries for transient
+  kernel failures, a worker that dies or hangs is replaced; one failure never stops the
+  others. ``batch_status.csv`` says for every county ``ok``, ``skipped``, ``failed`` or
+  ``timeout``, with the error and the outputs.
+* **Resumable** — a county whose inputs, template, parameters and library are unchanged
+  since its last successful report is skipped (``force=True`` re-renders). Every file is
+  written atomically, the JSON record last, so a batch killed at any moment leaves no
+  half-written file and the next run renders exactly the missing reports.
+* **Exclusive** — a lock on the output folder stops a second batch from writing there at the
+  same time, with a clear message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import logging
+import multiprocessing as mp
+import multiprocessing.connection
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tcmcounty.errors import CountyNotFoundError, ReportError
+from tcmcounty.report import (
+    KIND_COMPARE,
+    KIND_COUNTY,
+    JobOutcome,
+    JobSpec,
+    OutputLock,
+    check_kernel,
+    clean_partial_files,
+    county_parameters,
+    is_up_to_date,
+    make_spec,
+    run_job,
+    write_outcome,
+)
+
+STATUS_FILE = "batch_status.csv"
+STATUS_COLUMNS = ("county", "status", "duration", "error", "outputs", "name_zh", "attempts", "input")
+#: Seconds added to the per-job limit before the parent stops a worker that did not answer.
+GRACE = 120.0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchRow:
+    """One line of ``batch_status.csv``."""
+
+    county: str
+    status: str
+    duration: float = 0.0
+    error: str = ""
+    outputs: str = ""
+    name_zh: str = ""
+    attempts: int = 0
+    input: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the row as a dictionary keyed by :data:`STATUS_COLUMNS`."""
+        return {c: getattr(self, c) for c in STATUS_COLUMNS}
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: one row per county (and comparison), in input order."""
+
+    out_dir: Path
+    rows: list[BatchRow] = field(default_factory=list)
+    seconds: float = 0.0
+    workers: int = 0
+    backend: str = "pool"
+
+    @property
+    def failed(self) -> list[BatchRow]:
+        """Rows that failed or timed out (or were not run because the batch stopped)."""
+        return [r for r in self.rows if r.status not in ("ok", "skipped")]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every county succeeded or was up to date, 1 otherwise."""
+        return 1 if self.failed else 0
+
+    def counts(self) -> dict[str, int]:
+        """Number of rows per status."""
+        out: dict[str, int] = {}
+        for r in self.rows:
+            out[r.status] = out.get(r.status, 0) + 1
+        return out
+
+    def summary(self) -> str:
+        """A short bilingual summary, listing every failure with its reason."""
+        c = self.counts()
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
+        lines = [f"{len(self.rows)} jobs in {self.seconds:.1f} s ({self.backend}, {self.workers} workers): {parts}"
+                 f" / 共 {len(self.rows)} 项"]
+        if self.failed:
+            lines.append(f"{len(self.failed)} failed / 失败 {len(self.failed)} 项:")
+            lines += [f"  {r.county}: {r.status}: {r.error}" for r in self.failed]
+        lines.append(f"status table / 状态表: {self.out_dir / STATUS_FILE}")
+        return "\n".join(lines)
+
+
+# =============================================================================================
+# Inputs
+
+
+def discover(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list[BatchRow]]:
+    """Expand inputs into county inputs; return them and rows for inputs that are no county.
+
+    Each input may be a bundle folder (with ``county.toml``), an Excel workbook, a folder
+    holding such bundles or workbooks (one level down), or a bundled county's name.
+    """
+    from tcmcounty.load import resolve
+    from tcmcounty.results import is_county_input
+
+    found: list[Path] = []
+    bad: list[BatchRow] = []
+    for item in inputs:
+        p = Path(item)
+        if is_county_input(p):
+            found.append(p)
+        elif p.is_dir():
+            kids = sorted(c for c in p.iterdir() if not c.name.startswith(".") and is_county_input(c))
+            if kids:
+                found.extend(kids)
+            else:
+                bad.append(BatchRow(p.name or str(p), "failed",
+                                    error="no county bundle (folder with county.toml) or .xlsx workbook here "
+                                          "/ 该目录下没有县数据", input=str(p)))
+        else:
+            try:
+                found.append(resolve(str(item)))
+            except CountyNotFoundError as exc:
+                bad.append(BatchRow(p.name or str(item), "failed", error=str(exc), input=str(item)))
+    seen: set[Path] = set()
+    unique = []
+    for p in found:
+        rp = p.resolve()
+        if rp not in seen:
+            seen.add(rp)
+            unique.append(p)
+    return unique, bad
+
+
+# =============================================================================================
+# Status table
+
+
+def _csv_safe(v: object) -> object:
+    if isinstance(v, str) and v.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + v
+    return v
+
+
+def write_status(out_dir: Path, rows: Sequence[BatchRow]) -> Path:
+    """Write ``batch_status.csv`` atomically (UTF-8 with BOM, so spreadsheets read Chinese)."""
+    from tcmcounty.index import write_file_atomic
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(STATUS_COLUMNS), lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: _csv_safe(v) for k, v in r.as_dict().items()})
+    target = out_dir / STATUS_FILE
+    write_file_atomic(target, ("\ufeff" + buf.getvalue()).encode("utf-8"))
+    return target
+
+
+def read_status(out_dir: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """Read ``batch_status.csv`` back (for tests and tools)."""
+    with open(Path(out_dir) / STATUS_FILE, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _row(spec: JobSpec, outcome: JobOutcome | None, status: str, error: str = "", duration: float = 0.0) -> BatchRow:
+    rec = outcome.record if outcome else {}
+    counties = rec.get("counties") or []
+    name_zh = "、".join(str(c.get("name_zh", "")) for c in counties) if counties else ""
+    return BatchRow(
+        county=spec.name, status=status, duration=round(duration, 2), error=error.replace("\n", " ")[:1000],
+        outputs=";".join(rec.get("outputs", [])) if outcome else "", name_zh=name_zh,
+        attempts=int(rec.get("attempts", 0)) if outcome else 0, input=";".join(spec.inputs),
+    )
+
+
+# =============================================================================================
+# Process pool (one warm worker per core, each job in its own kernel)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when the batch process dies (its kernels follow)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _warm_up() -> None:
+    import nbformat
+    import papermill  # noqa: F401
+
+    from tcmcounty import plotting, report, results  # noqa: F401
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm-up")])
+    report.notebook_to_html(nb)
+
+
+def _worker_main(conn: Any, parent_pid: int) -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.getppid() != parent_pid:
+        return
+    with contextlib.suppress(Exception):
+        _warm_up()
+    while True:
+        try:
+            spec = conn.recv()
+        except (EOFError, OSError):
+            return
+        if spec is None:
+            return
+        outcome = run_job(spec)
+        try:
+            conn.send(outcome)
+        except (BrokenPipeError, OSError):
+            return
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    for d in proc.iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+class _Worker:
+    def __init__(self, ctx: Any) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, os.getpid()), daemon=True,
+                                name="tcmcounty-report-worker")
+        self.proc.start()
+        child.close()
+        self.spec: JobSpec | None = None
+        self.started = 0.0
+
+    def kill(self) -> None:
+        for pid in _descendants(self.proc.pid or -1):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.proc.kill()
+        self.proc.join(5)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.send(None)
+        self.proc.join(10)
+        if self.proc.is_alive():
+            self.kill()
+
+
+def _run_pool(specs: Sequence[JobSpec], workers: int, on_done: Callable[[JobSpec, JobOutcome], None]) -> None:
+    ctx = mp.get_context("spawn")
+    pending: deque[JobSpec] = deque(specs)
+    crashes: dict[str, int] = {}
+    pool = [_Worker(ctx) for _ in range(max(1, min(workers, len(specs))))]
+    try:
+        while pending or any(w.spec for w in pool):
+            for w in pool:
+                if w.spec is None and pending:
+                    w.spec, w.started = pending.popleft(), time.monotonic()
+                    w.conn.send(w.spec)
+            busy = [w for w in pool if w.spec is not None]
+            ready = multiprocessing.connection.wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], 1.0)
+            for i, w in enumerate(pool):
+                spec = w.spec
+                if spec is None:
+                    continue
+                outcome: JobOutcome | None = None
+                died = ""
+                if w.conn in ready or w.proc.sentinel in ready:
+                    try:
+                        if w.conn.poll():
+                            outcome = w.conn.recv()
+                        else:
+                            died = f"worker process died (exit code {w.proc.exitcode})"
+                    except (EOFError, OSError):
+                        died = f"worker process died (exit code {w.proc.exitcode})"
+                limit = (spec.timeout or 0) * (spec.retries + 1) + GRACE if spec.timeout else None
+                if outcome is None and not died and limit and time.monotonic() - w.started > limit:
+                    died = f"timeout: no answer from the worker after {limit:.0f} s; worker stopped"
+                if outcome is None and not died:
+                    continue
+                w.spec = None
+                if died:
+                    w.kill()
+                    pool[i] = _Worker(ctx)
+                    crashes[spec.name] = crashes.get(spec.name, 0) + 1
+                    if not died.startswith("timeout") and crashes[spec.name] <= spec.retries:
+                        pending.appendleft(spec)
+                        continue
+                    outcome = JobOutcome(spec.name, spec.kind, "timeout" if died.startswith("timeout") else "failed",
+                                         {"status": "failed", "error": died, "attempts": crashes[spec.name],
+                                          "kind": spec.kind, "name": spec.name, "inputs": spec.inputs}, {}, died)
+                on_done(spec, outcome)
+    finally:
+        for w in pool:
+            if w.spec is not None:
+                w.kill()
+            else:
+                w.stop()
+
+
+# =============================================================================================
+# Dask
+
+
+@contextlib.contextmanager
+def dask_client(address: str, workers: int) -> Iterator[Any]:
+    """A Dask client: ``"local"`` starts a LocalCluster on 127.0.0.1 only; else connect to ``address``."""
+    from dask.distributed import Client, LocalCluster
+
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
+    else:
+        if "://" not in address and ":" not in address:
+            raise ReportError(f"--dask expects 'local' or a scheduler address like tcp://host:8786, not {address!r}")
+        with Client(address, timeout="30s") as client:
+            yield client
+
+
+def _run_dask(specs: Sequence[JobSpec], client: Any, on_done: Callable[[JobSpec, JobOutcome], None]) -> None:
+    from dask.distributed import as_completed
+
+    futures = {client.submit(run_job, s, key=f"tcmcounty-{s.name}-{os.getpid()}-{time.time_ns()}", pure=False): s
+               for s in specs}
+    for fut in as_completed(list(futures)):
+        spec = futures[fut]
+        try:
+            outcome = fut.result()
+        except Exception as exc:
+            err = f"{type(exc).__name__}: {exc}"[:1000]
+            outcome = JobOutcome(spec.name, spec.kind, "failed", {"status": "failed", "error": err, "kind": spec.kind,
+                                                                  "name": spec.name, "inputs": spec.inputs}, {}, err)
+        on_done(spec, outcome)
+
+
+# =============================================================================================
+# The batch
+
+
+def default_workers() -> int:
+    """One worker per available CPU."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_batch(
+    inputs: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str] = "reports",
+    *,
+    workers: int | None = None,
+    timeout: float | None = 600.0,
+    retries: int = 1,
+    force: bool = False,
+    dask: str | None = None,
+    template: str | os.PathLike[str] | None = None,
+    compare_template: str | os.PathLike[str] | None = None,
+    comparisons: Sequence[Sequence[str | os.PathLike[str]]] = (),
+    parameters: dict[str, Any] | None = None,
+    kernel_name: str | None = None,
+    show_code: bool = False,
+    progress: bool = True,
+    index: bool = True,
+) -> BatchResult:
+    """Render a report for every county in ``inputs`` into ``out_dir``.
+
+    Parameters
+    ----------
+    inputs : sequence of paths or names
+        Bundle folders, workbooks, folders holding them, or bundled county names.
+    out_dir : path
+        Output folder; locked for the duration of the batch.
+    workers : int, optional
+        Parallel jobs (default: one per CPU).
+    timeout : float, optional
+        Seconds per job (kernel start plus execution); ``None`` for no limit.
+    retries : int
+        Extra attempts after a transient kernel failure (a kernel that died or did not start).
+    force : bool
+        Re-render counties whose report is up to date.
+    dask : str, optional
+        ``"local"`` for a LocalCluster on this machine (127.0.0.1 only), or a scheduler address.
+    comparisons : sequence of sequences
+        County lists to render side by side with ``compare_counties.ipynb``.
+    parameters : dict, optional
+        Template parameters (:func:`tcmcounty.report.county_parameters`).
+
+    Returns
+    -------
+    BatchResult
+        Rows of the status table; ``exit_code`` is 1 when any job failed.
+
+    Raises
+    ------
+    ReportError
+        If the output folder is locked by another run, or the kernel is not installed.
+    """
+    from tcmcounty.index import write_index
+
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    kernel = kernel_name or None
+    check_kernel(kernel or os.environ.get("TCMCOUNTY_KERNEL") or "python3")
+    params = dict(parameters) if parameters is not None else county_parameters()
+    workers = workers or default_workers()
+    if workers < 1:
+        raise ReportError(f"workers must be >= 1, not {workers}")
+    remote = bool(dask) and dask != "local"
+    result = BatchResult(out, workers=workers, backend=f"dask {dask}" if dask else "pool")
+    with OutputLock(out, "tcmcounty batch"):
+        clean_partial_files(out)
+        paths, rows = discover(inputs)
+        cache = None if remote else out / ".cache"
+        specs: list[JobSpec] = []
+        names: set[str] = set()
+        jobs = [([p], KIND_COUNTY, template) for p in paths] + [
+            (list(group), KIND_COMPARE, compare_template) for group in comparisons]
+        for group, kind, tpl in jobs:
+            try:
+                spec = make_spec(group, kind=kind, template=tpl, parameters=params, kernel_name=kernel,
+                                 timeout=timeout, retries=retries, show_code=show_code, cache_dir=cache,
+                                 ship_inputs=remote)
+            except (ReportError, OSError) as exc:
+                rows.append(BatchRow(Path(group[0]).name, "failed", error=str(exc), input=";".join(map(str, group))))
+                continue
+            if spec.name in names:
+                rows.append(BatchRow(spec.name, "failed", error="two inputs give the same report name; rename one "
+                                     "folder / 报告名称重复", input=";".join(spec.inputs)))
+                continue
+            names.add(spec.name)
+            specs.append(spec)
+        order = {s.name: i for i, s in enumerate(specs)}
+        done: dict[str, BatchRow] = {}
+        todo: list[JobSpec] = []
+        for s in specs:
+            try:
+                from tcmcounty.report import _inputs_hash
+
+                fresh = not force and is_up_to_date(out, s, _inputs_hash(s.inputs))
+            except OSError:
+                fresh = False
+            if fresh:
+                from tcmcounty.report import read_record
+
+                rec = read_record(out / f"{s.name}.json") or {}
+                done[s.name] = _row(s, JobOutcome(s.name, s.kind, "ok", rec), "skipped")
+            else:
+                todo.append(s)
+
+        def table() -> list[BatchRow]:
+            return list(rows) + [done[n] for n in sorted(done, key=order.__getitem__)] + [
+                BatchRow(s.name, "pending", input=";".join(s.inputs)) for s in todo if s.name not in done]
+
+        write_status(out, table())
+        bar = _progress(len(todo), progress)
+        failures = 0
+
+        def on_done(spec: JobSpec, outcome: JobOutcome) -> None:
+            nonlocal failures
+            try:
+                write_outcome(out, outcome)
+                status, error = outcome.status, outcome.error
+            except OSError as exc:  # e.g. disk full: the old files stay, the row says why
+                status, error = "failed", f"could not write the outputs: {exc}"
+            if status != "ok":
+                failures += 1
+            done[spec.name] = _row(spec, outcome, status, error,
+                                   float(outcome.record.get("durations", {}).get("total", 0.0)))
+            with contextlib.suppress(OSError):
+                write_status(out, table())
+            if bar is not None:
+                bar.set_postfix_str(f"failed {failures}" if failures else "", refresh=False)
+                bar.update(1)
+
+        try:
+            if todo:
+                if dask:
+                    with dask_client(dask, workers) as client:
+                        result.workers = len(client.scheduler_info().get("workers", {})) or workers
+                        _run_dask(todo, client, on_done)
+                else:
+                    _run_pool(todo, workers, on_done)
+        except KeyboardInterrupt:
+            for s in todo:
+                if s.name not in done:
+                    done[s.name] = BatchRow(s.name, "not run", error="batch interrupted / 批处理被中断",
+                                            input=";".join(s.inputs))
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+            result.rows = table()
+            with contextlib.suppress(OSError):
+                write_status(out, result.rows)
+            if index:
+                with contextlib.suppress(OSError):
+                    write_index(out)
+            result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="report", desc="reports 报告", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)

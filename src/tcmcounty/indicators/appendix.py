@@ -1,0 +1,227 @@
+"""The registry rendered as a methods appendix (definitions, formula, target, source)."""
+
+from __future__ import annotations
+
+import html
+import os
+
+import pandas as pd
+
+from tcmcounty.indicators.kinds import describe
+from tcmcounty.indicators.model import Indicator, TargetSet
+from tcmcounty.indicators.registry import Registry, load_registry
+from tcmcounty.indicators.targets import load_targets
+
+APPENDIX_COLUMNS = (
+    "id",
+    "name_zh",
+    "name_en",
+    "unit",
+    "levels",
+    "definition",
+    "formula",
+    "target",
+    "target_township",
+    "target_basis",
+    "target_source",
+    "target_evidence",
+    "need_unit",
+)
+FORMATS = ("markdown", "html")
+
+METHODS_TEXT = {
+    "markdown": """\
+**Method / 计算方法.** Each indicator is *numerator ÷ denominator × factor*, computed after aggregation
+(DHIS2 model): numerators and denominators are summed over the area, then divided; ratios of townships are
+never averaged. The population base is 常住人口 (resident) unless 户籍人口 (registered) is chosen; the base and
+its year are printed with every value. A missing input is *not reported*, never zero: the value is NA and the
+reason is given; a zero denominator also gives NA. When an official county figure is not reported and the
+bundle holds an estimate, the estimate is used and marked (`estimated`, "official figure not reported; estimate
+used") unless estimates are switched off. The status of a value is the weakest of its inputs
+(official > estimated > synthetic). **need** is the smallest whole number of units (beds, physicians, 中医阁,
+residents covered …) that, added with the denominator unchanged, makes the target met; 0 when met. For an
+upper bound (at most) it is the number to remove; above the top of a range it is NA and **excess** gives the
+number above the top. Targets are judged on the unrounded value. Facilities that did not report a yes/no
+attribute are left out of both numerator and denominator of that share (noted); a blank staff or bed count
+makes a township sum not computable.""",
+}
+
+
+def _formula(ind: Indicator, level: str) -> str:
+    num, den = ind.specs(level)  # type: ignore[arg-type]
+    factor = f" × {ind.factor:,}" if ind.factor != 1 else ""
+    return f"[{describe(num, level)}] ÷ [{describe(den, level)}]{factor}"
+
+
+def appendix(
+    target_set: str | os.PathLike[str] | TargetSet | None = None, registry: Registry | None = None
+) -> pd.DataFrame:
+    """Return the methods appendix as a table: one row per indicator.
+
+    Parameters
+    ----------
+    target_set : str, path or TargetSet, optional
+        Target set whose targets are shown (default set when ``None``; see :func:`load_targets`).
+    registry : Registry, optional
+        Indicator registry (the shipped one by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`APPENDIX_COLUMNS`; ``df.attrs["target_set"]`` names the set.
+
+    Examples
+    --------
+    >>> from tcmcounty.indicators import appendix
+    >>> a = appendix()
+    >>> a.set_index("id").loc["T-TCMGP", "target"]
+    '0.6–0.8'
+    """
+    reg = registry or load_registry()
+    ts = load_targets(target_set)
+    rows = []
+    for ind in reg:
+        t = ts.lookup(ind.id, "county")
+        tt = ts.lookup(ind.id, "township") if "township" in ind.levels else None
+        formula = _formula(ind, "county")
+        if "township" in ind.levels and ind.specs("township") != ind.specs("county"):
+            formula += f"; township level: {_formula(ind, 'township')}"
+        rows.append(
+            {
+                "id": ind.id,
+                "name_zh": ind.name_zh,
+                "name_en": ind.name_en,
+                "unit": ind.unit,
+                "levels": ", ".join(ind.levels),
+                "definition": ind.description,
+                "formula": formula,
+                "target": t.describe(ind.decimals, ind.scale) if t else "",
+                "target_township": tt.describe(ind.decimals, ind.scale) if tt else "",
+                "target_basis": t.basis if t else "",
+                "target_source": t.citation if t else "",
+                "target_evidence": t.evidence if t else "",
+                "need_unit": ind.need_unit,
+            }
+        )
+    df = pd.DataFrame(rows, columns=list(APPENDIX_COLUMNS))
+    df.attrs.update({"target_set": ts.id, "target_set_label": ts.label})
+    return df
+
+
+def _md_cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def appendix_text(
+    target_set: str | os.PathLike[str] | TargetSet | None = None,
+    fmt: str = "markdown",
+    registry: Registry | None = None,
+) -> str:
+    """Render the methods appendix as Markdown or HTML for reports.
+
+    Parameters
+    ----------
+    target_set : str, path or TargetSet, optional
+        Target set shown (default set when ``None``).
+    fmt : {"markdown", "html"}
+        Output format.
+    registry : Registry, optional
+        Indicator registry.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is not ``"markdown"`` or ``"html"``.
+
+    Examples
+    --------
+    >>> from tcmcounty.indicators import appendix_text
+    >>> print(appendix_text().splitlines()[0])
+    ## 指标与目标说明 / Indicators and targets (target set: national-2025)
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    df = appendix(target_set, registry)
+    label = df.attrs["target_set_label"]
+    title = f"指标与目标说明 / Indicators and targets (target set: {df.attrs['target_set']})"
+    if fmt == "markdown":
+        lines = [
+            f"## {title}",
+            "",
+            f"Target set / 目标集: {label}",
+            "",
+            METHODS_TEXT["markdown"],
+            "",
+            "| ID | 指标 / Indicator | Formula / 公式 | Target / 目标 | Source / 依据 | Evidence |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in df.itertuples(index=False):
+            target = r.target + (
+                f"; township: {r.target_township}"
+                if r.target_township and r.target_township != r.target
+                else ""
+            )
+            lines.append(
+                "| "
+                + " | ".join(
+                    _md_cell(x)
+                    for x in (
+                        r.id,
+                        f"{r.name_zh}<br>{r.name_en} ({r.unit})",
+                        r.formula,
+                        target,
+                        f"{r.target_source} — {r.target_basis}"
+                        if r.target_basis
+                        else r.target_source,
+                        r.target_evidence,
+                    )
+                )
+                + " |"
+            )
+        lines += ["", "### Definitions / 定义", ""]
+        lines += [f"- **{r.id} {r.name_zh}** — {r.definition}" for r in df.itertuples(index=False)]
+        return "\n".join(lines) + "\n"
+    e = html.escape
+    out = [
+        f"<h2>{e(title)}</h2>",
+        f"<p>Target set / 目标集: {e(label)}</p>",
+        "<p>"
+        + e(METHODS_TEXT["markdown"].replace("**", "").replace("*", "").replace("`", ""))
+        + "</p>",
+        "<table>",
+        "<thead><tr><th>ID</th><th>指标 / Indicator</th><th>Definition / 定义</th>"
+        "<th>Formula / 公式</th><th>Target / 目标</th><th>Source / 依据</th><th>Evidence</th></tr></thead>",
+        "<tbody>",
+    ]
+    for r in df.itertuples(index=False):
+        target = r.target + (
+            f"; township: {r.target_township}"
+            if r.target_township and r.target_township != r.target
+            else ""
+        )
+        out.append(
+            "<tr>"
+            + "".join(
+                f"<td>{c}</td>"
+                for c in (
+                    e(r.id),
+                    f"{e(r.name_zh)}<br>{e(r.name_en)} ({e(r.unit)})",
+                    e(r.definition),
+                    e(r.formula),
+                    e(target),
+                    e(
+                        f"{r.target_source} — {r.target_basis}"
+                        if r.target_basis
+                        else r.target_source
+                    ),
+                    e(r.target_evidence),
+                )
+            )
+            + "</tr>"
+        )
+    out += ["</tbody>", "</table>"]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,283 @@
+"""The indicator engine: :func:`compute` turns a county into the indicator table."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+
+from tcmcounty.county import POPULATION_KEYS, County, weakest_status
+from tcmcounty.indicators.assess import Assessment, assess
+from tcmcounty.indicators.kinds import Context, Quantity, evaluate
+from tcmcounty.indicators.model import Indicator, Level, Target, TargetSet
+from tcmcounty.indicators.registry import Registry, load_registry
+from tcmcounty.indicators.targets import load_targets
+
+#: Columns of the indicator table, in order.
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "name_zh",
+    "name_en",
+    "level",
+    "area_code",
+    "area_name",
+    "value",
+    "value_text",
+    "unit",
+    "target",
+    "target_low",
+    "target_high",
+    "met",
+    "gap",
+    "need",
+    "need_unit",
+    "excess",
+    "numerator",
+    "denominator",
+    "numerator_definition",
+    "denominator_definition",
+    "numerator_year",
+    "denominator_year",
+    "input_status",
+    "note",
+    "reason",
+    "target_set",
+    "target_source",
+    "target_basis",
+    "target_evidence",
+)
+_DTYPES = {
+    "value": "Float64",
+    "target_low": "Float64",
+    "target_high": "Float64",
+    "met": "boolean",
+    "gap": "Float64",
+    "need": "Int64",
+    "excess": "Int64",
+    "numerator": "Float64",
+    "denominator": "Float64",
+    "numerator_year": "Int64",
+    "denominator_year": "Int64",
+}
+BY_VALUES = (None, "county", "township")
+MET_MARKS = {True: "✓ 达标 met", False: "✗ 未达标 not met"}
+
+
+@dataclass(frozen=True)
+class _Row:
+    ind: Indicator
+    level: Level
+    code: str
+    name: str
+    num: Quantity
+    den: Quantity
+    target: Target | None
+    result: Assessment
+
+
+def _value_text(ind: Indicator, num: Quantity, a: Assessment) -> str:
+    if a.value is None:
+        return "—"
+    if ind.display == "grade":
+        return num.text or "—"
+    text = f"{a.value:.{ind.decimals}f}"
+    if ind.display == "ratio":
+        text = f"1:{text}"
+    return f"{text} ({num.text})" if num.text else text
+
+
+def _reason(num: Quantity, den: Quantity) -> str:
+    reasons = [q.reason for q in (num, den) if q.value is None and q.reason]
+    if not reasons and den.value == 0:
+        reasons.append(f"denominator is zero: {den.definition} / 分母为0")
+    return "; ".join(dict.fromkeys(reasons))
+
+
+def _record(r: _Row, target_set: TargetSet) -> dict[str, object]:
+    ind, a, t = r.ind, r.result, r.target
+    notes = [*r.num.notes, *r.den.notes]
+    if t is None and a.value is not None:
+        notes.append(
+            f"no target for this indicator at {r.level} level in target set {target_set.id}"
+        )
+    need = a.need
+    if not ind.countable:
+        need = 0 if a.met else None
+    need_unit = ind.need_unit
+    if t is not None and t.kind == "at_most" and need_unit:
+        need_unit = f"to remove / 需减少: {need_unit}"
+    statuses = [*r.num.statuses, *r.den.statuses]
+    return {
+        "id": ind.id,
+        "name_zh": ind.name_zh,
+        "name_en": ind.name_en,
+        "level": r.level,
+        "area_code": r.code,
+        "area_name": r.name,
+        "value": a.value,
+        "value_text": _value_text(ind, r.num, a),
+        "unit": ind.unit,
+        "target": t.describe(ind.decimals, ind.scale) if t else "",
+        "target_low": t.low if t else None,
+        "target_high": t.high if t else None,
+        "met": a.met,
+        "gap": a.gap,
+        "need": need,
+        "need_unit": need_unit,
+        "excess": a.excess,
+        "numerator": float(r.num.value) if r.num.value is not None else None,
+        "denominator": float(r.den.value) if r.den.value is not None else None,
+        "numerator_definition": r.num.definition,
+        "denominator_definition": r.den.definition,
+        "numerator_year": r.num.year,
+        "denominator_year": r.den.year,
+        "input_status": weakest_status(statuses),
+        "note": "; ".join(dict.fromkeys(notes)),
+        "reason": _reason(r.num, r.den),
+        "target_set": t.set_id if t else target_set.id,
+        "target_source": t.citation if t else "",
+        "target_basis": t.basis if t else "",
+        "target_evidence": t.evidence if t else "",
+    }
+
+
+def _frame(records: list[dict[str, object]]) -> pd.DataFrame:
+    df = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    for col, dtype in _DTYPES.items():
+        df[col] = df[col].astype(dtype)
+    return df
+
+
+def _one(ind: Indicator, ctx: Context, ts: TargetSet, code: str, name: str) -> _Row:
+    num_spec, den_spec = ind.specs(ctx.level)
+    num, den = evaluate(num_spec, ctx), evaluate(den_spec, ctx)
+    target = ts.lookup(ind.id, ctx.level)
+    result = assess(num.value, den.value, ind.factor, target)
+    return _Row(ind, ctx.level, code, name, num, den, target, result)
+
+
+def compute(
+    county: County | str | os.PathLike[str],
+    population: str = "resident",
+    targets: str | os.PathLike[str] | TargetSet | None = None,
+    by: str | None = None,
+    *,
+    allow_estimates: bool = True,
+    registry: Registry | None = None,
+    indicators: list[str] | None = None,
+) -> pd.DataFrame:
+    """Compute every indicator of the registry for a county and compare it with its target.
+
+    Values follow the DHIS2 model: numerators and denominators are summed over the area, then
+    divided (ratios are never averaged). Missing inputs are *not reported*, never zero: the value
+    is NA and ``reason`` says why; a zero denominator also gives NA, never ``inf``.
+
+    Parameters
+    ----------
+    county : County, str or path
+        A loaded county, or a bundle path / bundled county name for :func:`tcmcounty.load_county`.
+    population : {"resident", "registered"}, default "resident"
+        Population base of per-capita indicators: 常住人口 (default, as the standard) or 户籍人口.
+    targets : str, path or TargetSet, optional
+        ``None`` for the default set (示范县 targets + national 2025 planning values); a user
+        TOML/CSV file laid over the default; a shipped set name; or a :class:`TargetSet`.
+    by : {None, "county", "township"}, default None
+        ``"township"`` gives one row per township and indicator available at that level
+        (facility-based indicators; staff from facility sums over the township population).
+    allow_estimates : bool, default True
+        When an official county figure is not reported, use its estimate (status ``estimated``,
+        ``note`` "official figure not reported; estimate used"). ``False`` makes such indicators NA.
+    registry : Registry, optional
+        Indicator registry (the shipped one by default).
+    indicators : list of str, optional
+        Restrict to these indicator IDs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator (per township with ``by="township"``), columns :data:`COLUMNS`:
+        ``value`` (unrounded) and ``value_text`` (rounded for display), ``target`` text with
+        ``target_low`` / ``target_high``, ``met`` (nullable boolean), ``gap`` (signed margin,
+        ``>= 0`` when met), ``need`` (smallest whole number of ``need_unit`` to add; 0 when met;
+        for ``at_most`` targets the number to remove), ``excess`` (units above an upper bound),
+        ``numerator``, ``denominator`` and their definitions and years, ``input_status``
+        (weakest of official / estimated / synthetic), ``note``, ``reason`` (why NA),
+        ``target_set``, ``target_source``, ``target_basis``, ``target_evidence``.
+        ``df.attrs`` holds ``county``, ``population``, ``target_set`` and ``target_set_label``.
+
+    Raises
+    ------
+    TypeError
+        If ``county`` or ``allow_estimates`` has the wrong type.
+    ValueError
+        If ``population`` or ``by`` is not one of the allowed values.
+    InputError
+        If a target file is invalid.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.indicators import compute
+    >>> df = compute(tcmcounty.load_county("anyue", warn=False))
+    >>> df.set_index("id").loc["T-ZYG-PAV", "target"]
+    '≥ 10%'
+    """
+    if isinstance(county, (str, os.PathLike)):
+        from tcmcounty.load import load_county
+
+        county = load_county(county, warn=False)
+    if not isinstance(county, County):
+        raise TypeError(f"county must be a County or a bundle path, not {type(county).__name__}")
+    if population not in POPULATION_KEYS:
+        raise ValueError(
+            f"population must be one of {', '.join(POPULATION_KEYS)}, not {population!r}"
+        )
+    if by not in BY_VALUES:
+        raise ValueError(f"by must be None, 'county' or 'township', not {by!r}")
+    if not isinstance(allow_estimates, bool):
+        raise TypeError(f"allow_estimates must be a bool, not {type(allow_estimates).__name__}")
+    reg = (registry or load_registry()).select(indicators)
+    ts = load_targets(targets)
+    rows: list[_Row] = []
+    if by == "township":
+        towns = county.townships
+        for code, name in zip(towns["code"].astype(str), towns["name"].astype(str), strict=True):
+            for ind in reg:
+                if "township" in ind.levels:
+                    ctx = Context(county, ind, "township", code, population, allow_estimates)
+                    rows.append(_one(ind, ctx, ts, code, name))
+    else:
+        for ind in reg:
+            ctx = Context(county, ind, "county", None, population, allow_estimates)
+            rows.append(_one(ind, ctx, ts, county.adcode, county.name_zh))
+    df = _frame([_record(r, ts) for r in rows])
+    df.attrs.update(
+        {
+            "county": county.name,
+            "adcode": county.adcode,
+            "population": population,
+            "target_set": ts.id,
+            "target_set_label": ts.label,
+            "allow_estimates": allow_estimates,
+        }
+    )
+    return df
+
+
+def met_mark(met: object) -> str:
+    """Return ``✓ 达标 met``, ``✗ 未达标 not met`` or ``— 无法判断 n/a`` for a ``met`` cell.
+
+    Examples
+    --------
+    >>> met_mark(False)
+    '✗ 未达标 not met'
+    """
+    if met is True or met is False:
+        return MET_MARKS[bool(met)]
+    try:
+        if pd.isna(met):  # type: ignore[arg-type]
+            return "— 无法判断 n/a"
+    except (TypeError, ValueError):
+        pass
+    return MET_MARKS[bool(met)]

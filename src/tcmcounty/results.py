@@ -1,0 +1,797 @@
+"""Everything a county report shows, computed once per county and cached by input hash.
+
+:func:`compute_results` runs the analyses (indicators, coverage, alliance coverage,
+accessibility, equity, 中医阁 siting) for one county; :func:`load_results` returns them from
+a cache folder when the county's files, the parameters and the library are unchanged, and
+computes and stores them otherwise. A batch computes the results in its worker processes
+(where the library is already imported) so the notebook kernel only loads and draws them.
+
+The cache is a folder of pickles named by a SHA-256 key (see :func:`results_key`). A pickle
+can run code when loaded, so a cache file is only read when it and its folder belong to the
+current user and are writable by nobody else; otherwise it is ignored and recomputed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import json
+import math
+import os
+import pickle
+import stat
+import time
+import tomllib
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import tcmcounty
+from tcmcounty.county import STATUSES, County
+from tcmcounty.errors import ReportError
+from tcmcounty.io import atomic_path
+from tcmcounty.load import EXCEL_SUFFIXES, load_county, resolve
+
+#: Bumped whenever the layout of :class:`CountyResults` changes (invalidates caches).
+RESULTS_FORMAT = 1
+#: Population bases accepted by the indicator engine.
+POPULATIONS = ("resident", "registered")
+#: Coverage thresholds (km, straight line) used when none are given.
+DEFAULT_THRESHOLDS_KM: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
+#: Service levels shown in the coverage section, in order.
+COVERAGE_LEVELS: tuple[str, ...] = ("any_tcm", "pavilion", "tcm_clinic", "hall", "tcm_hospital")
+
+
+# ------------------------------------------------------------------------------- hashing
+
+
+def _sha256_file(path: Path, h: Any) -> None:
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+
+
+def inputs_hash(path: str | os.PathLike[str]) -> str:
+    """Return the SHA-256 of a bundle's files (names and contents) or of a workbook.
+
+    Reads only bytes (no parsing), so it is cheap and works on broken inputs too. Hidden files
+    (names starting with ``.``) are ignored.
+    """
+    p = Path(path)
+    h = hashlib.sha256()
+    if p.is_dir():
+        for f in sorted(p.rglob("*")):
+            rel = f.relative_to(p)
+            if f.is_file() and not any(part.startswith(".") for part in rel.parts):
+                h.update(rel.as_posix().encode() + b"\0")
+                _sha256_file(f, h)
+                h.update(b"\0")
+    elif p.is_file():
+        _sha256_file(p, h)
+    else:
+        raise FileNotFoundError(f"no county bundle or workbook at {p}")
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_hash() -> str:
+    """Return a SHA-256 of the installed library's source and data files.
+
+    Used next to the package version so that a changed library (even without a version bump)
+    invalidates caches and re-renders reports.
+    """
+    root = Path(tcmcounty.__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and f.suffix in {".py", ".toml", ".csv", ".json", ".txt"} and "__pycache__" not in f.parts:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0")
+            _sha256_file(f, h)
+    return h.hexdigest()
+
+
+def file_hash(path: str | os.PathLike[str] | None) -> str | None:
+    """SHA-256 of one file, or ``None`` when no path is given."""
+    if path is None or str(path) == "":
+        return None
+    h = hashlib.sha256()
+    _sha256_file(Path(path), h)
+    return h.hexdigest()
+
+
+def normalise_thresholds(thresholds: object) -> tuple[float, ...]:
+    """Return sorted, distinct, positive thresholds in km.
+
+    Accepts a number, a sequence of numbers or a comma-separated string (``"2,5"``).
+
+    Raises
+    ------
+    ReportError
+        If a threshold is not a positive finite number.
+    """
+    if thresholds is None or thresholds == "" or (isinstance(thresholds, (list, tuple)) and not thresholds):
+        return DEFAULT_THRESHOLDS_KM
+    items: Sequence[object]
+    if isinstance(thresholds, str):
+        items = [t for t in thresholds.replace("，", ",").split(",") if t.strip()]
+    elif isinstance(thresholds, (int, float)):
+        items = [thresholds]
+    elif isinstance(thresholds, (list, tuple)):
+        items = thresholds
+    else:
+        raise ReportError(
+            f"thresholds must be numbers in km (e.g. [2, 5]), not {type(thresholds).__name__} "
+            f"/ 覆盖距离阈值须为公里数"
+        )
+    out = []
+    for t in items:
+        try:
+            v = float(str(t).strip().removesuffix("km").strip()) if isinstance(t, str) else float(t)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ReportError(f"threshold {t!r} is not a number of km / 阈值 {t!r} 不是公里数") from None
+        if not (math.isfinite(v) and 0 < v <= 500):
+            raise ReportError(f"threshold {t!r} must be between 0 and 500 km / 阈值须在 0–500 公里之间")
+        out.append(v)
+    return tuple(sorted(set(out)))
+
+
+def results_key(
+    inputs: str,
+    *,
+    population: str = "resident",
+    thresholds_km: Sequence[float] = DEFAULT_THRESHOLDS_KM,
+    targets_hash: str | None = None,
+) -> str:
+    """Return the cache key of a county's results (SHA-256 hex)."""
+    payload = {
+        "format": RESULTS_FORMAT,
+        "inputs": inputs,
+        "population": population,
+        "thresholds_km": [float(t) for t in thresholds_km],
+        "targets": targets_hash,
+        "version": tcmcounty.__version__,
+        "code": code_hash(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------- results
+
+
+@dataclass
+class CountyResults:
+    """The analyses of one county, ready to display.
+
+    Attributes
+    ----------
+    key : str
+        Cache key (inputs, parameters and library).
+    county : County
+        The loaded county.
+    population, thresholds_km, targets
+        Parameters the results were computed with.
+    indicators : pandas.DataFrame or None
+        :func:`tcmcounty.indicators.compute` at county level.
+    indicators_by_township : pandas.DataFrame or None
+        The same per township, where the registry defines township-level indicators.
+    appendix : pandas.DataFrame or None
+        Methods table from the indicator registry.
+    nearest : pandas.DataFrame or None
+        Per village, distance (km) to the nearest facility of each service level.
+    coverage : dict of str to CoverageResult
+        Cumulative coverage per service level.
+    alliance : AllianceCoverage or None
+        Medical-alliance coverage.
+    access : object or None
+        Accessibility (E2SFCA) per village.
+    equity : object or None
+        Equity of accessibility.
+    plan : PlanResult or None
+        Recommended 中医阁 sites.
+    unavailable : dict of str to str
+        Sections that could not be computed, with the reason (shown in the report).
+    load_warnings : list of str
+        Warnings raised while loading the county (shown in the data-quality section).
+    seconds : dict of str to float
+        Time spent on each analysis.
+    """
+
+    key: str
+    county: County
+    population: str
+    thresholds_km: tuple[float, ...]
+    targets: str | None
+    indicators: pd.DataFrame | None = None
+    indicators_by_township: pd.DataFrame | None = None
+    appendix: pd.DataFrame | None = None
+    nearest: pd.DataFrame | None = None
+    coverage: dict[str, Any] = field(default_factory=dict)
+    alliance: Any = None
+    access: Any = None
+    equity: Any = None
+    plan: Any = None
+    unavailable: dict[str, str] = field(default_factory=dict)
+    load_warnings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    library_version: str = tcmcounty.__version__
+
+    # -- headline figures -----------------------------------------------------------------
+
+    def headline(self) -> dict[str, Any]:
+        """Return the headline figures (JSON-serialisable) used by reports and the index.
+
+        Keys: ``n_indicators``, ``n_met``, ``n_unmet``, ``n_no_verdict``, ``unmet`` (list of
+        dicts with ``id``, ``name_zh``, ``name_en``, ``need``, ``need_unit``),
+        ``coverage_share`` (share of residents within the largest threshold of any TCM
+        service), ``alliance_share``, ``sites_recommended`` and ``non_official``.
+        """
+        out: dict[str, Any] = {
+            "n_indicators": 0, "n_met": 0, "n_unmet": 0, "n_no_verdict": 0, "unmet": [],
+            "coverage_share": None, "coverage_threshold_km": None, "alliance_share": None,
+            "sites_recommended": None, "non_official": self.county.uses_non_official(),
+        }
+        ind = self.indicators
+        if ind is not None and len(ind):
+            met = _met_series(ind)
+            is_met = met.fillna(False).to_numpy(dtype=bool)
+            is_unmet = (~met).fillna(False).to_numpy(dtype=bool)
+            out["n_indicators"] = len(ind)
+            out["n_met"] = int(is_met.sum())
+            out["n_unmet"] = int(is_unmet.sum())
+            out["n_no_verdict"] = len(ind) - out["n_met"] - out["n_unmet"]
+            for _, r in ind[is_unmet].iterrows():
+                out["unmet"].append({
+                    "id": str(r.get("id", "")),
+                    "name_zh": str(r.get("name_zh", "")),
+                    "name_en": str(r.get("name_en", "")),
+                    "value": _plain(r.get("value")),
+                    "target": _plain(r.get("target")),
+                    "need": _plain(r.get("need")),
+                    "need_unit": _plain(r.get("need_unit")),
+                })
+        cov = self.coverage.get("any_tcm")
+        if cov is not None:
+            t = cov.thresholds[-1]
+            row = cov.table("county").iloc[0]
+            out["coverage_share"] = _plain(row.get(f"covered_share_{t.label}"))
+            out["coverage_threshold_km"] = float(t.km) if hasattr(t, "km") else None
+        if self.alliance is not None:
+            out["alliance_share"] = _plain(self.alliance.covered_share)
+        if self.plan is not None:
+            out["sites_recommended"] = int(self.plan.n_chosen)
+        return out
+
+    def indicator_records(self) -> list[dict[str, Any]]:
+        """Indicator rows as plain dicts (id, names, value, unit, target, met, need)."""
+        if self.indicators is None:
+            return []
+        cols = ["id", "name_zh", "name_en", "value", "unit", "target", "met", "need", "need_unit",
+                "input_status"]
+        return [{c: _plain(r.get(c)) for c in cols} for _, r in self.indicators.iterrows()]
+
+
+def _met_series(ind: pd.DataFrame) -> pd.Series:
+    """The ``met`` column as a nullable boolean Series (NA = no verdict)."""
+    if "met" not in ind:
+        return pd.Series(pd.NA, index=ind.index, dtype="boolean")
+    return ind["met"].map(lambda v: v if isinstance(v, (bool,)) or v is pd.NA else (
+        bool(v) if isinstance(v, (int, float)) and v == v else pd.NA)).astype("boolean")
+
+
+def _plain(v: object) -> object:
+    """Convert numpy / pandas scalars to JSON-friendly Python values (NA -> None)."""
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):  # type: ignore[call-overload]
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item"):
+        try:
+            return v.item()  # type: ignore[attr-defined]
+        except (TypeError, ValueError):
+            pass
+    if isinstance(v, (str, int, float, bool)):
+        return v
+    return str(v)
+
+
+# ------------------------------------------------------------------------------- analyses
+
+
+def _optional(name: str) -> Any:
+    """Import ``tcmcounty.<name>``; ``None`` when the module is not part of this installation."""
+    try:
+        return importlib.import_module(f"tcmcounty.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"tcmcounty.{name}":
+            return None
+        raise
+
+
+def _timed(res: CountyResults, name: str, fn: Callable[[], object]) -> Any:
+    t0 = time.perf_counter()
+    try:
+        return fn()
+    finally:
+        res.seconds[name] = round(time.perf_counter() - t0, 4)
+
+
+def _indicators(res: CountyResults) -> None:
+    mod = _optional("indicators")
+    if mod is None or not hasattr(mod, "compute"):
+        res.unavailable["indicators"] = "tcmcounty.indicators is not installed / 指标模块不可用"
+        return
+    targets = res.targets or None
+    res.indicators = mod.compute(res.county, population=res.population, targets=targets)
+    if hasattr(mod, "appendix"):
+        try:
+            res.appendix = mod.appendix(targets=targets)
+        except TypeError:
+            res.appendix = mod.appendix()
+
+
+def _coverage(res: CountyResults) -> None:
+    mod = _optional("coverage")
+    if mod is None:
+        res.unavailable["coverage"] = "tcmcounty.coverage is not installed / 覆盖模块不可用"
+        return
+    c = res.county
+    res.nearest = mod.nearest_service(c, levels=tuple(lv for lv in COVERAGE_LEVELS))
+    for lv in COVERAGE_LEVELS:
+        res.coverage[lv] = mod.cumulative_coverage(c, thresholds=list(res.thresholds_km), level=lv)
+    if hasattr(mod, "alliance_coverage"):
+        res.alliance = mod.alliance_coverage(c)
+
+
+#: Accessibility settings of the report: E2SFCA with Gaussian decay, TCM physicians as supply.
+ACCESS_SETTINGS: dict[str, Any] = {"method": "e2sfca", "decay": "gaussian", "capacity": "tcm_physicians",
+                                   "radius": "10km"}
+
+
+def _access(res: CountyResults) -> None:
+    mod = _optional("access")
+    if mod is None:
+        res.unavailable["access"] = "tcmcounty.access is not installed / 可及性模块不可用"
+        return
+    res.access = mod.spatial_access(res.county, **ACCESS_SETTINGS)
+    res.equity = res.access.equity()
+
+
+def _plan(res: CountyResults) -> None:
+    mod = _optional("plan")
+    if mod is None:
+        res.unavailable["plan"] = "tcmcounty.plan is not installed / 选址模块不可用"
+        return
+    res.plan = mod.plan_sites(res.county, compare_optimal=False)
+
+
+def compute_results(
+    county: County | str | os.PathLike[str],
+    *,
+    population: str = "resident",
+    thresholds_km: object = None,
+    targets: str | os.PathLike[str] | None = None,
+    key: str | None = None,
+) -> CountyResults:
+    """Compute every analysis of a county report.
+
+    Parameters
+    ----------
+    county : County, str or path
+        A loaded county, or anything :func:`tcmcounty.load_county` accepts.
+    population : {"resident", "registered"}
+        Population basis of per-capita indicators.
+    thresholds_km : sequence of float, optional
+        Coverage thresholds in km (default :data:`DEFAULT_THRESHOLDS_KM`).
+    targets : path, optional
+        A targets file for :func:`tcmcounty.indicators.compute` (default: the registry's).
+    key : str, optional
+        Cache key to store on the result (computed when omitted).
+
+    Returns
+    -------
+    CountyResults
+
+    Raises
+    ------
+    InputError, CountyNotFoundError
+        If the county cannot be loaded.
+    ReportError
+        If a parameter is invalid.
+    """
+    if population not in POPULATIONS:
+        raise ReportError(f"population must be one of {', '.join(POPULATIONS)}, not {population!r}")
+    ths = normalise_thresholds(thresholds_km)
+    load_warnings: list[str] = []
+    if not isinstance(county, County):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            county = load_county(county)
+        load_warnings = [str(w.message) for w in caught]
+    if key is None:
+        inputs = inputs_hash(county.path) if county.path is not None else county.fingerprint()
+        key = results_key(inputs, population=population, thresholds_km=ths,
+                          targets_hash=file_hash(targets))
+    res = CountyResults(key=key, county=county, population=population, thresholds_km=ths,
+                        targets=str(targets) if targets else None, load_warnings=load_warnings)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name, fn in (("indicators", _indicators), ("coverage", _coverage), ("access", _access),
+                         ("plan", _plan)):
+            _timed(res, name, lambda fn=fn: fn(res))
+    seen = set(load_warnings)
+    for w in caught:
+        msg = str(w.message)
+        if msg not in seen:
+            seen.add(msg)
+            res.load_warnings.append(msg)
+    return res
+
+
+# ------------------------------------------------------------------------------- cache
+
+
+def _safe_to_unpickle(path: Path) -> bool:
+    """True when ``path`` and its folder belong to us and nobody else can write them."""
+    if not hasattr(os, "getuid"):  # pragma: no cover - Windows: rely on the folder's ACL
+        return True
+    for p in (path, path.parent):
+        st = p.lstat()
+        if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return False
+    return True
+
+
+def cache_file(cache_dir: str | os.PathLike[str], key: str) -> Path:
+    """Path of the cached results for ``key`` inside ``cache_dir``."""
+    return Path(cache_dir) / f"{key}.pkl"
+
+
+def save_results(res: CountyResults, cache_dir: str | os.PathLike[str]) -> Path:
+    """Store ``res`` in ``cache_dir`` atomically (folder created private); return the file."""
+    d = Path(cache_dir)
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target = cache_file(d, res.key)
+    with atomic_path(target) as tmp:
+        with open(tmp, "wb") as f:
+            pickle.dump(res, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.chmod(tmp, 0o600)
+    return target
+
+
+def read_cached(cache_dir: str | os.PathLike[str] | None, key: str) -> CountyResults | None:
+    """Return the cached results for ``key``, or ``None`` (missing, unsafe or unreadable)."""
+    if not cache_dir:
+        return None
+    p = cache_file(cache_dir, key)
+    try:
+        if not p.is_file() or not _safe_to_unpickle(p):
+            return None
+        with open(p, "rb") as f:
+            res = pickle.load(f)  # noqa: S301 - private cache, ownership checked above
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    if not isinstance(res, CountyResults) or res.key != key:
+        return None
+    return res
+
+
+def load_results(
+    county: str | os.PathLike[str],
+    *,
+    population: str = "resident",
+    thresholds_km: object = None,
+    targets: str | os.PathLike[str] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> CountyResults:
+    """Return a county's results from ``cache_dir`` if up to date, else compute (and cache) them.
+
+    Parameters are those of :func:`compute_results`; ``county`` is a path or a bundled
+    county's name. With ``cache_dir=None`` nothing is cached.
+    """
+    path = resolve(county)
+    ths = normalise_thresholds(thresholds_km)
+    key = results_key(inputs_hash(path), population=population, thresholds_km=ths,
+                      targets_hash=file_hash(targets))
+    cached = read_cached(cache_dir, key)
+    if cached is not None:
+        return cached
+    res = compute_results(path, population=population, thresholds_km=ths, targets=targets, key=key)
+    if cache_dir:
+        save_results(res, cache_dir)
+    return res
+
+
+def is_county_input(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` is a bundle folder (has ``county.toml``) or an Excel workbook."""
+    p = Path(path)
+    return (p.is_dir() and (p / "county.toml").is_file()) or (
+        p.is_file() and p.suffix.lower() in EXCEL_SUFFIXES
+    )
+
+
+# ------------------------------------------------------------------------------- plans
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One phase of a county's 示范县 creation plan."""
+
+    phase_zh: str
+    phase_en: str
+    start: dt.date
+    end: dt.date
+    tasks_zh: str = ""
+    tasks_en: str = ""
+
+
+@dataclass(frozen=True)
+class CountyPlan:
+    """A county government's plan for the 示范县 review, with its milestones and source."""
+
+    adcode: str
+    county_zh: str
+    title_zh: str
+    title_en: str
+    document_number: str
+    issuer: str
+    issued: dt.date
+    source: str
+    note: str
+    milestones: tuple[Milestone, ...]
+
+
+def _date(v: object, what: str) -> dt.date:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v))
+    except ValueError:
+        raise ReportError(f"{what}: {v!r} is not a date (YYYY-MM-DD)") from None
+
+
+def county_plan(adcode: str) -> CountyPlan | None:
+    """Return the creation plan of a county (``data/plans/<adcode>.toml``), or ``None``."""
+    if not str(adcode).isdigit():
+        return None
+    res = resources.files("tcmcounty").joinpath("data", "plans", f"{adcode}.toml")
+    if not res.is_file():
+        return None
+    d = tomllib.loads(res.read_text(encoding="utf-8"))
+    ms = tuple(
+        Milestone(m["phase_zh"], m["phase_en"], _date(m["start"], "start"), _date(m["end"], "end"),
+                  m.get("tasks_zh", ""), m.get("tasks_en", ""))
+        for m in d.get("milestone", [])
+    )
+    return CountyPlan(
+        adcode=str(d["adcode"]), county_zh=d.get("county_zh", ""), title_zh=d.get("title_zh", ""),
+        title_en=d.get("title_en", ""), document_number=d.get("document_number", ""),
+        issuer=d.get("issuer", ""), issued=_date(d["issued"], "issued"), source=d.get("source", ""),
+        note=d.get("note", ""), milestones=ms,
+    )
+
+
+def parse_report_date(value: object) -> dt.date:
+    """Return the report date: a ``date``, an ISO string, or today for ``None`` / ``""``.
+
+    Raises
+    ------
+    ReportError
+        If the text is not an ISO date.
+    """
+    if value is None or value == "":
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ReportError(
+            f"report_date {str(value)[:40]!r} is not a date like 2024-06-30 / 报告日期格式应为 2024-06-30"
+        ) from None
+
+
+def timetable(plan: CountyPlan, report_date: object = None) -> pd.DataFrame:
+    """Milestones of ``plan`` against ``report_date``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``phase_zh``, ``phase_en``, ``start``, ``end``, ``state`` (``done``, ``current``,
+        ``upcoming``), ``state_zh``, ``days_to_end`` (negative once past) and the tasks.
+    """
+    day = parse_report_date(report_date)
+    rows = []
+    for m in plan.milestones:
+        state = "done" if day > m.end else ("current" if day >= m.start else "upcoming")
+        rows.append({
+            "phase_zh": m.phase_zh, "phase_en": m.phase_en, "start": m.start.isoformat(),
+            "end": m.end.isoformat(), "state": state,
+            "state_zh": {"done": "已过期限", "current": "进行中", "upcoming": "未开始"}[state],
+            "days_to_end": (m.end - day).days, "tasks_zh": m.tasks_zh, "tasks_en": m.tasks_en,
+        })
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------- data quality
+
+
+def estimated_figures(county: County) -> pd.DataFrame:
+    """Population and resource figures that are estimated or synthetic, with their method."""
+    rows = []
+    for group, entries in (("population", county.population), ("resources", county.resources)):
+        for key, entry in entries.items():
+            for kind, fig in (("official", entry.official), ("estimate", entry.estimate)):
+                if fig is not None and fig.status != "official":
+                    rows.append({"group": group, "key": key, "value": fig.value, "status": fig.status,
+                                 "year": fig.year, "source": fig.source, "method": fig.method,
+                                 "kept_apart": kind == "estimate"})
+    return pd.DataFrame(rows, columns=["group", "key", "value", "status", "year", "source", "method",
+                                       "kept_apart"])
+
+
+def status_table(county: County) -> pd.DataFrame:
+    """Counts of figures and rows by data status, per table."""
+    rows = []
+    for name, table, cols in (
+        ("townships", county.townships, ("location_status", "population_status")),
+        ("villages", county.villages, ("location_status", "population_status")),
+        ("facilities", county.facilities, ("status",)),
+        ("alliances", county.alliances, ("status",)),
+    ):
+        for col in cols:
+            if col in table:
+                vc = table[col].value_counts()
+                rows.append({"table": name, "column": col, **{s: int(vc.get(s, 0)) for s in STATUSES},
+                             "not_reported": int(table[col].isna().sum())})
+    return pd.DataFrame(rows, columns=["table", "column", *STATUSES, "not_reported"])
+
+
+# ------------------------------------------------------------------------------- report tables
+
+
+def facility_shares(county: County) -> pd.DataFrame:
+    """Per township (and a final county row): TCM service shares of facilities.
+
+    Columns ``township_code``, ``township``, ``n_centres`` (township / community health
+    centres), ``hall_share`` (of them, with a 中医馆), ``n_clinics`` (village clinics and
+    community health stations), ``tcm_clinic_share`` (providing TCM) and ``pavilion_share``
+    (with a 中医阁). Shares are NaN where a township has no facility of the kind.
+    """
+    from tcmcounty.services import TOWNSHIP_LEVEL_TYPES, VILLAGE_LEVEL_TYPES, service_mask
+
+    f = county.facilities
+    types = f["type"].astype(str)
+    centre = types.isin(TOWNSHIP_LEVEL_TYPES).to_numpy()
+    clinic = types.isin(VILLAGE_LEVEL_TYPES).to_numpy()
+    hall = service_mask(f, "hall")
+    tcm = service_mask(f, "tcm_clinic")
+    pav = service_mask(f, "pavilion")
+    codes = f["township_code"].astype("string").fillna("").to_numpy()
+
+    def row(mask: Any, code: str, name: str) -> dict[str, Any]:
+        nc, nk = int((mask & centre).sum()), int((mask & clinic).sum())
+        return {
+            "township_code": code, "township": name, "n_centres": nc,
+            "hall_share": (hall & mask & centre).sum() / nc if nc else float("nan"),
+            "n_clinics": nk,
+            "tcm_clinic_share": (tcm & mask & clinic).sum() / nk if nk else float("nan"),
+            "pavilion_share": (pav & mask & clinic).sum() / nk if nk else float("nan"),
+        }
+
+    rows = [row(codes == str(code), str(code), str(name))
+            for code, name in zip(county.townships["code"], county.townships["name"], strict=True)]
+    rows.append(row(codes == codes, "", "全县 county"))
+    return pd.DataFrame(rows)
+
+
+def coverage_by_township(res: CountyResults, level: str = "any_tcm") -> pd.DataFrame:
+    """Population coverage per township at each threshold, with a final county row."""
+    cov = res.coverage[level]
+    t = cov.table("township")
+    c = cov.table("county").rename(columns={"county": "name"})
+    c["name"] = "全县 county"
+    c["township_code"] = ""
+    return pd.concat([t, c[t.columns.intersection(c.columns)]], ignore_index=True)
+
+
+def plan_sites_points(res: CountyResults) -> Any:
+    """Recommended 中医阁 sites as points (rank, facility id and name), or ``None``."""
+    import geopandas as gpd
+
+    plan = res.plan
+    if plan is None or not len(plan.table):
+        return None
+    f = res.county.facilities.set_index(res.county.facilities["id"].astype(str))
+    ids = plan.table["facility_id"].astype(str)
+    pts = f.loc[ids.to_numpy()].reset_index(drop=True)
+    return gpd.GeoDataFrame({"rank": plan.table["rank"].to_numpy(), "id": ids.to_numpy(),
+                             "name": pts["name"].to_numpy()}, geometry=pts.geometry.to_numpy(), crs=f.crs)
+
+
+def covered_by_pavilions(res: CountyResults) -> Any:
+    """Per village: within the plan's radius of an existing 中医阁 (bool array), or ``None``."""
+    import numpy as np
+
+    if res.plan is None or res.nearest is None or "pavilion_km" not in res.nearest or res.plan.unit != "m":
+        return None
+    d = res.nearest["pavilion_km"].to_numpy(dtype=float)
+    return np.isfinite(d) & (d <= res.plan.radius / 1000.0)
+
+
+def _short(res: CountyResults) -> str:
+    return res.county.name_zh or res.county.adcode
+
+
+def compare_indicators(results: Sequence[CountyResults]) -> pd.DataFrame | None:
+    """Indicators of several counties side by side: ``<name> value``, ``<name> met``, ``<name> status``."""
+    frames = [r.indicators for r in results if r.indicators is not None]
+    if not frames:
+        return None
+    base = frames[0][["id", "name_zh", "name_en", "target"]].copy()
+    for r in results:
+        ind = r.indicators
+        n = _short(r)
+        if ind is None:
+            continue
+        m = ind.set_index("id")
+        col = "value_text" if "value_text" in m else "value"
+        base[f"{n} value"] = base["id"].map(m[col])
+        base[f"{n} met"] = base["id"].map(m["met"]) if "met" in m else pd.NA
+        base[f"{n} status"] = base["id"].map(m["input_status"]) if "input_status" in m else pd.NA
+    return base
+
+
+def distance_series(results: Sequence[CountyResults], column: str = "any_tcm_km") -> tuple[dict[str, Any], dict[str, Any]]:
+    """Village distances (``column`` of ``nearest``) and populations per county, for ECDFs."""
+    series, weights = {}, {}
+    for r in results:
+        if r.nearest is not None and column in r.nearest:
+            series[_short(r)] = r.nearest[column].to_numpy(dtype=float)
+            weights[_short(r)] = pd.to_numeric(r.nearest["population"], errors="coerce").to_numpy(dtype=float)
+    return series, weights
+
+
+def common_vmax(series: dict[str, Any], q: float = 98.0) -> float:
+    """A colour-scale maximum shared by several counties (the ``q``-th percentile, km)."""
+    import numpy as np
+
+    vals = np.concatenate([np.asarray(v, dtype=float) for v in series.values()]) if series else np.array([])
+    vals = vals[np.isfinite(vals)]
+    return float(np.percentile(vals, q)) if len(vals) else 1.0
+
+
+def compare_coverage(results: Sequence[CountyResults], level: str = "any_tcm") -> pd.DataFrame | None:
+    """Share of residents within each threshold of a service level, one row per county."""
+    rows = []
+    for r in results:
+        cov = r.coverage.get(level)
+        if cov is None:
+            continue
+        c = cov.table("county").iloc[0]
+        rows.append({"county": _short(r), **{f"≤ {t.label}": c[f"covered_share_{t.label}"] for t in cov.thresholds}})
+    return pd.DataFrame(rows) if rows else None
+
+
+def compare_caveats(results: Sequence[CountyResults]) -> pd.DataFrame:
+    """Denominators and data status per county (for the comparison's caveats)."""
+    rows = []
+    for r in results:
+        c = r.county
+        pop = c.figure(r.population)
+        rows.append({"county": _short(r), "population": pop.value if pop else None,
+                     "population_year": pop.year if pop else None, "population_status": pop.status if pop else None,
+                     **c.status_counts(), "villages": len(c.villages), "facilities": len(c.facilities)})
+    return pd.DataFrame(rows)
