@@ -224,6 +224,14 @@ def _check_values(values: npt.ArrayLike, n: int, name: str) -> FloatArray:
     return arr
 
 
+def _csr(row: IntArray, col: IntArray, w: FloatArray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """CSR matrix of pairs; built without a sort when rows are ascending (as :class:`Costs` keeps them)."""
+    if len(row) and not np.all(row[1:] >= row[:-1]):
+        return sparse.csr_matrix((w, (row, col)), shape=shape)
+    indptr = np.searchsorted(row, np.arange(shape[0] + 1))
+    return sparse.csr_matrix((w, col, indptr), shape=shape)
+
+
 def two_step_fca(
     costs: Costs,
     population: npt.ArrayLike,
@@ -267,8 +275,8 @@ def two_step_fca(
 
     .. math:: R_j = \\frac{S_j}{\\sum_k w_{kj} p_k}, \\qquad A_i = \\sum_j w_{ij} R_j
 
-    computed as two sparse matrix–vector products ``W^T p`` and ``W R`` over the kept pairs
-    (COO form), O(pairs). ``R_j = 0`` when the catchment holds no demand. Multiply ``A_i`` by
+    computed as two sparse matrix–vector products ``W^T p`` and ``W R`` with ``W`` in CSR form
+    built directly from the row-sorted pairs, O(pairs). ``R_j = 0`` when the catchment holds no demand. Multiply ``A_i`` by
     1,000 for capacity per 1,000 residents. The population-weighted mean of ``A`` equals total
     reachable supply over total population when every supply point reaches some demand.
 
@@ -299,16 +307,19 @@ def two_step_fca(
     keep = c <= d0
     if not keep.all():  # copies only when some pairs lie beyond the catchment
         row, col, c = row[keep], col[keep], c[keep]
-    w = fn(c, d0, steps) if fn is step_decay else fn(c, d0)
-    pos = w > 0
-    if not pos.all():
-        row, col, w = row[pos], col[pos], w[pos]
-    wmat = sparse.coo_matrix((w, (row, col)), shape=(n_d, n_s))
+    if fn is uniform_decay:
+        w = np.ones(len(c))  # every kept pair is within d0
+    else:
+        w = fn(c, d0, steps) if fn is step_decay else fn(c, d0)
+        pos = w > 0
+        if not pos.all():
+            row, col, w = row[pos], col[pos], w[pos]
+    wmat = _csr(row, col, w, (n_d, n_s))
     catchment = np.asarray(wmat.T @ pop, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(catchment > 0, cap / catchment, 0.0)
     access = np.asarray(wmat @ ratio, dtype=float)
-    n_supply = np.bincount(row, minlength=n_d).astype(np.int64)
+    n_supply = np.diff(wmat.indptr).astype(np.int64)
     return FcaResult(access, ratio, catchment, n_supply, int(len(w)))
 
 

@@ -453,6 +453,7 @@ def run_batch(
         If the output folder is locked by another run, or the kernel is not installed.
     """
     from tcmcounty.index import write_index
+    from tcmcounty.load import resolve
 
     t0 = time.perf_counter()
     out = Path(out_dir)
@@ -470,8 +471,12 @@ def run_batch(
         cache = None if remote else out / ".cache"
         specs: list[JobSpec] = []
         names: set[str] = set()
-        jobs = [([p], KIND_COUNTY, template) for p in paths] + [
-            (list(group), KIND_COMPARE, compare_template) for group in comparisons]
+        jobs: list[tuple[list[Any], str, Any]] = [([p], KIND_COUNTY, template) for p in paths]
+        for group in comparisons:
+            try:
+                jobs.append(([resolve(g) for g in group], KIND_COMPARE, compare_template))
+            except CountyNotFoundError as exc:
+                rows.append(BatchRow("compare", "failed", error=str(exc), input=";".join(map(str, group))))
         for group, kind, tpl in jobs:
             try:
                 spec = make_spec(group, kind=kind, template=tpl, parameters=params, kernel_name=kernel,

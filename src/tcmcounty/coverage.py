@@ -402,9 +402,22 @@ def travel_time_costs(
 
     ``demand_id`` must be a village ``code`` and ``supply_id`` a facility ``id``; a table given
     the other way round raises (see :meth:`tcmcounty.pairs.Costs.from_table`).
+
+    Raises
+    ------
+    ValueError
+        If columns are missing, ids unknown, minutes negative, or a pair is repeated.
     """
     if not isinstance(table, pd.DataFrame):
         table = read_travel_times(table)
+    if {"demand_id", "supply_id"} <= set(table.columns):
+        dup = table.duplicated(subset=["demand_id", "supply_id"])
+        if dup.any():
+            first = table.loc[dup, ["demand_id", "supply_id"]].astype(str).iloc[0].tolist()
+            raise ValueError(
+                f"travel-time table repeats {int(dup.sum())} (demand_id, supply_id) pair(s), e.g. {first}; "
+                "keep one time per pair"
+            )
     return Costs.from_table(
         table, villages["code"].astype(str).to_numpy(), _ids(facilities), max_cost=max_minutes, unit="min"
     )

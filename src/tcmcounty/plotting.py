@@ -120,11 +120,25 @@ def label(zh: str, en: str, lang: str = "zh-en", sep: str = " ") -> str:
     return zh or en
 
 
-def figure_png(fig: MplFigure, dpi: int = DPI) -> bytes:
-    """Render ``fig`` to PNG bytes (deterministic: no timestamp)."""
+def figure_png(fig: MplFigure, dpi: int = DPI, palette: bool = True) -> bytes:
+    """Render ``fig`` to PNG bytes (deterministic: no timestamp).
+
+    With ``palette`` the image is reduced to 256 colours (no dithering), about a third of the
+    size of a full-colour PNG with no visible change for charts and maps.
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    return buf.getvalue()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None},
+                facecolor="white")
+    if not palette:
+        return buf.getvalue()
+    from PIL import Image
+
+    buf.seek(0)
+    with Image.open(buf) as im:
+        q = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    q.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def _new(figsize: tuple[float, float]) -> tuple[MplFigure, Axes]:

@@ -858,6 +858,14 @@ def _kernel_manager_class(job_dir: Path, registry: dict[str, Any]) -> type:
             super().__init__(**kwargs)
             registry["km"] = self
 
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            # the kernel's own stdout/stderr (not cell outputs) go to a log, not the batch's terminal
+            log = open(job_dir / "kernel.log", "ab")  # noqa: SIM115 - closed with the job folder
+            registry["log"] = log
+            kw.setdefault("stdout", log)
+            kw.setdefault("stderr", log)
+            await super().start_kernel(**kw)
+
     return _JobKernelManager
 
 
@@ -991,6 +999,9 @@ def execute_template(
     finally:
         if timer:
             timer.cancel()
+        log = registry.get("log")
+        if log is not None:
+            log.close()
     t1 = time.perf_counter()
     nb = nbformat.read(out_nb, as_version=4)
     started = marks.get("started", t0)
