@@ -36,7 +36,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-CHINA_ALBERS = "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+CHINA_ALBERS = (
+    "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+)
 LAYOUTS = {"uniform": 3_098_000.0, "east": 2_032_000.0}  # square side in metres
 GIB = 1024**3
 
@@ -78,7 +80,12 @@ def national_points(n_v: int, n_f: int, layout: str, seed: int = 2024):  # noqa:
     )
     # 5 % county TCM hospitals, 75 % township / community health centres, 20 % village clinics
     kind = rng.choice(
-        ["county_tcm_hospital", "township_health_centre", "community_health_centre", "village_clinic"],
+        [
+            "county_tcm_hospital",
+            "township_health_centre",
+            "community_health_centre",
+            "village_clinic",
+        ],
         n_f,
         p=[0.05, 0.65, 0.10, 0.20],
     )
@@ -87,7 +94,9 @@ def national_points(n_v: int, n_f: int, layout: str, seed: int = 2024):  # noqa:
             "id": np.char.add("F", np.arange(n_f).astype(str)),
             "type": kind,
             "has_tcm_hall": pd.array(rng.random(n_f) < 0.85, dtype="boolean"),
-            "has_tcm_pavilion": pd.array((kind == "village_clinic") & (rng.random(n_f) < 0.5), dtype="boolean"),
+            "has_tcm_pavilion": pd.array(
+                (kind == "village_clinic") & (rng.random(n_f) < 0.5), dtype="boolean"
+            ),
             "provides_tcm": pd.array(rng.random(n_f) < 0.8, dtype="boolean"),
             "tcm_physicians": rng.integers(0, 12, n_f),
         },
@@ -127,7 +136,9 @@ def bench_counties() -> pd.DataFrame:
             continue
         cases = {
             "nearest_service (4 levels)": lambda c=county: nearest_service(c),
-            "cumulative_coverage (4 thresholds)": lambda c=county: cumulative_coverage(c).table("township"),
+            "cumulative_coverage (4 thresholds)": lambda c=county: cumulative_coverage(c).table(
+                "township"
+            ),
             "2SFCA 10 km": lambda c=county: spatial_access(c, radius="10km"),
             "E2SFCA gaussian 20 km": lambda c=county: spatial_access(
                 c, method="e2sfca", decay="gaussian", radius="20km"
@@ -137,8 +148,13 @@ def bench_counties() -> pd.DataFrame:
             fn()  # warm-up
             t, _ = timed(fn, repeat=5)
             rows.append(
-                {"county": county.name_zh, "villages": len(county.villages), "facilities": len(county.facilities),
-                 "measure": label, "seconds": round(t, 4)}
+                {
+                    "county": county.name_zh,
+                    "villages": len(county.villages),
+                    "facilities": len(county.facilities),
+                    "measure": label,
+                    "seconds": round(t, 4),
+                }
             )
     return pd.DataFrame(rows)
 
@@ -146,7 +162,9 @@ def bench_counties() -> pd.DataFrame:
 # --------------------------------------------------------------------------- section 2: county scale vs PySAL
 
 
-def pysal_access(pop: np.ndarray, cap: np.ndarray, cost_df: pd.DataFrame | None = None, points=None):  # noqa: ANN001, ANN201
+def pysal_access(
+    pop: np.ndarray, cap: np.ndarray, cost_df: pd.DataFrame | None = None, points=None
+):  # noqa: ANN001, ANN201
     """A PySAL ``Access`` object on a given cost table, or on points (its own distances)."""
     import geopandas as gpd
     from access import Access
@@ -162,8 +180,15 @@ def pysal_access(pop: np.ndarray, cap: np.ndarray, cost_df: pd.DataFrame | None 
         kw = {"cost_df": cost_df, "cost_origin": "origin", "cost_dest": "dest", "cost_name": "cost"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        a = Access(demand_df=dem, demand_index="geoid", demand_value="pop", supply_df=sup,
-                   supply_index="geoid", supply_value="cap", **kw)
+        a = Access(
+            demand_df=dem,
+            demand_index="geoid",
+            demand_value="pop",
+            supply_df=sup,
+            supply_index="geoid",
+            supply_value="cap",
+            **kw,
+        )
     a.log.setLevel("WARNING")  # PySAL logs "Overwriting ..." at INFO on every rerun
     return a
 
@@ -175,12 +200,16 @@ def pysal_fca(a, radius: float, weight_fn=None, cost: str | None = None) -> np.n
         if weight_fn is None:
             out = a.two_stage_fca(name="x", cost=cost, max_cost=radius)
         else:
-            out = a.enhanced_two_stage_fca(name="x", cost=cost, max_cost=radius, weight_fn=weight_fn)
+            out = a.enhanced_two_stage_fca(
+                name="x", cost=cost, max_cost=radius, weight_fn=weight_fn
+            )
     n = len(a.demand_df)
     return out["x_cap"].reindex(np.arange(n)).to_numpy(dtype=float)
 
 
-def pysal_two_stage(costs, pop: np.ndarray, cap: np.ndarray, radius: float, weight_fn=None) -> np.ndarray:  # noqa: ANN001
+def pysal_two_stage(
+    costs, pop: np.ndarray, cap: np.ndarray, radius: float, weight_fn=None
+) -> np.ndarray:  # noqa: ANN001
     """PySAL 2SFCA given our sparse pairs as its cost table."""
     cost_df = pd.DataFrame({"origin": costs.row, "dest": costs.col, "cost": costs.cost})
     return pysal_fca(pysal_access(pop, cap, cost_df), radius, weight_fn)
@@ -192,7 +221,9 @@ def max_diff(ours: np.ndarray, theirs: np.ndarray) -> float:
     return float(np.max(np.abs(ours - b)) * 1000)
 
 
-def bench_county_scale(n_v: int, n_f: int, radius: float, repeat: int, pysal_repeat: int) -> pd.DataFrame:
+def bench_county_scale(
+    n_v: int, n_f: int, radius: float, repeat: int, pysal_repeat: int
+) -> pd.DataFrame:
     """Same points, population, capacity and radius for both; two comparisons per method.
 
     * from points: ours = KD-tree pairs + sparse 2SFCA; PySAL = its ``create_euclidean_distance``
@@ -222,15 +253,24 @@ def bench_county_scale(n_v: int, n_f: int, radius: float, repeat: int, pysal_rep
 
     methods = {
         "2SFCA": ("uniform", None),
-        "E2SFCA step": ("step", weights.step_fn({radius * 1 / 3: 1.0, radius * 2 / 3: 0.68, radius: 0.22})),
+        "E2SFCA step": (
+            "step",
+            weights.step_fn({radius * 1 / 3: 1.0, radius * 2 / 3: 0.68, radius: 0.22}),
+        ),
         "E2SFCA gaussian": ("gaussian", dai),
     }
     rows = []
     for label, (decay, fn) in methods.items():
-        t_core, ours = timed(lambda decay=decay: two_step_fca(costs, pop, cap, radius=radius, decay=decay), repeat)
+        t_core, ours = timed(
+            lambda decay=decay: two_step_fca(costs, pop, cap, radius=radius, decay=decay), repeat
+        )
         acc = ours.access  # type: ignore[attr-defined]
-        t_meth, theirs_pts = timed(lambda fn=fn: pysal_fca(a_points, radius, fn, "euclidean"), pysal_repeat)
-        t_same, theirs_pairs = timed(lambda fn=fn: pysal_two_stage(costs, pop, cap, radius, fn), pysal_repeat)
+        t_meth, theirs_pts = timed(
+            lambda fn=fn: pysal_fca(a_points, radius, fn, "euclidean"), pysal_repeat
+        )
+        t_same, theirs_pairs = timed(
+            lambda fn=fn: pysal_two_stage(costs, pop, cap, radius, fn), pysal_repeat
+        )
         ours_total = t_pairs + t_core
         pysal_total = t_dist + t_meth
         rows.append(
@@ -308,19 +348,39 @@ def child_case(case: str, n_v: int, n_f: int, layout: str) -> dict[str, object]:
     else:
         raise SystemExit(f"unknown case {case}")
     seconds = time.perf_counter() - t0
-    return {"case": case, "seconds": seconds, "peak_rss": rss_bytes(), "baseline_rss": base, **extra}
+    return {
+        "case": case,
+        "seconds": seconds,
+        "peak_rss": rss_bytes(),
+        "baseline_rss": base,
+        **extra,
+    }
 
 
-def run_child(case: str, n_v: int, n_f: int, layout: str, timeout: float, mem_limit: int | None = None) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", case, "--n-villages", str(n_v),
-           "--n-facilities", str(n_f), "--layout", layout]
+def run_child(
+    case: str, n_v: int, n_f: int, layout: str, timeout: float, mem_limit: int | None = None
+) -> dict:
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--child",
+        case,
+        "--n-villages",
+        str(n_v),
+        "--n-facilities",
+        str(n_f),
+        "--layout",
+        layout,
+    ]
 
     def limit() -> None:
         if mem_limit:
             resource.setrlimit(resource.RLIMIT_AS, (mem_limit, mem_limit))
 
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, preexec_fn=limit, check=False)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, preexec_fn=limit, check=False
+        )
     except subprocess.TimeoutExpired:
         return {"case": case, "error": f"did not finish within {timeout:.0f} s (killed)"}
     if proc.returncode != 0:
@@ -350,7 +410,9 @@ def bench_national(n_v: int, n_f: int, layouts: list[str], cases: list[str]) -> 
     return pd.DataFrame(rows)
 
 
-def pysal_cross_product_estimate(n_v: int, n_f: int, small: tuple[int, int] = (2_000, 200)) -> pd.DataFrame:
+def pysal_cross_product_estimate(
+    n_v: int, n_f: int, small: tuple[int, int] = (2_000, 200)
+) -> pd.DataFrame:
     """Measure PySAL's own distance step (a full cross product) at a small size; extrapolate."""
     import geopandas as gpd
     from access import Access
@@ -360,23 +422,37 @@ def pysal_cross_product_estimate(n_v: int, n_f: int, small: tuple[int, int] = (2
         rng = np.random.default_rng(1)
         d = rng.uniform(0, 52_000, (nv, 2))
         s = rng.uniform(0, 52_000, (nf, 2))
-        dem = gpd.GeoDataFrame({"geoid": np.arange(nv), "pop": 1000.0}, geometry=gpd.points_from_xy(d[:, 0], d[:, 1]),
-                               crs=CHINA_ALBERS)
-        sup = gpd.GeoDataFrame({"geoid": np.arange(nf), "cap": 1.0}, geometry=gpd.points_from_xy(s[:, 0], s[:, 1]),
-                               crs=CHINA_ALBERS)
+        dem = gpd.GeoDataFrame(
+            {"geoid": np.arange(nv), "pop": 1000.0},
+            geometry=gpd.points_from_xy(d[:, 0], d[:, 1]),
+            crs=CHINA_ALBERS,
+        )
+        sup = gpd.GeoDataFrame(
+            {"geoid": np.arange(nf), "cap": 1.0},
+            geometry=gpd.points_from_xy(s[:, 0], s[:, 1]),
+            crs=CHINA_ALBERS,
+        )
         import tracemalloc
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            a = Access(demand_df=dem, demand_index="geoid", demand_value="pop", supply_df=sup, supply_index="geoid",
-                       supply_value="cap")
+            a = Access(
+                demand_df=dem,
+                demand_index="geoid",
+                demand_value="pop",
+                supply_df=sup,
+                supply_index="geoid",
+                supply_value="cap",
+            )
             tracemalloc.start()
             t0 = time.perf_counter()
             a.create_euclidean_distance(threshold=30_000)
             secs = time.perf_counter() - t0
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-        rows.append({"size": f"{nv:,} x {nf:,}", "cross rows": nv * nf, "seconds": secs, "peak bytes": peak})
+        rows.append(
+            {"size": f"{nv:,} x {nf:,}", "cross rows": nv * nf, "seconds": secs, "peak bytes": peak}
+        )
     per_row = rows[-1]["peak bytes"] / rows[-1]["cross rows"]
     per_row_s = rows[-1]["seconds"] / rows[-1]["cross rows"]
     big = n_v * n_f
@@ -400,13 +476,17 @@ def pysal_cross_product_estimate(n_v: int, n_f: int, small: tuple[int, int] = (2
         ],
         ignore_index=True,
     )
-    out["peak GiB"] = (out["peak bytes"] / GIB).map(lambda x: f"{x:,.3f}" if x < 10 else f"{x:,.0f}")
+    out["peak GiB"] = (out["peak bytes"] / GIB).map(
+        lambda x: f"{x:,.3f}" if x < 10 else f"{x:,.0f}"
+    )
     return out.drop(columns="peak bytes")
 
 
 def show(title: str, df: pd.DataFrame) -> None:
     print(f"\n{title}\n" + "-" * len(title))
-    with pd.option_context("display.width", 250, "display.max_columns", None, "display.max_colwidth", 90):
+    with pd.option_context(
+        "display.width", 250, "display.max_columns", None, "display.max_colwidth", 90
+    ):
         print(df.to_string(index=False))
     if df.attrs.get("note"):
         print(df.attrs["note"])
@@ -414,12 +494,16 @@ def show(title: str, df: pd.DataFrame) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes; skips the PySAL national attempt")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes; skips the PySAL national attempt"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--n-villages", type=int, default=500_000)
     parser.add_argument("--n-facilities", type=int, default=40_000)
     parser.add_argument("--layout", default="uniform", choices=tuple(LAYOUTS))
-    parser.add_argument("--skip-pysal-national", action="store_true", help="do not try PySAL at national scale")
+    parser.add_argument(
+        "--skip-pysal-national", action="store_true", help="do not try PySAL at national scale"
+    )
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child_case(args.child, args.n_villages, args.n_facilities, args.layout)))
@@ -461,8 +545,10 @@ def main() -> None:
                 if "error" in r:
                     msg = r["error"]
                 else:
-                    msg = (f"finished in {r['seconds']:.1f} s, peak RSS {r['peak_rss'] / GIB:.2f} GiB "
-                           f"on {r['pairs']:,} pairs")
+                    msg = (
+                        f"finished in {r['seconds']:.1f} s, peak RSS {r['peak_rss'] / GIB:.2f} GiB "
+                        f"on {r['pairs']:,} pairs"
+                    )
                 rows.append({"layout": layout, "case": case, "result": msg})
         show(
             "4b. PySAL access at national scale when handed OUR sparse 30 km pairs as its cost_df "

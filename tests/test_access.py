@@ -29,22 +29,37 @@ CRS = "EPSG:4544"
 X0, Y0 = 500_000.0, 3_300_000.0
 
 
-def villages_at(xy: list[tuple[float, float]], pop: list[float | None], crs: str = CRS) -> gpd.GeoDataFrame:
+def villages_at(
+    xy: list[tuple[float, float]], pop: list[float | None], crs: str = CRS
+) -> gpd.GeoDataFrame:
     n = len(xy)
     return gpd.GeoDataFrame(
-        {"code": [f"V{i}" for i in range(n)], "name": [f"村{i}" for i in range(n)],
-         "township_code": ["T1"] * n, "population": pd.array(pop, dtype="Int64")},
-        geometry=gpd.points_from_xy([p[0] for p in xy], [p[1] for p in xy]), crs=crs,
+        {
+            "code": [f"V{i}" for i in range(n)],
+            "name": [f"村{i}" for i in range(n)],
+            "township_code": ["T1"] * n,
+            "population": pd.array(pop, dtype="Int64"),
+        },
+        geometry=gpd.points_from_xy([p[0] for p in xy], [p[1] for p in xy]),
+        crs=crs,
     )
 
 
-def facilities_at(xy: list[tuple[float, float]], cap: list[float | None], crs: str = CRS) -> gpd.GeoDataFrame:
+def facilities_at(
+    xy: list[tuple[float, float]], cap: list[float | None], crs: str = CRS
+) -> gpd.GeoDataFrame:
     n = len(xy)
     return gpd.GeoDataFrame(
-        {"id": [f"F{i}" for i in range(n)], "name": [f"院{i}" for i in range(n)],
-         "type": ["township_health_centre"] * n, "has_tcm_hall": pd.array([True] * n, dtype="boolean"),
-         "tcm_physicians": pd.array(cap, dtype="Int64"), "beds": pd.array([10] * n, dtype="Int64")},
-        geometry=gpd.points_from_xy([p[0] for p in xy], [p[1] for p in xy]), crs=crs,
+        {
+            "id": [f"F{i}" for i in range(n)],
+            "name": [f"院{i}" for i in range(n)],
+            "type": ["township_health_centre"] * n,
+            "has_tcm_hall": pd.array([True] * n, dtype="boolean"),
+            "tcm_physicians": pd.array(cap, dtype="Int64"),
+            "beds": pd.array([10] * n, dtype="Int64"),
+        },
+        geometry=gpd.points_from_xy([p[0] for p in xy], [p[1] for p in xy]),
+        crs=crs,
     )
 
 
@@ -70,7 +85,15 @@ def test_gaussian_decay_is_dai_2010() -> None:
 
 
 def test_step_and_uniform_decay() -> None:
-    assert step_decay([0, 10, 10.0001, 20, 20.5, 30, 30.5], 30).tolist() == [1, 1, 0.68, 0.68, 0.22, 0.22, 0]
+    assert step_decay([0, 10, 10.0001, 20, 20.5, 30, 30.5], 30).tolist() == [
+        1,
+        1,
+        0.68,
+        0.68,
+        0.22,
+        0.22,
+        0,
+    ]
     assert step_decay([1, 3, 9], 10, steps={2: 1.0, 5: 0.5}).tolist() == [1.0, 0.5, 0.0]
     assert step_decay([1, 3], 2.5, steps={2: 1.0, 5: 0.5}).tolist() == [1.0, 0.0]  # radius caps
     assert uniform_decay([0, 5, 5.0001], 5).tolist() == [1.0, 1.0, 0.0]
@@ -148,11 +171,13 @@ def test_asymmetric_travel_time_table_orientation() -> None:
     """Rows are villages, columns facilities; the table's direction decides, never the shape."""
     v = villages_at([(X0, Y0), (X0 + 1, Y0), (X0 + 2, Y0)], [100, 1000, 10])
     f = facilities_at([(X0, Y0), (X0 + 1, Y0)], [10, 2])
-    table = pd.DataFrame({
-        "demand_id": ["V0", "V0", "V1", "V1", "V2"],
-        "supply_id": ["F0", "F1", "F0", "F1", "F1"],
-        "minutes": [5.0, 50.0, 50.0, 5.0, 29.0],
-    })
+    table = pd.DataFrame(
+        {
+            "demand_id": ["V0", "V0", "V1", "V1", "V2"],
+            "supply_id": ["F0", "F1", "F0", "F1", "F1"],
+            "minutes": [5.0, 50.0, 50.0, 5.0, 29.0],
+        }
+    )
     res = spatial_access(v, f, travel_times=table, radius="30min")
     # V0 sees F0 only; V1 and V2 see F1 only: R_F0 = 10/100, R_F1 = 2/1010
     want = np.array([10 / 100, 2 / 1010, 2 / 1010]) * 1000
@@ -196,7 +221,9 @@ def test_spatial_access_points_and_options() -> None:
     assert res.villages["access_per_1000"].tolist() == pytest.approx([10.0, 10.0, 0.0])
     assert res.facilities["ratio_per_1000"].tolist() == pytest.approx([10.0, 0.0])
     res_beds = spatial_access(v, f, radius="5km", capacity="beds")
-    assert res_beds.villages["access_per_1000"].tolist() == pytest.approx([25.0, 25.0, 10 / 600 * 1000])
+    assert res_beds.villages["access_per_1000"].tolist() == pytest.approx(
+        [25.0, 25.0, 10 / 600 * 1000]
+    )
     e = spatial_access(v, f, method="e2sfca", radius="5km")
     assert e.decay == "step"
     g = spatial_access(v, f, method="e2sfca", decay="gaussian", radius="5km")
@@ -208,7 +235,9 @@ def test_spatial_access_points_and_options() -> None:
         spatial_access(v, f, method="2sfca", decay="gaussian")
     with pytest.raises(ValueError, match="valid methods are: 2sfca, e2sfca"):
         spatial_access(v, f, method="3sfca")
-    with pytest.raises(ValueError, match="capacity column 'doctors' not in facilities; numeric columns"):
+    with pytest.raises(
+        ValueError, match="capacity column 'doctors' not in facilities; numeric columns"
+    ):
         spatial_access(v, f, capacity="doctors")
     with pytest.raises(ValueError, match="geographic"):
         spatial_access(v, f, crs="EPSG:4490")
@@ -261,7 +290,9 @@ def test_tables_and_equity() -> None:
 
 @pytest.mark.skipif(not (ANYUE.is_dir() and WENXI.is_dir()), reason="bundled counties missing")
 @pytest.mark.parametrize("name", ["anyue", "wenxi"])
-@pytest.mark.parametrize(("method", "decay"), [("2sfca", None), ("e2sfca", "step"), ("e2sfca", "gaussian")])
+@pytest.mark.parametrize(
+    ("method", "decay"), [("2sfca", None), ("e2sfca", "step"), ("e2sfca", "gaussian")]
+)
 def test_bundled_counties(name: str, method: str, decay: str | None) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -25,9 +25,25 @@ def test_access_cli(tiny_bundle: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert len(df) == 4 and (df["access_per_1000"] >= 0).all()
     # every supplied physician is reached: population-weighted mean = 11 physicians / 10,000 residents
     assert (df["access_per_1000"] * df["population"]).sum() / 1000 == pytest.approx(11.0)
-    code, out, _ = run(capsys, "access", str(tiny_bundle), "--method", "e2sfca", "--decay", "gaussian",
-                       "--capacity", "beds", "--radius", "20000m", "--by", "county", "--format", "json",
-                       "--below", "1")
+    code, out, _ = run(
+        capsys,
+        "access",
+        str(tiny_bundle),
+        "--method",
+        "e2sfca",
+        "--decay",
+        "gaussian",
+        "--capacity",
+        "beds",
+        "--radius",
+        "20000m",
+        "--by",
+        "county",
+        "--format",
+        "json",
+        "--below",
+        "1",
+    )
     assert code == 0
     row = json.loads(out)[0]
     assert row["decay"] == "gaussian" and row["capacity"] == "beds" and "share_below" in row

@@ -14,7 +14,9 @@ def gini_brute(x: np.ndarray, w: np.ndarray) -> float:
     """Mean absolute difference over all pairs / (2 · mean) — the definition."""
     big_w = w.sum()
     mu = np.sum(w * x) / big_w
-    return float(np.sum(w[:, None] * w[None, :] * np.abs(x[:, None] - x[None, :])) / (2 * big_w**2 * mu))
+    return float(
+        np.sum(w[:, None] * w[None, :] * np.abs(x[:, None] - x[None, :])) / (2 * big_w**2 * mu)
+    )
 
 
 values = st.lists(st.floats(0, 1e4, allow_nan=False), min_size=1, max_size=40)

@@ -16,24 +16,38 @@ from tcmcounty.access import two_step_fca  # noqa: E402
 from tcmcounty.pairs import Costs  # noqa: E402
 
 
-def dai_gaussian(d0: float):  # noqa: ANN201
+def dai_gaussian(d0: float):
     h = math.exp(-0.5)
     return lambda d: (math.exp(-0.5 * (d / d0) ** 2) - h) / (1 - h) if d <= d0 else 0.0
 
 
-def pysal_fca(d: np.ndarray, s: np.ndarray, pop: np.ndarray, cap: np.ndarray, radius: float,
-              weight_fn=None) -> np.ndarray:  # noqa: ANN001
+def pysal_fca(
+    d: np.ndarray, s: np.ndarray, pop: np.ndarray, cap: np.ndarray, radius: float, weight_fn=None
+) -> np.ndarray:
     """PySAL on the full cross product of brute-force distances (its own pair selection)."""
     n, m = len(d), len(s)
     dist = np.hypot(d[:, None, 0] - s[None, :, 0], d[:, None, 1] - s[None, :, 1])
-    cost_df = pd.DataFrame({"origin": np.repeat(np.arange(n), m), "dest": np.tile(np.arange(m), n),
-                            "cost": dist.ravel()})
+    cost_df = pd.DataFrame(
+        {
+            "origin": np.repeat(np.arange(n), m),
+            "dest": np.tile(np.arange(m), n),
+            "cost": dist.ravel(),
+        }
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        a = Access(demand_df=pd.DataFrame({"geoid": np.arange(n), "pop": pop}), demand_index="geoid",
-                   demand_value="pop", supply_df=pd.DataFrame({"geoid": np.arange(m), "cap": cap}),
-                   supply_index="geoid", supply_value="cap", cost_df=cost_df, cost_origin="origin",
-                   cost_dest="dest", cost_name="cost")
+        a = Access(
+            demand_df=pd.DataFrame({"geoid": np.arange(n), "pop": pop}),
+            demand_index="geoid",
+            demand_value="pop",
+            supply_df=pd.DataFrame({"geoid": np.arange(m), "cap": cap}),
+            supply_index="geoid",
+            supply_value="cap",
+            cost_df=cost_df,
+            cost_origin="origin",
+            cost_dest="dest",
+            cost_name="cost",
+        )
         if weight_fn is None:
             out = a.two_stage_fca(name="x", max_cost=radius)
         else:
@@ -41,7 +55,7 @@ def pysal_fca(d: np.ndarray, s: np.ndarray, pop: np.ndarray, cap: np.ndarray, ra
     return out["x_cap"].reindex(np.arange(n)).to_numpy(dtype=float)
 
 
-def random_case(seed: int, n: int = 300, m: int = 40, side: float = 30_000.0):  # noqa: ANN201
+def random_case(seed: int, n: int = 300, m: int = 40, side: float = 30_000.0):
     rng = np.random.default_rng(seed)
     d = rng.uniform(0, side, (n, 2))
     s = rng.uniform(0, side, (m, 2))
@@ -96,21 +110,35 @@ def test_e2sfca_gaussian_equals_pysal(seed: int) -> None:
 def test_travel_time_table_equals_pysal_on_same_table() -> None:
     rng = np.random.default_rng(11)
     n, m = 200, 30
-    table = pd.DataFrame({"demand_id": np.repeat([f"v{i}" for i in range(n)], m),
-                          "supply_id": np.tile([f"f{j}" for j in range(m)], n),
-                          "minutes": rng.uniform(0, 90, n * m)})
+    table = pd.DataFrame(
+        {
+            "demand_id": np.repeat([f"v{i}" for i in range(n)], m),
+            "supply_id": np.tile([f"f{j}" for j in range(m)], n),
+            "minutes": rng.uniform(0, 90, n * m),
+        }
+    )
     pop = rng.integers(1, 3000, n).astype(float)
     cap = rng.integers(0, 10, m).astype(float)
-    costs = Costs.from_table(table, [f"v{i}" for i in range(n)], [f"f{j}" for j in range(m)], max_cost=30)
+    costs = Costs.from_table(
+        table, [f"v{i}" for i in range(n)], [f"f{j}" for j in range(m)], max_cost=30
+    )
     ours = two_step_fca(costs, pop, cap, decay="step")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        a = Access(demand_df=pd.DataFrame({"geoid": [f"v{i}" for i in range(n)], "pop": pop}),
-                   demand_index="geoid", demand_value="pop",
-                   supply_df=pd.DataFrame({"geoid": [f"f{j}" for j in range(m)], "cap": cap}),
-                   supply_index="geoid", supply_value="cap", cost_df=table, cost_origin="demand_id",
-                   cost_dest="supply_id", cost_name="minutes")
-        theirs = a.enhanced_two_stage_fca(name="x", max_cost=30,
-                                          weight_fn=weights.step_fn({10: 1.0, 20: 0.68, 30: 0.22}))
+        a = Access(
+            demand_df=pd.DataFrame({"geoid": [f"v{i}" for i in range(n)], "pop": pop}),
+            demand_index="geoid",
+            demand_value="pop",
+            supply_df=pd.DataFrame({"geoid": [f"f{j}" for j in range(m)], "cap": cap}),
+            supply_index="geoid",
+            supply_value="cap",
+            cost_df=table,
+            cost_origin="demand_id",
+            cost_dest="supply_id",
+            cost_name="minutes",
+        )
+        theirs = a.enhanced_two_stage_fca(
+            name="x", max_cost=30, weight_fn=weights.step_fn({10: 1.0, 20: 0.68, 30: 0.22})
+        )
     theirs = theirs["x_cap"].reindex([f"v{i}" for i in range(n)]).to_numpy(dtype=float)
     compare(ours.access, theirs, ours.n_supply)

@@ -24,14 +24,24 @@ from tcmcounty.coverage import (
     travel_time_costs,
 )
 from tcmcounty.pairs import Costs
-from tcmcounty.services import SERVICE_LEVELS, get_level, service_mask, service_summary, serving_facilities
+from tcmcounty.services import (
+    SERVICE_LEVELS,
+    get_level,
+    service_mask,
+    service_summary,
+    serving_facilities,
+)
 
 GK105 = "EPSG:4544"  # CGCS2000 / 3-degree Gauss-Kruger CM 105E (metres)
 X0, Y0 = 500_000.0, 3_300_000.0
 
 
-def make_villages(xy: list[tuple[float, float]], pop: list[float | None] | None = None, crs: str = GK105,
-                  towns: list[str] | None = None) -> gpd.GeoDataFrame:
+def make_villages(
+    xy: list[tuple[float, float]],
+    pop: list[float | None] | None = None,
+    crs: str = GK105,
+    towns: list[str] | None = None,
+) -> gpd.GeoDataFrame:
     n = len(xy)
     pop = [1000] * n if pop is None else pop
     return gpd.GeoDataFrame(
@@ -46,15 +56,24 @@ def make_villages(xy: list[tuple[float, float]], pop: list[float | None] | None 
     )
 
 
-def make_facilities(xy: list[tuple[float, float]], types: list[str] | None = None, crs: str = GK105,
-                    **cols: list[object]) -> gpd.GeoDataFrame:
+def make_facilities(
+    xy: list[tuple[float, float]],
+    types: list[str] | None = None,
+    crs: str = GK105,
+    **cols: list[object],
+) -> gpd.GeoDataFrame:
     n = len(xy)
-    data = {"id": [f"F{i}" for i in range(n)], "name": [f"机构{i}" for i in range(n)],
-            "type": types or ["village_clinic"] * n}
+    data = {
+        "id": [f"F{i}" for i in range(n)],
+        "name": [f"机构{i}" for i in range(n)],
+        "type": types or ["village_clinic"] * n,
+    }
     for flag in ("has_tcm_pavilion", "has_tcm_hall", "provides_tcm"):
         data[flag] = pd.array(cols.pop(flag, [True] * n), dtype="boolean")
     data.update(cols)
-    return gpd.GeoDataFrame(data, geometry=gpd.points_from_xy([p[0] for p in xy], [p[1] for p in xy]), crs=crs)
+    return gpd.GeoDataFrame(
+        data, geometry=gpd.points_from_xy([p[0] for p in xy], [p[1] for p in xy]), crs=crs
+    )
 
 
 @pytest.fixture
@@ -116,7 +135,9 @@ def test_service_levels_on_tiny_county(tiny: tcmcounty.County) -> None:
 
 
 def test_unreported_flag_is_not_yes() -> None:
-    f = make_facilities([(X0, Y0)] * 2, types=["township_health_centre"] * 2, has_tcm_hall=[None, True])
+    f = make_facilities(
+        [(X0, Y0)] * 2, types=["township_health_centre"] * 2, has_tcm_hall=[None, True]
+    )
     assert service_mask(f, "hall").tolist() == [False, True]
     assert service_summary(f).set_index("level").loc["hall", "n_unreported"] == 1
 
@@ -148,7 +169,10 @@ def test_nearest_service_tiny_county(tiny: tcmcounty.County) -> None:
     assert ns["code"].tolist() == tiny.villages["code"].tolist()  # input order
     assert list(ns.columns[:4]) == ["code", "name", "township_code", "population"]
     # 南村 has the 中医阁 F5 on its own point
-    assert ns.loc[1, "pavilion_km"] == pytest.approx(0.0, abs=1e-6) and ns.loc[1, "pavilion_id"] == "F5"
+    assert (
+        ns.loc[1, "pavilion_km"] == pytest.approx(0.0, abs=1e-6)
+        and ns.loc[1, "pavilion_id"] == "F5"
+    )
     # 北社区 to F5: 0.02 degrees of latitude ≈ 2.22 km
     geod = Geod(ellps="GRS80")
     _, _, d = geod.inv(113.60, 34.71, 113.60, 34.69)
@@ -156,7 +180,10 @@ def test_nearest_service_tiny_county(tiny: tcmcounty.County) -> None:
     assert ns["hall_id"].tolist() == ["F2"] * 4
     assert ns["tcm_hospital_id"].tolist() == ["F1"] * 4
     # 西村's clinic F7 has no coordinates: it sits at 西村's point (loader), so distance 0
-    assert ns.loc[3, "tcm_clinic_km"] == pytest.approx(0.0, abs=1e-6) and ns.loc[3, "tcm_clinic_id"] == "F7"
+    assert (
+        ns.loc[3, "tcm_clinic_km"] == pytest.approx(0.0, abs=1e-6)
+        and ns.loc[3, "tcm_clinic_id"] == "F7"
+    )
 
 
 def test_county_without_any_pavilion(tiny: tcmcounty.County) -> None:
@@ -166,7 +193,9 @@ def test_county_without_any_pavilion(tiny: tcmcounty.County) -> None:
     assert ns["pavilion_km"].isna().all()
     assert ns["pavilion_id"].isna().all()
     assert ns["hall_km"].notna().all()
-    cov = cumulative_coverage(tiny.villages, fac, thresholds="1,5", level="pavilion", townships=tiny.townships)
+    cov = cumulative_coverage(
+        tiny.villages, fac, thresholds="1,5", level="pavilion", townships=tiny.townships
+    )
     county = cov.table("county")
     assert county["pop_total"].iloc[0] == 10_000
     assert county["pop_covered_5km"].iloc[0] == 0 and county["covered_share_5km"].iloc[0] == 0.0
@@ -175,11 +204,13 @@ def test_county_without_any_pavilion(tiny: tcmcounty.County) -> None:
 
 
 def test_nearest_service_with_travel_times(tiny: tcmcounty.County) -> None:
-    table = pd.DataFrame({
-        "demand_id": ["410101001001", "410101001201", "410101100201"],
-        "supply_id": ["F5", "F5", "F2"],
-        "minutes": [12.0, 0.0, 25.0],
-    })
+    table = pd.DataFrame(
+        {
+            "demand_id": ["410101001001", "410101001201", "410101100201"],
+            "supply_id": ["F5", "F5", "F2"],
+            "minutes": [12.0, 0.0, 25.0],
+        }
+    )
     costs = travel_time_costs(table, tiny.villages, tiny.facilities)
     ns = nearest_service(tiny, costs=costs)
     assert ns["pavilion_min"].tolist()[:2] == [12.0, 0.0]
@@ -236,12 +267,14 @@ def test_feet_crs_refused() -> None:
 
 
 def test_points_exactly_on_the_threshold_are_covered() -> None:
-    v = make_villages([
-        (X0 + 2000.0, Y0),  # exactly 2 km east
-        (X0 + 1200.0, Y0 + 1600.0),  # exactly 2 km (3-4-5)
-        (X0 + 2000.001, Y0),  # 1 mm beyond
-        (X0, Y0 - 1999.999),  # 1 mm inside
-    ])
+    v = make_villages(
+        [
+            (X0 + 2000.0, Y0),  # exactly 2 km east
+            (X0 + 1200.0, Y0 + 1600.0),  # exactly 2 km (3-4-5)
+            (X0 + 2000.001, Y0),  # 1 mm beyond
+            (X0, Y0 - 1999.999),  # 1 mm inside
+        ]
+    )
     f = make_facilities([(X0, Y0)])
     cov = cumulative_coverage(v, f, thresholds="2km")
     assert cov.villages["covered_2km"].tolist() == [True, True, False, True]
@@ -262,8 +295,11 @@ def test_threshold_with_nobody_covered() -> None:
 
 
 def test_villages_with_zero_and_unreported_population() -> None:
-    v = make_villages([(X0, Y0), (X0 + 100, Y0), (X0 + 200, Y0), (X0 + 9000, Y0)], pop=[0, 500, None, 1500],
-                      towns=["T1", "T1", "T2", "T2"])
+    v = make_villages(
+        [(X0, Y0), (X0 + 100, Y0), (X0 + 200, Y0), (X0 + 9000, Y0)],
+        pop=[0, 500, None, 1500],
+        towns=["T1", "T1", "T2", "T2"],
+    )
     f = make_facilities([(X0, Y0)])
     cov = cumulative_coverage(v, f, thresholds=[1])
     vt = cov.table("village")
@@ -306,8 +342,13 @@ def test_detour_factor_shrinks_coverage() -> None:
 
 
 def test_coverage_with_travel_times_and_unit_checks(tiny: tcmcounty.County) -> None:
-    table = pd.DataFrame({"demand_id": ["410101001001", "410101100201"], "supply_id": ["F5", "F5"],
-                          "minutes": [15.0, 15.0001]})
+    table = pd.DataFrame(
+        {
+            "demand_id": ["410101001001", "410101100201"],
+            "supply_id": ["F5", "F5"],
+            "minutes": [15.0, 15.0001],
+        }
+    )
     costs = travel_time_costs(table, tiny.villages, tiny.facilities)
     cov = cumulative_coverage(tiny, thresholds="15min", costs=costs)
     assert cov.villages["covered_15min"].tolist() == [True, False, False, False]

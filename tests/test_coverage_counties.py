@@ -6,13 +6,14 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import ANYUE, WENXI
 
 import tcmcounty
 from tcmcounty.coverage import alliance_coverage, cumulative_coverage, nearest_service
 
-from conftest import ANYUE, WENXI
-
-pytestmark = pytest.mark.skipif(not (ANYUE.is_dir() and WENXI.is_dir()), reason="bundled counties missing")
+pytestmark = pytest.mark.skipif(
+    not (ANYUE.is_dir() and WENXI.is_dir()), reason="bundled counties missing"
+)
 
 
 @pytest.fixture(scope="module", params=["anyue", "wenxi"])

@@ -12,22 +12,37 @@ from tcmcounty.coverage import cumulative_coverage, nearest_service
 CRS = "EPSG:4544"
 
 
-def random_points(seed: int, n_v: int, n_f: int, side: float = 40_000.0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def random_points(
+    seed: int, n_v: int, n_f: int, side: float = 40_000.0
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     rng = np.random.default_rng(seed)
-    v = rng.uniform(0, side, (n_v, 2)) + [480_000, 3_280_000]
-    f = rng.uniform(0, side, (n_f, 2)) + [480_000, 3_280_000]
+    v = rng.uniform(0, side, (n_v, 2)) + np.array([480_000.0, 3_280_000.0])
+    f = rng.uniform(0, side, (n_f, 2)) + np.array([480_000.0, 3_280_000.0])
     villages = gpd.GeoDataFrame(
-        {"code": [f"V{i}" for i in range(n_v)], "name": "村", "township_code": "T",
-         "population": rng.integers(0, 3000, n_v)},
-        geometry=gpd.points_from_xy(v[:, 0], v[:, 1]), crs=CRS,
+        {
+            "code": [f"V{i}" for i in range(n_v)],
+            "name": "村",
+            "township_code": "T",
+            "population": rng.integers(0, 3000, n_v),
+        },
+        geometry=gpd.points_from_xy(v[:, 0], v[:, 1]),
+        crs=CRS,
     )
-    kinds = rng.choice(["village_clinic", "township_health_centre", "county_tcm_hospital"], n_f, p=[0.8, 0.18, 0.02])
+    kinds = rng.choice(
+        ["village_clinic", "township_health_centre", "county_tcm_hospital"],
+        n_f,
+        p=[0.8, 0.18, 0.02],
+    )
     facilities = gpd.GeoDataFrame(
-        {"id": [f"F{i}" for i in range(n_f)], "type": kinds,
-         "has_tcm_pavilion": pd.array(rng.random(n_f) < 0.3, dtype="boolean"),
-         "has_tcm_hall": pd.array(rng.random(n_f) < 0.7, dtype="boolean"),
-         "provides_tcm": pd.array(rng.random(n_f) < 0.6, dtype="boolean")},
-        geometry=gpd.points_from_xy(f[:, 0], f[:, 1]), crs=CRS,
+        {
+            "id": [f"F{i}" for i in range(n_f)],
+            "type": kinds,
+            "has_tcm_pavilion": pd.array(rng.random(n_f) < 0.3, dtype="boolean"),
+            "has_tcm_hall": pd.array(rng.random(n_f) < 0.7, dtype="boolean"),
+            "provides_tcm": pd.array(rng.random(n_f) < 0.6, dtype="boolean"),
+        },
+        geometry=gpd.points_from_xy(f[:, 0], f[:, 1]),
+        crs=CRS,
     )
     return villages, facilities
 
@@ -77,6 +92,8 @@ def test_nearest_distance_and_id_equal_brute_force_and_sjoin_nearest(seed: int) 
     exact = brute_min(villages, fac)
     assert np.allclose(ns["hall_km"].to_numpy() * 1000, exact, rtol=0, atol=1e-6)
     joined = gpd.sjoin_nearest(villages[["geometry"]], fac[["id", "geometry"]], distance_col="d")
-    joined = joined[~joined.index.duplicated()]  # equidistant ties: none expected with random points
+    joined = joined[
+        ~joined.index.duplicated()
+    ]  # equidistant ties: none expected with random points
     assert ns["hall_id"].tolist() == joined["id"].tolist()
     assert np.allclose(joined["d"].to_numpy(), exact)

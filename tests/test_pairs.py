@@ -10,7 +10,9 @@ import pytest
 from tcmcounty.pairs import Costs, county_crs, metric_xy
 
 
-def brute_pairs(d: np.ndarray, s: np.ndarray, r: float, detour: float = 1.0) -> dict[tuple[int, int], float]:
+def brute_pairs(
+    d: np.ndarray, s: np.ndarray, r: float, detour: float = 1.0
+) -> dict[tuple[int, int], float]:
     dist = np.hypot(d[:, None, 0] - s[None, :, 0], d[:, None, 1] - s[None, :, 1]) * detour
     i, j = np.nonzero(dist <= r)
     return {(int(a), int(b)): float(dist[a, b]) for a, b in zip(i, j, strict=True)}
@@ -62,7 +64,9 @@ def test_invalid_arguments() -> None:
 
 
 def test_from_table_orientation_and_errors() -> None:
-    table = pd.DataFrame({"demand_id": ["v1", "v2", "v1"], "supply_id": ["f1", "f1", "f2"], "minutes": [5, 7, 40]})
+    table = pd.DataFrame(
+        {"demand_id": ["v1", "v2", "v1"], "supply_id": ["f1", "f1", "f2"], "minutes": [5, 7, 40]}
+    )
     c = Costs.from_table(table, ["v1", "v2", "v3"], ["f1", "f2"], max_cost=30)
     assert c.shape == (3, 2) and c.unit == "min"
     assert list(zip(c.row.tolist(), c.col.tolist(), strict=True)) == [(0, 0), (1, 0)]

@@ -32,6 +32,7 @@ import pandas as pd
 from pyproj import CRS
 from scipy import sparse
 
+from tcmcounty.county import County
 from tcmcounty.coverage import (
     Threshold,
     _ids,
@@ -43,7 +44,6 @@ from tcmcounty.coverage import (
     project,
     travel_time_costs,
 )
-from tcmcounty.county import County
 from tcmcounty.equity import concentration_index, gini, share_below
 from tcmcounty.pairs import Costs
 
@@ -125,12 +125,12 @@ def step_decay(
 
 
 def gaussian_decay(cost: npt.ArrayLike, radius: float) -> FloatArray:
-    """Gaussian decay of Dai (2010), zero at and beyond the catchment radius.
+    r"""Gaussian decay of Dai (2010), zero at and beyond the catchment radius.
 
     Notes
     -----
-    .. math:: w(d) = \\frac{e^{-\\frac12 (d/d_0)^2} - e^{-\\frac12}}{1 - e^{-\\frac12}}
-              \\quad (d \\le d_0), \\qquad w(d) = 0 \\quad (d > d_0)
+    .. math:: w(d) = \frac{e^{-\frac12 (d/d_0)^2} - e^{-\frac12}}{1 - e^{-\frac12}}
+              \quad (d \le d_0), \qquad w(d) = 0 \quad (d > d_0)
 
     Dai D. (2010) Black residential segregation, disparities in spatial access to health care
     facilities, and late-stage breast cancer diagnosis in metropolitan Detroit. Health & Place
@@ -139,7 +139,7 @@ def gaussian_decay(cost: npt.ArrayLike, radius: float) -> FloatArray:
     Examples
     --------
     >>> [round(x, 6) for x in gaussian_decay([0, 5, 10, 11], 10).tolist()]
-    [1.0, 0.697423, 0.0, 0.0]
+    [1.0, 0.701367, 0.0, 0.0]
     """
     c = np.asarray(cost, dtype=float)
     if radius <= 0:
@@ -216,7 +216,9 @@ class FcaResult:
 def _check_values(values: npt.ArrayLike, n: int, name: str) -> FloatArray:
     arr = np.asarray(values, dtype=float)
     if arr.shape != (n,):
-        raise ValueError(f"{name} must have {n} values (one per {'demand' if 'pop' in name else 'supply'} point), not shape {arr.shape}")
+        raise ValueError(
+            f"{name} must have {n} values (one per {'demand' if 'pop' in name else 'supply'} point), not shape {arr.shape}"
+        )
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} has {int((~np.isfinite(arr)).sum())} missing or infinite values")
     if (arr < 0).any():
@@ -241,7 +243,7 @@ def two_step_fca(
     decay: str = "uniform",
     steps: Mapping[float, float] | None = None,
 ) -> FcaResult:
-    """Two-step floating catchment area (2SFCA / E2SFCA) on sparse cost pairs.
+    r"""Two-step floating catchment area (2SFCA / E2SFCA) on sparse cost pairs.
 
     Parameters
     ----------
@@ -273,11 +275,11 @@ def two_step_fca(
     -----
     With weights ``w_ij = f(c_ij)`` for pairs ``c_ij <= d0`` (``f = 1`` for 2SFCA):
 
-    .. math:: R_j = \\frac{S_j}{\\sum_k w_{kj} p_k}, \\qquad A_i = \\sum_j w_{ij} R_j
+    .. math:: R_j = \frac{S_j}{\sum_k w_{kj} p_k}, \qquad A_i = \sum_j w_{ij} R_j
 
     computed as two sparse matrix–vector products ``W^T p`` and ``W R`` with ``W`` in CSR form
-    built directly from the row-sorted pairs, O(pairs). ``R_j = 0`` when the catchment holds no demand. Multiply ``A_i`` by
-    1,000 for capacity per 1,000 residents. The population-weighted mean of ``A`` equals total
+    built directly from the row-sorted pairs, O(pairs). ``R_j = 0`` when the catchment holds
+    no demand. Multiply ``A_i`` by 1,000 for capacity per 1,000 residents. The population-weighted mean of ``A`` equals total
     reachable supply over total population when every supply point reaches some demand.
 
     Luo W., Wang F. (2003) Measures of spatial accessibility to health care in a GIS
@@ -299,7 +301,9 @@ def two_step_fca(
     cap = _check_values(capacity, n_s, "capacity")
     d0 = costs.max_cost if radius is None else float(radius)
     if not np.isfinite(d0) or d0 < 0:
-        raise ValueError(f"radius must be a finite number >= 0, not {radius!r} (costs.max_cost={costs.max_cost})")
+        raise ValueError(
+            f"radius must be a finite number >= 0, not {radius!r} (costs.max_cost={costs.max_cost})"
+        )
     fn = get_decay(decay)
     if steps is not None and fn is not step_decay:
         raise ValueError("steps only applies to decay='step'")
@@ -320,7 +324,7 @@ def two_step_fca(
         ratio = np.where(catchment > 0, cap / catchment, 0.0)
     access = np.asarray(wmat @ ratio, dtype=float)
     n_supply = np.diff(wmat.indptr).astype(np.int64)
-    return FcaResult(access, ratio, catchment, n_supply, int(len(w)))
+    return FcaResult(access, ratio, catchment, n_supply, len(w))
 
 
 # --------------------------------------------------------------------------- county level
@@ -365,8 +369,13 @@ class AccessResult:
     county_name: str = ""
     crs: CRS | None = field(default=None, repr=False)
 
-    def table(self, by: Literal["village", "township", "county"] = "village", *, below: float | None = None) -> pd.DataFrame:
-        """Accessibility per ``village``, ``township`` or ``county``.
+    def table(
+        self,
+        by: Literal["village", "township", "county"] = "village",
+        *,
+        below: float | None = None,
+    ) -> pd.DataFrame:
+        """Return accessibility per ``village``, ``township`` or ``county``.
 
         Townships and the county get the population-weighted mean of village accessibility
         (``access_per_1000``), ``pop_total``, ``share_no_access`` (population share with no
@@ -395,11 +404,21 @@ class AccessResult:
             if self.townships is not None and "code" in self.townships.columns:
                 codes = self.townships["code"].astype(str).tolist()
                 order = codes + [c for c in order if c not in set(codes)]
-                names = dict(zip(codes, self.townships.get("name", pd.Series([""] * len(codes))), strict=True))
+                names = dict(
+                    zip(
+                        codes, self.townships.get("name", pd.Series([""] * len(codes))), strict=True
+                    )
+                )
             rows = []
             for code in order:
                 m = tc == code
-                rows.append({"township_code": code, "name": names.get(code, ""), **_summary(acc[m], pop0[m], below)})
+                rows.append(
+                    {
+                        "township_code": code,
+                        "name": names.get(code, ""),
+                        **_summary(acc[m], pop0[m], below),
+                    }
+                )
             return pd.DataFrame(rows)
         if by == "county":
             row = {"county": self.county_name, **_summary(acc, pop0, below)}
@@ -409,12 +428,20 @@ class AccessResult:
                 ta = t["access_per_1000"].to_numpy(dtype=float)
                 ok = tw > 0
                 row["gini_townships"] = gini(ta[ok], tw[ok]) if ok.any() else float("nan")
-            row.update({"method": self.method, "decay": self.decay, "capacity": self.capacity,
-                        "radius": self.radius.label})
+            row.update(
+                {
+                    "method": self.method,
+                    "decay": self.decay,
+                    "capacity": self.capacity,
+                    "radius": self.radius.label,
+                }
+            )
             return pd.DataFrame([row])
         raise ValueError(f"by must be 'village', 'township' or 'county', not {by!r}")
 
-    def equity(self, rank_by: npt.ArrayLike | None = None, *, below: float | None = None) -> pd.DataFrame:
+    def equity(
+        self, rank_by: npt.ArrayLike | None = None, *, below: float | None = None
+    ) -> pd.DataFrame:
         """Equity of village accessibility: Gini, concentration index, share below a level.
 
         Parameters
@@ -438,7 +465,9 @@ class AccessResult:
         acc = v["access_per_1000"].to_numpy(dtype=float)
         rank = None if rank_by is None else np.asarray(rank_by, dtype=float)
         if rank is not None and rank.shape != (len(v),):
-            raise ValueError(f"rank_by must have one value per village ({len(v)}), not shape {rank.shape}")
+            raise ValueError(
+                f"rank_by must have one value per village ({len(v)}), not shape {rank.shape}"
+            )
         units = [("village", acc, pop0, rank)]
         if "township_code" in v.columns:
             tc = v["township_code"].astype(str).to_numpy()
@@ -446,20 +475,30 @@ class AccessResult:
             tp = np.bincount(inv, weights=pop0, minlength=len(codes))
             with np.errstate(invalid="ignore", divide="ignore"):
                 ta = np.bincount(inv, weights=pop0 * acc, minlength=len(codes)) / tp
-                tr = None if rank is None else np.bincount(inv, weights=pop0 * rank, minlength=len(codes)) / tp
+                tr = (
+                    None
+                    if rank is None
+                    else np.bincount(inv, weights=pop0 * rank, minlength=len(codes)) / tp
+                )
             ok = tp > 0
             units.append(("township", ta[ok], tp[ok], None if tr is None else tr[ok]))
         rows = []
         for name, x, w, r in units:
-            rows.append({
-                "unit": name,
-                "n": len(x),
-                "pop_total": float(w.sum()),
-                "mean": float(np.sum(w * x) / w.sum()) if w.sum() > 0 else float("nan"),
-                "gini": gini(x, w) if w.sum() > 0 else float("nan"),
-                "concentration_index": concentration_index(x, r, w) if r is not None and w.sum() > 0 else float("nan"),
-                "share_below": share_below(x, below, w) if below is not None and w.sum() > 0 else float("nan"),
-            })
+            rows.append(
+                {
+                    "unit": name,
+                    "n": len(x),
+                    "pop_total": float(w.sum()),
+                    "mean": float(np.sum(w * x) / w.sum()) if w.sum() > 0 else float("nan"),
+                    "gini": gini(x, w) if w.sum() > 0 else float("nan"),
+                    "concentration_index": concentration_index(x, r, w)
+                    if r is not None and w.sum() > 0
+                    else float("nan"),
+                    "share_below": share_below(x, below, w)
+                    if below is not None and w.sum() > 0
+                    else float("nan"),
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -566,17 +605,30 @@ def spatial_access(
     get_decay(decay)
     decay = decay.lower()
     if method == "2sfca" and decay != "uniform":
-        raise ValueError(f"method '2sfca' uses no distance decay; use method='e2sfca' with decay={decay!r}")
+        raise ValueError(
+            f"method '2sfca' uses no distance decay; use method='e2sfca' with decay={decay!r}"
+        )
     if method == "e2sfca" and decay == "uniform":
-        raise ValueError("method 'e2sfca' needs a decay ('step' or 'gaussian'); use method='2sfca' for none")
+        raise ValueError(
+            "method 'e2sfca' needs a decay ('step' or 'gaussian'); use method='2sfca' for none"
+        )
     if not isinstance(capacity, str):
         raise TypeError(f"capacity must be a column name (str), not {type(capacity).__name__}")
     if capacity not in fac.columns:
-        numeric = [c for c in fac.columns if c not in ("lon", "lat") and pd.api.types.is_numeric_dtype(fac[c])
-                   and not pd.api.types.is_bool_dtype(fac[c])]
-        raise ValueError(f"capacity column {capacity!r} not in facilities; numeric columns: {', '.join(numeric)}")
+        numeric = [
+            c
+            for c in fac.columns
+            if c not in ("lon", "lat")
+            and pd.api.types.is_numeric_dtype(fac[c])
+            and not pd.api.types.is_bool_dtype(fac[c])
+        ]
+        raise ValueError(
+            f"capacity column {capacity!r} not in facilities; numeric columns: {', '.join(numeric)}"
+        )
     cap = pd.to_numeric(fac[capacity], errors="coerce").astype(float).to_numpy()
-    if pd.api.types.is_bool_dtype(fac[capacity]) or (not pd.api.types.is_numeric_dtype(fac[capacity]) and np.isnan(cap).all() and len(cap)):
+    if pd.api.types.is_bool_dtype(fac[capacity]) or (
+        not pd.api.types.is_numeric_dtype(fac[capacity]) and np.isnan(cap).all() and len(cap)
+    ):
         raise ValueError(f"capacity column {capacity!r} is not numeric")
     if travel_times is not None and costs is not None:
         raise TypeError("pass travel_times or costs, not both")
@@ -587,8 +639,11 @@ def spatial_access(
     if r.unit != unit:
         raise ValueError(
             f"radius {r.label!r} is in {r.unit!r} but costs are in {unit!r}: "
-            + ("give minutes (e.g. '30min') with a travel-time table" if unit == "min"
-               else "minutes need a travel-time table; use km or a preset such as 'drive30'")
+            + (
+                "give minutes (e.g. '30min') with a travel-time table"
+                if unit == "min"
+                else "minutes need a travel-time table; use km or a preset such as 'drive30'"
+            )
         )
     supply = _level_mask(fac, level) & np.isfinite(cap)
     n_unrep = int((_level_mask(fac, level) & ~np.isfinite(cap)).sum())
@@ -645,5 +700,15 @@ def spatial_access(
     ft["catchment_population"] = np.where(supply, res.catchment_demand, np.nan)
     ft["ratio_per_1000"] = np.where(supply, res.supply_ratio * 1000.0, np.nan)
     towns = cty.townships if cty is not None else None
-    return AccessResult(vt, ft, method, decay, capacity, r, res.n_pairs, towns,
-                        cty.name if cty is not None else "", metric)
+    return AccessResult(
+        vt,
+        ft,
+        method,
+        decay,
+        capacity,
+        r,
+        res.n_pairs,
+        towns,
+        cty.name if cty is not None else "",
+        metric,
+    )

@@ -28,11 +28,12 @@ for real network times.
 
 from __future__ import annotations
 
+import io
 import os
 import re
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
@@ -249,7 +250,9 @@ def resolve_crs(
     elif villages.crs.is_projected and villages.crs == facilities.crs:
         out = CRS.from_user_input(villages.crs)
     else:
-        both = pd.concat([villages.geometry.to_crs("EPSG:4326"), facilities.geometry.to_crs("EPSG:4326")])
+        both = pd.concat(
+            [villages.geometry.to_crs("EPSG:4326"), facilities.geometry.to_crs("EPSG:4326")]
+        )
         both = gpd.GeoSeries(both, crs="EPSG:4326")
         return county_crs(both[~(both.is_empty | both.isna())])
     unit = out.axis_info[0].unit_name if out.axis_info else ""
@@ -364,7 +367,9 @@ def _level_mask(facilities: pd.DataFrame, level: str | npt.ArrayLike | None) -> 
         return service_mask(facilities, level)
     mask = np.asarray(level)
     if mask.dtype != bool or mask.shape != (len(facilities),):
-        raise ValueError("level must be a level name, None, or a boolean array with one entry per facility")
+        raise ValueError(
+            "level must be a level name, None, or a boolean array with one entry per facility"
+        )
     return mask
 
 
@@ -380,15 +385,14 @@ def read_travel_times(path: str | os.PathLike[str]) -> pd.DataFrame:
     """
     from tcmcounty.readers.text import decode
 
-    data = open(path, "rb").read()  # noqa: PTH123
-    text, _ = decode(data)
-    import io
-
+    text, _ = decode(Path(path).read_bytes())
     table = pd.read_csv(io.StringIO(text), dtype={"demand_id": str, "supply_id": str})
     table.columns = [str(c).strip() for c in table.columns]
     need = {"demand_id", "supply_id", "minutes"}
     if not need <= set(table.columns):
-        raise ValueError(f"{os.fspath(path)}: travel-time table needs columns {sorted(need)}; found {list(table.columns)}")
+        raise ValueError(
+            f"{os.fspath(path)}: travel-time table needs columns {sorted(need)}; found {list(table.columns)}"
+        )
     return table
 
 
@@ -419,7 +423,11 @@ def travel_time_costs(
                 "keep one time per pair"
             )
     return Costs.from_table(
-        table, villages["code"].astype(str).to_numpy(), _ids(facilities), max_cost=max_minutes, unit="min"
+        table,
+        villages["code"].astype(str).to_numpy(),
+        _ids(facilities),
+        max_cost=max_minutes,
+        unit="min",
     )
 
 
@@ -599,7 +607,11 @@ class CoverageResult:
                 codes = self.townships["code"].astype(str).to_numpy()
                 extra = [c for c in agg.index if c not in set(codes)]
                 agg = agg.reindex(list(codes) + extra, fill_value=0)
-                names = dict(zip(codes, self.townships.get("name", pd.Series([""] * len(codes))), strict=True))
+                names = dict(
+                    zip(
+                        codes, self.townships.get("name", pd.Series([""] * len(codes))), strict=True
+                    )
+                )
             else:
                 names = {}
             out = pd.DataFrame({"township_code": agg.index.to_numpy()})
@@ -615,7 +627,9 @@ class CoverageResult:
             pc = agg[f"pop_covered_{t.label}"].to_numpy(dtype=float)
             out[f"pop_covered_{t.label}"] = pc
             with np.errstate(invalid="ignore", divide="ignore"):
-                out[f"covered_share_{t.label}"] = np.where(out["pop_total"] > 0, pc / out["pop_total"], np.nan)
+                out[f"covered_share_{t.label}"] = np.where(
+                    out["pop_total"] > 0, pc / out["pop_total"], np.nan
+                )
         for c in ("n_villages", "n_pop_unreported", "n_unlocated"):
             out[c] = agg[c].to_numpy(dtype=int)
         return out
@@ -635,17 +649,23 @@ class CoverageResult:
         ValueError
             If ``threshold`` is not one of the result's thresholds.
         """
-        t = self.thresholds[-1] if threshold is None else parse_threshold(
-            threshold, "km" if self.unit == "m" else "min"
+        t = (
+            self.thresholds[-1]
+            if threshold is None
+            else parse_threshold(threshold, "km" if self.unit == "m" else "min")
         )
         if f"covered_{t.label}" not in self.villages.columns:
             valid = ", ".join(x.label for x in self.thresholds)
             raise ValueError(f"threshold {t.label!r} was not computed; valid: {valid}")
         v = self.villages
         keep = ~v[f"covered_{t.label}"].to_numpy(dtype=bool)
-        out = v.loc[keep, [c for c in ("code", "name", "township_code", "population") if c in v.columns]].copy()
+        out = v.loc[
+            keep, [c for c in ("code", "name", "township_code", "population") if c in v.columns]
+        ].copy()
         cost = v.loc[keep, "cost"].to_numpy()
-        out["cost_km" if self.unit == "m" else "cost_min"] = cost / 1000.0 if self.unit == "m" else cost
+        out["cost_km" if self.unit == "m" else "cost_min"] = (
+            cost / 1000.0 if self.unit == "m" else cost
+        )
         out["nearest_id"] = v.loc[keep, "nearest_id"]
         return out.reset_index(drop=True)
 
@@ -661,7 +681,7 @@ def cumulative_coverage(
     crs: object | None = None,
     townships: pd.DataFrame | None = None,
 ) -> CoverageResult:
-    """Population within each threshold of the nearest facility of a service level.
+    """Count the population within each threshold of the nearest facility of a service level.
 
     Parameters
     ----------
@@ -717,8 +737,11 @@ def cumulative_coverage(
     if ths[0].unit != unit:
         raise ValueError(
             f"thresholds are in {ths[0].unit!r} but costs are in {unit!r}: "
-            + ("give minutes (e.g. '30min') with a travel-time table" if unit == "min"
-               else "minutes need a travel-time table; use km or a preset such as 'drive15'")
+            + (
+                "give minutes (e.g. '30min') with a travel-time table"
+                if unit == "min"
+                else "minutes need a travel-time table; use km or a preset such as 'drive15'"
+            )
         )
     mask = _level_mask(fac, level)
     ids = _ids(fac)
@@ -817,7 +840,7 @@ def alliance_coverage(
     *,
     target: float = ALLIANCE_TARGET,
 ) -> AllianceCoverage:
-    """Population covered by each medical alliance (医联体/医共体) and in total.
+    """Count the population covered by each medical alliance (医联体/医共体) and in total.
 
     A village is covered by an alliance when one of its serving facilities
     (:func:`tcmcounty.services.serving_facilities`: its own village clinic / community health
@@ -858,7 +881,9 @@ def alliance_coverage(
     else:
         villages = county
         if not isinstance(villages, pd.DataFrame):
-            raise TypeError(f"county must be a County or a villages DataFrame, not {type(county).__name__}")
+            raise TypeError(
+                f"county must be a County or a villages DataFrame, not {type(county).__name__}"
+            )
         if facilities is None or alliances is None:
             raise TypeError("with a villages table, pass facilities and alliances too")
     if not isinstance(target, (int, float)) or not 0 <= target <= 1:
@@ -882,7 +907,9 @@ def alliance_coverage(
     aids = alliances["id"].astype(str).tolist() if len(alliances) else []
     for ids in serving["serving_ids"]:
         sid = set(ids)
-        village_alliances.append([aid for aid, ms in zip(aids, member_sets, strict=True) if sid & ms])
+        village_alliances.append(
+            [aid for aid, ms in zip(aids, member_sets, strict=True) if sid & ms]
+        )
     rows = []
     total = float(pop0.sum())
     for k, (aid, ms) in enumerate(zip(aids, member_sets, strict=True)):
@@ -900,7 +927,8 @@ def alliance_coverage(
             }
         )
     table = pd.DataFrame(
-        rows, columns=["id", "name", "kind", "n_members", "n_villages", "pop_covered", "covered_share"]
+        rows,
+        columns=["id", "name", "kind", "n_members", "n_villages", "pop_covered", "covered_share"],
     )
     vt = _village_frame(villages)
     vt["serving_level"] = serving["serving_level"].to_numpy()
@@ -910,13 +938,3 @@ def alliance_coverage(
     covered = float(pop0[any_cov].sum()) if len(any_cov) else 0.0
     n_distinct = len(set().union(*member_sets)) if member_sets else 0
     return AllianceCoverage(table, vt, total, covered, float(target), n_distinct)
-
-
-def _warn_unreported(pop: FloatArray, what: str) -> None:
-    n = int((~np.isfinite(pop)).sum())
-    if n:
-        warnings.warn(
-            f"{n} villages have no reported population; {what} / {n} 个村人口未报告",
-            UserWarning,
-            stacklevel=3,
-        )

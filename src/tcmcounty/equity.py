@@ -12,14 +12,18 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 
-def _prepare(values: npt.ArrayLike, weights: npt.ArrayLike | None, name: str = "values") -> tuple[FloatArray, FloatArray]:
+def _prepare(
+    values: npt.ArrayLike, weights: npt.ArrayLike | None, name: str = "values"
+) -> tuple[FloatArray, FloatArray]:
     x = np.asarray(values, dtype=float).ravel()
     if weights is None:
         w = np.ones_like(x)
     else:
         w = np.asarray(weights, dtype=float).ravel()
         if w.shape != x.shape:
-            raise ValueError(f"weights must have one value per entry of {name} ({len(x)}), not {len(w)}")
+            raise ValueError(
+                f"weights must have one value per entry of {name} ({len(x)}), not {len(w)}"
+            )
         if not np.isfinite(w).all() or (w < 0).any():
             raise ValueError("weights must be finite numbers >= 0")
     if len(x) == 0:
@@ -32,7 +36,7 @@ def _prepare(values: npt.ArrayLike, weights: npt.ArrayLike | None, name: str = "
 
 
 def gini(values: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> float:
-    """Population-weighted Gini coefficient of a non-negative quantity.
+    r"""Population-weighted Gini coefficient of a non-negative quantity.
 
     Parameters
     ----------
@@ -53,11 +57,11 @@ def gini(values: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> float:
 
     Notes
     -----
-    .. math:: G = \\frac{\\sum_i \\sum_j w_i w_j |x_i - x_j|}{2 W^2 \\mu},
-              \\qquad W = \\sum_i w_i, \\quad \\mu = \\frac{1}{W}\\sum_i w_i x_i
+    .. math:: G = \frac{\sum_i \sum_j w_i w_j |x_i - x_j|}{2 W^2 \mu},
+              \qquad W = \sum_i w_i, \quad \mu = \frac{1}{W}\sum_i w_i x_i
 
     computed in O(n log n) after sorting by ``x`` as
-    :math:`G = \\sum_i w_i x_i (W_{<i} - W_{>i}) / (W^2 \\mu)`, with :math:`W_{<i}` and
+    :math:`G = \sum_i w_i x_i (W_{<i} - W_{>i}) / (W^2 \mu)`, with :math:`W_{<i}` and
     :math:`W_{>i}` the weight below and above position ``i``. With integer weights this equals
     the Gini of the data with each value repeated ``w_i`` times.
 
@@ -113,7 +117,11 @@ def fractional_rank(rank_by: npt.ArrayLike, weights: npt.ArrayLike | None = None
     gw = np.bincount(group, weights=ws)
     gm = np.bincount(group, weights=ws * mid)
     with np.errstate(invalid="ignore", divide="ignore"):
-        gmean = np.where(gw > 0, gm / np.where(gw > 0, gw, 1), np.bincount(group, weights=mid) / np.bincount(group))
+        gmean = np.where(
+            gw > 0,
+            gm / np.where(gw > 0, gw, 1),
+            np.bincount(group, weights=mid) / np.bincount(group),
+        )
     out = np.empty_like(mid)
     out[order] = gmean[group]
     return out
@@ -122,7 +130,7 @@ def fractional_rank(rank_by: npt.ArrayLike, weights: npt.ArrayLike | None = None
 def concentration_index(
     values: npt.ArrayLike, rank_by: npt.ArrayLike, weights: npt.ArrayLike | None = None
 ) -> float:
-    """Concentration index of ``values`` ranked by ``rank_by`` (Wagstaff, Paci & van Doorslaer 1991).
+    r"""Concentration index of ``values`` ranked by ``rank_by`` (Wagstaff, Paci & van Doorslaer 1991).
 
     Parameters
     ----------
@@ -146,8 +154,8 @@ def concentration_index(
 
     Notes
     -----
-    .. math:: C = \\frac{2}{\\mu} \\operatorname{cov}_w(x, R)
-              = \\frac{2}{W\\mu} \\sum_i w_i x_i R_i - 1
+    .. math:: C = \frac{2}{\mu} \operatorname{cov}_w(x, R)
+              = \frac{2}{W\mu} \sum_i w_i x_i R_i - 1
 
     with :math:`R_i` the weighted fractional rank (:func:`fractional_rank`; tied ranks
     averaged). Ranking ``x`` by itself gives the Gini coefficient.
@@ -165,7 +173,9 @@ def concentration_index(
     x, w = _prepare(values, weights)
     r = np.asarray(rank_by, dtype=float).ravel()
     if r.shape != x.shape:
-        raise ValueError(f"rank_by must have one value per entry of values ({len(x)}), not {len(r)}")
+        raise ValueError(
+            f"rank_by must have one value per entry of values ({len(x)}), not {len(r)}"
+        )
     rank = fractional_rank(r, w)
     big_w = w.sum()
     mu = float(np.sum(w * x) / big_w)
@@ -185,6 +195,8 @@ def share_below(
     0.2
     """
     x, w = _prepare(values, weights)
-    if not isinstance(threshold, (int, float, np.integer, np.floating)) or not np.isfinite(threshold):
+    if not isinstance(threshold, (int, float, np.integer, np.floating)) or not np.isfinite(
+        threshold
+    ):
         raise ValueError(f"threshold must be a finite number, not {threshold!r}")
     return float(w[x < threshold].sum() / w.sum())

@@ -279,8 +279,10 @@ def banner_html(county_status: dict[str, int], lang: str) -> str:
 
 
 REPORT_CSS = """
-.tcm-report { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
-  max-width: 1100px; line-height: 1.5; }
+.tcm-report { font-family: "TCM CJK", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+  sans-serif; max-width: 1100px; line-height: 1.5; }
+.jp-RenderedHTMLCommon .tcm-report table td, .jp-RenderedHTMLCommon .tcm-report table th { text-align: left; }
+.jp-RenderedHTMLCommon .tcm-report table { margin-left: 0; }
 .tcm-report h1 { font-size: 1.7em; margin: 0.2em 0; }
 .tcm-report h2 { border-bottom: 2px solid #2e7d32; padding-bottom: 0.2em; margin-top: 1.4em; }
 .tcm-en { color: #555; font-weight: normal; }
@@ -1020,7 +1022,13 @@ def _exporter(show_code: bool) -> Any:
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.TagRemovePreprocessor.enabled = True
+    cfg.TagRemovePreprocessor.remove_cell_tags = {"remove-in-report"}
     return HTMLExporter(
+        config=cfg,
         template_name="lab",
         template_file="tcmcounty_report.html.j2",
         extra_loaders=[DictLoader({"tcmcounty_report.html.j2": _EXPORT_TEMPLATE})],
@@ -1042,14 +1050,63 @@ def _deterministic(nb: Any) -> Any:
     return nb
 
 
-def notebook_to_html(nb: Any, *, show_code: bool = False, title: str = "") -> str:
+def notebook_to_html(nb: Any, *, show_code: bool = False, title: str = "", embed_font: bool = True) -> str:
     """Convert an executed notebook to one self-contained HTML file (no external scripts).
 
-    Code cells are hidden unless ``show_code``; figures are embedded as data URIs.
+    Code cells are hidden unless ``show_code``; figures are embedded as data URIs, and so is
+    the subset of the CJK font the text needs (:func:`embed_cjk_font`). Cells tagged
+    ``remove-in-report`` (the template's instructions) are left out.
     """
     nb = _deterministic(nb)
     body, _ = _exporter(show_code).from_notebook_node(nb, resources={"metadata": {"name": title or "tcmcounty report"}})
-    return body
+    return embed_cjk_font(body) if embed_font else body
+
+
+_FONT_CACHE: dict[str, str] = {}
+
+
+def embed_cjk_font(text: str) -> str:
+    """Embed a subset of the bundled CJK font (only the characters used) in report HTML.
+
+    Chinese then renders on any machine, with or without Chinese system fonts, for about
+    100 KB. Returns ``text`` unchanged when the font or ``fontTools`` is missing.
+    """
+    from tcmcounty import plotting
+
+    path = plotting.font_path()
+    if path is None or "</head>" not in text:
+        return text
+    visible = re.sub(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+", "", text)
+    chars = sorted({ch for ch in visible if ord(ch) > 0x2000})
+    key = "".join(chars)
+    css = _FONT_CACHE.get(key)
+    if css is None:
+        try:
+            from fontTools import subset
+            from fontTools.ttLib import TTFont
+        except ImportError:  # pragma: no cover - fontTools comes with matplotlib
+            return text
+        import io
+
+        opts = subset.Options()
+        opts.layout_features = []
+        opts.name_IDs = []
+        opts.hinting = False
+        opts.notdef_outline = True
+        font = TTFont(str(path), lazy=True)
+        sub = subset.Subsetter(opts)
+        sub.populate(unicodes=[ord(c) for c in chars] + list(range(0x20, 0x7F)))
+        sub.subset(font)
+        font.flavor = "woff"
+        buf = io.BytesIO()
+        font.save(buf)
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
+        css = ("<style>@font-face { font-family: 'TCM CJK'; font-weight: 100 900; "
+               f"src: url(data:font/woff;base64,{data}) format('woff'); }}\n"
+               "body, .jp-RenderedHTMLCommon { font-family: 'TCM CJK', system-ui, sans-serif; }</style>")
+        _FONT_CACHE.clear()
+        _FONT_CACHE[key] = css
+    return text.replace("</head>", css + "</head>", 1)
 
 
 def strip_timestamp(text: str) -> str:

@@ -58,8 +58,14 @@ def _register_coverage(sub: argparse._SubParsersAction) -> None:  # type: ignore
         default="pavilion",
         help="service level whose coverage is counted (default: pavilion 中医阁)",
     )
-    p.add_argument("--detour", type=float, default=1.0, help="road / straight-line factor >= 1 (default 1)")
-    p.add_argument("--travel-times", metavar="FILE.csv", help="travel-time table: demand_id, supply_id, minutes")
+    p.add_argument(
+        "--detour", type=float, default=1.0, help="road / straight-line factor >= 1 (default 1)"
+    )
+    p.add_argument(
+        "--travel-times",
+        metavar="FILE.csv",
+        help="travel-time table: demand_id, supply_id, minutes",
+    )
     p.add_argument(
         "--uncovered",
         action="store_true",
@@ -69,7 +75,7 @@ def _register_coverage(sub: argparse._SubParsersAction) -> None:  # type: ignore
     p.set_defaults(func=_coverage)
 
 
-def _load(path: str):  # noqa: ANN202
+def _load(path: str):
     from tcmcounty.load import load_county
 
     with warnings.catch_warnings(record=True) as caught:
@@ -97,9 +103,15 @@ def _coverage(args: argparse.Namespace) -> int:
         )
         emit(res.table(), args.format, args.output, title)
         return 0
-    costs = travel_time_costs(args.travel_times, county.villages, county.facilities) if args.travel_times else None
+    costs = (
+        travel_time_costs(args.travel_times, county.villages, county.facilities)
+        if args.travel_times
+        else None
+    )
     thresholds = args.thresholds or ("15min,30min,60min" if costs is not None else "1,2,5,10")
-    res = cumulative_coverage(county, thresholds=thresholds, level=args.level, costs=costs, detour=args.detour)
+    res = cumulative_coverage(
+        county, thresholds=thresholds, level=args.level, costs=costs, detour=args.detour
+    )
     unit = "min" if costs is not None else f"km × detour {args.detour:g}"
     if args.uncovered:
         t = res.thresholds[-1]
@@ -110,7 +122,9 @@ def _coverage(args: argparse.Namespace) -> int:
         df = ns
         for t in res.thresholds:
             df[f"covered_{args.level}_{t.label}"] = res.villages[f"covered_{t.label}"].to_numpy()
-        title = f"{county.name} — nearest TCM service per village ({unit}) / 各村到最近中医药服务的距离"
+        title = (
+            f"{county.name} — nearest TCM service per village ({unit}) / 各村到最近中医药服务的距离"
+        )
     else:
         df = res.table(args.by)
         title = f"{county.name} — population within reach of {args.level} ({unit}, inclusive) / 覆盖人口"
@@ -142,22 +156,42 @@ def _register_access(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
         default=None,
         help="distance decay for e2sfca (default: step, weights 1/0.68/0.22 on thirds of the radius)",
     )
-    p.add_argument("--capacity", default="tcm_physicians", help="facility column used as supply (default: tcm_physicians)")
+    p.add_argument(
+        "--capacity",
+        default="tcm_physicians",
+        help="facility column used as supply (default: tcm_physicians)",
+    )
     p.add_argument(
         "--radius",
         default=None,
         help="catchment: '10km', '2000m', a preset, or '30min' with --travel-times (default 10km / 30min)",
     )
-    p.add_argument("--travel-times", metavar="FILE.csv", help="travel-time table: demand_id, supply_id, minutes")
-    p.add_argument("--detour", type=float, default=1.0, help="road / straight-line factor >= 1 (default 1)")
+    p.add_argument(
+        "--travel-times",
+        metavar="FILE.csv",
+        help="travel-time table: demand_id, supply_id, minutes",
+    )
+    p.add_argument(
+        "--detour", type=float, default=1.0, help="road / straight-line factor >= 1 (default 1)"
+    )
     p.add_argument(
         "--level",
         choices=tuple(SERVICE_LEVELS),
         default=None,
         help="only facilities of this service level supply capacity (default: all facilities)",
     )
-    p.add_argument("--by", choices=("village", "township", "county"), default="village", help="default: village")
-    p.add_argument("--below", type=float, default=None, help="report the population share below this many per 1,000")
+    p.add_argument(
+        "--by",
+        choices=("village", "township", "county"),
+        default="village",
+        help="default: village",
+    )
+    p.add_argument(
+        "--below",
+        type=float,
+        default=None,
+        help="report the population share below this many per 1,000",
+    )
     add_format_options(p)
     p.set_defaults(func=_access)
 
