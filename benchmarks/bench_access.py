@@ -61,7 +61,7 @@ def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
 # --------------------------------------------------------------------------- synthetic data
 
 
-def national_points(n_v: int, n_f: int, layout: str, seed: int = 2024):  # noqa: ANN201
+def national_points(n_v: int, n_f: int, layout: str, seed: int = 2024):
     """Villages and facilities (GeoDataFrames in metres) with realistic service mixes."""
     import geopandas as gpd
 
@@ -106,7 +106,7 @@ def national_points(n_v: int, n_f: int, layout: str, seed: int = 2024):  # noqa:
     return villages, facilities
 
 
-def county_points(n_v: int, n_f: int, seed: int = 7):  # noqa: ANN201
+def county_points(n_v: int, n_f: int, seed: int = 7):
     """A county-sized square (2,700 km², like 安岳县) with villages and facilities."""
     rng = np.random.default_rng(seed)
     side = 52_000.0
@@ -131,7 +131,7 @@ def bench_counties() -> pd.DataFrame:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 county = tcmcounty.load_county(name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             print(f"  (skipped {name}: {exc})")
             continue
         cases = {
@@ -164,7 +164,7 @@ def bench_counties() -> pd.DataFrame:
 
 def pysal_access(
     pop: np.ndarray, cap: np.ndarray, cost_df: pd.DataFrame | None = None, points=None
-):  # noqa: ANN001, ANN201
+):
     """A PySAL ``Access`` object on a given cost table, or on points (its own distances)."""
     import geopandas as gpd
     from access import Access
@@ -193,7 +193,7 @@ def pysal_access(
     return a
 
 
-def pysal_fca(a, radius: float, weight_fn=None, cost: str | None = None) -> np.ndarray:  # noqa: ANN001
+def pysal_fca(a, radius: float, weight_fn=None, cost: str | None = None) -> np.ndarray:
     """Run PySAL 2SFCA / E2SFCA on an Access object; access per person in demand order."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -209,7 +209,7 @@ def pysal_fca(a, radius: float, weight_fn=None, cost: str | None = None) -> np.n
 
 def pysal_two_stage(
     costs, pop: np.ndarray, cap: np.ndarray, radius: float, weight_fn=None
-) -> np.ndarray:  # noqa: ANN001
+) -> np.ndarray:
     """PySAL 2SFCA given our sparse pairs as its cost table."""
     cost_df = pd.DataFrame({"origin": costs.row, "dest": costs.col, "cost": costs.cost})
     return pysal_fca(pysal_access(pop, cap, cost_df), radius, weight_fn)

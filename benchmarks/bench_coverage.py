@@ -33,8 +33,8 @@ def points(
     n_v: int, n_f: int, side: float, seed: int = 3
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     rng = np.random.default_rng(seed)
-    v = rng.uniform(0, side, (n_v, 2)) + [300_000, 3_000_000]
-    f = rng.uniform(0, side, (n_f, 2)) + [300_000, 3_000_000]
+    v = rng.uniform(0, side, (n_v, 2)) + np.array([300_000.0, 3_000_000.0])
+    f = rng.uniform(0, side, (n_f, 2)) + np.array([300_000.0, 3_000_000.0])
     villages = gpd.GeoDataFrame(
         {
             "code": np.char.add("V", np.arange(n_v).astype(str)),

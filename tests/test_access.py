@@ -195,6 +195,16 @@ def test_asymmetric_travel_time_table_orientation() -> None:
     assert r2.villages["access_per_1000"].tolist() == [0.0, 0.0, 1000.0]
 
 
+def test_repeated_travel_time_pairs_are_refused() -> None:
+    v = villages_at([(X0, Y0)], [100])
+    f = facilities_at([(X0, Y0)], [1])
+    table = pd.DataFrame(
+        {"demand_id": ["V0", "V0"], "supply_id": ["F0", "F0"], "minutes": [5.0, 7.0]}
+    )
+    with pytest.raises(ValueError, match=r"repeats 1 .demand_id, supply_id. pair"):
+        spatial_access(v, f, travel_times=table)
+
+
 def test_travel_time_radius_units(tmp_path: Path) -> None:
     v = villages_at([(X0, Y0)], [100])
     f = facilities_at([(X0, Y0)], [1])
@@ -241,6 +251,10 @@ def test_spatial_access_points_and_options() -> None:
         spatial_access(v, f, capacity="doctors")
     with pytest.raises(ValueError, match="geographic"):
         spatial_access(v, f, crs="EPSG:4490")
+    with pytest.raises(ValueError, match="'name' is not numeric"):
+        spatial_access(v, f, capacity="name")
+    with pytest.raises(ValueError, match="yes/no"):
+        spatial_access(v, f, capacity="has_tcm_hall")
 
 
 def test_unreported_capacity_and_population_warn() -> None:

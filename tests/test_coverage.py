@@ -256,6 +256,16 @@ def test_geographic_crs_refused_and_missing_crs() -> None:
     assert cov.crs.to_epsg() == 4544
 
 
+def test_coordinates_contradicting_their_crs_are_refused() -> None:
+    metres_as_degrees = make_villages([(X0, Y0)], crs="EPSG:4326")
+    f = make_facilities([(105.0, 30.0)], crs="EPSG:4326")
+    with pytest.raises(ValueError, match=r"villages: .*not degrees.*look like projected metres"):
+        nearest_service(metres_as_degrees, f)
+    degrees_as_metres = make_facilities([(105.0, 30.0)], crs=GK105)
+    with pytest.raises(ValueError, match=r"facilities: .*looks like degrees.*projected"):
+        cumulative_coverage(make_villages([(X0, Y0)]), degrees_as_metres)
+
+
 def test_feet_crs_refused() -> None:
     v = make_villages([(X0, Y0)])
     f = make_facilities([(X0, Y0)])

@@ -625,11 +625,15 @@ def spatial_access(
         raise ValueError(
             f"capacity column {capacity!r} not in facilities; numeric columns: {', '.join(numeric)}"
         )
-    cap = pd.to_numeric(fac[capacity], errors="coerce").astype(float).to_numpy()
-    if pd.api.types.is_bool_dtype(fac[capacity]) or (
-        not pd.api.types.is_numeric_dtype(fac[capacity]) and np.isnan(cap).all() and len(cap)
-    ):
-        raise ValueError(f"capacity column {capacity!r} is not numeric")
+    column = fac[capacity]
+    if pd.api.types.is_bool_dtype(column):
+        raise ValueError(f"capacity column {capacity!r} is yes/no, not a number of staff or beds")
+    cap = pd.to_numeric(column, errors="coerce").astype(float).to_numpy()
+    bad = column.notna().to_numpy() & np.isnan(cap)
+    if bad.any():
+        raise ValueError(
+            f"capacity column {capacity!r} is not numeric (e.g. {column[bad].iloc[0]!r})"
+        )
     if travel_times is not None and costs is not None:
         raise TypeError("pass travel_times or costs, not both")
     unit = "min" if travel_times is not None else (costs.unit if costs is not None else "m")

@@ -220,6 +220,29 @@ def _unpack(
     return villages, facilities, None  # type: ignore[return-value]
 
 
+def _check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
+    """Refuse coordinates that contradict their CRS (metres labelled as degrees, or the reverse)."""
+    geom = gdf.geometry
+    located = geom[~(geom.is_empty | geom.isna())]
+    if len(located) == 0:
+        return
+    minx, miny, maxx, maxy = located.total_bounds
+    crs = CRS.from_user_input(gdf.crs)
+    if crs.is_geographic:
+        if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+            raise ValueError(
+                f"{name}: coordinates reach ({maxx:.0f}, {maxy:.0f}), which are not degrees, but the "
+                f"CRS is {crs.name} (geographic); they look like projected metres — set the CRS they "
+                "are in, e.g. gdf.set_crs('EPSG:4544', allow_override=True)"
+            )
+    elif max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90:
+        raise ValueError(
+            f"{name}: every coordinate lies within ±180 / ±90, which looks like degrees, but the "
+            f"CRS is {crs.name} (projected, metres); set the geographic CRS, e.g. "
+            "gdf.set_crs('EPSG:4326', allow_override=True)"
+        )
+
+
 def resolve_crs(
     villages: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, crs: object | None = None
 ) -> CRS:
@@ -232,7 +255,16 @@ def resolve_crs(
     Raises
     ------
     ValueError
-        If a table has no CRS, or ``crs`` is geographic or not in metres.
+        If a table has no CRS, its coordinates contradict its CRS (values beyond ±180 / ±90 in a
+        geographic CRS, or only degree-sized values in a projected one), or ``crs`` is
+        geographic or not in metres.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([105.3], [30.1]), crs="EPSG:4326")
+    >>> resolve_crs(pts, pts).to_epsg()  # CGCS2000 / 3-degree Gauss-Kruger CM 105E
+    4544
     """
     for name, df in (("villages", villages), ("facilities", facilities)):
         if df.crs is None:
@@ -240,6 +272,7 @@ def resolve_crs(
                 f"{name} has no CRS; set one (e.g. gdf.set_crs('EPSG:4326')) — coordinates "
                 "without a CRS are never measured"
             )
+        _check_coordinates(df, name)
     if crs is not None:
         out = CRS.from_user_input(crs)
         if out.is_geographic:
@@ -566,9 +599,18 @@ class CoverageResult:
 
         Columns: identification, ``pop_total``, then ``pop_covered_<t>`` and
         ``covered_share_<t>`` for each threshold (``covered_share = pop_covered / pop_total``,
-        NaN when ``pop_total`` is 0). Aggregates ignore villages whose population is not
-        reported and count them in ``n_pop_unreported``; ``n_villages``, ``n_unlocated``
-        complete the picture.
+        NaN when ``pop_total`` is 0). Villages also get ``cost_km`` (or ``cost_min``),
+        ``nearest_id`` and ``covered_<t>`` (True when the cost is ``<= t``). Aggregates ignore
+        villages whose population is not reported and count them in ``n_pop_unreported``;
+        ``n_villages`` and ``n_unlocated`` complete the picture.
+
+        Examples
+        --------
+        >>> import tcmcounty
+        >>> res = cumulative_coverage(tcmcounty.load_county("wenxi", warn=False), thresholds="5")
+        >>> t = res.table("township")
+        >>> bool(t["pop_total"].sum() == res.table("county")["pop_total"].iloc[0])
+        True
 
         Raises
         ------
@@ -588,6 +630,7 @@ class CoverageResult:
             )
             out["nearest_id"] = v["nearest_id"]
             for t in self.thresholds:
+                out[f"covered_{t.label}"] = covered[t.label]
                 pc = np.where(covered[t.label], pop, 0.0)
                 pc[~known] = np.nan
                 out[f"pop_covered_{t.label}"] = pc
@@ -605,7 +648,8 @@ class CoverageResult:
             agg = frame.groupby("township_code", sort=False).sum()
             if self.townships is not None and "code" in self.townships.columns:
                 codes = self.townships["code"].astype(str).to_numpy()
-                extra = [c for c in agg.index if c not in set(codes)]
+                known_codes = set(codes)
+                extra = [c for c in agg.index if c not in known_codes]
                 agg = agg.reindex(list(codes) + extra, fill_value=0)
                 names = dict(
                     zip(
@@ -618,7 +662,7 @@ class CoverageResult:
             out["name"] = [names.get(c, "") for c in out["township_code"]]
             agg = agg.reset_index(drop=True)
         elif by == "county":
-            agg = frame.drop(columns=[]).sum().to_frame().T
+            agg = frame.sum().to_frame().T
             out = pd.DataFrame({"county": [self.county_name]})
         else:
             raise ValueError(f"by must be 'village', 'township' or 'county', not {by!r}")
