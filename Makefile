@@ -28,7 +28,8 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_access.py --quick
-	$(BIN)/python benchmarks/bench_plan.py --quick
+	$(BIN)/python benchmarks/bench_coverage.py --quick
+	$(BIN)/python benchmarks/bench_plan.py
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.json

@@ -123,3 +123,73 @@ status = "{status}"
           "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
     (d / "boundary.geojson").write_text(json.dumps(gj, ensure_ascii=False), encoding="utf-8")
     return d
+
+
+def break_bundle(path: Path) -> Path:
+    """Make a bundle invalid: a village row whose township does not exist and a bad code."""
+    p = Path(path) / "villages.csv"
+    with open(p, "a", encoding="utf-8") as f:
+        f.write("12345,坏村,999999999,村,105.3,30.1,synthetic,abc,2020,synthetic,census2020\n")
+    return Path(path)
+
+
+def template_with_cell(src: Path, dest: Path, code: str) -> Path:
+    """Copy a notebook template with one extra code cell right after the validation cell."""
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    idx = next(i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", []))
+    cell = nbformat.v4.new_code_cell(code)
+    cell["id"] = "fault-injection"
+    nb.cells.insert(idx + 2, cell)
+    nbformat.write(nb, dest)
+    return dest
+
+
+def no_temp_files(root: Path) -> list[Path]:
+    """Temporary files left by atomic writes under ``root`` (should be none)."""
+    return [p for p in Path(root).rglob("*") if p.is_file() and ".tmp" in p.name]
+
+
+def complete_outputs(root: Path) -> list[str]:
+    """Problems with the outputs in ``root``: unparsable records, truncated HTML or notebooks."""
+    import json
+
+    problems = []
+    for p in Path(root).glob("*.json"):
+        try:
+            json.loads(p.read_text(encoding="utf-8"))
+        except ValueError:
+            problems.append(f"{p.name}: not valid JSON")
+    for p in Path(root).glob("*.html"):
+        if not p.read_text(encoding="utf-8").rstrip().endswith("</html>"):
+            problems.append(f"{p.name}: truncated")
+    for p in Path(root).glob("*.ipynb"):
+        try:
+            json.loads(p.read_text(encoding="utf-8"))
+        except ValueError:
+            problems.append(f"{p.name}: not valid JSON")
+    return problems
+
+
+def images(html_text: str) -> list[tuple[str, str]]:
+    """``(alt, src)`` of every ``<img>`` in an HTML page."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, str]] = []
+
+    class P(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "img":
+                a = dict(attrs)
+                found.append((a.get("alt") or "", a.get("src") or ""))
+
+    P().feed(html_text)
+    return found
+
+
+def has_class(html_text: str, css: str) -> bool:
+    """True when an element of the page has the CSS class ``css``."""
+    import re
+
+    return re.search(rf"class=[\"'][^\"']*\b{re.escape(css)}\b", html_text) is not None

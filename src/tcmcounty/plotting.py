@@ -16,6 +16,7 @@ import importlib.util
 import io
 import math
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -127,8 +128,9 @@ def figure_png(fig: MplFigure, dpi: int = DPI, palette: bool = True) -> bytes:
     size of a full-colour PNG with no visible change for charts and maps.
     """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None},
-                facecolor="white")
+    # a tight bounding box costs an extra layout pass: only maps (legend below the axes) need it
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if fig in _OUTSIDE_LEGEND else None,
+                metadata={"Software": None}, facecolor="white")
     if not palette:
         return buf.getvalue()
     from PIL import Image
@@ -139,6 +141,9 @@ def figure_png(fig: MplFigure, dpi: int = DPI, palette: bool = True) -> bytes:
     out = io.BytesIO()
     q.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+_OUTSIDE_LEGEND: weakref.WeakSet[MplFigure] = weakref.WeakSet()
 
 
 def _new(figsize: tuple[float, float]) -> tuple[MplFigure, Axes]:
@@ -156,10 +161,8 @@ _NOTARGET = "#9e9e9e"
 
 
 def _met_colour(met: object) -> str:
-    if met is True or (isinstance(met, (bool, np.bool_)) and bool(met)):
-        return _MET
-    if met is False or (isinstance(met, (bool, np.bool_)) and not bool(met)):
-        return _UNMET
+    if isinstance(met, (bool, np.bool_)):
+        return _MET if bool(met) else _UNMET
     return _NOTARGET
 
 
@@ -177,9 +180,10 @@ def indicator_chart(table: pd.DataFrame, lang: str = "zh-en", max_pct: float = 2
     Parameters
     ----------
     table : pandas.DataFrame
-        Columns ``name_zh``, ``name_en``, ``value``, ``target`` and ``met`` (as returned by
-        :func:`tcmcounty.indicators.compute`). Rows without a numeric value and target are
-        listed under the chart as "not comparable".
+        Columns ``id``, ``name_zh``, ``name_en``, ``value``, ``met`` and the numeric target
+        ``target_low`` (else ``target_high``, else a numeric ``target``), as returned by
+        :func:`tcmcounty.indicators.compute`. Rows without a numeric value and target are
+        listed by id under the chart.
     lang : {"zh", "en", "zh-en"}
         Label language.
     max_pct : float
@@ -191,13 +195,20 @@ def indicator_chart(table: pd.DataFrame, lang: str = "zh-en", max_pct: float = 2
     """
     rows = []
     skipped = []
-    for r in table.itertuples(index=False):
-        value, target = _num(getattr(r, "value", None)), _num(getattr(r, "target", None))
-        name = label(getattr(r, "name_zh", ""), getattr(r, "name_en", ""), lang)
+    for r in table.to_dict("records"):
+        value = _num(r.get("value"))
+        target = _num(r.get("target_low"))
+        if not math.isfinite(target):
+            target = _num(r.get("target_high"))
+        if not math.isfinite(target):
+            target = _num(r.get("target"))
+        name = label(r.get("name_zh", ""), r.get("name_en", ""), lang)
+        if len(name) > 38:
+            name = name[:37] + "…"
         if math.isfinite(value) and math.isfinite(target) and target > 0:
-            rows.append((name, 100.0 * value / target, getattr(r, "met", None), value, target))
+            rows.append((name, 100.0 * value / target, r.get("met"), value, target))
         else:
-            skipped.append(name)
+            skipped.append(str(r.get("id") or name))
     n = max(len(rows), 1)
     fig, ax = _new((8.0, 0.42 * n + 1.6))
     if rows:
@@ -225,7 +236,7 @@ def indicator_chart(table: pd.DataFrame, lang: str = "zh-en", max_pct: float = 2
     ax.set_title(label("指标与目标", "Indicators against targets", lang), fontsize=11)
     if skipped:
         note = label("未绘制（无数值或无数值目标）：", "not drawn (no value or no numeric target): ", lang)
-        text = note + "、".join(skipped[:8]) + (" …" if len(skipped) > 8 else "")
+        text = note + ", ".join(skipped[:12]) + (" …" if len(skipped) > 12 else "")
         fig.text(0.01, 0.005, text, fontsize=7, color="#555555", wrap=True, va="bottom")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout(rect=(0, 0.04 if skipped else 0, 1, 1))
@@ -239,36 +250,36 @@ def coverage_chart(
     xlabel: tuple[str, str] = ("覆盖比例", "share covered"),
     series_labels: Mapping[str, tuple[str, str]] | None = None,
 ) -> MplFigure:
-    """Grouped horizontal bars of shares (0–1) per township.
+    """Heat-map table of shares (0–1): one row per township, one column per series.
 
     Parameters
     ----------
     shares : pandas.DataFrame
         One row per township (the index is the township's name), one column per series
-        (e.g. a service level or a threshold); values between 0 and 1 (NaN = not applicable).
+        (e.g. a service level or a threshold); values between 0 and 1 (NaN = not applicable,
+        drawn grey). Each cell is annotated with its percentage.
     series_labels : mapping of column to (zh, en), optional
-        Legend labels; the column names are used otherwise.
+        Column labels; the column names are used otherwise.
     """
     n, k = len(shares), max(len(shares.columns), 1)
-    height = min(max(0.22 * n * max(k, 2) / 2 + 1.5, 3.0), 24.0)
-    fig, ax = _new((8.0, height))
-    if n == 0:
-        ax.text(0.5, 0.5, label("无数据", "no data", lang), ha="center", transform=ax.transAxes)
-    y = np.arange(n)[::-1]
-    width = 0.8 / k
-    cmap = matplotlib.colormaps.get_cmap("tab10")
-    for j, col in enumerate(shares.columns):
-        zh, en = (series_labels or {}).get(col, (str(col), str(col)))
-        vals = pd.to_numeric(shares[col], errors="coerce").to_numpy(dtype=float)
-        ax.barh(y + (k - 1 - j) * width - 0.4 + width / 2, np.nan_to_num(vals) * 100, height=width,
-                color=cmap(j % 10), label=label(zh, en, lang))
-    ax.set_yticks(y, [str(i) for i in shares.index], fontsize=7 if n > 25 else 8)
-    ax.set_xlim(0, 105)
-    ax.set_xlabel(label(*xlabel, lang=lang) + " (%)")
-    ax.set_title(label(*title, lang=lang), fontsize=11)
-    if len(shares.columns):
-        ax.legend(fontsize=8, loc="lower right")
-    ax.spines[["top", "right"]].set_visible(False)
+    fig, ax = _new((2.2 + 1.25 * k, 0.9 + 0.21 * max(n, 3)))
+    vals = shares.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float) if n else np.zeros((0, k))
+    cmap = matplotlib.colormaps.get_cmap("RdYlGn").with_extremes(bad="#e0e0e0")
+    ax.imshow(np.ma.masked_invalid(vals * 100), cmap=cmap, vmin=0, vmax=100, aspect="auto", interpolation="nearest")
+    for i in range(n):
+        for j in range(k):
+            v = vals[i, j]
+            dark = np.isfinite(v) and (v < 0.15 or v > 0.85)
+            ax.text(j, i, "—" if not np.isfinite(v) else f"{100 * v:.0f}%", ha="center", va="center", fontsize=6.5,
+                    color="white" if dark else "black")
+    labels = [label(*(series_labels or {}).get(c, (str(c), str(c))), lang=lang, sep="\n") for c in shares.columns]
+    ax.set_xticks(range(k), labels, fontsize=7)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(n), [str(i) for i in shares.index], fontsize=7)
+    ax.tick_params(length=0)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(label(*title, lang=lang) + "\n" + label(*xlabel, lang=lang) + " (%)", fontsize=10, pad=28)
     fig.tight_layout()
     return fig
 
@@ -405,6 +416,7 @@ class _Frame:
 
 
 def _finish_map(ax: Axes, lang: str) -> None:
+    _OUTSIDE_LEGEND.add(ax.figure)
     ax.set_aspect("equal")
     ax.set_xlabel(label("东西向（公里）", "easting (km)", lang), fontsize=8)
     ax.set_ylabel(label("南北向（公里）", "northing (km)", lang), fontsize=8)

@@ -453,7 +453,11 @@ class CountyView:
         cols = [("township", "乡镇", "township"), ("n_centres", "卫生院/社区中心", "THC/CHC"),
                 ("hall_share", "有中医馆比例", "with 中医馆"), ("n_clinics", "村卫生室/服务站", "clinics/stations"),
                 ("tcm_clinic_share", "提供中医药比例", "providing TCM"), ("pavilion_share", "有中医阁比例", "with 中医阁")]
-        body = table_html(shares, cols, lang, {c: fmt_pct for c in ("hall_share", "tcm_clinic_share", "pavilion_share")})
+        body = "<details><summary>" + _t("各乡镇机构数与比例（表）", "Facility counts and shares by township (table)", lang)
+        body += "</summary>" + table_html(shares, cols, lang, {c: fmt_pct for c in ("hall_share", "tcm_clinic_share",
+                                                                                 "pavilion_share")}) + "</details>"
+        body += table_html(shares.iloc[[-1]], cols, lang, {c: fmt_pct for c in ("hall_share", "tcm_clinic_share",
+                                                                             "pavilion_share")})
         body += img_html(
             _png(plotting.coverage_chart(
                 shares.set_index("township")[["hall_share", "tcm_clinic_share", "pavilion_share"]].iloc[:-1],
@@ -472,8 +476,10 @@ class CountyView:
         tcols = [("name", "乡镇", "township"), ("pop_total", "人口", "population")] + [
             (f"covered_share_{t.label}", f"{t.label} 内", f"within {t.label}") for t in cov.thresholds]
         body += "<h3>" + _t("居民到最近中医药服务的距离覆盖（按乡镇）", "Residents within reach of any TCM service, by township", lang) + "</h3>"
-        body += table_html(tt, tcols, lang, {f"covered_share_{t.label}": fmt_pct for t in cov.thresholds} |
-                           {"pop_total": lambda v: fmt_num(v, 0)})
+        tfmt = {f"covered_share_{t.label}": fmt_pct for t in cov.thresholds} | {"pop_total": lambda v: fmt_num(v, 0)}
+        body += table_html(tt.iloc[[-1]], tcols, lang, tfmt)
+        body += ("<details><summary>" + _t("各乡镇（表）", "By township (table)", lang) + "</summary>"
+                 + table_html(tt, tcols, lang, tfmt) + "</details>")
         body += img_html(
             _png(plotting.coverage_chart(
                 tt.iloc[:-1].set_index("name")[[f"covered_share_{t.label}" for t in cov.thresholds]], lang=lang,
@@ -1309,6 +1315,8 @@ def run_job(spec: JobSpec) -> JobOutcome:
                     record.setdefault("retried", []).append(_summarise_error(exc))
                     continue
                 raise
+        record["cell_seconds"] = [round(float(c.get("metadata", {}).get("papermill", {}).get("duration") or 0), 3)
+                                  for c in nb.cells if c.get("cell_type") == "code"]
         err = has_traceback(nb)
         if err:
             raise ReportError(f"the executed notebook holds an error: {err}")
