@@ -31,18 +31,17 @@ from __future__ import annotations
 import heapq
 import math
 import os
-import re
 import time
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from tcmcounty import coverage
 from tcmcounty.county import weakest_status
 from tcmcounty.errors import TcmCountyError
 from tcmcounty.pairs import Costs, county_crs, metric_xy
@@ -144,13 +143,10 @@ def _check_share(target_share: object) -> float:
     return share
 
 
-_RADIUS = re.compile(
-    r"^\s*([0-9]*\.?[0-9]+)\s*(km|m|min|mins|minutes|公里|千米|米|分钟)?\s*$", re.I
-)
-
-
 def parse_radius(value: float | str, default_unit: str = "m") -> tuple[float, str]:
-    """Parse a radius such as ``"2km"``, ``"500m"``, ``"15min"`` or a bare number.
+    """Parse a radius such as ``"2km"``, ``"500m"``, ``"15min"``, a preset or a bare number.
+
+    A thin wrapper of :func:`tcmcounty.coverage.parse_threshold` returning ``(value, unit)``.
 
     Parameters
     ----------
@@ -164,11 +160,6 @@ def parse_radius(value: float | str, default_unit: str = "m") -> tuple[float, st
     tuple of (float, str)
         The value in metres (unit ``"m"``) or minutes (unit ``"min"``).
 
-    Raises
-    ------
-    ValueError
-        If the text is not a non-negative number with an optional unit.
-
     Examples
     --------
     >>> parse_radius("2km")
@@ -178,58 +169,13 @@ def parse_radius(value: float | str, default_unit: str = "m") -> tuple[float, st
     >>> parse_radius(2, default_unit="km")
     (2000.0, 'm')
     """
-    if default_unit not in ("m", "km", "min"):
-        raise ValueError(f"default_unit must be 'm', 'km' or 'min', not {default_unit!r}")
-    if isinstance(value, bool):
-        raise TypeError("radius must be a number or text such as '2km', not bool")
-    if isinstance(value, (int, float, np.number)):
-        num, unit = float(value), default_unit
-        if not np.isfinite(num) or num < 0:
-            raise ValueError(f"radius must be a finite number >= 0, not {value!r}")
-    elif isinstance(value, str):
-        m = _RADIUS.match(value)
-        if not m:
-            raise ValueError(
-                f"radius {value!r} not understood; write e.g. '2km', '500m' or '15min'"
-            )
-        num, unit = float(m.group(1)), (m.group(2) or default_unit).lower()
-    else:
-        raise TypeError(
-            f"radius must be a number or text such as '2km', not {type(value).__name__}"
-        )
-    if unit in ("km", "公里", "千米"):
-        return num * 1000.0, "m"
-    if unit in ("m", "米"):
-        return num, "m"
-    return num, "min"
+    from tcmcounty.coverage import parse_threshold
 
-
-def read_travel_times(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a travel-time table (CSV: ``demand_id, supply_id, minutes``; UTF-8 or GBK).
-
-    Ids are kept as text (leading zeros of village codes survive).
-
-    Raises
-    ------
-    ValueError
-        If the file lacks one of the three columns.
-    """
-    from tcmcounty.readers.text import read_csv_rows
-
-    rows, _enc = read_csv_rows(Path(path))
-    if not rows:
-        raise ValueError(f"travel-time table {path} is empty")
-    header = [h.strip() for h in rows[0]]
-    need = ("demand_id", "supply_id", "minutes")
-    missing = [c for c in need if c not in header]
-    if missing:
-        raise ValueError(f"travel-time table {path} lacks column(s) {missing}; found {header}")
-    df = pd.DataFrame([r for r in rows[1:] if any(c.strip() for c in r)], columns=header)
-    df = df[list(need)].copy()
-    df["demand_id"] = df["demand_id"].str.strip()
-    df["supply_id"] = df["supply_id"].str.strip()
-    df["minutes"] = pd.to_numeric(df["minutes"], errors="coerce")
-    return df
+    try:
+        t = parse_threshold(value, default_unit)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"radius: {exc}") from None
+    return float(t.value), t.unit
 
 
 # --------------------------------------------------------------------------- the solvers
@@ -992,7 +938,7 @@ def plan_sites(
         table = (
             travel_times
             if isinstance(travel_times, pd.DataFrame)
-            else read_travel_times(travel_times)
+            else coverage.read_travel_times(travel_times)
         )
         r, unit = parse_radius(DEFAULT_RADIUS_MIN if radius is None else radius, default_unit="min")
         if unit != "min":
