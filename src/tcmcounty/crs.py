@@ -152,7 +152,7 @@ def gcj02_to_wgs84(
     --------
     >>> lon, lat = gcj02_to_wgs84([116.403399], [39.917901])
     >>> round(float(lon[0]), 4), round(float(lat[0]), 4)
-    (116.3971, 39.9165)
+    (116.3972, 39.9165)
     """
     g_lon = np.atleast_1d(np.asarray(lon, dtype=float))
     g_lat = np.atleast_1d(np.asarray(lat, dtype=float))
