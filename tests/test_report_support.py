@@ -74,12 +74,18 @@ source = "census2020"
 status = "{status}"
 """
     (d / "county.toml").write_text(toml, encoding="utf-8")
-    towns = ["code,name,type,lon,lat,location_status,population,population_year,population_status,source"]
+    towns = [
+        "code,name,type,lon,lat,location_status,population,population_year,population_status,source"
+    ]
     for i, t in enumerate(TOWNSHIP_NAMES):
         lon = lon0 - half / 2 + i * half / 2
-        towns.append(f"{adcode}{i + 1:03d},{t},镇,{lon:.5f},{lat0:.5f},{status},20000,2020,{status},census2020")
+        towns.append(
+            f"{adcode}{i + 1:03d},{t},镇,{lon:.5f},{lat0:.5f},{status},20000,2020,{status},census2020"
+        )
     (d / "townships.csv").write_text("\n".join(towns) + "\n", encoding="utf-8")
-    vil = ["code,name,township_code,kind,lon,lat,location_status,population,population_year,population_status,source"]
+    vil = [
+        "code,name,township_code,kind,lon,lat,location_status,population,population_year,population_status,source"
+    ]
     codes = []
     for i in range(12):
         t = i % 3
@@ -87,24 +93,36 @@ status = "{status}"
         codes.append((code, t))
         lon = lon0 + rng.uniform(-half * 0.8, half * 0.8)
         lat = lat0 + rng.uniform(-half * 0.8, half * 0.8)
-        vil.append(f"{code},第{i + 1}村,{adcode}{t + 1:03d},村,{lon:.5f},{lat:.5f},{status},5000,2020,{status},census2020")
+        vil.append(
+            f"{code},第{i + 1}村,{adcode}{t + 1:03d},村,{lon:.5f},{lat:.5f},{status},5000,2020,{status},census2020"
+        )
     (d / "villages.csv").write_text("\n".join(vil) + "\n", encoding="utf-8")
-    fac = ["id,name,type,township_code,village_code,lon,lat,beds,physicians,tcm_physicians,nurses,"
-           "has_tcm_hall,has_tcm_pavilion,provides_tcm,tcm_techniques,status,source"]
-    fac.append(f"F001,{name_zh}中医医院,county_tcm_hospital,{adcode}001,,{lon0:.5f},{lat0:.5f},"
-               f"120,40,30,60,否,否,是,20,{status},census2020")
-    fac.append(f"F002,{name_zh}人民医院,county_general_hospital,{adcode}001,,{lon0 + 0.01:.5f},"
-               f"{lat0 + 0.01:.5f},200,60,5,90,否,否,是,6,{status},census2020")
+    fac = [
+        "id,name,type,township_code,village_code,lon,lat,beds,physicians,tcm_physicians,nurses,"
+        "has_tcm_hall,has_tcm_pavilion,provides_tcm,tcm_techniques,status,source"
+    ]
+    fac.append(
+        f"F001,{name_zh}中医医院,county_tcm_hospital,{adcode}001,,{lon0:.5f},{lat0:.5f},"
+        f"120,40,30,60,否,否,是,20,{status},census2020"
+    )
+    fac.append(
+        f"F002,{name_zh}人民医院,county_general_hospital,{adcode}001,,{lon0 + 0.01:.5f},"
+        f"{lat0 + 0.01:.5f},200,60,5,90,否,否,是,6,{status},census2020"
+    )
     for t in range(3):
         lon = lon0 - half / 2 + t * half / 2
         hall = "是" if t < 2 else "否"
-        fac.append(f"T{t + 1:03d},{TOWNSHIP_NAMES[t]}卫生院,township_health_centre,{adcode}{t + 1:03d},,"
-                   f"{lon:.5f},{lat0 + 0.002:.5f},30,8,3,10,{hall},否,是,12,{status},census2020")
+        fac.append(
+            f"T{t + 1:03d},{TOWNSHIP_NAMES[t]}卫生院,township_health_centre,{adcode}{t + 1:03d},,"
+            f"{lon:.5f},{lat0 + 0.002:.5f},30,8,3,10,{hall},否,是,12,{status},census2020"
+        )
     for j, (code, t) in enumerate(codes[::2]):
         pav = "是" if j == 0 else "否"
         tcm = "是" if j < 4 else "否"
-        fac.append(f"V{j + 1:03d},第{2 * j + 1}村卫生室,village_clinic,{adcode}{t + 1:03d},{code},,,"
-                   f"0,1,0,0,否,{pav},{tcm},{4 if tcm == '是' else 0},{status},census2020")
+        fac.append(
+            f"V{j + 1:03d},第{2 * j + 1}村卫生室,village_clinic,{adcode}{t + 1:03d},{code},,,"
+            f"0,1,0,0,否,{pav},{tcm},{4 if tcm == '是' else 0},{status},census2020"
+        )
     (d / "facilities.csv").write_text("\n".join(fac) + "\n", encoding="utf-8")
     (d / "alliances.csv").write_text(
         "id,name,kind,lead_facility_id,member_ids,status,source\n"
@@ -117,10 +135,23 @@ status = "{status}"
         "nhc2023,2023年我国卫生健康事业发展统计公报,国家卫生健康委,2024,https://www.nhc.gov.cn/,public,test\n",
         encoding="utf-8",
     )
-    ring = [[lon0 - half, lat0 - half], [lon0 + half, lat0 - half], [lon0 + half, lat0 + half],
-            [lon0 - half, lat0 + half], [lon0 - half, lat0 - half]]
-    gj = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": name_zh},
-          "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    ring = [
+        [lon0 - half, lat0 - half],
+        [lon0 + half, lat0 - half],
+        [lon0 + half, lat0 + half],
+        [lon0 - half, lat0 + half],
+        [lon0 - half, lat0 - half],
+    ]
+    gj = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": name_zh},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
     (d / "boundary.geojson").write_text(json.dumps(gj, ensure_ascii=False), encoding="utf-8")
     return d
 
@@ -138,7 +169,9 @@ def template_with_cell(src: Path, dest: Path, code: str) -> Path:
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
-    idx = next(i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", []))
+    idx = next(
+        i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])
+    )
     cell = nbformat.v4.new_code_cell(code)
     cell["id"] = "fault-injection"
     nb.cells.insert(idx + 2, cell)

@@ -55,7 +55,16 @@ from tcmcounty.report import (
 )
 
 STATUS_FILE = "batch_status.csv"
-STATUS_COLUMNS = ("county", "status", "duration", "error", "outputs", "name_zh", "attempts", "input")
+STATUS_COLUMNS = (
+    "county",
+    "status",
+    "duration",
+    "error",
+    "outputs",
+    "name_zh",
+    "attempts",
+    "input",
+)
 #: Seconds added to the per-job limit before the parent stops a worker that did not answer.
 GRACE = 120.0
 
@@ -101,18 +110,20 @@ class BatchResult:
         return 1 if self.failed else 0
 
     def counts(self) -> dict[str, int]:
-        """Number of rows per status."""
+        """Return the number of rows per status."""
         out: dict[str, int] = {}
         for r in self.rows:
             out[r.status] = out.get(r.status, 0) + 1
         return out
 
     def summary(self) -> str:
-        """A short bilingual summary, listing every failure with its reason."""
+        """Return a short bilingual summary, listing every failure with its reason."""
         c = self.counts()
         parts = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
-        lines = [f"{len(self.rows)} jobs in {self.seconds:.1f} s ({self.backend}, {self.workers} workers): {parts}"
-                 f" / 共 {len(self.rows)} 项"]
+        lines = [
+            f"{len(self.rows)} jobs in {self.seconds:.1f} s ({self.backend}, {self.workers} workers): {parts}"
+            f" / 共 {len(self.rows)} 项"
+        ]
         if self.failed:
             lines.append(f"{len(self.failed)} failed / 失败 {len(self.failed)} 项:")
             lines += [f"  {r.county}: {r.status}: {r.error}" for r in self.failed]
@@ -140,13 +151,21 @@ def discover(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list
         if is_county_input(p):
             found.append(p)
         elif p.is_dir():
-            kids = sorted(c for c in p.iterdir() if not c.name.startswith(".") and is_county_input(c))
+            kids = sorted(
+                c for c in p.iterdir() if not c.name.startswith(".") and is_county_input(c)
+            )
             if kids:
                 found.extend(kids)
             else:
-                bad.append(BatchRow(p.name or str(p), "failed",
-                                    error="no county bundle (folder with county.toml) or .xlsx workbook here "
-                                          "/ 该目录下没有县数据", input=str(p)))
+                bad.append(
+                    BatchRow(
+                        p.name or str(p),
+                        "failed",
+                        error="no county bundle (folder with county.toml) or .xlsx workbook here "
+                        "/ 该目录下没有县数据",
+                        input=str(p),
+                    )
+                )
         else:
             try:
                 found.append(resolve(str(item)))
@@ -192,14 +211,21 @@ def read_status(out_dir: str | os.PathLike[str]) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _row(spec: JobSpec, outcome: JobOutcome | None, status: str, error: str = "", duration: float = 0.0) -> BatchRow:
+def _row(
+    spec: JobSpec, outcome: JobOutcome | None, status: str, error: str = "", duration: float = 0.0
+) -> BatchRow:
     rec = outcome.record if outcome else {}
     counties = rec.get("counties") or []
     name_zh = "、".join(str(c.get("name_zh", "")) for c in counties) if counties else ""
     return BatchRow(
-        county=spec.name, status=status, duration=round(duration, 2), error=error.replace("\n", " ")[:1000],
-        outputs=";".join(rec.get("outputs", [])) if outcome else "", name_zh=name_zh,
-        attempts=int(rec.get("attempts", 0)) if outcome else 0, input=";".join(spec.inputs),
+        county=spec.name,
+        status=status,
+        duration=round(duration, 2),
+        error=error.replace("\n", " ")[:1000],
+        outputs=";".join(rec.get("outputs", [])) if outcome else "",
+        name_zh=name_zh,
+        attempts=int(rec.get("attempts", 0)) if outcome else 0,
+        input=";".join(spec.inputs),
     )
 
 
@@ -272,8 +298,12 @@ def _descendants(pid: int) -> list[int]:
 class _Worker:
     def __init__(self, ctx: Any) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, os.getpid()), daemon=True,
-                                name="tcmcounty-report-worker")
+        self.proc = ctx.Process(
+            target=_worker_main,
+            args=(child, os.getpid()),
+            daemon=True,
+            name="tcmcounty-report-worker",
+        )
         self.proc.start()
         child.close()
         self.spec: JobSpec | None = None
@@ -297,7 +327,9 @@ class _Worker:
             self.kill()
 
 
-def _run_pool(specs: Sequence[JobSpec], workers: int, on_done: Callable[[JobSpec, JobOutcome], None]) -> None:
+def _run_pool(
+    specs: Sequence[JobSpec], workers: int, on_done: Callable[[JobSpec, JobOutcome], None]
+) -> None:
     ctx = mp.get_context("spawn")
     pending: deque[JobSpec] = deque(specs)
     crashes: dict[str, int] = {}
@@ -309,7 +341,9 @@ def _run_pool(specs: Sequence[JobSpec], workers: int, on_done: Callable[[JobSpec
                     w.spec, w.started = pending.popleft(), time.monotonic()
                     w.conn.send(w.spec)
             busy = [w for w in pool if w.spec is not None]
-            ready = multiprocessing.connection.wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], 1.0)
+            ready = multiprocessing.connection.wait(
+                [w.conn for w in busy] + [w.proc.sentinel for w in busy], 1.0
+            )
             for i, w in enumerate(pool):
                 spec = w.spec
                 if spec is None:
@@ -337,9 +371,21 @@ def _run_pool(specs: Sequence[JobSpec], workers: int, on_done: Callable[[JobSpec
                     if not died.startswith("timeout") and crashes[spec.name] <= spec.retries:
                         pending.appendleft(spec)
                         continue
-                    outcome = JobOutcome(spec.name, spec.kind, "timeout" if died.startswith("timeout") else "failed",
-                                         {"status": "failed", "error": died, "attempts": crashes[spec.name],
-                                          "kind": spec.kind, "name": spec.name, "inputs": spec.inputs}, {}, died)
+                    outcome = JobOutcome(
+                        spec.name,
+                        spec.kind,
+                        "timeout" if died.startswith("timeout") else "failed",
+                        {
+                            "status": "failed",
+                            "error": died,
+                            "attempts": crashes[spec.name],
+                            "kind": spec.kind,
+                            "name": spec.name,
+                            "inputs": spec.inputs,
+                        },
+                        {},
+                        died,
+                    )
                 on_done(spec, outcome)
     finally:
         for w in pool:
@@ -355,12 +401,18 @@ def _run_pool(specs: Sequence[JobSpec], workers: int, on_done: Callable[[JobSpec
 
 @contextlib.contextmanager
 def dask_client(address: str, workers: int) -> Iterator[Any]:
-    """A Dask client: ``"local"`` starts a LocalCluster on 127.0.0.1 only; else connect to ``address``."""
+    """Yield a Dask client: ``"local"`` starts a LocalCluster on 127.0.0.1 only; else connect to ``address``."""
     from dask.distributed import Client, LocalCluster
 
     if address == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
         try:
             with Client(cluster) as client:
                 yield client
@@ -368,24 +420,44 @@ def dask_client(address: str, workers: int) -> Iterator[Any]:
             cluster.close()
     else:
         if "://" not in address and ":" not in address:
-            raise ReportError(f"--dask expects 'local' or a scheduler address like tcp://host:8786, not {address!r}")
+            raise ReportError(
+                f"--dask expects 'local' or a scheduler address like tcp://host:8786, not {address!r}"
+            )
         with Client(address, timeout="30s") as client:
             yield client
 
 
-def _run_dask(specs: Sequence[JobSpec], client: Any, on_done: Callable[[JobSpec, JobOutcome], None]) -> None:
+def _run_dask(
+    specs: Sequence[JobSpec], client: Any, on_done: Callable[[JobSpec, JobOutcome], None]
+) -> None:
     from dask.distributed import as_completed
 
-    futures = {client.submit(run_job, s, key=f"tcmcounty-{s.name}-{os.getpid()}-{time.time_ns()}", pure=False): s
-               for s in specs}
+    futures = {
+        client.submit(
+            run_job, s, key=f"tcmcounty-{s.name}-{os.getpid()}-{time.time_ns()}", pure=False
+        ): s
+        for s in specs
+    }
     for fut in as_completed(list(futures)):
         spec = futures[fut]
         try:
             outcome = fut.result()
         except Exception as exc:
             err = f"{type(exc).__name__}: {exc}"[:1000]
-            outcome = JobOutcome(spec.name, spec.kind, "failed", {"status": "failed", "error": err, "kind": spec.kind,
-                                                                  "name": spec.name, "inputs": spec.inputs}, {}, err)
+            outcome = JobOutcome(
+                spec.name,
+                spec.kind,
+                "failed",
+                {
+                    "status": "failed",
+                    "error": err,
+                    "kind": spec.kind,
+                    "name": spec.name,
+                    "inputs": spec.inputs,
+                },
+                {},
+                err,
+            )
         on_done(spec, outcome)
 
 
@@ -468,6 +540,9 @@ def run_batch(
     with OutputLock(out, "tcmcounty batch"):
         clean_partial_files(out)
         paths, rows = discover(inputs)
+        # never take the output folder's own files (summary.xlsx ...) for county inputs
+        out_abs = out.resolve()
+        paths = [p for p in paths if out_abs != p.resolve() and out_abs not in p.resolve().parents]
         cache = None if remote else out / ".cache"
         specs: list[JobSpec] = []
         names: set[str] = set()
@@ -476,18 +551,43 @@ def run_batch(
             try:
                 jobs.append(([resolve(g) for g in group], KIND_COMPARE, compare_template))
             except CountyNotFoundError as exc:
-                rows.append(BatchRow("compare", "failed", error=str(exc), input=";".join(map(str, group))))
+                rows.append(
+                    BatchRow("compare", "failed", error=str(exc), input=";".join(map(str, group)))
+                )
         for group, kind, tpl in jobs:
             try:
-                spec = make_spec(group, kind=kind, template=tpl, parameters=params, kernel_name=kernel,
-                                 timeout=timeout, retries=retries, show_code=show_code, cache_dir=cache,
-                                 ship_inputs=remote)
+                spec = make_spec(
+                    group,
+                    kind=kind,
+                    template=tpl,
+                    parameters=params,
+                    kernel_name=kernel,
+                    timeout=timeout,
+                    retries=retries,
+                    show_code=show_code,
+                    cache_dir=cache,
+                    ship_inputs=remote,
+                )
             except (ReportError, OSError) as exc:
-                rows.append(BatchRow(Path(group[0]).name, "failed", error=str(exc), input=";".join(map(str, group))))
+                rows.append(
+                    BatchRow(
+                        Path(group[0]).name,
+                        "failed",
+                        error=str(exc),
+                        input=";".join(map(str, group)),
+                    )
+                )
                 continue
             if spec.name in names:
-                rows.append(BatchRow(spec.name, "failed", error="two inputs give the same report name; rename one "
-                                     "folder / 报告名称重复", input=";".join(spec.inputs)))
+                rows.append(
+                    BatchRow(
+                        spec.name,
+                        "failed",
+                        error="two inputs give the same report name; rename one "
+                        "folder / 报告名称重复",
+                        input=";".join(spec.inputs),
+                    )
+                )
                 continue
             names.add(spec.name)
             specs.append(spec)
@@ -510,8 +610,15 @@ def run_batch(
                 todo.append(s)
 
         def table() -> list[BatchRow]:
-            return list(rows) + [done[n] for n in sorted(done, key=order.__getitem__)] + [
-                BatchRow(s.name, "pending", input=";".join(s.inputs)) for s in todo if s.name not in done]
+            return (
+                list(rows)
+                + [done[n] for n in sorted(done, key=order.__getitem__)]
+                + [
+                    BatchRow(s.name, "pending", input=";".join(s.inputs))
+                    for s in todo
+                    if s.name not in done
+                ]
+            )
 
         write_status(out, table())
         bar = _progress(len(todo), progress)
@@ -522,12 +629,20 @@ def run_batch(
             try:
                 write_outcome(out, outcome)
                 status, error = outcome.status, outcome.error
-            except OSError as exc:  # e.g. disk full: the old files stay, the row says why
+            except (
+                OSError,
+                ReportError,
+            ) as exc:  # e.g. disk full: the old files stay, the row says why
                 status, error = "failed", f"could not write the outputs: {exc}"
             if status != "ok":
                 failures += 1
-            done[spec.name] = _row(spec, outcome, status, error,
-                                   float(outcome.record.get("durations", {}).get("total", 0.0)))
+            done[spec.name] = _row(
+                spec,
+                outcome,
+                status,
+                error,
+                float(outcome.record.get("durations", {}).get("total", 0.0)),
+            )
             with contextlib.suppress(OSError):
                 write_status(out, table())
             if bar is not None:
@@ -545,8 +660,12 @@ def run_batch(
         except KeyboardInterrupt:
             for s in todo:
                 if s.name not in done:
-                    done[s.name] = BatchRow(s.name, "not run", error="batch interrupted / 批处理被中断",
-                                            input=";".join(s.inputs))
+                    done[s.name] = BatchRow(
+                        s.name,
+                        "not run",
+                        error="batch interrupted / 批处理被中断",
+                        input=";".join(s.inputs),
+                    )
             raise
         finally:
             if bar is not None:
@@ -566,4 +685,11 @@ def _progress(total: int, enabled: bool) -> Any:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="report", desc="reports 报告", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+    return tqdm(
+        total=total,
+        unit="report",
+        desc="reports 报告",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        mininterval=0.5,
+    )

@@ -111,7 +111,9 @@ def index_html(out_dir: str | os.PathLike[str], records: list[dict[str, Any]] | 
         )
     comp_rows = "".join(
         f"<li>{_link(out, r, _county_label(r))} — {esc(r.get('status', '?'))}"
-        f"{(' — ' + esc(r.get('error'))) if r.get('error') else ''}</li>" for r in comps)
+        f"{(' — ' + esc(r.get('error'))) if r.get('error') else ''}</li>"
+        for r in comps
+    )
     stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -129,8 +131,8 @@ td.err {{ color: #b71c1c; max-width: 40em; }}
 <table><thead><tr><th>代码 code</th><th>县 county</th><th>状态 status</th><th>达标 met</th>
 <th>未达标 not met</th><th>无法判定 no verdict</th><th>中医药服务覆盖 coverage</th><th>医联体覆盖 alliance</th>
 <th>推荐中医阁 sites</th><th>数据 data</th><th>大小 size</th><th>生成 written</th><th>错误 error</th></tr></thead>
-<tbody>{''.join(rows)}</tbody></table>
-<h2>县域比较 Comparisons</h2><ul>{comp_rows or '<li>—</li>'}</ul>
+<tbody>{"".join(rows)}</tbody></table>
+<h2>县域比较 Comparisons</h2><ul>{comp_rows or "<li>—</li>"}</ul>
 <p><a href="summary.xlsx">summary.xlsx</a> · <a href="batch_status.csv">batch_status.csv</a></p>
 </body></html>
 """
@@ -146,7 +148,9 @@ def _cell(ws: Any, row: int, col: int, value: object) -> Any:
     return c
 
 
-def write_summary_xlsx(out_dir: str | os.PathLike[str], records: list[dict[str, Any]] | None = None) -> Path:
+def write_summary_xlsx(
+    out_dir: str | os.PathLike[str], records: list[dict[str, Any]] | None = None
+) -> Path:
     """Write ``summary.xlsx``: one row per county, indicators with met/unmet conditional formatting."""
     from openpyxl import Workbook
     from openpyxl.formatting.rule import CellIsRule, FormulaRule
@@ -154,7 +158,11 @@ def write_summary_xlsx(out_dir: str | os.PathLike[str], records: list[dict[str, 
     from openpyxl.utils import get_column_letter
 
     out = Path(out_dir)
-    recs = [r for r in (load_records(out) if records is None else records) if r.get("kind") == "county_report"]
+    recs = [
+        r
+        for r in (load_records(out) if records is None else records)
+        if r.get("kind") == "county_report"
+    ]
     ind_order: dict[str, str] = {}
     for r in recs:
         for i in r.get("indicators") or []:
@@ -163,9 +171,20 @@ def write_summary_xlsx(out_dir: str | os.PathLike[str], records: list[dict[str, 
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总 summary"
-    fixed = ["代码 adcode", "县 county", "County", "状态 status", "报告 report", "达标数 met", "未达标数 not met",
-             "无法判定 no verdict", "中医药服务覆盖 coverage", "医联体覆盖 alliance", "推荐中医阁 sites",
-             "含估算/模拟 non-official"]
+    fixed = [
+        "代码 adcode",
+        "县 county",
+        "County",
+        "状态 status",
+        "报告 report",
+        "达标数 met",
+        "未达标数 not met",
+        "无法判定 no verdict",
+        "中医药服务覆盖 coverage",
+        "医联体覆盖 alliance",
+        "推荐中医阁 sites",
+        "含估算/模拟 non-official",
+    ]
     headers = list(fixed)
     for iid, name in ind_order.items():
         headers += [f"{iid} {name}", f"{iid} 达标 met"]
@@ -175,10 +194,20 @@ def write_summary_xlsx(out_dir: str | os.PathLike[str], records: list[dict[str, 
     for i, r in enumerate(recs, 2):
         c = (r.get("counties") or [{}])[0]
         h = r.get("headline") or {}
-        vals = [c.get("adcode"), c.get("name_zh"), c.get("name_en"), r.get("status"),
-                f"{r['name']}.html" if r.get("status") == "ok" else "", h.get("n_met"), h.get("n_unmet"),
-                h.get("n_no_verdict"), h.get("coverage_share"), h.get("alliance_share"), h.get("sites_recommended"),
-                "是" if h.get("non_official") else "否"]
+        vals = [
+            c.get("adcode"),
+            c.get("name_zh"),
+            c.get("name_en"),
+            r.get("status"),
+            f"{r['name']}.html" if r.get("status") == "ok" else "",
+            h.get("n_met"),
+            h.get("n_unmet"),
+            h.get("n_no_verdict"),
+            h.get("coverage_share"),
+            h.get("alliance_share"),
+            h.get("sites_recommended"),
+            "是" if h.get("non_official") else "否",
+        ]
         for j, v in enumerate(vals, 1):
             cell = _cell(ws, i, j, v)
             if j in (9, 10) and isinstance(v, (int, float)):
@@ -188,8 +217,18 @@ def write_summary_xlsx(out_dir: str | os.PathLike[str], records: list[dict[str, 
             x = by_id.get(iid, {})
             v = x.get("value")
             met = x.get("met")
-            _cell(ws, i, len(fixed) + 2 * k + 1, v if isinstance(v, (int, float)) else (None if v is None else str(v)))
-            _cell(ws, i, len(fixed) + 2 * k + 2, "是" if met is True else ("否" if met is False else "—"))
+            _cell(
+                ws,
+                i,
+                len(fixed) + 2 * k + 1,
+                v if isinstance(v, (int, float)) else (None if v is None else str(v)),
+            )
+            _cell(
+                ws,
+                i,
+                len(fixed) + 2 * k + 2,
+                "是" if met is True else ("否" if met is False else "—"),
+            )
     n = len(recs) + 1
     green = PatternFill(start_color="C8E6C9", end_color="C8E6C9", fill_type="solid")
     red = PatternFill(start_color="FFCDD2", end_color="FFCDD2", fill_type="solid")
@@ -197,11 +236,21 @@ def write_summary_xlsx(out_dir: str | os.PathLike[str], records: list[dict[str, 
         for k in range(len(ind_order)):
             vcol = get_column_letter(len(fixed) + 2 * k + 1)
             mcol = get_column_letter(len(fixed) + 2 * k + 2)
-            ws.conditional_formatting.add(f"{mcol}2:{mcol}{n}", CellIsRule(operator="equal", formula=['"是"'], fill=green))
-            ws.conditional_formatting.add(f"{mcol}2:{mcol}{n}", CellIsRule(operator="equal", formula=['"否"'], fill=red))
-            ws.conditional_formatting.add(f"{vcol}2:{vcol}{n}", FormulaRule(formula=[f'${mcol}2="是"'], fill=green))
-            ws.conditional_formatting.add(f"{vcol}2:{vcol}{n}", FormulaRule(formula=[f'${mcol}2="否"'], fill=red))
-        ws.conditional_formatting.add(f"D2:D{n}", CellIsRule(operator="notEqual", formula=['"ok"'], fill=red))
+            ws.conditional_formatting.add(
+                f"{mcol}2:{mcol}{n}", CellIsRule(operator="equal", formula=['"是"'], fill=green)
+            )
+            ws.conditional_formatting.add(
+                f"{mcol}2:{mcol}{n}", CellIsRule(operator="equal", formula=['"否"'], fill=red)
+            )
+            ws.conditional_formatting.add(
+                f"{vcol}2:{vcol}{n}", FormulaRule(formula=[f'${mcol}2="是"'], fill=green)
+            )
+            ws.conditional_formatting.add(
+                f"{vcol}2:{vcol}{n}", FormulaRule(formula=[f'${mcol}2="否"'], fill=red)
+            )
+        ws.conditional_formatting.add(
+            f"D2:D{n}", CellIsRule(operator="notEqual", formula=['"ok"'], fill=red)
+        )
     ws.freeze_panes = "C2"
     for j in range(1, len(headers) + 1):
         ws.column_dimensions[get_column_letter(j)].width = 14 if j > 3 else 12

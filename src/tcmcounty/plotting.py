@@ -20,8 +20,8 @@ import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
 import geopandas as gpd
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
@@ -32,8 +32,8 @@ from matplotlib.lines import Line2D
 __all__ = [
     "FONT_NAME",
     "LANGS",
-    "coverage_chart",
     "county_map",
+    "coverage_chart",
     "ecdf_chart",
     "explore",
     "figure_png",
@@ -129,15 +129,23 @@ def figure_png(fig: MplFigure, dpi: int = DPI, palette: bool = True) -> bytes:
     """
     buf = io.BytesIO()
     # a tight bounding box costs an extra layout pass: only maps (legend below the axes) need it
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if fig in _OUTSIDE_LEGEND else None,
-                metadata={"Software": None}, facecolor="white")
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=dpi,
+        bbox_inches="tight" if fig in _OUTSIDE_LEGEND else None,
+        metadata={"Software": None},
+        facecolor="white",
+    )
     if not palette:
         return buf.getvalue()
     from PIL import Image
 
     buf.seek(0)
     with Image.open(buf) as im:
-        q = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        q = im.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
     out = io.BytesIO()
     q.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -147,7 +155,7 @@ _OUTSIDE_LEGEND: weakref.WeakSet[MplFigure] = weakref.WeakSet()
 
 
 def _new(figsize: tuple[float, float]) -> tuple[MplFigure, Axes]:
-    """A figure outside pyplot (no global state, no GUI backend, nothing shown twice)."""
+    """Make a figure outside pyplot (no global state, no GUI backend, nothing shown twice)."""
     fig = MplFigure(figsize=figsize)
     return fig, fig.subplots()
 
@@ -223,10 +231,18 @@ def indicator_chart(table: pd.DataFrame, lang: str = "zh-en", max_pct: float = 2
         ax.axvline(100, color="black", lw=1, ls="--")
         ax.set_xlim(0, max_pct * 1.15)
     else:
-        ax.text(0.5, 0.5, label("无可比较的指标", "no comparable indicator", lang), ha="center",
-                va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            label("无可比较的指标", "no comparable indicator", lang),
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         ax.set_yticks([])
-    ax.set_xlabel(label("占目标值的百分比（虚线 = 目标）", "% of target (dashed line = target)", lang))
+    ax.set_xlabel(
+        label("占目标值的百分比（虚线 = 目标）", "% of target (dashed line = target)", lang)
+    )
     handles = [
         Line2D([], [], color=_MET, lw=6, label=label("达标", "met", lang)),
         Line2D([], [], color=_UNMET, lw=6, label=label("未达标", "not met", lang)),
@@ -235,7 +251,9 @@ def indicator_chart(table: pd.DataFrame, lang: str = "zh-en", max_pct: float = 2
     ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=True)
     ax.set_title(label("指标与目标", "Indicators against targets", lang), fontsize=11)
     if skipped:
-        note = label("未绘制（无数值或无数值目标）：", "not drawn (no value or no numeric target): ", lang)
+        note = label(
+            "未绘制（无数值或无数值目标）：", "not drawn (no value or no numeric target): ", lang
+        )
         text = note + ", ".join(skipped[:12]) + (" …" if len(skipped) > 12 else "")
         fig.text(0.01, 0.005, text, fontsize=7, color="#555555", wrap=True, va="bottom")
     ax.spines[["top", "right"]].set_visible(False)
@@ -263,23 +281,46 @@ def coverage_chart(
     """
     n, k = len(shares), max(len(shares.columns), 1)
     fig, ax = _new((2.2 + 1.25 * k, 0.9 + 0.21 * max(n, 3)))
-    vals = shares.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float) if n else np.zeros((0, k))
+    vals = (
+        shares.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        if n
+        else np.zeros((0, k))
+    )
     cmap = matplotlib.colormaps.get_cmap("RdYlGn").with_extremes(bad="#e0e0e0")
-    ax.imshow(np.ma.masked_invalid(vals * 100), cmap=cmap, vmin=0, vmax=100, aspect="auto", interpolation="nearest")
+    ax.imshow(
+        np.ma.masked_invalid(vals * 100),
+        cmap=cmap,
+        vmin=0,
+        vmax=100,
+        aspect="auto",
+        interpolation="nearest",
+    )
     for i in range(n):
         for j in range(k):
             v = vals[i, j]
             dark = np.isfinite(v) and (v < 0.15 or v > 0.85)
-            ax.text(j, i, "—" if not np.isfinite(v) else f"{100 * v:.0f}%", ha="center", va="center", fontsize=6.5,
-                    color="white" if dark else "black")
-    labels = [label(*(series_labels or {}).get(c, (str(c), str(c))), lang=lang, sep="\n") for c in shares.columns]
+            ax.text(
+                j,
+                i,
+                "—" if not np.isfinite(v) else f"{100 * v:.0f}%",
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color="white" if dark else "black",
+            )
+    labels = [
+        label(*(series_labels or {}).get(c, (str(c), str(c))), lang=lang, sep="\n")
+        for c in shares.columns
+    ]
     ax.set_xticks(range(k), labels, fontsize=7)
     ax.xaxis.tick_top()
     ax.set_yticks(range(n), [str(i) for i in shares.index], fontsize=7)
     ax.tick_params(length=0)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
-    ax.set_title(label(*title, lang=lang) + "\n" + label(*xlabel, lang=lang) + " (%)", fontsize=10, pad=28)
+    ax.set_title(
+        label(*title, lang=lang) + "\n" + label(*xlabel, lang=lang) + " (%)", fontsize=10, pad=28
+    )
     fig.tight_layout()
     return fig
 
@@ -308,7 +349,11 @@ def ecdf_chart(
     finite_max = 0.0
     for i, (name, values) in enumerate(series.items()):
         d = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
-        w = np.ones_like(d) if not weights or name not in weights else np.asarray(weights[name], float)
+        w = (
+            np.ones_like(d)
+            if not weights or name not in weights
+            else np.asarray(weights[name], float)
+        )
         w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
         total = w.sum()
         ok = np.isfinite(d)
@@ -318,15 +363,27 @@ def ecdf_chart(
         x = d[ok][order]
         y = np.cumsum(w[ok][order]) / total
         finite_max = max(finite_max, float(x.max()))
-        ax.step(np.r_[0.0, x], np.r_[0.0, y] * 100, where="post", lw=1.6, label=str(name),
-                color=matplotlib.colormaps.get_cmap("tab10")(i % 10))
+        ax.step(
+            np.r_[0.0, x],
+            np.r_[0.0, y] * 100,
+            where="post",
+            lw=1.6,
+            label=str(name),
+            color=matplotlib.colormaps.get_cmap("tab10")(i % 10),
+        )
     for t in thresholds:
         ax.axvline(float(t), color="#777777", lw=0.8, ls=":")
-        ax.text(float(t), 101, f"{float(t):g} km", fontsize=7, ha="center", va="bottom", color="#555555")
+        ax.text(
+            float(t), 101, f"{float(t):g} km", fontsize=7, ha="center", va="bottom", color="#555555"
+        )
     ax.set_xlim(0, xmax if xmax else max(finite_max * 1.05, max([*thresholds, 1.0]) * 1.1))
     ax.set_ylim(0, 108)
     ax.set_xlabel(label(*xlabel, lang=lang))
-    ylab = ("累计人口比例", "cumulative share of residents") if weights else ("累计村比例", "cumulative share of villages")
+    ylab = (
+        ("累计人口比例", "cumulative share of residents")
+        if weights
+        else ("累计村比例", "cumulative share of villages")
+    )
     ax.set_ylabel(label(*ylab, lang=lang) + " (%)")
     ax.set_title(label(*title, lang=lang), fontsize=11)
     if series:
@@ -347,7 +404,13 @@ FACILITY_SYMBOLS: dict[str, tuple[str, str, str, str, float]] = {
     "hall": ("卫生院/社区中心（有中医馆）", "THC/CHC with 中医馆", "s", "#1b5e20", 42),
     "centre": ("卫生院/社区中心（无中医馆）", "THC/CHC without 中医馆", "s", "#9e9e9e", 42),
     "pavilion": ("村卫生室/服务站（有中医阁）", "clinic/station with 中医阁", "^", "#2e7d32", 26),
-    "clinic_tcm": ("村卫生室/服务站（提供中医药）", "clinic/station providing TCM", "^", "#1565c0", 16),
+    "clinic_tcm": (
+        "村卫生室/服务站（提供中医药）",
+        "clinic/station providing TCM",
+        "^",
+        "#1565c0",
+        16,
+    ),
     "clinic": ("村卫生室/服务站（未提供中医药）", "clinic/station, no TCM", "^", "#bdbdbd", 12),
     "tcm_clinic": ("中医诊所", "TCM clinic", "D", "#6a1b9a", 18),
     "other": ("其他机构", "other facility", "o", "#616161", 12),
@@ -355,7 +418,9 @@ FACILITY_SYMBOLS: dict[str, tuple[str, str, str, str, float]] = {
 
 
 def _truthy(s: pd.Series) -> np.ndarray:
-    return s.map(lambda v: v is True or (isinstance(v, (int, float, np.bool_)) and bool(v) and v == v)).to_numpy(bool)
+    return s.map(
+        lambda v: v is True or (isinstance(v, (int, float, np.bool_)) and bool(v) and v == v)
+    ).to_numpy(bool)
 
 
 def facility_category(facilities: pd.DataFrame) -> pd.Series:
@@ -368,7 +433,9 @@ def facility_category(facilities: pd.DataFrame) -> pd.Series:
     centre = t.isin(["township_health_centre", "community_health_centre"]).to_numpy()
     clinic = t.isin(["village_clinic", "community_health_station"]).to_numpy()
     cat[t.eq("county_tcm_hospital").to_numpy()] = "county_tcm_hospital"
-    cat[t.isin(["county_general_hospital", "maternal_child_hospital"]).to_numpy()] = "county_hospital"
+    cat[t.isin(["county_general_hospital", "maternal_child_hospital"]).to_numpy()] = (
+        "county_hospital"
+    )
     cat[centre] = np.where(hall[centre], "hall", "centre")
     cat[clinic] = np.where(pav[clinic], "pavilion", np.where(tcm[clinic], "clinic_tcm", "clinic"))
     cat[t.eq("tcm_clinic").to_numpy()] = "tcm_clinic"
@@ -412,7 +479,9 @@ class _Frame:
                 for part in shapely.get_parts(line):
                     xy = np.asarray(part.coords)
                     if len(xy):
-                        ax.plot(xy[:, 0] / 1000.0, xy[:, 1] / 1000.0, color="#333333", lw=1.0, zorder=1)
+                        ax.plot(
+                            xy[:, 0] / 1000.0, xy[:, 1] / 1000.0, color="#333333", lw=1.0, zorder=1
+                        )
 
 
 def _finish_map(ax: Axes, lang: str) -> None:
@@ -426,41 +495,90 @@ def _finish_map(ax: Axes, lang: str) -> None:
     span = max((x1 - x0) / 4, 1e-3)
     base = 10 ** math.floor(math.log10(span))
     length = max(m * base for m in (1, 2, 5) if m * base <= span)
-    ax.plot([x0 + (x1 - x0) * 0.05, x0 + (x1 - x0) * 0.05 + length], [y0 + (y1 - y0) * 0.04] * 2,
-            color="black", lw=2, zorder=9)
-    ax.text(x0 + (x1 - x0) * 0.05 + length / 2, y0 + (y1 - y0) * 0.055, f"{length:g} km",
-            ha="center", va="bottom", fontsize=7, zorder=9)
-    ax.annotate("N", xy=(0.96, 0.95), xytext=(0.96, 0.86), xycoords="axes fraction",
-                ha="center", fontsize=9, arrowprops={"arrowstyle": "-|>", "color": "black"})
+    ax.plot(
+        [x0 + (x1 - x0) * 0.05, x0 + (x1 - x0) * 0.05 + length],
+        [y0 + (y1 - y0) * 0.04] * 2,
+        color="black",
+        lw=2,
+        zorder=9,
+    )
+    ax.text(
+        x0 + (x1 - x0) * 0.05 + length / 2,
+        y0 + (y1 - y0) * 0.055,
+        f"{length:g} km",
+        ha="center",
+        va="bottom",
+        fontsize=7,
+        zorder=9,
+    )
+    ax.annotate(
+        "N",
+        xy=(0.96, 0.95),
+        xytext=(0.96, 0.86),
+        xycoords="axes fraction",
+        ha="center",
+        fontsize=9,
+        arrowprops={"arrowstyle": "-|>", "color": "black"},
+    )
 
 
-def _draw_facilities(ax: Axes, frame: _Frame, facilities: gpd.GeoDataFrame | None,
-                     lang: str) -> list[Line2D]:
+def _draw_facilities(
+    ax: Axes, frame: _Frame, facilities: gpd.GeoDataFrame | None, lang: str
+) -> list[Line2D]:
     handles: list[Line2D] = []
     if facilities is None or not len(facilities):
         return handles
     cat = facility_category(facilities)
     x, y = frame.xy(facilities)
-    for key in ["clinic", "clinic_tcm", "other", "tcm_clinic", "pavilion", "centre", "hall",
-                "county_hospital", "county_tcm_hospital"]:
+    for key in [
+        "clinic",
+        "clinic_tcm",
+        "other",
+        "tcm_clinic",
+        "pavilion",
+        "centre",
+        "hall",
+        "county_hospital",
+        "county_tcm_hospital",
+    ]:
         m = (cat == key).to_numpy() & np.isfinite(x)
         if not m.any():
             continue
         zh, en, marker, colour, size = FACILITY_SYMBOLS[key]
-        ax.scatter(x[m], y[m], marker=marker, s=size, c=colour, edgecolors="white", linewidths=0.4,
-                   zorder=5 if key.startswith("county") else 4)
-        handles.append(Line2D([], [], ls="", marker=marker, color=colour, markersize=7 if size > 30 else 5,
-                              label=f"{label(zh, en, lang)} ({int(m.sum())})"))
+        ax.scatter(
+            x[m],
+            y[m],
+            marker=marker,
+            s=size,
+            c=colour,
+            edgecolors="white",
+            linewidths=0.4,
+            zorder=5 if key.startswith("county") else 4,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker=marker,
+                color=colour,
+                markersize=7 if size > 30 else 5,
+                label=f"{label(zh, en, lang)} ({int(m.sum())})",
+            )
+        )
     return handles
 
 
-def _draw_townships(ax: Axes, frame: _Frame, townships: gpd.GeoDataFrame | None,
-                    max_labels: int = 60) -> None:
+def _draw_townships(
+    ax: Axes, frame: _Frame, townships: gpd.GeoDataFrame | None, max_labels: int = 60
+) -> None:
     if townships is None or not len(townships):
         return
     x, y = frame.xy(townships)
     ok = np.isfinite(x)
-    ax.scatter(x[ok], y[ok], s=14, facecolors="none", edgecolors="#37474f", linewidths=0.8, zorder=3)
+    ax.scatter(
+        x[ok], y[ok], s=14, facecolors="none", edgecolors="#37474f", linewidths=0.8, zorder=3
+    )
     if ok.sum() <= max_labels and "name" in townships:
         for xi, yi, name in zip(x[ok], y[ok], townships["name"].astype(str)[ok], strict=True):
             ax.text(xi, yi, " " + name, fontsize=5.5, color="#263238", va="bottom", zorder=6)
@@ -499,8 +617,17 @@ def county_map(
     d = np.asarray(pd.to_numeric(pd.Series(np.asarray(distance_km)), errors="coerce"), dtype=float)
     ok = np.isfinite(x)
     top = vmax or (float(np.nanpercentile(d, 98)) if np.isfinite(d).any() else 1.0)
-    sc = ax.scatter(x[ok & np.isfinite(d)], y[ok & np.isfinite(d)], c=d[ok & np.isfinite(d)], s=10,
-                    cmap="YlOrRd", vmin=0, vmax=max(top, 0.1), zorder=2, linewidths=0)
+    sc = ax.scatter(
+        x[ok & np.isfinite(d)],
+        y[ok & np.isfinite(d)],
+        c=d[ok & np.isfinite(d)],
+        s=10,
+        cmap="YlOrRd",
+        vmin=0,
+        vmax=max(top, 0.1),
+        zorder=2,
+        linewidths=0,
+    )
     none = ok & ~np.isfinite(d)
     if none.any():
         ax.scatter(x[none], y[none], c="#4a148c", s=10, marker="x", zorder=2)
@@ -508,22 +635,60 @@ def county_map(
     if uncovered is not None:
         u = np.asarray(uncovered, dtype=bool) & ok
         if u.any():
-            ax.scatter(x[u], y[u], s=40, facecolors="none", edgecolors="#d50000", linewidths=1.0, zorder=6)
-        handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor="#d50000",
-                              label=f"{label('未覆盖的村', 'uncovered village', lang)} ({int(u.sum())})"))
+            ax.scatter(
+                x[u], y[u], s=40, facecolors="none", edgecolors="#d50000", linewidths=1.0, zorder=6
+            )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                markerfacecolor="none",
+                markeredgecolor="#d50000",
+                label=f"{label('未覆盖的村', 'uncovered village', lang)} ({int(u.sum())})",
+            )
+        )
     if none.any():
-        handles.append(Line2D([], [], ls="", marker="x", color="#4a148c",
-                              label=label("范围内无服务", "no service in range", lang)))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="x",
+                color="#4a148c",
+                label=label("范围内无服务", "no service in range", lang),
+            )
+        )
     _draw_townships(ax, frame, townships)
     handles += _draw_facilities(ax, frame, facilities, lang)
-    handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor="#37474f",
-                          label=label("乡镇驻地", "township seat", lang)))
+    handles.append(
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker="o",
+            markerfacecolor="none",
+            markeredgecolor="#37474f",
+            label=label("乡镇驻地", "township seat", lang),
+        )
+    )
     cb = fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.02)
-    cb.set_label(label("村到最近中医药服务距离（公里）", "village distance to nearest TCM service (km)", lang),
-                 fontsize=8)
+    cb.set_label(
+        label(
+            "村到最近中医药服务距离（公里）", "village distance to nearest TCM service (km)", lang
+        ),
+        fontsize=8,
+    )
     cb.ax.tick_params(labelsize=7)
-    ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=2,
-              frameon=False)
+    ax.legend(
+        handles=handles,
+        fontsize=6.5,
+        loc="upper left",
+        bbox_to_anchor=(0.0, -0.08),
+        ncol=2,
+        frameon=False,
+    )
     ax.set_title(label(*title, lang=lang), fontsize=11)
     _finish_map(ax, lang)
     fig.tight_layout()
@@ -558,8 +723,14 @@ def value_map(
     cb.set_label(label(*colorbar, lang=lang), fontsize=8)
     cb.ax.tick_params(labelsize=7)
     if handles:
-        ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=2,
-                  frameon=False)
+        ax.legend(
+            handles=handles,
+            fontsize=6.5,
+            loc="upper left",
+            bbox_to_anchor=(0.0, -0.08),
+            ncol=2,
+            frameon=False,
+        )
     ax.set_title(label(*title, lang=lang), fontsize=11)
     _finish_map(ax, lang)
     fig.tight_layout()
@@ -589,23 +760,53 @@ def sites_map(
         ax.scatter(x[c], y[c], s=7, c="#90caf9", zorder=2, linewidths=0)
         ax.scatter(x[~c], y[~c], s=9, c="#ef6c00", zorder=2, linewidths=0)
         handles += [
-            Line2D([], [], ls="", marker="o", color="#90caf9", label=label("已覆盖的村", "covered village", lang)),
-            Line2D([], [], ls="", marker="o", color="#ef6c00", label=label("未覆盖的村", "uncovered village", lang)),
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                color="#90caf9",
+                label=label("已覆盖的村", "covered village", lang),
+            ),
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                color="#ef6c00",
+                label=label("未覆盖的村", "uncovered village", lang),
+            ),
         ]
     else:
         ax.scatter(x, y, s=7, c="#90a4ae", zorder=2, linewidths=0)
     if sites is not None and len(sites):
         sx, sy = frame.xy(sites)
-        ax.scatter(sx, sy, s=90, marker="P", c="#d50000", edgecolors="white", linewidths=0.6, zorder=7)
+        ax.scatter(
+            sx, sy, s=90, marker="P", c="#d50000", edgecolors="white", linewidths=0.6, zorder=7
+        )
         ranks = sites[rank_column].tolist() if rank_column in sites else range(1, len(sites) + 1)
         for xi, yi, r in zip(sx, sy, ranks, strict=True):
             if np.isfinite(xi):
                 ax.text(xi, yi, f" {r}", fontsize=7, color="#b71c1c", zorder=8)
-        handles.append(Line2D([], [], ls="", marker="P", color="#d50000",
-                              label=f"{label('推荐新建中医阁', 'recommended new 中医阁', lang)} ({len(sites)})"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="P",
+                color="#d50000",
+                label=f"{label('推荐新建中医阁', 'recommended new 中医阁', lang)} ({len(sites)})",
+            )
+        )
     if handles:
-        ax.legend(handles=handles, fontsize=6.5, loc="upper left", bbox_to_anchor=(0.0, -0.08), ncol=2,
-                  frameon=False)
+        ax.legend(
+            handles=handles,
+            fontsize=6.5,
+            loc="upper left",
+            bbox_to_anchor=(0.0, -0.08),
+            ncol=2,
+            frameon=False,
+        )
     ax.set_title(label(*title, lang=lang), fontsize=11)
     _finish_map(ax, lang)
     fig.tight_layout()
@@ -637,15 +838,33 @@ def explore(results_or_county: object, column: str = "any_tcm_km", lang: str = "
     county = getattr(results_or_county, "county", results_or_county)
     nearest = getattr(results_or_county, "nearest", None)
     villages = county.villages
-    dist = nearest[column].to_numpy(dtype=float) if nearest is not None and column in nearest else np.full(len(villages), np.nan)
+    dist = (
+        nearest[column].to_numpy(dtype=float)
+        if nearest is not None and column in nearest
+        else np.full(len(villages), np.nan)
+    )
     if importlib.util.find_spec("folium") is not None:
         v = villages[["code", "name", "township_code", "population", "geometry"]].copy()
         v["distance_km"] = dist
-        m = v.explore(column="distance_km" if np.isfinite(dist).any() else None, cmap="YlOrRd", name="villages")
+        m = v.explore(
+            column="distance_km" if np.isfinite(dist).any() else None,
+            cmap="YlOrRd",
+            name="villages",
+        )
         f = county.facilities[["id", "name", "type", "geometry"]]
         f.explore(m=m, color="black", marker_kwds={"radius": 4}, name="facilities")
         if county.boundary is not None:
             county.boundary.boundary.explore(m=m, color="#333333", name="boundary")
         return m
-    return PngImage(figure_png(county_map(villages, dist, boundary=county.boundary, townships=county.townships,
-                                          facilities=county.facilities, lang=lang)))
+    return PngImage(
+        figure_png(
+            county_map(
+                villages,
+                dist,
+                boundary=county.boundary,
+                townships=county.townships,
+                facilities=county.facilities,
+                lang=lang,
+            )
+        )
+    )

@@ -90,7 +90,11 @@ def code_hash() -> str:
     root = Path(tcmcounty.__file__).resolve().parent
     h = hashlib.sha256()
     for f in sorted(root.rglob("*")):
-        if f.is_file() and f.suffix in {".py", ".toml", ".csv", ".json", ".txt"} and "__pycache__" not in f.parts:
+        if (
+            f.is_file()
+            and f.suffix in {".py", ".toml", ".csv", ".json", ".txt"}
+            and "__pycache__" not in f.parts
+        ):
             h.update(f.relative_to(root).as_posix().encode() + b"\0")
             _sha256_file(f, h)
     return h.hexdigest()
@@ -115,7 +119,11 @@ def normalise_thresholds(thresholds: object) -> tuple[float, ...]:
     ReportError
         If a threshold is not a positive finite number.
     """
-    if thresholds is None or thresholds == "" or (isinstance(thresholds, (list, tuple)) and not thresholds):
+    if (
+        thresholds is None
+        or thresholds == ""
+        or (isinstance(thresholds, (list, tuple)) and not thresholds)
+    ):
         return DEFAULT_THRESHOLDS_KM
     items: Sequence[object]
     if isinstance(thresholds, str):
@@ -134,9 +142,13 @@ def normalise_thresholds(thresholds: object) -> tuple[float, ...]:
         try:
             v = float(str(t).strip().removesuffix("km").strip()) if isinstance(t, str) else float(t)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise ReportError(f"threshold {t!r} is not a number of km / 阈值 {t!r} 不是公里数") from None
+            raise ReportError(
+                f"threshold {t!r} is not a number of km / 阈值 {t!r} 不是公里数"
+            ) from None
         if not (math.isfinite(v) and 0 < v <= 500):
-            raise ReportError(f"threshold {t!r} must be between 0 and 500 km / 阈值须在 0–500 公里之间")
+            raise ReportError(
+                f"threshold {t!r} must be between 0 and 500 km / 阈值须在 0–500 公里之间"
+            )
         out.append(v)
     return tuple(sorted(set(out)))
 
@@ -156,7 +168,6 @@ def results_key(
         "thresholds_km": [float(t) for t in thresholds_km],
         "targets": targets_hash,
         "version": tcmcounty.__version__,
-        "code": code_hash(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -200,6 +211,11 @@ class CountyResults:
         Warnings raised while loading the county (shown in the data-quality section).
     seconds : dict of str to float
         Time spent on each analysis.
+    figures : dict
+        PNG figures drawn for the report, per language (filled by
+        :meth:`tcmcounty.report.CountyView.prerender`).
+    library_build : str
+        :func:`code_hash` of the library that computed the results.
     """
 
     key: str
@@ -220,6 +236,8 @@ class CountyResults:
     load_warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     library_version: str = tcmcounty.__version__
+    library_build: str = field(default_factory=lambda: code_hash())
+    figures: dict[str, dict[str, bytes | None]] = field(default_factory=dict)
 
     # -- headline figures -----------------------------------------------------------------
 
@@ -232,9 +250,16 @@ class CountyResults:
         service), ``alliance_share``, ``sites_recommended`` and ``non_official``.
         """
         out: dict[str, Any] = {
-            "n_indicators": 0, "n_met": 0, "n_unmet": 0, "n_no_verdict": 0, "unmet": [],
-            "coverage_share": None, "coverage_threshold_km": None, "alliance_share": None,
-            "sites_recommended": None, "non_official": self.county.uses_non_official(),
+            "n_indicators": 0,
+            "n_met": 0,
+            "n_unmet": 0,
+            "n_no_verdict": 0,
+            "unmet": [],
+            "coverage_share": None,
+            "coverage_threshold_km": None,
+            "alliance_share": None,
+            "sites_recommended": None,
+            "non_official": self.county.uses_non_official(),
         }
         ind = self.indicators
         if ind is not None and len(ind):
@@ -246,15 +271,17 @@ class CountyResults:
             out["n_unmet"] = int(is_unmet.sum())
             out["n_no_verdict"] = len(ind) - out["n_met"] - out["n_unmet"]
             for _, r in ind[is_unmet].iterrows():
-                out["unmet"].append({
-                    "id": str(r.get("id", "")),
-                    "name_zh": str(r.get("name_zh", "")),
-                    "name_en": str(r.get("name_en", "")),
-                    "value": _plain(r.get("value")),
-                    "target": _plain(r.get("target")),
-                    "need": _plain(r.get("need")),
-                    "need_unit": _plain(r.get("need_unit")),
-                })
+                out["unmet"].append(
+                    {
+                        "id": str(r.get("id", "")),
+                        "name_zh": str(r.get("name_zh", "")),
+                        "name_en": str(r.get("name_en", "")),
+                        "value": _plain(r.get("value")),
+                        "target": _plain(r.get("target")),
+                        "need": _plain(r.get("need")),
+                        "need_unit": _plain(r.get("need_unit")),
+                    }
+                )
         cov = self.coverage.get("any_tcm")
         if cov is not None:
             t = cov.thresholds[-1]
@@ -268,20 +295,39 @@ class CountyResults:
         return out
 
     def indicator_records(self) -> list[dict[str, Any]]:
-        """Indicator rows as plain dicts (id, names, value, unit, target, met, need)."""
+        """Return indicator rows as plain dicts (id, names, value, unit, target, met, need)."""
         if self.indicators is None:
             return []
-        cols = ["id", "name_zh", "name_en", "value", "unit", "target", "met", "need", "need_unit",
-                "input_status"]
+        cols = [
+            "id",
+            "name_zh",
+            "name_en",
+            "value",
+            "unit",
+            "target",
+            "met",
+            "need",
+            "need_unit",
+            "input_status",
+        ]
         return [{c: _plain(r.get(c)) for c in cols} for _, r in self.indicators.iterrows()]
 
 
 def _met_series(ind: pd.DataFrame) -> pd.Series:
-    """The ``met`` column as a nullable boolean Series (NA = no verdict)."""
+    """Return the ``met`` column as a nullable boolean Series (NA = no verdict)."""
     if "met" not in ind:
         return pd.Series(pd.NA, index=ind.index, dtype="boolean")
-    return ind["met"].map(lambda v: v if isinstance(v, (bool,)) or v is pd.NA else (
-        bool(v) if isinstance(v, (int, float)) and v == v else pd.NA)).astype("boolean")
+    return (
+        ind["met"]
+        .map(
+            lambda v: (
+                v
+                if isinstance(v, (bool,)) or v is pd.NA
+                else (bool(v) if isinstance(v, (int, float)) and v == v else pd.NA)
+            )
+        )
+        .astype("boolean")
+    )
 
 
 def _plain(v: object) -> object:
@@ -352,8 +398,12 @@ def _coverage(res: CountyResults) -> None:
 
 
 #: Accessibility settings of the report: E2SFCA with Gaussian decay, TCM physicians as supply.
-ACCESS_SETTINGS: dict[str, Any] = {"method": "e2sfca", "decay": "gaussian", "capacity": "tcm_physicians",
-                                   "radius": "10km"}
+ACCESS_SETTINGS: dict[str, Any] = {
+    "method": "e2sfca",
+    "decay": "gaussian",
+    "capacity": "tcm_physicians",
+    "radius": "10km",
+}
 
 
 def _access(res: CountyResults) -> None:
@@ -415,22 +465,33 @@ def compute_results(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             county = load_county(county)
-        load_warnings = [str(w.message) for w in caught]
+        load_warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     if key is None:
         inputs = inputs_hash(county.path) if county.path is not None else county.fingerprint()
-        key = results_key(inputs, population=population, thresholds_km=ths,
-                          targets_hash=file_hash(targets))
-    res = CountyResults(key=key, county=county, population=population, thresholds_km=ths,
-                        targets=str(targets) if targets else None, load_warnings=load_warnings)
+        key = results_key(
+            inputs, population=population, thresholds_km=ths, targets_hash=file_hash(targets)
+        )
+    res = CountyResults(
+        key=key,
+        county=county,
+        population=population,
+        thresholds_km=ths,
+        targets=str(targets) if targets else None,
+        load_warnings=load_warnings,
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for name, fn in (("indicators", _indicators), ("coverage", _coverage), ("access", _access),
-                         ("plan", _plan)):
+        for name, fn in (
+            ("indicators", _indicators),
+            ("coverage", _coverage),
+            ("access", _access),
+            ("plan", _plan),
+        ):
             _timed(res, name, lambda fn=fn: fn(res))
     seen = set(load_warnings)
     for w in caught:
         msg = str(w.message)
-        if msg not in seen:
+        if issubclass(w.category, UserWarning) and msg not in seen:
             seen.add(msg)
             res.load_warnings.append(msg)
     return res
@@ -440,12 +501,16 @@ def compute_results(
 
 
 def _safe_to_unpickle(path: Path) -> bool:
-    """True when ``path`` and its folder belong to us and nobody else can write them."""
+    """Check that ``path`` and its folder belong to us and nobody else can write them."""
     if not hasattr(os, "getuid"):  # pragma: no cover - Windows: rely on the folder's ACL
         return True
     for p in (path, path.parent):
         st = p.lstat()
-        if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        if (
+            stat.S_ISLNK(st.st_mode)
+            or st.st_uid != os.getuid()
+            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        ):
             return False
     return True
 
@@ -476,8 +541,16 @@ def read_cached(cache_dir: str | os.PathLike[str] | None, key: str) -> CountyRes
         if not p.is_file() or not _safe_to_unpickle(p):
             return None
         with open(p, "rb") as f:
-            res = pickle.load(f)  # noqa: S301 - private cache, ownership checked above
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            res = pickle.load(f)
+    except (
+        OSError,
+        pickle.UnpicklingError,
+        EOFError,
+        AttributeError,
+        ImportError,
+        TypeError,
+        ValueError,
+    ):
         return None
     if not isinstance(res, CountyResults) or res.key != key:
         return None
@@ -491,18 +564,23 @@ def load_results(
     thresholds_km: object = None,
     targets: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    strict: bool = True,
 ) -> CountyResults:
     """Return a county's results from ``cache_dir`` if up to date, else compute (and cache) them.
 
     Parameters are those of :func:`compute_results`; ``county`` is a path or a bundled
-    county's name. With ``cache_dir=None`` nothing is cached.
+    county's name. With ``cache_dir=None`` nothing is cached. The cache key covers the
+    inputs, the parameters and the package version; with ``strict`` (the default) results
+    computed by a different build of the library (:func:`code_hash`) are recomputed too. A
+    report kernel reads with ``strict=False``: the batch worker has just computed the file.
     """
     path = resolve(county)
     ths = normalise_thresholds(thresholds_km)
-    key = results_key(inputs_hash(path), population=population, thresholds_km=ths,
-                      targets_hash=file_hash(targets))
+    key = results_key(
+        inputs_hash(path), population=population, thresholds_km=ths, targets_hash=file_hash(targets)
+    )
     cached = read_cached(cache_dir, key)
-    if cached is not None:
+    if cached is not None and (not strict or cached.library_build == code_hash()):
         return cached
     res = compute_results(path, population=population, thresholds_km=ths, targets=targets, key=key)
     if cache_dir:
@@ -511,7 +589,7 @@ def load_results(
 
 
 def is_county_input(path: str | os.PathLike[str]) -> bool:
-    """True when ``path`` is a bundle folder (has ``county.toml``) or an Excel workbook."""
+    """Tell whether ``path`` is a bundle folder (has ``county.toml``) or an Excel workbook."""
     p = Path(path)
     return (p.is_dir() and (p / "county.toml").is_file()) or (
         p.is_file() and p.suffix.lower() in EXCEL_SUFFIXES
@@ -569,15 +647,27 @@ def county_plan(adcode: str) -> CountyPlan | None:
         return None
     d = tomllib.loads(res.read_text(encoding="utf-8"))
     ms = tuple(
-        Milestone(m["phase_zh"], m["phase_en"], _date(m["start"], "start"), _date(m["end"], "end"),
-                  m.get("tasks_zh", ""), m.get("tasks_en", ""))
+        Milestone(
+            m["phase_zh"],
+            m["phase_en"],
+            _date(m["start"], "start"),
+            _date(m["end"], "end"),
+            m.get("tasks_zh", ""),
+            m.get("tasks_en", ""),
+        )
         for m in d.get("milestone", [])
     )
     return CountyPlan(
-        adcode=str(d["adcode"]), county_zh=d.get("county_zh", ""), title_zh=d.get("title_zh", ""),
-        title_en=d.get("title_en", ""), document_number=d.get("document_number", ""),
-        issuer=d.get("issuer", ""), issued=_date(d["issued"], "issued"), source=d.get("source", ""),
-        note=d.get("note", ""), milestones=ms,
+        adcode=str(d["adcode"]),
+        county_zh=d.get("county_zh", ""),
+        title_zh=d.get("title_zh", ""),
+        title_en=d.get("title_en", ""),
+        document_number=d.get("document_number", ""),
+        issuer=d.get("issuer", ""),
+        issued=_date(d["issued"], "issued"),
+        source=d.get("source", ""),
+        note=d.get("note", ""),
+        milestones=ms,
     )
 
 
@@ -616,12 +706,19 @@ def timetable(plan: CountyPlan, report_date: object = None) -> pd.DataFrame:
     rows = []
     for m in plan.milestones:
         state = "done" if day > m.end else ("current" if day >= m.start else "upcoming")
-        rows.append({
-            "phase_zh": m.phase_zh, "phase_en": m.phase_en, "start": m.start.isoformat(),
-            "end": m.end.isoformat(), "state": state,
-            "state_zh": {"done": "已过期限", "current": "进行中", "upcoming": "未开始"}[state],
-            "days_to_end": (m.end - day).days, "tasks_zh": m.tasks_zh, "tasks_en": m.tasks_en,
-        })
+        rows.append(
+            {
+                "phase_zh": m.phase_zh,
+                "phase_en": m.phase_en,
+                "start": m.start.isoformat(),
+                "end": m.end.isoformat(),
+                "state": state,
+                "state_zh": {"done": "已过期限", "current": "进行中", "upcoming": "未开始"}[state],
+                "days_to_end": (m.end - day).days,
+                "tasks_zh": m.tasks_zh,
+                "tasks_en": m.tasks_en,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -629,21 +726,31 @@ def timetable(plan: CountyPlan, report_date: object = None) -> pd.DataFrame:
 
 
 def estimated_figures(county: County) -> pd.DataFrame:
-    """Population and resource figures that are estimated or synthetic, with their method."""
+    """List the population and resource figures that are estimated or synthetic, with their method."""
     rows = []
     for group, entries in (("population", county.population), ("resources", county.resources)):
         for key, entry in entries.items():
             for kind, fig in (("official", entry.official), ("estimate", entry.estimate)):
                 if fig is not None and fig.status != "official":
-                    rows.append({"group": group, "key": key, "value": fig.value, "status": fig.status,
-                                 "year": fig.year, "source": fig.source, "method": fig.method,
-                                 "kept_apart": kind == "estimate"})
-    return pd.DataFrame(rows, columns=["group", "key", "value", "status", "year", "source", "method",
-                                       "kept_apart"])
+                    rows.append(
+                        {
+                            "group": group,
+                            "key": key,
+                            "value": fig.value,
+                            "status": fig.status,
+                            "year": fig.year,
+                            "source": fig.source,
+                            "method": fig.method,
+                            "kept_apart": kind == "estimate",
+                        }
+                    )
+    return pd.DataFrame(
+        rows, columns=["group", "key", "value", "status", "year", "source", "method", "kept_apart"]
+    )
 
 
 def status_table(county: County) -> pd.DataFrame:
-    """Counts of figures and rows by data status, per table."""
+    """Count figures and rows by data status, per table."""
     rows = []
     for name, table, cols in (
         ("townships", county.townships, ("location_status", "population_status")),
@@ -654,8 +761,14 @@ def status_table(county: County) -> pd.DataFrame:
         for col in cols:
             if col in table:
                 vc = table[col].value_counts()
-                rows.append({"table": name, "column": col, **{s: int(vc.get(s, 0)) for s in STATUSES},
-                             "not_reported": int(table[col].isna().sum())})
+                rows.append(
+                    {
+                        "table": name,
+                        "column": col,
+                        **{s: int(vc.get(s, 0)) for s in STATUSES},
+                        "not_reported": int(table[col].isna().sum()),
+                    }
+                )
     return pd.DataFrame(rows, columns=["table", "column", *STATUSES, "not_reported"])
 
 
@@ -684,21 +797,25 @@ def facility_shares(county: County) -> pd.DataFrame:
     def row(mask: Any, code: str, name: str) -> dict[str, Any]:
         nc, nk = int((mask & centre).sum()), int((mask & clinic).sum())
         return {
-            "township_code": code, "township": name, "n_centres": nc,
+            "township_code": code,
+            "township": name,
+            "n_centres": nc,
             "hall_share": (hall & mask & centre).sum() / nc if nc else float("nan"),
             "n_clinics": nk,
             "tcm_clinic_share": (tcm & mask & clinic).sum() / nk if nk else float("nan"),
             "pavilion_share": (pav & mask & clinic).sum() / nk if nk else float("nan"),
         }
 
-    rows = [row(codes == str(code), str(code), str(name))
-            for code, name in zip(county.townships["code"], county.townships["name"], strict=True)]
+    rows = [
+        row(codes == str(code), str(code), str(name))
+        for code, name in zip(county.townships["code"], county.townships["name"], strict=True)
+    ]
     rows.append(row(codes == codes, "", "全县 county"))
     return pd.DataFrame(rows)
 
 
 def coverage_by_township(res: CountyResults, level: str = "any_tcm") -> pd.DataFrame:
-    """Population coverage per township at each threshold, with a final county row."""
+    """Return population coverage per township at each threshold, with a final county row."""
     cov = res.coverage[level]
     t = cov.table("township")
     c = cov.table("county").rename(columns={"county": "name"})
@@ -717,15 +834,27 @@ def plan_sites_points(res: CountyResults) -> Any:
     f = res.county.facilities.set_index(res.county.facilities["id"].astype(str))
     ids = plan.table["facility_id"].astype(str)
     pts = f.loc[ids.to_numpy()].reset_index(drop=True)
-    return gpd.GeoDataFrame({"rank": plan.table["rank"].to_numpy(), "id": ids.to_numpy(),
-                             "name": pts["name"].to_numpy()}, geometry=pts.geometry.to_numpy(), crs=f.crs)
+    return gpd.GeoDataFrame(
+        {
+            "rank": plan.table["rank"].to_numpy(),
+            "id": ids.to_numpy(),
+            "name": pts["name"].to_numpy(),
+        },
+        geometry=pts.geometry.to_numpy(),
+        crs=f.crs,
+    )
 
 
 def covered_by_pavilions(res: CountyResults) -> Any:
     """Per village: within the plan's radius of an existing 中医阁 (bool array), or ``None``."""
     import numpy as np
 
-    if res.plan is None or res.nearest is None or "pavilion_km" not in res.nearest or res.plan.unit != "m":
+    if (
+        res.plan is None
+        or res.nearest is None
+        or "pavilion_km" not in res.nearest
+        or res.plan.unit != "m"
+    ):
         return None
     d = res.nearest["pavilion_km"].to_numpy(dtype=float)
     return np.isfinite(d) & (d <= res.plan.radius / 1000.0)
@@ -736,7 +865,7 @@ def _short(res: CountyResults) -> str:
 
 
 def compare_indicators(results: Sequence[CountyResults]) -> pd.DataFrame | None:
-    """Indicators of several counties side by side: ``<name> value``, ``<name> met``, ``<name> status``."""
+    """Put the indicators of several counties side by side (``<name> value``, ``met``, ``status``)."""
     frames = [r.indicators for r in results if r.indicators is not None]
     if not frames:
         return None
@@ -754,26 +883,36 @@ def compare_indicators(results: Sequence[CountyResults]) -> pd.DataFrame | None:
     return base
 
 
-def distance_series(results: Sequence[CountyResults], column: str = "any_tcm_km") -> tuple[dict[str, Any], dict[str, Any]]:
+def distance_series(
+    results: Sequence[CountyResults], column: str = "any_tcm_km"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Village distances (``column`` of ``nearest``) and populations per county, for ECDFs."""
     series, weights = {}, {}
     for r in results:
         if r.nearest is not None and column in r.nearest:
             series[_short(r)] = r.nearest[column].to_numpy(dtype=float)
-            weights[_short(r)] = pd.to_numeric(r.nearest["population"], errors="coerce").to_numpy(dtype=float)
+            weights[_short(r)] = pd.to_numeric(r.nearest["population"], errors="coerce").to_numpy(
+                dtype=float
+            )
     return series, weights
 
 
 def common_vmax(series: dict[str, Any], q: float = 98.0) -> float:
-    """A colour-scale maximum shared by several counties (the ``q``-th percentile, km)."""
+    """Return a colour-scale maximum shared by several counties (the ``q``-th percentile, km)."""
     import numpy as np
 
-    vals = np.concatenate([np.asarray(v, dtype=float) for v in series.values()]) if series else np.array([])
+    vals = (
+        np.concatenate([np.asarray(v, dtype=float) for v in series.values()])
+        if series
+        else np.array([])
+    )
     vals = vals[np.isfinite(vals)]
     return float(np.percentile(vals, q)) if len(vals) else 1.0
 
 
-def compare_coverage(results: Sequence[CountyResults], level: str = "any_tcm") -> pd.DataFrame | None:
+def compare_coverage(
+    results: Sequence[CountyResults], level: str = "any_tcm"
+) -> pd.DataFrame | None:
     """Share of residents within each threshold of a service level, one row per county."""
     rows = []
     for r in results:
@@ -781,7 +920,12 @@ def compare_coverage(results: Sequence[CountyResults], level: str = "any_tcm") -
         if cov is None:
             continue
         c = cov.table("county").iloc[0]
-        rows.append({"county": _short(r), **{f"≤ {t.label}": c[f"covered_share_{t.label}"] for t in cov.thresholds}})
+        rows.append(
+            {
+                "county": _short(r),
+                **{f"≤ {t.label}": c[f"covered_share_{t.label}"] for t in cov.thresholds},
+            }
+        )
     return pd.DataFrame(rows) if rows else None
 
 
@@ -791,7 +935,15 @@ def compare_caveats(results: Sequence[CountyResults]) -> pd.DataFrame:
     for r in results:
         c = r.county
         pop = c.figure(r.population)
-        rows.append({"county": _short(r), "population": pop.value if pop else None,
-                     "population_year": pop.year if pop else None, "population_status": pop.status if pop else None,
-                     **c.status_counts(), "villages": len(c.villages), "facilities": len(c.facilities)})
+        rows.append(
+            {
+                "county": _short(r),
+                "population": pop.value if pop else None,
+                "population_year": pop.year if pop else None,
+                "population_status": pop.status if pop else None,
+                **c.status_counts(),
+                "villages": len(c.villages),
+                "facilities": len(c.facilities),
+            }
+        )
     return pd.DataFrame(rows)

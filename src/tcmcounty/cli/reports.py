@@ -14,34 +14,78 @@ MAIN_COUNTIES = ("512021-anyue", "140823-wenxi")
 
 def _add_params(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("report parameters / 报告参数")
-    g.add_argument("--population", choices=("resident", "registered"), default="resident",
-                   help="population basis: resident 常住 (default) or registered 户籍")
-    g.add_argument("--thresholds", default="1,2,5,10", metavar="KM,KM",
-                   help="coverage thresholds in km, comma-separated (default 1,2,5,10)")
-    g.add_argument("--targets", metavar="FILE", help="targets file (default: national 2025 targets)")
-    g.add_argument("--report-date", metavar="YYYY-MM-DD", help="date the plan timetable is read against (default today)")
-    g.add_argument("--language", choices=("zh-en", "zh", "en"), default="zh-en", help="report language (default zh-en)")
+    g.add_argument(
+        "--population",
+        choices=("resident", "registered"),
+        default="resident",
+        help="population basis: resident 常住 (default) or registered 户籍",
+    )
+    g.add_argument(
+        "--thresholds",
+        default="1,2,5,10",
+        metavar="KM,KM",
+        help="coverage thresholds in km, comma-separated (default 1,2,5,10)",
+    )
+    g.add_argument(
+        "--targets", metavar="FILE", help="targets file (default: national 2025 targets)"
+    )
+    g.add_argument(
+        "--report-date",
+        metavar="YYYY-MM-DD",
+        help="date the plan timetable is read against (default today)",
+    )
+    g.add_argument(
+        "--language",
+        choices=("zh-en", "zh", "en"),
+        default="zh-en",
+        help="report language (default zh-en)",
+    )
     g.add_argument("--show-code", action="store_true", help="show the notebook code in the HTML")
-    g.add_argument("--template", metavar="NOTEBOOK", help="county report template (default notebooks/county_report.ipynb)")
-    g.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds per report (default 600)")
-    g.add_argument("--retries", type=int, default=1, metavar="K",
-                   help="retries after a transient kernel failure (default 1)")
-    g.add_argument("--kernel", metavar="NAME", help="Jupyter kernel (default $TCMCOUNTY_KERNEL or python3)")
+    g.add_argument(
+        "--template",
+        metavar="NOTEBOOK",
+        help="county report template (default notebooks/county_report.ipynb)",
+    )
+    g.add_argument(
+        "--timeout", type=float, default=600.0, metavar="S", help="seconds per report (default 600)"
+    )
+    g.add_argument(
+        "--retries",
+        type=int,
+        default=1,
+        metavar="K",
+        help="retries after a transient kernel failure (default 1)",
+    )
+    g.add_argument(
+        "--kernel", metavar="NAME", help="Jupyter kernel (default $TCMCOUNTY_KERNEL or python3)"
+    )
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
     from tcmcounty.report import county_parameters
 
-    return county_parameters(population=args.population, thresholds_km=args.thresholds, targets=args.targets,
-                             report_date=args.report_date, language=args.language)
+    return county_parameters(
+        population=args.population,
+        thresholds_km=args.thresholds,
+        targets=args.targets,
+        report_date=args.report_date,
+        language=args.language,
+    )
 
 
 def _add_batch(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", "-o", default="reports", metavar="DIR", help="output folder (default reports/)")
-    p.add_argument("--workers", "-j", type=int, metavar="N", help="parallel reports (default: one per CPU)")
+    p.add_argument(
+        "--out", "-o", default="reports", metavar="DIR", help="output folder (default reports/)"
+    )
+    p.add_argument(
+        "--workers", "-j", type=int, metavar="N", help="parallel reports (default: one per CPU)"
+    )
     p.add_argument("--force", action="store_true", help="re-render reports that are up to date")
-    p.add_argument("--dask", metavar="ADDRESS|local",
-                   help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, or a scheduler address")
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS|local",
+        help="run on Dask: 'local' starts a LocalCluster on 127.0.0.1, or a scheduler address",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -66,20 +110,31 @@ def cmd_report(args: argparse.Namespace) -> int:
     from tcmcounty.report import OutputLock, render_comparison, render_report
 
     params = _params(args)
-    common = {"show_code": args.show_code, "timeout": args.timeout, "retries": args.retries,
-              "kernel_name": args.kernel}
+    common = {
+        "show_code": args.show_code,
+        "timeout": args.timeout,
+        "retries": args.retries,
+        "kernel_name": args.kernel,
+    }
     if args.compare:
         with OutputLock(args.out, "tcmcounty report --compare"):
-            rec = render_comparison(args.county, args.out, template=args.template, lock=False, **common, **params)
+            rec = render_comparison(
+                args.county, args.out, template=args.template, lock=False, **common, **params
+            )
             write_index(args.out)
         print(f"{Path(args.out) / (rec['name'] + '.html')} ({rec['html_bytes'] / 1024:.0f} KB)")
         return 0
     if len(args.county) != 1:
-        print("error: give one county, or several with --compare / 请给出一个县（比较多个县请加 --compare）", file=sys.stderr)
+        print(
+            "error: give one county, or several with --compare / 请给出一个县（比较多个县请加 --compare）",
+            file=sys.stderr,
+        )
         return 2
     rec = render_report(args.county[0], args.out, template=args.template, **common, **params)
-    print(f"{Path(args.out) / (rec['name'] + '.html')} ({rec['html_bytes'] / 1024:.0f} KB, "
-          f"{rec['durations']['total']:.1f} s)")
+    print(
+        f"{Path(args.out) / (rec['name'] + '.html')} ({rec['html_bytes'] / 1024:.0f} KB, "
+        f"{rec['durations']['total']:.1f} s)"
+    )
     return 0
 
 
@@ -89,53 +144,92 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     _interruptible()
     comparisons = [[c.strip() for c in g.split(",") if c.strip()] for g in (args.compare or [])]
-    result = run_batch(args.inputs, args.out, workers=args.workers, timeout=args.timeout, retries=args.retries,
-                       force=args.force, dask=args.dask, template=args.template, comparisons=comparisons,
-                       parameters=_params(args), kernel_name=args.kernel, show_code=args.show_code,
-                       progress=not args.no_progress)
+    result = run_batch(
+        args.inputs,
+        args.out,
+        workers=args.workers,
+        timeout=args.timeout,
+        retries=args.retries,
+        force=args.force,
+        dask=args.dask,
+        template=args.template,
+        comparisons=comparisons,
+        parameters=_params(args),
+        kernel_name=args.kernel,
+        show_code=args.show_code,
+        progress=not args.no_progress,
+    )
     return _finish(result)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The main job: both bundled counties, their comparison, index.html and summary.xlsx."""
+    """Run the main job: both bundled counties, their comparison, index.html and summary.xlsx."""
     from tcmcounty.batch import run_batch
 
     _interruptible()
-    result = run_batch(list(MAIN_COUNTIES), args.out, workers=args.workers, timeout=args.timeout,
-                       retries=args.retries, force=args.force, dask=args.dask, template=args.template,
-                       comparisons=[list(MAIN_COUNTIES)], parameters=_params(args), kernel_name=args.kernel,
-                       show_code=args.show_code, progress=not args.no_progress)
+    result = run_batch(
+        list(MAIN_COUNTIES),
+        args.out,
+        workers=args.workers,
+        timeout=args.timeout,
+        retries=args.retries,
+        force=args.force,
+        dask=args.dask,
+        template=args.template,
+        comparisons=[list(MAIN_COUNTIES)],
+        parameters=_params(args),
+        kernel_name=args.kernel,
+        show_code=args.show_code,
+        progress=not args.no_progress,
+    )
     return _finish(result)
 
 
 def register(subparsers: Any) -> None:
     """Add the ``report``, ``batch`` and ``run`` subcommands."""
     p = subparsers.add_parser(
-        "report", help="render one county's HTML report / 生成一个县的报告",
+        "report",
+        help="render one county's HTML report / 生成一个县的报告",
         description="Execute the report notebook for one county with papermill and write self-contained HTML "
-                    "(code hidden), the executed notebook and a JSON record into --out.")
+        "(code hidden), the executed notebook and a JSON record into --out.",
+    )
     p.add_argument("county", nargs="+", help="bundle folder, .xlsx workbook or bundled county name")
-    p.add_argument("--out", "-o", default="reports", metavar="DIR", help="output folder (default reports/)")
+    p.add_argument(
+        "--out", "-o", default="reports", metavar="DIR", help="output folder (default reports/)"
+    )
     p.add_argument("--compare", action="store_true", help="render the given counties side by side")
     _add_params(p)
     p.set_defaults(func=cmd_report)
 
     b = subparsers.add_parser(
-        "batch", help="render reports for many counties in parallel / 批量生成报告",
+        "batch",
+        help="render reports for many counties in parallel / 批量生成报告",
         description="Render a report for every county bundle or workbook under DIR..., in parallel, resumable "
-                    "(up-to-date reports are skipped), with batch_status.csv, index.html and summary.xlsx. "
-                    "Exit code 1 when any county failed.")
-    b.add_argument("inputs", nargs="+", metavar="DIR", help="bundle folders, workbooks, or folders holding them")
-    b.add_argument("--compare", action="append", metavar="A,B",
-                   help="also render these counties side by side (repeatable)")
+        "(up-to-date reports are skipped), with batch_status.csv, index.html and summary.xlsx. "
+        "Exit code 1 when any county failed.",
+    )
+    b.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="DIR",
+        help="bundle folders, workbooks, or folders holding them",
+    )
+    b.add_argument(
+        "--compare",
+        action="append",
+        metavar="A,B",
+        help="also render these counties side by side (repeatable)",
+    )
     _add_batch(b)
     _add_params(b)
     b.set_defaults(func=cmd_batch)
 
     r = subparsers.add_parser(
-        "run", help="main job: Anyue and Wenxi reports, their comparison, index and summary / 主任务",
+        "run",
+        help="main job: Anyue and Wenxi reports, their comparison, index and summary / 主任务",
         description="Render the bundled counties (安岳县 512021-anyue, 闻喜县 140823-wenxi), the Anyue–Wenxi "
-                    "comparison, index.html and summary.xlsx into --out (default reports/).")
+        "comparison, index.html and summary.xlsx into --out (default reports/).",
+    )
     _add_batch(r)
     _add_params(r)
     r.set_defaults(func=cmd_run)

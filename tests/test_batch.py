@@ -1,0 +1,208 @@
+"""Batch runs: failures stay isolated, timeouts, the output lock, kill-and-resume, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_report_support import (
+    break_bundle,
+    complete_outputs,
+    make_tiny_bundle,
+    no_temp_files,
+    template_with_cell,
+)
+
+from tcmcounty import report as R
+from tcmcounty.batch import STATUS_FILE, dask_client, read_status, run_batch
+from tcmcounty.cli import main
+
+pytestmark = pytest.mark.slow
+
+DATE = "2023-11-01"
+FAULTS = (
+    'if "boom" in county:\n'
+    '    raise RuntimeError("deliberate failure inside the kernel")\n'
+    'if "sleepy" in county:\n'
+    "    import time\n\n"
+    "    time.sleep(600)"
+)
+
+
+@pytest.fixture(scope="module")
+def fault_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("tpl")
+    return template_with_cell(
+        R.template_path("county_report"), d / "county_report_faults.ipynb", FAULTS
+    )
+
+
+def _status(out: Path) -> dict[str, dict[str, str]]:
+    return {r["county"]: r for r in read_status(out)}
+
+
+def test_one_failure_never_stops_the_others(
+    tmp_path: Path, fault_template: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "counties"
+    make_tiny_bundle(src, "999011-good", seed=1)
+    break_bundle(make_tiny_bundle(src, "999012-broken", seed=2))
+    make_tiny_bundle(src, "999013-boom", seed=3)
+    out = tmp_path / "reports"
+    args = [
+        "batch",
+        str(src),
+        "--out",
+        str(out),
+        "--template",
+        str(fault_template),
+        "--workers",
+        "2",
+        "--no-progress",
+        "--report-date",
+        DATE,
+        "--timeout",
+        "300",
+    ]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "2 failed" in err and "999012-broken" in err and "999013-boom" in err
+    st = _status(out)
+    assert st["999011-good"]["status"] == "ok"
+    assert (
+        st["999012-broken"]["status"] == "failed" and "villages.csv" in st["999012-broken"]["error"]
+    )
+    assert st["999013-boom"]["status"] == "failed"
+    assert "deliberate failure inside the kernel" in st["999013-boom"]["error"]
+    assert (out / "999011-good.html").is_file() and not (out / "999013-boom.html").exists()
+    assert (out / ".failed" / "999013-boom.ipynb").is_file()  # the failed notebook, for debugging
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "999011-good.html" in index and "deliberate failure" in index
+    assert not no_temp_files(out) and not complete_outputs(out)
+    # resumable: the good county is skipped, the failed ones are tried again
+    assert main(args) == 1
+    st = _status(out)
+    assert st["999011-good"]["status"] == "skipped"
+    assert st["999012-broken"]["status"] == "failed" and st["999013-boom"]["status"] == "failed"
+
+
+def test_timeout_stops_the_kernel(tmp_path: Path, fault_template: Path) -> None:
+    src = tmp_path / "counties"
+    make_tiny_bundle(src, "999021-sleepy")
+    out = tmp_path / "reports"
+    t0 = time.monotonic()
+    result = run_batch(
+        [src],
+        out,
+        workers=1,
+        timeout=8,
+        retries=1,
+        template=fault_template,
+        parameters=R.county_parameters(report_date=DATE),
+        progress=False,
+    )
+    assert time.monotonic() - t0 < 90
+    (row,) = result.rows
+    assert row.status == "timeout" and "timed out" in row.error
+    assert result.exit_code == 1
+    assert json.loads((out / "999021-sleepy.json").read_text())["status"] == "timeout"
+
+
+def test_second_batch_on_the_same_folder_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = make_tiny_bundle(tmp_path / "in")
+    out = tmp_path / "reports"
+    with R.OutputLock(out, "tcmcounty batch (test)"):
+        code = main(["batch", str(src), "--out", str(out), "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "another tcmcounty run is writing to" in err and f"pid {os.getpid()}" in err
+    assert not (out / STATUS_FILE).exists()
+
+
+def _ok_records(out: Path) -> set[str]:
+    done = set()
+    for p in out.glob("*.json"):
+        try:
+            if json.loads(p.read_text(encoding="utf-8")).get("status") == "ok":
+                done.add(p.stem)
+        except ValueError:
+            pass
+    return done
+
+
+def test_kill_and_resume(tmp_path: Path) -> None:
+    psutil = pytest.importorskip("psutil")
+    src = tmp_path / "counties"
+    names = [f"99903{i}-kill" for i in range(1, 4)]
+    for i, n in enumerate(names):
+        make_tiny_bundle(src, n, seed=i)
+    out = tmp_path / "reports"
+    cmd = [
+        sys.executable,
+        "-m",
+        "tcmcounty.cli",
+        "batch",
+        str(src),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--no-progress",
+        "--report-date",
+        DATE,
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not _ok_records(out) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert proc.poll() is None, "the batch finished before it could be killed"
+        children = psutil.Process(proc.pid).children(recursive=True)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # its worker and kernel die with it
+    _gone, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, [p.cmdline() for p in alive]
+    done_before = _ok_records(out)
+    assert 1 <= len(done_before) < len(names)
+    assert not complete_outputs(out)  # nothing half-written under a final name
+    # the rerun finishes exactly the missing ones
+    assert main(cmd[3:]) == 0
+    st = _status(out)
+    assert {n for n, r in st.items() if r["status"] == "skipped"} == done_before
+    assert {n for n, r in st.items() if r["status"] == "ok"} == set(names) - done_before
+    assert not no_temp_files(out) and not complete_outputs(out)
+    assert _ok_records(out) == set(names)
+
+
+def test_local_cluster(tmp_path: Path) -> None:
+    with dask_client("local", 1) as client:
+        info = client.scheduler_info()
+        assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+        assert info["workers"] and all(a.startswith("tcp://127.0.0.1:") for a in info["workers"])
+    src = make_tiny_bundle(tmp_path / "in", "999041-dask")
+    out = tmp_path / "reports"
+    result = run_batch(
+        [src],
+        out,
+        dask="local",
+        workers=1,
+        parameters=R.county_parameters(report_date=DATE),
+        progress=False,
+        timeout=300,
+    )
+    assert [r.status for r in result.rows] == ["ok"], result.summary()
+    assert result.backend == "dask local"
+    assert (out / "999041-dask.html").is_file()
+    assert json.loads((out / "999041-dask.json").read_text())["status"] == "ok"
