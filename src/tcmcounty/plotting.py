@@ -42,6 +42,7 @@ __all__ = [
     "label",
     "register_cjk_font",
     "sites_map",
+    "span_km",
     "value_map",
 ]
 
@@ -371,12 +372,20 @@ def ecdf_chart(
             label=str(name),
             color=matplotlib.colormaps.get_cmap("tab10")(i % 10),
         )
+    right = xmax if xmax else max(finite_max * 1.1, 0.5)
     for t in thresholds:
-        ax.axvline(float(t), color="#777777", lw=0.8, ls=":")
-        ax.text(
-            float(t), 101, f"{float(t):g} km", fontsize=7, ha="center", va="bottom", color="#555555"
-        )
-    ax.set_xlim(0, xmax if xmax else max(finite_max * 1.05, max([*thresholds, 1.0]) * 1.1))
+        if float(t) <= right:
+            ax.axvline(float(t), color="#777777", lw=0.8, ls=":")
+            ax.text(
+                float(t),
+                101,
+                f"{float(t):g} km",
+                fontsize=7,
+                ha="center",
+                va="bottom",
+                color="#555555",
+            )
+    ax.set_xlim(0, right)
     ax.set_ylim(0, 108)
     ax.set_xlabel(label(*xlabel, lang=lang))
     ylab = (
@@ -484,9 +493,13 @@ class _Frame:
                         )
 
 
-def _finish_map(ax: Axes, lang: str) -> None:
+def _finish_map(ax: Axes, lang: str, span_km: float | None = None) -> None:
     _OUTSIDE_LEGEND.add(ax.figure)
     ax.set_aspect("equal")
+    if span_km:  # the same ground distance per axis on every map (maps side by side)
+        cx, cy = np.mean(ax.get_xlim()), np.mean(ax.get_ylim())
+        ax.set_xlim(cx - span_km / 2, cx + span_km / 2)
+        ax.set_ylim(cy - span_km / 2, cy + span_km / 2)
     ax.set_xlabel(label("东西向（公里）", "easting (km)", lang), fontsize=8)
     ax.set_ylabel(label("南北向（公里）", "northing (km)", lang), fontsize=8)
     ax.tick_params(labelsize=7)
@@ -596,6 +609,7 @@ def county_map(
     title: tuple[str, str] = ("到最近中医药服务的距离", "Distance to the nearest TCM service"),
     vmax: float | None = None,
     figsize: tuple[float, float] = (8.0, 7.5),
+    span_km: float | None = None,
 ) -> MplFigure:
     """Map villages coloured by distance to the nearest TCM service, with facilities by type.
 
@@ -609,6 +623,10 @@ def county_map(
         County outline, township seats (labelled with ``name``) and facilities (drawn by type).
     uncovered : array-like of bool, optional
         Villages beyond the coverage threshold, highlighted with a red ring.
+    vmax : float, optional
+        Top of the colour scale in km (default: the 98th percentile of the distances).
+    span_km : float, optional
+        Width and height of the map in km (to draw several counties at the same scale).
     """
     frame = _Frame(boundary, villages, facilities, townships)
     fig, ax = _new(figsize)
@@ -690,9 +708,21 @@ def county_map(
         frameon=False,
     )
     ax.set_title(label(*title, lang=lang), fontsize=11)
-    _finish_map(ax, lang)
+    _finish_map(ax, lang, span_km)
     fig.tight_layout()
     return fig
+
+
+def span_km(*layers: gpd.GeoDataFrame | None) -> float:
+    """Largest width or height (km, projected) of the layers' extent, for maps on one scale."""
+    frame = _Frame(*layers)
+    best = 0.0
+    for g in layers:
+        if g is not None and len(g):
+            b = g.geometry.to_crs(frame.crs).total_bounds / 1000.0
+            if np.isfinite(b).all():
+                best = max(best, b[2] - b[0], b[3] - b[1])
+    return best
 
 
 def value_map(

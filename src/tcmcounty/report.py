@@ -599,7 +599,8 @@ class CountyView:
             )
             label = _lbl(esc(u["name_zh"]), esc(u["name_en"]), lang)
             items.append(
-                f"<li>{label}: {esc(u.get('value_text') or fmt_num(u['value']))} → "
+                f"<li>{label}: {esc(u.get('value_text') or fmt_num(u['value']))}"
+                f"{'%' if u.get('unit') == '%' else ''} → "
                 f"{_t('目标', 'target', lang)} {esc(u['target'])}"
                 + (f"; <strong>{_t('需增加', 'need', lang)} {esc(need)}</strong>" if need else "")
                 + "</li>"
@@ -1213,9 +1214,9 @@ class CompareView:
         ]
         for n in self.names:
             cols += [
-                (f"{n} value", f"{n} 数值", f"{n} value"),
-                (f"{n} met", f"{n} 判定", f"{n} verdict"),
-                (f"{n} status", f"{n} 数据状态", f"{n} data status"),
+                (f"{n} value", f"{n} 数值", "value"),
+                (f"{n} met", f"{n} 判定", "verdict"),
+                (f"{n} status", f"{n} 数据状态", "data status"),
             ]
         fmt = {
             f"{n} met": (lambda v: "—" if _is_na(v) else ("✓" if bool(v) else "✗"))
@@ -1280,6 +1281,9 @@ class CompareView:
         lang = self.lang
         series, _ = R.distance_series(self.results, "any_tcm_km")
         vmax = R.common_vmax(series)
+        span = (
+            max(plotting.span_km(r.county.boundary, r.county.villages) for r in self.results) * 1.05
+        )
         figs = []
         for r in self.results:
             c = r.county
@@ -1294,16 +1298,16 @@ class CompareView:
                 lang=lang,
                 vmax=vmax,
                 figsize=(6.5, 6.5),
-                title=(
-                    f"{c.name_zh}：到最近中医药服务的距离",
-                    f"{c.name_en}: distance to TCM service",
-                ),
+                span_km=span,
+                title=(c.name_zh, c.name_en),
             )
             figs.append(img_html(_png(fig), f"Map of {c.name_en}", esc(c.name_zh)))
         body = f"<div class='tcm-side'>{''.join(figs)}</div>" + note_html(
             _t(
-                f"颜色刻度相同（0–{vmax:.1f} 公里）。",
-                f"Same colour scale (0–{vmax:.1f} km).",
+                f"村按到最近中医药服务的直线距离着色；颜色刻度相同（0–{vmax:.1f} 公里），"
+                f"地图比例尺相同（每幅 {span:.0f} × {span:.0f} 公里）。",
+                f"Villages coloured by straight-line distance to the nearest TCM service; same colour "
+                f"scale (0–{vmax:.1f} km) and same map scale (each {span:.0f} × {span:.0f} km).",
                 lang,
             )
         )

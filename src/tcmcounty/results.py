@@ -246,8 +246,8 @@ class CountyResults:
 
         Keys: ``n_indicators``, ``n_met``, ``n_unmet``, ``n_no_verdict``, ``unmet`` (list of
         dicts with ``id``, ``name_zh``, ``name_en``, ``need``, ``need_unit``),
-        ``coverage_share`` (share of residents within the largest threshold of any TCM
-        service), ``alliance_share``, ``sites_recommended`` and ``non_official``.
+        ``coverage_share`` (share of residents within the middle threshold of any TCM
+        service, the one the report's maps use), ``alliance_share``, ``sites_recommended`` and ``non_official``.
         """
         out: dict[str, Any] = {
             "n_indicators": 0,
@@ -277,6 +277,8 @@ class CountyResults:
                         "name_zh": str(r.get("name_zh", "")),
                         "name_en": str(r.get("name_en", "")),
                         "value": _plain(r.get("value")),
+                        "value_text": _plain(r.get("value_text")),
+                        "unit": _plain(r.get("unit")),
                         "target": _plain(r.get("target")),
                         "need": _plain(r.get("need")),
                         "need_unit": _plain(r.get("need_unit")),
@@ -284,7 +286,7 @@ class CountyResults:
                 )
         cov = self.coverage.get("any_tcm")
         if cov is not None:
-            t = cov.thresholds[-1]
+            t = cov.thresholds[len(cov.thresholds) // 2]  # the threshold the maps use
             row = cov.table("county").iloc[0]
             out["coverage_share"] = _plain(row.get(f"covered_share_{t.label}"))
             out["coverage_threshold_km"] = float(t.km) if hasattr(t, "km") else None
