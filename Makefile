@@ -30,6 +30,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_access.py --quick
 	$(BIN)/python benchmarks/bench_coverage.py --quick
 	$(BIN)/python benchmarks/bench_plan.py
+	$(BIN)/python benchmarks/bench_batch.py --counties 6 --quick
 
 clean:
-	rm -rf $(VENV) reports/*.html reports/*.json
+	rm -rf $(VENV) reports/*.html reports/*.json reports/*.ipynb reports/*.xlsx reports/*.csv \
+	  reports/.cache reports/.failed reports/.tcmcounty.lock reports/screenshots

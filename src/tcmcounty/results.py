@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 import math
 import os
@@ -354,16 +353,6 @@ def _plain(v: object) -> object:
 # ------------------------------------------------------------------------------- analyses
 
 
-def _optional(name: str) -> Any:
-    """Import ``tcmcounty.<name>``; ``None`` when the module is not part of this installation."""
-    try:
-        return importlib.import_module(f"tcmcounty.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"tcmcounty.{name}":
-            return None
-        raise
-
-
 def _timed(res: CountyResults, name: str, fn: Callable[[], object]) -> Any:
     t0 = time.perf_counter()
     try:
@@ -373,30 +362,21 @@ def _timed(res: CountyResults, name: str, fn: Callable[[], object]) -> Any:
 
 
 def _indicators(res: CountyResults) -> None:
-    mod = _optional("indicators")
-    if mod is None or not hasattr(mod, "compute"):
-        res.unavailable["indicators"] = "tcmcounty.indicators is not installed / 指标模块不可用"
-        return
+    from tcmcounty import indicators
+
     targets = res.targets or None
-    res.indicators = mod.compute(res.county, population=res.population, targets=targets)
-    if hasattr(mod, "appendix"):
-        try:
-            res.appendix = mod.appendix(targets=targets)
-        except TypeError:
-            res.appendix = mod.appendix()
+    res.indicators = indicators.compute(res.county, population=res.population, targets=targets)
+    res.appendix = indicators.appendix(target_set=targets)
 
 
 def _coverage(res: CountyResults) -> None:
-    mod = _optional("coverage")
-    if mod is None:
-        res.unavailable["coverage"] = "tcmcounty.coverage is not installed / 覆盖模块不可用"
-        return
+    from tcmcounty import coverage as mod
+
     c = res.county
     res.nearest = mod.nearest_service(c, levels=tuple(lv for lv in COVERAGE_LEVELS))
     for lv in COVERAGE_LEVELS:
         res.coverage[lv] = mod.cumulative_coverage(c, thresholds=list(res.thresholds_km), level=lv)
-    if hasattr(mod, "alliance_coverage"):
-        res.alliance = mod.alliance_coverage(c)
+    res.alliance = mod.alliance_coverage(c)
 
 
 #: Accessibility settings of the report: E2SFCA with Gaussian decay, TCM physicians as supply.
@@ -409,20 +389,16 @@ ACCESS_SETTINGS: dict[str, Any] = {
 
 
 def _access(res: CountyResults) -> None:
-    mod = _optional("access")
-    if mod is None:
-        res.unavailable["access"] = "tcmcounty.access is not installed / 可及性模块不可用"
-        return
-    res.access = mod.spatial_access(res.county, **ACCESS_SETTINGS)
+    from tcmcounty.access import spatial_access
+
+    res.access = spatial_access(res.county, **ACCESS_SETTINGS)
     res.equity = res.access.equity()
 
 
 def _plan(res: CountyResults) -> None:
-    mod = _optional("plan")
-    if mod is None:
-        res.unavailable["plan"] = "tcmcounty.plan is not installed / 选址模块不可用"
-        return
-    res.plan = mod.plan_sites(res.county, compare_optimal=False)
+    from tcmcounty.plan import plan_sites
+
+    res.plan = plan_sites(res.county, compare_optimal=False)
 
 
 def compute_results(
