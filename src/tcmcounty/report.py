@@ -2052,14 +2052,17 @@ def write_outcome(out_dir: str | os.PathLike[str], outcome: JobOutcome) -> Path:
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for rel, data in outcome.files.items():
-        target = out / rel
-        if out.resolve() not in target.resolve().parents:
+    root = out.resolve()
+    record_name = f"{outcome.name}.json"
+    # check every target (the record too) before writing any: all or nothing
+    for rel in [*outcome.files, record_name]:
+        if root not in (out / rel).resolve().parents:
             raise ReportError(f"refusing to write {rel!r} outside {out}")
-        write_file_atomic(target, data)
+    for rel, data in outcome.files.items():
+        write_file_atomic(out / rel, data)
     rec = dict(outcome.record)
     rec["written"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    target = out / f"{outcome.name}.json"
+    target = out / record_name
     write_file_atomic(
         target, (json.dumps(rec, ensure_ascii=False, indent=1, default=str) + "\n").encode("utf-8")
     )
@@ -2129,7 +2132,15 @@ class OutputLock:
 
     def __enter__(self) -> OutputLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # never follow a symlink planted in place of the lock (it would be overwritten)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError as exc:
+            if not self.path.is_symlink():
+                raise
+            raise ReportError(
+                f"{self.path} is a symbolic link; remove it and run again "
+                f"/ 锁文件是符号链接，请删除后重试 ({exc.strerror})"
+            ) from None
         try:
             import fcntl
         except ImportError:  # pragma: no cover - Windows

@@ -258,7 +258,14 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
             return None
         value = parse_number(text)
         if value is not None and col.kind == "int" and text.strip().endswith("%"):
-            add("error", "expected a count, found a percentage", "应为人数/个数，却是百分比", row, header, text)
+            add(
+                "error",
+                "expected a count, found a percentage",
+                "应为人数/个数，却是百分比",
+                row,
+                header,
+                text,
+            )
             return None
         if value is None:
             if re.search(r"[°度′'″\"]", text):
