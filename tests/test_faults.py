@@ -372,9 +372,9 @@ def test_hostile_names_paths_and_symlinks(tmp_path: Path, monkeypatch: pytest.Mo
     (out / "index.html").symlink_to(sentinel / "victim.html")
     (out / STATUS_FILE).symlink_to(sentinel / "victim.csv")
     (out / "999092-rel.html").symlink_to(sentinel / "victim.html")
-    outside = _tree(tmp_path, skip=out)
     work = tmp_path / "cwd"
     work.mkdir()
+    outside = _tree(tmp_path, skip=out)
     monkeypatch.chdir(work)
     inputs: list[Path | str] = [src, "../elsewhere/999092-rel"]
     got = _batch(inputs, Path("../reports"))
