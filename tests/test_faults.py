@@ -403,3 +403,19 @@ def test_hostile_names_paths_and_symlinks(tmp_path: Path, monkeypatch: pytest.Mo
     assert _tree(sentinel) == before and _tree(tmp_path, skip=out) == outside
     _assert_clean(out)
     _assert_record_truth(out)
+
+
+def test_symlinked_results_cache_is_refused(tiny_bundle: Path, tmp_path: Path) -> None:
+    from tcmcounty import results
+    from tcmcounty.errors import TcmCountyError
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".cache").symlink_to(outside, target_is_directory=True)
+    res = results.compute_results(tiny_bundle)
+    with pytest.raises(TcmCountyError, match="symbolic link"):
+        results.save_results(res, out / ".cache")
+    assert list(outside.iterdir()) == []
+    assert results.read_cached(out / ".cache", res.key) is None

@@ -34,7 +34,7 @@ import pandas as pd
 
 import tcmcounty
 from tcmcounty.county import STATUSES, County
-from tcmcounty.errors import ReportError
+from tcmcounty.errors import ReportError, TcmCountyError
 from tcmcounty.io import atomic_path
 from tcmcounty.load import EXCEL_SUFFIXES, load_county, resolve
 
@@ -501,6 +501,11 @@ def cache_file(cache_dir: str | os.PathLike[str], key: str) -> Path:
 def save_results(res: CountyResults, cache_dir: str | os.PathLike[str]) -> Path:
     """Store ``res`` in ``cache_dir`` atomically (folder created private); return the file."""
     d = Path(cache_dir)
+    if d.is_symlink():
+        raise TcmCountyError(
+            f"refusing to write the results cache: {d} is a symbolic link; remove it and run again"
+            " / 缓存目录是符号链接，请删除后重试"
+        )
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = cache_file(d, res.key)
     with atomic_path(target) as tmp:
@@ -512,7 +517,7 @@ def save_results(res: CountyResults, cache_dir: str | os.PathLike[str]) -> Path:
 
 def read_cached(cache_dir: str | os.PathLike[str] | None, key: str) -> CountyResults | None:
     """Return the cached results for ``key``, or ``None`` (missing, unsafe or unreadable)."""
-    if not cache_dir:
+    if not cache_dir or Path(cache_dir).is_symlink():
         return None
     p = cache_file(cache_dir, key)
     try:
