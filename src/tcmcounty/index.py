@@ -277,7 +277,7 @@ def write_index(out_dir: str | os.PathLike[str]) -> Path:
     recs = load_records(out)
     write_summary_xlsx(out, recs)
     target = out / "index.html"
-    from tcmcounty.report import embed_cjk_font
+    from tcmcounty.execute import embed_cjk_font
 
     write_file_atomic(target, embed_cjk_font(index_html(out, recs)).encode("utf-8"))
     return target

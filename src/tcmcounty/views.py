@@ -1,0 +1,1295 @@
+"""The notebook side of reports: parameter checks and HTML sections.
+
+:func:`check_parameters` validates a template's parameters in its first cell;
+:class:`CountyView` and :class:`CompareView` load the results (:mod:`tcmcounty.results`) and
+return each report section as escaped HTML with embedded PNG figures, so the notebooks hold
+no computation. Every piece of user text goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import itertools
+import math
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import tcmcounty
+from tcmcounty.errors import CountyNotFoundError, ReportError
+
+#: Report languages: Chinese, English, or both.
+LANGUAGES = ("zh-en", "zh", "en")
+
+# =============================================================================================
+# Parameters
+
+
+@dataclass(frozen=True)
+class ReportParameters:
+    """Validated parameters of the county report template."""
+
+    county: str
+    population: str = "resident"
+    thresholds_km: tuple[float, ...] = ()
+    targets: str | None = None
+    report_date: dt.date = field(default_factory=dt.date.today)
+    language: str = "zh-en"
+    results_dir: str | None = None
+
+    def results_args(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`tcmcounty.results.load_results`."""
+        return {
+            "population": self.population,
+            "thresholds_km": self.thresholds_km,
+            "targets": self.targets,
+            "cache_dir": self.results_dir,
+        }
+
+
+def _text_param(
+    value: object, name: str, *, required: bool = True, limit: int = 4096
+) -> str | None:
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        if required:
+            raise ReportError(f"parameter {name!r} is required / 缺少参数 {name}")
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise ReportError(
+            f"parameter {name!r} must be text, not {type(value).__name__} / 参数 {name} 须为文本"
+        )
+    text = os.fspath(value)
+    if "\x00" in text or len(text) > limit:
+        raise ReportError(f"parameter {name!r} is not a valid path or name / 参数 {name} 无效")
+    return text
+
+
+def check_parameters(
+    county: object = None,
+    population: object = "resident",
+    thresholds_km: object = None,
+    targets: object = None,
+    report_date: object = None,
+    language: object = "zh-en",
+    results_dir: object = None,
+) -> ReportParameters:
+    """Validate the parameters of ``county_report.ipynb`` and return them typed.
+
+    Called in the first cell after the ``parameters`` cell, so a wrong parameter stops the
+    report at once with a message that says what is wrong and what is expected.
+
+    Raises
+    ------
+    ReportError
+        With a bilingual message naming the parameter.
+    """
+    from tcmcounty import results as R
+    from tcmcounty.load import resolve
+
+    name = _text_param(county, "county")
+    try:
+        path = resolve(name)  # type: ignore[arg-type]
+    except CountyNotFoundError as exc:
+        raise ReportError(f"parameter 'county': {exc}") from None
+    if population not in R.POPULATIONS:
+        raise ReportError(
+            f"parameter 'population' must be one of {', '.join(R.POPULATIONS)}, "
+            f"not {str(population)[:40]!r} / 人口口径须为 resident（常住）或 registered（户籍）"
+        )
+    ths = R.normalise_thresholds(thresholds_km)
+    tfile = _text_param(targets, "targets", required=False)
+    if tfile is not None and not Path(tfile).is_file():
+        raise ReportError(f"parameter 'targets': no file {tfile!r} / 未找到目标值文件")
+    day = R.parse_report_date(report_date)
+    if language not in LANGUAGES:
+        raise ReportError(
+            f"parameter 'language' must be one of {', '.join(LANGUAGES)}, "
+            f"not {str(language)[:20]!r} / 语言参数须为 zh-en、zh 或 en"
+        )
+    rdir = _text_param(results_dir, "results_dir", required=False)
+    return ReportParameters(str(path), str(population), ths, tfile, day, str(language), rdir)
+
+
+# =============================================================================================
+# HTML building blocks (every piece of user text goes through html.escape)
+
+
+class Html(str):
+    """A piece of HTML that Jupyter displays as HTML (``_repr_html_``)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def esc(value: object) -> str:
+    """Escape any value for HTML text or attribute context."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _lbl(zh: str, en: str, lang: str) -> str:
+    if lang == "zh":
+        return zh
+    if lang == "en":
+        return en
+    return f"{zh} <span class='tcm-en'>{en}</span>" if zh != en else zh
+
+
+def _t(zh: str, en: str, lang: str) -> str:
+    """Bilingual label from trusted, escaped-at-source strings (escape both here)."""
+    return _lbl(esc(zh), esc(en), lang)
+
+
+def _is_na(v: object) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_num(v: object, digits: int = 2) -> str:
+    """Format a number for a table (``—`` for missing)."""
+    if _is_na(v):
+        return "—"
+    if isinstance(v, bool):
+        return "是 yes" if v else "否 no"
+    if isinstance(v, (int,)) or (isinstance(v, float) and float(v).is_integer() and abs(v) >= 100):
+        return f"{int(v):,}"
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(v)
+    if not math.isfinite(f):
+        return "—"
+    return f"{f:,.{digits}f}"
+
+
+def fmt_pct(v: object, digits: int = 1) -> str:
+    """Format a share (0–1) as a percentage."""
+    if _is_na(v):
+        return "—"
+    try:
+        return f"{100 * float(v):.{digits}f}%"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—"
+
+
+def table_html(
+    df: pd.DataFrame,
+    columns: Sequence[tuple[str, str, str]],
+    lang: str,
+    formats: dict[str, Any] | None = None,
+    css: str = "tcm-table",
+    row_class: Any = None,
+) -> str:
+    """Render ``df`` as an escaped HTML table.
+
+    ``columns`` lists ``(column, zh header, en header)``; ``formats`` maps a column to a
+    function returning plain text (escaped here). ``row_class(row)`` may return a CSS class.
+    """
+    formats = formats or {}
+    head = "".join(f"<th>{_t(zh, en, lang)}</th>" for _, zh, en in columns)
+    body = []
+    for _, r in df.iterrows():
+        cls = row_class(r) if row_class else ""
+        cells = []
+        for col, _, _ in columns:
+            v = r.get(col)
+            text = (
+                formats[col](v)
+                if col in formats
+                else (
+                    "—"
+                    if _is_na(v)
+                    else (
+                        fmt_num(v)
+                        if isinstance(v, (int, float)) and not isinstance(v, bool)
+                        else str(v)
+                    )
+                )
+            )
+            cells.append(f"<td>{esc(text)}</td>")
+        body.append(
+            f"<tr class='{esc(cls)}'>{''.join(cells)}</tr>" if cls else f"<tr>{''.join(cells)}</tr>"
+        )
+    return (
+        f"<div class='tcm-scroll'><table class='{esc(css)}'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+_HEAT_STOPS = (
+    (0.0, (165, 0, 38)),
+    (0.25, (244, 109, 67)),
+    (0.5, (254, 224, 139)),
+    (0.75, (166, 217, 106)),
+    (1.0, (26, 152, 80)),
+)
+
+
+def heat_colour(share: float) -> str:
+    """Red–yellow–green colour of a share in [0, 1] (``#e0e0e0`` for missing)."""
+    if share is None or not isinstance(share, (int, float)) or not math.isfinite(share):
+        return "#e0e0e0"
+    x = min(max(float(share), 0.0), 1.0)
+    for (x0, c0), (x1, c1) in itertools.pairwise(_HEAT_STOPS):
+        if x <= x1:
+            f = 0.0 if x1 == x0 else (x - x0) / (x1 - x0)
+            return "#" + "".join(
+                f"{round(a + (b - a) * f):02x}" for a, b in zip(c0, c1, strict=True)
+            )
+    return "#1a9850"
+
+
+def heat_table_html(
+    df: pd.DataFrame,
+    label_col: tuple[str, str, str],
+    columns: Sequence[tuple[str, str, str]],
+    lang: str,
+    extra: Sequence[tuple[str, str, str]] = (),
+) -> str:
+    """Render a table whose share cells (0–1) are coloured red (0%) to green (100%).
+
+    ``label_col`` and ``extra`` columns are shown as plain text; ``columns`` hold shares.
+    """
+    head = "".join(f"<th>{_t(zh, en, lang)}</th>" for _, zh, en in (label_col, *extra, *columns))
+    rows = []
+    for _, r in df.iterrows():
+        cells = [f"<td>{esc(r.get(label_col[0]))}</td>"]
+        cells += [f"<td>{esc(fmt_num(r.get(c), 0))}</td>" for c, _, _ in extra]
+        for c, _, _ in columns:
+            v = r.get(c)
+            share = None if _is_na(v) else float(v)
+            dark = share is not None and (share < 0.2 or share > 0.85)
+            cells.append(
+                f"<td class='tcm-heat' style='background:{heat_colour(share)};"
+                f"color:{'#fff' if dark else '#000'}'>{esc(fmt_pct(v, 0))}</td>"
+            )
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f"<div class='tcm-scroll'><table class='tcm-table tcm-heatmap'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def img_html(png: bytes, alt: str, caption: str = "", css: str = "tcm-figure") -> str:
+    """Embed PNG bytes as a ``<figure>`` with escaped alt text and caption."""
+    data = base64.b64encode(png).decode("ascii")
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return f"<figure class='{esc(css)}'><img src='data:image/png;base64,{data}' alt='{esc(alt)}'/>{cap}</figure>"
+
+
+def note_html(text: str, css: str = "tcm-note") -> str:
+    """Wrap already-escaped HTML text in a paragraph."""
+    return f"<p class='{esc(css)}'>{text}</p>"
+
+
+STATUS_ZH = {"official": "官方", "estimated": "估算", "synthetic": "模拟"}
+
+
+def banner_html(county_status: dict[str, int], lang: str) -> str:
+    """Return the visible warning shown whenever estimated or synthetic figures are used."""
+    est, syn = county_status.get("estimated", 0), county_status.get("synthetic", 0)
+    if est + syn == 0:
+        return ""
+    parts = []
+    if syn:
+        parts.append(
+            _t(
+                f"{syn} 项为模拟数据（仅供演示，不是该县的事实）",
+                f"{syn} figures or rows are synthetic (illustrative only, never facts about the county)",
+                lang,
+            )
+        )
+    if est:
+        parts.append(
+            _t(
+                f"{est} 项为估算数据（按文中方法由官方数据推算）",
+                f"{est} figures or rows are estimated (derived from official figures by the stated method)",
+                lang,
+            )
+        )
+    title = _t(
+        "注意：本报告使用了估算或模拟数据",
+        "Caution: this report shows estimated or synthetic figures",
+        lang,
+    )
+    return (
+        f"<div class='tcm-banner tcm-banner-estimated' role='alert'><strong>⚠ {title}</strong>"
+        f"<ul>{''.join(f'<li>{p}</li>' for p in parts)}</ul>"
+        f"{_t('详见“数据质量”一节。', 'See the data-quality section.', lang)}</div>"
+    )
+
+
+REPORT_CSS = """
+.tcm-report { font-family: "TCM CJK", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+  sans-serif; max-width: 1100px; line-height: 1.5; }
+.jp-RenderedHTMLCommon .tcm-report table td, .jp-RenderedHTMLCommon .tcm-report table th { text-align: left; }
+.jp-RenderedHTMLCommon .tcm-report table { margin-left: 0; }
+.tcm-report h1 { font-size: 1.7em; margin: 0.2em 0; }
+.tcm-report h2 { border-bottom: 2px solid #2e7d32; padding-bottom: 0.2em; margin-top: 1.4em; }
+.tcm-en { color: #555; font-weight: normal; }
+.tcm-meta td { padding: 2px 10px 2px 0; }
+.tcm-table { border-collapse: collapse; font-size: 0.86em; margin: 0.5em 0; }
+.tcm-table th, .tcm-table td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
+.tcm-table th { background: #f1f8e9; }
+.tcm-scroll { overflow-x: auto; }
+tr.tcm-met td { background: #e8f5e9; }
+tr.tcm-unmet td { background: #ffebee; }
+.tcm-banner { border: 2px solid #e65100; background: #fff3e0; padding: 0.6em 1em; margin: 0.8em 0; }
+.tcm-cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 0.5em 0; }
+.tcm-card { border: 1px solid #ccc; border-radius: 6px; padding: 8px 14px; min-width: 150px; }
+.tcm-card b { font-size: 1.6em; display: block; }
+.tcm-card.met b { color: #2e7d32; } .tcm-card.unmet b { color: #c62828; }
+.tcm-figure img { max-width: 100%; height: auto; }
+.tcm-figure figcaption { font-size: 0.85em; color: #444; }
+.tcm-side { display: flex; flex-wrap: wrap; gap: 12px; }
+.tcm-side > figure { flex: 1 1 420px; margin: 0; }
+.tcm-note { font-size: 0.9em; color: #333; }
+.tcm-unavailable { color: #8d6e63; font-style: italic; }
+.tcm-timestamp { font-size: 0.8em; color: #777; }
+.jp-RenderedHTMLCommon .tcm-report td.tcm-heat { text-align: center; min-width: 5em; }
+"""
+
+
+def _section(title_zh: str, title_en: str, lang: str, body: str, anchor: str) -> Html:
+    return Html(
+        f"<section class='tcm-report' id='{esc(anchor)}'><h2>{_t(title_zh, title_en, lang)}</h2>{body}</section>"
+    )
+
+
+def _unavailable(reason: str, lang: str) -> str:
+    return note_html(
+        _t("本节无法计算：", "This section could not be computed: ", lang) + esc(reason),
+        "tcm-unavailable",
+    )
+
+
+def _png(fig: Any) -> bytes:
+    from tcmcounty import plotting
+
+    return plotting.figure_png(fig)
+
+
+# =============================================================================================
+# County view (used by notebooks/county_report.ipynb)
+
+
+class CountyView:
+    """Sections of a county report, as HTML, from the county's cached results.
+
+    Parameters
+    ----------
+    params : ReportParameters
+        From :func:`check_parameters`.
+    """
+
+    #: Figures of the report, drawn once per language (see :meth:`prerender`).
+    FIGURES = ("indicators", "map_any", "access_map", "sites_map")
+
+    def __init__(self, params: ReportParameters, results: Any = None) -> None:
+        from tcmcounty import results as R
+
+        self.params = params
+        self.lang = params.language
+        self.res = (
+            results
+            if results is not None
+            else R.load_results(params.county, strict=False, **params.results_args())
+        )
+        self.county = self.res.county
+
+    # -- figures -------------------------------------------------------------------------------
+
+    def prerender(self) -> dict[str, bytes | None]:
+        """Draw every figure of the report into ``results.figures[language]`` and return them.
+
+        A batch worker calls this before the kernel starts (and caches the results), so the
+        kernel embeds the PNGs instead of importing matplotlib and drawing.
+        """
+        return {name: self._figure(name) for name in self.FIGURES}
+
+    def _figure(self, name: str) -> bytes | None:
+        store = self.res.figures.setdefault(self.lang, {})
+        if name not in store:
+            store[name] = self._draw(name)
+        return store[name]
+
+    def _draw(self, name: str) -> bytes | None:
+        from tcmcounty import plotting
+        from tcmcounty import results as R
+
+        lang, c, res = self.lang, self.county, self.res
+        fig = None
+        if name == "indicators" and res.indicators is not None:
+            fig = plotting.indicator_chart(res.indicators, lang=lang)
+        elif name == "map_any" and res.nearest is not None:
+            d = res.nearest["any_tcm_km"]
+            fig = plotting.county_map(
+                c.villages,
+                d,
+                boundary=c.boundary,
+                townships=c.townships,
+                facilities=c.facilities,
+                uncovered=~(d <= self._thr()).to_numpy(),
+                lang=lang,
+            )
+        elif name == "access_map" and res.access is not None:
+            fig = plotting.value_map(
+                c.villages,
+                res.access.villages["access_per_1000"],
+                boundary=c.boundary,
+                facilities=None,
+                lang=lang,
+                title=("中医药服务可及性（E2SFCA）", "TCM accessibility (E2SFCA)"),
+                colorbar=("每千人可及中医类别医师", "TCM physicians per 1,000 residents"),
+            )
+        elif name == "sites_map" and res.plan is not None and len(res.plan.table):
+            sites = R.plan_sites_points(res)
+            if sites is not None and len(sites):
+                fig = plotting.sites_map(
+                    c.villages,
+                    sites,
+                    boundary=c.boundary,
+                    facilities=c.facilities,
+                    lang=lang,
+                    covered_before=R.covered_by_pavilions(res),
+                )
+        return None if fig is None else plotting.figure_png(fig)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _thr(self) -> float:
+        """Threshold used to call a village 'uncovered' on maps (the middle threshold)."""
+        ths = self.res.thresholds_km
+        return ths[len(ths) // 2]
+
+    # -- sections ----------------------------------------------------------------------------
+
+    def header(self) -> Html:
+        """Title, parameters, generation time and the estimated-data banner."""
+        c, p, lang = self.county, self.params, self.lang
+        rows = [
+            (_t("行政区划代码", "Administrative code", lang), esc(c.adcode)),
+            (_t("所属", "Province / city", lang), esc(f"{c.province} {c.city}".strip())),
+            (_t("报告日期", "Report date", lang), esc(p.report_date.isoformat())),
+            (
+                _t("人口口径", "Population basis", lang),
+                _t("常住人口", "resident population", lang)
+                if p.population == "resident"
+                else _t("户籍人口", "registered population", lang),
+            ),
+            (
+                _t("覆盖距离阈值", "Coverage thresholds", lang),
+                esc(", ".join(f"{t:g} km" for t in p.thresholds_km)),
+            ),
+            (
+                _t("目标值", "Targets", lang),
+                esc(Path(p.targets).name if p.targets else "national-2025 (default)"),
+            ),
+            (_t("数据年份", "Reference year", lang), esc(c.reference_year or "—")),
+        ]
+        meta = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
+        stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        title = _lbl(
+            esc(c.name_zh) + " " + _t("基层中医药工作示范县评估报告", "", "zh"),
+            esc(c.name_en) + " — primary-level TCM demonstration county report",
+            lang,
+        )
+        return Html(
+            f"<style>{REPORT_CSS}</style><div class='tcm-report'><h1>{title}</h1>"
+            f"<table class='tcm-meta'>{meta}</table>"
+            f"<div class='tcm-timestamp' data-tcm-timestamp='1'>{_t('生成时间', 'Generated', lang)}: "
+            f"{esc(stamp)} · tcmcounty {esc(tcmcounty.__version__)}</div>"
+            f"{banner_html(c.status_counts(), lang)}</div>"
+        )
+
+    def headline(self) -> Html:
+        """Targets met / not met, with the need to close each gap."""
+        lang, h = self.lang, self.res.headline()
+        cards = (
+            f"<div class='tcm-card met'><b>{h['n_met']}</b>{_t('项达标', 'targets met', lang)}</div>"
+            f"<div class='tcm-card unmet'><b>{h['n_unmet']}</b>{_t('项未达标', 'targets not met', lang)}</div>"
+            f"<div class='tcm-card'><b>{h['n_no_verdict']}</b>{_t('项无法判定', 'no verdict (data missing)', lang)}</div>"
+        )
+        if h["coverage_share"] is not None:
+            km = float(h["coverage_threshold_km"] or 0)
+            cards += (
+                f"<div class='tcm-card'><b>{esc(fmt_pct(h['coverage_share']))}</b>"
+                f"{_t(f'居民 {km:g} 公里内有中医药服务', f'residents within {km:g} km of a TCM service', lang)}</div>"
+            )
+        if h["sites_recommended"] is not None:
+            cards += (
+                f"<div class='tcm-card'><b>{h['sites_recommended']}</b>"
+                f"{_t('个推荐新建中医阁', 'new 中医阁 sites recommended', lang)}</div>"
+            )
+        items = []
+        for u in h["unmet"]:
+            need = (
+                ""
+                if u["need"] is None
+                else f"{fmt_num(u['need'], 0)} {u['need_unit'] or ''}".strip()
+            )
+            label = _lbl(esc(u["name_zh"]), esc(u["name_en"]), lang)
+            items.append(
+                f"<li>{label}: {esc(u.get('value_text') or fmt_num(u['value']))}"
+                f"{'%' if u.get('unit') == '%' else ''} → "
+                f"{_t('目标', 'target', lang)} {esc(u['target'])}"
+                + (f"; <strong>{_t('需增加', 'need', lang)} {esc(need)}</strong>" if need else "")
+                + "</li>"
+            )
+        body = f"<div class='tcm-cards'>{cards}</div>"
+        if items:
+            body += f"<p>{_t('未达标指标及缺口：', 'Targets not met and what it takes to meet them:', lang)}</p><ul>{''.join(items)}</ul>"
+        return _section("概要", "Headline", lang, body, "headline")
+
+    def indicators(self) -> Html:
+        """Show the indicator table and chart against targets."""
+        lang, ind = self.lang, self.res.indicators
+        if ind is None:
+            return _section(
+                "指标",
+                "Indicators",
+                lang,
+                _unavailable(self.res.unavailable.get("indicators", ""), lang),
+                "indicators",
+            )
+
+        def verdict(v: object) -> str:
+            return "—" if _is_na(v) else ("✓ 达标 met" if bool(v) else "✗ 未达标 not met")
+
+        def row_class(r: pd.Series) -> str:
+            m = r.get("met")
+            return "" if _is_na(m) else ("tcm-met" if bool(m) else "tcm-unmet")
+
+        cols = [
+            ("id", "编号", "id"),
+            ("name_zh", "指标", "indicator"),
+            ("name_en", "英文名", "name"),
+            ("value_text", "数值", "value"),
+            ("unit", "单位", "unit"),
+            ("target", "目标", "target"),
+            ("met", "判定", "verdict"),
+            ("need", "缺口", "need"),
+            ("need_unit", "缺口单位", "need unit"),
+            ("input_status", "数据状态", "data status"),
+            ("reason", "说明", "note"),
+        ]
+        if lang == "zh":
+            cols = [c for c in cols if c[0] != "name_en"]
+        if lang == "en":
+            cols = [c for c in cols if c[0] != "name_zh"]
+        table = table_html(
+            ind, cols, lang, {"met": verdict, "need": lambda v: fmt_num(v, 0)}, row_class=row_class
+        )
+        chart = img_html(
+            self._figure("indicators") or b"",
+            f"{self.county.name_zh} indicators against targets",
+            _t(
+                "各指标占目标值的百分比（绿色达标、红色未达标、灰色无法判定）",
+                "Each indicator as a percentage of its target (green met, red not met, grey no verdict)",
+                lang,
+            ),
+        )
+        sets = ", ".join(
+            sorted({str(s) for s in ind.get("target_set", pd.Series(dtype=str)).dropna()})
+        )
+        note = note_html(_t("目标值集：", "Target set: ", lang) + esc(sets or "—"))
+        return _section(
+            "指标与目标", "Indicators against targets", lang, table + chart + note, "indicators"
+        )
+
+    def facilities(self) -> Html:
+        """Facility shares (中医馆 / TCM-capable clinics / 中医阁) and population coverage per township."""
+        from tcmcounty import results as R
+
+        lang = self.lang
+        shares = R.facility_shares(self.county)
+        share_cols = [
+            ("hall_share", "卫生院/社区中心有中医馆", "THC/CHC with 中医馆"),
+            ("tcm_clinic_share", "村卫生室/服务站提供中医药", "clinics/stations providing TCM"),
+            ("pavilion_share", "村卫生室/服务站有中医阁", "clinics/stations with 中医阁"),
+        ]
+        counts = [
+            ("n_centres", "卫生院/社区中心数", "THC/CHC"),
+            ("n_clinics", "村卫生室/服务站数", "clinics/stations"),
+        ]
+        body = (
+            "<h3>"
+            + _t("中医药服务机构比例（按乡镇）", "Facilities offering TCM, by township", lang)
+            + "</h3>"
+        )
+        body += heat_table_html(shares, ("township", "乡镇", "township"), share_cols, lang, counts)
+        body += note_html(
+            _t(
+                "比例以机构数计（不是人口）；颜色由红（0%）到绿（100%）。",
+                "Shares count facilities, not people; colours run from red (0%) to green (100%).",
+                lang,
+            )
+        )
+        cov = self.res.coverage.get("any_tcm")
+        if cov is None:
+            return _section(
+                "机构覆盖",
+                "Facility coverage",
+                lang,
+                body + _unavailable(self.res.unavailable.get("coverage", ""), lang),
+                "facilities",
+            )
+        tt = R.coverage_by_township(self.res)
+        body += (
+            "<h3>"
+            + _t(
+                "居民到最近中医药服务的距离覆盖（按乡镇）",
+                "Residents within reach of any TCM service, by township",
+                lang,
+            )
+            + "</h3>"
+        )
+        body += heat_table_html(
+            tt,
+            ("name", "乡镇", "township"),
+            [
+                (f"covered_share_{t.label}", f"{t.label} 内", f"within {t.label}")
+                for t in cov.thresholds
+            ],
+            lang,
+            [("pop_total", "人口", "population")],
+        )
+        body += note_html(
+            _t(
+                "直线距离；任一中医药服务（中医阁、提供中医药的村卫生室、中医馆、县中医医院）；按人口计。",
+                "Straight-line distance to any TCM service (中医阁, clinic providing TCM, 中医馆, county "
+                "TCM hospital); shares of residents.",
+                lang,
+            )
+        )
+        return _section(
+            "机构与覆盖（按乡镇）", "Facility coverage by township", lang, body, "facilities"
+        )
+
+    def maps(self) -> Html:
+        """Map villages coloured by distance to the nearest TCM service, facilities by type."""
+        lang, c, res = self.lang, self.county, self.res
+        if res.nearest is None:
+            return _section(
+                "地图",
+                "Maps",
+                lang,
+                _unavailable(res.unavailable.get("coverage", ""), lang),
+                "maps",
+            )
+        thr = self._thr()
+        figs = []
+        figs.append(
+            img_html(
+                self._figure("map_any") or b"",
+                f"Map of {c.name_en}: distance to the nearest TCM service",
+                _t(
+                    f"村按到最近中医药服务的直线距离着色；红圈：{thr:g} 公里内无中医药服务的村。",
+                    f"Villages coloured by straight-line distance to the nearest TCM service; red rings: "
+                    f"no TCM service within {thr:g} km.",
+                    lang,
+                ),
+            )
+        )
+        return _section(
+            "地图", "Maps", lang, f"<div class='tcm-side'>{''.join(figs)}</div>", "maps"
+        )
+
+    def alliances(self) -> Html:
+        """Medical-alliance (医联体/医共体) population coverage against the 30% target."""
+        lang, al = self.lang, self.res.alliance
+        if al is None:
+            return _section(
+                "医联体覆盖",
+                "Alliance coverage",
+                lang,
+                _unavailable(self.res.unavailable.get("coverage", ""), lang),
+                "alliances",
+            )
+        t = al.table()
+        cols = [
+            ("id", "编号", "id"),
+            ("name", "名称", "name"),
+            ("kind", "类型", "kind"),
+            ("n_members", "成员数", "members"),
+            ("n_villages", "覆盖村数", "villages"),
+            ("pop_covered", "覆盖人口", "population covered"),
+            ("covered_share", "覆盖比例", "share"),
+            ("meets_target", "达到目标", "meets target"),
+        ]
+        body = table_html(
+            t,
+            cols,
+            lang,
+            {
+                "covered_share": fmt_pct,
+                "pop_covered": lambda v: fmt_num(v, 0),
+                "meets_target": lambda v: "—" if _is_na(v) else ("✓" if bool(v) else "✗"),
+            },
+        )
+        body += note_html(
+            _t(
+                f"目标：县级中医医院牵头的医联体覆盖人口比例 ≥ {al.target:.0%}（力争）。一个村由其村卫生室（无则乡镇卫生院）所属的医联体覆盖。",
+                f"Target: alliances led by the county TCM hospital cover ≥ {al.target:.0%} of residents. A village counts as "
+                "covered when its clinic (or, failing that, its township health centre) is a member.",
+                lang,
+            )
+        )
+        if len(self.county.alliances) == 0:
+            body += note_html(
+                _t("未报告医联体。", "No alliance reported.", lang), "tcm-unavailable"
+            )
+        return _section("医联体覆盖", "Medical-alliance coverage", lang, body, "alliances")
+
+    def access(self) -> Html:
+        """Show accessibility (E2SFCA) per township and its equity (Gini, share with no access)."""
+        from tcmcounty import results as R
+
+        lang, res, c = self.lang, self.res, self.county
+        if res.access is None:
+            return _section(
+                "可及性与公平性",
+                "Accessibility and equity",
+                lang,
+                _unavailable(res.unavailable.get("access", ""), lang),
+                "access",
+            )
+        acc = res.access
+        s = R.ACCESS_SETTINGS
+        body = note_html(
+            _t(
+                f"方法：E2SFCA（高斯距离衰减，半径 {s['radius']}），供给为中医类别执业（助理）医师数，结果为每千居民可及的中医类别医师数。",
+                f"Method: E2SFCA (Gaussian decay, radius {s['radius']}); supply = TCM-category physicians; result = "
+                "TCM physicians reachable per 1,000 residents.",
+                lang,
+            )
+        )
+        county_row = acc.table("county")
+        cols = [
+            ("access_per_1000", "每千人可及中医师", "TCM physicians per 1,000"),
+            ("share_no_access", "无可及服务人口比例", "share with no access"),
+            ("gini_villages", "村间基尼系数", "Gini across villages"),
+            ("gini_townships", "乡镇间基尼系数", "Gini across townships"),
+        ]
+        body += table_html(
+            county_row,
+            [cc for cc in cols if cc[0] in county_row],
+            lang,
+            {
+                "share_no_access": fmt_pct,
+                "access_per_1000": lambda v: fmt_num(v, 3),
+                "gini_villages": lambda v: fmt_num(v, 3),
+                "gini_townships": lambda v: fmt_num(v, 3),
+            },
+        )
+        tw = acc.table("township")
+        tcols = [
+            ("name", "乡镇", "township"),
+            ("pop_total", "人口", "population"),
+            ("access_per_1000", "每千人可及中医师", "per 1,000"),
+            ("share_no_access", "无可及比例", "no access"),
+            ("gini_villages", "村间基尼", "Gini"),
+        ]
+        body += (
+            "<details><summary>"
+            + _t("各乡镇可及性", "Accessibility by township", lang)
+            + "</summary>"
+        )
+        body += (
+            table_html(
+                tw,
+                tcols,
+                lang,
+                {
+                    "share_no_access": fmt_pct,
+                    "pop_total": lambda v: fmt_num(v, 0),
+                    "access_per_1000": lambda v: fmt_num(v, 3),
+                    "gini_villages": lambda v: fmt_num(v, 3),
+                },
+            )
+            + "</details>"
+        )
+        if res.equity is not None:
+            ecols = [
+                ("unit", "单位", "unit"),
+                ("n", "数量", "n"),
+                ("mean", "人口加权均值", "weighted mean"),
+                ("gini", "基尼系数", "Gini"),
+            ]
+            body += table_html(
+                res.equity,
+                ecols,
+                lang,
+                {"mean": lambda v: fmt_num(v, 3), "gini": lambda v: fmt_num(v, 3)},
+            )
+        body += img_html(
+            self._figure("access_map") or b"",
+            f"Accessibility map of {c.name_en}",
+            _t("村按 E2SFCA 可及性着色。", "Villages coloured by E2SFCA accessibility.", lang),
+        )
+        return _section("可及性与公平性", "Accessibility and equity", lang, body, "access")
+
+    def sites(self) -> Html:
+        """Recommended 中医阁 sites (greedy maximal covering) with a map."""
+        lang, plan, c = self.lang, self.res.plan, self.county
+        if plan is None:
+            return _section(
+                "推荐中医阁选址",
+                "Recommended 中医阁 sites",
+                lang,
+                _unavailable(self.res.unavailable.get("plan", ""), lang),
+                "sites",
+            )
+        lines = "".join(f"<li>{esc(line.strip())}</li>" for line in plan.summary_lines())
+        body = f"<ul class='tcm-note'>{lines}</ul>"
+        t = plan.table
+        if len(t):
+            cols = [
+                ("rank", "序号", "rank"),
+                ("facility_name", "机构", "facility"),
+                ("village_name", "村", "village"),
+                ("township_name", "乡镇", "township"),
+                ("new_population", "新增覆盖人口", "newly covered"),
+                ("covered_share", "累计覆盖比例", "cumulative share"),
+            ]
+            body += table_html(
+                t,
+                [cc for cc in cols if cc[0] in t],
+                lang,
+                {"covered_share": fmt_pct, "new_population": lambda v: fmt_num(v, 0)},
+            )
+            png = self._figure("sites_map")
+            if png:
+                body += img_html(
+                    png,
+                    f"Recommended 中医阁 sites in {c.name_en}",
+                    _t(
+                        "编号为推荐顺序；蓝点为已被现有中医阁覆盖的村。",
+                        "Numbers give the order of choice; blue villages are already covered by a 中医阁.",
+                        lang,
+                    ),
+                )
+        else:
+            body += note_html(
+                _t(
+                    "无需新增中医阁，或没有候选村卫生室。",
+                    "No new 中医阁 needed, or no candidate clinic.",
+                    lang,
+                )
+            )
+        return _section("推荐中医阁选址", "Recommended 中医阁 sites", lang, body, "sites")
+
+    def timetable(self) -> Html:
+        """Show the county plan's milestones against the report date."""
+        from tcmcounty import results as R
+
+        lang, c = self.lang, self.county
+        plan = R.county_plan(c.adcode)
+        if plan is None:
+            return _section(
+                "创建时间表",
+                "Plan timetable",
+                lang,
+                note_html(
+                    _t(
+                        "本县没有收录创建方案时间表。",
+                        "No creation-plan timetable is on file for this county.",
+                        lang,
+                    ),
+                    "tcm-unavailable",
+                ),
+                "timetable",
+            )
+        tt = R.timetable(plan, self.params.report_date)
+        cols = [
+            ("phase_zh", "阶段", "phase"),
+            ("phase_en", "Phase", "phase (en)"),
+            ("start", "开始", "start"),
+            ("end", "结束", "end"),
+            ("state_zh", "状态", "state"),
+            ("days_to_end", "距结束天数", "days to end"),
+            ("tasks_zh", "任务", "tasks"),
+        ]
+        if lang == "en":
+            cols = [cc for cc in cols if cc[0] not in ("phase_zh", "tasks_zh")] + [
+                ("tasks_en", "任务", "tasks")
+            ]
+
+        def rc(r: pd.Series) -> str:
+            return {"done": "", "current": "tcm-met", "upcoming": ""}.get(str(r.get("state")), "")
+
+        body = note_html(
+            f"{esc(plan.title_zh)}（{esc(plan.document_number)}，{esc(plan.issuer)}，"
+            f"{esc(plan.issued.isoformat())}）"
+        )
+        body += table_html(tt, cols, lang, {"days_to_end": lambda v: fmt_num(v, 0)}, row_class=rc)
+        body += note_html(
+            _t("来源：", "Source: ", lang)
+            + esc(plan.source)
+            + (f"<br>{esc(plan.note)}" if plan.note else "")
+        )
+        body += note_html(
+            _t(
+                f"报告日期 {self.params.report_date.isoformat()}；仅按月份给出的阶段取该月首日至末日。",
+                f"Report date {self.params.report_date.isoformat()}; phases given by month run from the "
+                "first to the last day of the month.",
+                lang,
+            )
+        )
+        return _section("创建方案时间表", "Plan timetable", lang, body, "timetable")
+
+    def quality(self) -> Html:
+        """Show data quality: statuses, estimated figures, sources and licences, warnings."""
+        from tcmcounty import results as R
+
+        lang, c, res = self.lang, self.county, self.res
+        counts = c.status_counts()
+        body = banner_html(counts, lang)
+        body += note_html(
+            _t("数据状态计数：", "Figures and rows by status: ", lang)
+            + esc(", ".join(f"{STATUS_ZH[k]} {k} {v}" for k, v in counts.items()))
+        )
+        st = R.status_table(c)
+        body += table_html(
+            st,
+            [
+                ("table", "表", "table"),
+                ("column", "列", "column"),
+                ("official", "官方", "official"),
+                ("estimated", "估算", "estimated"),
+                ("synthetic", "模拟", "synthetic"),
+                ("not_reported", "未报告", "not reported"),
+            ],
+            lang,
+        )
+        est = R.estimated_figures(c)
+        if len(est):
+            body += (
+                "<h3>" + _t("估算与模拟的数字", "Estimated and synthetic figures", lang) + "</h3>"
+            )
+            body += table_html(
+                est,
+                [
+                    ("key", "项目", "figure"),
+                    ("value", "数值", "value"),
+                    ("status", "状态", "status"),
+                    ("year", "年份", "year"),
+                    ("source", "来源", "source"),
+                    ("method", "方法", "method"),
+                ],
+                lang,
+                {"year": lambda v: "—" if _is_na(v) else str(int(v))},
+            )
+        body += "<h3>" + _t("数据来源与许可", "Sources and licences", lang) + "</h3>"
+        body += table_html(
+            c.sources,
+            [
+                ("id", "编号", "id"),
+                ("title", "标题", "title"),
+                ("issuer", "发布机构", "issuer"),
+                ("year", "年份", "year"),
+                ("url", "网址", "url"),
+                ("licence", "许可", "licence"),
+                ("note", "说明", "note"),
+            ],
+            lang,
+            {"year": lambda v: "—" if _is_na(v) else str(int(v))},
+        )
+        if res.load_warnings:
+            body += (
+                "<h3>"
+                + _t("读取与计算时的提示", "Warnings from loading and analysis", lang)
+                + "</h3><ul>"
+            )
+            body += "".join(f"<li>{esc(w)}</li>" for w in res.load_warnings[:50]) + "</ul>"
+        if res.unavailable:
+            body += (
+                "<ul>"
+                + "".join(
+                    f"<li class='tcm-unavailable'>{esc(k)}: {esc(v)}</li>"
+                    for k, v in res.unavailable.items()
+                )
+                + "</ul>"
+            )
+        return _section("数据质量", "Data quality", lang, body, "quality")
+
+    def appendix(self) -> Html:
+        """Methods appendix from the indicator registry and the spatial methods' references."""
+        lang, ap = self.lang, self.res.appendix
+        body = ""
+        if ap is not None and len(ap):
+            cols = [
+                (k, zh, en)
+                for k, zh, en in (
+                    ("id", "编号", "id"),
+                    ("name_zh", "指标", "indicator"),
+                    ("name_en", "英文名", "name"),
+                    ("definition", "定义", "definition"),
+                    ("formula", "公式", "formula"),
+                    ("target", "目标", "target"),
+                    ("target_basis", "目标依据", "basis"),
+                    ("target_source", "出处", "source"),
+                    ("target_evidence", "核实情况", "evidence"),
+                )
+                if k in ap.columns
+            ]
+            body += table_html(ap, cols, lang)
+        else:
+            body += _unavailable(self.res.unavailable.get("indicators", "no registry"), lang)
+        refs = [
+            "2SFCA: Luo W., Wang F. (2003) Environment and Planning B 30(6):865–884.",
+            "E2SFCA: Luo W., Qi Y. (2009) Health & Place 15(4):1100–1107; Gaussian decay: Dai D. (2010) Health & Place 16(5):1038–1052.",
+            "Coverage within a threshold: cumulative opportunities (Hansen 1959; WHO AccessMod 5).",
+            "中医阁 siting: maximal covering location problem (Church & ReVelle 1974), greedy with lazy evaluation "
+            "(Minoux 1978), ≥ 1 − 1/e of the optimum (Nemhauser, Wolsey & Fisher 1978).",
+            "Gini / concentration index: Wagstaff A., Paci P., van Doorslaer E. (1991) Soc Sci Med 33(5):545–557.",
+        ]
+        body += (
+            "<h3>"
+            + _t("空间方法", "Spatial methods", lang)
+            + "</h3><ul>"
+            + "".join(f"<li>{esc(r)}</li>" for r in refs)
+            + "</ul>"
+        )
+        return _section("方法附录", "Methods appendix", lang, body, "appendix")
+
+
+# =============================================================================================
+# Comparison view (used by notebooks/compare_counties.ipynb)
+
+
+def check_compare_parameters(
+    counties: object = None,
+    population: object = "resident",
+    thresholds_km: object = None,
+    targets: object = None,
+    report_date: object = None,
+    language: object = "zh-en",
+    results_dir: object = None,
+) -> list[ReportParameters]:
+    """Validate the parameters of ``compare_counties.ipynb``: one :class:`ReportParameters` per county.
+
+    Raises
+    ------
+    ReportError
+        If ``counties`` is not a non-empty list of names or paths, or another parameter is invalid.
+    """
+    if isinstance(counties, str):
+        counties = [c for c in re.split(r"[,，;\n]", counties) if c.strip()]
+    if not isinstance(counties, (list, tuple)) or not counties:
+        raise ReportError(
+            "parameter 'counties' must be a non-empty list of county names or paths "
+            "/ counties 参数须为县名或路径的列表"
+        )
+    if len(counties) > 12:
+        raise ReportError("compare at most 12 counties at once / 一次最多比较 12 个县")
+    out = [
+        check_parameters(c, population, thresholds_km, targets, report_date, language, results_dir)
+        for c in counties
+    ]
+    if len({p.county for p in out}) != len(out):
+        raise ReportError("parameter 'counties' lists the same county twice / 县重复")
+    return out
+
+
+class CompareView:
+    """Side-by-side sections for several counties."""
+
+    def __init__(self, params: Sequence[ReportParameters]) -> None:
+        from tcmcounty import results as R
+
+        self.params = list(params)
+        self.lang = self.params[0].language
+        self.results = [R.load_results(p.county, **p.results_args()) for p in self.params]
+        self.names = [r.county.name_zh or r.county.adcode for r in self.results]
+
+    def header(self) -> Html:
+        """Title, counties, generation time and a banner if any county uses non-official data."""
+        lang = self.lang
+        stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        counts: dict[str, int] = {}
+        for r in self.results:
+            for k, v in r.county.status_counts().items():
+                counts[k] = counts.get(k, 0) + v
+        names = "、".join(
+            esc(f"{r.county.name_zh} {r.county.name_en}".strip()) for r in self.results
+        )
+        return Html(
+            f"<style>{REPORT_CSS}</style><div class='tcm-report'><h1>"
+            f"{_t('县域比较', 'County comparison', lang)}: {names}</h1>"
+            f"<p>{_t('报告日期', 'Report date', lang)}: {esc(self.params[0].report_date.isoformat())}</p>"
+            f"<div class='tcm-timestamp' data-tcm-timestamp='1'>{_t('生成时间', 'Generated', lang)}: "
+            f"{esc(stamp)} · tcmcounty {esc(tcmcounty.__version__)}</div>"
+            f"{banner_html(counts, lang)}</div>"
+        )
+
+    def indicators(self) -> Html:
+        """Side-by-side indicator table and a chart on a common scale."""
+        from tcmcounty import plotting
+        from tcmcounty import results as R
+
+        lang = self.lang
+        table = R.compare_indicators(self.results)
+        if table is None:
+            return _section(
+                "指标比较",
+                "Indicators side by side",
+                lang,
+                _unavailable("indicators", lang),
+                "indicators",
+            )
+        cols = [
+            ("id", "编号", "id"),
+            ("name_zh", "指标", "indicator"),
+            ("target", "目标", "target"),
+        ]
+        for n in self.names:
+            cols += [
+                (f"{n} value", f"{n} 数值", "value"),
+                (f"{n} met", f"{n} 判定", "verdict"),
+                (f"{n} status", f"{n} 数据状态", "data status"),
+            ]
+        fmt = {
+            f"{n} met": (lambda v: "—" if _is_na(v) else ("✓" if bool(v) else "✗"))
+            for n in self.names
+        }
+        body = table_html(table, cols, lang, fmt)
+        figs = []
+        for r in self.results:
+            if r.indicators is not None:
+                figs.append(
+                    img_html(
+                        _png(plotting.indicator_chart(r.indicators, lang=lang)),
+                        f"{r.county.name_en} indicators",
+                        esc(r.county.name_zh),
+                    )
+                )
+        body += f"<div class='tcm-side'>{''.join(figs)}</div>"
+        body += note_html(
+            _t(
+                "所有图使用同一刻度（占目标值的百分比，截至 200%）。",
+                "All charts use the same scale (percentage of target, cut at 200%).",
+                lang,
+            )
+        )
+        return _section("指标比较", "Indicators side by side", lang, body, "indicators")
+
+    def distances(self) -> Html:
+        """ECDF of village distance to the nearest TCM service, all counties on one axis."""
+        from tcmcounty import plotting
+        from tcmcounty import results as R
+
+        lang = self.lang
+        series, weights = R.distance_series(self.results, "any_tcm_km")
+        ths = self.params[0].thresholds_km
+        body = ""
+        for w, (zh, en) in (
+            (None, ("按村计", "by village")),
+            (weights, ("按人口计", "by residents")),
+        ):
+            body += img_html(
+                _png(plotting.ecdf_chart(series, lang=lang, thresholds=ths, weights=w)),
+                f"ECDF of distance to the nearest TCM service ({en})",
+                _t(zh, en, lang),
+            )
+        cov = R.compare_coverage(self.results)
+        if cov is not None:
+            cols = [("county", "县", "county")] + [(c, c, c) for c in cov.columns if c != "county"]
+            body += table_html(cov, cols, lang, {c: fmt_pct for c in cov.columns if c != "county"})
+        return _section(
+            "距离分布",
+            "Distance distributions",
+            lang,
+            f"<div class='tcm-side'>{body}</div>",
+            "distances",
+        )
+
+    def maps(self) -> Html:
+        """County maps side by side with a common colour scale."""
+        from tcmcounty import plotting
+        from tcmcounty import results as R
+
+        lang = self.lang
+        series, _ = R.distance_series(self.results, "any_tcm_km")
+        vmax = R.common_vmax(series)
+        span = (
+            max(plotting.span_km(r.county.boundary, r.county.villages) for r in self.results) * 1.05
+        )
+        figs = []
+        for r in self.results:
+            c = r.county
+            if r.nearest is None:
+                continue
+            fig = plotting.county_map(
+                c.villages,
+                r.nearest["any_tcm_km"],
+                boundary=c.boundary,
+                townships=None,
+                facilities=c.facilities,
+                lang=lang,
+                vmax=vmax,
+                figsize=(6.5, 6.5),
+                span_km=span,
+                title=(c.name_zh, c.name_en),
+            )
+            figs.append(img_html(_png(fig), f"Map of {c.name_en}", esc(c.name_zh)))
+        body = f"<div class='tcm-side'>{''.join(figs)}</div>" + note_html(
+            _t(
+                f"村按到最近中医药服务的直线距离着色；颜色刻度相同（0–{vmax:.1f} 公里），"
+                f"地图比例尺相同（每幅 {span:.0f} × {span:.0f} 公里）。",
+                f"Villages coloured by straight-line distance to the nearest TCM service; same colour "
+                f"scale (0–{vmax:.1f} km) and same map scale (each {span:.0f} × {span:.0f} km).",
+                lang,
+            )
+        )
+        return _section("地图比较", "Maps side by side", lang, body, "maps")
+
+    def caveats(self) -> Html:
+        """Definitions and caveats: denominators, population years, data status per county."""
+        from tcmcounty import results as R
+
+        lang = self.lang
+        t = R.compare_caveats(self.results)
+        cols = [
+            ("county", "县", "county"),
+            ("population", "常住人口", "resident population"),
+            ("population_year", "人口年份", "year"),
+            ("population_status", "人口数据状态", "status"),
+            ("official", "官方项", "official"),
+            ("estimated", "估算项", "estimated"),
+            ("synthetic", "模拟项", "synthetic"),
+            ("villages", "村数", "villages"),
+            ("facilities", "机构数", "facilities"),
+        ]
+        body = table_html(
+            t,
+            cols,
+            lang,
+            {
+                "population": lambda v: fmt_num(v, 0),
+                "population_year": lambda v: "—" if _is_na(v) else str(int(v)),
+            },
+        )
+        body += note_html(
+            _t(
+                "每千人、每万人指标的分母为所选人口口径（默认常住人口）；人口年份不同的县，比值不可直接比较。"
+                "模拟数据仅用于演示流程，不代表该县实际情况。",
+                "Per-1,000 and per-10,000 indicators divide by the chosen population (resident by default); counties "
+                "whose population years differ are not strictly comparable. Synthetic figures only demonstrate the "
+                "pipeline and are never facts about a county.",
+                lang,
+            )
+        )
+        return _section("定义与注意事项", "Definitions and caveats", lang, body, "caveats")
