@@ -355,9 +355,11 @@ def _run_pool(
                         if w.conn.poll():
                             outcome = w.conn.recv()
                         else:
-                            died = f"worker process died (exit code {w.proc.exitcode})"
+                            died = f"worker process died (exit code {w.proc.exitcode}) / 工作进程意外退出"
                     except (EOFError, OSError):
-                        died = f"worker process died (exit code {w.proc.exitcode})"
+                        died = (
+                            f"worker process died (exit code {w.proc.exitcode}) / 工作进程意外退出"
+                        )
                 limit = (spec.timeout or 0) * (spec.retries + 1) + GRACE if spec.timeout else None
                 if outcome is None and not died and limit and time.monotonic() - w.started > limit:
                     died = f"timeout: no answer from the worker after {limit:.0f} s; worker stopped"
@@ -633,7 +635,10 @@ def run_batch(
                 OSError,
                 ReportError,
             ) as exc:  # e.g. disk full: the old files stay, the row says why
-                status, error = "failed", f"could not write the outputs: {exc}"
+                status, error = (
+                    "failed",
+                    f"could not write the outputs: {exc} / 无法写入输出文件（磁盘已满或无权限？）",
+                )
             if status != "ok":
                 failures += 1
             done[spec.name] = _row(

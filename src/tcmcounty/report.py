@@ -213,6 +213,8 @@ def _summarise_error(exc: BaseException) -> str:
         return (" | ".join(lines[:4]) + (f" | … {len(lines) - 4} more" if len(lines) > 4 else ""))[
             :2000
         ]
+    if name == "DeadKernelError":
+        return f"{name}: {exc} / 内核意外退出"[:2000]
     return f"{name}: {exc}"[:2000]
 
 
