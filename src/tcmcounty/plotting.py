@@ -493,6 +493,25 @@ class _Frame:
                         )
 
 
+def _close_map(
+    fig: MplFigure, ax: Axes, handles: list[Line2D], title: tuple[str, str], lang: str
+) -> MplFigure:
+    """Put the legend below a county map, title it, and finish its axes."""
+    if handles:
+        ax.legend(
+            handles=handles,
+            fontsize=6.5,
+            loc="upper left",
+            bbox_to_anchor=(0.0, -0.08),
+            ncol=2,
+            frameon=False,
+        )
+    ax.set_title(label(*title, lang=lang), fontsize=11)
+    _finish_map(ax, lang)
+    fig.tight_layout()
+    return fig
+
+
 def _finish_map(ax: Axes, lang: str, span_km: float | None = None) -> None:
     _OUTSIDE_LEGEND.add(ax.figure)
     ax.set_aspect("equal")
@@ -752,19 +771,7 @@ def value_map(
     cb = fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.02)
     cb.set_label(label(*colorbar, lang=lang), fontsize=8)
     cb.ax.tick_params(labelsize=7)
-    if handles:
-        ax.legend(
-            handles=handles,
-            fontsize=6.5,
-            loc="upper left",
-            bbox_to_anchor=(0.0, -0.08),
-            ncol=2,
-            frameon=False,
-        )
-    ax.set_title(label(*title, lang=lang), fontsize=11)
-    _finish_map(ax, lang)
-    fig.tight_layout()
-    return fig
+    return _close_map(fig, ax, handles, title, lang)
 
 
 def sites_map(
@@ -828,19 +835,7 @@ def sites_map(
                 label=f"{label('推荐新建中医阁', 'recommended new 中医阁', lang)} ({len(sites)})",
             )
         )
-    if handles:
-        ax.legend(
-            handles=handles,
-            fontsize=6.5,
-            loc="upper left",
-            bbox_to_anchor=(0.0, -0.08),
-            ncol=2,
-            frameon=False,
-        )
-    ax.set_title(label(*title, lang=lang), fontsize=11)
-    _finish_map(ax, lang)
-    fig.tight_layout()
-    return fig
+    return _close_map(fig, ax, handles, title, lang)
 
 
 class PngImage:
