@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Literal
 
-ColumnKind = Literal["text", "code", "int", "float", "bool", "status", "enum", "ids"]
+ColumnKind = Literal["text", "code", "int", "float", "bool", "status", "enum", "ids", "date"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class Column:
         Chinese header written by the Excel template.
     kind : str
         Parser to use: ``text``, ``code`` (digits kept as text), ``int`` (non-negative integer),
-        ``float``, ``bool``, ``status``, ``enum`` (closed vocabulary) or ``ids`` (``;``-separated).
+        ``float``, ``bool``, ``status``, ``enum`` (closed vocabulary), ``ids`` (``;``-separated)
+        or ``date`` (``YYYY-MM-DD``, ``YYYY年M月D日``, ``YYYY.M`` or an Excel date cell).
     required : bool
         The column must be present in the header.
     nullable : bool
@@ -239,9 +240,28 @@ SOURCES = Table(
     sheet_aliases=("来源", "sources"),
 )
 
+TIMETABLE = Table(
+    "timetable",
+    "timetable.csv",
+    "实施步骤",
+    "创建工作实施步骤",
+    (
+        Column("phase_zh", "阶段", "text", True, False, aliases=("阶段名称", "工作阶段", "步骤")),
+        Column("start", "开始日期", "date", True, False, aliases=("开始时间", "起始时间", "起始日期")),
+        Column("end", "结束日期", "date", True, False, aliases=("结束时间", "截止时间", "完成时限")),
+        Column("tasks_zh", "主要任务", "text", aliases=("工作任务", "重点任务", "任务")),
+        Column("phase_en", "英文阶段名", "text", aliases=("phase",)),
+        Column("tasks_en", "英文任务", "text", aliases=("tasks",)),
+        _SRC,
+    ),
+    sheet_aliases=("工作步骤", "实施步骤及时间安排", "时间安排", "timetable"),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (TOWNSHIPS, VILLAGES, FACILITIES, ALLIANCES, SOURCES)
+    t.name: t for t in (TOWNSHIPS, VILLAGES, FACILITIES, ALLIANCES, SOURCES, TIMETABLE)
 }
+#: Tables a county may leave out (absent = empty).
+OPTIONAL_TABLES = ("alliances", "sources", "timetable")
 REQUIRED_TABLES = ("townships", "villages", "facilities", "sources")
 COUNTY_SHEET = "县基本情况"
 COUNTY_SHEET_ALIASES = ("基本情况", "县情", "county")
