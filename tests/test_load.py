@@ -115,7 +115,7 @@ def _fill_template(template: Path, county: tcmcounty.County, out: Path) -> None:
         by_zh = {c.zh: c.name for c in table.columns}
         for r, (_, rec) in enumerate(df.iterrows(), start=2):
             for c, h in enumerate(headers, start=1):
-                ws.cell(r, c, _fmt(rec[by_zh[h]]))
+                ws.cell(r, c, _fmt(rec.get(by_zh[h])))
     cs = wb["县基本情况"]
     labels = {row[0].value: row[0].row for row in cs.iter_rows(min_row=2)}
     for label, value in (

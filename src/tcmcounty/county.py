@@ -10,6 +10,8 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 
+from tcmcounty.plans import CountyPlan
+
 Status = Literal["official", "estimated", "synthetic"]
 STATUSES: tuple[Status, ...] = ("official", "estimated", "synthetic")
 _RANK = {"official": 0, "estimated": 1, "synthetic": 2}
@@ -130,6 +132,9 @@ class County:
         Coordinate system declared for each file before conversion to WGS84.
     path : pathlib.Path or None
         Where the bundle was read from.
+    plan : CountyPlan or None
+        The county's creation timetable (实施步骤) when the bundle has one; otherwise
+        :func:`tcmcounty.results.county_plan` finds the bundled plan of the two anchor counties.
     """
 
     adcode: str
@@ -151,6 +156,7 @@ class County:
     coordinates: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     path: Path | None = None
+    plan: CountyPlan | None = None
 
     @property
     def name(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 
 
 @dataclass(frozen=True)
@@ -18,8 +18,9 @@ class Problem:
 
     Parameters
     ----------
-    severity : {"error", "warning"}
-        Errors stop loading; warnings are reported and never fail.
+    severity : {"error", "warning", "note"}
+        Errors stop loading; warnings are reported and never fail; notes say how something was
+        read (a unit applied, two columns summed, a name resolved to a code).
     file : str
         File name (``villages.csv``) or workbook name.
     message_en, message_zh : str

@@ -14,7 +14,11 @@ import pandas as pd
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County, Figure, FigureEntry
 from tcmcounty.crs import to_wgs84
 from tcmcounty.errors import CountyNotFoundError, InputError, Problem
+from tcmcounty.plans import plan_from_table
 from tcmcounty.readers import RawBundle, read_bundle, read_workbook
+from tcmcounty.readers.cells import vocabulary_value
+from tcmcounty.readers.columnmap import ColumnMap, sidecar
+from tcmcounty.readers.references import resolve_references
 from tcmcounty.schema import TABLES
 from tcmcounty.validate import check
 
@@ -24,11 +28,16 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 def data_dirs() -> list[Path]:
     """Folders searched for county bundles, in order.
 
-    ``$TCMCOUNTY_DATA`` (``os.pathsep``-separated) first, then the ``data/counties`` folder of
-    the source checkout, then ``./data/counties``.
+    ``$TCMCOUNTY_DATA`` (``os.pathsep``-separated) first, then the bundled counties (inside the
+    installed package, or ``data/counties`` of an editable checkout; see
+    :mod:`tcmcounty.resources`), then ``./data/counties``.
     """
+    from tcmcounty import resources
+
     dirs = [Path(p) for p in os.environ.get("TCMCOUNTY_DATA", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parents[2] / "data" / "counties")
+    bundled = resources.bundled_counties_dir()
+    if bundled is not None:
+        dirs.append(bundled)
     dirs.append(Path.cwd() / "data" / "counties")
     out: list[Path] = []
     for d in dirs:
@@ -109,10 +118,40 @@ def resolve(name_or_path: str | os.PathLike[str]) -> Path:
     )
 
 
-def read_raw(name_or_path: str | os.PathLike[str]) -> RawBundle:
-    """Read and check a bundle folder or workbook without raising on bad content."""
+ColumnsArg = ColumnMap | str | os.PathLike[str] | None
+
+
+def column_map(path: Path, columns: ColumnsArg = None) -> ColumnMap:
+    """Return the column map to read ``path`` with: ``columns`` if given, else ``<path>.columns.toml``.
+
+    Raises
+    ------
+    InputError
+        If the map is not valid TOML or has entries of the wrong shape.
+    """
+    if isinstance(columns, ColumnMap):
+        return columns
+    if columns is not None:
+        return ColumnMap.read(columns)
+    beside = sidecar(path)
+    return ColumnMap.read(beside) if beside.is_file() else ColumnMap()
+
+
+def read_raw(name_or_path: str | os.PathLike[str], columns: ColumnsArg = None) -> RawBundle:
+    """Read and check a bundle folder or workbook without raising on bad content.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        As for :func:`load_county`.
+    columns : ColumnMap or path, optional
+        A column map correcting how sheets, headers and items are read.
+    """
     path = resolve(name_or_path)
-    raw = read_workbook(path) if path.is_file() else read_bundle(path)
+    cmap = column_map(path, columns)
+    raw = read_workbook(path, cmap) if path.is_file() else read_bundle(path, cmap)
+    if not any(p.severity == "error" for p in raw.problems):
+        resolve_references(raw)
     check(raw)
     return raw
 
@@ -137,24 +176,38 @@ class ValidationReport:
         return [p for p in self.problems if p.severity == "warning"]
 
     @property
+    def notes(self) -> list[Problem]:
+        """How things were read: units applied, columns summed, names resolved."""
+        return [p for p in self.problems if p.severity == "note"]
+
+    @property
     def ok(self) -> bool:
         """True when there is no error."""
         return not self.errors
 
 
-def validate(name_or_path: str | os.PathLike[str]) -> ValidationReport:
+def validate(name_or_path: str | os.PathLike[str], columns: ColumnsArg = None) -> ValidationReport:
     """Validate a bundle folder or workbook and report every problem at once.
 
     Nothing is written; the input is only read.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        As for :func:`load_county`.
+    columns : ColumnMap or path, optional
+        A column map (see ``docs/data-format.md``).
     """
-    raw = read_raw(name_or_path)
+    raw = read_raw(name_or_path, columns)
     county = None
     if not any(p.severity == "error" for p in raw.problems):
         county = build_county(raw)
     return ValidationReport(raw.path, raw.problems, county)
 
 
-def load_county(name_or_path: str | os.PathLike[str], *, warn: bool = True) -> County:
+def load_county(
+    name_or_path: str | os.PathLike[str], *, warn: bool = True, columns: ColumnsArg = None
+) -> County:
     """Load a county bundle folder, a planner's Excel workbook, or a bundled county by name.
 
     Parameters
@@ -164,6 +217,10 @@ def load_county(name_or_path: str | os.PathLike[str], *, warn: bool = True) -> C
         Chinese or pinyin name (``"512021-anyue"``, ``"512021"``, ``"安岳县"``, ``"anyue"``).
     warn : bool, default True
         Emit validation warnings as Python warnings.
+    columns : ColumnMap or path, optional
+        A column map saying what a sheet, header or item means where the guess is wrong
+        (``tcmcounty inspect FILE --write-map`` writes one). By default
+        ``<workbook>.columns.toml`` beside the workbook is used when it exists.
 
     Returns
     -------
@@ -183,7 +240,7 @@ def load_county(name_or_path: str | os.PathLike[str], *, warn: bool = True) -> C
     >>> c.name_zh, len(c.townships), len(c.villages)
     ('安岳县', 46, 553)
     """
-    raw = read_raw(name_or_path)
+    raw = read_raw(name_or_path, columns)
     if any(p.severity == "error" for p in raw.problems):
         raise InputError(raw.problems, str(raw.path))
     county = build_county(raw)
@@ -202,7 +259,7 @@ def _figure(d: object) -> Figure | None:
     year = d.get("year")
     return Figure(
         value=float(d["value"]),
-        status=str(d.get("status", "official")).lower(),  # type: ignore[arg-type]
+        status=vocabulary_value(str(d.get("status") or "official"), "status") or "official",  # type: ignore[arg-type]
         year=int(year) if isinstance(year, (int, float)) else None,
         source=str(d["source"]) if d.get("source") else None,
         method=str(d.get("method", "")),
@@ -219,8 +276,13 @@ def _entries(section: object, keys: dict[str, str]) -> dict[str, FigureEntry]:
     return out
 
 
+#: Columns that only carry references by name into the readers; the County keeps the codes.
+REFERENCE_ONLY = ("township_name", "village_name", "alliance_ids")
+
+
 def _points(df: pd.DataFrame, system: str) -> gpd.GeoDataFrame:
-    df = df.drop(columns="_row").reset_index(drop=True)
+    df = df.drop(columns=["_row", *[c for c in REFERENCE_ONLY if c in df]])
+    df = df.reset_index(drop=True)
     lon, lat = to_wgs84(df["lon"].astype(float), df["lat"].astype(float), system)
     df["lon"], df["lat"] = lon, lat
     return gpd.GeoDataFrame(df, geometry=_point_geometry(lon, lat), crs="EPSG:4326")
@@ -317,5 +379,8 @@ def build_county(raw: RawBundle) -> County:
         coordinates=coords,
         warnings=notes,
         path=raw.path,
+        plan=plan_from_table(
+            tables["timetable"], str(meta.get("adcode", "")), str(meta.get("name_zh", "")), raw.path
+        ),
     )
     return county

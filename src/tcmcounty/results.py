@@ -37,6 +37,7 @@ from tcmcounty.county import STATUSES, County
 from tcmcounty.errors import ReportError, TcmCountyError
 from tcmcounty.io import atomic_path
 from tcmcounty.load import EXCEL_SUFFIXES, load_county, resolve
+from tcmcounty.plans import CountyPlan, Milestone, county_plan
 
 #: Bumped whenever the layout of :class:`CountyResults` changes (invalidates caches).
 RESULTS_FORMAT = 1
@@ -84,17 +85,23 @@ def code_hash() -> str:
     """Return a SHA-256 of the installed library's source and data files.
 
     Used next to the package version so that a changed library (even without a version bump)
-    invalidates caches and re-renders reports.
+    invalidates caches and re-renders reports. The bundled counties and templates, which the
+    build maps into a wheel (:mod:`tcmcounty.resources`), are left out: they are hashed as
+    inputs and templates, and a wheel and an editable install of the same sources agree.
     """
-    root = Path(tcmcounty.__file__).resolve().parent
+    from tcmcounty import resources as shipped
+
+    root = Path(str(shipped.files()))
     h = hashlib.sha256()
     for f in sorted(root.rglob("*")):
+        rel = f.relative_to(root)
         if (
             f.is_file()
             and f.suffix in {".py", ".toml", ".csv", ".json", ".txt"}
             and "__pycache__" not in f.parts
+            and not shipped.is_shipped(rel)
         ):
-            h.update(f.relative_to(root).as_posix().encode() + b"\0")
+            h.update(rel.as_posix().encode() + b"\0")
             _sha256_file(f, h)
     return h.hexdigest()
 
@@ -580,78 +587,6 @@ def is_county_input(path: str | os.PathLike[str]) -> bool:
 
 
 # ------------------------------------------------------------------------------- plans
-
-
-@dataclass(frozen=True)
-class Milestone:
-    """One phase of a county's 示范县 creation plan."""
-
-    phase_zh: str
-    phase_en: str
-    start: dt.date
-    end: dt.date
-    tasks_zh: str = ""
-    tasks_en: str = ""
-
-
-@dataclass(frozen=True)
-class CountyPlan:
-    """A county government's plan for the 示范县 review, with its milestones and source."""
-
-    adcode: str
-    county_zh: str
-    title_zh: str
-    title_en: str
-    document_number: str
-    issuer: str
-    issued: dt.date
-    source: str
-    note: str
-    milestones: tuple[Milestone, ...]
-
-
-def _date(v: object, what: str) -> dt.date:
-    if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return dt.date.fromisoformat(str(v))
-    except ValueError:
-        raise ReportError(f"{what}: {v!r} is not a date (YYYY-MM-DD)") from None
-
-
-def county_plan(adcode: str) -> CountyPlan | None:
-    """Return the creation plan of a county (``data/plans/<adcode>.toml``), or ``None``."""
-    if not str(adcode).isdigit():
-        return None
-    res = resources.files("tcmcounty").joinpath("data", "plans", f"{adcode}.toml")
-    if not res.is_file():
-        return None
-    d = tomllib.loads(res.read_text(encoding="utf-8"))
-    ms = tuple(
-        Milestone(
-            m["phase_zh"],
-            m["phase_en"],
-            _date(m["start"], "start"),
-            _date(m["end"], "end"),
-            m.get("tasks_zh", ""),
-            m.get("tasks_en", ""),
-        )
-        for m in d.get("milestone", [])
-    )
-    return CountyPlan(
-        adcode=str(d["adcode"]),
-        county_zh=d.get("county_zh", ""),
-        title_zh=d.get("title_zh", ""),
-        title_en=d.get("title_en", ""),
-        document_number=d.get("document_number", ""),
-        issuer=d.get("issuer", ""),
-        issued=_date(d["issued"], "issued"),
-        source=d.get("source", ""),
-        note=d.get("note", ""),
-        milestones=ms,
-    )
 
 
 def parse_report_date(value: object) -> dt.date:

@@ -75,24 +75,61 @@ class Table:
 
 #: Closed vocabularies: canonical value -> accepted spellings (Chinese and English).
 VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
+    # Besides the project's names, the class codes and names of WS 218-2002《卫生机构（组织）
+    # 分类与代码》(卫生部, 2002): A100 综合医院, A210 中医（综合）医院, A220 中医专科医院,
+    # A300 中西医结合医院, B100 社区卫生服务中心, B200 社区卫生服务站, C210 中心卫生院,
+    # C220 乡卫生院, D120/D121 中医门诊部, D212 中医诊所, D600 村卫生室, G100 妇幼保健院,
+    # G200 妇幼保健所. In a county roster 综合医院 is the county general hospital.
     "facility_type": {
         "county_general_hospital": (
             "县人民医院",
             "县级综合医院",
             "综合医院",
+            "A100",
             "county general hospital",
         ),
-        "county_tcm_hospital": ("县中医医院", "县中医院", "中医医院", "county TCM hospital"),
+        "county_tcm_hospital": (
+            "县中医医院",
+            "县中医院",
+            "中医医院",
+            "中医（综合）医院",
+            "中医综合医院",
+            "A210",
+            "中西医结合医院",
+            "A300",
+            "county TCM hospital",
+        ),
         "maternal_child_hospital": (
             "妇幼保健院",
             "妇幼保健计划生育服务中心",
+            "妇幼保健所",
+            "G100",
+            "G200",
             "maternal-child hospital",
         ),
-        "township_health_centre": ("乡镇卫生院", "卫生院", "中心卫生院", "township health centre"),
-        "community_health_centre": ("社区卫生服务中心", "community health centre"),
-        "community_health_station": ("社区卫生服务站", "community health station"),
-        "village_clinic": ("村卫生室", "卫生室", "village clinic"),
-        "tcm_clinic": ("中医诊所", "中医门诊部", "TCM clinic"),
+        "township_health_centre": (
+            "乡镇卫生院",
+            "卫生院",
+            "中心卫生院",
+            "乡卫生院",
+            "镇卫生院",
+            "C200",
+            "C210",
+            "C220",
+            "township health centre",
+        ),
+        "community_health_centre": ("社区卫生服务中心", "B100", "community health centre"),
+        "community_health_station": ("社区卫生服务站", "B200", "community health station"),
+        "village_clinic": ("村卫生室", "卫生室", "D600", "village clinic"),
+        "tcm_clinic": (
+            "中医诊所",
+            "中医门诊部",
+            "中医（综合）门诊部",
+            "D120",
+            "D121",
+            "D212",
+            "TCM clinic",
+        ),
         "other": ("其他", "other"),
     },
     "township_type": {
@@ -126,8 +163,47 @@ MISSING_TOKENS: frozenset[str] = frozenset(
     {"", "—", "——", "-", "--", "/", "无", "未统计", "不详", "na", "n/a", "nan", "null", "none"}
 )
 
-TRUE_TOKENS = frozenset({"是", "有", "yes", "y", "true", "t", "1", "√", "✓"})
-FALSE_TOKENS = frozenset({"否", "无", "没有", "no", "n", "false", "f", "0", "×", "✗"})
+TRUE_TOKENS = frozenset(
+    {
+        "是",
+        "有",
+        "已设置",
+        "已建",
+        "已建成",
+        "设有",
+        "能",
+        "可",
+        "yes",
+        "y",
+        "true",
+        "t",
+        "1",
+        "√",
+        "✓",
+        "✔",
+        "○",
+    }
+)
+FALSE_TOKENS = frozenset(
+    {
+        "否",
+        "无",
+        "没有",
+        "未设置",
+        "未建",
+        "不能",
+        "不可",
+        "no",
+        "n",
+        "false",
+        "f",
+        "0",
+        "×",
+        "✗",
+        "✘",
+        "x",
+    }
+)
 
 _SRC = Column("source", "来源", "text", aliases=("数据来源", "来源编号"))
 
@@ -158,9 +234,18 @@ VILLAGES = Table(
     "村社区",
     "村/社区",
     (
-        Column("code", "村代码", "code", True, False, 12, aliases=("代码", "村级代码")),
+        Column(
+            "code",
+            "村代码",
+            "code",
+            False,
+            True,
+            12,
+            aliases=("代码", "村级代码", "统计用区划代码"),
+        ),
         Column("name", "村名称", "text", True, False, aliases=("名称", "村（社区）名称")),
-        Column("township_code", "乡镇代码", "code", True, False, 9, aliases=("所属乡镇代码",)),
+        Column("township_code", "乡镇代码", "code", False, True, 9, aliases=("所属乡镇代码",)),
+        Column("township_name", "乡镇名称", "text", aliases=("所属乡镇", "所属乡镇名称", "乡镇")),
         Column("kind", "类别", "enum", vocabulary="village_kind", aliases=("类型",)),
         Column("lon", "经度", "float", aliases=("longitude", "x")),
         Column("lat", "纬度", "float", aliases=("latitude", "y")),
@@ -186,17 +271,35 @@ FACILITIES = Table(
             "type", "机构类型", "enum", True, False, vocabulary="facility_type", aliases=("类型",)
         ),
         Column("township_code", "乡镇代码", "code", digits=9, aliases=("所属乡镇代码",)),
+        Column("township_name", "乡镇名称", "text", aliases=("所属乡镇", "所属乡镇名称", "乡镇")),
         Column("village_code", "村代码", "code", digits=12, aliases=("所属村代码",)),
+        Column("village_name", "村名称", "text", aliases=("所属村", "所属村名称", "村")),
         Column("lon", "经度", "float", aliases=("longitude", "x")),
         Column("lat", "纬度", "float", aliases=("latitude", "y")),
-        Column("beds", "床位数", "int", aliases=("实有床位", "床位")),
+        Column("beds", "床位数", "int", aliases=("实有床位", "实有床位数", "床位", "开放床位")),
         Column("physicians", "执业（助理）医师数", "int", aliases=("执业(助理)医师数", "医师数")),
         Column("tcm_physicians", "中医类别医师数", "int", aliases=("中医类别执业（助理）医师数",)),
-        Column("nurses", "注册护士数", "int", aliases=("护士数",)),
+        Column("nurses", "注册护士数", "int", aliases=("护士数", "注册护士")),
         Column("has_tcm_hall", "中医馆", "bool", aliases=("设有中医馆", "是否有中医馆")),
         Column("has_tcm_pavilion", "中医阁", "bool", aliases=("设有中医阁", "是否有中医阁")),
-        Column("provides_tcm", "提供中医药服务", "bool", aliases=("能提供中医药服务",)),
-        Column("tcm_techniques", "中医药适宜技术项数", "int", aliases=("适宜技术项数",)),
+        Column(
+            "provides_tcm",
+            "提供中医药服务",
+            "bool",
+            aliases=("能提供中医药服务", "开展中医药服务", "提供中医服务"),
+        ),
+        Column(
+            "tcm_techniques",
+            "中医药适宜技术项数",
+            "int",
+            aliases=("适宜技术项数", "中医适宜技术项数"),
+        ),
+        Column(
+            "alliance_ids",
+            "所属医联体",
+            "ids",
+            aliases=("医联体", "医共体", "所属医共体", "医联体编号", "医联体名称", "加入医联体"),
+        ),
         Column("status", "数据状态", "status", aliases=("状态",)),
         _SRC,
     ),
@@ -213,8 +316,15 @@ ALLIANCES = Table(
         Column("id", "编号", "text", True, False),
         Column("name", "名称", "text", True, False),
         Column("kind", "类型", "enum", vocabulary="alliance_kind"),
-        Column("lead_facility_id", "牵头机构编号", "text", aliases=("牵头机构",)),
-        Column("member_ids", "成员机构编号", "ids", aliases=("成员机构",)),
+        Column(
+            "lead_facility_id",
+            "牵头机构编号",
+            "text",
+            aliases=("牵头机构", "牵头单位", "牵头医院", "牵头机构名称"),
+        ),
+        Column(
+            "member_ids", "成员机构编号", "ids", aliases=("成员机构", "成员单位", "成员机构名称")
+        ),
         Column("status", "数据状态", "status", aliases=("状态",)),
         _SRC,
     ),
@@ -247,8 +357,12 @@ TIMETABLE = Table(
     "创建工作实施步骤",
     (
         Column("phase_zh", "阶段", "text", True, False, aliases=("阶段名称", "工作阶段", "步骤")),
-        Column("start", "开始日期", "date", True, False, aliases=("开始时间", "起始时间", "起始日期")),
-        Column("end", "结束日期", "date", True, False, aliases=("结束时间", "截止时间", "完成时限")),
+        Column(
+            "start", "开始日期", "date", True, False, aliases=("开始时间", "起始时间", "起始日期")
+        ),
+        Column(
+            "end", "结束日期", "date", True, False, aliases=("结束时间", "截止时间", "完成时限")
+        ),
         Column("tasks_zh", "主要任务", "text", aliases=("工作任务", "重点任务", "任务")),
         Column("phase_en", "英文阶段名", "text", aliases=("phase",)),
         Column("tasks_en", "英文任务", "text", aliases=("tasks",)),

@@ -895,8 +895,10 @@ class CountyView:
         """Show the county plan's milestones against the report date."""
         from tcmcounty import results as R
 
+        from tcmcounty.plans import plan_of
+
         lang, c = self.lang, self.county
-        plan = R.county_plan(c.adcode)
+        plan = plan_of(c)
         if plan is None:
             return _section(
                 "创建时间表",
@@ -930,10 +932,12 @@ class CountyView:
         def rc(r: pd.Series) -> str:
             return {"done": "", "current": "tcm-met", "upcoming": ""}.get(str(r.get("state")), "")
 
-        body = note_html(
-            f"{esc(plan.title_zh)}（{esc(plan.document_number)}，{esc(plan.issuer)}，"
-            f"{esc(plan.issued.isoformat())}）"
+        about = "，".join(
+            esc(x)
+            for x in (plan.document_number, plan.issuer, plan.issued and plan.issued.isoformat())
+            if x
         )
+        body = note_html(f"{esc(plan.title_zh)}（{about}）" if about else esc(plan.title_zh))
         body += table_html(tt, cols, lang, {"days_to_end": lambda v: fmt_num(v, 0)}, row_class=rc)
         body += note_html(
             _t("来源：", "Source: ", lang)

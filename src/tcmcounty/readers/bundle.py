@@ -9,26 +9,31 @@ from pathlib import Path
 import geopandas as gpd
 
 from tcmcounty.readers.cells import parse_rows
+from tcmcounty.readers.columnmap import ColumnMap
 from tcmcounty.readers.raw import RawBundle
+from tcmcounty.readers.sources import default_sources
 from tcmcounty.readers.text import MAX_BYTES, DecodeError, read_csv_rows
-from tcmcounty.schema import TABLES
+from tcmcounty.schema import OPTIONAL_TABLES, TABLES
 
 BOUNDARY_FILES = ("boundary.geojson", "boundary.gpkg", "boundary.shp")
 
 
-def read_bundle(path: Path) -> RawBundle:
+def read_bundle(path: Path, columns: ColumnMap | None = None) -> RawBundle:
     """Read every file of a bundle folder, collecting problems instead of raising.
 
     Parameters
     ----------
     path : pathlib.Path
         The bundle folder.
+    columns : ColumnMap, optional
+        The user's column map; its tables are keyed by file name (``facilities.csv``).
 
     Returns
     -------
     RawBundle
         Parsed tables (absent ones missing from ``tables``) and all parse problems.
     """
+    columns = columns or ColumnMap()
     raw = RawBundle(path=path, meta={}, tables={}, files={}, sheets={})
     meta_path = path / "county.toml"
     if not meta_path.is_file():
@@ -56,7 +61,7 @@ def read_bundle(path: Path) -> RawBundle:
         raw.files[name] = table.file
         raw.sheets[name] = None
         if not file.is_file():
-            if name != "alliances":
+            if name not in OPTIONAL_TABLES:
                 raw.problem(
                     "error",
                     name,
@@ -82,10 +87,15 @@ def read_bundle(path: Path) -> RawBundle:
                 "无法解码：应为 UTF-8、带BOM的UTF-8、GBK 或 GB18030 编码",
             )
             continue
-        df, problems = parse_rows(rows, table, table.file, None)
+        df, problems, reading = parse_rows(
+            rows, table, table.file, None, sheet_map=columns.for_sheet(table.file)
+        )
+        raw.readings.append(reading)
         raw.problems.extend(problems)
         if df is not None:
             raw.tables[name] = df
+    if "sources" not in raw.tables and not (path / TABLES["sources"].file).is_file():
+        default_sources(raw, f"folder {path.name}", f"文件夹 {path.name}")
     for fname in BOUNDARY_FILES:
         bpath = path / fname
         if bpath.is_file():

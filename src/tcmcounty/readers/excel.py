@@ -1,47 +1,36 @@
-"""Reading a planner's Excel workbook with Chinese sheet and column names."""
+"""Reading a planner's Excel workbook, in the template's layout or in the county's own.
+
+Sheets are recognised by name (``一、县基本情况``, ``四、医疗卫生机构名册``) or, when the name is
+unfamiliar (``Sheet1``), by their header content. Headers and county items go through
+:mod:`tcmcounty.readers.matching`; a column map (:mod:`tcmcounty.readers.columnmap`) overrides
+any guess.
+"""
 
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path
 
-from tcmcounty.readers.cells import cell_text, is_missing, parse_number
+from tcmcounty.readers.basics import (
+    COUNTY_COLUMNS,
+    COUNTY_FIELDS,
+    read_county_sheet,
+    score_county_sheet,
+)
+from tcmcounty.readers.cells import parse_rows
+from tcmcounty.readers.columnmap import ColumnMap, SheetReading
+from tcmcounty.readers.matching import Matcher, sheet_key
 from tcmcounty.readers.raw import RawBundle
-from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, TABLES, normalise_header
+from tcmcounty.readers.sources import default_sources
+from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, OPTIONAL_TABLES, TABLES
+
+__all__ = ["COUNTY_COLUMNS", "COUNTY_FIELDS", "read_workbook", "recognise_sheets"]
 
 MAX_UNCOMPRESSED = 500 * 1024 * 1024  # xlsx bombs: refuse before parsing
 MAX_RATIO = 200
 
-#: Rows of the 县基本情况 sheet: (key in county.toml, Chinese label).
-COUNTY_FIELDS: tuple[tuple[str, str], ...] = (
-    ("adcode", "县代码"),
-    ("name_zh", "县名称"),
-    ("name_en", "英文名称"),
-    ("province", "省份"),
-    ("city", "地市"),
-    ("reference_year", "基准年份"),
-    ("population.resident", "常住人口"),
-    ("population.registered", "户籍人口"),
-    ("resources.beds", "床位数"),
-    ("resources.physicians", "执业（助理）医师数"),
-    ("resources.nurses", "注册护士数"),
-    ("resources.public_health_staff", "公共卫生人员数"),
-    ("resources.gps", "全科医生数"),
-    ("resources.tcm_gps", "合格的中医类别全科医生数"),
-    ("resources.tcm_staff", "中医药人员数"),
-    ("resources.health_staff", "卫生技术人员数"),
-    ("resources.tcm_physicians", "中医类别执业（助理）医师数"),
-    ("tcm_hospital.grade", "县中医医院等级"),
-    ("tcm_hospital.departments", "县中医医院科室"),
-    ("survey.respondents", "满意度调查人数"),
-    ("survey.satisfied", "满意人数"),
-    ("coordinates.townships", "乡镇坐标系"),
-    ("coordinates.villages", "村社区坐标系"),
-    ("coordinates.facilities", "医疗机构坐标系"),
-)
-COUNTY_COLUMNS = ("项目", "数值", "年份", "来源", "状态", "估算值", "估算方法", "说明")
-_FIGURE_PREFIXES = ("population.", "resources.")
-_SCALAR_META = ("adcode", "name_zh", "name_en", "province", "city")
+#: Sheets that hold instructions, never data.
+INSTRUCTION_SHEETS = ("说明", "填表说明", "填报说明", "使用说明", "readme", "_lists", "指标解释")
 
 
 def _check_zip(path: Path, raw: RawBundle) -> bool:
@@ -65,17 +54,108 @@ def _check_zip(path: Path, raw: RawBundle) -> bool:
     return True
 
 
-def read_workbook(path: Path) -> RawBundle:
-    """Read a planner's workbook (sheets 县基本情况, 乡镇, 村社区, 医疗机构, 医联体, 数据来源).
+def _names(table: str) -> set[str]:
+    if table == "county":
+        names = (COUNTY_SHEET, *COUNTY_SHEET_ALIASES)
+    else:
+        t = TABLES[table]
+        names = (t.sheet, t.name, t.zh, *t.sheet_aliases)
+    return {sheet_key(n) for n in names}
 
-    Sheets and headers are matched through the alias table of :mod:`tcmcounty.schema`; the
-    result has the same shape as a bundle folder read by
-    :func:`~tcmcounty.readers.bundle.read_bundle`.
+
+def recognise_sheets(
+    sheets: dict[str, list[list[object]]], columns: ColumnMap
+) -> tuple[dict[str, str], list[tuple[str, str, str]], dict[str, str]]:
+    """Decide which sheet holds which table.
+
+    A column map's ``table = "…"`` wins; then the sheet name; then, for sheets whose name is
+    unfamiliar, the header content (the table whose headers the sheet matches best, all its
+    required columns present).
+
+    Returns
+    -------
+    chosen, conflicts, how : dict, list, dict
+        ``table -> sheet``; ``(table, sheet a, sheet b)`` for two sheets claiming one table;
+        ``sheet -> "map" | "name" | "content"``.
+    """
+    from tcmcounty.readers.cells import cell_text
+
+    tables = ["county", *TABLES]
+    chosen: dict[str, str] = {}
+    how: dict[str, str] = {}
+    conflicts: list[tuple[str, str, str]] = []
+
+    def claim(table: str, sheet: str, why: str) -> None:
+        if table in chosen and chosen[table] != sheet:
+            conflicts.append((table, chosen[table], sheet))
+            return
+        chosen[table] = sheet
+        how[sheet] = why
+
+    for sheet in sheets:
+        forced = columns.for_sheet(sheet).table
+        if forced:
+            claim(forced, sheet, "map")
+    for sheet in sheets:
+        if sheet in how or sheet_key(sheet) in {sheet_key(n) for n in INSTRUCTION_SHEETS}:
+            continue
+        k = sheet_key(sheet)
+        for table in tables:
+            if k in _names(table):
+                claim(table, sheet, "name")
+                break
+    for sheet, rows in sheets.items():
+        if sheet in how or sheet_key(sheet) in {sheet_key(n) for n in INSTRUCTION_SHEETS}:
+            continue
+        text = [[cell_text(c) for c in r] for r in rows[:15]]
+        scores: dict[str, int] = {}
+        for table in TABLES:
+            if table in chosen:
+                continue
+            t = TABLES[table]
+            m = Matcher(t, columns.for_sheet(sheet).columns)
+            best = 0
+            for row in text:
+                found = {m.lookup(c) for c in row if c} - {None}
+                if all(c.name in found for c in t.columns if c.required):
+                    best = max(best, len(found))
+            if best >= 2:
+                scores[table] = best
+        if "county" not in chosen and score_county_sheet(text) >= 3:
+            scores["county"] = score_county_sheet(text)
+        if not scores:
+            continue
+        top = max(scores.values())
+        best_tables = [t for t, s in scores.items() if s == top]
+        if len(best_tables) == 1:
+            table = best_tables[0]
+            if table in chosen:
+                conflicts.append((table, chosen[table], sheet))
+            else:
+                chosen[table] = sheet
+                how[sheet] = "content"
+    return chosen, conflicts, how
+
+
+def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
+    """Read a planner's workbook.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.xlsx`` file.
+    columns : ColumnMap, optional
+        The user's corrections (see :mod:`tcmcounty.readers.columnmap`).
+
+    Returns
+    -------
+    RawBundle
+        The same shape as a bundle folder read by :func:`~tcmcounty.readers.bundle.read_bundle`;
+        ``readings`` says how every sheet, column and county item was read.
     """
     from openpyxl import load_workbook
 
-    from tcmcounty.readers.cells import parse_rows
-
+    columns = columns or ColumnMap()
     raw = RawBundle(
         path=path,
         meta={},
@@ -92,125 +172,66 @@ def read_workbook(path: Path) -> RawBundle:
     except Exception as exc:
         raw.problem("error", "county", f"cannot open the workbook: {exc}", f"无法打开工作簿：{exc}")
         return raw
-    sheets = {normalise_header(n): n for n in wb.sheetnames}
-
-    def find(names: tuple[str, ...]) -> str | None:
-        for n in names:
-            if normalise_header(n) in sheets:
-                return sheets[normalise_header(n)]
-        return None
-
-    cs = find((COUNTY_SHEET, *COUNTY_SHEET_ALIASES))
+    try:
+        sheets = {
+            ws.title: [list(r) for r in ws.iter_rows(values_only=True)]
+            for ws in wb.worksheets
+            if ws.sheet_state == "visible"
+        }
+    finally:
+        wb.close()
+    chosen, conflicts, how = recognise_sheets(sheets, columns)
+    for table, a, b in conflicts:
+        label = "县基本情况" if table == "county" else TABLES[table].zh
+        raw.problem(
+            "error",
+            "county",
+            f"two sheets hold the {table} table: '{a}' and '{b}'; keep one, or say which in a "
+            f'column map (["{a}"] table = "{table}")',
+            f"两个工作表都像是{label}：'{a}' 与 '{b}'；请保留一个，或在列映射中指定",
+        )
+    cs = chosen.get("county")
     if cs is None:
         raw.problem(
             "error",
             "county",
-            f"sheet '{COUNTY_SHEET}' is missing; sheets found: {', '.join(wb.sheetnames)}",
-            f"缺少工作表 '{COUNTY_SHEET}'；现有：{'、'.join(wb.sheetnames)}",
+            f"sheet '{COUNTY_SHEET}' is missing: no sheet is named so or lists the county's "
+            f"items (县代码, 县名称, 常住人口 …); sheets found: {', '.join(sheets)}",
+            f"未找到县基本情况工作表（{COUNTY_SHEET}）；现有：{'、'.join(sheets)}",
         )
     else:
         raw.meta_sheet = cs
-        raw.meta = _read_county_sheet([list(r) for r in wb[cs].iter_rows(values_only=True)], raw)
+        reading = SheetReading(path.name, cs, "county", how.get(cs, "name"))
+        raw.meta = read_county_sheet(sheets[cs], raw, reading, columns.for_sheet(cs))
+        raw.readings.append(reading)
     for name, table in TABLES.items():
         raw.files[name] = path.name
-        sheet = find((table.sheet, table.name, *table.sheet_aliases))
+        sheet = chosen.get(name)
         raw.sheets[name] = sheet or table.sheet
         if sheet is None:
-            if name != "alliances":
+            if name not in OPTIONAL_TABLES:
                 raw.problem(
                     "error",
                     name,
-                    f"sheet '{table.sheet}' ({table.name}) is missing; sheets found: {', '.join(wb.sheetnames)}",
-                    f"缺少工作表 '{table.sheet}'；现有：{'、'.join(wb.sheetnames)}",
+                    f"sheet '{table.sheet}' ({name}) is missing: no sheet is named so or has its "
+                    f"headers ({', '.join(c.zh for c in table.columns if c.required)}); sheets "
+                    f"found: {', '.join(sheets)}",
+                    f"未找到{table.zh}工作表（{table.sheet}）；现有：{'、'.join(sheets)}",
                 )
             continue
-        rows = [list(r) for r in wb[sheet].iter_rows(values_only=True)]
-        df, problems = parse_rows(rows, table, path.name, sheet)
+        df, problems, reading = parse_rows(
+            sheets[sheet], table, path.name, sheet, sheet_map=columns.for_sheet(sheet)
+        )
+        reading.how = how.get(sheet, "name")
+        raw.readings.append(reading)
         raw.problems.extend(problems)
         if df is not None:
             raw.tables[name] = df
-    wb.close()
-    return raw
-
-
-def _read_county_sheet(rows: list[list[object]], raw: RawBundle) -> dict[str, object]:
-    labels = {normalise_header(zh): key for key, zh in COUNTY_FIELDS}
-    labels.update({normalise_header(key): key for key, _ in COUNTY_FIELDS})
-    meta: dict[str, object] = {}
-    header_seen = False
-    for number, row in enumerate(rows, start=1):
-        cells = [cell_text(c) for c in row] + [""] * 8
-        if not header_seen:
-            if normalise_header(cells[0]) in ("项目", "item"):
-                header_seen = True
-            continue
-        if not cells[0]:
-            continue
-        key = labels.get(normalise_header(cells[0]))
-        if key is None:
-            raw.problem(
-                "warning",
-                "county",
-                "unknown item ignored",
-                "未知项目，已忽略",
-                number,
-                "项目",
-                cells[0],
+    for sheet in sheets:
+        if sheet not in how:
+            raw.readings.append(
+                SheetReading(path.name, sheet, None, "ignored", note="no table recognised / 未识别")
             )
-            continue
-        value, year, source, status, est, method, note = cells[1:8]
-        if key.startswith(_FIGURE_PREFIXES):
-            group, name = key.split(".", 1)
-            entry: dict[str, object] = {}
-            if not is_missing(value):
-                entry.update(_figure(value, year, source, status or "official", number, raw))
-            if not is_missing(est):
-                est_status = status if (is_missing(value) and status) else "estimated"
-                entry["estimate"] = _figure(
-                    est, year, source, est_status, number, raw, column="估算值"
-                )
-                if method:
-                    entry["estimate"]["method"] = method  # type: ignore[index]
-            if note:
-                entry["note"] = note
-            meta.setdefault(group, {})[name] = entry  # type: ignore[index]
-        elif "." in key:
-            group, name = key.split(".", 1)
-            if is_missing(value):
-                continue
-            sub = meta.setdefault(group, {})
-            if name == "departments":
-                sub[name] = [
-                    d.strip()
-                    for d in value.replace("，", "、").replace(",", "、").split("、")
-                    if d.strip()
-                ]  # type: ignore[index]
-            elif group == "survey":
-                sub[name] = parse_number(value)  # type: ignore[index]
-            else:
-                sub[name] = value  # type: ignore[index]
-            if group in ("tcm_hospital", "survey"):
-                for k, v in (("source", source), ("status", status), ("year", year)):
-                    if v:
-                        sub[k] = int(v) if k == "year" and v.isdigit() else v  # type: ignore[index]
-        elif key == "reference_year":
-            meta[key] = int(value) if value.isdigit() else value
-        elif not is_missing(value):
-            meta[key] = value
-    return meta
-
-
-def _figure(
-    value: str, year: str, source: str, status: str, row: int, raw: RawBundle, column: str = "数值"
-) -> dict[str, object]:
-    out: dict[str, object] = {
-        "value": parse_number(value) if parse_number(value) is not None else value,
-        "status": status,
-    }
-    if year:
-        out["year"] = int(year) if year.isdigit() else year
-    if source:
-        out["source"] = source
-    out["_row"] = row
-    out["_column"] = column
-    return out
+    if "sources" not in chosen:
+        default_sources(raw, f"workbook {path.name}", f"工作簿 {path.name}")
+    return raw

@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from tcmcounty.errors import Problem
+from tcmcounty.readers.columnmap import SheetReading
 
 
 @dataclass
@@ -28,6 +29,16 @@ class RawBundle:
     problems: list[Problem] = field(default_factory=list)
     meta_file: str = "county.toml"
     meta_sheet: str | None = None
+    readings: list[SheetReading] = field(default_factory=list)
+
+    def header(self, table: str, column: str) -> str:
+        """Return the header as the user wrote it for a canonical column (for messages)."""
+        for r in self.readings:
+            if r.table == table:
+                for c in r.columns:
+                    if c.column == column:
+                        return c.written
+        return column
 
     def problem(
         self,

@@ -1,0 +1,494 @@
+"""The county-basics sheet (县基本情况): key–value rows or one wide row of items.
+
+Key–value form: a header row (``项目 | 数值 | 单位 | 年份 | 来源 | 状态 | 估算值 | 估算方法 | 说明``
+in any order and spelling) and one row per item. Wide form: one row of item labels and the row
+of values below it. Without a header row, rows are read by position (item, value, year, source,
+status, estimate, method, note). Item labels go through the same matcher as headers, so
+``常住人口（人）``, ``年末常住人口（万人）``, ``县（市、区）名称`` and ``行政区划代码`` are read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tcmcounty.readers.cells import cell_text, is_missing, parse_number, vocabulary_value
+from tcmcounty.readers.columnmap import SheetMap, SheetReading
+from tcmcounty.readers.matching import Matcher, key, normalise, parse_header
+from tcmcounty.readers.raw import RawBundle
+from tcmcounty.schema import Column, Table
+
+#: Rows of the 县基本情况 sheet: (key in county.toml, Chinese label).
+COUNTY_FIELDS: tuple[tuple[str, str], ...] = (
+    ("adcode", "县代码"),
+    ("name_zh", "县名称"),
+    ("name_en", "英文名称"),
+    ("province", "省份"),
+    ("city", "地市"),
+    ("reference_year", "基准年份"),
+    ("population.resident", "常住人口"),
+    ("population.registered", "户籍人口"),
+    ("resources.beds", "床位数"),
+    ("resources.physicians", "执业（助理）医师数"),
+    ("resources.nurses", "注册护士数"),
+    ("resources.public_health_staff", "公共卫生人员数"),
+    ("resources.gps", "全科医生数"),
+    ("resources.tcm_gps", "合格的中医类别全科医生数"),
+    ("resources.tcm_staff", "中医药人员数"),
+    ("resources.health_staff", "卫生技术人员数"),
+    ("resources.tcm_physicians", "中医类别执业（助理）医师数"),
+    ("tcm_hospital.grade", "县中医医院等级"),
+    ("tcm_hospital.departments", "县中医医院科室"),
+    ("survey.respondents", "满意度调查人数"),
+    ("survey.satisfied", "满意人数"),
+    ("coordinates.townships", "乡镇坐标系"),
+    ("coordinates.villages", "村社区坐标系"),
+    ("coordinates.facilities", "医疗机构坐标系"),
+)
+
+#: Other labels of the items, as county rosters and statistical yearbooks write them.
+ITEM_ALIASES: dict[str, tuple[str, ...]] = {
+    "adcode": (
+        "行政区划代码",
+        "区划代码",
+        "县（市、区）代码",
+        "统计用区划代码",
+        "县区代码",
+        "adcode",
+    ),
+    "name_zh": ("县（市、区）名称", "县（市、区）", "县名", "县区名称", "地区名称", "name_zh"),
+    "name_en": ("英文名", "name_en"),
+    "province": ("省", "所属省份", "省（区、市）", "省（自治区、直辖市）", "province"),
+    "city": ("市", "地级市", "所属地市", "市（州）", "所属市（州）", "city"),
+    "reference_year": ("统计年份", "数据年份", "统计年度", "报告年份", "reference_year"),
+    "population.resident": ("年末常住人口", "常住人口数", "常住总人口", "resident population"),
+    "population.registered": ("户籍人口数", "年末户籍人口", "户籍总人口", "registered population"),
+    "resources.beds": (
+        "医疗卫生机构床位数",
+        "医疗机构床位数",
+        "医疗卫生机构实有床位数",
+        "实有床位数",
+        "床位总数",
+        "beds",
+    ),
+    "resources.physicians": ("执业（助理）医师", "执业(助理)医师数", "physicians"),
+    "resources.nurses": ("注册护士", "护士数", "nurses"),
+    "resources.public_health_staff": (
+        "公共卫生人员",
+        "专业公共卫生机构人员数",
+        "public_health_staff",
+    ),
+    "resources.gps": ("全科医生", "全科医师数", "gps"),
+    "resources.tcm_gps": (
+        "中医类别全科医生数",
+        "合格中医类别全科医生数",
+        "中医全科医生数",
+        "tcm_gps",
+    ),
+    "resources.tcm_staff": ("中医药人员", "中医药人员总数", "tcm_staff"),
+    "resources.health_staff": ("卫生技术人员", "卫生技术人员总数", "health_staff"),
+    "resources.tcm_physicians": (
+        "中医类别执业（助理）医师",
+        "中医执业（助理）医师数",
+        "中医类别医师数",
+        "tcm_physicians",
+    ),
+    "tcm_hospital.grade": ("县中医院等级", "中医医院等级", "县级中医医院等级"),
+    "tcm_hospital.departments": ("县中医院科室", "中医医院科室", "县中医医院临床科室"),
+    "survey.respondents": ("满意度调查样本数", "调查人数", "调查样本量"),
+    "survey.satisfied": ("满意人数", "满意样本数"),
+    "coordinates.townships": ("乡镇坐标系统",),
+    "coordinates.villages": ("村坐标系", "村（社区）坐标系"),
+    "coordinates.facilities": ("机构坐标系",),
+}
+
+#: Items given as parts that are summed (执业医师 + 执业助理医师 → 执业（助理）医师).
+ITEM_PARTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "resources.physicians": (("执业医师", "执业医师数"), ("执业助理医师", "执业助理医师数")),
+    "resources.tcm_physicians": (
+        ("中医类别执业医师", "中医执业医师"),
+        ("中医类别执业助理医师", "中医执业助理医师"),
+    ),
+}
+
+#: Columns of the key–value form (the template writes the first spelling).
+COUNTY_COLUMNS = ("项目", "数值", "年份", "来源", "状态", "估算值", "估算方法", "说明")
+BASICS = Table(
+    "county",
+    "county.toml",
+    "县基本情况",
+    "县基本情况",
+    (
+        Column("item", "项目", aliases=("指标", "指标名称", "项目名称", "内容", "item")),
+        Column(
+            "value",
+            "数值",
+            aliases=("数据", "值", "填报值", "填报数", "指标值", "实际值", "现状值", "value"),
+        ),
+        Column("unit", "单位", aliases=("计量单位", "unit")),
+        Column("year", "年份", aliases=("统计年度", "数据年份", "年度", "year")),
+        Column("source", "来源", aliases=("数据来源", "来源编号", "source")),
+        Column("status", "状态", aliases=("数据状态", "status")),
+        Column("estimate", "估算值", aliases=("估计值", "estimate")),
+        Column("method", "估算方法", aliases=("估计方法", "method")),
+        Column("note", "说明", aliases=("备注", "note")),
+    ),
+)
+_FIGURE_PREFIXES = ("population.", "resources.")
+#: Counts beyond these are impossible for one county (after the header's unit is applied).
+CEILINGS = {"population": 3.0e7, "resources": 1.0e6, "survey": 1.0e7}
+
+
+class ItemMatcher:
+    """Match county-item labels (``年末常住人口（万人）``) to county fields (``population.resident``).
+
+    Examples
+    --------
+    >>> m = ItemMatcher()
+    >>> m.lookup("年末常住人口（万人）"), m.lookup("县（市、区）名称"), m.lookup("执业医师")
+    ('population.resident', 'name_zh', None)
+    >>> m.part("执业助理医师数")
+    ('resources.physicians', 1)
+    """
+
+    def __init__(self, extra: dict[str, str] | None = None) -> None:
+        self._literal: dict[str, str] = {normalise(k): v for k, v in (extra or {}).items()}
+        self._keys: dict[str, set[str]] = {}
+        for field_key, zh in COUNTY_FIELDS:
+            for label in (zh, field_key, *ITEM_ALIASES.get(field_key, ())):
+                self._keys.setdefault(key(label), set()).add(field_key)
+        self._parts: dict[str, tuple[str, int]] = {}
+        for field_key, parts in ITEM_PARTS.items():
+            for i, labels in enumerate(parts):
+                for label in labels:
+                    self._parts[key(label)] = (field_key, i)
+        self.valid = {k for k, _ in COUNTY_FIELDS}
+
+    def candidates(self, label: str) -> set[str]:
+        """Fields a label may mean."""
+        n = normalise(label)
+        if n in self._literal:
+            return {self._literal[n]}
+        return set(self._keys.get(key(label), set()))
+
+    def lookup(self, label: str) -> str | None:
+        """Return the one field a label means, else ``None``."""
+        found = self.candidates(label)
+        return next(iter(found)) if len(found) == 1 else None
+
+    def part(self, label: str) -> tuple[str, int] | None:
+        """``(field, part index)`` when the label is one part of a summed item."""
+        return self._parts.get(key(label))
+
+    def known(self, label: str) -> bool:
+        """Return True when the label is an item or an item part."""
+        return bool(label) and (bool(self.candidates(label)) or self.part(label) is not None)
+
+
+def score_county_sheet(rows: list[list[str]]) -> int:
+    """How many county items a sheet's first column (or one row, for the wide form) names."""
+    m = ItemMatcher()
+    first = sum(1 for r in rows if r and m.known(r[0]))
+    second = sum(1 for r in rows if len(r) > 1 and m.known(r[1]))
+    wide = max((sum(1 for c in r if m.known(c)) for r in rows), default=0)
+    return max(first, second, wide)
+
+
+def read_county_sheet(
+    rows: list[list[object]], raw: RawBundle, reading: SheetReading, sheet_map: SheetMap
+) -> dict[str, object]:
+    """Read the basics sheet into the ``county.toml`` shape, recording problems on ``raw``.
+
+    Parameters
+    ----------
+    rows : list of list
+        The sheet's cells.
+    raw : RawBundle
+        Receives the problems.
+    reading : SheetReading
+        Receives how each item was read (for ``tcmcounty inspect``).
+    sheet_map : SheetMap
+        The user's column map for this sheet: item label → county field, header → column.
+    """
+    text = [[cell_text(c) for c in r] for r in rows]
+    items = ItemMatcher(sheet_map.columns)
+    ignored = {normalise(i) for i in sheet_map.ignore}
+    columns = Matcher(BASICS, sheet_map.columns)
+    entries: list[tuple[int, str, dict[str, str]]] = []  # (row, label, cells by column)
+    header_at = -1
+    for i, row in enumerate(text[:15]):
+        found = {columns.lookup(c) for c in row if c}
+        if "value" in found and ("item" in found or normalise(row[0]) in ("", "项目", "指标")):
+            header_at = i
+            break
+    if header_at >= 0:
+        hm = columns.match(text[header_at], sheet_map.columns, sheet_map.ignore)
+        reading.header_row = header_at + 1
+        reading.columns = hm.columns
+        pos = {c.column: c.position for c in hm.columns if c.column}
+        item_pos = pos.get("item", 0)
+        for j, row in enumerate(text[header_at + 1 :], start=header_at + 2):
+            label = row[item_pos] if item_pos < len(row) else ""
+            if not label:
+                continue
+            cells = {name: row[p] if p < len(row) else "" for name, p in pos.items()}
+            entries.append((j, label, cells))
+    else:
+        wide_at = -1
+        for i, row in enumerate(text[:15]):
+            if sum(1 for c in row if items.known(c)) >= 3 and not (
+                row and items.known(row[0]) and len([c for c in row if c]) <= 3
+            ):
+                wide_at = i
+                break
+        if wide_at >= 0:
+            labels = text[wide_at]
+            values = next((r for r in text[wide_at + 1 :] if any(r)), [])
+            reading.header_row = wide_at + 1
+            common: dict[str, str] = {}
+            for p, label in enumerate(labels):
+                col = columns.lookup(label) if label else None
+                if col in ("year", "source", "status") and p < len(values):
+                    common[col] = values[p]
+            for p, label in enumerate(labels):
+                if not label or columns.lookup(label) in ("year", "source", "status"):
+                    continue
+                value = values[p] if p < len(values) else ""
+                entries.append((wide_at + 2, label, {"value": value, **common}))
+        else:
+            order = ("value", "year", "source", "status", "estimate", "method", "note")
+            for j, row in enumerate(text, start=1):
+                if not row or not row[0] or not items.known(row[0]):
+                    if row and row[0] and not items.known(row[0]) and any(row[1:2]):
+                        entries.append((j, row[0], {"value": row[1] if len(row) > 1 else ""}))
+                    continue
+                entries.append(
+                    (
+                        j,
+                        row[0],
+                        {n: row[k + 1] if k + 1 < len(row) else "" for k, n in enumerate(order)},
+                    )
+                )
+    meta: dict[str, object] = {}
+    parts: dict[str, dict[int, tuple[int, str, dict[str, str], float]]] = {}
+    seen: dict[str, int] = {}
+    for number, label, cells in entries:
+        if normalise(label) in ignored:
+            reading.items.append((number, label, None, "ignored (column map)"))
+            continue
+        hp = parse_header(label)
+        unit = cells.get("unit", "")
+        scale = hp.scale
+        if unit and not hp.unit:
+            uh = parse_header(f"x({unit})")
+            scale = uh.scale
+        found = items.candidates(label)
+        if len(found) > 1:
+            raw.problem(
+                "error",
+                "county",
+                f"ambiguous item: it may mean {', '.join(sorted(found))}; say which in a column map",
+                f"项目有歧义：可能是 {'、'.join(sorted(found))}；请在列映射中指定",
+                number,
+                "项目",
+                label,
+            )
+            reading.items.append((number, label, None, "ambiguous"))
+            continue
+        if not found:
+            part = items.part(label)
+            if part is not None:
+                parts.setdefault(part[0], {})[part[1]] = (number, label, cells, scale)
+                reading.items.append((number, label, part[0], "part (summed)"))
+                continue
+            if normalise(label) in ("项目", "指标", "县基本情况") or re.match(
+                r"^(注|说明|备注)[:：]", label
+            ):
+                continue
+            raw.problem(
+                "warning",
+                "county",
+                "unknown item ignored",
+                "未知项目，已忽略",
+                number,
+                "项目",
+                label,
+            )
+            reading.items.append((number, label, None, "unknown"))
+            continue
+        field_key = next(iter(found))
+        if field_key not in items.valid:
+            raw.problem(
+                "error",
+                "county",
+                f"column map names an unknown county field {field_key!r}; valid: {', '.join(sorted(items.valid))}",
+                f"列映射中的县级项目 {field_key!r} 无效",
+                number,
+                "项目",
+                label,
+            )
+            continue
+        if field_key in seen:
+            raw.problem(
+                "error",
+                "county",
+                f"item given twice (rows {seen[field_key]} and {number}); keep one",
+                f"项目重复（第 {seen[field_key]} 行与第 {number} 行）；请保留一行",
+                number,
+                "项目",
+                label,
+            )
+            continue
+        seen[field_key] = number
+        rule = (
+            "exact"
+            if normalise(label) in {normalise(zh) for k, zh in COUNTY_FIELDS if k == field_key}
+            else "synonym"
+        )
+        if scale != 1.0:
+            rule += f", unit × {scale:,.0f}"
+        reading.items.append((number, label, field_key, rule))
+        _put(meta, field_key, cells, number, scale, label, raw)
+    for field_key, got in parts.items():
+        if field_key in seen:
+            labels = " + ".join(v[1] for v in got.values())
+            raw.problem(
+                "warning",
+                "county",
+                f"{labels} not added: the item itself is given",
+                f"已有该项目，{labels} 不再相加",
+                min(v[0] for v in got.values()),
+                "项目",
+            )
+            continue
+        values = []
+        first = min(got)
+        number, _, cells, scale = got[first]
+        for _idx, (n, _label, c, s) in sorted(got.items()):
+            v = parse_number(c.get("value", ""))
+            if v is None and not is_missing(c.get("value", "")):
+                raw.problem(
+                    "error", "county", "expected a number", "应为数字", n, "数值", c.get("value")
+                )
+            elif v is not None:
+                values.append(v * s)
+        labels = " + ".join(v[1] for _, v in sorted(got.items()))
+        complete = len(got) == len(ITEM_PARTS[field_key])
+        if not values:
+            continue
+        merged = dict(cells)
+        merged["value"] = repr(sum(values))
+        _put(meta, field_key, merged, number, 1.0, labels, raw)
+        raw.problem(
+            "note" if complete else "warning",
+            "county",
+            f"{labels} summed into {field_key}"
+            + ("" if complete else " (a part is missing: the figure may be low)"),
+            f"{labels} 相加为 {field_key}" + ("" if complete else "（缺少一部分，数值可能偏低）"),
+            number,
+            "项目",
+            labels,
+        )
+    return meta
+
+
+def _put(
+    meta: dict[str, object],
+    field_key: str,
+    cells: dict[str, str],
+    number: int,
+    scale: float,
+    label: str,
+    raw: RawBundle,
+) -> None:
+    value = cells.get("value", "")
+    year, source, status = cells.get("year", ""), cells.get("source", ""), cells.get("status", "")
+    est, method, note = cells.get("estimate", ""), cells.get("method", ""), cells.get("note", "")
+    if status:
+        status = vocabulary_value(status, "status") or status
+    group, _, name = field_key.partition(".")
+    if field_key.startswith(_FIGURE_PREFIXES):
+        entry: dict[str, object] = {}
+        if not is_missing(value):
+            entry.update(
+                _figure(value, year, source, status or "official", number, raw, scale, label)
+            )
+        if not is_missing(est):
+            est_status = status if (is_missing(value) and status) else "estimated"
+            entry["estimate"] = _figure(
+                est, year, source, est_status, number, raw, scale, label, "估算值"
+            )
+            if method:
+                entry["estimate"]["method"] = method  # type: ignore[index]
+        if note:
+            entry["note"] = note
+        meta.setdefault(group, {})[name] = entry  # type: ignore[index]
+    elif group in ("tcm_hospital", "survey", "coordinates"):
+        if is_missing(value):
+            return
+        sub = meta.setdefault(group, {})
+        if name == "departments":
+            sub[name] = [d.strip() for d in re.split(r"[、,，;；]", value) if d.strip()]  # type: ignore[index]
+        elif group == "survey":
+            v = parse_number(value)
+            sub[name] = v * scale if v is not None else value  # type: ignore[index]
+        else:
+            sub[name] = value  # type: ignore[index]
+        if group in ("tcm_hospital", "survey"):
+            for k, v in (("source", source), ("status", status), ("year", year)):
+                if v:
+                    sub[k] = int(v) if k == "year" and v.isdigit() else v  # type: ignore[index]
+    elif field_key == "reference_year":
+        if not is_missing(value):
+            meta[field_key] = int(value) if value.isdigit() else value
+    elif field_key == "adcode":
+        if not is_missing(value):
+            meta[field_key] = value.replace(" ", "")[:12]
+    elif not is_missing(value):
+        meta[field_key] = value
+
+
+def _figure(
+    value: str,
+    year: str,
+    source: str,
+    status: str,
+    row: int,
+    raw: RawBundle,
+    scale: float,
+    label: str,
+    column: str = "数值",
+) -> dict[str, object]:
+    number = parse_number(value)
+    out: dict[str, object] = {"value": number if number is not None else value, "status": status}
+    if number is not None and scale != 1.0:
+        scaled = number * scale
+        group = "population" if "人口" in label else "resources"
+        if scaled > CEILINGS[group]:
+            raw.problem(
+                "error",
+                "county",
+                f"the unit conflicts with the value: {value} × {scale:,.0f} = {scaled:,.0f} is more "
+                f"than any county has; is the unit in the label wrong?",
+                f"单位与数值矛盾：{value} × {scale:,.0f} = {scaled:,.0f}，超过任何一个县；请检查单位",
+                row,
+                label,
+                value,
+            )
+        else:
+            out["value"] = float(round(scaled)) if abs(scaled - round(scaled)) < 0.5 else scaled
+            raw.problem(
+                "note",
+                "county",
+                f"read {value} {label} as {round(scaled):,}",
+                f"{label} {value} 按单位换算为 {round(scaled):,}",
+                row,
+                label,
+                value,
+            )
+    if year:
+        out["year"] = int(year) if year.isdigit() else year
+    if source:
+        out["source"] = source
+    out["_row"] = row
+    out["_column"] = column
+    return out

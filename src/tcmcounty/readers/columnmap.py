@@ -1,0 +1,207 @@
+"""The column map: how a user tells the readers what a sheet, column or county item means.
+
+A column map is a TOML file with one table per sheet (or CSV file) as the user named it::
+
+    ["四、医疗机构名册"]
+    table = "facilities"          # optional: which table of the contract the sheet holds
+    "机构类别" = "type"            # header as written = canonical column
+    "床位（张）" = "beds"
+    ignore = ["联系电话", "负责人"]
+
+    ["一、县基本情况"]
+    "年末常住人口（万人）" = "population.resident"   # county item = county field
+
+``tcmcounty inspect FILE --write-map`` writes one for a workbook with every guess filled in;
+every command that reads a county takes ``--columns MAP.toml``, and a file named
+``<workbook>.columns.toml`` next to the workbook is used when no map is given.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tcmcounty.errors import InputError, Problem
+from tcmcounty.readers.matching import ColumnMatch, normalise
+
+
+@dataclass(frozen=True)
+class SheetMap:
+    """What a column map says about one sheet (empty when it says nothing)."""
+
+    table: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    r"""A parsed column map.
+
+    Examples
+    --------
+    >>> m = ColumnMap.from_text('["医疗机构"]\n"机构类别" = "type"\nignore = ["电话"]\n')
+    >>> m.for_sheet("医疗机构").columns
+    {'机构类别': 'type'}
+    """
+
+    sheets: dict[str, SheetMap] = field(default_factory=dict)
+    path: Path | None = None
+
+    @classmethod
+    def from_text(cls, text: str, path: Path | None = None) -> ColumnMap:
+        """Parse the TOML text of a column map; raise :class:`InputError` naming what is wrong."""
+        where = str(path) if path else "column map"
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(
+                [Problem("error", where, f"not valid TOML: {exc}", f"不是有效的 TOML：{exc}")],
+                where,
+            ) from None
+        problems: list[Problem] = []
+        sheets: dict[str, SheetMap] = {}
+        for sheet, body in data.items():
+            if not isinstance(body, dict):
+                problems.append(
+                    Problem(
+                        "error",
+                        where,
+                        f'expected a table ["{sheet}"] holding "header" = "column" lines',
+                        f'应为表 ["{sheet}"]，其中每行 "表头" = "列名"',
+                        column=sheet,
+                    )
+                )
+                continue
+            cols: dict[str, str] = {}
+            ignore: tuple[str, ...] = ()
+            table = None
+            for k, v in body.items():
+                if k == "ignore":
+                    if not (isinstance(v, list) and all(isinstance(i, str) for i in v)):
+                        problems.append(
+                            Problem(
+                                "error",
+                                where,
+                                "ignore must be a list of headers",
+                                "ignore 应为表头列表",
+                                sheet=sheet,
+                                column=k,
+                            )
+                        )
+                        continue
+                    ignore = tuple(v)
+                elif k == "table":
+                    table = str(v)
+                elif isinstance(v, str):
+                    cols[k] = v
+                else:
+                    problems.append(
+                        Problem(
+                            "error",
+                            where,
+                            'expected "header" = "canonical_column" (a string)',
+                            '应为 "表头" = "列名"（字符串）',
+                            sheet=sheet,
+                            column=k,
+                            value=str(v),
+                        )
+                    )
+            sheets[normalise(sheet)] = SheetMap(table, cols, ignore)
+        if problems:
+            raise InputError(problems, where)
+        return cls(sheets, path)
+
+    @classmethod
+    def read(cls, path: str | Path) -> ColumnMap:
+        """Read a column map file."""
+        p = Path(path)
+        try:
+            text = p.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(
+                [
+                    Problem(
+                        "error",
+                        str(p),
+                        f"cannot read the column map: {exc}",
+                        f"无法读取列映射文件：{exc}",
+                    )
+                ],
+                str(p),
+            ) from None
+        return cls.from_text(text, p)
+
+    def for_sheet(self, name: str | None) -> SheetMap:
+        """Return what the map says about a sheet or file (an empty :class:`SheetMap` if nothing)."""
+        if name is None:
+            return SheetMap()
+        return self.sheets.get(normalise(name), SheetMap())
+
+
+def sidecar(path: Path) -> Path:
+    """Return the column map that sits beside a workbook or folder: ``<name>.columns.toml``."""
+    return path.with_name(path.name + ".columns.toml")
+
+
+@dataclass
+class SheetReading:
+    """How one sheet (or CSV file) was read: its table, header row and every column match."""
+
+    file: str
+    sheet: str | None
+    table: str | None
+    how: str  # "name", "content", "map", "file" or "ignored"
+    header_row: int | None = None
+    columns: list[ColumnMatch] = field(default_factory=list)
+    items: list[tuple[int, str, str | None, str]] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        """The sheet name, or the file name for a CSV file."""
+        return self.sheet or self.file
+
+
+def _q(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def map_text(readings: list[SheetReading]) -> str:
+    """Write a column map holding every guess of a read, for the user to check and correct.
+
+    Examples
+    --------
+    >>> from tcmcounty.readers.matching import ColumnMatch
+    >>> r = SheetReading("x.xlsx", "机构", "facilities", "name", 1,
+    ...                  [ColumnMatch(0, "机构类别", "type", "synonym")])
+    >>> print(map_text([r]).splitlines()[-3:])
+    ['["机构"]', 'table = "facilities"  # recognised by name', '"机构类别" = "type"  # synonym']
+    """
+    lines = [
+        "# Column map written by `tcmcounty inspect --write-map`. Check each line; change the",
+        "# right-hand side where a guess is wrong, add headers to `ignore`, then pass it with",
+        "# --columns (or keep it beside the workbook as <workbook>.columns.toml).",
+        "# 列映射：请逐行核对，右侧为标准列名；不需要的列写入 ignore。",
+    ]
+    for r in readings:
+        if r.table is None and not r.items:
+            continue
+        lines.append("")
+        lines.append(f"[{_q(r.label)}]")
+        lines.append(f"table = {_q(r.table or '')}  # recognised by {r.how}")
+        ignored: list[str] = []
+        for c in r.columns:
+            if c.column:
+                lines.append(f"{_q(c.written)} = {_q(c.column)}  # {c.rule}")
+            else:
+                ignored.append(c.written)
+        for _row, written, field_key, rule in r.items:
+            if field_key:
+                lines.append(f"{_q(written)} = {_q(field_key)}  # {rule}")
+            else:
+                ignored.append(written)
+        if ignored:
+            lines.append("ignore = [" + ", ".join(_q(i) for i in ignored) + "]")
+    return "\n".join(lines) + "\n"

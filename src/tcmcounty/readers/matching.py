@@ -1,0 +1,578 @@
+"""Matching headers, county items and sheet names the way Chinese county rosters write them.
+
+One place for every rule that turns what a planner wrote (``二、乡镇（街道）``,
+``是否设置中医馆``, ``年末常住人口（万人）``, ``村（社区）代码``) into the data contract of
+:mod:`tcmcounty.schema`. The Excel and CSV readers both use it.
+
+The rules, in order:
+
+1. **Normalise** (:func:`normalise`): NFKC (full width to half width), lower case, no spaces or
+   line breaks, every bracket kind to ``()``, leading numbering (``一、``, ``1.``, ``（一）``,
+   ``①``, ``序号``) and ``其中：`` removed.
+2. **Units** (:func:`parse_header`): a trailing unit in brackets or after a slash (``（人）``,
+   ``（万人）``, ``（%）``, ``/张``) is split off; ``万`` scales by 10,000 and ``千`` by 1,000,
+   ``%`` marks a percentage.
+3. **Synonyms by meaning** (:data:`SYNONYMS`): 类别/分类 → 类型; 所在/隶属/归属 → 所属;
+   村（社区）/村居/行政村/村级/村（居）委会 → 村; flag prefixes 是否/能否/有无/已/设置/设有/建有
+   removed; 数/数量/人数 suffixes removed.
+4. **The table's own subject** may prefix a header (``医联体编号`` on the alliance sheet is the
+   alliance's ``编号``; ``机构名称`` on the facility sheet is its ``名称``).
+
+A header matches a column when its key equals the key of one of the column's accepted headers.
+Two columns with the same key, or a header close to a known one but not equal, are never used
+silently: the caller reports them with the candidates and the map entry that fixes it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from tcmcounty.schema import Table
+
+#: Bracket characters folded to ``(`` and ``)``.
+_OPEN = "（［【〔〖｛{[<《〈「『"
+_CLOSE = "）］】〕〗｝}]>》〉」』"
+_BRACKETS = str.maketrans(_OPEN + _CLOSE, "(" * len(_OPEN) + ")" * len(_CLOSE))
+
+_CN_NUM = "一二三四五六七八九十百零〇"
+_NUMBERING = re.compile(
+    rf"^(?:序号|"
+    rf"[{_CN_NUM}]+[、.．:：]|"  # 一、  十二.
+    rf"\([{_CN_NUM}\d]+\)[、.．]?|"  # (一) (3)
+    rf"\d+(?:\.\d+)*[、.．:：)](?!\d)|"  # 1.  1、  2.3.  1)
+    rf"[①-⑳㈠-㈩]|"  # circled numbers
+    rf"第[{_CN_NUM}\d]+[部分章节表项]?[、.．:：]?)"
+)
+_OF_WHICH = re.compile(r"^(?:其中|含|包括)[:：,，]?")
+
+#: Units recognised at the end of a header: unit text -> (scale, is percentage).
+UNITS: dict[str, tuple[float, bool]] = {
+    "万人": (10_000.0, False),
+    "千人": (1_000.0, False),
+    "万人次": (10_000.0, False),
+    "万": (10_000.0, False),
+    "千": (1_000.0, False),
+    "%": (1.0, True),
+    "％": (1.0, True),
+    "百分比": (1.0, True),
+    "人": (1.0, False),
+    "名": (1.0, False),
+    "张": (1.0, False),
+    "个": (1.0, False),
+    "所": (1.0, False),
+    "家": (1.0, False),
+    "项": (1.0, False),
+    "类": (1.0, False),
+    "户": (1.0, False),
+    "人次": (1.0, False),
+    "次": (1.0, False),
+    "年": (1.0, False),
+    "km": (1.0, False),
+    "公里": (1.0, False),
+    "平方公里": (1.0, False),
+    "km2": (1.0, False),
+    "km²": (1.0, False),
+    "度": (1.0, False),
+    "°": (1.0, False),
+    "张/千人": (1.0, False),
+    "人/千人": (1.0, False),
+    "人/万人": (1.0, False),
+}
+_UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+_UNIT_TAIL = re.compile(rf"(?:\((?:单位[:：]?)?({_UNIT_ALT})\)|[/／]({_UNIT_ALT}))$")
+
+#: Rewrites by meaning, applied in order to a normalised header (regex, replacement).
+SYNONYMS: tuple[tuple[str, str], ...] = (
+    (
+        r"村\(社区\)|村/社区|村、社区|村\(居\)委会|村\(居\)|村居委会|村居|村社区|行政村|村级|村民委员会|村委会",
+        "村",
+    ),
+    (r"居民委员会|居委会", "社区"),
+    (r"乡镇\(街道\)|乡镇/街道|乡镇、街道|乡\(镇\)|乡、镇|镇\(乡\)|乡镇街道|镇街", "乡镇"),
+    (r"县\(市、区\)|县\(市,区\)|县\(区\)|县\(市\)|县市区|区县", "县"),
+    (r"类别|分类|性质", "类型"),
+    (r"所在|隶属|归属|所处", "所属"),
+    (r"执业\(含助理\)医师|执业医师\(含助理\)|执业医师\(助理\)", "执业(助理)医师"),
+    (
+        r"^(?:是否已|是否有|是否设置|是否设有|是否建有|是否|能否|可否|有无|已建|已设|已|设置|设有|建有|具备|有)",
+        "",
+    ),
+    (r"(?:总数|数量|人数|数)$", ""),
+)
+_SYNONYMS = tuple((re.compile(p), r) for p, r in SYNONYMS)
+
+
+def normalise(text: object) -> str:
+    r"""Normalise a header, item or sheet name for matching.
+
+    Examples
+    --------
+    >>> normalise("二、乡镇（街道）")
+    '乡镇(街道)'
+    >>> normalise(" 机构\n名称 ")
+    '机构名称'
+    >>> normalise("（一）其中：中医类别执业医师")
+    '中医类别执业医师'
+    """
+    s = unicodedata.normalize("NFKC", str(text if text is not None else "")).lower()
+    s = s.translate(_BRACKETS)
+    s = re.sub(r"\s+", "", s)
+    for _ in range(3):
+        before = s
+        s = _NUMBERING.sub("", s)
+        s = _OF_WHICH.sub("", s)
+        if s == before:
+            break
+    return s.strip(":：、.,，;；*＊")
+
+
+@dataclass(frozen=True)
+class HeaderParts:
+    """A header split into its meaning and its unit.
+
+    Attributes
+    ----------
+    written : str
+        The header as the file has it.
+    key : str
+        The normalised meaning after synonyms, e.g. ``常住人口`` for ``年末常住人口（万人）``.
+    unit : str or None
+        The unit found at the end (``万人``), if any.
+    scale : float
+        Multiply values by this (10,000 for ``万人``).
+    percent : bool
+        The unit is ``%``.
+    """
+
+    written: str
+    key: str
+    unit: str | None = None
+    scale: float = 1.0
+    percent: bool = False
+
+
+def _meaning(s: str) -> str:
+    for pattern, repl in _SYNONYMS:
+        s = pattern.sub(repl, s)
+    return s
+
+
+def parse_header(text: object) -> HeaderParts:
+    """Split a header into its key (meaning) and unit.
+
+    Examples
+    --------
+    >>> p = parse_header("年末常住人口（万人）")
+    >>> p.key, p.unit, p.scale
+    ('年末常住人口', '万人', 10000.0)
+    >>> parse_header("是否设置中医馆").key
+    '中医馆'
+    >>> parse_header("村（社区）代码").key == parse_header("村代码").key
+    True
+    """
+    written = "" if text is None else str(text)
+    s = normalise(written)
+    unit = None
+    scale, percent = 1.0, False
+    m = _UNIT_TAIL.search(s)
+    if m and m.start() > 0:
+        unit = m.group(1) or m.group(2)
+        scale, percent = UNITS[unit]
+        s = s[: m.start()]
+    return HeaderParts(written, _meaning(s), unit, scale, percent)
+
+
+def key(text: object) -> str:
+    """Return the matching key of a header (:func:`parse_header` ``.key``).
+
+    Examples
+    --------
+    >>> key("机构类别") == key("机构类型")
+    True
+    """
+    return parse_header(text).key
+
+
+# ------------------------------------------------------------------------------ columns
+
+#: Headers that are known but deliberately not read, with the reason shown to the user.
+KNOWN_IGNORED: dict[str, tuple[str, str]] = {
+    "序号": ("row number", "序号列"),
+    "编制床位": (
+        "编制床位 (authorised beds) is not read; beds are 实有床位 (beds in use)",
+        "编制床位不读取；床位数按实有床位计",
+    ),
+    "合计": ("total column", "合计列"),
+    "备注": ("remarks", "备注"),
+    "填报人": ("form filler", "填报人"),
+    "联系电话": ("contact phone", "联系电话"),
+    "联系人": ("contact person", "联系人"),
+}
+
+#: Columns given as parts that are summed: canonical column -> parts (headers of each part).
+COMPOUND: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {
+    "facilities": {
+        "physicians": (("执业医师", "执业医师数"), ("执业助理医师", "助理医师", "执业助理医师数")),
+        "tcm_physicians": (
+            ("中医类别执业医师", "中医执业医师"),
+            ("中医类别执业助理医师", "中医执业助理医师", "中医助理医师"),
+        ),
+    },
+}
+
+#: Words a table's own headers may start with (``医联体编号`` = the alliance's ``编号``).
+SUBJECTS: dict[str, tuple[str, ...]] = {
+    "townships": ("乡镇", "街道"),
+    "villages": ("村", "社区"),
+    "facilities": ("医疗卫生机构", "医疗机构", "卫生机构", "机构", "单位"),
+    "alliances": ("医联体", "医共体", "医疗联合体", "联合体", "医疗集团"),
+    "sources": ("数据来源", "来源", "资料"),
+    "timetable": ("工作", "实施"),
+}
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    """How one header cell was read.
+
+    Attributes
+    ----------
+    position : int
+        0-based column index in the sheet.
+    written : str
+        The header as written.
+    column : str or None
+        Canonical column (``None``: ignored).
+    rule : str
+        ``exact``, ``synonym``, ``map`` (from a column map), ``part`` (one part of a sum),
+        ``ignored`` or ``unknown``.
+    note : str
+        What the user should know (English / Chinese).
+    scale : float
+        Multiplier from the header's unit.
+    percent : bool
+        The header's unit is ``%``.
+    """
+
+    position: int
+    written: str
+    column: str | None
+    rule: str
+    note: str = ""
+    scale: float = 1.0
+    percent: bool = False
+
+
+@dataclass
+class HeaderMatch:
+    """The reading of one header row: a :class:`ColumnMatch` per non-empty cell, and problems.
+
+    ``problems`` holds ``(severity, en, zh, written)`` tuples for the reader to locate.
+    """
+
+    columns: list[ColumnMatch] = field(default_factory=list)
+    problems: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    def known(self) -> int:
+        """Count the header cells matched to a column."""
+        return sum(1 for c in self.columns if c.column)
+
+
+class Matcher:
+    """Header matching for one table of the contract.
+
+    Parameters
+    ----------
+    table : Table
+        The contract table.
+    extra : dict of str to str, optional
+        Extra aliases ``header -> canonical column`` (from a column map).
+
+    Examples
+    --------
+    >>> from tcmcounty.schema import FACILITIES
+    >>> m = Matcher(FACILITIES)
+    >>> m.lookup("机构类别"), m.lookup("是否设置中医馆"), m.lookup("所属村（社区）代码")
+    ('type', 'has_tcm_hall', 'village_code')
+    """
+
+    def __init__(self, table: Table, extra: dict[str, str] | None = None) -> None:
+        self.table = table
+        self._keys: dict[str, set[str]] = {}
+        self._literal: dict[str, str] = {}
+        for col in table.columns:
+            for h in col.headers():
+                self._literal[normalise(h)] = col.name
+                self._add(key(h), col.name)
+        for h, col_name in (extra or {}).items():
+            self._literal[normalise(h)] = col_name
+        self._parts: dict[str, tuple[str, int]] = {}
+        for target, parts in COMPOUND.get(table.name, {}).items():
+            for i, names in enumerate(parts):
+                for n in names:
+                    self._parts[key(n)] = (target, i)
+
+    def _add(self, k: str, col: str) -> None:
+        if not k:
+            return
+        self._keys.setdefault(k, set()).add(col)
+        for subject in SUBJECTS.get(self.table.name, ()):
+            if k.startswith(subject) and len(k) > len(subject):
+                self._keys.setdefault(k[len(subject) :], set()).add(col)
+
+    def candidates(self, header: str) -> set[str]:
+        """Columns the header may mean (empty when unknown, several when ambiguous)."""
+        n = normalise(header)
+        if n in self._literal:
+            return {self._literal[n]}
+        k = key(header)
+        found = self._keys.get(k)
+        if found:
+            return set(found)
+        for subject in SUBJECTS.get(self.table.name, ()):
+            if k.startswith(subject) and k[len(subject) :] in self._keys:
+                return set(self._keys[k[len(subject) :]])
+        return set()
+
+    def lookup(self, header: str) -> str | None:
+        """Return the single column a header means, or ``None`` (unknown or ambiguous)."""
+        found = self.candidates(header)
+        return next(iter(found)) if len(found) == 1 else None
+
+    def part(self, header: str) -> tuple[str, int] | None:
+        """Return ``(column, part index)`` when the header is one part of a summed column."""
+        return self._parts.get(key(header))
+
+    def near(self, header: str) -> list[str]:
+        """Known headers close to an unknown one (for "did you mean")."""
+        k = key(header)
+        if len(k) < 2:
+            return []
+        close = difflib.get_close_matches(k, list(self._keys), n=3, cutoff=0.8)
+        return sorted({c for m in close for c in self._keys[m]})
+
+    def score(self, cells: list[str]) -> int:
+        """Count the cells of a row that are headers of this table (to find the header row)."""
+        return sum(1 for c in cells if c and (self.candidates(c) or self.part(c)))
+
+    def match(
+        self,
+        cells: list[str],
+        overrides: dict[str, str] | None = None,
+        ignore: tuple[str, ...] = (),
+    ) -> HeaderMatch:
+        """Read a header row.
+
+        Parameters
+        ----------
+        cells : list of str
+            The header cells as written (``""`` for empty).
+        overrides : dict, optional
+            ``header as written -> canonical column`` from a column map; always wins.
+        ignore : tuple of str
+            Headers the user chose to ignore.
+
+        Returns
+        -------
+        HeaderMatch
+        """
+        out = HeaderMatch()
+        overrides = {normalise(k): v for k, v in (overrides or {}).items()}
+        ignored = {normalise(i) for i in ignore}
+        valid = {c.name for c in self.table.columns}
+        taken: dict[str, str] = {}
+        parts: dict[str, dict[int, str]] = {}
+        for pos, written in enumerate(cells):
+            if not written:
+                continue
+            hp = parse_header(written)
+            n = normalise(written)
+            if n in ignored:
+                out.columns.append(
+                    ColumnMatch(pos, written, None, "ignored", "column map: ignore / 按列映射忽略")
+                )
+                continue
+            if n in overrides:
+                target = overrides[n]
+                if target in valid:
+                    out.columns.append(
+                        ColumnMatch(pos, written, target, "map", "", hp.scale, hp.percent)
+                    )
+                    continue
+                out.problems.append(
+                    (
+                        "error",
+                        f"column map names an unknown column {target!r}; valid: {', '.join(sorted(valid))}",
+                        f"列映射中的列名 {target!r} 无效；可用：{', '.join(sorted(valid))}",
+                        written,
+                    )
+                )
+                continue
+            found = self.candidates(written)
+            if len(found) > 1:
+                names = ", ".join(sorted(found))
+                out.problems.append(
+                    (
+                        "error",
+                        f"ambiguous header: it may mean {names}; say which in a column map "
+                        f'(tcmcounty inspect FILE --write-map, then edit "{written}" = "…")',
+                        f"表头有歧义：可能是 {names}；请在列映射文件中指定（tcmcounty inspect 文件 --write-map）",
+                        written,
+                    )
+                )
+                out.columns.append(ColumnMatch(pos, written, None, "ambiguous"))
+                continue
+            if found:
+                col = next(iter(found))
+                col_def = self.table.column(col)
+                exact = normalise(written) in {normalise(h) for h in col_def.headers()}
+                rule = "exact" if exact else "synonym"
+                note = ""
+                if hp.scale != 1.0:
+                    note = f"unit {hp.unit}: values × {hp.scale:,.0f} / 单位{hp.unit}，数值乘以 {hp.scale:,.0f}"
+                out.columns.append(ColumnMatch(pos, written, col, rule, note, hp.scale, hp.percent))
+                continue
+            part = self.part(written)
+            if part is not None:
+                target, idx = part
+                parts.setdefault(target, {})[idx] = written
+                out.columns.append(ColumnMatch(pos, written, target, "part", "", hp.scale))
+                continue
+            if hp.key in KNOWN_IGNORED or n in KNOWN_IGNORED:
+                en, zh = KNOWN_IGNORED.get(hp.key) or KNOWN_IGNORED[n]
+                out.columns.append(ColumnMatch(pos, written, None, "ignored", f"{en} / {zh}"))
+                continue
+            near = self.near(written)
+            if near:
+                names = ", ".join(near)
+                out.problems.append(
+                    (
+                        "error",
+                        f"header not recognised; it looks like {names} but is not the same: "
+                        f'say what it is in a column map ("{written}" = "{near[0]}") or ignore it '
+                        f'(ignore = ["{written}"])',
+                        f"表头无法确认：与 {names} 相近但不相同；请在列映射文件中指定或忽略",
+                        written,
+                    )
+                )
+                out.columns.append(ColumnMatch(pos, written, None, "ambiguous"))
+                continue
+            out.columns.append(
+                ColumnMatch(
+                    pos, written, None, "unknown", "unknown column ignored / 未知列，已忽略"
+                )
+            )
+        # Summed columns: note it, and never mix a sum with the column itself.
+        for target, got in parts.items():
+            whole = [c for c in out.columns if c.column == target and c.rule != "part"]
+            labels = " + ".join(got[i] for i in sorted(got))
+            if whole:
+                out.problems.append(
+                    (
+                        "warning",
+                        f"'{whole[0].written}' is used; {labels} not added to it",
+                        f"使用 '{whole[0].written}'；{labels} 不再相加",
+                        labels,
+                    )
+                )
+                out.columns = [
+                    c
+                    if not (c.column == target and c.rule == "part")
+                    else ColumnMatch(
+                        c.position, c.written, None, "ignored", f"'{whole[0].written}' is used"
+                    )
+                    for c in out.columns
+                ]
+                continue
+            n_parts = len(COMPOUND[self.table.name][target])
+            note = (
+                f"{labels} summed into {target} / {labels} 相加为 {self.table.column(target).zh}"
+                if len(got) == n_parts
+                else f"only {labels} given: read as {target}, which may then be too low "
+                f"/ 仅有 {labels}：按 {self.table.column(target).zh} 读取，可能偏低"
+            )
+            out.columns = [
+                ColumnMatch(c.position, c.written, c.column, "part", note, c.scale)
+                if c.column == target and c.rule == "part"
+                else c
+                for c in out.columns
+            ]
+            out.problems.append(("warning" if len(got) < n_parts else "info", note, note, labels))
+        # Two headers for one column.
+        for c in out.columns:
+            if c.column is None or c.rule == "part":
+                continue
+            if c.column in taken:
+                out.problems.append(
+                    (
+                        "error",
+                        f"duplicate column: '{taken[c.column]}' and '{c.written}' both mean '{c.column}'",
+                        f"重复的列：'{taken[c.column]}' 与 '{c.written}' 都表示 '{c.column}'",
+                        c.written,
+                    )
+                )
+            else:
+                taken[c.column] = c.written
+        return out
+
+
+# ------------------------------------------------------------------------------ sheets
+
+
+def sheet_key(name: str) -> str:
+    """Normalise a sheet name (numbering, brackets, ``表``/``情况``/``名册`` suffixes removed).
+
+    Examples
+    --------
+    >>> sheet_key("一、县基本情况") == sheet_key("县基本情况")
+    True
+    >>> sheet_key("四、医疗卫生机构名册表")
+    '医疗卫生机构'
+    """
+    s = _meaning(normalise(name))
+    s = re.sub(r"^(?:附表|表)\d*[-—.、]?", "", s)
+    for _ in range(2):
+        s = re.sub(
+            r"(?:一览表|统计表|登记表|信息表|明细表|清单|名册|名单|汇总|列表|表|情况|信息|基本信息)$",
+            "",
+            s,
+        )
+    s = re.sub(r"\([^()]*\)$", "", s) or s
+    return s.strip("()")
+
+
+def name_key(name: str) -> str:
+    """Normalise a township or village name for matching references.
+
+    ``村民委员会``/``村委会`` become ``村``, ``居民委员会``/``居委会`` become ``社区``, and the
+    ``街道办事处`` suffix becomes ``街道``.
+
+    Examples
+    --------
+    >>> name_key("岳井村村民委员会") == name_key("岳井村")
+    True
+    >>> name_key("东城街道办事处")
+    '东城街道'
+    """
+    s = unicodedata.normalize("NFKC", str(name)).strip()
+    s = re.sub(r"\s+", "", s)
+    s = re.sub(r"(村)?(村民委员会|村委会)$", "村", s)
+    s = re.sub(r"(社区)?(居民委员会|居委会)$", "社区", s)
+    s = re.sub(r"街道办事处$", "街道", s)
+    return s
+
+
+def name_stem(name: str) -> str:
+    """Return a name without its kind suffix (镇/乡/街道/村/社区), for a looser second match.
+
+    Examples
+    --------
+    >>> name_stem("东镇镇"), name_stem("岳井村村民委员会")
+    ('东镇', '岳井')
+    """
+    s = name_key(name)
+    s = re.sub(r"(民族乡|街道|镇|乡|社区|村|居)$", "", s)
+    return s or name_key(name)

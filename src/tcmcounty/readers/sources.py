@@ -1,0 +1,66 @@
+"""The county's own data: a workbook or folder without a sources table.
+
+A planner's workbook often has no 数据来源 sheet: its figures are the county's own. Such a
+bundle gets one source, ``user-data`` ("workbook <file>, provided by the user"), on every figure
+and row that names none; statuses stay as given (``official`` where no status column says
+otherwise), and the report says that the county supplied the figures.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tcmcounty.readers.raw import RawBundle
+from tcmcounty.schema import TABLES
+
+#: Source id given to the figures of a bundle without a sources table.
+USER_SOURCE = "user-data"
+
+
+def default_sources(raw: RawBundle, what_en: str, what_zh: str) -> None:
+    """Give a bundle without a sources table the single source "provided by the user".
+
+    Parameters
+    ----------
+    raw : RawBundle
+        The bundle as read; changed in place.
+    what_en, what_zh : str
+        What was read, e.g. ``workbook 闻喜.xlsx`` / ``工作簿 闻喜.xlsx``.
+    """
+    title = f"{what_en}, provided by the user / {what_zh}，由用户提供"
+    raw.tables["sources"] = pd.DataFrame(
+        {
+            "_row": pd.Series([0], dtype="int64"),
+            **{c.name: pd.Series([None], dtype="string") for c in TABLES["sources"].columns},
+        }
+    )
+    raw.tables["sources"].loc[0, "id"] = USER_SOURCE
+    raw.tables["sources"].loc[0, "title"] = title
+    raw.tables["sources"].loc[0, "issuer"] = "county / 县（用户提供）"
+    raw.tables["sources"]["year"] = pd.array([None], dtype="Int64")
+    filled = 0
+    for group in ("population", "resources"):
+        section = raw.meta.get(group)
+        if not isinstance(section, dict):
+            continue
+        for entry in section.values():
+            if not isinstance(entry, dict):
+                continue
+            for fig in (entry, entry.get("estimate")):
+                if isinstance(fig, dict) and "value" in fig and not fig.get("source"):
+                    fig["source"] = USER_SOURCE
+                    filled += 1
+    for group in ("tcm_hospital", "survey"):
+        section = raw.meta.get(group)
+        if isinstance(section, dict) and section and not section.get("source"):
+            section["source"] = USER_SOURCE
+    for name, df in raw.tables.items():
+        if name != "sources" and "source" in df:
+            df["source"] = df["source"].astype("string").fillna(USER_SOURCE)
+    raw.problem(
+        "note",
+        "county",
+        f"no sources table: the figures are taken as the county's own ({title}); statuses are "
+        "official unless a status column says otherwise",
+        f"无数据来源表：数据视为县里提供（{what_zh}，由用户提供）；未注明状态的视为官方数据",
+    )
