@@ -359,6 +359,48 @@ def test_corpus_covers_every_feature() -> None:
         assert present, feature
 
 
+def test_assert_same_county_sees_every_kind_of_difference(
+    expected_counties: dict[str, County],
+    indicator_cache: Callable[[County, str | None], pd.DataFrame],
+) -> None:
+    """The comparison is not vacuous: known edits of a copy are each reported."""
+    from dataclasses import replace
+
+    b = expected_counties["wenxi"]
+    fac = b.facilities.copy()
+    na_hall = int(fac.index[fac["has_tcm_hall"].isna()][0])
+    fac.loc[0, "beds"] = int(fac.loc[0, "beds"]) + 1
+    fac.loc[na_hall, "has_tcm_hall"] = False  # not reported must stay not reported
+    villages = b.villages.copy()
+    villages.loc[0, "population"] = int(villages.loc[0, "population"]) + 7
+    alliances = b.alliances.copy()
+    alliances["member_ids"] = [
+        list(m)[:-1] if i == 0 else list(m) for i, m in enumerate(alliances["member_ids"])
+    ]
+    beds = b.resources["beds"]
+    resources = {
+        **b.resources,
+        "beds": replace(beds, estimate=replace(beds.estimate, value=beds.estimate.value + 1)),
+    }  # type: ignore[arg-type]
+    fac.loc[1, "status"] = "official"
+    a = replace(b, facilities=fac, villages=villages, alliances=alliances, resources=resources)
+    with pytest.raises(AssertionError) as values_only:
+        assert_same_county(a, b, compare_provenance=False, indicators=indicator_cache)
+    message = str(values_only.value)
+    for expected in (
+        f"facility {str(fac.loc[0, 'id'])!r}: beds",
+        f"facility {str(fac.loc[na_hall, 'id'])!r}: has_tcm_hall is False, expected None",
+        f"village {str(villages.loc[0, 'code'])!r}: population",
+        "alliance 'A140823-01': member_names",
+        "resources.beds estimate: value is 2570.0, expected 2569.0",
+        "indicator T-BED (county 140823): value",
+    ):
+        assert expected in message, (expected, message)
+    assert "status" not in message
+    with pytest.raises(AssertionError, match=r"facility 'F140823-0002': status is 'official'"):
+        assert_same_county(a, b, compare_provenance=True, indicators=indicator_cache)
+
+
 @pytest.mark.parametrize("county_key", list(mw.COUNTY_TRANSFORMS))
 def test_canonical_workbook_round_trips(
     county_key: str,
