@@ -39,6 +39,7 @@ def check(raw: RawBundle) -> None:
     _check_coordinates(raw)
     _check_gcj02_declared_as_wgs84(raw)
     _check_population(raw)
+    _check_nbs(raw)
 
 
 def _figure_items(meta: dict[str, object]) -> Iterable[tuple[str, str, dict[str, object]]]:
@@ -573,3 +574,43 @@ def _check_gcj02_declared_as_wgs84(raw: RawBundle) -> None:
                 "lon",
             )
             return
+
+
+def _same_place(given: str, nbs_name: str) -> bool:
+    """Names agree up to a suffix or a prefix (四川 / 四川省, 安岳 / 安岳县, 资阳市安岳县)."""
+    a, b = "".join(given.split()), "".join(nbs_name.split())
+    return bool(a) and (a.startswith(b) or b.startswith(a) or a.endswith(b))
+
+
+def _check_nbs(raw: RawBundle) -> None:
+    """Compare the county and its township and village codes with the NBS 2023 codes.
+
+    Runs only when the county code is a 6-digit code of the NBS list (the shipped national
+    table, see :mod:`tcmcounty.nbs`); every difference is a warning naming the row and the NBS
+    name.
+    """
+    from tcmcounty import nbs
+
+    adcode = str(raw.meta.get("adcode", "")).strip()
+    if not nbs.is_county_code(adcode):
+        return
+    units = nbs.county_units(adcode)
+    city_known = not units.city.endswith("直辖县级行政区划")
+    for key, zh, expected, check in (
+        ("name_zh", "县名称", units.name, True),
+        ("province", "省份", units.province, True),
+        ("city", "地市", units.city, city_known),
+    ):
+        given = str(raw.meta.get(key, "") or "").strip()
+        if check and given and not _same_place(given, expected):
+            raw.problem(
+                "warning",
+                "county",
+                f"the NBS 2023 codes give {adcode} the {key} '{expected}', not '{given}'",
+                f"国家统计局2023年区划代码中 {adcode} 的{zh}为“{expected}”，而非“{given}”",
+                None,
+                key,
+                given,
+            )
+    for f in nbs.check_units(adcode, raw.tables.get("townships"), raw.tables.get("villages")):
+        raw.problem("warning", f.table, f.message_en, f.message_zh, f.row, f.column, f.value)
