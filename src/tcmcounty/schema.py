@@ -265,7 +265,14 @@ FACILITIES = Table(
     "医疗机构",
     "医疗机构",
     (
-        Column("id", "机构编号", "text", True, False, aliases=("编号",)),
+        Column(
+            "id",
+            "机构编号",
+            "text",
+            False,
+            True,
+            aliases=("编号", "机构代码", "统一社会信用代码", "组织机构代码", "登记号"),
+        ),
         Column("name", "机构名称", "text", True, False, aliases=("名称",)),
         Column(
             "type", "机构类型", "enum", True, False, vocabulary="facility_type", aliases=("类型",)

@@ -268,6 +268,19 @@ def read_county_sheet(
                         {n: row[k + 1] if k + 1 < len(row) else "" for k, n in enumerate(order)},
                     )
                 )
+    if not any("source" in cells for _, _, cells in entries) and entries:
+        # No 来源 column (wide form, or a two-column list): the figures are the county's own.
+        from tcmcounty.readers.sources import USER_SOURCE
+
+        for _, _, cells in entries:
+            cells["source"] = USER_SOURCE
+        raw.problem(
+            "note",
+            "county",
+            "the county items have no source column: their source is this workbook, provided by "
+            "the user",
+            "县基本情况没有来源列：数据来源记为本工作簿（用户提供）",
+        )
     meta: dict[str, object] = {}
     parts: dict[str, dict[int, tuple[int, str, dict[str, str], float]]] = {}
     seen: dict[str, int] = {}

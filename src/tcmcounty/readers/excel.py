@@ -21,7 +21,7 @@ from tcmcounty.readers.cells import parse_rows
 from tcmcounty.readers.columnmap import ColumnMap, SheetReading
 from tcmcounty.readers.matching import Matcher, sheet_key
 from tcmcounty.readers.raw import RawBundle
-from tcmcounty.readers.sources import default_sources
+from tcmcounty.readers.sources import default_sources, ensure_user_source
 from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, OPTIONAL_TABLES, TABLES
 
 __all__ = ["COUNTY_COLUMNS", "COUNTY_FIELDS", "read_workbook", "recognise_sheets"]
@@ -234,4 +234,6 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
             )
     if "sources" not in chosen:
         default_sources(raw, f"workbook {path.name}", f"工作簿 {path.name}")
+    else:
+        ensure_user_source(raw, f"workbook {path.name}", f"工作簿 {path.name}")
     return raw

@@ -566,13 +566,20 @@ def name_key(name: str) -> str:
 
 
 def name_stem(name: str) -> str:
-    """Return a name without its kind suffix (镇/乡/街道/村/社区), for a looser second match.
+    """Return a name without its kind suffixes (镇/乡/街道/村/社区/村委会 …), for a looser match.
+
+    Suffixes are removed repeatedly, so 姚村, 姚村村 and 姚村村委会 meet at one stem.
 
     Examples
     --------
-    >>> name_stem("东镇镇"), name_stem("岳井村村民委员会")
-    ('东镇', '岳井')
+    >>> name_stem("东镇镇"), name_stem("岳井村村民委员会"), name_stem("姚村村") == name_stem("姚村村委会")
+    ('东', '岳井', True)
     """
     s = name_key(name)
-    s = re.sub(r"(民族乡|街道|镇|乡|社区|村|居)$", "", s)
-    return s or name_key(name)
+    while True:
+        t = re.sub(
+            r"(村民委员会|居民委员会|村委会|居委会|委员会|民族乡|街道|社区|镇|乡|村|居)$", "", s
+        )
+        if t == s or not t:
+            return s
+        s = t

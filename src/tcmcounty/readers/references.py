@@ -66,9 +66,34 @@ def resolve_references(raw: RawBundle) -> None:
             if _text(c) and _text(t)
         }
     if facilities is not None:
+        _facility_ids(raw, facilities)
         _township_codes(raw, "facilities", facilities, town_names)
         _facility_villages(raw, facilities, village_names, village_town)
         _alliances(raw, facilities)
+
+
+def _facility_ids(raw: RawBundle, df: pd.DataFrame) -> None:
+    """Number the facilities of a roster without ids; a blank id in an id column is an error."""
+    blank = df["id"].isna() | (df["id"].astype("string").str.strip() == "")
+    if blank.all():
+        df["id"] = [f"F{int(r):04d}" for r in df["_row"]]
+        raw.problem(
+            "note",
+            "facilities",
+            "no facility id column: facilities are numbered by their row (F0012 = row 12); "
+            "alliances refer to them by name",
+            "无机构编号列：按行号编号（F0012 = 第12行）；医联体按机构名称对应",
+        )
+        return
+    for i in df.index[blank]:
+        raw.problem(
+            "error",
+            "facilities",
+            f"a value is required in '{raw.header('facilities', 'id')}'",
+            f"'{raw.header('facilities', 'id')}' 不能为空",
+            int(df.loc[i, "_row"]),
+            raw.header("facilities", "id"),
+        )
 
 
 def _township_codes(raw: RawBundle, table: str, df: pd.DataFrame, towns: _Names | None) -> None:

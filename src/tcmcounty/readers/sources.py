@@ -17,6 +17,31 @@ from tcmcounty.schema import TABLES
 USER_SOURCE = "user-data"
 
 
+def _title(what_en: str, what_zh: str) -> str:
+    return f"{what_en}, provided by the user / {what_zh}，由用户提供"
+
+
+def ensure_user_source(raw: RawBundle, what_en: str, what_zh: str) -> None:
+    """Add the ``user-data`` source to a sources table when a figure cites it and it is absent."""
+    df = raw.tables.get("sources")
+    if df is None or (df["id"] == USER_SOURCE).any():
+        return
+    cites = any(
+        isinstance(fig, dict) and fig.get("source") == USER_SOURCE
+        for group in ("population", "resources")
+        for entry in (raw.meta.get(group) or {}).values()  # type: ignore[union-attr]
+        if isinstance(entry, dict)
+        for fig in (entry, entry.get("estimate"))
+    )
+    if not cites:
+        return
+    row = {c: None for c in df.columns}
+    row.update({"_row": 0, "id": USER_SOURCE, "title": _title(what_en, what_zh)})
+    raw.tables["sources"] = pd.concat([df, pd.DataFrame([row])], ignore_index=True).astype(
+        df.dtypes.to_dict()
+    )
+
+
 def default_sources(raw: RawBundle, what_en: str, what_zh: str) -> None:
     """Give a bundle without a sources table the single source "provided by the user".
 
@@ -27,7 +52,7 @@ def default_sources(raw: RawBundle, what_en: str, what_zh: str) -> None:
     what_en, what_zh : str
         What was read, e.g. ``workbook 闻喜.xlsx`` / ``工作簿 闻喜.xlsx``.
     """
-    title = f"{what_en}, provided by the user / {what_zh}，由用户提供"
+    title = _title(what_en, what_zh)
     raw.tables["sources"] = pd.DataFrame(
         {
             "_row": pd.Series([0], dtype="int64"),
