@@ -6,6 +6,7 @@ import argparse
 
 import pandas as pd
 
+from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit
 from tcmcounty.indicators import compare, compute, met_mark
 from tcmcounty.load import load_county
@@ -48,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--by", choices=("township",), help="one row per township (facility-based indicators)"
     )
     _common(p)
+    add_columns_option(p)
     p.set_defaults(func=run_indicators)
     c = subparsers.add_parser(
         "compare",
@@ -58,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "paths", metavar="PATH", nargs="+", help="county bundle folders, workbooks or names"
     )
     _common(c)
+    add_columns_option(c)
     c.set_defaults(func=run_compare)
 
 
@@ -140,7 +143,7 @@ def _legend(df: pd.DataFrame) -> str:
 
 def run_indicators(args: argparse.Namespace) -> int:
     """Run ``tcmcounty indicators``."""
-    county = load_county(args.path, warn=False)
+    county = load_county(args.path, warn=False, columns=args.columns)
     df = compute(
         county, args.population, args.targets, by=args.by, allow_estimates=not args.no_estimates
     )
@@ -166,7 +169,7 @@ def run_indicators(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Run ``tcmcounty compare``."""
-    counties = [load_county(p, warn=False) for p in args.paths]
+    counties = [load_county(p, warn=False, columns=args.columns) for p in args.paths]
     if args.format != "table":
         wide = compare(
             counties, args.population, args.targets, allow_estimates=not args.no_estimates

@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 
+from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit
 
 
@@ -52,6 +53,7 @@ def _register_plan(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
         ),
     )
     p.add_argument("path", help="bundle folder, .xlsx workbook, or bundled county name")
+    add_columns_option(p)
     goal = p.add_mutually_exclusive_group()
     goal.add_argument(
         "--target-share",
@@ -102,7 +104,7 @@ def _plan(args: argparse.Namespace) -> int:
     from tcmcounty.load import load_county
     from tcmcounty.plan import plan_sites
 
-    county = load_county(args.path, warn=False)
+    county = load_county(args.path, warn=False, columns=args.columns)
     res = plan_sites(
         county,
         target_share=args.target_share,

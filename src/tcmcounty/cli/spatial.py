@@ -10,6 +10,7 @@ import argparse
 import sys
 import warnings
 
+from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit
 
 
@@ -39,6 +40,7 @@ def _register_coverage(sub: argparse._SubParsersAction) -> None:  # type: ignore
         ),
     )
     p.add_argument("path", help="bundle folder, .xlsx workbook, or bundled county name")
+    add_columns_option(p)
     p.add_argument(
         "--by",
         choices=("village", "township", "county", "alliance"),
@@ -75,12 +77,12 @@ def _register_coverage(sub: argparse._SubParsersAction) -> None:  # type: ignore
     p.set_defaults(func=_coverage)
 
 
-def _load(path: str):
+def _load(path: str, columns: str | None = None):
     from tcmcounty.load import load_county
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        county = load_county(path)
+        county = load_county(path, columns=columns)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     return county
@@ -94,7 +96,7 @@ def _coverage(args: argparse.Namespace) -> int:
         travel_time_costs,
     )
 
-    county = _load(args.path)
+    county = _load(args.path, args.columns)
     if args.by == "alliance":
         res = alliance_coverage(county)
         title = (
@@ -149,6 +151,7 @@ def _register_access(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
         ),
     )
     p.add_argument("path", help="bundle folder, .xlsx workbook, or bundled county name")
+    add_columns_option(p)
     p.add_argument("--method", choices=tuple(METHODS), default="2sfca", help="default: 2sfca")
     p.add_argument(
         "--decay",
@@ -199,7 +202,7 @@ def _register_access(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
 def _access(args: argparse.Namespace) -> int:
     from tcmcounty.access import spatial_access
 
-    county = _load(args.path)
+    county = _load(args.path, args.columns)
     decay = args.decay
     if args.method == "2sfca" and decay is not None:
         raise ValueError("--decay applies to --method e2sfca; 2sfca has no distance decay")

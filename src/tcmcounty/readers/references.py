@@ -73,7 +73,7 @@ def resolve_references(raw: RawBundle) -> None:
 
 
 def _facility_ids(raw: RawBundle, df: pd.DataFrame) -> None:
-    """Number the facilities of a roster without ids; a blank id in an id column is an error."""
+    """Give facilities of a roster without ids their row number; a blank id is an error."""
     blank = df["id"].isna() | (df["id"].astype("string").str.strip() == "")
     if blank.all():
         df["id"] = [f"F{int(r):04d}" for r in df["_row"]]
