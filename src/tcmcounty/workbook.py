@@ -1,13 +1,18 @@
-"""Writing the planner's Excel workbook: an empty template, or a county exported to it.
+"""Writing the planner's Excel workbook: an empty or NBS-pre-filled template, or a county.
 
-The workbook has one sheet per table of the data contract with Chinese headers, a
+A template can be pre-filled with a county's NBS townships and villages; a county can be
+exported to the same layout. The workbook has one sheet per table of the data contract with Chinese headers, a
 ``县基本情况`` sheet of key/value rows, a ``说明`` sheet of instructions, and drop-down lists
-for the closed vocabularies. :func:`tcmcounty.load_county` reads it back.
+of Chinese labels for the closed vocabularies (官方/估算/模拟, 乡镇卫生院 …).
+:func:`tcmcounty.load_county` reads it back (the readers accept every spelling of
+:data:`tcmcounty.schema.VOCABULARIES`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +20,10 @@ import pandas as pd
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County, Figure
 from tcmcounty.io import atomic_path
 from tcmcounty.readers.excel import COUNTY_COLUMNS, COUNTY_FIELDS
-from tcmcounty.schema import COUNTY_SHEET, TABLES, VOCABULARIES
+from tcmcounty.schema import COUNTY_SHEET, TABLES, VOCABULARIES, Column
+
+DATE_FORMAT = "yyyy-mm-dd"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 INSTRUCTIONS = (
     ("tcmcounty 县级数据模板 / county data template", ""),
@@ -43,8 +51,58 @@ INSTRUCTIONS = (
         "6. 机构类型、村类别、状态等请从下拉列表中选择。",
         "Pick closed-vocabulary values from the drop-down lists.",
     ),
-    ("7. 检查：tcmcounty validate 本文件.xlsx", "Check with: tcmcounty validate this.xlsx"),
+    (
+        "7. 实施步骤：每行一个阶段，填写阶段、开始日期、结束日期（如 2024-03-01）和主要任务。",
+        "Sheet 实施步骤: one stage a row with its start and end dates (e.g. 2024-03-01) and tasks.",
+    ),
+    ("8. 检查：tcmcounty validate 本文件.xlsx", "Check with: tcmcounty validate this.xlsx"),
 )
+
+
+def vocabulary_label(vocabulary: str, value: str) -> str:
+    """Return the Chinese label of a canonical vocabulary value, as the drop-down lists show it.
+
+    The label is the canonical value itself when it is Chinese (``街道``, ``村``), otherwise its
+    first Chinese spelling in :data:`tcmcounty.schema.VOCABULARIES`.
+
+    Parameters
+    ----------
+    vocabulary : str
+        Name of the vocabulary (``status``, ``facility_type`` …).
+    value : str
+        Canonical value.
+
+    Returns
+    -------
+    str
+        The label; ``value`` unchanged when it is not in the vocabulary.
+
+    Examples
+    --------
+    >>> vocabulary_label("status", "official"), vocabulary_label("facility_type", "village_clinic")
+    ('官方', '村卫生室')
+    >>> vocabulary_label("township_type", "街道")
+    '街道'
+    """
+    spellings = VOCABULARIES[vocabulary].get(value)
+    if spellings is None or _CJK.search(value):
+        return value
+    return next((s for s in spellings if _CJK.search(s)), value)
+
+
+def vocabulary_labels(vocabulary: str) -> list[str]:
+    """Return the drop-down list of a vocabulary: one Chinese label per canonical value.
+
+    Examples
+    --------
+    >>> vocabulary_labels("status")
+    ['官方', '估算', '模拟']
+    """
+    return [vocabulary_label(vocabulary, v) for v in VOCABULARIES[vocabulary]]
+
+
+def _vocabulary(col: Column) -> str | None:
+    return "status" if col.kind == "status" else col.vocabulary
 
 
 def _fmt(v: object) -> object:
@@ -54,7 +112,23 @@ def _fmt(v: object) -> object:
         return ";".join(map(str, v))
     if isinstance(v, bool):
         return "是" if v else "否"
+    if isinstance(v, pd.Timestamp):
+        return v.date()
     return v
+
+
+def _cell(v: object, col: Column) -> object:
+    """Return a table value as written in the workbook (vocabulary values as Chinese labels)."""
+    out = _fmt(v)
+    vocab = _vocabulary(col)
+    if vocab and isinstance(out, str):
+        return vocabulary_label(vocab, out)
+    if col.kind == "date" and isinstance(out, str):
+        try:
+            return dt.date.fromisoformat(out)
+        except ValueError:
+            return out
+    return out
 
 
 def _figure_cells(fig: Figure | None) -> tuple[object, object, object, object]:
@@ -64,20 +138,34 @@ def _figure_cells(fig: Figure | None) -> tuple[object, object, object, object]:
     return value, fig.year, fig.source, fig.status
 
 
-def write_workbook(path: str | Path, county: County | None = None) -> Path:
-    """Write an empty template (``county=None``) or a county's data as a planner's workbook.
+def write_workbook(
+    path: str | Path, county: County | None = None, *, adcode: str | None = None
+) -> Path:
+    """Write an empty template, a template pre-filled from the NBS codes, or a county's data.
 
     Parameters
     ----------
     path : str or pathlib.Path
         Target ``.xlsx`` file; written atomically.
     county : County, optional
-        The county to export; coordinates are written in WGS84 and declared as such.
+        The county to export; coordinates are written in WGS84 and declared as such. Its
+        ``plan`` (if any) fills the sheet 实施步骤.
+    adcode : str, optional
+        A county code or unique county name of the NBS 2023 list (see
+        :func:`tcmcounty.nbs.county_units`): the template is pre-filled with the county's code,
+        name, province and city, its townships (code, name, type) and villages (code, name,
+        township code and name, kind), and the ``数据来源`` row of the NBS codes they cite.
+        Numbers, facilities and alliances are left to fill in. Not together with ``county``.
 
     Returns
     -------
     pathlib.Path
         The written file.
+
+    Raises
+    ------
+    tcmcounty.errors.CountyNotFoundError
+        ``adcode`` is not a county of the NBS codes.
 
     Examples
     --------
@@ -85,131 +173,264 @@ def write_workbook(path: str | Path, county: County | None = None) -> Path:
     >>> out = write_workbook(pathlib.Path(tempfile.mkdtemp()) / "模板.xlsx")
     >>> out.exists()
     True
+    >>> out = write_workbook(pathlib.Path(tempfile.mkdtemp()) / "会昌县.xlsx", adcode="360733")
+    >>> import tcmcounty.nbs
+    >>> len(tcmcounty.nbs.county_units("360733").villages)
+    277
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"path must end in .xlsx, not {path.name!r}")
-    wb = Workbook()
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    info = wb.active
-    info.title = "说明"
-    for r, (zh, en) in enumerate(INSTRUCTIONS, start=1):
-        info.cell(r, 1, zh)
-        info.cell(r, 2, en)
-    info.column_dimensions["A"].width = 90
-    info.column_dimensions["B"].width = 90
-
-    # Hidden sheet holding the vocabularies for drop-down lists.
-    lists = wb.create_sheet("_lists")
-    vocab_ranges: dict[str, str] = {}
-    for c, (name, vocab) in enumerate(VOCABULARIES.items(), start=1):
-        values = list(vocab) if name != "status" else ["official", "estimated", "synthetic"]
-        for r, v in enumerate(values, start=1):
-            lists.cell(r, c, v)
-        col = lists.cell(1, c).column_letter
-        vocab_ranges[name] = f"_lists!${col}$1:${col}${len(values)}"
-    lists.sheet_state = "hidden"
-
-    cs = wb.create_sheet(COUNTY_SHEET, 1)
-    for c, h in enumerate(COUNTY_COLUMNS, start=1):
-        cs.cell(1, c, h).font = bold
-        cs.cell(1, c).fill = fill
-    cs.column_dimensions["A"].width = 28
-    for r, (key, zh) in enumerate(COUNTY_FIELDS, start=2):
-        cs.cell(r, 1, zh)
-        if county is None:
-            if key.startswith("coordinates."):
-                cs.cell(r, 2, "EPSG:4326")
-            continue
-        group, _, name = key.partition(".")
-        if group in ("population", "resources"):
-            entry = (county.population if group == "population" else county.resources).get(name)
-            if entry is None:
-                continue
-            value, year, source, status = _figure_cells(entry.official)
-            evalue, eyear, esource, estatus = _figure_cells(entry.estimate)
-            cells = (
-                value,
-                year or eyear,
-                source or esource,
-                status or estatus,
-                evalue,
-                entry.estimate.method if entry.estimate else None,
-                entry.note or None,
-            )
-            if value is None and evalue is not None:
-                cells = (
-                    None,
-                    eyear,
-                    esource,
-                    estatus,
-                    evalue,
-                    entry.estimate.method,
-                    entry.note or None,
-                )  # type: ignore[union-attr]
-            for c, v in enumerate(cells, start=2):
-                cs.cell(r, c, v)
-        elif group == "coordinates":
-            cs.cell(r, 2, "EPSG:4326")
-        elif group in ("tcm_hospital", "survey"):
-            section = getattr(county, group)
-            v = section.get(name)
-            if v is not None:
-                cs.cell(r, 2, "、".join(v) if isinstance(v, list) else v)
-                cs.cell(r, 3, section.get("year"))
-                cs.cell(r, 4, section.get("source"))
-                cs.cell(r, 5, section.get("status"))
-        else:
-            cs.cell(r, 2, getattr(county, key))
-    status_dv = DataValidation(type="list", formula1=vocab_ranges["status"], allow_blank=True)
-    cs.add_data_validation(status_dv)
-    status_dv.add(f"E2:E{len(COUNTY_FIELDS) + 1}")
-
-    frames = (
-        {}
-        if county is None
-        else {
-            "townships": county.townships,
-            "villages": county.villages,
-            "facilities": county.facilities,
-            "alliances": county.alliances,
-            "sources": county.sources,
-        }
+    if county is not None and adcode is not None:
+        raise ValueError("give either a county to export or an adcode to pre-fill, not both")
+    meta, frames = (
+        _export_content(county)
+        if county is not None
+        else _nbs_content(adcode)
+        if adcode is not None
+        else ({}, {})
     )
+    wb = Workbook()
+    _instructions_sheet(wb.active)
+    vocab_ranges = _lists_sheet(wb.create_sheet("_lists"))
+    _county_sheet(wb.create_sheet(COUNTY_SHEET, 1), county, meta, vocab_ranges)
     for name, table in TABLES.items():
-        ws = wb.create_sheet(table.sheet)
-        for c, col in enumerate(table.columns, start=1):
-            ws.cell(1, c, col.zh).font = bold
-            ws.cell(1, c).fill = fill
-            ws.column_dimensions[ws.cell(1, c).column_letter].width = max(10, len(col.zh) * 2 + 2)
-            vocab = "status" if col.kind == "status" else col.vocabulary
-            if vocab:
-                dv = DataValidation(type="list", formula1=vocab_ranges[vocab], allow_blank=True)
-                dv.error = f"请从下拉列表选择 / choose from the list ({col.name})"
-                ws.add_data_validation(dv)
-                dv.add(f"{ws.cell(2, c).column_letter}2:{ws.cell(2, c).column_letter}5000")
-            elif col.kind == "bool":
-                dv = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
-                ws.add_data_validation(dv)
-                dv.add(f"{ws.cell(2, c).column_letter}2:{ws.cell(2, c).column_letter}5000")
-        df = frames.get(name)
-        if df is None:
-            continue
-        for r, rec in enumerate(
-            df[[c.name for c in table.columns]].itertuples(index=False), start=2
-        ):
-            for c, v in enumerate(rec, start=1):
-                ws.cell(r, c, _fmt(v))
-        ws.freeze_panes = "A2"
+        _table_sheet(wb.create_sheet(table.sheet), table, frames.get(name), vocab_ranges)
     wb.move_sheet("_lists", offset=len(wb.sheetnames))
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
 
 
-__all__ = ["POPULATION_KEYS", "RESOURCE_KEYS", "write_workbook"]
+# --------------------------------------------------------------------------------------------
+# What goes in
+# --------------------------------------------------------------------------------------------
+
+
+def _export_content(county: County) -> tuple[dict[str, object], dict[str, pd.DataFrame]]:
+    frames = {
+        "townships": county.townships,
+        "villages": county.villages,
+        "facilities": county.facilities,
+        "alliances": county.alliances,
+        "sources": county.sources,
+    }
+    plan = getattr(county, "plan", None)
+    if plan is not None:
+        frames["timetable"] = plan_frame(plan)
+    return {}, frames
+
+
+def plan_frame(plan: object) -> pd.DataFrame:
+    """Return the milestones of a county plan as rows of the 实施步骤 table.
+
+    Parameters
+    ----------
+    plan : tcmcounty.plans.CountyPlan
+        Anything with ``milestones``, each having ``phase_zh``, ``phase_en``, ``start``,
+        ``end`` (dates), ``tasks_zh`` and ``tasks_en`` (text or a list of tasks).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`tcmcounty.schema.TIMETABLE`, one row per milestone.
+
+    Examples
+    --------
+    >>> import datetime as dt, types
+    >>> m = types.SimpleNamespace(phase_zh="启动阶段", phase_en="launch",
+    ...     start=dt.date(2024, 1, 1), end=dt.date(2024, 3, 31), tasks_zh=["成立领导小组"],
+    ...     tasks_en=["set up a leading group"])
+    >>> plan_frame(types.SimpleNamespace(milestones=[m]))[["phase_zh", "start", "tasks_zh"]]
+      phase_zh       start tasks_zh
+    0     启动阶段  2024-01-01   成立领导小组
+    """
+    table = TABLES["timetable"]
+    rows = []
+    for m in getattr(plan, "milestones", ()) or ():
+        rec = {}
+        for col in table.columns:
+            v = getattr(m, col.name, None)
+            if isinstance(v, (list, tuple)):
+                v = ("；" if col.name.endswith("_zh") else "; ").join(map(str, v))
+            rec[col.name] = v
+        rows.append(rec)
+    return pd.DataFrame(rows, columns=[c.name for c in table.columns])
+
+
+def _nbs_content(adcode: str) -> tuple[dict[str, object], dict[str, pd.DataFrame]]:
+    from tcmcounty.nbs import NBS_SOURCE, NBS_SOURCE_ID, county_units
+
+    units = county_units(adcode)
+    meta = {
+        "adcode": units.adcode,
+        "name_zh": units.name,
+        "province": units.province,
+        "city": units.city,
+    }
+    towns = units.townships.assign(source=NBS_SOURCE_ID)
+    town_names = dict(zip(towns["code"], towns["name"], strict=True))
+    vill = units.villages.assign(
+        township_name=units.villages["township_code"].map(town_names), source=NBS_SOURCE_ID
+    )
+    frames = {
+        "townships": towns.reindex(columns=[c.name for c in TABLES["townships"].columns]),
+        "villages": vill.reindex(columns=[c.name for c in TABLES["villages"].columns]),
+        "sources": pd.DataFrame([NBS_SOURCE]).reindex(
+            columns=[c.name for c in TABLES["sources"].columns]
+        ),
+    }
+    return meta, frames
+
+
+# --------------------------------------------------------------------------------------------
+# Sheets
+# --------------------------------------------------------------------------------------------
+
+
+def _header(ws: object, row: int, col: int, text: str) -> None:
+    from openpyxl.styles import Font, PatternFill
+
+    cell = ws.cell(row, col, text)  # type: ignore[attr-defined]
+    cell.font = Font(bold=True)
+    cell.fill = PatternFill("solid", fgColor="DDEBF7")
+
+
+def _instructions_sheet(ws: object) -> None:
+    ws.title = "说明"  # type: ignore[attr-defined]
+    for r, (zh, en) in enumerate(INSTRUCTIONS, start=1):
+        ws.cell(r, 1, zh)  # type: ignore[attr-defined]
+        ws.cell(r, 2, en)  # type: ignore[attr-defined]
+    ws.column_dimensions["A"].width = 90  # type: ignore[attr-defined]
+    ws.column_dimensions["B"].width = 90  # type: ignore[attr-defined]
+
+
+def _lists_sheet(ws: object) -> dict[str, str]:
+    """Write the Chinese labels of every vocabulary (hidden sheet); return their ranges."""
+    ranges: dict[str, str] = {}
+    for c, name in enumerate(VOCABULARIES, start=1):
+        labels = vocabulary_labels(name)
+        for r, v in enumerate(labels, start=1):
+            ws.cell(r, c, v)  # type: ignore[attr-defined]
+        col = ws.cell(1, c).column_letter  # type: ignore[attr-defined]
+        ranges[name] = f"_lists!${col}$1:${col}${len(labels)}"
+    ws.sheet_state = "hidden"  # type: ignore[attr-defined]
+    return ranges
+
+
+def _county_sheet(
+    cs: object, county: County | None, meta: dict[str, object], vocab_ranges: dict[str, str]
+) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    for c, h in enumerate(COUNTY_COLUMNS, start=1):
+        _header(cs, 1, c, h)
+    cs.column_dimensions["A"].width = 28  # type: ignore[attr-defined]
+    for r, (key, zh) in enumerate(COUNTY_FIELDS, start=2):
+        cs.cell(r, 1, zh)  # type: ignore[attr-defined]
+        if key.startswith("coordinates."):
+            cs.cell(r, 2, "EPSG:4326")  # type: ignore[attr-defined]
+        elif county is None:
+            if meta.get(key) is not None:
+                cs.cell(r, 2, meta[key])  # type: ignore[attr-defined]
+        else:
+            for c, v in enumerate(_county_row(county, key), start=2):
+                cs.cell(r, c, v)  # type: ignore[attr-defined]
+    status_dv = DataValidation(type="list", formula1=vocab_ranges["status"], allow_blank=True)
+    status_dv.error = "请从下拉列表选择 / choose from the list (官方/估算/模拟)"
+    cs.add_data_validation(status_dv)  # type: ignore[attr-defined]
+    status_dv.add(f"E2:E{len(COUNTY_FIELDS) + 1}")
+
+
+def _county_row(county: County, key: str) -> tuple[object, ...]:
+    """Cells B… of one 县基本情况 row of an exported county."""
+    group, _, name = key.partition(".")
+    if group in ("population", "resources"):
+        entry = (county.population if group == "population" else county.resources).get(name)
+        if entry is None:
+            return ()
+        value, year, source, status = _figure_cells(entry.official)
+        evalue, eyear, esource, estatus = _figure_cells(entry.estimate)
+        method = entry.estimate.method if entry.estimate else None
+        if value is None and evalue is not None:
+            year, source, status = eyear, esource, estatus
+        cells = (
+            value,
+            year or eyear,
+            source or esource,
+            status or estatus,
+            evalue,
+            method,
+            entry.note or None,
+        )
+        label = vocabulary_label("status", str(cells[3])) if cells[3] else None
+        return (*cells[:3], label, *cells[4:])
+    if group in ("tcm_hospital", "survey"):
+        section = getattr(county, group)
+        v = section.get(name)
+        if v is None:
+            return ()
+        status = section.get("status")
+        return (
+            "、".join(v) if isinstance(v, list) else v,
+            section.get("year"),
+            section.get("source"),
+            vocabulary_label("status", str(status)) if status else None,
+        )
+    return (getattr(county, key),)
+
+
+def _table_sheet(
+    ws: object, table: object, df: pd.DataFrame | None, vocab_ranges: dict[str, str]
+) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    columns = table.columns  # type: ignore[attr-defined]
+    for c, col in enumerate(columns, start=1):
+        _header(ws, 1, c, col.zh)
+        letter = ws.cell(1, c).column_letter  # type: ignore[attr-defined]
+        dim = ws.column_dimensions[letter]  # type: ignore[attr-defined]
+        dim.width = max(10, len(col.zh) * 2 + 2)
+        rng = f"{letter}2:{letter}5000"
+        vocab = _vocabulary(col)
+        if vocab:
+            dv = DataValidation(type="list", formula1=vocab_ranges[vocab], allow_blank=True)
+            dv.error = f"请从下拉列表选择 / choose from the list ({col.name})"
+        elif col.kind == "bool":
+            dv = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
+        elif col.kind == "date":
+            # a prompt, not a restriction: 2024年3月 and 2024.3 are accepted too
+            dv = DataValidation(allow_blank=True)
+            dv.promptTitle = col.zh
+            dv.prompt = "日期，如 2024-03-01 / a date, e.g. 2024-03-01"
+            dim.number_format = DATE_FORMAT
+            dim.width = 13
+        else:
+            dv = None
+        if col.name.startswith("tasks"):
+            dim.width = 60
+        if dv is not None:
+            ws.add_data_validation(dv)  # type: ignore[attr-defined]
+            dv.add(rng)
+    ws.freeze_panes = "A2"  # type: ignore[attr-defined]
+    if df is None:
+        return
+    names = [c.name for c in columns]
+    frame = df.reindex(columns=names)
+    for r, rec in enumerate(frame.itertuples(index=False), start=2):
+        for c, (v, col) in enumerate(zip(rec, columns, strict=True), start=1):
+            cell = ws.cell(r, c, _cell(v, col))  # type: ignore[attr-defined]
+            if col.kind == "date":
+                cell.number_format = DATE_FORMAT
+
+
+__all__ = [
+    "POPULATION_KEYS",
+    "RESOURCE_KEYS",
+    "plan_frame",
+    "vocabulary_label",
+    "vocabulary_labels",
+    "write_workbook",
+]

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.county import STATUS_LABELS, STATUSES
 from tcmcounty.load import ValidationReport, list_counties, load_county, validate
 from tcmcounty.workbook import write_workbook
@@ -21,15 +22,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("path", help="bundle folder, .xlsx workbook, or bundled county name")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_columns_option(p)
     p.set_defaults(func=_validate)
 
-    p = sub.add_parser("template", help="write an empty Excel workbook to fill in / 生成Excel模板")
+    p = sub.add_parser(
+        "template",
+        help="write an Excel workbook to fill in / 生成Excel模板",
+        description="Write an empty workbook, or with --county one pre-filled with the county's "
+        "NBS 2023 townships and villages (codes, names, types) and its name, province and city; "
+        "only numbers, facilities and alliances are left to fill in.",
+    )
     p.add_argument("out", help="output .xlsx file")
+    p.add_argument(
+        "--county",
+        metavar="ADCODE",
+        help="6-digit county code or unique county name (安岳县) to pre-fill / 预填县代码或县名",
+    )
     p.set_defaults(func=_template)
 
     p = sub.add_parser("export", help="export a county to a planner's Excel workbook / 导出为Excel")
     p.add_argument("path", help="bundle folder or bundled county name")
     p.add_argument("out", help="output .xlsx file")
+    add_columns_option(p)
     p.set_defaults(func=_export)
 
     p = sub.add_parser("list", help="list bundled counties / 列出内置县")
@@ -58,18 +72,19 @@ def summary_lines(report: ValidationReport) -> list[str]:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    report = validate(args.path)
+    report = validate(args.path, args.columns)
     if args.format == "json":
         payload = {
             "path": str(report.path),
             "ok": report.ok,
             "errors": [p.to_dict() for p in report.errors],
             "warnings": [p.to_dict() for p in report.warnings],
+            "notes": [p.to_dict() for p in report.notes],
             "status_counts": report.county.status_counts() if report.county else None,
         }
         print(json.dumps(payload, ensure_ascii=False, indent=1))
         return 0 if report.ok else 2
-    for p in report.errors + report.warnings:
+    for p in report.errors + report.warnings + report.notes:
         print(str(p), file=sys.stderr if p.severity == "error" else sys.stdout)
     if not report.ok:
         print(
@@ -86,13 +101,24 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    out = write_workbook(args.out)
-    print(f"wrote {out} / 已生成模板")
+    if args.county is None:
+        out = write_workbook(args.out)
+        print(f"wrote {out} / 已生成模板")
+        return 0
+    from tcmcounty.nbs import county_units
+
+    units = county_units(args.county)  # CountyNotFoundError -> exit 2
+    out = write_workbook(args.out, adcode=units.adcode)
+    print(
+        f"wrote {out} / 已生成模板: {units.full_name} ({units.adcode}), "
+        f"{len(units.townships)} townships 乡镇, {len(units.villages)} villages 村/社区 "
+        "pre-filled from NBS 2023 codes / 已按国家统计局2023年区划代码预填"
+    )
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    out = write_workbook(args.out, load_county(args.path, warn=False))
+    out = write_workbook(args.out, load_county(args.path, warn=False, columns=args.columns))
     print(f"wrote {out}")
     return 0
 
