@@ -66,29 +66,34 @@ KIND_COUNTY, KIND_COMPARE = "county_report", "comparison"
 #: Name of the lock file in an output folder.
 LOCK_NAME = ".tcmcounty.lock"
 
-_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-
 
 def template_path(name: str = "county_report") -> Path:
     """Return the path of a bundled notebook template (``county_report``, ``compare_counties``).
+
+    Looked for in ``$TCMCOUNTY_NOTEBOOKS``, then among the templates shipped with the package
+    (:func:`tcmcounty.resources.template`), then in ``./notebooks``.
 
     Raises
     ------
     ReportError
         If the template cannot be found.
     """
-    for base in (
-        Path(os.environ.get("TCMCOUNTY_NOTEBOOKS", ""))
-        if os.environ.get("TCMCOUNTY_NOTEBOOKS")
-        else None,
-        _NOTEBOOKS,
-        Path.cwd() / "notebooks",
-    ):
-        if base is not None and (base / f"{name}.ipynb").is_file():
-            return base / f"{name}.ipynb"
+    from tcmcounty import resources
+
+    env = os.environ.get("TCMCOUNTY_NOTEBOOKS")
+    if env and (Path(env) / f"{name}.ipynb").is_file():
+        return Path(env) / f"{name}.ipynb"
+    shipped = resources.template(name)
+    if shipped is not None:
+        return shipped
+    local = Path.cwd() / "notebooks" / f"{name}.ipynb"
+    if local.is_file():
+        return local
+    looked = [p for p in (env, resources.templates_dir(), Path.cwd() / "notebooks") if p]
     raise ReportError(
-        f"notebook template {name}.ipynb not found (looked in {_NOTEBOOKS}); "
-        f"pass --template PATH / 未找到报告模板"
+        f"notebook template {name}.ipynb not found (looked in "
+        f"{', '.join(str(p) for p in looked)}; the package ships it in tcmcounty/notebooks/ — "
+        f"reinstall tcmcounty); pass --template PATH / 未找到报告模板"
     )
 
 
