@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: reports test lint bench clean
+.PHONY: reports test lint bench dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_batch.py --counties 6 --quick
 
+# sdist, then the wheel built from it (the path a package index takes); offline, no isolation.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -c 'import hatchling.build as b; b.build_sdist("dist")'
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --no-index -w dist dist/tcmcounty-*.tar.gz
+
 clean:
-	rm -rf $(VENV) reports/*.html reports/*.json reports/*.ipynb reports/*.xlsx reports/*.csv \
+	rm -rf $(VENV) dist reports/*.html reports/*.json reports/*.ipynb reports/*.xlsx reports/*.csv \
 	  reports/.cache reports/.failed reports/.tcmcounty.lock reports/screenshots

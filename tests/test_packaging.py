@@ -4,6 +4,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,3 +49,49 @@ def test_notebooks_are_stored_without_outputs() -> None:
         for cell in cells:
             if cell["cell_type"] == "code":
                 assert not cell.get("outputs") and not cell.get("execution_count"), nb.name
+
+
+def test_package_code_computes_no_path_from_file() -> None:
+    """Shipped files are found with importlib.resources (tcmcounty.resources), not from __file__."""
+    import ast
+
+    found = []
+    for f in sorted((ROOT / "src" / "tcmcounty").rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Name) and node.id == "__file__") or (
+                isinstance(node, ast.Attribute) and node.attr == "__file__"
+            ):
+                found.append(f"{f.relative_to(ROOT)}:{node.lineno}")
+    assert not found, f"paths computed from __file__: {found}"
+
+
+def test_wheel_maps_the_folders_that_resources_looks_for() -> None:
+    from tcmcounty import resources
+
+    wheel = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"][
+        "build"
+    ]["targets"]["wheel"]
+    expected = {"src/tcmcounty": "tcmcounty"} | {
+        in_repo: f"tcmcounty/{in_package}" for in_package, in_repo in resources.MAPPED.values()
+    }
+    assert wheel["sources"] == expected
+    assert set(wheel["only-include"]) == set(expected)
+    for _, in_repo in resources.MAPPED.values():
+        assert (ROOT / in_repo).is_dir(), in_repo
+
+
+def test_editable_install_finds_the_top_level_folders() -> None:
+    from tcmcounty import resources
+
+    checkout = resources.source_checkout()
+    if checkout is None:
+        pytest.skip("tcmcounty is not installed in editable mode")
+    assert checkout.resolve() == ROOT
+    assert resources.templates_dir() == checkout / "notebooks"
+    assert resources.bundled_counties_dir() == checkout / "data" / "counties"
+
+
+def test_readme_says_how_to_install_from_git() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert re.search(r"pip install \"tcmcounty @ git\+", readme)
+    assert "tcmcounty[synth]" in readme and "make dist" in readme
