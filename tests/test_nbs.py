@@ -302,3 +302,23 @@ def test_build_script_reproduces_shipped_files(
 def test_shipped_size_is_small() -> None:
     total = sum(p.stat().st_size for p in SHIPPED.rglob("*") if p.is_file())
     assert total < 6_000_000
+
+
+def test_shipped_files_match_their_readme_checksums() -> None:
+    import hashlib
+    import re
+
+    text = (SHIPPED / "README.md").read_text(encoding="utf-8")
+    listed = dict(
+        (name, digest) for digest, name in re.findall(r"^([0-9a-f]{64})  (\S+)$", text, re.M)
+    )
+    on_disk = {
+        p.relative_to(SHIPPED).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in SHIPPED.rglob("*.csv.gz")
+    }
+    assert listed == on_disk and len(on_disk) == 33
+
+
+def test_tables_are_read_as_package_resources() -> None:
+    source = Path(nbs.__file__).read_text(encoding="utf-8")
+    assert "importlib.resources" in source and "__file__" not in source

@@ -118,7 +118,8 @@ def test_timetable_sheet_has_date_columns_and_no_hint_row(template: Path) -> Non
         letter = ws.cell(1, header.index(name) + 1).column_letter
         assert ws.column_dimensions[letter].number_format == "yyyy-mm-dd"
         (dv,) = [d for d in ws.data_validations.dataValidation if str(d.sqref).startswith(letter)]
-        assert "2024-03-01" in dv.prompt and dv.type is None  # prompt only, any date spelling
+        assert "2024-03-01" in dv.prompt and dv.showInputMessage
+        assert dv.type is None  # a prompt only: 2024年3月 and 2024.3 are read too
 
 
 def _fill(template: Path, out: Path) -> int:
@@ -186,6 +187,16 @@ def test_changed_prefilled_name_is_an_nbs_warning(template: Path, tmp_path: Path
     assert report.ok
     (w,) = [w for w in report.warnings if "NBS" in w.message_en]
     assert w.sheet == "村社区" and w.row == 2 and "'红旗居委会'" in w.message_en
+
+
+def test_every_label_reads_back_as_its_value() -> None:
+    from tcmcounty.schema import VOCABULARIES, vocabulary_lookup
+
+    for name, vocab in VOCABULARIES.items():
+        lookup = vocabulary_lookup(name)
+        labels = vocabulary_labels(name)
+        assert len(set(labels)) == len(labels), name
+        assert [lookup[label.lower()] for label in labels] == list(vocab), name
 
 
 def test_labels() -> None:

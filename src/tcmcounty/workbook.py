@@ -402,7 +402,7 @@ def _table_sheet(
             dv = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
         elif col.kind == "date":
             # a prompt, not a restriction: 2024年3月 and 2024.3 are accepted too
-            dv = DataValidation(allow_blank=True)
+            dv = DataValidation(allow_blank=True, showInputMessage=True)
             dv.promptTitle = col.zh
             dv.prompt = "日期，如 2024-03-01 / a date, e.g. 2024-03-01"
             dim.number_format = DATE_FORMAT
