@@ -150,8 +150,7 @@ def read_raw(name_or_path: str | os.PathLike[str], columns: ColumnsArg = None) -
     path = resolve(name_or_path)
     cmap = column_map(path, columns)
     raw = read_workbook(path, cmap) if path.is_file() else read_bundle(path, cmap)
-    if not any(p.severity == "error" for p in raw.problems):
-        resolve_references(raw)
+    resolve_references(raw)
     check(raw)
     return raw
 

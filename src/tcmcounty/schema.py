@@ -320,7 +320,7 @@ ALLIANCES = Table(
     "医联体",
     "医联体/医共体",
     (
-        Column("id", "编号", "text", True, False),
+        Column("id", "编号", "text", False, True),
         Column("name", "名称", "text", True, False),
         Column("kind", "类型", "enum", vocabulary="alliance_kind"),
         Column(

@@ -24,6 +24,7 @@ import pandas as pd
 
 import tcmcounty
 from tcmcounty.errors import CountyNotFoundError, ReportError
+from tcmcounty.readers.sources import supplied_by_user
 
 #: Report languages: Chinese, English, or both.
 LANGUAGES = ("zh-en", "zh", "en")
@@ -499,6 +500,16 @@ class CountyView:
             ),
             (_t("数据年份", "Reference year", lang), esc(c.reference_year or "—")),
         ]
+        supplied = supplied_by_user(c.sources)
+        if supplied:
+            rows.append(
+                (
+                    _t("数据提供", "Data supplied by", lang),
+                    _t("县里提供的数据（", "the county (", lang)
+                    + esc(supplied)
+                    + _t("）；未附数据来源表", "); no sources sheet", lang),
+                )
+            )
         meta = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         title = _lbl(
@@ -894,7 +905,6 @@ class CountyView:
     def timetable(self) -> Html:
         """Show the county plan's milestones against the report date."""
         from tcmcounty import results as R
-
         from tcmcounty.plans import plan_of
 
         lang, c = self.lang, self.county

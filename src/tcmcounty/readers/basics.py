@@ -10,6 +10,7 @@ status, estimate, method, note). Item labels go through the same matcher as head
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from tcmcounty.readers.cells import cell_text, is_missing, parse_number, vocabulary_value
 from tcmcounty.readers.columnmap import SheetMap, SheetReading
@@ -452,10 +453,11 @@ def _put(
                     sub[k] = int(v) if k == "year" and v.isdigit() else v  # type: ignore[index]
     elif field_key == "reference_year":
         if not is_missing(value):
+            value = unicodedata.normalize("NFKC", value).strip()
             meta[field_key] = int(value) if value.isdigit() else value
     elif field_key == "adcode":
         if not is_missing(value):
-            meta[field_key] = value.replace(" ", "")[:12]
+            meta[field_key] = unicodedata.normalize("NFKC", value).replace(" ", "")[:12]
     elif not is_missing(value):
         meta[field_key] = value
 

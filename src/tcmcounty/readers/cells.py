@@ -36,7 +36,11 @@ _NOTE = re.compile(r"^\s*(注|备注|说明|note|notes|资料来源|数据来源
 
 
 def cell_text(value: object) -> str:
-    """Return a cell as normalised text (NFKC folds full-width digits; floats lose ``.0``)."""
+    """Return a cell as text, stripped (floats lose ``.0``); the cell's characters are kept.
+
+    Parsers of numbers, codes, flags and vocabularies fold full width to half width themselves,
+    so names and tasks keep their Chinese punctuation (``中医（综合）医院``).
+    """
     if value is None:
         return ""
     if isinstance(value, float):
@@ -47,12 +51,12 @@ def cell_text(value: object) -> str:
         return repr(value)
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return str(value).strip()
 
 
 def is_missing(text: str) -> bool:
     """Return True for an empty cell or a token meaning "not reported" (—, /, 无, 未统计, NA …)."""
-    return text.strip().lower() in MISSING_TOKENS
+    return unicodedata.normalize("NFKC", text).strip().lower() in MISSING_TOKENS
 
 
 def parse_number(text: str) -> float | None:
@@ -387,6 +391,8 @@ def parse_date(text: str, end: bool = False) -> dt.date | None:
 
 
 def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) -> object:
+    if col.kind not in ("text", "ids"):
+        text = unicodedata.normalize("NFKC", text).strip()
     if col.kind == "bool" and re.sub(r"\s+", "", text.lower()) in FALSE_TOKENS:
         return False  # "无" in a yes/no column means "none", not "not reported"
     if is_missing(text):

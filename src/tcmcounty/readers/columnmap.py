@@ -193,12 +193,16 @@ def map_text(readings: list[SheetReading]) -> str:
         lines.append(f"table = {_q(r.table or '')}  # recognised by {r.how}")
         ignored: list[str] = []
         for c in r.columns:
-            if c.column:
+            if c.rule == "part":
+                lines.append(f"# {_q(c.written)} is one part of {c.column} (summed)")
+            elif c.column:
                 lines.append(f"{_q(c.written)} = {_q(c.column)}  # {c.rule}")
             else:
                 ignored.append(c.written)
         for _row, written, field_key, rule in r.items:
-            if field_key:
+            if rule.startswith("part"):
+                lines.append(f"# {_q(written)} is one part of {field_key} (summed)")
+            elif field_key:
                 lines.append(f"{_q(written)} = {_q(field_key)}  # {rule}")
             else:
                 ignored.append(written)

@@ -43,8 +43,7 @@ _NUMBERING = re.compile(
     rf"[{_CN_NUM}]+[、.．:：]|"  # 一、  十二.
     rf"\([{_CN_NUM}\d]+\)[、.．]?|"  # (一) (3)
     rf"\d+(?:\.\d+)*[、.．:：)](?!\d)|"  # 1.  1、  2.3.  1)
-    rf"[①-⑳㈠-㈩]|"  # circled numbers
-    rf"第[{_CN_NUM}\d]+[部分章节表项]?[、.．:：]?)"
+    rf"第[{_CN_NUM}\d]+(?:部分|章|节|表|项)?[、.．:：]?)"
 )
 _OF_WHICH = re.compile(r"^(?:其中|含|包括)[:：,，]?")
 
@@ -117,7 +116,8 @@ def normalise(text: object) -> str:
     >>> normalise("（一）其中：中医类别执业医师")
     '中医类别执业医师'
     """
-    s = unicodedata.normalize("NFKC", str(text if text is not None else "")).lower()
+    s = re.sub(r"^\s*[①-⑳㈠-㈩⑴-⒇]", "", str(text if text is not None else ""))  # before NFKC
+    s = unicodedata.normalize("NFKC", s).lower()
     s = s.translate(_BRACKETS)
     s = re.sub(r"\s+", "", s)
     for _ in range(3):

@@ -65,34 +65,44 @@ def resolve_references(raw: RawBundle) -> None:
             for c, t in zip(villages["code"], villages["township_code"], strict=True)
             if _text(c) and _text(t)
         }
+    if raw.tables.get("alliances") is not None and len(raw.tables["alliances"]):
+        _ids(raw, "alliances", raw.tables["alliances"])
     if facilities is not None:
-        _facility_ids(raw, facilities)
+        _ids(raw, "facilities", facilities)
         _township_codes(raw, "facilities", facilities, town_names)
         _facility_villages(raw, facilities, village_names, village_town)
         _alliances(raw, facilities)
 
 
-def _facility_ids(raw: RawBundle, df: pd.DataFrame) -> None:
-    """Give facilities of a roster without ids their row number; a blank id is an error."""
+def _ids(raw: RawBundle, table: str, df: pd.DataFrame) -> None:
+    """Give rows of a roster without an id column ids; a blank id in an id column is an error.
+
+    Facilities are numbered by their row (``F0012``); alliances take their name as id.
+    """
     blank = df["id"].isna() | (df["id"].astype("string").str.strip() == "")
     if blank.all():
-        df["id"] = [f"F{int(r):04d}" for r in df["_row"]]
+        if table == "facilities":
+            df["id"] = [f"F{int(r):04d}" for r in df["_row"]]
+            en = "facilities are numbered by their row (F0012 = row 12)"
+            zh = "按行号编号（F0012 = 第12行）"
+        else:
+            df["id"] = df["name"].astype("string").str.strip()
+            en, zh = "each alliance's name is its id", "以医联体名称作为编号"
         raw.problem(
             "note",
-            "facilities",
-            "no facility id column: facilities are numbered by their row (F0012 = row 12); "
-            "alliances refer to them by name",
-            "无机构编号列：按行号编号（F0012 = 第12行）；医联体按机构名称对应",
+            table,
+            f"no id column: {en}; other tables refer to them by name",
+            f"无编号列：{zh}；其他表按名称对应",
         )
         return
     for i in df.index[blank]:
         raw.problem(
             "error",
-            "facilities",
-            f"a value is required in '{raw.header('facilities', 'id')}'",
-            f"'{raw.header('facilities', 'id')}' 不能为空",
+            table,
+            f"a value is required in '{raw.header(table, 'id')}'",
+            f"'{raw.header(table, 'id')}' 不能为空",
             int(df.loc[i, "_row"]),
-            raw.header("facilities", "id"),
+            raw.header(table, "id"),
         )
 
 

@@ -89,3 +89,18 @@ def default_sources(raw: RawBundle, what_en: str, what_zh: str) -> None:
         "official unless a status column says otherwise",
         f"无数据来源表：数据视为县里提供（{what_zh}，由用户提供）；未注明状态的视为官方数据",
     )
+
+
+def supplied_by_user(sources: pd.DataFrame) -> str | None:
+    """Return the title of the "provided by the user" source when the bundle cites it, else ``None``.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> supplied_by_user(tcmcounty.load_county("wenxi", warn=False).sources) is None
+    True
+    """
+    if "id" not in sources:
+        return None
+    hit = sources[sources["id"].astype("string") == USER_SOURCE]
+    return None if hit.empty else str(hit["title"].iloc[0])
