@@ -21,12 +21,10 @@ import os
 import pickle
 import stat
 import time
-import tomllib
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +35,7 @@ from tcmcounty.county import STATUSES, County
 from tcmcounty.errors import ReportError, TcmCountyError
 from tcmcounty.io import atomic_path
 from tcmcounty.load import EXCEL_SUFFIXES, load_county, resolve
-from tcmcounty.plans import CountyPlan, Milestone, county_plan
+from tcmcounty.plans import CountyPlan, Milestone, county_plan  # noqa: F401  (re-exported)
 
 #: Bumped whenever the layout of :class:`CountyResults` changes (invalidates caches).
 RESULTS_FORMAT = 1
