@@ -358,6 +358,34 @@ def _plain(v: object) -> object:
 # ------------------------------------------------------------------------------- analyses
 
 
+def missing_coordinates(county: County) -> str | None:
+    """Say why distances cannot be computed (no village or no facility has coordinates), or ``None``.
+
+    A planner's first workbook often has no coordinates yet; the report then shows everything
+    that needs no distance and names what to add.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> missing_coordinates(tcmcounty.load_county("wenxi", warn=False)) is None
+    True
+    """
+    gaps = []
+    for table, zh in ((county.villages, "村/社区"), (county.facilities, "医疗机构")):
+        lon = pd.to_numeric(table["lon"], errors="coerce")
+        lat = pd.to_numeric(table["lat"], errors="coerce")
+        if not (lon.notna() & lat.notna()).any():
+            gaps.append((table is county.villages and "villages" or "facilities", zh))
+    if not gaps:
+        return None
+    en = " and ".join(g[0] for g in gaps)
+    zh = "和".join(g[1] for g in gaps)
+    return (
+        f"no coordinates in the {en} table: add 经度/纬度 (lon/lat) to compute distances, "
+        f"coverage and sites / {zh}表没有坐标：请填写经度、纬度后再计算距离、覆盖和选址"
+    )
+
+
 def _timed(res: CountyResults, name: str, fn: Callable[[], object]) -> Any:
     t0 = time.perf_counter()
     try:
@@ -464,12 +492,16 @@ def compute_results(
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        missing = missing_coordinates(county)
         for name, fn in (
             ("indicators", _indicators),
             ("coverage", _coverage),
             ("access", _access),
             ("plan", _plan),
         ):
+            if missing and name != "indicators":
+                res.unavailable[name] = missing
+                continue
             _timed(res, name, lambda fn=fn: fn(res))
     seen = set(load_warnings)
     for w in caught:
