@@ -375,7 +375,7 @@ def missing_coordinates(county: County) -> str | None:
         lon = pd.to_numeric(table["lon"], errors="coerce")
         lat = pd.to_numeric(table["lat"], errors="coerce")
         if not (lon.notna() & lat.notna()).any():
-            gaps.append((table is county.villages and "villages" or "facilities", zh))
+            gaps.append(((table is county.villages and "villages") or "facilities", zh))
     if not gaps:
         return None
     en = " and ".join(g[0] for g in gaps)
