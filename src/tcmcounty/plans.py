@@ -120,7 +120,7 @@ def plan_from_table(
     milestones = tuple(
         Milestone(
             _text(r["phase_zh"]),
-            _text(r.get("phase_en")) or _text(r["phase_zh"]),
+            _text(r.get("phase_en")),
             r["start"],
             r["end"],
             _text(r.get("tasks_zh")),

@@ -500,14 +500,16 @@ class CountyView:
             ),
             (_t("数据年份", "Reference year", lang), esc(c.reference_year or "—")),
         ]
-        supplied = supplied_by_user(c.sources)
-        if supplied:
+        if supplied_by_user(c.sources):
+            what = esc(c.path.name if c.path is not None else "")
             rows.append(
                 (
                     _t("数据提供", "Data supplied by", lang),
-                    _t("县里提供的数据（", "the county (", lang)
-                    + esc(supplied)
-                    + _t("）；未附数据来源表", "); no sources sheet", lang),
+                    _t(
+                        f"县里提供（{what}，未附数据来源表）",
+                        f"the county ({what}; no sources sheet)",
+                        lang,
+                    ),
                 )
             )
         meta = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
@@ -934,7 +936,10 @@ class CountyView:
             ("days_to_end", "距结束天数", "days to end"),
             ("tasks_zh", "任务", "tasks"),
         ]
-        if lang == "en":
+        has_en = bool((tt["phase_en"].astype(str).str.strip() != "").any())
+        if not has_en:  # a county's own timetable is often in Chinese only
+            cols = [cc for cc in cols if cc[0] != "phase_en"]
+        if lang == "en" and has_en:
             cols = [cc for cc in cols if cc[0] not in ("phase_zh", "tasks_zh")] + [
                 ("tasks_en", "任务", "tasks")
             ]

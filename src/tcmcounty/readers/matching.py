@@ -441,6 +441,11 @@ class Matcher:
                 parts.setdefault(target, {})[idx] = written
                 out.columns.append(ColumnMatch(pos, written, target, "part", "", hp.scale))
                 continue
+            if not n:  # 序号, a bare number: a row-number column
+                out.columns.append(
+                    ColumnMatch(pos, written, None, "ignored", "row number / 序号列")
+                )
+                continue
             if hp.key in KNOWN_IGNORED or n in KNOWN_IGNORED:
                 en, zh = KNOWN_IGNORED.get(hp.key) or KNOWN_IGNORED[n]
                 out.columns.append(ColumnMatch(pos, written, None, "ignored", f"{en} / {zh}"))
