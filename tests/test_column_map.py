@@ -227,3 +227,35 @@ def test_near_miss_header_stops_until_a_map_says_what_it_is(
     mapfile.write_text('["四、医疗卫生机构名册"]\n"实际开放床位" = "beds"\n', encoding="utf-8")
     county = tcmcounty.load_county(workbook, warn=False, columns=mapfile)
     assert county.facilities.set_index("name")["beds"]["测试县中医医院"] == 40
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "satisfied"),
+    [("%", 92, 368), ("", "92%", 368), ("", 0.92, 368), ("", 92, 368), ("%", 0.5, 200)],
+)
+def test_satisfaction_rate_as_a_share(
+    tmp_path: Path, unit: str, value: object, satisfied: int
+) -> None:
+    from openpyxl import load_workbook
+
+    path = government_workbook(tmp_path / "x.xlsx")
+    wb = load_workbook(path)
+    ws = wb["一、县情"]
+    ws.append(["满意度调查人数", "人", 400, 2023, "官方"])
+    ws.append(["群众满意率", unit, value, 2023, "官方"])
+    wb.save(path)
+    report = tcmcounty.validate(path)
+    assert report.ok, [str(p) for p in report.errors]
+    assert report.county is not None and report.county.survey["satisfied"] == satisfied
+    assert any("满意率" in p.message_zh for p in report.notes)
+
+
+def test_satisfaction_rate_above_100_percent_is_an_error(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    path = government_workbook(tmp_path / "x.xlsx")
+    wb = load_workbook(path)
+    wb["一、县情"].append(["群众满意率", "%", 920, 2023, "官方"])
+    wb.save(path)
+    report = tcmcounty.validate(path)
+    assert [p.message_en for p in report.errors] == ["expected a share: more than 100%"]

@@ -46,6 +46,9 @@ COUNTY_FIELDS: tuple[tuple[str, str], ...] = (
     ("coordinates.facilities", "医疗机构坐标系"),
 )
 
+#: Items read from a county's own sheet but not written by the template: (field, label).
+EXTRA_FIELDS: tuple[tuple[str, str], ...] = (("survey.satisfaction_rate", "满意率"),)
+
 #: Other labels of the items, as county rosters and statistical yearbooks write them.
 ITEM_ALIASES: dict[str, tuple[str, ...]] = {
     "adcode": (
@@ -97,6 +100,12 @@ ITEM_ALIASES: dict[str, tuple[str, ...]] = {
     "tcm_hospital.departments": ("县中医院科室", "中医医院科室", "县中医医院临床科室"),
     "survey.respondents": ("满意度调查样本数", "调查人数", "调查样本量"),
     "survey.satisfied": ("满意人数", "满意样本数"),
+    "survey.satisfaction_rate": (
+        "群众满意率",
+        "群众对中医药服务满意率",
+        "满意度",
+        "中医药服务满意率",
+    ),
     "coordinates.townships": ("乡镇坐标系统",),
     "coordinates.villages": ("村坐标系", "村（社区）坐标系"),
     "coordinates.facilities": ("机构坐标系",),
@@ -154,7 +163,7 @@ class ItemMatcher:
     def __init__(self, extra: dict[str, str] | None = None) -> None:
         self._literal: dict[str, str] = {normalise(k): v for k, v in (extra or {}).items()}
         self._keys: dict[str, set[str]] = {}
-        for field_key, zh in COUNTY_FIELDS:
+        for field_key, zh in (*COUNTY_FIELDS, *EXTRA_FIELDS):
             for label in (zh, field_key, *ITEM_ALIASES.get(field_key, ())):
                 self._keys.setdefault(key(label), set()).add(field_key)
         self._parts: dict[str, tuple[str, int]] = {}
@@ -162,7 +171,7 @@ class ItemMatcher:
             for i, labels in enumerate(parts):
                 for label in labels:
                     self._parts[key(label)] = (field_key, i)
-        self.valid = {k for k, _ in COUNTY_FIELDS}
+        self.valid = {k for k, _ in (*COUNTY_FIELDS, *EXTRA_FIELDS)}
 
     def candidates(self, label: str) -> set[str]:
         """Fields a label may mean."""
@@ -402,7 +411,75 @@ def read_county_sheet(
             "项目",
             labels,
         )
+    _satisfied_from_rate(meta, raw)
     return meta
+
+
+def _satisfied_from_rate(meta: dict[str, object], raw: RawBundle) -> None:
+    """Turn 满意率 × 调查人数 into the count of satisfied respondents that T-SAT uses."""
+    survey = meta.get("survey")
+    if not isinstance(survey, dict) or "satisfaction_rate" not in survey:
+        return
+    rate = survey.pop("satisfaction_rate")
+    if "satisfied" in survey:
+        return
+    n = survey.get("respondents")
+    if not isinstance(n, (int, float)) or isinstance(n, bool):
+        raw.problem(
+            "warning",
+            "county",
+            "满意率 is given without 满意度调查人数: the satisfaction indicator needs the number of "
+            "respondents, so the rate is not used",
+            "仅有满意率、没有调查人数：满意度指标需要调查人数，满意率未使用",
+            column="满意率",
+        )
+        return
+    survey["satisfied"] = float(round(float(rate) * float(n)))  # type: ignore[arg-type]
+    raw.problem(
+        "note",
+        "county",
+        f"satisfied respondents = 满意率 {float(rate):.1%} × {n:,.0f} respondents = {survey['satisfied']:,.0f}",
+        f"满意人数 = 满意率 {float(rate):.1%} × 调查人数 {n:,.0f} = {survey['satisfied']:,.0f}",
+        column="满意率",
+    )
+
+
+def parse_share(text: str, percent: bool) -> tuple[float | None, str]:
+    """Read a share written as ``92%``, ``0.92`` or ``92`` (a percentage); say how it was read.
+
+    Parameters
+    ----------
+    text : str
+        The cell.
+    percent : bool
+        The label or the unit column says ``%``.
+
+    Examples
+    --------
+    >>> parse_share("92%", False)[0], parse_share("0.92", False)[0], parse_share("92", True)[0]
+    (0.92, 0.92, 0.92)
+    >>> parse_share("92", False)
+    (0.92, 'a number above 1 read as a percentage')
+    >>> parse_share("920", False)[0] is None
+    True
+    """
+    t = unicodedata.normalize("NFKC", text).strip()
+    v = parse_number(t)
+    if v is None:
+        return None, "not a number"
+    if t.endswith("%"):
+        return (v, "written with %") if 0 <= v <= 1 else (None, "more than 100%")
+    if v < 0:
+        return None, "negative"
+    if percent:
+        if v <= 1:
+            return v, "the unit is % but the value is at most 1: read as a fraction"
+        return (v / 100, "the unit is %") if v <= 100 else (None, "more than 100%")
+    if v <= 1:
+        return v, "a fraction from 0 to 1"
+    if v <= 100:
+        return v / 100, "a number above 1 read as a percentage"
+    return None, "more than 100%"
 
 
 def _put(
@@ -414,6 +491,9 @@ def _put(
     label: str,
     raw: RawBundle,
 ) -> None:
+    unit_is_percent = (
+        parse_header(f"x({cells.get('unit', '')})").percent if cells.get("unit") else False
+    )
     value = cells.get("value", "")
     year, source, status = cells.get("year", ""), cells.get("source", ""), cells.get("status", "")
     est, method, note = cells.get("estimate", ""), cells.get("method", ""), cells.get("note", "")
@@ -442,6 +522,29 @@ def _put(
         sub = meta.setdefault(group, {})
         if name == "departments":
             sub[name] = [d.strip() for d in re.split(r"[、,，;；]", value) if d.strip()]  # type: ignore[index]
+        elif name == "satisfaction_rate":
+            share, how = parse_share(value, parse_header(label).percent or unit_is_percent)
+            if share is None:
+                raw.problem(
+                    "error",
+                    "county",
+                    f"expected a share: {how}",
+                    f"应为比例（如 92%、0.92 或 92）：{how}",
+                    number,
+                    label,
+                    value,
+                )
+                return
+            sub[name] = share  # type: ignore[index]
+            raw.problem(
+                "note",
+                "county",
+                f"read {value} as {share:.1%} ({how})",
+                f"{value} 读作 {share:.1%}",
+                number,
+                label,
+                value,
+            )
         elif group == "survey":
             v = parse_number(value)
             sub[name] = v * scale if v is not None else value  # type: ignore[index]
