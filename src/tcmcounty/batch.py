@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import logging
 import multiprocessing as mp
 import multiprocessing.connection
@@ -46,8 +45,10 @@ from tcmcounty.report import (
     JobSpec,
     OutputLock,
     check_kernel,
+    check_output_folder,
     clean_partial_files,
     county_parameters,
+    failure_record,
     is_up_to_date,
     make_spec,
     run_job,
@@ -98,6 +99,8 @@ class BatchResult:
     seconds: float = 0.0
     workers: int = 0
     backend: str = "pool"
+    #: What went wrong with the output folder itself (removed, read-only, status not written).
+    problems: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[BatchRow]:
@@ -106,8 +109,8 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
-        """0 when every county succeeded or was up to date, 1 otherwise."""
-        return 1 if self.failed else 0
+        """0 when every county succeeded or was up to date and every table was written, else 1."""
+        return 1 if self.failed or self.problems else 0
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows per status."""
@@ -127,7 +130,9 @@ class BatchResult:
         if self.failed:
             lines.append(f"{len(self.failed)} failed / 失败 {len(self.failed)} 项:")
             lines += [f"  {r.county}: {r.status}: {r.error}" for r in self.failed]
-        lines.append(f"status table / 状态表: {self.out_dir / STATUS_FILE}")
+        lines += [f"problem / 问题: {p}" for p in self.problems]
+        if not any(p.startswith(STATUS_FILE) for p in self.problems):
+            lines.append(f"status table / 状态表: {self.out_dir / STATUS_FILE}")
         return "\n".join(lines)
 
 
@@ -185,23 +190,20 @@ def discover(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list
 # Status table
 
 
-def _csv_safe(v: object) -> object:
-    if isinstance(v, str) and v.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + v
-    return v
-
-
 def write_status(out_dir: Path, rows: Sequence[BatchRow]) -> Path:
-    """Write ``batch_status.csv`` atomically (UTF-8 with BOM, so spreadsheets read Chinese)."""
-    from tcmcounty.index import write_file_atomic
+    """Write ``batch_status.csv`` atomically (UTF-8 with BOM, so spreadsheets read Chinese).
 
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(STATUS_COLUMNS), lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: _csv_safe(v) for k, v in r.as_dict().items()})
+    Cells go through :func:`tcmcounty.io.csv_text`: text that a spreadsheet would run as a
+    formula starts with ``'``.
+    """
+    from tcmcounty.index import write_file_atomic
+    from tcmcounty.io import csv_bytes, csv_text
+
+    text = csv_text(
+        ([getattr(r, c) for c in STATUS_COLUMNS] for r in rows), header=list(STATUS_COLUMNS)
+    )
     target = out_dir / STATUS_FILE
-    write_file_atomic(target, ("\ufeff" + buf.getvalue()).encode("utf-8"))
+    write_file_atomic(target, csv_bytes(text, bom=True))
     return target
 
 
@@ -377,14 +379,12 @@ def _run_pool(
                         spec.name,
                         spec.kind,
                         "timeout" if died.startswith("timeout") else "failed",
-                        {
-                            "status": "failed",
-                            "error": died,
-                            "attempts": crashes[spec.name],
-                            "kind": spec.kind,
-                            "name": spec.name,
-                            "inputs": spec.inputs,
-                        },
+                        failure_record(
+                            spec,
+                            died,
+                            crashes[spec.name],
+                            "timeout" if died.startswith("timeout") else "failed",
+                        ),
                         {},
                         died,
                     )
@@ -446,20 +446,7 @@ def _run_dask(
             outcome = fut.result()
         except Exception as exc:
             err = f"{type(exc).__name__}: {exc}"[:1000]
-            outcome = JobOutcome(
-                spec.name,
-                spec.kind,
-                "failed",
-                {
-                    "status": "failed",
-                    "error": err,
-                    "kind": spec.kind,
-                    "name": spec.name,
-                    "inputs": spec.inputs,
-                },
-                {},
-                err,
-            )
+            outcome = JobOutcome(spec.name, spec.kind, "failed", failure_record(spec, err), {}, err)
         on_done(spec, outcome)
 
 
@@ -526,7 +513,6 @@ def run_batch(
     ReportError
         If the output folder is locked by another run, or the kernel is not installed.
     """
-    from tcmcounty.index import write_index
     from tcmcounty.load import resolve
 
     t0 = time.perf_counter()
@@ -537,11 +523,14 @@ def run_batch(
     workers = workers or default_workers()
     if workers < 1:
         raise ReportError(f"workers must be >= 1, not {workers}")
+    check_output_folder(out, [*inputs, *(g for group in comparisons for g in group)])
     remote = bool(dask) and dask != "local"
     result = BatchResult(out, workers=workers, backend=f"dask {dask}" if dask else "pool")
     with OutputLock(out, "tcmcounty batch"):
+        where = _folder_id(out)
         clean_partial_files(out)
         paths, rows = discover(inputs)
+        check_output_folder(out, paths)
         # never take the output folder's own files (summary.xlsx ...) for county inputs
         out_abs = out.resolve()
         paths = [p for p in paths if out_abs != p.resolve() and out_abs not in p.resolve().parents]
@@ -629,7 +618,7 @@ def run_batch(
         def on_done(spec: JobSpec, outcome: JobOutcome) -> None:
             nonlocal failures
             try:
-                write_outcome(out, outcome)
+                write_outcome(out, outcome, create=False)
                 status, error = outcome.status, outcome.error
             except (
                 OSError,
@@ -648,11 +637,21 @@ def run_batch(
                 error,
                 float(outcome.record.get("durations", {}).get("total", 0.0)),
             )
+            lost = _folder_problem(out, where)
+            if lost:  # no point rendering the rest: nothing can be written
+                raise _OutputLost(lost)
             with contextlib.suppress(OSError):
                 write_status(out, table())
             if bar is not None:
                 bar.set_postfix_str(f"failed {failures}" if failures else "", refresh=False)
                 bar.update(1)
+
+        def not_run(error: str) -> None:
+            for s in todo:
+                if s.name not in done:
+                    done[s.name] = BatchRow(
+                        s.name, "not run", error=error, input=";".join(s.inputs)
+                    )
 
         try:
             if todo:
@@ -662,27 +661,81 @@ def run_batch(
                         _run_dask(todo, client, on_done)
                 else:
                     _run_pool(todo, workers, on_done)
-        except KeyboardInterrupt:
-            for s in todo:
-                if s.name not in done:
-                    done[s.name] = BatchRow(
-                        s.name,
-                        "not run",
-                        error="batch interrupted / 批处理被中断",
-                        input=";".join(s.inputs),
-                    )
+        except _OutputLost as exc:
+            not_run(f"{exc}; batch stopped / 批处理已停止")
+            result.problems.append(str(exc))
+        except KeyboardInterrupt as exc:
+            not_run(
+                "batch terminated / 批处理被终止"
+                if isinstance(exc, Terminated)
+                else "batch interrupted / 批处理被中断"
+            )
             raise
         finally:
             if bar is not None:
                 bar.close()
             result.rows = table()
-            with contextlib.suppress(OSError):
-                write_status(out, result.rows)
-            if index:
-                with contextlib.suppress(OSError):
-                    write_index(out)
+            result.problems += _write_tables(out, where, result.rows, index)
             result.seconds = time.perf_counter() - t0
     return result
+
+
+class _OutputLost(Exception):
+    """The output folder was removed or made read-only during the batch."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The batch was stopped by a signal (SIGTERM, SIGHUP); ``signum`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _folder_id(out: Path) -> tuple[int, int]:
+    st = os.stat(out)
+    return st.st_dev, st.st_ino
+
+
+def _folder_problem(out: Path, where: tuple[int, int]) -> str:
+    """Say what is wrong with the output folder (removed, replaced, read-only), or ``""``."""
+    try:
+        same = _folder_id(out) == where
+    except OSError:
+        same = False
+    if not same:
+        return f"the output folder {out} was removed or replaced during the run / 输出目录在运行中被删除"
+    if not os.access(out, os.W_OK | os.X_OK):
+        return (
+            f"the output folder {out} was made read-only during the run / 输出目录在运行中变为只读"
+        )
+    return ""
+
+
+def _write_tables(
+    out: Path, where: tuple[int, int], rows: Sequence[BatchRow], index: bool
+) -> list[str]:
+    """Write ``batch_status.csv`` (and the index) at the end; return what could not be written.
+
+    Never raises: the batch's own result still tells the truth when the folder cannot take it.
+    A folder removed during the run is not recreated.
+    """
+    from tcmcounty.index import write_index
+
+    lost = _folder_problem(out, where)
+    if lost.startswith(f"the output folder {out} was removed"):
+        return [f"{STATUS_FILE} and index.html not written: {lost}"]
+    problems = []
+    try:
+        write_status(out, rows)
+    except OSError as exc:
+        problems.append(f"{STATUS_FILE} not written ({exc}); the table above is the true status")
+    if index:
+        try:
+            write_index(out)
+        except Exception as exc:  # the batch's result must reach the user whatever a record holds
+            problems.append(f"index.html / summary.xlsx not written: {type(exc).__name__}: {exc}")
+    return problems
 
 
 def _progress(total: int, enabled: bool) -> Any:

@@ -3,7 +3,10 @@
 Both are rebuilt from the JSON records that :func:`tcmcounty.report.write_outcome` leaves next
 to every report, so they always describe what is on disk, including reports from earlier runs.
 Every piece of user text (county names, error messages) is escaped with :func:`html.escape`;
-in the workbook, text that a spreadsheet would read as a formula is stored as plain text.
+in the workbook every text is stored as text (:func:`tcmcounty.io.set_cell`), never as a
+formula. Records are checked before use (:func:`clean_record`): a JSON file that this tool did
+not write is ignored, a field of the wrong type is dropped, and a record that claims a report
+whose HTML is missing is shown as ``missing`` — one odd file never stops the index.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from tcmcounty.io import atomic_path
+from tcmcounty.io import atomic_path, set_cell, xml_safe_text
 
 KINDS = ("county_report", "comparison")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Status shown for a record that says ``ok`` but whose HTML is gone or not the one it wrote.
+MISSING = "missing"
+_COUNTY_KEYS = ("adcode", "name_zh", "name_en", "province", "city")
 
 
 def _umask() -> int:
@@ -43,19 +48,118 @@ def write_file_atomic(target: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def esc(v: object) -> str:
-    """HTML-escape any value (``None`` -> empty)."""
-    return html.escape("" if v is None else str(v), quote=True)
+    """HTML-escape any value (``None`` -> empty; control characters dropped)."""
+    return html.escape(xml_safe_text("" if v is None else str(v)), quote=True)
+
+
+def _text(v: object) -> str | None:
+    if v is None or isinstance(v, (dict, list)):
+        return None
+    return str(v)
+
+
+def _number(v: object) -> object:
+    """Keep a finite number (or a bool) as it is, other scalars as text, the rest ``None``."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v if math.isfinite(v) else None
+    return _text(v)
+
+
+def clean_record(rec: object, stem: str | None = None) -> dict[str, Any] | None:
+    """Return a report record with every field of the type the index expects, or ``None``.
+
+    ``None`` when ``rec`` is not a record written by this tool: not a JSON object, an unknown
+    ``kind``, or a ``name`` that is not text (or not the file's ``stem``, when given). Fields of the wrong type are replaced by their empty value (a list
+    where a dictionary belongs, a number as text …), so no later step fails on them.
+
+    Examples
+    --------
+    >>> rec = clean_record({"kind": "county_report", "name": "a", "status": "ok",
+    ...     "counties": "oops", "headline": [1], "attempts": "2"})
+    >>> rec["counties"], rec["headline"], rec["attempts"]
+    ([], {}, 0)
+    >>> clean_record({"kind": "county_report", "name": "a"}, stem="copy of a") is None
+    True
+    """
+    if not isinstance(rec, dict) or rec.get("kind") not in KINDS:
+        return None
+    name = rec.get("name")
+    if not isinstance(name, str) or not name or (stem is not None and name != stem):
+        return None
+    out = dict(rec)
+    for key in ("status", "error", "written", "warning", "inputs_hash", "template_hash"):
+        out[key] = _text(rec.get(key)) or ("?" if key == "status" else "")
+    counties = rec.get("counties")
+    out["counties"] = [
+        {k: _text(c.get(k)) for k in _COUNTY_KEYS}
+        for c in (counties if isinstance(counties, list) else [])
+        if isinstance(c, dict)
+    ]
+    head = rec.get("headline")
+    out["headline"] = (
+        {str(k): _number(v) for k, v in head.items()} if isinstance(head, dict) else {}
+    )
+    inds = rec.get("indicators")
+    out["indicators"] = [
+        {str(k): _number(v) for k, v in i.items()}
+        for i in (inds if isinstance(inds, list) else [])
+        if isinstance(i, dict)
+    ]
+    outputs = rec.get("outputs")
+    out["outputs"] = [
+        f for f in (outputs if isinstance(outputs, list) else []) if isinstance(f, str)
+    ]
+    for key in ("html_bytes", "attempts"):
+        v = rec.get(key)
+        out[key] = v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+    out["attempts"] = out["attempts"] or 0
+    d = rec.get("durations")
+    out["durations"] = (
+        {str(k): float(v) for k, v in d.items() if isinstance(v, (int, float))}
+        if isinstance(d, dict)
+        else {}
+    )
+    return out
+
+
+def _verify_ok(out: Path, rec: dict[str, Any]) -> dict[str, Any]:
+    """Turn ``ok`` into :data:`MISSING` when the record's HTML is gone or not the one it wrote."""
+    if rec["status"] != "ok":
+        return rec
+    html_file = out / f"{rec['name']}.html"
+    try:
+        size = html_file.stat().st_size if html_file.is_file() else None
+    except OSError:
+        size = None
+    if size is None or (rec["html_bytes"] is not None and size != rec["html_bytes"]):
+        rec = {
+            **rec,
+            "status": MISSING,
+            "error": f"{html_file.name} is missing or was changed after it was written "
+            "/ 报告文件缺失或已被修改",
+        }
+    return rec
 
 
 def load_records(out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Return the report records (``*.json`` with a known ``kind``) in ``out_dir``, sorted by name."""
+    """Return the report records in ``out_dir``, checked (:func:`clean_record`), sorted by name.
+
+    JSON files that are not records of this tool (or whose ``name`` is not their file name)
+    are left out; a record that says ``ok`` but whose HTML is missing says :data:`MISSING`.
+    """
     out = []
-    for p in sorted(Path(out_dir).glob("*.json")):
+    root = Path(out_dir)
+    for p in sorted(root.glob("*.json")):
         try:
-            rec = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            if p.is_symlink() or not p.is_file():
+                continue
+            rec = clean_record(json.loads(p.read_text(encoding="utf-8")), p.stem)
+        except (OSError, ValueError, RecursionError):
             continue
-        if isinstance(rec, dict) and rec.get("kind") in KINDS and isinstance(rec.get("name"), str):
+        if rec is not None:
+            rec = _verify_ok(root, rec)
             rec["_record"] = p.name
             out.append(rec)
     return out
@@ -82,7 +186,7 @@ def _county_label(rec: dict[str, Any]) -> str:
         return "、".join(str(c.get("name_zh") or c.get("adcode") or "") for c in cs) or rec["name"]
     if cs:
         c = cs[0]
-        return f"{c.get('name_zh', '')} {c.get('name_en', '')}".strip() or rec["name"]
+        return f"{c.get('name_zh') or ''} {c.get('name_en') or ''}".strip() or rec["name"]
     return rec["name"]
 
 
@@ -139,13 +243,22 @@ td.err {{ color: #b71c1c; max-width: 40em; }}
 
 
 def _cell(ws: Any, row: int, col: int, value: object) -> Any:
-    """Write a value; text that looks like a formula stays text."""
-    if isinstance(value, float) and not math.isfinite(value):
-        value = None
-    c = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        c.data_type = "s"
-    return c
+    """Write a value; text stays text (:func:`tcmcounty.io.set_cell`)."""
+    return set_cell(ws, row, col, value)
+
+
+def guess_county(name: str) -> dict[str, Any]:
+    """Return the adcode and name that a report's name gives, for a county that did not load.
+
+    Examples
+    --------
+    >>> guess_county("512021-anyue")
+    {'adcode': '512021', 'name_zh': 'anyue', 'name_en': None}
+    """
+    code, _, rest = name.partition("-")
+    if code.isdigit() and len(code) == 6:
+        return {"adcode": code, "name_zh": rest or None, "name_en": None}
+    return {"adcode": None, "name_zh": name, "name_en": None}
 
 
 def write_summary_xlsx(
@@ -184,6 +297,7 @@ def write_summary_xlsx(
         "医联体覆盖 alliance",
         "推荐中医阁 sites",
         "含估算/模拟 non-official",
+        "错误 error",
     ]
     headers = list(fixed)
     for iid, name in ind_order.items():
@@ -192,7 +306,7 @@ def write_summary_xlsx(
     for j, h in enumerate(headers, 1):
         _cell(ws, 1, j, h).font = bold
     for i, r in enumerate(recs, 2):
-        c = (r.get("counties") or [{}])[0]
+        c = (r.get("counties") or [guess_county(r["name"])])[0]
         h = r.get("headline") or {}
         vals = [
             c.get("adcode"),
@@ -207,6 +321,7 @@ def write_summary_xlsx(
             h.get("alliance_share"),
             h.get("sites_recommended"),
             "是" if h.get("non_official") else "否",
+            r.get("error") or "",
         ]
         for j, v in enumerate(vals, 1):
             cell = _cell(ws, i, j, v)

@@ -1,12 +1,23 @@
-"""Safe file writing: every output is written to a temporary file and renamed into place."""
+"""Safe file writing: every output is written to a temporary file and renamed into place.
+
+Also the one place for what a spreadsheet may see: :func:`set_cell` (xlsx: text is stored as
+text, never as a formula) and :func:`csv_text` / :func:`write_csv` (CSV: text that would run as
+a formula gets a leading ``'``, the OWASP advice), used by every writer of the tool.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import datetime as dt
+import io
+import math
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _umask() -> int:
@@ -57,3 +68,336 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` atomically."""
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
+
+
+# --------------------------------------------------------------------------------------------
+# Several files as one: all or nothing
+
+
+def write_files_atomic(files: dict[Path, bytes], mode: int | None = None) -> list[Path]:
+    """Write several files so that either all of them change or none does.
+
+    Every file is first written in full to a temporary file beside its target (this is where a
+    full disk or a read-only folder fails, before any target changes); then the temporary
+    files are renamed onto their targets in order, the last one last (a JSON record, say, as
+    the commit mark). If a rename fails, the targets already replaced get their previous
+    content back (kept as hard links while renaming), or are removed when they had none.
+
+    Parameters
+    ----------
+    files : dict of pathlib.Path to bytes
+        Targets and their contents, in the order they are put in place.
+    mode : int, optional
+        Permissions of the new files (default: ``0o666`` less the umask).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The targets written.
+
+    Raises
+    ------
+    OSError
+        The first error met; the targets are then as they were before the call.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_files_atomic({d / "a.html": b"<html></html>", d / "a.json": b"{}"})
+    >>> sorted(p.name for p in d.iterdir())
+    ['a.html', 'a.json']
+    """
+    mode = 0o666 & ~_umask() if mode is None else mode
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, data in files.items():
+            staged.append((Path(target), _stage(Path(target), data, mode)))
+    except BaseException:
+        for _, tmp in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        for target, tmp in staged:
+            backup = _backup(target)
+            done.append((target, backup))
+            os.replace(tmp, target)
+    except BaseException:
+        for target, backup in reversed(done):
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, target)
+                else:
+                    target.unlink(missing_ok=True)
+        for _, tmp in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        for _, backup in done:
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    backup.unlink(missing_ok=True)
+    return [t for t, _ in staged]
+
+
+def _stage(target: Path, data: bytes, mode: int) -> Path:
+    """Write ``data`` to a new temporary file beside ``target``; return its path."""
+    fd, name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent
+    )
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _backup(target: Path) -> Path | None:
+    """Hard-link the current ``target`` to a temporary name (``None`` if there is none)."""
+    if target.is_symlink() or not target.is_file():
+        return None
+    for _ in range(5):
+        name = target.parent / f".{target.name}.{os.urandom(4).hex()}.bak.tmp"
+        try:
+            os.link(target, name)
+            return name
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here: the old content cannot come back
+            return None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Spreadsheet-safe text (one rule for every xlsx and CSV the tool writes)
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"),
+#: with the full-width forms that the readers fold to ASCII (＝ is read back as =).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+#: Characters an xlsx file cannot hold (XML 1.0 forbids C0 controls except tab, LF, CR).
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def looks_like_formula(value: object) -> bool:
+    """Tell whether ``value`` is text that a spreadsheet would run as a formula.
+
+    Only text counts: a negative *number* is a number, not a formula.
+
+    Examples
+    --------
+    >>> looks_like_formula('=HYPERLINK("http://x")'), looks_like_formula("＝1+1")
+    (True, True)
+    >>> looks_like_formula(-5), looks_like_formula("安岳县")
+    (False, False)
+    """
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def xml_safe_text(text: str) -> str:
+    r"""Remove the control characters an xlsx (XML) file cannot hold; keep tab and newlines.
+
+    Examples
+    --------
+    >>> xml_safe_text("a\x00b\nc")
+    'ab\nc'
+    """
+    return _XML_ILLEGAL.sub("", text)
+
+
+def spreadsheet_text(value: object) -> object:
+    """Return a value as a CSV cell: text that would run as a formula gets a leading ``'``.
+
+    This is the OWASP advice for CSV files: a cell beginning with ``=``, ``+``, ``-``, ``@``,
+    tab or carriage return (or ``＝＋－＠``, which spreadsheets and our readers fold to ASCII) is
+    prefixed with a single quote, which spreadsheets show as text and do not display. Numbers,
+    including negative ones, are returned unchanged. In xlsx files no quote is added: the cell
+    is stored as a string instead (:func:`set_cell`).
+
+    Examples
+    --------
+    >>> spreadsheet_text("=1+1"), spreadsheet_text("－3"), spreadsheet_text(-3), spreadsheet_text("县")
+    ("'=1+1", "'－3", -3, '县')
+    """
+    return "'" + value if looks_like_formula(value) else value  # type: ignore[operator]
+
+
+def set_cell(ws: Any, row: int, column: int, value: object) -> Any:
+    """Write ``value`` into an openpyxl worksheet cell; text always stays text.
+
+    Text is stored as a string cell (``data_type`` ``"s"``, with Excel's quote-prefix flag
+    when it starts like a formula, so editing it does not turn it into one), without the
+    control characters XML cannot hold; non-finite floats become empty cells; numbers, dates
+    and booleans are stored as they are.
+
+    Parameters
+    ----------
+    ws : openpyxl.worksheet.worksheet.Worksheet
+        The sheet.
+    row, column : int
+        1-based cell position.
+    value : object
+        The value (``None`` leaves the cell empty).
+
+    Returns
+    -------
+    openpyxl.cell.cell.Cell
+        The cell, for styling.
+    """
+    value = _cell_value(value)
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"  # never "f": text is never a formula
+        if looks_like_formula(value):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+def _cell_value(value: object) -> object:
+    """Turn numpy/pandas scalars into plain values; text without XML-illegal characters."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return xml_safe_text(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value if not isinstance(value, float) or math.isfinite(value) else None
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value
+    try:
+        import pandas as pd
+
+        if value is pd.NaT or value is pd.NA:
+            return None
+        if isinstance(value, pd.Timestamp):
+            return value.to_pydatetime()
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    item = getattr(value, "item", None)
+    if callable(item):
+        with contextlib.suppress(TypeError, ValueError):
+            return _cell_value(item())
+    return xml_safe_text(str(value))
+
+
+def write_xlsx(target: Path, sheets: dict[str, Any]) -> Path:
+    """Write data frames to an xlsx workbook atomically, one sheet each; text stays text.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The ``.xlsx`` file.
+    sheets : dict of str to pandas.DataFrame
+        Sheet name -> table (its columns become a bold header row; the index is left out).
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+    for name, df in sheets.items():
+        ws = wb.create_sheet(xml_safe_text(str(name))[:31] or "Sheet")
+        for c, col in enumerate(df.columns, start=1):
+            set_cell(ws, 1, c, str(col)).font = bold
+        for r, rec in enumerate(df.itertuples(index=False), start=2):
+            for c, v in enumerate(rec, start=1):
+                set_cell(ws, r, c, v)
+    if not wb.sheetnames:
+        wb.create_sheet("Sheet")
+    with atomic_path(Path(target)) as tmp:
+        wb.save(tmp)
+    return Path(target)
+
+
+# --------------------------------------------------------------------------------------------
+# CSV (one writer for every CSV the tool produces)
+
+#: Encoding of every CSV the tool writes (one place to change it, e.g. to add a BOM).
+CSV_ENCODING = "utf-8"
+
+
+def csv_text(rows: Iterable[Sequence[object]], header: Sequence[str] | None = None) -> str:
+    """Return CSV text (LF line ends) with every cell made safe by :func:`spreadsheet_text`.
+
+    Parameters
+    ----------
+    rows : iterable of sequences
+        The rows; ``None`` and NaN become empty cells.
+    header : sequence of str, optional
+        The header row.
+
+    Examples
+    --------
+    >>> print(csv_text([["=1+1", -2, None]], header=["a", "b", "c"]), end="")
+    a,b,c
+    '=1+1,-2,
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    if header is not None:
+        w.writerow([spreadsheet_text(h) for h in header])
+    for row in rows:
+        w.writerow([_csv_cell(v) for v in row])
+    return buf.getvalue()
+
+
+def _csv_cell(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if not isinstance(value, (str, int, float)):
+        value = _cell_value(value) if not isinstance(value, (list, tuple)) else str(value)
+        if value is None:
+            return ""
+    return spreadsheet_text(value)
+
+
+def frame_csv_text(df: Any) -> str:
+    """Return a data frame as CSV text (header, no index, LF line ends), its text made safe.
+
+    Numbers, dates and missing values are formatted by pandas as usual; only text cells (and
+    the header) go through :func:`spreadsheet_text`, so a negative number stays a number.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(frame_csv_text(pd.DataFrame({"name": ["=cmd", "县"], "v": [-1.5, None]})), end="")
+    name,v
+    '=cmd,-1.5
+    县,
+    """
+    import pandas as pd
+
+    safe = df.copy()
+    safe.columns = [spreadsheet_text(str(c)) for c in df.columns]
+    for i in range(safe.shape[1]):
+        col = safe.iloc[:, i]
+        t = pd.api.types
+        if not (t.is_numeric_dtype(col.dtype) or t.is_datetime64_any_dtype(col.dtype)):
+            safe.isetitem(i, col.astype(object).map(spreadsheet_text))
+    return str(safe.to_csv(index=False, lineterminator="\n"))
+
+
+def csv_bytes(text: str, *, bom: bool = False) -> bytes:
+    """Encode CSV text for a file (:data:`CSV_ENCODING`; ``bom`` adds a byte-order mark)."""
+    return (("\ufeff" if bom else "") + text).encode(CSV_ENCODING)
+
+
+def write_csv(target: Path, df: Any) -> Path:
+    """Write a data frame as a CSV file atomically (safe cells, :data:`CSV_ENCODING`)."""
+    write_bytes_atomic(Path(target), csv_bytes(frame_csv_text(df)))
+    return Path(target)

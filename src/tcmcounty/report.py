@@ -247,6 +247,9 @@ def run_job(spec: JobSpec) -> JobOutcome:
         "package_build": R.code_hash(),
         "kernel_name": spec.kernel_name,
         "python": sys.version.split()[0],
+        # what the inputs say about themselves, so a county that fails to load keeps its
+        # adcode and name in the index and summary.xlsx (replaced by the loaded county's)
+        "counties": [input_identity(p) for p in spec.inputs],
     }
     files: dict[str, bytes] = {}
     status, error, attempts = "failed", "", 0
@@ -392,6 +395,50 @@ def run_job(spec: JobSpec) -> JobOutcome:
     return JobOutcome(spec.name, spec.kind, status, record, files, error)
 
 
+def input_identity(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return the adcode and names of a county input without loading it (for failed jobs).
+
+    Read from a bundle's ``county.toml`` when it parses, else guessed from the folder or
+    workbook name (``512021-anyue``); never raises.
+
+    Examples
+    --------
+    >>> input_identity("/nowhere/512021-anyue")["adcode"]
+    '512021'
+    """
+    import tomllib
+
+    from tcmcounty.index import guess_county
+
+    p = Path(path)
+    out = guess_county(output_name(p))
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        meta = tomllib.loads((p / "county.toml").read_text(encoding="utf-8"))
+        basics = meta.get("county", meta) if isinstance(meta.get("county"), dict) else meta
+        for key in ("adcode", "name_zh", "name_en"):
+            v = basics.get(key)
+            if isinstance(v, (str, int)) and not isinstance(v, bool):
+                out[key] = str(v)
+    return out
+
+
+def failure_record(
+    spec: JobSpec, error: str, attempts: int = 0, status: str = "failed"
+) -> dict[str, Any]:
+    """Return the record of a job that never reported back (worker died, Dask failure)."""
+    return {
+        "kind": spec.kind,
+        "name": spec.name,
+        "status": status,
+        "error": error,
+        "attempts": attempts,
+        "inputs": spec.inputs,
+        "counties": [input_identity(p) for p in spec.inputs],
+        "package_version": tcmcounty.__version__,
+        "outputs": [],
+    }
+
+
 def _inputs_hash(inputs: Sequence[str]) -> str:
     from tcmcounty import results as R
 
@@ -408,40 +455,76 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 # Writing outputs
 
 
-def write_outcome(out_dir: str | os.PathLike[str], outcome: JobOutcome) -> Path:
-    """Write a job's outputs into ``out_dir`` atomically; the JSON record is written last.
+def write_outcome(
+    out_dir: str | os.PathLike[str], outcome: JobOutcome, *, create: bool = True
+) -> Path:
+    """Write a job's outputs into ``out_dir``, all or nothing; the JSON record is written last.
 
-    A failed job leaves earlier good outputs of the same county in place (its record says it
-    failed); the failed notebook, if any, goes to ``.failed/``.
+    Every output and the record are first written in full to temporary files, then renamed
+    into place (:func:`tcmcounty.io.write_files_atomic`): a full disk or a folder made
+    read-only leaves the county's earlier files as they were — never a new HTML without its
+    record. A failed job leaves earlier good outputs of the same county in place (its record
+    says it failed); the failed notebook, if any, goes to ``.failed/``.
+
+    Parameters
+    ----------
+    out_dir : path
+        The output folder.
+    outcome : JobOutcome
+        What :func:`run_job` returned.
+    create : bool
+        Create ``out_dir`` when it does not exist (a batch passes ``False``: a folder deleted
+        during the run is an error, not something to recreate).
+
+    Raises
+    ------
+    ReportError
+        A name points outside ``out_dir`` (nothing is written), or ``out_dir`` is gone.
+    OSError
+        Writing failed (nothing was changed).
     """
-    from tcmcounty.index import write_file_atomic
+    from tcmcounty.index import PUBLIC_MODE
+    from tcmcounty.io import write_files_atomic
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if create:
+        out.mkdir(parents=True, exist_ok=True)
+    elif not out.is_dir():
+        raise ReportError(
+            f"the output folder {out} was removed during the run / 输出目录在运行中被删除"
+        )
     root = out.resolve()
     record_name = f"{outcome.name}.json"
     # check every target (the record too) before writing any: all or nothing
     for rel in [*outcome.files, record_name]:
         if root not in (out / rel).resolve().parents:
             raise ReportError(f"refusing to write {rel!r} outside {out}")
-    for rel, data in outcome.files.items():
-        write_file_atomic(out / rel, data)
     rec = dict(outcome.record)
     rec["written"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    target = out / record_name
-    write_file_atomic(
-        target, (json.dumps(rec, ensure_ascii=False, indent=1, default=str) + "\n").encode("utf-8")
-    )
-    return target
+    files = {out / rel: data for rel, data in outcome.files.items()}
+    files[out / record_name] = (
+        json.dumps(rec, ensure_ascii=False, indent=1, default=str) + "\n"
+    ).encode("utf-8")
+    for target in files:
+        if target.parent != out:
+            target.parent.mkdir(parents=True, exist_ok=True)
+    write_files_atomic(files, PUBLIC_MODE)
+    return out / record_name
 
 
 def read_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """Read a report's JSON record (``None`` if missing or unreadable)."""
+    """Read a report's JSON record, checked (``None`` if missing, unreadable or not a record).
+
+    Fields of the wrong type are replaced by empty values (:func:`tcmcounty.index.clean_record`).
+    """
+    from tcmcounty.index import clean_record
+
+    p = Path(path)
     try:
-        rec = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        rec = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
-    return rec if isinstance(rec, dict) else None
+    return clean_record(rec, p.stem)
 
 
 def is_up_to_date(out_dir: str | os.PathLike[str], spec: JobSpec, inputs_hash: str) -> bool:
@@ -464,6 +547,33 @@ def is_up_to_date(out_dir: str | os.PathLike[str], spec: JobSpec, inputs_hash: s
         and rec.get("package_build") == R.code_hash()
     )
     return same and all((out / f).is_file() for f in rec.get("outputs", []))
+
+
+def check_output_folder(
+    out_dir: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]]
+) -> None:
+    """Refuse an output folder that is an input folder or lies inside one.
+
+    Reports written into a county's folder would change its inputs (and so its hash) on every
+    run, and a batch over the folder would take the reports for counties.
+
+    Raises
+    ------
+    ReportError
+        Naming the input and the fix (``--out`` elsewhere).
+    """
+    out = Path(out_dir).resolve()
+    for item in inputs:
+        p = Path(item)
+        if not p.is_dir():
+            continue
+        root = p.resolve()
+        if out == root or root in out.parents:
+            raise ReportError(
+                f"the output folder {out_dir} is {'the' if out == root else 'inside the'} input "
+                f"folder {item}; choose --out outside it (e.g. {root.parent / 'reports'}) "
+                "/ 输出目录不能是输入目录或位于其中，请另选 --out"
+            )
 
 
 def clean_partial_files(out_dir: str | os.PathLike[str]) -> int:

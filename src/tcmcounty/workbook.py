@@ -3,7 +3,9 @@
 A template can be pre-filled with a county's NBS townships and villages; a county can be
 exported to the same layout. The workbook has one sheet per table of the data contract with Chinese headers, a
 ``县基本情况`` sheet of key/value rows, a ``说明`` sheet of instructions, and drop-down lists
-of Chinese labels for the closed vocabularies (官方/估算/模拟, 乡镇卫生院 …).
+of Chinese labels for the closed vocabularies (官方/估算/模拟, 乡镇卫生院 …). Every value goes
+through :func:`tcmcounty.io.set_cell`: a name starting with ``=`` is stored as text, never as
+a formula, and reads back unchanged.
 :func:`tcmcounty.load_county` reads it back (the readers accept every spelling of
 :data:`tcmcounty.schema.VOCABULARIES`).
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County, Figure
-from tcmcounty.io import atomic_path
+from tcmcounty.io import atomic_path, set_cell
 from tcmcounty.readers.excel import COUNTY_COLUMNS, COUNTY_FIELDS
 from tcmcounty.schema import COUNTY_SHEET, TABLES, VOCABULARIES, Column
 
@@ -293,7 +295,7 @@ def _nbs_content(adcode: str) -> tuple[dict[str, object], dict[str, pd.DataFrame
 def _header(ws: object, row: int, col: int, text: str) -> None:
     from openpyxl.styles import Font, PatternFill
 
-    cell = ws.cell(row, col, text)  # type: ignore[attr-defined]
+    cell = set_cell(ws, row, col, text)
     cell.font = Font(bold=True)
     cell.fill = PatternFill("solid", fgColor="DDEBF7")
 
@@ -301,8 +303,8 @@ def _header(ws: object, row: int, col: int, text: str) -> None:
 def _instructions_sheet(ws: object) -> None:
     ws.title = "说明"  # type: ignore[attr-defined]
     for r, (zh, en) in enumerate(INSTRUCTIONS, start=1):
-        ws.cell(r, 1, zh)  # type: ignore[attr-defined]
-        ws.cell(r, 2, en)  # type: ignore[attr-defined]
+        set_cell(ws, r, 1, zh)
+        set_cell(ws, r, 2, en)
     ws.column_dimensions["A"].width = 90  # type: ignore[attr-defined]
     ws.column_dimensions["B"].width = 90  # type: ignore[attr-defined]
 
@@ -313,7 +315,7 @@ def _lists_sheet(ws: object) -> dict[str, str]:
     for c, name in enumerate(VOCABULARIES, start=1):
         labels = vocabulary_labels(name)
         for r, v in enumerate(labels, start=1):
-            ws.cell(r, c, v)  # type: ignore[attr-defined]
+            set_cell(ws, r, c, v)
         col = ws.cell(1, c).column_letter  # type: ignore[attr-defined]
         ranges[name] = f"_lists!${col}$1:${col}${len(labels)}"
     ws.sheet_state = "hidden"  # type: ignore[attr-defined]
@@ -329,15 +331,15 @@ def _county_sheet(
         _header(cs, 1, c, h)
     cs.column_dimensions["A"].width = 28  # type: ignore[attr-defined]
     for r, (key, zh) in enumerate(COUNTY_FIELDS, start=2):
-        cs.cell(r, 1, zh)  # type: ignore[attr-defined]
+        set_cell(cs, r, 1, zh)
         if key.startswith("coordinates."):
-            cs.cell(r, 2, "EPSG:4326")  # type: ignore[attr-defined]
+            set_cell(cs, r, 2, "EPSG:4326")
         elif county is None:
             if meta.get(key) is not None:
-                cs.cell(r, 2, meta[key])  # type: ignore[attr-defined]
+                set_cell(cs, r, 2, meta[key])
         else:
             for c, v in enumerate(_county_row(county, key), start=2):
-                cs.cell(r, c, v)  # type: ignore[attr-defined]
+                set_cell(cs, r, c, v)
     status_dv = DataValidation(type="list", formula1=vocab_ranges["status"], allow_blank=True)
     status_dv.error = "请从下拉列表选择 / choose from the list (官方/估算/模拟)"
     cs.add_data_validation(status_dv)  # type: ignore[attr-defined]
@@ -421,7 +423,7 @@ def _table_sheet(
     frame = df.reindex(columns=names)
     for r, rec in enumerate(frame.itertuples(index=False), start=2):
         for c, (v, col) in enumerate(zip(rec, columns, strict=True), start=1):
-            cell = ws.cell(r, c, _cell(v, col))  # type: ignore[attr-defined]
+            cell = set_cell(ws, r, c, _cell(v, col))
             if col.kind == "date":
                 cell.number_format = DATE_FORMAT
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tcmcounty.io import atomic_path
+from tcmcounty.io import frame_csv_text, write_csv, write_text_atomic, write_xlsx
 
 FORMATS = ("table", "csv", "json", "xlsx")
 
@@ -27,6 +27,10 @@ def add_format_options(parser: argparse.ArgumentParser) -> None:
 def emit(df: pd.DataFrame, fmt: str, output: str | None, title: str = "") -> None:
     """Write ``df`` in ``fmt`` to ``output`` (atomically) or to standard output.
 
+    Spreadsheet formats never carry live formulas: in xlsx text is stored as text
+    (:func:`tcmcounty.io.set_cell`); in CSV text starting like a formula gets a leading ``'``
+    (:func:`tcmcounty.io.spreadsheet_text`).
+
     Raises
     ------
     ValueError
@@ -37,11 +41,13 @@ def emit(df: pd.DataFrame, fmt: str, output: str | None, title: str = "") -> Non
     if fmt == "xlsx":
         if not output:
             raise ValueError("--format xlsx needs --output FILE.xlsx")
-        with atomic_path(Path(output)) as tmp:
-            df.to_excel(tmp, index=False, engine="openpyxl")
+        write_xlsx(Path(output), {"Sheet1": df})
         return
     if fmt == "csv":
-        text = df.to_csv(index=False, lineterminator="\n")
+        if output:
+            write_csv(Path(output), df)
+            return
+        text = frame_csv_text(df)
     elif fmt == "json":
         text = (
             json.dumps(
@@ -57,7 +63,6 @@ def emit(df: pd.DataFrame, fmt: str, output: str | None, title: str = "") -> Non
         ):
             text = (f"{title}\n" if title else "") + df.to_string(index=False) + "\n"
     if output:
-        with atomic_path(Path(output)) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+        write_text_atomic(Path(output), text)
     else:
         sys.stdout.write(text)
