@@ -197,17 +197,26 @@ def _check_sources(raw: RawBundle) -> None:
     for name, df in raw.tables.items():
         if name == "sources" or "source" not in df:
             continue
-        for _, r in df[df["source"].notna()].iterrows():
-            for sid in str(r["source"]).replace("；", ";").split(";"):
-                if sid.strip() and sid.strip() not in known:
+        cited = df["source"].dropna().astype(str)
+        unknown = {
+            text: bad
+            for text in cited.unique()
+            if (bad := [s.strip() for s in text.replace("；", ";").split(";") if s.strip()])
+            and not set(bad) <= known
+        }
+        if not unknown:
+            continue
+        for i in np.flatnonzero(df["source"].astype(str).isin(list(unknown)).to_numpy()):
+            for sid in unknown[str(df["source"].iloc[i])]:
+                if sid not in known:
                     raw.problem(
                         "error",
                         name,
                         "source id not found in sources",
                         "来源编号在数据来源表中不存在",
-                        int(r["_row"]),
+                        int(df["_row"].iloc[i]),
                         "source",
-                        sid.strip(),
+                        sid,
                     )
 
 

@@ -7,6 +7,7 @@ Cells arrive as text (CSV) or as Python values (Excel). Every failure becomes a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -29,8 +30,56 @@ from tcmcounty.schema import (
     vocabulary_lookup,
 )
 
-_NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)
+#: Largest number a count cell may hold. Anything larger is no count of people, beds or staff
+#: (and would wrap around in a 64-bit integer); plausibility rules in :mod:`tcmcounty.validate`
+#: give the tighter, per-column limits.
+MAX_COUNT = 10**12
+#: Control characters (newline, tab, NUL, DEL, C1, line and paragraph separators).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACING = frozenset("\t\n\r\x0b\x0c\x85\u2028\u2029")
+
+
+class UncachedFormula(str):
+    """A formula cell whose file holds no computed value (written by a program, never opened).
+
+    The text is the formula (``=SUM(B2:B9)``); :func:`cell_text` reads it as empty, and
+    :func:`parse_rows` reports it as an error where a value is needed.
+    """
+
+
+FORMULA_EN = (
+    "formula {formula} has no saved value (the file was written by a program and never "
+    "opened): open and save it in Excel or WPS, or paste the values"
+)
+FORMULA_ZH = "公式 {formula} 没有保存的计算结果：请用 Excel 或 WPS 打开后保存，或粘贴为数值"
+
+
+def clean_text(text: str) -> tuple[str, bool]:
+    r"""Remove control characters from a name; return the text and whether it changed.
+
+    A line break or tab becomes a space, any other control character (NUL, DEL …) is dropped;
+    such characters cannot be written into a workbook or a report.
+
+    Examples
+    --------
+    >>> clean_text("西村\n卫生室")
+    ('西村 卫生室', True)
+    >>> clean_text("西村")
+    ('西村', False)
+    """
+    if not _CONTROL.search(text):
+        return text, False
+    out = _CONTROL.sub(lambda m: " " if m.group() in _SPACING else "", text)
+    return re.sub(r" {2,}", " ", out).strip(), True
+
+
+def other_script_digits(text: str) -> bool:
+    """Return True when ``text`` holds decimal digits other than 0–9 (e.g. ٢٠٢٠, २०२०)."""
+    return not text.isascii() and any(ch.isdigit() and not ch.isascii() for ch in text)
+
+
 AddProblem = Callable[..., None]
 _NOTE = re.compile(r"^\s*(注|备注|说明|note|notes|资料来源|数据来源)\s*[:：]", re.IGNORECASE)
 
@@ -41,7 +90,9 @@ def cell_text(value: object) -> str:
     Parsers of numbers, codes, flags and vocabularies fold full width to half width themselves,
     so names and tasks keep their Chinese punctuation (``中医（综合）医院``).
     """
-    if value is None:
+    if type(value) is str:
+        return value.strip()
+    if value is None or isinstance(value, UncachedFormula):
         return ""
     if isinstance(value, float):
         if math.isnan(value):
@@ -56,12 +107,19 @@ def cell_text(value: object) -> str:
 
 def is_missing(text: str) -> bool:
     """Return True for an empty cell or a token meaning "not reported" (—, /, 无, 未统计, NA …)."""
+    if text.isascii():
+        return text.strip().lower() in MISSING_TOKENS
     return unicodedata.normalize("NFKC", text).strip().lower() in MISSING_TOKENS
 
 
 def parse_number(text: str) -> float | None:
-    """Parse a number written as ``123``, ``1,234``, ``１２３`` or ``12%``; None if it is not one."""
-    s = unicodedata.normalize("NFKC", text).strip().replace("，", ",")
+    """Parse a number written as ``123``, ``1,234``, ``１２３`` or ``12%``; None if it is not one.
+
+    Only the digits 0–9 (after folding full width) count; a value beyond the range of a float
+    (``1e400``) is not a number.
+    """
+    s = (text if text.isascii() else unicodedata.normalize("NFKC", text)).strip()
+    s = s.replace("，", ",")
     pct = s.endswith("%")
     if pct:
         s = s[:-1].strip()
@@ -70,9 +128,12 @@ def parse_number(text: str) -> float | None:
     if not _NUM.match(s):
         return None
     value = float(s)
+    if not math.isfinite(value):
+        return None
     return value / 100.0 if pct else value
 
 
+_SPACES = re.compile(r"\s+")
 _TOTAL = re.compile(r"^(合计|总计|小计|全县合计|全县|汇总|total)$", re.IGNORECASE)
 
 
@@ -223,49 +284,47 @@ def parse_rows(
         return None, problems, reading
 
     keep = [c for c in hm.columns if c.column]
-    header_keys = {normalise(h) for h in header if h}
-    records: list[dict[str, object]] = []
+    header_keys = {normalise(h) for h in header if h} | {h for h in header if h}
+    contract = {c.column: table.column(c.column) for c in keep}  # type: ignore[index]
+    known_positions = {c.position for c in hm.columns}
+    columns: dict[str, list[object]] = {"_row": []}
+    n_records = 0
     for offset, row in enumerate(text_rows[hi + used :], start=used):
         number = header_row + offset
         nonempty = [c for c in row if c]
+        raw_row = list(rows[hi + offset])
         if not nonempty:
+            _uncached(raw_row, header, number, add)
             continue
-        if len(nonempty) == 1 and (
-            _NOTE.match(nonempty[0]) or (len(keep) > 2 and not _any_key_cell(row, keep))
-        ):
-            add("warning", "note row ignored", "说明行，已忽略", number, None, nonempty[0][:40])
+        skip = _skipped_row(row, nonempty, keep, header_keys)
+        if skip is not None:
+            en, zh = skip
+            add("warning", en, zh, number, None, nonempty[0][:40] if "note" in en else None)
             continue
-        if _NOTE.match(nonempty[0]):
-            add("warning", "note row ignored", "说明行，已忽略", number, None, nonempty[0][:40])
-            continue
-        if any(_TOTAL.match(re.sub(r"\s+", "", c)) for c in row[:3] if c):
-            add(
-                "warning",
-                "total row ignored (合计 rows are not facilities)",
-                "合计行，已忽略",
-                number,
-            )
-            continue
-        if sum(1 for c in nonempty if normalise(c) in header_keys) >= max(2, len(nonempty) // 2):
-            add("warning", "repeated header row ignored", "重复的表头行，已忽略", number)
-            continue
-        rec: dict[str, object] = {"_row": number}
+        _uncached(raw_row, header, number, add)
+        _beyond_header(row, known_positions, number, add)
+        values: dict[str, object] = {}
         parts: dict[str, list[object]] = {}
         for c in keep:
             text = row[c.position] if c.position < len(row) else ""
-            col = table.column(c.column)  # type: ignore[arg-type]
+            col = contract[c.column]  # type: ignore[index]
             value = _parse_cell(text, col, number, c.written, add)
             if c.scale != 1.0 and isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = _scaled(value, c, col, number, text, add)
             if c.rule == "part":
                 parts.setdefault(col.name, []).append(value)
             else:
-                rec[col.name] = value
-        for name, values in parts.items():
-            got = [v for v in values if isinstance(v, (int, float))]
-            rec[name] = sum(got) if got else None  # type: ignore[assignment]
-        records.append(rec)
-    if not records and table.name in OPTIONAL_TABLES:
+                values[col.name] = value
+        for name, got_parts in parts.items():
+            got = [v for v in got_parts if isinstance(v, (int, float))]
+            values[name] = sum(got) if got else None  # type: ignore[assignment]
+        columns["_row"].append(number)
+        for name, value in values.items():
+            if name not in columns:
+                columns[name] = [None] * n_records
+            columns[name].append(value)
+        n_records += 1
+    if not n_records and table.name in OPTIONAL_TABLES:
         records_empty = pd.DataFrame(
             {
                 "_row": pd.Series(dtype="int64"),
@@ -273,7 +332,7 @@ def parse_rows(
             }
         )
         return records_empty, problems, reading
-    if not records:
+    if not n_records:
         add(
             "error",
             "the table has a header but no data rows",
@@ -281,21 +340,95 @@ def parse_rows(
             header_row,
         )
         return None, problems, reading
-    df = pd.DataFrame.from_records(records)
+    return _frame(columns, table, n_records), problems, reading
+
+
+def _skipped_row(
+    row: list[str], nonempty: list[str], keep: list[ColumnMatch], header_keys: set[str]
+) -> tuple[str, str] | None:
+    """Say why a data row is skipped (a note, a total, a repeated header), or ``None``."""
+    if len(nonempty) == 1 and (
+        _NOTE.match(nonempty[0]) or (len(keep) > 2 and not _any_key_cell(row, keep))
+    ):
+        return "note row ignored", "说明行，已忽略"
+    if _NOTE.match(nonempty[0]):
+        return "note row ignored", "说明行，已忽略"
+    if any(_TOTAL.match(_SPACES.sub("", c)) for c in row[:3] if c and len(c) <= 16):
+        return "total row ignored (合计 rows are not facilities)", "合计行，已忽略"
+    first = nonempty[0]
+    if len(nonempty) >= 2 and (
+        first in header_keys
+        or nonempty[1] in header_keys
+        or (not any(ch.isdigit() for ch in first) and normalise(first) in header_keys)
+    ):
+        if sum(1 for c in nonempty if normalise(c) in header_keys) >= max(2, len(nonempty) // 2):
+            return "repeated header row ignored", "重复的表头行，已忽略"
+    return None
+
+
+def _uncached(raw_row: list[object], header: list[str], number: int, add: AddProblem) -> None:
+    """Report every formula of the row that has no saved value."""
+    for j, cell in enumerate(raw_row):
+        if isinstance(cell, UncachedFormula):
+            name = header[j] if j < len(header) and header[j] else column_letter(j)
+            add(
+                "error",
+                FORMULA_EN.format(formula=str(cell)[:60]),
+                FORMULA_ZH.format(formula=str(cell)[:60]),
+                number,
+                name,
+            )
+
+
+def _beyond_header(row: list[str], known: set[int], number: int, add: AddProblem) -> None:
+    """Warn about values in columns that have no header (they cannot be read)."""
+    for j, cell in enumerate(row):
+        if cell and j not in known:
+            add(
+                "warning",
+                f"value in column {column_letter(j)}, which has no header, ignored; give the "
+                "column a header or delete the value",
+                f"第 {column_letter(j)} 列没有表头，其中的数值已忽略；请补上表头或删除",
+                number,
+                column_letter(j),
+                cell[:40],
+            )
+
+
+def column_letter(index: int) -> str:
+    """Return the spreadsheet letter of a 0-based column index (0 → ``A``, 27 → ``AB``).
+
+    Examples
+    --------
+    >>> column_letter(0), column_letter(27), column_letter(16383)
+    ('A', 'AB', 'XFD')
+    """
+    out = ""
+    n = index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _frame(columns: dict[str, list[object]], table: Table, n: int) -> pd.DataFrame:
+    """Typed DataFrame of the parsed columns (``_row`` first, then the contract's order)."""
+    data: dict[str, object] = {"_row": np.asarray(columns["_row"], dtype="int64")}
     for c in table.columns:
-        if c.name not in df:
-            df[c.name] = [[] for _ in range(len(df))] if c.kind == "ids" else None
-    df = df[["_row", *[c.name for c in table.columns]]]
-    for c in table.columns:
+        values = columns.get(c.name)
+        if values is None:
+            values = [[] for _ in range(n)] if c.kind == "ids" else [None] * n
         if c.kind in ("int", "float"):
-            df[c.name] = pd.to_numeric(df[c.name], errors="coerce").astype("Float64")
-            if c.kind == "int":
-                df[c.name] = df[c.name].astype("Int64")
+            series = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+            series = series.astype("Float64")
+            data[c.name] = series.astype("Int64") if c.kind == "int" else series
         elif c.kind == "bool":
-            df[c.name] = df[c.name].astype("boolean")
-        elif c.kind not in ("ids", "date"):
-            df[c.name] = df[c.name].astype("string")
-    return df, problems, reading
+            data[c.name] = pd.Series(values, dtype=object).astype("boolean")
+        elif c.kind in ("ids", "date"):
+            data[c.name] = pd.Series(values, dtype=object)
+        else:
+            data[c.name] = pd.Series(values, dtype=object).astype("string")
+    return pd.DataFrame(data)
 
 
 def _any_key_cell(row: list[str], keep: list[ColumnMatch]) -> bool:
@@ -325,6 +458,7 @@ def _scaled(
 _WS218 = re.compile(r"^\(?([A-Ma-m]\d{3})\)?")
 
 
+@functools.lru_cache(maxsize=4096)
 def vocabulary_value(text: str, vocabulary: str) -> str | None:
     """Return the canonical value of a cell in a closed vocabulary, or ``None``.
 
@@ -391,8 +525,43 @@ def parse_date(text: str, end: bool = False) -> dt.date | None:
 
 
 def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) -> object:
-    if col.kind not in ("text", "ids"):
-        text = unicodedata.normalize("NFKC", text).strip()
+    if col.kind in ("int", "float") and text.isascii() and text.isdigit():
+        return _count(int(text), col, row, header, text, add)  # the common case, fast
+    if not text.isascii():
+        if col.kind in ("text", "ids", "code") and _CONTROL.search(text):
+            cleaned, _ = clean_text(text)
+            add(
+                "warning",
+                "control characters (line break, tab, NUL …) removed from the cell",
+                "单元格中的控制字符（换行、制表符、NUL 等）已删除",
+                row,
+                header,
+                repr(text[:40]),
+            )
+            text = cleaned
+        if col.kind not in ("text", "ids"):
+            text = unicodedata.normalize("NFKC", text).strip()
+        if col.kind in ("int", "float", "code", "date") and other_script_digits(text):
+            add(
+                "error",
+                "digits of another script; write the digits 0–9",
+                "数字应写作 0–9（阿拉伯数字）",
+                row,
+                header,
+                text,
+            )
+            return None
+    elif _CONTROL.search(text):
+        cleaned, _ = clean_text(text)
+        add(
+            "warning",
+            "control characters (line break, tab, NUL …) removed from the cell",
+            "单元格中的控制字符（换行、制表符、NUL 等）已删除",
+            row,
+            header,
+            repr(text[:40]),
+        )
+        text = cleaned
     if col.kind == "bool" and re.sub(r"\s+", "", text.lower()) in FALSE_TOKENS:
         return False  # "无" in a yes/no column means "none", not "not reported"
     if is_missing(text):
@@ -412,7 +581,9 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
         digits = text.replace(" ", "")
         if digits.endswith(".0"):
             digits = digits[:-2]
-        if not digits.isdigit() or (col.digits and len(digits) != col.digits):
+        if not (digits.isascii() and digits.isdigit()) or (
+            col.digits and len(digits) != col.digits
+        ):
             n = col.digits or "only"
             add("error", f"expected a code of {n} digits", f"应为{n}位数字代码", row, header, text)
             return None
@@ -470,7 +641,7 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
                     text,
                 )
                 return None
-            return int(value)
+            return _count(value, col, row, header, text, add)
         return float(value)
     if col.kind == "bool":
         t = re.sub(r"\s+", "", text.lower())
@@ -509,6 +680,25 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
     if col.kind == "ids":
         return [p.strip() for p in re.split(r"[;；,，、\s]+", text) if p.strip()]
     return text  # pragma: no cover
+
+
+def _count(
+    value: float, col: Column, row: int, header: str, text: str, add: AddProblem
+) -> int | float | None:
+    """Return a parsed number within :data:`MAX_COUNT` (an int for a count), else report it."""
+    if col.kind == "float":
+        return float(value)
+    if abs(value) > MAX_COUNT:
+        add(
+            "error",
+            f"number too large: {col.name} cannot exceed {MAX_COUNT:,}",
+            f"数值过大：{col.zh}不可能超过 {MAX_COUNT:,}",
+            row,
+            header,
+            text[:40],
+        )
+        return None
+    return int(value) if col.kind == "int" else float(value)
 
 
 def to_int_array(series: pd.Series) -> np.ndarray:
