@@ -190,6 +190,7 @@ def parse_rows(
     sheet: str | None,
     first_row_number: int = 1,
     sheet_map: SheetMap | None = None,
+    merged: list[tuple[int, int, int, int]] | None = None,
 ) -> tuple[pd.DataFrame | None, list[Problem], SheetReading]:
     """Parse a table given as a list of rows (the header somewhere near the top).
 
@@ -209,6 +210,9 @@ def parse_rows(
         User-visible number of ``rows[0]`` (1 for both CSV lines and Excel rows).
     sheet_map : SheetMap, optional
         What the user's column map says about this sheet.
+    merged : list of (first row, first column, last row, last column), optional
+        Merged ranges of the sheet (1-based); below the header, every row of a merged range
+        gets the value of its top cell (a note says so), instead of "not reported".
 
     Returns
     -------
@@ -284,6 +288,7 @@ def parse_rows(
         return None, problems, reading
 
     keep = [c for c in hm.columns if c.column]
+    _expand_merged(text_rows, merged or [], header_row + used - 1, first_row_number, add)
     header_keys = {normalise(h) for h in header if h} | {h for h in header if h}
     contract = {c.column: table.column(c.column) for c in keep}  # type: ignore[index]
     known_positions = {c.position for c in hm.columns}
@@ -341,6 +346,39 @@ def parse_rows(
         )
         return None, problems, reading
     return _frame(columns, table, n_records), problems, reading
+
+
+def _expand_merged(
+    text_rows: list[list[str]],
+    merged: list[tuple[int, int, int, int]],
+    last_header_row: int,
+    first_row_number: int,
+    add: AddProblem,
+) -> None:
+    """Give every row of a merged range below the header the value of the range's top cell."""
+    for top, left, bottom, right in merged:
+        if top <= last_header_row or bottom == top:
+            continue
+        i = top - first_row_number
+        if not 0 <= i < len(text_rows):
+            continue
+        value = text_rows[i][left - 1] if left - 1 < len(text_rows[i]) else ""
+        if not value:
+            continue
+        for r in range(i + 1, min(bottom - first_row_number + 1, len(text_rows))):
+            row = text_rows[r]
+            if len(row) < left:
+                row.extend([""] * (left - len(row)))
+            if not row[left - 1]:
+                row[left - 1] = value
+        ref = f"{column_letter(left - 1)}{top}:{column_letter(right - 1)}{bottom}"
+        add(
+            "note",
+            f"merged cells {ref}: every row read as {value[:40]!r}",
+            f"合并单元格 {ref}：每一行均按 {value[:40]!r} 读取",
+            top,
+            column_letter(left - 1),
+        )
 
 
 def _skipped_row(

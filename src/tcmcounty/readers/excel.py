@@ -11,16 +11,18 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from tcmcounty.errors import Problem
 from tcmcounty.readers.basics import (
     COUNTY_COLUMNS,
     COUNTY_FIELDS,
     read_county_sheet,
     score_county_sheet,
 )
-from tcmcounty.readers.cells import parse_rows
+from tcmcounty.readers.cells import FORMULA_EN, FORMULA_ZH, UncachedFormula, parse_rows
 from tcmcounty.readers.columnmap import ColumnMap, SheetReading
 from tcmcounty.readers.matching import Matcher, sheet_key
 from tcmcounty.readers.raw import RawBundle
+from tcmcounty.readers.sheets import NOT_XLSX, Sheet, read_sheets, sniff
 from tcmcounty.readers.sources import default_sources, ensure_user_source
 from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, OPTIONAL_TABLES, TABLES
 
@@ -38,10 +40,9 @@ def _check_zip(path: Path, raw: RawBundle) -> bool:
         with zipfile.ZipFile(path) as zf:
             total = sum(i.file_size for i in zf.infolist())
             packed = sum(i.compress_size for i in zf.infolist()) or 1
-    except zipfile.BadZipFile:
-        raw.problem(
-            "error", "county", "not an .xlsx workbook (not a zip archive)", "不是 .xlsx 工作簿"
-        )
+    except (zipfile.BadZipFile, OSError):
+        en, zh = NOT_XLSX.get(sniff(path), NOT_XLSX["other"])
+        raw.problem("error", "county", f"the file is {en}", f"文件无法读取：{zh}")
         return False
     if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO:
         raw.problem(
@@ -153,8 +154,6 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         The same shape as a bundle folder read by :func:`~tcmcounty.readers.bundle.read_bundle`;
         ``readings`` says how every sheet, column and county item was read.
     """
-    from openpyxl import load_workbook
-
     columns = columns or ColumnMap()
     raw = RawBundle(
         path=path,
@@ -167,19 +166,31 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
     )
     if not _check_zip(path, raw):
         return raw
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raw.problem("error", "county", f"cannot open the workbook: {exc}", f"无法打开工作簿：{exc}")
+    if sniff(path) != "xlsx":
+        en, zh = NOT_XLSX.get(sniff(path), NOT_XLSX["other"])
+        raw.problem("error", "county", f"the file is {en}", f"文件无法读取：{zh}")
         return raw
     try:
-        sheets = {
-            ws.title: [list(r) for r in ws.iter_rows(values_only=True)]
-            for ws in wb.worksheets
-            if ws.sheet_state == "visible"
-        }
-    finally:
-        wb.close()
+        with path.open("rb") as f:
+            found, findings = read_sheets(f)
+    except Exception as exc:  # openpyxl raises many types on a damaged file
+        raw.problem(
+            "error",
+            "county",
+            f"cannot open the workbook ({type(exc).__name__}: {str(exc)[:200]}); open it in Excel "
+            "or WPS and save it again as .xlsx",
+            f"无法打开工作簿（{type(exc).__name__}）；请用 Excel 或 WPS 打开后重新另存为 .xlsx",
+        )
+        return raw
+    for sev, en, zh, row, col, value in findings:
+        raw.problem(sev, "county", en, zh, row, col, value)
+    if any(f[0] == "error" for f in findings):
+        return raw
+    by_title: dict[str, Sheet] = {s.title: s for s in found}
+    for s in found:
+        for sev, en, zh, row, col, value in s.findings:
+            raw.problems.append(_sheet_problem(path.name, s.title, sev, en, zh, row, col, value))
+    sheets = {s.title: s.rows for s in found}
     chosen, conflicts, how = recognise_sheets(sheets, columns)
     for table, a, b in conflicts:
         label = "县基本情况" if table == "county" else TABLES[table].zh
@@ -201,6 +212,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         )
     else:
         raw.meta_sheet = cs
+        _uncached_items(sheets[cs], raw)
         reading = SheetReading(path.name, cs, "county", how.get(cs, "name"))
         raw.meta = read_county_sheet(sheets[cs], raw, reading, columns.for_sheet(cs))
         raw.readings.append(reading)
@@ -220,7 +232,12 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 )
             continue
         df, problems, reading = parse_rows(
-            sheets[sheet], table, path.name, sheet, sheet_map=columns.for_sheet(sheet)
+            sheets[sheet],
+            table,
+            path.name,
+            sheet,
+            sheet_map=columns.for_sheet(sheet),
+            merged=by_title[sheet].merged,
         )
         reading.how = how.get(sheet, "name")
         raw.readings.append(reading)
@@ -237,3 +254,36 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
     else:
         ensure_user_source(raw, f"workbook {path.name}", f"工作簿 {path.name}")
     return raw
+
+
+def _sheet_problem(
+    file: str,
+    sheet: str,
+    severity: str,
+    en: str,
+    zh: str,
+    row: int | None,
+    column: str | None,
+    value: str | None,
+) -> Problem:
+    return Problem(severity, file, en, zh, sheet, row, column, value)  # type: ignore[arg-type]
+
+
+def _uncached_items(rows: list[list[object]], raw: RawBundle) -> None:
+    """Report formulas without a saved value on the county sheet, by item label."""
+    from tcmcounty.readers.cells import cell_text, column_letter
+
+    for i, row in enumerate(rows, start=1):
+        for j, cell in enumerate(row):
+            if isinstance(cell, UncachedFormula):
+                label = cell_text(row[0]) if row and j > 0 else ""
+                raw.problem(
+                    "error",
+                    "county",
+                    FORMULA_EN.format(formula=str(cell)[:60])
+                    + (f" (item {label})" if label else ""),
+                    FORMULA_ZH.format(formula=str(cell)[:60])
+                    + (f"（项目 {label}）" if label else ""),
+                    i,
+                    column_letter(j),
+                )
