@@ -28,6 +28,7 @@ from test_report_support import (
 )
 
 import tcmcounty.index as I
+import tcmcounty.io as io_mod
 from tcmcounty import report as R
 from tcmcounty.batch import STATUS_FILE, BatchRow, dask_client, read_status, run_batch, write_status
 from tcmcounty.errors import ReportError
@@ -323,19 +324,18 @@ def test_disk_full_while_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     for i, n in enumerate(names):
         make_tiny_bundle(src, n, seed=i)
     out = tmp_path / "reports"
-    real = I.write_file_atomic
+    real = io_mod._stage
     refused: list[str] = []
 
-    def disk_full(target: str | os.PathLike[str], data: bytes) -> Path:
-        t = Path(target)
-        if t.name in ("999082-fullhtml.html", "999083-fulljson.json"):
-            refused.append(t.name)
-            with I.atomic_path(t) as tmp:
-                tmp.write_bytes(data[: len(data) // 2])  # half the bytes reach the disk
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
-        return real(t, data)
+    def disk_full(target: Path, data: bytes, mode: int) -> Path:
+        if target.name in ("999082-fullhtml.html", "999083-fulljson.json"):
+            refused.append(target.name)
+            tmp = real(target, data[: len(data) // 2], mode)  # half the bytes reach the disk
+            tmp.unlink()  # as the real _stage does when its write fails
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
+        return real(target, data, mode)
 
-    monkeypatch.setattr(I, "write_file_atomic", disk_full)
+    monkeypatch.setattr(io_mod, "_stage", disk_full)
     got = _batch(src, out)
     assert sorted(refused) == ["999082-fullhtml.html", "999083-fulljson.json"]
     assert got == {"999081-fine": "ok", "999082-fullhtml": "failed", "999083-fulljson": "failed"}
@@ -344,13 +344,14 @@ def test_disk_full_while_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert "could not write the outputs" in st[n]["error"], st[n]
         assert "No space left on device" in st[n]["error"], st[n]
         assert not (out / f"{n}.json").exists()  # no record claims a report
-    assert not (out / "999082-fullhtml.html").exists()  # no torn report under the final name
+        assert not (out / f"{n}.html").exists()  # and no report without its record
+    assert not list(out.glob(".*.tmp*"))  # the half-written temporary files are gone
     _assert_clean(out)
     _assert_record_truth(out)
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "999081-fine.html" in page and "999083-fulljson.html" not in page
     # space again: the resumed run renders exactly the two that were lost
-    monkeypatch.setattr(I, "write_file_atomic", real)
+    monkeypatch.setattr(io_mod, "_stage", real)
     got = _batch(src, out)
     assert got == {"999081-fine": "skipped", "999082-fullhtml": "ok", "999083-fulljson": "ok"}
     _assert_clean(out)

@@ -403,3 +403,77 @@ def has_traceback(nb: Any) -> str | None:
             if out.get("output_type") == "error":
                 return f"{out.get('ename')}: {out.get('evalue')}"
     return None
+
+
+# =============================================================================================
+# Private job folders that never outlive the process
+
+#: Prefix of the temporary folders holding kernel connection files (with their keys).
+WORK_PREFIX = "tcmr-"
+_REAPER = """
+import os, shutil, signal, sys
+for s in (signal.SIGINT, signal.SIGHUP):
+    signal.signal(s, signal.SIG_IGN)
+try:
+    sys.stdin.buffer.read()
+finally:
+    shutil.rmtree(sys.argv[1], ignore_errors=True)
+"""
+_ROOTS: dict[int, tuple[Path, Any]] = {}
+
+
+def job_folder() -> Path:
+    """Return a new private folder for one job, inside this process's work folder.
+
+    The work folder (``$TMPDIR/tcmr-<pid>-…``, mode 0700) is removed however this process
+    ends — normally, by an exception, or killed with SIGKILL: a small watcher process started
+    with it waits on a pipe from this process and removes the folder when the pipe closes. The
+    kernels' connection files (which hold their keys) and sockets live there, so none is left
+    behind. Work folders of processes that no longer exist are swept when a new one is made.
+    """
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="j", dir=_work_root()))
+
+
+def _work_root() -> Path:
+    import subprocess
+    import tempfile
+
+    pid = os.getpid()
+    known = _ROOTS.get(pid)
+    if known is not None and known[0].is_dir() and known[1].poll() is None:
+        return known[0]
+    _sweep_stale_roots()
+    root = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{pid}-"))
+    reaper = subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", _REAPER, str(root)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # not in the terminal's process group: Ctrl-C does not stop it
+        close_fds=True,
+    )
+    _ROOTS[pid] = (root, reaper)
+    return root
+
+
+def _sweep_stale_roots() -> None:
+    """Remove our work folders whose process is gone (a watcher that was killed too)."""
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for d in base.glob(f"{WORK_PREFIX}*-*"):
+            pid_text = d.name[len(WORK_PREFIX) :].split("-", 1)[0]
+            if not pid_text.isdigit() or not d.is_dir() or d.is_symlink():
+                continue
+            if hasattr(os, "getuid") and d.stat().st_uid != os.getuid():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+            except ProcessLookupError:
+                shutil.rmtree(d, ignore_errors=True)
+            except OSError:
+                continue

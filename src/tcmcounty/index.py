@@ -111,6 +111,8 @@ def clean_record(rec: object, stem: str | None = None) -> dict[str, Any] | None:
     out["outputs"] = [
         f for f in (outputs if isinstance(outputs, list) else []) if isinstance(f, str)
     ]
+    notes = rec.get("notes")
+    out["notes"] = [n for n in (notes if isinstance(notes, list) else []) if isinstance(n, str)]
     for key in ("html_bytes", "attempts"):
         v = rec.get(key)
         out[key] = v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None

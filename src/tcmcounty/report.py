@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -48,6 +47,7 @@ from tcmcounty.execute import (
     execute_template,
     has_traceback,
     is_transient,
+    job_folder,
     notebook_to_html,
 )
 from tcmcounty.execute import embed_cjk_font as embed_cjk_font
@@ -253,7 +253,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
     }
     files: dict[str, bytes] = {}
     status, error, attempts = "failed", "", 0
-    workdir = Path(tempfile.mkdtemp(prefix="tcmr-"))
+    workdir = job_folder()  # removed even if this process is killed (kernel keys inside)
     try:
         inputs = _materialise(spec, workdir)
         record["inputs_hash"] = _inputs_hash(inputs)
@@ -271,6 +271,8 @@ def run_job(spec: JobSpec) -> JobOutcome:
                 targets=p.get("targets") or None,
                 cache_dir=spec.cache_dir,
             )
+            if res.cache_notes:  # a cache entry that did not load was recomputed: say so
+                record.setdefault("notes", []).extend(res.cache_notes)
             c = res.county
             county_meta.append(
                 {
@@ -762,6 +764,7 @@ def render_report(
     check_kernel(kernel_name or default_kernel())
     path = resolve(county)
     out = Path(out_dir)
+    check_output_folder(out, [path])
     spec = make_spec(
         [path],
         template=template,
@@ -802,6 +805,7 @@ def render_comparison(
     check_kernel(kernel_name or default_kernel())
     paths = [resolve(c) for c in counties]
     out = Path(out_dir)
+    check_output_folder(out, paths)
     spec = make_spec(
         paths,
         kind=KIND_COMPARE,

@@ -6,15 +6,25 @@ a cache folder when the county's files, the parameters and the library are uncha
 computes and stores them otherwise. A batch computes the results in its worker processes
 (where the library is already imported) so the notebook kernel only loads and draws them.
 
-The cache is a folder of pickles named by a SHA-256 key (see :func:`results_key`). A pickle
-can run code when loaded, so a cache file is only read when it and its folder belong to the
-current user and are writable by nobody else; otherwise it is ignored and recomputed.
+The cache is a folder of files named by a SHA-256 key (see :func:`results_key`), each a pickle
+behind an HMAC-SHA256 signature made with a per-user secret (mode 0600 in the user's cache
+folder). A pickle can run code when loaded, so nothing is unpickled unless its signature
+matches, i.e. this user's tcmcounty wrote it, and the file and its folder belong to the user
+and are writable by nobody else. Why a signed pickle rather than a data-only format (JSON,
+``.npz`` with ``allow_pickle=False``): the results hold GeoDataFrames, coverage and siting
+objects of several modules, and a second serialisation of each would drift from the classes;
+the signature gives the same guarantee (no file from anyone else is ever loaded) and also
+catches corruption before loading. An entry that does not load — truncated, corrupted,
+unsigned, another version — is discarded and recomputed, with a note in the report's record
+(:attr:`CountyResults.cache_notes`); it is never an error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import json
 import math
 import os
@@ -23,7 +33,7 @@ import stat
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,7 +48,7 @@ from tcmcounty.load import EXCEL_SUFFIXES, load_county, resolve
 from tcmcounty.plans import CountyPlan, Milestone, county_plan  # noqa: F401  (re-exported)
 
 #: Bumped whenever the layout of :class:`CountyResults` changes (invalidates caches).
-RESULTS_FORMAT = 1
+RESULTS_FORMAT = 2
 #: Population bases accepted by the indicator engine.
 POPULATIONS = ("resident", "registered")
 #: Coverage thresholds (km, straight line) used when none are given.
@@ -220,6 +230,9 @@ class CountyResults:
         :meth:`tcmcounty.report.CountyView.prerender`).
     library_build : str
         :func:`code_hash` of the library that computed the results.
+    cache_notes : list of str
+        Set by :func:`load_results` when a cache entry did not load and was recomputed (not
+        stored in the cache).
     """
 
     key: str
@@ -242,6 +255,7 @@ class CountyResults:
     library_version: str = tcmcounty.__version__
     library_build: str = field(default_factory=lambda: code_hash())
     figures: dict[str, dict[str, bytes | None]] = field(default_factory=dict)
+    cache_notes: list[str] = field(default_factory=list)
 
     # -- headline figures -----------------------------------------------------------------
 
@@ -514,8 +528,46 @@ def compute_results(
 
 # ------------------------------------------------------------------------------- cache
 
+#: First bytes of a cache file: the format, then the HMAC-SHA256 of the pickle that follows.
+CACHE_MAGIC = b"tcmcounty-results-v2\n"
+#: A cache file larger than this is not read (a corrupted length must not exhaust memory).
+CACHE_MAX_BYTES = 1 << 30
+_KEY_FILE = "results-cache.key"
 
-def _safe_to_unpickle(path: Path) -> bool:
+
+def _cache_secret() -> bytes | None:
+    """Return this user's secret for signing cache files, creating it once (``None`` if impossible).
+
+    Kept in ``$XDG_CACHE_HOME/tcmcounty/results-cache.key`` (32 random bytes, mode 0600); a
+    file that is not ours, is readable by others, or has the wrong length is not used.
+    """
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tcmcounty"
+    path = root / _KEY_FILE
+    try:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as f:
+                f.write(os.urandom(32))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            secret = f.read(64)
+    except OSError:
+        return None
+    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077):
+        return None
+    return secret if len(secret) == 32 else None
+
+
+def _signature(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, payload, hashlib.sha256).digest()
+
+
+def _owned_privately(path: Path) -> bool:
     """Check that ``path`` and its folder belong to us and nobody else can write them."""
     if not hasattr(os, "getuid"):  # pragma: no cover - Windows: rely on the folder's ACL
         return True
@@ -535,46 +587,87 @@ def cache_file(cache_dir: str | os.PathLike[str], key: str) -> Path:
     return Path(cache_dir) / f"{key}.pkl"
 
 
-def save_results(res: CountyResults, cache_dir: str | os.PathLike[str]) -> Path:
-    """Store ``res`` in ``cache_dir`` atomically (folder created private); return the file."""
+def save_results(res: CountyResults, cache_dir: str | os.PathLike[str]) -> Path | None:
+    """Store ``res`` in ``cache_dir`` atomically (folder created private); return the file.
+
+    The file is the pickle of ``res`` behind :data:`CACHE_MAGIC` and an HMAC-SHA256 made with
+    a secret only this user can read (:func:`_cache_secret`); :func:`read_cached` unpickles
+    nothing whose signature does not match. Returns ``None`` (nothing cached) when there is no
+    secret to sign with, e.g. a read-only home folder.
+    """
     d = Path(cache_dir)
     if d.is_symlink():
         raise TcmCountyError(
             f"refusing to write the results cache: {d} is a symbolic link; remove it and run again"
             " / 缓存目录是符号链接，请删除后重试"
         )
+    secret = _cache_secret()
+    if secret is None:
+        return None
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    payload = pickle.dumps(replace(res, cache_notes=[]), protocol=pickle.HIGHEST_PROTOCOL)
     target = cache_file(d, res.key)
     with atomic_path(target) as tmp:
         with open(tmp, "wb") as f:
-            pickle.dump(res, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(CACHE_MAGIC + _signature(secret, payload) + payload)
         os.chmod(tmp, 0o600)
     return target
 
 
-def read_cached(cache_dir: str | os.PathLike[str] | None, key: str) -> CountyResults | None:
-    """Return the cached results for ``key``, or ``None`` (missing, unsafe or unreadable)."""
+def _read_entry(path: Path, key: str) -> tuple[CountyResults | None, str]:
+    """Return the cached results in ``path`` and ``""``, or ``None`` and why it did not load."""
+    if not _owned_privately(path):
+        return None, "the file or its folder is not ours alone"
+    size = path.stat().st_size
+    if size > CACHE_MAX_BYTES:
+        return None, f"{size / 2**20:.0f} MB is too large"
+    secret = _cache_secret()
+    if secret is None:
+        return None, "no cache secret to check it with"
+    with open(path, "rb") as f:
+        data = f.read(CACHE_MAX_BYTES + 1)
+    head = len(CACHE_MAGIC) + 32
+    if not data.startswith(CACHE_MAGIC) or len(data) < head:
+        return None, "not a cache file of this version"
+    payload = data[head:]
+    if not hmac.compare_digest(data[len(CACHE_MAGIC) : head], _signature(secret, payload)):
+        return None, "its signature does not match (corrupted, or not written by this user)"
+    try:
+        res = pickle.loads(payload)
+    except (Exception, MemoryError, RecursionError) as exc:  # signed, yet written by another build
+        return None, f"{type(exc).__name__} while loading"
+    if not isinstance(res, CountyResults) or res.key != key:
+        return None, "it holds other results"
+    return res, ""
+
+
+def _read_cached(
+    cache_dir: str | os.PathLike[str] | None, key: str
+) -> tuple[CountyResults | None, str]:
+    """Return the cached results (or ``None``) and a note when an entry was there but unusable."""
     if not cache_dir or Path(cache_dir).is_symlink():
-        return None
+        return None, ""
     p = cache_file(cache_dir, key)
     try:
-        if not p.is_file() or not _safe_to_unpickle(p):
-            return None
-        with open(p, "rb") as f:
-            res = pickle.load(f)
-    except (
-        OSError,
-        pickle.UnpicklingError,
-        EOFError,
-        AttributeError,
-        ImportError,
-        TypeError,
-        ValueError,
-    ):
-        return None
-    if not isinstance(res, CountyResults) or res.key != key:
-        return None
-    return res
+        if not p.is_file():
+            return None, ""
+        res, why = _read_entry(p, key)
+    except OSError as exc:
+        res, why = None, f"{exc.strerror or exc}"
+    if res is not None:
+        return res, ""
+    return None, (
+        f"results cache entry {p.name} did not load ({why}); discarded and recomputed "
+        "/ 结果缓存无法读取，已丢弃并重新计算"
+    )
+
+
+def read_cached(cache_dir: str | os.PathLike[str] | None, key: str) -> CountyResults | None:
+    """Return the cached results for ``key``, or ``None`` (missing, unsafe, unsigned or corrupt).
+
+    Never raises and never unpickles a file whose HMAC does not match (see :func:`save_results`).
+    """
+    return _read_cached(cache_dir, key)[0]
 
 
 def load_results(
@@ -593,16 +686,23 @@ def load_results(
     inputs, the parameters and the package version; with ``strict`` (the default) results
     computed by a different build of the library (:func:`code_hash`) are recomputed too. A
     report kernel reads with ``strict=False``: the batch worker has just computed the file.
+    A cache entry that does not load (corrupt, unsigned, not ours) is discarded and the
+    results recomputed, never an error; ``cache_notes`` of the result says so.
     """
     path = resolve(county)
     ths = normalise_thresholds(thresholds_km)
     key = results_key(
         inputs_hash(path), population=population, thresholds_km=ths, targets_hash=file_hash(targets)
     )
-    cached = read_cached(cache_dir, key)
+    cached, note = _read_cached(cache_dir, key)
     if cached is not None and (not strict or cached.library_build == code_hash()):
         return cached
+    if note and cache_dir:
+        with contextlib.suppress(OSError):
+            cache_file(cache_dir, key).unlink()
     res = compute_results(path, population=population, thresholds_km=ths, targets=targets, key=key)
+    if note:
+        res.cache_notes.append(note)
     if cache_dir:
         save_results(res, cache_dir)
     return res

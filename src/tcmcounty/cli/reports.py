@@ -89,13 +89,45 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _interruptible() -> None:
-    """Turn SIGTERM into KeyboardInterrupt so the status table is written before exiting."""
+def _interruptible() -> dict[int, Any]:
+    """Turn SIGTERM (and SIGHUP) into :class:`~tcmcounty.batch.Terminated`.
+
+    The batch then stops its workers and kernels, writes the status table and the index, and
+    the command exits with 128 + the signal number (143 for SIGTERM), as a shell reports a
+    process ended by that signal. A second signal while that runs ends the process at once.
+    Returns the previous handlers.
+    """
+    from tcmcounty.batch import Terminated
 
     def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        for s in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_DFL)
+        raise Terminated(signum)
 
-    signal.signal(signal.SIGTERM, handler)
+    old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    for s in old:
+        signal.signal(s, handler)
+    return old
+
+
+def _run(**kw: Any) -> int:
+    """Run a batch from the command line; a terminating signal gives 128 + its number."""
+    from tcmcounty.batch import Terminated, run_batch
+
+    old = _interruptible()
+    try:
+        result = run_batch(**kw)
+    except Terminated as exc:
+        name = signal.Signals(exc.signum).name
+        print(
+            f"terminated by {name}; the status table says what was done / 已被 {name} 终止",
+            file=sys.stderr,
+        )
+        return 128 + exc.signum
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    return _finish(result)
 
 
 def _finish(result: Any) -> int:
@@ -140,13 +172,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Render every county under the given folders."""
-    from tcmcounty.batch import run_batch
-
-    _interruptible()
     comparisons = [[c.strip() for c in g.split(",") if c.strip()] for g in (args.compare or [])]
-    result = run_batch(
-        args.inputs,
-        args.out,
+    return _run(
+        inputs=args.inputs,
+        out_dir=args.out,
         workers=args.workers,
         timeout=args.timeout,
         retries=args.retries,
@@ -159,17 +188,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
         show_code=args.show_code,
         progress=not args.no_progress,
     )
-    return _finish(result)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the main job: both bundled counties, their comparison, index.html and summary.xlsx."""
-    from tcmcounty.batch import run_batch
-
-    _interruptible()
-    result = run_batch(
-        list(MAIN_COUNTIES),
-        args.out,
+    return _run(
+        inputs=list(MAIN_COUNTIES),
+        out_dir=args.out,
         workers=args.workers,
         timeout=args.timeout,
         retries=args.retries,
@@ -182,7 +207,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         show_code=args.show_code,
         progress=not args.no_progress,
     )
-    return _finish(result)
 
 
 def register(subparsers: Any) -> None:
