@@ -350,7 +350,7 @@ def csv_text(rows: Iterable[Sequence[object]], header: Sequence[str] | None = No
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     if header is not None:
-        w.writerow([spreadsheet_text(h) for h in header])
+        w.writerow([_csv_text_cell(h) for h in header])
     for row in rows:
         w.writerow([_csv_cell(v) for v in row])
     return buf.getvalue()
@@ -363,7 +363,19 @@ def _csv_cell(value: object) -> object:
         value = _cell_value(value) if not isinstance(value, (list, tuple)) else str(value)
         if value is None:
             return ""
-    return spreadsheet_text(value)
+    return _csv_text_cell(value)
+
+
+def _csv_text_cell(value: object) -> object:
+    r""":func:`spreadsheet_text`, and a carriage return in text written as a line feed.
+
+    Python's csv writer quotes a field holding a line feed but not one holding only a CR (with
+    LF line ends), which would split the row; XML and so xlsx keep no bare CR either.
+    """
+    out = spreadsheet_text(value)
+    if isinstance(out, str) and "\r" in out:
+        out = out.replace("\r\n", "\n").replace("\r", "\n")
+    return out
 
 
 def frame_csv_text(df: Any) -> str:
@@ -383,12 +395,12 @@ def frame_csv_text(df: Any) -> str:
     import pandas as pd
 
     safe = df.copy()
-    safe.columns = [spreadsheet_text(str(c)) for c in df.columns]
+    safe.columns = [_csv_text_cell(str(c)) for c in df.columns]
     for i in range(safe.shape[1]):
         col = safe.iloc[:, i]
         t = pd.api.types
         if not (t.is_numeric_dtype(col.dtype) or t.is_datetime64_any_dtype(col.dtype)):
-            safe.isetitem(i, col.astype(object).map(spreadsheet_text))
+            safe.isetitem(i, col.astype(object).map(_csv_text_cell))
     return str(safe.to_csv(index=False, lineterminator="\n"))
 
 
