@@ -259,3 +259,24 @@ def test_satisfaction_rate_above_100_percent_is_an_error(tmp_path: Path) -> None
     wb.save(path)
     report = tcmcounty.validate(path)
     assert [p.message_en for p in report.errors] == ["expected a share: more than 100%"]
+
+
+def test_villages_given_only_by_name_get_their_nbs_code(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from tcmcounty.workbook import write_workbook
+
+    wenxi = tcmcounty.load_county("wenxi", warn=False)
+    path = write_workbook(tmp_path / "闻喜.xlsx", wenxi)
+    wb = load_workbook(path)
+    ws = wb["村社区"]
+    header = [c.value for c in ws[1]]
+    code_col = header.index("村代码") + 1
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, code_col).value = None
+    wb.save(path)
+    report = tcmcounty.validate(path)
+    assert report.ok, [str(p) for p in report.errors][:5]
+    assert report.county is not None
+    assert list(report.county.villages["code"]) == list(wenxi.villages["code"])
+    assert any("got their NBS 2023 code" in p.message_en for p in report.notes)
