@@ -364,7 +364,7 @@ class Matcher:
         overrides: dict[str, str] | None = None,
         ignore: tuple[str, ...] = (),
     ) -> HeaderMatch:
-        """Read a header row.
+        """Read a header row: one :class:`ColumnMatch` per cell, then sums and duplicates.
 
         Parameters
         ----------
@@ -380,148 +380,132 @@ class Matcher:
         HeaderMatch
         """
         out = HeaderMatch()
-        overrides = {normalise(k): v for k, v in (overrides or {}).items()}
+        mapped = {normalise(k): v for k, v in (overrides or {}).items()}
         ignored = {normalise(i) for i in ignore}
-        valid = {c.name for c in self.table.columns}
-        taken: dict[str, str] = {}
-        parts: dict[str, dict[int, str]] = {}
         for pos, written in enumerate(cells):
-            if not written:
-                continue
-            hp = parse_header(written)
-            n = normalise(written)
-            if n in ignored:
-                out.columns.append(
-                    ColumnMatch(pos, written, None, "ignored", "column map: ignore / 按列映射忽略")
-                )
-                continue
-            if n in overrides:
-                target = overrides[n]
-                if target in valid:
-                    out.columns.append(
-                        ColumnMatch(pos, written, target, "map", "", hp.scale, hp.percent)
-                    )
-                    continue
-                out.problems.append(
-                    (
-                        "error",
-                        f"column map names an unknown column {target!r}; valid: {', '.join(sorted(valid))}",
-                        f"列映射中的列名 {target!r} 无效；可用：{', '.join(sorted(valid))}",
-                        written,
-                    )
-                )
-                continue
-            found = self.candidates(written)
-            if len(found) > 1:
-                names = ", ".join(sorted(found))
-                out.problems.append(
-                    (
-                        "error",
-                        f"ambiguous header: it may mean {names}; say which in a column map "
-                        f'(tcmcounty inspect FILE --write-map, then edit "{written}" = "…")',
-                        f"表头有歧义：可能是 {names}；请在列映射文件中指定（tcmcounty inspect 文件 --write-map）",
-                        written,
-                    )
-                )
-                out.columns.append(ColumnMatch(pos, written, None, "ambiguous"))
-                continue
-            if found:
-                col = next(iter(found))
-                col_def = self.table.column(col)
-                exact = normalise(written) in {normalise(h) for h in col_def.headers()}
-                rule = "exact" if exact else "synonym"
-                note = ""
-                if hp.scale != 1.0:
-                    note = f"unit {hp.unit}: values × {hp.scale:,.0f} / 单位{hp.unit}，数值乘以 {hp.scale:,.0f}"
-                out.columns.append(ColumnMatch(pos, written, col, rule, note, hp.scale, hp.percent))
-                continue
-            part = self.part(written)
-            if part is not None:
-                target, idx = part
-                parts.setdefault(target, {})[idx] = written
-                out.columns.append(ColumnMatch(pos, written, target, "part", "", hp.scale))
-                continue
-            if not n:  # 序号, a bare number: a row-number column
-                out.columns.append(
-                    ColumnMatch(pos, written, None, "ignored", "row number / 序号列")
-                )
-                continue
-            if hp.key in KNOWN_IGNORED or n in KNOWN_IGNORED:
-                en, zh = KNOWN_IGNORED.get(hp.key) or KNOWN_IGNORED[n]
-                out.columns.append(ColumnMatch(pos, written, None, "ignored", f"{en} / {zh}"))
-                continue
-            near = self.near(written)
-            if near:
-                names = ", ".join(near)
-                out.problems.append(
-                    (
-                        "error",
-                        f"header not recognised; it looks like {names} but is not the same: "
-                        f'say what it is in a column map ("{written}" = "{near[0]}") or ignore it '
-                        f'(ignore = ["{written}"])',
-                        f"表头无法确认：与 {names} 相近但不相同；请在列映射文件中指定或忽略",
-                        written,
-                    )
-                )
-                out.columns.append(ColumnMatch(pos, written, None, "ambiguous"))
-                continue
-            out.columns.append(
-                ColumnMatch(
-                    pos, written, None, "unknown", "unknown column ignored / 未知列，已忽略"
-                )
+            if written:
+                match, problem = self._match_cell(pos, written, mapped, ignored)
+                if match is not None:
+                    out.columns.append(match)
+                if problem is not None:
+                    out.problems.append(problem)
+        self._merge_parts(out)
+        _check_duplicates(out)
+        return out
+
+    def _match_cell(
+        self, pos: int, written: str, mapped: dict[str, str], ignored: set[str]
+    ) -> tuple[ColumnMatch | None, tuple[str, str, str, str] | None]:
+        """Read one header cell: map, ignore, exact or synonym, part of a sum, or refuse."""
+        hp = parse_header(written)
+        n = normalise(written)
+        if n in ignored:
+            return ColumnMatch(
+                pos, written, None, "ignored", "column map: ignore / 按列映射忽略"
+            ), None
+        if n in mapped:
+            valid = sorted(c.name for c in self.table.columns)
+            if mapped[n] in valid:
+                return ColumnMatch(pos, written, mapped[n], "map", "", hp.scale, hp.percent), None
+            return None, (
+                "error",
+                f"column map names an unknown column {mapped[n]!r}; valid: {', '.join(valid)}",
+                f"列映射中的列名 {mapped[n]!r} 无效；可用：{', '.join(valid)}",
+                written,
             )
-        # Summed columns: note it, and never mix a sum with the column itself.
-        for target, got in parts.items():
+        found = self.candidates(written)
+        if len(found) > 1:
+            names = ", ".join(sorted(found))
+            return ColumnMatch(pos, written, None, "ambiguous"), (
+                "error",
+                f"ambiguous header: it may mean {names}; say which in a column map "
+                f'(tcmcounty inspect FILE --write-map, then edit "{written}" = "…")',
+                f"表头有歧义：可能是 {names}；请在列映射文件中指定（tcmcounty inspect 文件 --write-map）",
+                written,
+            )
+        if found:
+            col = next(iter(found))
+            exact = n in {normalise(h) for h in self.table.column(col).headers()}
+            note = ""
+            if hp.scale != 1.0:
+                note = f"unit {hp.unit}: values × {hp.scale:,.0f} / 单位{hp.unit}，数值乘以 {hp.scale:,.0f}"
+            rule = "exact" if exact else "synonym"
+            return ColumnMatch(pos, written, col, rule, note, hp.scale, hp.percent), None
+        part = self.part(written)
+        if part is not None:
+            return ColumnMatch(pos, written, part[0], "part", "", hp.scale), None
+        if not n:  # 序号, a bare number: a row-number column
+            return ColumnMatch(pos, written, None, "ignored", "row number / 序号列"), None
+        if hp.key in KNOWN_IGNORED or n in KNOWN_IGNORED:
+            en, zh = KNOWN_IGNORED.get(hp.key) or KNOWN_IGNORED[n]
+            return ColumnMatch(pos, written, None, "ignored", f"{en} / {zh}"), None
+        near = self.near(written)
+        if near:
+            names = ", ".join(near)
+            return ColumnMatch(pos, written, None, "ambiguous"), (
+                "error",
+                f"header not recognised; it looks like {names} but is not the same: "
+                f'say what it is in a column map ("{written}" = "{near[0]}") or ignore it '
+                f'(ignore = ["{written}"])',
+                f"表头无法确认：与 {names} 相近但不相同；请在列映射文件中指定或忽略",
+                written,
+            )
+        return ColumnMatch(
+            pos, written, None, "unknown", "unknown column ignored / 未知列，已忽略"
+        ), None
+
+    def _merge_parts(self, out: HeaderMatch) -> None:
+        """Note columns given as parts of a sum; never add parts to the column itself."""
+        targets = dict.fromkeys(c.column for c in out.columns if c.rule == "part")
+        for target in targets:
+            parts = [c for c in out.columns if c.column == target and c.rule == "part"]
             whole = [c for c in out.columns if c.column == target and c.rule != "part"]
-            labels = " + ".join(got[i] for i in sorted(got))
+            labels = " + ".join(c.written for c in parts)
             if whole:
+                used = whole[0].written
                 out.problems.append(
                     (
                         "warning",
-                        f"'{whole[0].written}' is used; {labels} not added to it",
-                        f"使用 '{whole[0].written}'；{labels} 不再相加",
+                        f"'{used}' is used; {labels} not added to it",
+                        f"使用 '{used}'；{labels} 不再相加",
                         labels,
                     )
                 )
-                out.columns = [
-                    c
-                    if not (c.column == target and c.rule == "part")
-                    else ColumnMatch(
-                        c.position, c.written, None, "ignored", f"'{whole[0].written}' is used"
-                    )
-                    for c in out.columns
-                ]
-                continue
-            n_parts = len(COMPOUND[self.table.name][target])
-            note = (
-                f"{labels} summed into {target} / {labels} 相加为 {self.table.column(target).zh}"
-                if len(got) == n_parts
-                else f"only {labels} given: read as {target}, which may then be too low "
-                f"/ 仅有 {labels}：按 {self.table.column(target).zh} 读取，可能偏低"
-            )
+                note, rule, column = f"'{used}' is used", "ignored", None
+            else:
+                zh = self.table.column(target).zh  # type: ignore[arg-type]
+                complete = len(parts) == len(COMPOUND[self.table.name][target])  # type: ignore[index]
+                note = (
+                    f"{labels} summed into {target} / {labels} 相加为 {zh}"
+                    if complete
+                    else f"only {labels} given: read as {target}, which may then be too low "
+                    f"/ 仅有 {labels}：按 {zh} 读取，可能偏低"
+                )
+                out.problems.append(("info" if complete else "warning", note, note, labels))
+                rule, column = "part", target
             out.columns = [
-                ColumnMatch(c.position, c.written, c.column, "part", note, c.scale)
-                if c.column == target and c.rule == "part"
-                else c
+                ColumnMatch(c.position, c.written, column, rule, note, c.scale) if c in parts else c
                 for c in out.columns
             ]
-            out.problems.append(("warning" if len(got) < n_parts else "info", note, note, labels))
-        # Two headers for one column.
-        for c in out.columns:
-            if c.column is None or c.rule == "part":
-                continue
-            if c.column in taken:
-                out.problems.append(
-                    (
-                        "error",
-                        f"duplicate column: '{taken[c.column]}' and '{c.written}' both mean '{c.column}'",
-                        f"重复的列：'{taken[c.column]}' 与 '{c.written}' 都表示 '{c.column}'",
-                        c.written,
-                    )
+
+
+def _check_duplicates(out: HeaderMatch) -> None:
+    """Two headers that mean one column are an error naming both."""
+    taken: dict[str, str] = {}
+    for c in out.columns:
+        if c.column is None or c.rule == "part":
+            continue
+        if c.column in taken:
+            out.problems.append(
+                (
+                    "error",
+                    f"duplicate column: '{taken[c.column]}' and '{c.written}' both mean '{c.column}'",
+                    f"重复的列：'{taken[c.column]}' 与 '{c.written}' 都表示 '{c.column}'",
+                    c.written,
                 )
-            else:
-                taken[c.column] = c.written
-        return out
+            )
+        else:
+            taken[c.column] = c.written
 
 
 # ------------------------------------------------------------------------------ sheets
