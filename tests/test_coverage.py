@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -401,27 +402,49 @@ def test_level_mask_and_none(tiny: tcmcounty.County) -> None:
 def test_alliance_coverage_tiny(tiny: tcmcounty.County) -> None:
     res = alliance_coverage(tiny)
     assert isinstance(res, AllianceCoverage)
-    # A1 members F1 F2 F4 F5: 北社区 (F4, 3500) and 南村 (F5, 2500) are served by members
+    # A1 (led by the TCM hospital F1) members F1 F2 F4 F5: 北社区 (F4, 3500) and 南村 (F5, 2500)
     assert res.alliances["pop_covered"].tolist() == [6000.0]
     assert res.alliances["n_villages"].tolist() == [2]
+    assert res.alliances["tcm_led"].tolist() == [True]
+    # denominator: the county's resident population (county.toml), as T-YLT
     assert res.pop_total == 10_000 and res.covered_share == pytest.approx(0.6)
-    assert res.meets_target
+    assert res.meets_target and res.met is True and res.need == 0
     table = res.table()
-    assert table["id"].tolist() == ["A1", "total"]
-    assert bool(table["meets_target"].iloc[-1]) is True
+    assert table["id"].tolist() == ["A1", "tcm_led", "any"]
+    assert table["meets_target"].isna().tolist() == [True, False, True]  # only T-YLT is judged
+    assert bool(table["meets_target"].iloc[1]) is True
     assert res.villages["alliance_ids"].tolist() == [["A1"], ["A1"], [], []]
+    assert res.villages["covered"].tolist() == [True, True, False, False]
 
 
-def test_alliance_township_fallback_and_target(tiny: tcmcounty.County) -> None:
+def test_alliance_township_fallback_and_registered_base(tiny: tcmcounty.County) -> None:
     fac = tiny.facilities[~tiny.facilities["id"].isin(["F6", "F7"])].reset_index(drop=True)
-    al = tiny.alliances.copy()
-    al.loc[0, "member_ids"] = ["F3"]
-    al.loc[0, "lead_facility_id"] = "F3"
-    res = alliance_coverage(tiny.villages, fac, al, target=0.5)
-    # 东村 and 西村 have no clinic left: served by 东镇卫生院 F3, the only member
-    assert res.pop_covered == 4000 and not res.meets_target
-    no_alliance = alliance_coverage(tiny.villages, fac, al.iloc[0:0])
-    assert no_alliance.pop_covered == 0 and no_alliance.covered_share == 0.0
-    assert no_alliance.table()["id"].tolist() == ["total"]
-    with pytest.raises(ValueError, match="target"):
-        alliance_coverage(tiny, target=30)
+    al = tiny.alliances.assign(member_ids=[["F3"]])
+    c = dataclasses.replace(tiny, facilities=fac, alliances=al)
+    res = alliance_coverage(c)
+    # 东村 and 西村 have no clinic left: served by 东镇卫生院 F3, a member of A1 (lead F1)
+    assert res.pop_covered == 4000 and res.share == pytest.approx(0.4) and res.met
+    reg = alliance_coverage(c, population="registered")
+    assert reg.pop_total == 12_000 and reg.share == pytest.approx(4000 / 12_000)
+    none = alliance_coverage(dataclasses.replace(tiny, alliances=al.iloc[0:0]))
+    assert none.share is None and none.met is None and not none.meets_target
+    assert "no medical alliance reported" in none.reason
+    assert none.table()["id"].tolist() == ["tcm_led", "any"]
+    with pytest.raises(TypeError, match="County"):
+        alliance_coverage(tiny.villages)  # type: ignore[arg-type]
+
+
+def test_alliance_not_led_by_tcm_hospital_is_listed_not_counted(tiny: tcmcounty.County) -> None:
+    al = pd.concat([tiny.alliances] * 2, ignore_index=True).assign(
+        id=["A1", "A2"],
+        lead_facility_id=["F1", "F2"],
+        member_ids=[["F1", "F5"], ["F2", "F4", "F6", "F7"]],
+    )
+    res = alliance_coverage(dataclasses.replace(tiny, alliances=al))
+    t = res.table().set_index("id")
+    assert t.loc["A2", "pop_covered"] == 7500 and not t.loc["A2", "tcm_led"]
+    assert pd.isna(t.loc["A2", "meets_target"])  # an alliance alone is never judged
+    assert res.pop_covered == 2500 and res.met is False and res.need == 500
+    assert not bool(t.loc["tcm_led", "meets_target"])
+    assert t.loc["any", "covered_share"] == pytest.approx(1.0)
+    assert pd.isna(t.loc["any", "meets_target"]) and "any alliance" in t.loc["any", "name"]

@@ -85,10 +85,9 @@ def test_coverage_uncovered_and_alliance(
     assert df["code"].tolist() == ["410101001001", "410101100201", "410101100202"]
     assert df["population"].sum() == 7500
     code, out, _ = run(capsys, "coverage", str(tiny_bundle), "--by", "alliance", "--format", "json")
-    rows = json.loads(out)
-    assert (
-        code == 0 and rows[-1]["id"] == "total" and rows[-1]["covered_share"] == pytest.approx(0.6)
-    )
+    rows = {r["id"]: r for r in json.loads(out)}
+    assert code == 0 and rows["tcm_led"]["covered_share"] == pytest.approx(0.6)
+    assert rows["tcm_led"]["meets_target"] is True and rows["any"]["meets_target"] is None
 
 
 def test_coverage_travel_times_and_xlsx(

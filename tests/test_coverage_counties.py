@@ -70,4 +70,6 @@ def test_alliance_coverage_between_zero_and_one(county: tcmcounty.County) -> Non
     res = alliance_coverage(county)
     assert 0 <= res.covered_share <= 1
     assert len(res.alliances) == len(county.alliances)
-    assert (res.alliances["pop_covered"] <= res.pop_covered + 1e-9).all()
+    assert (res.alliances["pop_covered"] <= res.any_pop_covered + 1e-9).all()
+    tcm_led = res.alliances[res.alliances["tcm_led"]]
+    assert tcm_led["pop_covered"].sum() >= res.pop_covered - 1e-9  # union <= sum of parts

@@ -1,5 +1,7 @@
 """Geographic coverage: nearest TCM service, cumulative coverage within thresholds, alliance coverage.
 
+Alliance coverage follows the ``T-YLT`` rule and denominator of :mod:`tcmcounty.indicators.alliance`.
+
 Distances are straight lines in a projected metric CRS chosen per county
 (:func:`tcmcounty.pairs.county_crs`, the CGCS2000 3-degree Gauss–Krüger zone of the county);
 a network ``detour`` factor (road distance ≈ ``detour`` × straight line) turns them into
@@ -44,8 +46,9 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from tcmcounty.county import County
+from tcmcounty.indicators.alliance import AllianceCoverage, tcm_led_alliance_coverage
 from tcmcounty.pairs import Costs, county_crs, metric_xy
-from tcmcounty.services import BASE_LEVELS, get_level, service_mask, serving_facilities
+from tcmcounty.services import BASE_LEVELS, get_level, service_mask
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -63,9 +66,6 @@ PRESETS: dict[str, tuple[float, str]] = {
     "drive30": (15.0, "30 min driving at 30 km/h / 驾车30分钟"),
     "drive60": (30.0, "60 min driving at 30 km/h / 驾车60分钟"),
 }
-
-#: Share of the population an alliance should cover (示范县: >= 30%).
-ALLIANCE_TARGET = 0.30
 
 By = Literal["village", "township", "county"]
 
@@ -818,88 +818,27 @@ def cumulative_coverage(
 # --------------------------------------------------------------------------- alliance coverage
 
 
-@dataclass(frozen=True)
-class AllianceCoverage:
-    """Population covered by each medical alliance and by any alliance.
-
-    Attributes
-    ----------
-    alliances : pandas.DataFrame
-        One row per alliance in input order: ``id``, ``name``, ``kind``, ``n_members``,
-        ``n_villages``, ``pop_covered``, ``covered_share``.
-    villages : pandas.DataFrame
-        One row per village: ``code``, ``name``, ``township_code``, ``population``,
-        ``serving_level``, ``serving_ids``, ``alliance_ids`` (list).
-    pop_total : float
-        Population of villages with a reported population.
-    pop_covered : float
-        Population of villages served by a member of any alliance.
-    target : float
-        The target share (default 0.30).
-    n_members_total : int
-        Distinct facilities that are a member or lead of some alliance.
-    """
-
-    alliances: pd.DataFrame
-    villages: pd.DataFrame
-    pop_total: float
-    pop_covered: float
-    target: float = ALLIANCE_TARGET
-    n_members_total: int = 0
-
-    @property
-    def covered_share(self) -> float:
-        """``pop_covered / pop_total`` (NaN when the total is 0)."""
-        return self.pop_covered / self.pop_total if self.pop_total > 0 else float("nan")
-
-    @property
-    def meets_target(self) -> bool:
-        """True when the covered share reaches the target."""
-        share = self.covered_share
-        return bool(np.isfinite(share) and share >= self.target)
-
-    def table(self) -> pd.DataFrame:
-        """Alliances plus a final ``total`` row (any alliance) with ``target`` and ``meets_target``."""
-        out = self.alliances.copy()
-        out["target"] = self.target
-        out["meets_target"] = out["covered_share"] >= self.target
-        total = {
-            "id": "total",
-            "name": "任一医联体 any alliance",
-            "kind": "",
-            "n_members": self.n_members_total,
-            "n_villages": int(sum(bool(a) for a in self.villages["alliance_ids"])),
-            "pop_covered": self.pop_covered,
-            "covered_share": self.covered_share,
-            "target": self.target,
-            "meets_target": self.meets_target,
-        }
-        return pd.concat([out, pd.DataFrame([total])], ignore_index=True)
-
-
 def alliance_coverage(
-    county: County | pd.DataFrame,
-    facilities: pd.DataFrame | None = None,
-    alliances: pd.DataFrame | None = None,
+    county: County,
     *,
-    target: float = ALLIANCE_TARGET,
+    population: str = "resident",
+    targets: str | os.PathLike[str] | object | None = None,
 ) -> AllianceCoverage:
-    """Count the population covered by each medical alliance (医联体/医共体) and in total.
+    """Count the population covered by medical alliances (医联体/医共体), by the ``T-YLT`` rule.
 
-    A village is covered by an alliance when one of its serving facilities
-    (:func:`tcmcounty.services.serving_facilities`: its own village clinic / community health
-    station by ``village_code``, else its township's health centre) is a member or the lead
-    facility of that alliance.
+    The one rule and denominator live in :mod:`tcmcounty.indicators.alliance`; this is
+    :func:`~tcmcounty.indicators.alliance.tcm_led_alliance_coverage` under its spatial name.
+    The figure judged against the target counts only alliances led by the county TCM hospital
+    over the county population (``T-YLT``); an "any alliance" row is labelled as such.
 
     Parameters
     ----------
-    county : County or pandas.DataFrame
-        A County, or the villages table (then pass ``facilities`` and ``alliances``).
-    facilities, alliances : pandas.DataFrame, optional
-        When ``county`` is a villages table. ``alliances.member_ids`` holds lists of facility
-        ids (or ``;``-separated strings).
-    target : float, default 0.30
-        Share to reach (示范县: >= 30%).
+    county : County
+        The county.
+    population : {"resident", "registered"}, default "resident"
+        Population base of the denominator.
+    targets : str, path or TargetSet, optional
+        Target set of the verdict (the default set when ``None``).
 
     Returns
     -------
@@ -907,8 +846,8 @@ def alliance_coverage(
 
     Raises
     ------
-    TypeError, ValueError
-        On wrong input types or a target outside [0, 1].
+    TypeError
+        If ``county`` is not a County.
 
     Examples
     --------
@@ -918,67 +857,4 @@ def alliance_coverage(
     >>> 0 <= res.covered_share <= 1
     True
     """
-    if isinstance(county, County):
-        if facilities is not None or alliances is not None:
-            raise TypeError("pass either a County or villages, facilities and alliances")
-        villages, facilities, alliances = county.villages, county.facilities, county.alliances
-    else:
-        villages = county
-        if not isinstance(villages, pd.DataFrame):
-            raise TypeError(
-                f"county must be a County or a villages DataFrame, not {type(county).__name__}"
-            )
-        if facilities is None or alliances is None:
-            raise TypeError("with a villages table, pass facilities and alliances too")
-    if not isinstance(target, (int, float)) or not 0 <= target <= 1:
-        raise ValueError(f"target must be a share between 0 and 1, not {target!r}")
-    serving = serving_facilities(villages, facilities)
-    pop = _population(villages)
-    pop0 = np.where(np.isfinite(pop), pop, 0.0)
-    member_sets: list[set[str]] = []
-    for _, a in alliances.iterrows():
-        members = a.get("member_ids")
-        if isinstance(members, str):
-            members = [m.strip() for m in members.split(";") if m.strip()]
-        elif not isinstance(members, (list, tuple, set, np.ndarray)):
-            members = []
-        ms = {str(m) for m in members}
-        lead = a.get("lead_facility_id")
-        if isinstance(lead, str) and lead:
-            ms.add(lead)
-        member_sets.append(ms)
-    village_alliances: list[list[str]] = []
-    aids = alliances["id"].astype(str).tolist() if len(alliances) else []
-    for ids in serving["serving_ids"]:
-        sid = set(ids)
-        village_alliances.append(
-            [aid for aid, ms in zip(aids, member_sets, strict=True) if sid & ms]
-        )
-    rows = []
-    total = float(pop0.sum())
-    for k, (aid, ms) in enumerate(zip(aids, member_sets, strict=True)):
-        inside = np.array([aid in va for va in village_alliances], dtype=bool)
-        pc = float(pop0[inside].sum())
-        rows.append(
-            {
-                "id": aid,
-                "name": alliances["name"].iloc[k] if "name" in alliances.columns else "",
-                "kind": alliances["kind"].iloc[k] if "kind" in alliances.columns else "",
-                "n_members": len(ms),
-                "n_villages": int(inside.sum()),
-                "pop_covered": pc,
-                "covered_share": pc / total if total > 0 else float("nan"),
-            }
-        )
-    table = pd.DataFrame(
-        rows,
-        columns=["id", "name", "kind", "n_members", "n_villages", "pop_covered", "covered_share"],
-    )
-    vt = _village_frame(villages)
-    vt["serving_level"] = serving["serving_level"].to_numpy()
-    vt["serving_ids"] = serving["serving_ids"].to_numpy()
-    vt["alliance_ids"] = village_alliances
-    any_cov = np.array([bool(a) for a in village_alliances], dtype=bool)
-    covered = float(pop0[any_cov].sum()) if len(any_cov) else 0.0
-    n_distinct = len(set().union(*member_sets)) if member_sets else 0
-    return AllianceCoverage(table, vt, total, covered, float(target), n_distinct)
+    return tcm_led_alliance_coverage(county, population, targets)

@@ -46,7 +46,15 @@ def _register_coverage(sub: argparse._SubParsersAction) -> None:  # type: ignore
         choices=("village", "township", "county", "alliance"),
         default="village",
         help="village: distances to each level and coverage; township/county: population covered; "
-        "alliance: population served by medical-alliance members (default: village)",
+        "alliance: share of residents covered by alliances led by the county TCM hospital, "
+        "indicator T-YLT (its rule and denominator; other alliances listed, not judged) "
+        "(default: village)",
+    )
+    p.add_argument(
+        "--population",
+        choices=("resident", "registered"),
+        default="resident",
+        help="population base of --by alliance, as for the indicators (default: resident 常住)",
     )
     p.add_argument(
         "--thresholds",
@@ -88,6 +96,10 @@ def _load(path: str, columns: str | None = None):
     return county
 
 
+def _share_text(share: float | None) -> str:
+    return "—" if share is None else f"{share:.1%}"
+
+
 def _coverage(args: argparse.Namespace) -> int:
     from tcmcounty.coverage import (
         alliance_coverage,
@@ -98,10 +110,11 @@ def _coverage(args: argparse.Namespace) -> int:
 
     county = _load(args.path, args.columns)
     if args.by == "alliance":
-        res = alliance_coverage(county)
+        res = alliance_coverage(county, population=args.population)
         title = (
-            f"{county.name} — medical-alliance coverage / 医联体覆盖人口 "
-            f"(target >= {res.target:.0%}: {'met 达标' if res.meets_target else 'not met 未达标'})"
+            f"{county.name} — alliances led by the county TCM hospital (T-YLT) / "
+            f"县级中医医院牵头医联体覆盖人口: {_share_text(res.share)} "
+            f"(target {res.target_text or '—'}: {res.verdict()})"
         )
         emit(res.table(), args.format, args.output, title)
         return 0
