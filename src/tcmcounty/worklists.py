@@ -1,0 +1,696 @@
+"""Worklists (整改清单): the named units to act on for each target that is not met.
+
+Each action is one function returning a :class:`Worklist` — a typed table with bilingual
+column labels — and reuses the rule that decides the target, never a second copy of it:
+
+==============  ==========================================  ===================================
+action          rows                                        rule from
+==============  ==========================================  ===================================
+``hall``        乡镇卫生院/社区卫生服务中心 without a 中医馆      ``T-ZYG-HALL`` numerator (registry)
+``tcm_clinic``  村卫生室/社区卫生服务站 that cannot give TCM     ``T-VC-TCM`` numerator (registry)
+``pavilion``    clinics to upgrade to a 中医阁, in order         :func:`tcmcounty.plan.plan_sites`
+``distance``    villages beyond the report's middle threshold  :meth:`CoverageResult.uncovered`
+``alliance``    villages outside every TCM-led alliance        ``T-YLT`` (:func:`covered_villages`)
+``staff``       townships below a staff target                 township indicators (engine)
+==============  ==========================================  ===================================
+
+:func:`worklists` builds all of them from a :class:`~tcmcounty.results.CountyResults`;
+:func:`write_worklists_xlsx` writes one sheet per action (Chinese headers, frozen header row,
+filters) through the spreadsheet-safe cell writer :func:`tcmcounty.io.set_cell`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tcmcounty.io import atomic_path, set_cell, xml_safe_text
+from tcmcounty.schema import FACILITY_TYPE_ZH
+
+#: Township-level staff indicators whose unmet targets make the ``staff`` worklist.
+STAFF_INDICATORS: tuple[str, ...] = ("T-DOC", "T-RN", "T-TCMDOC-1000", "T-DNR")
+#: Suffix of the workbook written beside a report (``<report name>-worklist.xlsx``).
+WORKLIST_SUFFIX = "-worklist.xlsx"
+
+Column = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Worklist:
+    """One action of the worklist: the units to act on and the targets they serve.
+
+    Attributes
+    ----------
+    action_id : str
+        Short identifier (``"hall"``, ``"tcm_clinic"`` ...), also the order of the sheets.
+    title_zh, title_en : str
+        Title of the action (the sheet name is ``title_zh`` cut to 31 characters).
+    target_ids : tuple of str
+        Indicator ids the action works towards (empty when no registry target exists).
+    frame : pandas.DataFrame
+        One row per unit; its columns are the keys of ``columns``.
+    columns : tuple of (str, str, str)
+        ``(column, Chinese header, English header)`` for each column of ``frame``.
+    rule_zh, rule_en : str
+        How the rows were chosen, in words (shown under the list).
+    """
+
+    action_id: str
+    title_zh: str
+    title_en: str
+    target_ids: tuple[str, ...]
+    frame: pd.DataFrame
+    columns: tuple[Column, ...] = ()
+    rule_zh: str = ""
+    rule_en: str = ""
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def to_frame(self, lang: str = "zh") -> pd.DataFrame:
+        """Return the table with Chinese (``"zh"``) or English (``"en"``) headers.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> w = Worklist("x", "示例", "example", (), pd.DataFrame({"a": [1]}), (("a", "甲", "A"),))
+        >>> list(w.to_frame("zh").columns), list(w.to_frame("en").columns)
+        (['甲'], ['A'])
+        """
+        if lang not in ("zh", "en"):
+            raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+        k = 1 if lang == "zh" else 2
+        cols = [c for c in self.columns if c[0] in self.frame.columns]
+        return self.frame[[c[0] for c in cols]].rename(columns={c[0]: c[k] for c in cols})
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def _names(table: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(table["code"].astype(str), table["name"].astype(str), strict=False))
+
+
+def _text(values: Any) -> list[str | None]:
+    return [None if pd.isna(v) else str(v) for v in values]
+
+
+def _town_order(county: Any) -> dict[str, int]:
+    return {str(c): i for i, c in enumerate(county.townships["code"])}
+
+
+def _sorted(df: pd.DataFrame, county: Any, *more: str) -> pd.DataFrame:
+    """Rows in the townships' order, then by ``more`` columns."""
+    if df.empty:
+        return df.reset_index(drop=True)
+    order = df["township_code"].map(_town_order(county)).fillna(len(county.townships))
+    keyed = df.assign(_order=order.to_numpy())
+    return (
+        keyed.sort_values(["_order", *more], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
+def _verdict_word(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "未填报 not reported"
+    return "否 no" if not bool(value) else "是 yes"
+
+
+# ------------------------------------------------------------------------------- facilities
+
+_FACILITY_COLUMNS: tuple[Column, ...] = (
+    ("township_name", "乡镇", "township"),
+    ("village_name", "村/社区", "village"),
+    ("facility_id", "机构编号", "facility id"),
+    ("facility_name", "机构名称", "facility"),
+    ("facility_type", "机构类型", "type"),
+    ("situation", "现状", "situation"),
+    ("status", "数据状态", "data status"),
+)
+
+
+def facility_gaps(res: Any, indicator_id: str) -> pd.DataFrame:
+    """Facilities counted by an indicator's denominator that fail its numerator's condition.
+
+    The rule is the registry's: the numerator of ``indicator_id`` (a ``facility_count``) names
+    the facility ``types`` and the yes/no ``where`` columns; a facility of those types is
+    listed when one of them is not yes — "no" or not reported (a blank cell, which the
+    indicator leaves out of its denominator, is listed too so that it gets filled in).
+
+    Parameters
+    ----------
+    res : CountyResults
+        The county's results.
+    indicator_id : str
+        A ``facility_count`` indicator of the registry (``"T-ZYG-HALL"``, ``"T-VC-TCM"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``township_code``, ``township_name``, ``village_code``, ``village_name``,
+        ``facility_id``, ``facility_name``, ``facility_type`` (Chinese), ``situation`` and
+        ``status``, in township order.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.results import CountyResults
+    >>> c = tcmcounty.load_county("wenxi", warn=False)
+    >>> res = CountyResults("k", c, "resident", (2.0,), None, library_build="")
+    >>> gaps = facility_gaps(res, "T-ZYG-HALL")
+    >>> sorted(set(gaps["facility_type"]))
+    ['乡镇卫生院', '社区卫生服务中心']
+    """
+    from tcmcounty.indicators import load_registry
+
+    spec = load_registry()[indicator_id].numerator
+    if spec.kind != "facility_count":
+        raise ValueError(f"{indicator_id} is not counted over facilities ({spec.kind})")
+    types = [str(t) for t in (spec.param("types") or [])]
+    where = spec.param("where") or {}
+    if not isinstance(where, Mapping):
+        raise TypeError(f"{indicator_id}: 'where' must be a table of column = value")
+    county = res.county
+    f = county.facilities
+    f = f[f["type"].astype(str).isin(types)] if types else f
+    ok = np.ones(len(f), dtype=bool)
+    for col, wanted in where.items():
+        ok &= f[col].eq(wanted).fillna(False).astype(bool).to_numpy()
+    gaps = f[~ok]
+    towns, villages = _names(county.townships), _names(county.villages)
+    situation = [
+        "；".join(f"{_label(col)}: {_verdict_word(r[col])}" for col in where)
+        for _, r in gaps.iterrows()
+    ]
+    tcodes, vcodes = _text(gaps["township_code"]), _text(gaps["village_code"])
+    out = pd.DataFrame(
+        {
+            "township_code": tcodes,
+            "township_name": [towns.get(t) if t else None for t in tcodes],
+            "village_code": vcodes,
+            "village_name": [villages.get(v) if v else None for v in vcodes],
+            "facility_id": _text(gaps["id"]),
+            "facility_name": _text(gaps["name"]),
+            "facility_type": [FACILITY_TYPE_ZH.get(str(t), str(t)) for t in gaps["type"]],
+            "situation": situation,
+            "status": _text(gaps["status"]) if "status" in gaps else [None] * len(gaps),
+        }
+    )
+    return _sorted(out, county, "village_code", "facility_id")
+
+
+def _label(col: str) -> str:
+    from tcmcounty.indicators.kinds import FACILITY_COLUMNS_ZH
+
+    return f"{FACILITY_COLUMNS_ZH.get(col, col)}"
+
+
+def halls(res: Any) -> Worklist:
+    """Township and community health centres without a 中医馆 (target ``T-ZYG-HALL``).
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.results import CountyResults
+    >>> c = tcmcounty.load_county("wenxi", warn=False)
+    >>> halls(CountyResults("k", c, "resident", (2.0,), None, library_build="")).action_id
+    'hall'
+    """
+    return Worklist(
+        "hall",
+        "未设中医馆的乡镇卫生院和社区卫生服务中心",
+        "Township and community health centres without a 中医馆",
+        ("T-ZYG-HALL",),
+        facility_gaps(res, "T-ZYG-HALL"),
+        tuple(c for c in _FACILITY_COLUMNS if c[0] != "village_name"),
+        "按指标 T-ZYG-HALL 的分子规则：乡镇卫生院、社区卫生服务中心中“中医馆”不为“是”的（含未填报）。",
+        "The numerator rule of T-ZYG-HALL: township / community health centres whose 中医馆 "
+        "answer is not yes (blank answers included).",
+    )
+
+
+def tcm_clinics(res: Any) -> Worklist:
+    """Village clinics and community health stations that cannot give TCM (``T-VC-TCM``).
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.results import CountyResults
+    >>> c = tcmcounty.load_county("wenxi", warn=False)
+    >>> len(tcm_clinics(CountyResults("k", c, "resident", (2.0,), None, library_build=""))) > 0
+    True
+    """
+    return Worklist(
+        "tcm_clinic",
+        "不能提供中医药服务的村卫生室和社区卫生服务站",
+        "Village clinics and community health stations that cannot provide TCM",
+        ("T-VC-TCM",),
+        facility_gaps(res, "T-VC-TCM"),
+        _FACILITY_COLUMNS,
+        "按指标 T-VC-TCM 的分子规则：村卫生室、社区卫生服务站中“提供中医药服务”不为“是”的（含未填报）。",
+        "The numerator rule of T-VC-TCM: village clinics and community health stations whose "
+        "'provides TCM' answer is not yes (blank answers included).",
+    )
+
+
+# ------------------------------------------------------------------------------- 中医阁 order
+
+
+def pavilions(res: Any) -> Worklist:
+    """Clinics to upgrade to a 中医阁, in the plan's order (target ``T-ZYG-PAV``).
+
+    The order is that of :func:`tcmcounty.plan.plan_sites` (greedy maximal covering); an
+    empty list when no new 中医阁 is needed or the plan could not be computed.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.results import CountyResults
+    >>> c = tcmcounty.load_county("wenxi", warn=False)
+    >>> len(pavilions(CountyResults("k", c, "resident", (2.0,), None, library_build="")))
+    0
+    """
+    cols: tuple[Column, ...] = (
+        ("rank", "建设顺序", "order"),
+        ("township_name", "乡镇", "township"),
+        ("village_name", "村/社区", "village"),
+        ("facility_id", "机构编号", "facility id"),
+        ("facility_name", "机构名称", "facility"),
+        ("new_population", "新增覆盖人口", "newly covered residents"),
+        ("covered_share", "累计覆盖人口占比", "cumulative share covered"),
+        ("pavilion_share", "设中医阁机构占比", "share of clinics with 中医阁"),
+    )
+    plan = res.plan
+    frame = (
+        plan.table[[c[0] for c in cols]].reset_index(drop=True)
+        if plan is not None
+        else pd.DataFrame(columns=[c[0] for c in cols])
+    )
+    if plan is not None:
+        r = plan.radius / 1000 if plan.unit == "m" else plan.radius
+        unit = "km" if plan.unit == "m" else "min"
+        rule_zh = (
+            f"中医阁选址方案的推荐顺序（最大覆盖，半径 {r:g} {unit}）：按顺序在这些村卫生室/社区卫生服务站设置中医阁，"
+            f"共需新增 {plan.n_needed} 个。"
+        )
+        rule_en = (
+            f"Order of the 中医阁 site plan (maximal covering, radius {r:g} {unit}): add a 中医阁 to "
+            f"these clinics in this order; {plan.n_needed} new ones needed."
+        )
+    else:
+        rule_zh = "未能计算中医阁选址（见数据质量）。"
+        rule_en = "The 中医阁 site plan could not be computed (see data quality)."
+    return Worklist(
+        "pavilion",
+        "中医阁建设顺序",
+        "中医阁 upgrade order",
+        ("T-ZYG-PAV",),
+        frame,
+        cols,
+        rule_zh,
+        rule_en,
+    )
+
+
+# ------------------------------------------------------------------------------- distance
+
+
+def middle_threshold_km(res: Any) -> float | None:
+    """Return the threshold the report's headline and maps use (``None`` without coverage).
+
+    This is the ``coverage_threshold_km`` of :meth:`CountyResults.headline`.
+    """
+    km = res.headline().get("coverage_threshold_km")
+    return None if km is None else float(km)
+
+
+def far_villages(res: Any, level: str = "any_tcm") -> Worklist:
+    """Villages with no TCM service within the middle threshold, with the nearest one.
+
+    Parameters
+    ----------
+    res : CountyResults
+        The county's results.
+    level : str, default "any_tcm"
+        Service level of :data:`tcmcounty.services.SERVICE_LEVELS`.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.results import compute_results
+    >>> w = far_villages(compute_results("wenxi", thresholds_km=[1, 2, 5]))
+    >>> w.title_zh, list(w.to_frame("zh").columns[:3])
+    ('2 公里内无中医药服务的村', ['乡镇', '村代码', '村/社区'])
+    """
+    cols: tuple[Column, ...] = (
+        ("township_name", "乡镇", "township"),
+        ("village_code", "村代码", "village code"),
+        ("village_name", "村/社区", "village"),
+        ("population", "人口", "population"),
+        ("distance_km", "到最近中医药服务距离（公里）", "distance to nearest TCM service (km)"),
+        ("nearest_name", "最近中医药服务机构", "nearest TCM service"),
+        ("nearest_type", "机构类型", "its type"),
+        ("note", "说明", "note"),
+    )
+    km = middle_threshold_km(res)
+    cov = res.coverage.get(level)
+    if km is None or cov is None:
+        reason = res.unavailable.get("coverage", "")
+        return Worklist(
+            "distance",
+            "距离中医药服务较远的村",
+            "Villages far from a TCM service",
+            (),
+            pd.DataFrame(columns=[c[0] for c in cols]),
+            cols,
+            "未能计算距离：" + reason,
+            "Distances could not be computed: " + reason,
+        )
+    county = res.county
+    far = cov.uncovered(km)
+    fid = county.facilities["id"].astype(str)
+    fname = dict(zip(fid, county.facilities["name"].astype(str), strict=False))
+    ftype = dict(zip(fid, county.facilities["type"].astype(str), strict=False))
+    ids = _text(far["nearest_id"])
+    cost = far["cost_km"].to_numpy(dtype=float) if "cost_km" in far else np.full(len(far), np.nan)
+    towns = _names(county.townships)
+    tcodes = _text(far["township_code"])
+    frame = pd.DataFrame(
+        {
+            "township_code": tcodes,
+            "township_name": [towns.get(t) if t else None for t in tcodes],
+            "village_code": _text(far["code"]),
+            "village_name": _text(far["name"]),
+            "population": far["population"].to_numpy(),
+            "distance_km": np.round(cost, 2),
+            "nearest_id": ids,
+            "nearest_name": [fname.get(i) if i else None for i in ids],
+            "nearest_type": [
+                FACILITY_TYPE_ZH.get(ftype[i], ftype[i]) if i in ftype else None for i in ids
+            ],
+            "note": [
+                "无坐标或无此类服务 no location or no such service" if not np.isfinite(d) else None
+                for d in cost
+            ],
+        }
+    )
+    frame = _sorted(frame.assign(_d=-np.nan_to_num(cost, nan=np.inf)), county, "_d")
+    frame = frame.drop(columns="_d")
+    return Worklist(
+        "distance",
+        f"{km:g} 公里内无中医药服务的村",
+        f"Villages with no TCM service within {km:g} km",
+        (),
+        frame,
+        cols,
+        f"直线距离超过报告中间阈值 {km:g} 公里（概要和地图所用阈值）的村，按乡镇、距离由远到近排列；最近服务为任一中医药服务"
+        "（中医阁、提供中医药的村卫生室、中医馆、县中医医院）。",
+        f"Villages farther than the report's middle threshold, {km:g} km straight line (the one "
+        "the headline and maps use), by township, farthest first; nearest service of any TCM level.",
+    )
+
+
+# ------------------------------------------------------------------------------- alliances
+
+
+def alliance_gaps(res: Any) -> Worklist:
+    """Villages outside every alliance led as ``T-YLT`` requires (the county TCM hospital).
+
+    Coverage is decided by :func:`tcmcounty.indicators.alliance.covered_villages`, the
+    function behind ``T-YLT``, with the indicator's ``lead_types``. Each row names the
+    facility to bring into the alliance (the village's own clinic, else its township centre;
+    :func:`tcmcounty.services.serving_facilities`) and whether the whole township is outside.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.results import CountyResults
+    >>> c = tcmcounty.load_county("wenxi", warn=False)
+    >>> w = alliance_gaps(CountyResults("k", c, "resident", (2.0,), None, library_build=""))
+    >>> 0 < len(w) < len(c.villages)
+    True
+    """
+    from tcmcounty.indicators import load_registry
+    from tcmcounty.indicators.alliance import covered_villages
+    from tcmcounty.services import serving_facilities
+
+    cols: tuple[Column, ...] = (
+        ("township_name", "乡镇", "township"),
+        ("township_outside", "全乡镇均未覆盖", "whole township outside"),
+        ("village_code", "村代码", "village code"),
+        ("village_name", "村/社区", "village"),
+        ("population", "人口", "population"),
+        ("serving_level", "服务机构层级", "serving level"),
+        ("serving_ids", "应纳入医联体的机构编号", "facility to bring in (id)"),
+        ("serving_names", "应纳入医联体的机构", "facility to bring in"),
+    )
+    county = res.county
+    spec = load_registry()["T-YLT"].numerator
+    lead_types = [str(t) for t in (spec.param("lead_types") or [])]
+    covered, _, _ = covered_villages(county, lead_types)
+    v = county.villages
+    inside = v["code"].astype(str).isin(set(covered["code"].astype(str))).to_numpy()
+    serving = serving_facilities(v, county.facilities)
+    names = dict(
+        zip(
+            county.facilities["id"].astype(str), county.facilities["name"].astype(str), strict=False
+        )
+    )
+    towns = _names(county.townships)
+    tcodes = v["township_code"].astype(str)
+    covered_towns = set(tcodes[inside])
+    level_zh = {
+        "village": "村卫生室/社区卫生服务站 own clinic",
+        "township": "乡镇卫生院/社区卫生服务中心 township centre",
+        "none": "无 none",
+    }
+    out = v.loc[~inside]
+    srv = serving.loc[~inside]
+    frame = pd.DataFrame(
+        {
+            "township_code": _text(out["township_code"]),
+            "township_name": [towns.get(str(t)) for t in out["township_code"]],
+            "township_outside": [
+                "是 yes" if str(t) not in covered_towns else "否 no" for t in out["township_code"]
+            ],
+            "village_code": _text(out["code"]),
+            "village_name": _text(out["name"]),
+            "population": out["population"].to_numpy(),
+            "serving_level": [level_zh.get(str(s), str(s)) for s in srv["serving_level"]],
+            "serving_ids": ["；".join(map(str, ids)) for ids in srv["serving_ids"]],
+            "serving_names": [
+                "；".join(names.get(str(i), str(i)) for i in ids) for ids in srv["serving_ids"]
+            ],
+        }
+    )
+    who = "、".join(FACILITY_TYPE_ZH.get(t, t) for t in lead_types) or "任一机构"
+    return Worklist(
+        "alliance",
+        "未被中医医院牵头医联体覆盖的村",
+        "Villages outside every alliance led by the county TCM hospital",
+        ("T-YLT",),
+        _sorted(frame, county, "village_code"),
+        cols,
+        f"按指标 T-YLT 的覆盖规则（牵头机构：{who}）：村卫生室/社区卫生服务站是成员的村被覆盖；"
+        "没有村卫生室的村，其乡镇卫生院是成员即被覆盖。把所列机构纳入医联体即可覆盖该村。",
+        "The coverage rule of T-YLT: a village is covered when its clinic is a member of an "
+        "alliance led by the county TCM hospital; a village with no clinic, when its township "
+        "centre is. Bringing the listed facility into such an alliance covers the village.",
+    )
+
+
+# ------------------------------------------------------------------------------- staff
+
+
+def staff_gaps(res: Any) -> Worklist:
+    """Townships below a township-level staff target (:data:`STAFF_INDICATORS`).
+
+    Uses ``res.indicators_by_township`` when present, else computes the staff indicators
+    per township with the report's population and targets. Townships whose value cannot be
+    computed, and indicators without a township target, are not listed.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.results import CountyResults
+    >>> c = tcmcounty.load_county("wenxi", warn=False)
+    >>> staff_gaps(CountyResults("k", c, "resident", (2.0,), None, library_build="")).target_ids
+    ('T-DOC', 'T-RN', 'T-TCMDOC-1000', 'T-DNR')
+    """
+    from tcmcounty import indicators
+
+    cols: tuple[Column, ...] = (
+        ("township_name", "乡镇", "township"),
+        ("id", "指标编号", "indicator id"),
+        ("name_zh", "指标", "indicator"),
+        ("value_text", "现值", "value"),
+        ("target", "目标", "target"),
+        ("need", "缺口", "need"),
+        ("need_unit", "缺口单位", "need unit"),
+        ("input_status", "数据状态", "data status"),
+    )
+    tw = res.indicators_by_township
+    if tw is None:
+        tw = indicators.compute(
+            res.county,
+            population=res.population,
+            targets=res.targets or None,
+            by="township",
+            indicators=list(STAFF_INDICATORS),
+        )
+    tw = tw[tw["id"].isin(STAFF_INDICATORS)]
+    unmet = tw[(~tw["met"].astype("boolean")).fillna(False).to_numpy(dtype=bool)]
+    frame = unmet.rename(columns={"area_code": "township_code", "area_name": "township_name"})
+    keep = ["township_code", *[c[0] for c in cols]]
+    frame = _sorted(frame[keep].reset_index(drop=True), res.county, "id")
+    has_target = int(tw["target_low"].notna().sum() + tw["target_high"].notna().sum())
+    return Worklist(
+        "staff",
+        "乡镇人员配置缺口",
+        "Staffing gaps by township",
+        STAFF_INDICATORS,
+        frame,
+        cols,
+        "乡镇级人员指标（机构人员合计 ÷ 乡镇人口）未达乡镇目标的乡镇；"
+        + ("" if has_target else "本目标集没有为这些指标设乡镇级目标。"),
+        "Townships below a township-level staff target (staff of the township's facilities over "
+        "its population)"
+        + ("." if has_target else "; the target set gives no township-level target for them."),
+    )
+
+
+# ------------------------------------------------------------------------------- orchestration
+
+#: The actions in the order of the report and the workbook.
+ACTIONS = {
+    "hall": halls,
+    "tcm_clinic": tcm_clinics,
+    "pavilion": pavilions,
+    "distance": far_villages,
+    "alliance": alliance_gaps,
+    "staff": staff_gaps,
+}
+
+
+def worklists(results: Any) -> list[Worklist]:
+    """Every worklist of a county, in the order of :data:`ACTIONS`.
+
+    Parameters
+    ----------
+    results : CountyResults
+        From :func:`tcmcounty.results.compute_results` or ``load_results``.
+
+    Returns
+    -------
+    list of Worklist
+
+    Examples
+    --------
+    >>> from tcmcounty.results import compute_results
+    >>> [w.action_id for w in worklists(compute_results("wenxi"))]
+    ['hall', 'tcm_clinic', 'pavilion', 'distance', 'alliance', 'staff']
+    """
+    from tcmcounty.results import CountyResults
+
+    if not isinstance(results, CountyResults):
+        raise TypeError(f"results must be CountyResults, not {type(results).__name__}")
+    return [make(results) for make in ACTIONS.values()]
+
+
+# ------------------------------------------------------------------------------- xlsx
+
+
+def worklist_file_name(report_name: str) -> str:
+    """File name of the worklist workbook beside a report called ``report_name``.
+
+    Examples
+    --------
+    >>> worklist_file_name("512021-anyue")
+    '512021-anyue-worklist.xlsx'
+    """
+    return f"{report_name}{WORKLIST_SUFFIX}"
+
+
+def _sheet_names(lists: Sequence[Worklist]) -> list[str]:
+    names: list[str] = []
+    for w in lists:
+        base = xml_safe_text(w.title_zh)
+        for ch in "[]:*?/\\":
+            base = base.replace(ch, "_")
+        base = base[:31] or w.action_id
+        name, k = base, 2
+        while name in names:
+            name = f"{base[: 31 - len(str(k)) - 1]}_{k}"
+            k += 1
+        names.append(name)
+    return names
+
+
+def worklists_workbook(lists: Sequence[Worklist]) -> Any:
+    """Build the openpyxl workbook: one sheet per action, Chinese headers, frozen, filtered.
+
+    Every cell goes through :func:`tcmcounty.io.set_cell` (text stays text, never a formula).
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+    for w, name in zip(lists, _sheet_names(lists), strict=True):
+        ws = wb.create_sheet(name)
+        df = w.to_frame("zh")
+        for c, col in enumerate(df.columns, start=1):
+            set_cell(ws, 1, c, str(col)).font = bold
+            ws.column_dimensions[get_column_letter(c)].width = max(10, min(40, 2 * len(col) + 2))
+        for r, rec in enumerate(df.itertuples(index=False), start=2):
+            for c, v in enumerate(rec, start=1):
+                set_cell(ws, r, c, v)
+        ws.freeze_panes = "A2"
+        last = get_column_letter(max(1, len(df.columns)))
+        ws.auto_filter.ref = f"A1:{last}{len(df) + 1}"
+    if not wb.sheetnames:
+        wb.create_sheet("整改清单")
+    return wb
+
+
+def worklists_xlsx_bytes(lists: Sequence[Worklist]) -> bytes:
+    """Return the worklist workbook as bytes (for a report job's outputs)."""
+    buf = io.BytesIO()
+    worklists_workbook(lists).save(buf)
+    return buf.getvalue()
+
+
+def write_worklists_xlsx(lists: Sequence[Worklist], path: str | os.PathLike[str]) -> Path:
+    """Write the worklists to an xlsx file atomically; return the path.
+
+    Parameters
+    ----------
+    lists : sequence of Worklist
+        From :func:`worklists`.
+    path : path
+        The ``.xlsx`` file (replaced whole or not at all).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, openpyxl
+    >>> from tcmcounty.results import compute_results
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "w.xlsx"
+    >>> _ = write_worklists_xlsx(worklists(compute_results("wenxi")), out)
+    >>> openpyxl.load_workbook(out).worksheets[0]["A1"].value
+    '乡镇'
+    """
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(worklists_xlsx_bytes(lists))
+    return target
