@@ -38,7 +38,10 @@ def test_corpus_size() -> None:
 def test_bad_input_case(case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     expected = tomllib.loads((case / "expected.toml").read_text(encoding="utf-8"))
     work = shutil.copytree(case, tmp_path / case.name)
-    target = work / "bundle" if (work / "bundle").is_dir() else work / "county.xlsx"
+    if "target" in expected:
+        target = work / expected["target"]
+    else:
+        target = work / "bundle" if (work / "bundle").is_dir() else work / "county.xlsx"
     before = _digest(work)
     code = main(["validate", str(target)])
     out, err = capsys.readouterr()

@@ -6,6 +6,7 @@ message and an exit code, never a traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -63,6 +64,51 @@ class Problem:
     def to_dict(self) -> dict[str, object]:
         """Return the problem as a plain dictionary (for JSON output)."""
         return asdict(self)
+
+
+#: Problems of one kind kept in full; the rest are counted in one line.
+KEEP_PER_KIND = 20
+_DIGITS = re.compile(r"\d[\d,.]*")
+
+
+def summarise(problems: list[Problem], keep: int = KEEP_PER_KIND) -> list[Problem]:
+    """Keep the first ``keep`` problems of each kind; count the rest in one problem per kind.
+
+    A kind is a severity, file, sheet, column and message (numbers in the message aside), so
+    48,000 "population is 0" warnings become 20 of them and "and 47,980 more like this".
+
+    Examples
+    --------
+    >>> ps = [Problem("warning", "villages.csv", "population is 0", "人口为0", row=r)
+    ...       for r in range(2, 30)]
+    >>> out = summarise(ps)
+    >>> len(out), out[-1].message_en
+    (21, 'and 8 more like this: population is 0')
+    """
+    seen: dict[tuple[object, ...], int] = {}
+    first: dict[tuple[object, ...], Problem] = {}
+    out: list[Problem] = []
+    for p in problems:
+        kind = (p.severity, p.file, p.sheet, p.column, _DIGITS.sub("#", p.message_en))
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= keep:
+            out.append(p)
+            first.setdefault(kind, p)
+    for kind, n in seen.items():
+        if n > keep:
+            p = first[kind]
+            out.append(
+                Problem(
+                    p.severity,
+                    p.file,
+                    f"and {n - keep:,} more like this: {p.message_en}",
+                    f"另有 {n - keep:,} 条同类问题：{p.message_zh}",
+                    p.sheet,
+                    None,
+                    p.column,
+                )
+            )
+    return out
 
 
 class TcmCountyError(Exception):

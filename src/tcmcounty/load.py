@@ -13,7 +13,7 @@ import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County, Figure, FigureEntry
 from tcmcounty.crs import to_wgs84
-from tcmcounty.errors import CountyNotFoundError, InputError, Problem
+from tcmcounty.errors import CountyNotFoundError, InputError, Problem, summarise
 from tcmcounty.plans import plan_from_table
 from tcmcounty.readers import RawBundle, read_bundle, read_workbook
 from tcmcounty.readers.cells import vocabulary_value
@@ -97,6 +97,8 @@ def resolve(name_or_path: str | os.PathLike[str]) -> Path:
     p = Path(name_or_path)
     if p.is_dir() or (p.is_file() and p.suffix.lower() in EXCEL_SUFFIXES):
         return p
+    if p.exists():
+        return _given_file(p)
     key = str(name_or_path).strip().lower()
     table = list_counties()
     for _, r in table.iterrows():
@@ -116,6 +118,40 @@ def resolve(name_or_path: str | os.PathLike[str]) -> Path:
         f"no county bundle or file found for {str(name_or_path)!r}; bundled counties: {known} / "
         f"未找到县数据 {str(name_or_path)!r}"
     )
+
+
+def _given_file(p: Path) -> Path:
+    """Accept a workbook whatever its name; say what any other file is and what to do."""
+    import stat
+
+    from tcmcounty.readers.sheets import NOT_XLSX, sniff
+
+    mode = p.stat().st_mode
+    if not stat.S_ISREG(mode):
+        what = ("a named pipe (FIFO)", "命名管道") if stat.S_ISFIFO(mode) else ("no file", "非文件")
+        raise InputError(
+            [
+                Problem(
+                    "error",
+                    p.name,
+                    f"{p.name} is {what[0]}: give a bundle folder or an .xlsx workbook",
+                    f"{p.name} 是{what[1]}：请提供县数据文件夹或 .xlsx 工作簿",
+                )
+            ],
+            str(p),
+        )
+    kind = sniff(p)
+    if kind == "xlsx":
+        return p
+    if p.suffix.lower() in (".csv", ".txt", ".toml"):
+        en = (
+            f"a single {p.suffix} file: a county is a folder holding county.toml and the CSV "
+            "tables, or one .xlsx workbook; give the folder"
+        )
+        zh = f"这是单个 {p.suffix} 文件：县数据应为含 county.toml 与各 CSV 表的文件夹，或一个 .xlsx 工作簿"
+    else:
+        en, zh = NOT_XLSX.get(kind, NOT_XLSX["other"])
+    raise InputError([Problem("error", p.name, f"the file is {en}", zh)], str(p))
 
 
 ColumnsArg = ColumnMap | str | os.PathLike[str] | None
@@ -152,6 +188,7 @@ def read_raw(name_or_path: str | os.PathLike[str], columns: ColumnsArg = None) -
     raw = read_workbook(path, cmap) if path.is_file() else read_bundle(path, cmap)
     resolve_references(raw)
     check(raw)
+    raw.problems = summarise(raw.problems)
     return raw
 
 

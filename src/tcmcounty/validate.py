@@ -7,6 +7,7 @@ vocabularies, missing columns) are found earlier by :mod:`tcmcounty.readers.cell
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import numpy as np
@@ -24,6 +25,25 @@ PLAUSIBLE_PER_1000 = {
     "nurses": (0.5, 12.0),
     "public_health_staff": (0.05, 5.0),
 }
+#: Counts of one row: (table, column) -> (unlikely above: warning, impossible above: error).
+ROW_LIMITS: dict[tuple[str, str], tuple[int, int]] = {
+    ("villages", "population"): (100_000, 2_000_000),
+    ("townships", "population"): (1_000_000, 5_000_000),
+    ("facilities", "beds"): (5_000, 20_000),
+    ("facilities", "physicians"): (3_000, 20_000),
+    ("facilities", "tcm_physicians"): (1_000, 20_000),
+    ("facilities", "nurses"): (5_000, 30_000),
+    ("facilities", "tcm_techniques"): (100, 1_000),
+}
+#: County figures: group -> (unlikely above: warning, impossible above: error).
+COUNTY_LIMITS: dict[str, tuple[int, int]] = {
+    "population": (5_000_000, 30_000_000),
+    "resources": (200_000, 1_000_000),
+}
+#: Years of data: none before the People's Republic's first statistics, none in the future.
+FIRST_YEAR = 1949
+#: Sources may be older (a gazetteer), never before this.
+FIRST_SOURCE_YEAR = 1900
 CHINA_LON = (73.0, 135.5)
 CHINA_LAT = (3.5, 53.6)
 BOUNDARY_TOLERANCE_M = 2000.0
@@ -39,6 +59,11 @@ def check(raw: RawBundle) -> None:
     _check_coordinates(raw)
     _check_gcj02_declared_as_wgs84(raw)
     _check_population(raw)
+    _check_row_limits(raw)
+    _check_county_limits(raw)
+    _check_years(raw)
+    _check_survey(raw)
+    _check_clinic_township(raw)
     _check_nbs(raw)
 
 
@@ -494,6 +519,8 @@ def _check_population(raw: RawBundle) -> None:
         fig = resident if "value" in resident else resident.get("estimate")
         if isinstance(fig, dict) and isinstance(fig.get("value"), (int, float)):
             total = float(fig["value"])
+    if total and total > COUNTY_LIMITS["population"][1]:
+        total = None  # impossible, reported by _check_county_limits; no ratio can use it
     v = raw.tables.get("villages")
     if total and v is not None and v["population"].notna().any():
         s = float(v["population"].sum())
@@ -623,3 +650,222 @@ def _check_nbs(raw: RawBundle) -> None:
             )
     for f in nbs.check_units(adcode, raw.tables.get("townships"), raw.tables.get("villages")):
         raw.problem("warning", f.table, f.message_en, f.message_zh, f.row, f.column, f.value)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _check_row_limits(raw: RawBundle) -> None:
+    """Check counts of one village, township or facility against :data:`ROW_LIMITS`."""
+    for (name, col), (unlikely, impossible) in ROW_LIMITS.items():
+        df = raw.tables.get(name)
+        if df is None or col not in df:
+            continue
+        values = pd.to_numeric(df[col], errors="coerce").astype(float).to_numpy()
+        for i in np.flatnonzero(np.nan_to_num(values) > unlikely):
+            v = values[i]
+            bad = v > impossible
+            limit = impossible if bad else unlikely
+            raw.problem(
+                "error" if bad else "warning",
+                name,
+                f"{v:,.0f} is {'impossible' if bad else 'unlikely'} for one "
+                f"{name[:-1].replace('facilitie', 'facility')} ({col} above {limit:,}); "
+                + ("correct it" if bad else "check the unit and the digits"),
+                f"{v:,.0f} 对单个{TABLES[name].zh}而言{'不可能' if bad else '不太可能'}"
+                f"（超过 {limit:,}）；" + ("请更正" if bad else "请检查单位与位数"),
+                int(df["_row"].iloc[i]),
+                raw.header(name, col),
+                f"{v:.0f}",
+            )
+
+
+def _check_county_limits(raw: RawBundle) -> None:
+    """County figures beyond :data:`COUNTY_LIMITS` (a value the unit or a typo inflated)."""
+    for group, key, entry in _figure_items(raw.meta):
+        unlikely, impossible = COUNTY_LIMITS[group]
+        for fig, label in (
+            (entry, f"{group}.{key}"),
+            (entry.get("estimate"), f"{group}.{key}.estimate"),
+        ):
+            if not isinstance(fig, dict) or not _is_number(fig.get("value")):
+                continue
+            v = float(fig["value"])  # type: ignore[arg-type]
+            if not np.isfinite(v) or v <= unlikely:
+                continue
+            bad = v > impossible
+            limit = impossible if bad else unlikely
+            raw.problem(
+                "error" if bad else "warning",
+                "county",
+                f"{v:,.0f} is {'impossible' if bad else 'unlikely'} for a county "
+                f"(above {limit:,}); " + ("correct it" if bad else "check the unit and the digits"),
+                f"{v:,.0f} 对一个县而言{'不可能' if bad else '不太可能'}（超过 {limit:,}）；"
+                + ("请更正" if bad else "请检查单位与位数"),
+                fig.get("_row"),  # type: ignore[arg-type]
+                str(fig.get("_column", label)),
+                f"{v:.0f}",
+            )
+
+
+def _year_problem(
+    raw: RawBundle, table: str, year: object, row: int | None, column: str, first: int
+) -> None:
+    this_year = dt.date.today().year
+    if not _is_number(year) or not float(year).is_integer():  # type: ignore[arg-type]
+        raw.problem(
+            "error", table, "expected a year such as 2023", "应为年份，如 2023", row, column, year
+        )
+        return
+    y = int(year)  # type: ignore[call-overload]
+    if y < first or y > this_year:
+        raw.problem(
+            "error",
+            table,
+            f"impossible year: data years run from {first} to {this_year}",
+            f"年份不可能：应在 {first} 至 {this_year} 之间",
+            row,
+            column,
+            y,
+        )
+
+
+def _check_years(raw: RawBundle) -> None:
+    """Every year of the data between :data:`FIRST_YEAR` and this year."""
+    meta = raw.meta
+    ref = meta.get("reference_year")
+    if ref is not None:
+        _year_problem(raw, "county", ref, None, "reference_year", FIRST_YEAR)
+    for group, key, entry in _figure_items(meta):
+        for fig, label in (
+            (entry, f"{group}.{key}"),
+            (entry.get("estimate"), f"{group}.{key}.estimate"),
+        ):
+            if isinstance(fig, dict) and fig.get("year") not in (None, ""):
+                _year_problem(
+                    raw, "county", fig["year"], fig.get("_row"), f"{label}.year", FIRST_YEAR
+                )  # type: ignore[arg-type]
+    for section in ("survey", "tcm_hospital"):
+        sub = meta.get(section)
+        if isinstance(sub, dict) and sub.get("year") not in (None, ""):
+            _year_problem(raw, "county", sub["year"], None, f"{section}.year", FIRST_YEAR)
+    for name, col, first in (
+        ("townships", "population_year", FIRST_YEAR),
+        ("villages", "population_year", FIRST_YEAR),
+        ("sources", "year", FIRST_SOURCE_YEAR),
+    ):
+        df = raw.tables.get(name)
+        if df is None or col not in df:
+            continue
+        years = pd.to_numeric(df[col], errors="coerce").astype(float).to_numpy()
+        bad = np.isfinite(years) & ((years < first) | (years > dt.date.today().year))
+        for i in np.flatnonzero(bad):
+            _year_problem(
+                raw, name, float(years[i]), int(df["_row"].iloc[i]), raw.header(name, col), first
+            )
+
+
+def _check_survey(raw: RawBundle) -> None:
+    """Check the satisfaction survey: counts, satisfied <= respondents <= residents."""
+    survey = raw.meta.get("survey")
+    if not isinstance(survey, dict):
+        return
+    counts: dict[str, float] = {}
+    for key in ("respondents", "satisfied"):
+        if key not in survey:
+            continue
+        v = survey[key]
+        if (
+            not _is_number(v)
+            or not np.isfinite(float(v))
+            or float(v) < 0
+            or not float(v).is_integer()
+        ):
+            raw.problem(
+                "error",
+                "county",
+                "expected a whole number of people >= 0",
+                "应为非负整数（人数）",
+                None,
+                f"survey.{key}",
+                v,
+            )
+        else:
+            counts[key] = float(v)
+    n, ok = counts.get("respondents"), counts.get("satisfied")
+    if ok is not None and n is not None and ok > n:
+        raw.problem(
+            "error",
+            "county",
+            f"more people satisfied ({ok:,.0f}) than surveyed ({n:,.0f}): impossible",
+            f"满意人数（{ok:,.0f}）多于调查人数（{n:,.0f}），不可能",
+            None,
+            "survey.satisfied",
+            f"{ok:.0f}",
+        )
+    if n == 0 and ok is not None:
+        raw.problem(
+            "error",
+            "county",
+            "a survey of 0 respondents cannot give a satisfaction rate; leave it out",
+            "调查人数为0，无法计算满意率；请删除该项",
+            None,
+            "survey.respondents",
+            0,
+        )
+    total = _resident_total(raw)
+    if n is not None and total and n > total:
+        raw.problem(
+            "error",
+            "county",
+            f"more respondents ({n:,.0f}) than county residents ({total:,.0f}): impossible",
+            f"调查人数（{n:,.0f}）多于全县常住人口（{total:,.0f}），不可能",
+            None,
+            "survey.respondents",
+            f"{n:.0f}",
+        )
+
+
+def _resident_total(raw: RawBundle) -> float | None:
+    pop = raw.meta.get("population", {})
+    resident = pop.get("resident", {}) if isinstance(pop, dict) else {}
+    if not isinstance(resident, dict):
+        return None
+    fig = resident if "value" in resident else resident.get("estimate")
+    if isinstance(fig, dict) and _is_number(fig.get("value")):
+        return float(fig["value"])  # type: ignore[arg-type]
+    return None
+
+
+def _check_clinic_township(raw: RawBundle) -> None:
+    """Check that a facility lies in the township of its village."""
+    f, v = raw.tables.get("facilities"), raw.tables.get("villages")
+    if f is None or v is None:
+        return
+    town_of = v.dropna(subset=["code", "township_code"]).drop_duplicates("code")
+    towns = _ids(raw, "townships", "code")
+    if towns is not None:  # a village in an unknown township is reported already
+        town_of = town_of[town_of["township_code"].isin(towns)]
+    town_of = town_of.set_index("code")["township_code"]
+    both = (
+        f["village_code"].notna()
+        & f["township_code"].notna()
+        & f["village_code"].isin(town_of.index)
+    )
+    sub = f[both]
+    if sub.empty:
+        return
+    expected = town_of.loc[sub["village_code"]].to_numpy()
+    for i in np.flatnonzero(sub["township_code"].to_numpy() != expected):
+        raw.problem(
+            "error",
+            "facilities",
+            f"the facility's township {sub['township_code'].iloc[i]} is not the township "
+            f"{expected[i]} of its village {sub['village_code'].iloc[i]}",
+            f"机构所在乡镇 {sub['township_code'].iloc[i]} 与其所在村 {sub['village_code'].iloc[i]} "
+            f"的乡镇 {expected[i]} 不一致",
+            int(sub["_row"].iloc[i]),
+            raw.header("facilities", "township_code"),
+            sub["township_code"].iloc[i],
+        )

@@ -42,12 +42,12 @@ def _check_zip(path: Path, raw: RawBundle) -> bool:
             packed = sum(i.compress_size for i in zf.infolist()) or 1
     except (zipfile.BadZipFile, OSError):
         en, zh = NOT_XLSX.get(sniff(path), NOT_XLSX["other"])
-        raw.problem("error", "county", f"the file is {en}", f"文件无法读取：{zh}")
+        _file_problem(raw, path, f"the file is {en}", zh)
         return False
     if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO:
-        raw.problem(
-            "error",
-            "county",
+        _file_problem(
+            raw,
+            path,
             f"workbook refused: it unpacks to {total // 2**20} MB (ratio {total / packed:.0f}:1)",
             f"拒绝读取：解压后 {total // 2**20} MB（压缩比 {total / packed:.0f}:1），疑似压缩炸弹",
         )
@@ -168,22 +168,22 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         return raw
     if sniff(path) != "xlsx":
         en, zh = NOT_XLSX.get(sniff(path), NOT_XLSX["other"])
-        raw.problem("error", "county", f"the file is {en}", f"文件无法读取：{zh}")
+        _file_problem(raw, path, f"the file is {en}", zh)
         return raw
     try:
         with path.open("rb") as f:
             found, findings = read_sheets(f)
     except Exception as exc:  # openpyxl raises many types on a damaged file
-        raw.problem(
-            "error",
-            "county",
+        _file_problem(
+            raw,
+            path,
             f"cannot open the workbook ({type(exc).__name__}: {str(exc)[:200]}); open it in Excel "
             "or WPS and save it again as .xlsx",
             f"无法打开工作簿（{type(exc).__name__}）；请用 Excel 或 WPS 打开后重新另存为 .xlsx",
         )
         return raw
-    for sev, en, zh, row, col, value in findings:
-        raw.problem(sev, "county", en, zh, row, col, value)
+    for _sev, en, zh, _row, _col, _value in findings:
+        _file_problem(raw, path, en, zh)
     if any(f[0] == "error" for f in findings):
         return raw
     by_title: dict[str, Sheet] = {s.title: s for s in found}
@@ -287,3 +287,8 @@ def _uncached_items(rows: list[list[object]], raw: RawBundle) -> None:
                     i,
                     column_letter(j),
                 )
+
+
+def _file_problem(raw: RawBundle, path: Path, en: str, zh: str) -> None:
+    """Record an error about the workbook file as a whole (no sheet)."""
+    raw.problems.append(Problem("error", path.name, en, zh))

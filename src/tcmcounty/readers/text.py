@@ -1,4 +1,9 @@
-"""Reading CSV files written in UTF-8, UTF-8 with BOM, GBK or GB18030."""
+"""Reading CSV files written in UTF-8, UTF-8 with BOM, GBK or GB18030.
+
+Decoding is strict and whole: a file is UTF-8 or it is GBK/GB18030, never a mixture. A UTF-8
+line pasted into a GBK file would otherwise turn 西村 into mojibake without a word (GB18030
+decodes almost any bytes), so such a file is refused, naming the line.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,42 @@ from pathlib import Path
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 MAX_BYTES = 200 * 1024 * 1024  # refuse files above 200 MB before parsing
+#: Longest field read (the csv module's own limit); a longer one is almost always an unclosed
+#: quote that swallowed the rest of the file.
+MAX_FIELD = 131_072
 
 
 class DecodeError(ValueError):
-    """The bytes are in none of the supported encodings."""
+    """The bytes are in none of the supported encodings, or in two of them.
+
+    Attributes
+    ----------
+    en, zh : str
+        What is wrong and what to do, in English and Chinese.
+    line : int or None
+        The first line that shows the problem.
+    """
+
+    def __init__(self, en: str, zh: str, line: int | None = None) -> None:
+        super().__init__(en)
+        self.en, self.zh, self.line = en, zh, line
+
+
+def _line_of(data: bytes, position: int) -> int:
+    return data.count(b"\n", 0, position) + 1
+
+
+def _utf8_line(data: bytes) -> int | None:
+    """Return the first line holding UTF-8 multi-byte characters (in a file not UTF-8)."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return number
+    return None
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -22,16 +59,44 @@ def decode(data: bytes) -> tuple[str, str]:
     text, encoding : str
         The decoded text and the name of the encoding that worked (``utf-8``, ``utf-8-sig`` or
         ``gb18030``).
+
+    Raises
+    ------
+    DecodeError
+        If the bytes are in neither, or if a GBK file holds UTF-8 lines (naming the first).
     """
-    for enc in ENCODINGS:
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if enc == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
-            enc = "utf-8"
-        return text, enc
-    raise DecodeError("the file is neither UTF-8 nor GBK/GB18030")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        first_bad = _line_of(data, exc.start)
+    else:
+        return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        line = _line_of(data, exc.start)
+        mixed = _utf8_line(data)
+        if mixed is not None and mixed != first_bad:
+            raise _mixed(mixed, first_bad) from None
+        raise DecodeError(
+            f"cannot decode the file (line {line}): expected UTF-8, UTF-8 with BOM, GBK or GB18030",
+            f"无法解码（第 {line} 行）：应为 UTF-8、带BOM的UTF-8、GBK 或 GB18030 编码",
+            line,
+        ) from None
+    mixed = _utf8_line(data)
+    if mixed is not None:
+        raise _mixed(mixed, first_bad)
+    return text, "gb18030"
+
+
+def _mixed(utf8_line: int, gbk_line: int) -> DecodeError:
+    return DecodeError(
+        f"mixed encodings: line {utf8_line} is UTF-8 while line {gbk_line} is GBK; save the "
+        "whole file in one encoding (UTF-8 is best)",
+        f"编码混杂：第 {utf8_line} 行为 UTF-8，而第 {gbk_line} 行为 GBK；请将整个文件另存为同一编码"
+        "（建议 UTF-8）",
+        utf8_line,
+    )
 
 
 def read_csv_rows(path: Path) -> tuple[list[list[str]], str]:
@@ -40,7 +105,8 @@ def read_csv_rows(path: Path) -> tuple[list[list[str]], str]:
     Raises
     ------
     DecodeError
-        If the bytes are in no supported encoding.
+        If the bytes are in no supported encoding, mix two, or a field is longer than
+        :data:`MAX_FIELD` characters.
     """
     data = path.read_bytes()
     text, enc = decode(data)
@@ -48,5 +114,21 @@ def read_csv_rows(path: Path) -> tuple[list[list[str]], str]:
     delimiter = ","
     if sample.count("\t") > sample.count(",") and sample.count("\t") > 0:
         delimiter = "\t"
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        line = reader.line_num
+        if "field larger than field limit" in str(exc):
+            raise DecodeError(
+                f"a field ending on line {line} is longer than {MAX_FIELD:,} characters (an "
+                'unclosed quote " ?); close the quote or shorten the cell',
+                f"第 {line} 行附近有一个单元格超过 {MAX_FIELD:,} 个字符（引号未闭合？）",
+                line,
+            ) from None
+        raise DecodeError(
+            f"the file is not valid CSV near line {line}: {exc}",
+            f"第 {line} 行附近不是有效的 CSV：{exc}",
+            line,
+        ) from None
     return rows, enc
