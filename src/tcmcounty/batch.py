@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import logging
 import multiprocessing as mp
 import multiprocessing.connection
@@ -312,7 +313,11 @@ class _Worker:
         self.started = 0.0
 
     def kill(self) -> None:
+        from tcmcounty.execute import is_folder_watcher
+
         for pid in _descendants(self.proc.pid or -1):
+            if is_folder_watcher(pid):  # it removes the job folder once the worker is gone
+                continue
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
@@ -617,6 +622,7 @@ def run_batch(
 
         def on_done(spec: JobSpec, outcome: JobOutcome) -> None:
             nonlocal failures
+            unwritable = ""
             try:
                 write_outcome(out, outcome, create=False)
                 status, error = outcome.status, outcome.error
@@ -628,6 +634,11 @@ def run_batch(
                     "failed",
                     f"could not write the outputs: {exc} / 无法写入输出文件（磁盘已满或无权限？）",
                 )
+                if isinstance(exc, OSError) and exc.errno in _UNWRITABLE:
+                    unwritable = (
+                        f"the output folder {out} cannot be written ({exc.strerror}) "
+                        "/ 输出目录无法写入"
+                    )
             if status != "ok":
                 failures += 1
             done[spec.name] = _row(
@@ -637,7 +648,7 @@ def run_batch(
                 error,
                 float(outcome.record.get("durations", {}).get("total", 0.0)),
             )
-            lost = _folder_problem(out, where)
+            lost = _folder_problem(out, where) or unwritable
             if lost:  # no point rendering the rest: nothing can be written
                 raise _OutputLost(lost)
             with contextlib.suppress(OSError):
@@ -678,6 +689,10 @@ def run_batch(
             result.problems += _write_tables(out, where, result.rows, index)
             result.seconds = time.perf_counter() - t0
     return result
+
+
+#: Write errors that no later county will escape (a full disk may free up; these do not).
+_UNWRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 class _OutputLost(Exception):

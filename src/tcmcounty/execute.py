@@ -420,6 +420,20 @@ finally:
     shutil.rmtree(sys.argv[1], ignore_errors=True)
 """
 _ROOTS: dict[int, tuple[Path, Any]] = {}
+#: Marks the watcher's command line, so that stopping a job's processes spares it.
+WATCHER_TAG = "tcmcounty-job-folder-watcher"
+
+
+def is_folder_watcher(pid: int) -> bool:
+    """Tell whether ``pid`` is the watcher of a job folder (Linux ``/proc``; else ``False``).
+
+    Whoever stops a worker and its kernels must spare the watcher: it removes the folder
+    once the worker is gone.
+    """
+    try:
+        return WATCHER_TAG.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def job_folder() -> Path:
@@ -447,7 +461,7 @@ def _work_root() -> Path:
     _sweep_stale_roots()
     root = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{pid}-"))
     reaper = subprocess.Popen(
-        [sys.executable, "-I", "-S", "-c", _REAPER, str(root)],
+        [sys.executable, "-I", "-S", "-c", _REAPER, str(root), WATCHER_TAG],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

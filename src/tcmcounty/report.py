@@ -303,7 +303,8 @@ def run_job(spec: JobSpec) -> JobOutcome:
                     view.prerender()
                     durations["figures"] = round(time.perf_counter() - t_fig, 4)
                     if spec.cache_dir:
-                        R.save_results(res, spec.cache_dir)
+                        with contextlib.suppress(OSError):  # the kernel recomputes, that is all
+                            R.save_results(res, spec.cache_dir)
             indicators.append(res.indicator_records())
             if not headline:
                 headline = res.headline()
@@ -364,6 +365,10 @@ def run_job(spec: JobSpec) -> JobOutcome:
 
         files[f"{spec.name}.html"] = body.encode("utf-8")
         files[f"{spec.name}.ipynb"] = nbformat.writes(nb).encode("utf-8")
+        if spec.kind == KIND_COUNTY:  # the worklists (整改清单) the report links to
+            from tcmcounty import worklists as W
+
+            files[W.worklist_file_name(spec.name)] = W.worklists_xlsx_bytes(W.worklists(res))
         record["html_bytes"] = len(files[f"{spec.name}.html"])
         if record["html_bytes"] > MAX_HTML_BYTES:
             record["warning"] = f"report is {record['html_bytes'] / 2**20:.1f} MB (> 2 MB)"
@@ -548,7 +553,8 @@ def is_up_to_date(out_dir: str | os.PathLike[str], spec: JobSpec, inputs_hash: s
         and rec.get("package_version") == tcmcounty.__version__
         and rec.get("package_build") == R.code_hash()
     )
-    return same and all((out / f).is_file() for f in rec.get("outputs", []))
+    outputs = rec["outputs"]
+    return same and f"{spec.name}.html" in outputs and all((out / f).is_file() for f in outputs)
 
 
 def check_output_folder(

@@ -423,7 +423,8 @@ def _coverage(res: CountyResults) -> None:
     res.nearest = mod.nearest_service(c, levels=tuple(lv for lv in COVERAGE_LEVELS))
     for lv in COVERAGE_LEVELS:
         res.coverage[lv] = mod.cumulative_coverage(c, thresholds=list(res.thresholds_km), level=lv)
-    res.alliance = mod.alliance_coverage(c)
+    # T-YLT's rule, denominator, population base and target set (one figure everywhere)
+    res.alliance = mod.alliance_coverage(c, population=res.population, targets=res.targets or None)
 
 
 #: Accessibility settings of the report: E2SFCA with Gaussian decay, TCM physicians as supply.
@@ -704,7 +705,10 @@ def load_results(
     if note:
         res.cache_notes.append(note)
     if cache_dir:
-        save_results(res, cache_dir)
+        try:
+            save_results(res, cache_dir)
+        except OSError as exc:  # a cache that cannot be written only costs time
+            res.cache_notes.append(f"results not cached ({exc.strerror or exc}) / 结果未能写入缓存")
     return res
 
 
