@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -9,7 +10,11 @@ import pandas as pd
 import pytest
 from test_indicators_bundle import T1, T2, base_tables, make_county
 
-from tcmcounty.indicators import COLUMNS, compare, compute
+import tcmcounty
+from tcmcounty.errors import InputError
+from tcmcounty.indicators import COLUMNS, Registry, compare, compute, load_registry
+
+ROOT_REGISTRY = Path(tcmcounty.__file__).parent / "data" / "indicators" / "registry.toml"
 
 
 def row(df: pd.DataFrame, ind: str, area: str | None = None) -> pd.Series:
@@ -55,13 +60,40 @@ def test_per_capita_values_and_need_by_hand(county) -> None:
     assert dnr["need_unit"].startswith("名注册护士")
 
 
-def test_range_target_above_the_high_end(county) -> None:
-    """1 TCM GP per 10,000 residents is above 0.6–0.8: not met, need NA, excess 1."""
+def test_range_target_above_the_high_end_is_met(county) -> None:
+    """1 TCM GP per 10,000 residents is above 0.6–0.8: the standard asks to *reach* it, so met."""
     r = row(compute(county), "T-TCMGP")
     assert r["value"] == pytest.approx(1.0)
+    assert bool(r["met"]) and r["need"] == 0 and r["excess"] == 0
+    assert r["gap"] == pytest.approx(1.0 - 0.6)
+    assert (r["target_low"], r["target_high"]) == (0.6, 0.8)
+    assert "above the range 0.6–0.8: met" in r["note"]
+
+
+def test_range_marked_as_band_punishes_excess_and_says_why(county) -> None:
+    """Only an indicator the registry marks as a band is not met above the top (and says why)."""
+    reg = load_registry()
+    why = "more than 0.8 would take GPs from neighbouring counties"
+    banded = Registry(
+        tuple(
+            dataclasses.replace(i, band_reason=why) if i.id == "T-TCMGP" else i
+            for i in reg.indicators
+        )
+    )
+    r = row(compute(county, registry=banded), "T-TCMGP")
     assert not r["met"] and pd.isna(r["need"]) and r["excess"] == 1
     assert r["gap"] == pytest.approx(0.8 - 1.0)
-    assert (r["target_low"], r["target_high"]) == (0.6, 0.8)
+    assert why in r["note"] and "band" in r["note"]
+
+
+def test_registry_band_reason_must_be_text(tmp_path: Path) -> None:
+    text = (ROOT_REGISTRY.read_text(encoding="utf-8")).replace(
+        'id = "T-TCMGP"\n', 'id = "T-TCMGP"\nrange_band_reason = ""\n'
+    )
+    f = tmp_path / "registry.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="range_band_reason"):
+        load_registry(f)
 
 
 def test_range_target_below_the_low_end(tmp_path: Path) -> None:
@@ -472,3 +504,18 @@ def test_compare_wide_table(tmp_path: Path) -> None:
         compare(a)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="empty"):
         compare([])
+
+
+def test_tcm_hospital_grade_needs_the_hospital_among_the_facilities(tmp_path: Path) -> None:
+    """[tcm_hospital] grade without a county TCM hospital in facilities.csv: no verdict."""
+    h = {"grade": "二级甲等", "departments": ["治未病科"], "status": "official", "source": "s1"}
+    t = base_tables()
+    t["meta"]["tcm_hospital"] = h  # type: ignore[index]
+    for f in t["facilities"]:  # type: ignore[union-attr]
+        if f["type"] == "county_tcm_hospital":
+            f["type"] = "county_general_hospital"
+    df = compute(make_county(tmp_path / "c", t))
+    for ind in ("T-TCMHOSP", "T-TCMHOSP-DEPT"):
+        r = row(df, ind)
+        assert pd.isna(r["value"]) and pd.isna(r["met"]), ind
+        assert "no county TCM hospital" in r["reason"] and "机构名单中无县级中医医院" in r["reason"]

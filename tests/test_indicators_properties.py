@@ -23,8 +23,8 @@ POPULATIONS = st.integers(min_value=1, max_value=3_000_000)
 BOUNDS = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("120"), places=2).map(float)
 
 
-def met(num: int, den: int, factor: int, t: Target) -> bool:
-    return bool(assess(num, den, factor, t).met)
+def met(num: int, den: int, factor: int, t: Target, band: bool = False) -> bool:
+    return bool(assess(num, den, factor, t, band=band).met)
 
 
 @given(num=COUNTS, den=POPULATIONS, factor=FACTORS, low=BOUNDS)
@@ -52,10 +52,22 @@ def test_at_most_need_is_smallest_removal(num: int, den: int, factor: int, high:
 
 
 @given(num=COUNTS, den=POPULATIONS, factor=FACTORS, low=BOUNDS, width=BOUNDS)
-def test_range_need_and_excess(num: int, den: int, factor: int, low: float, width: float) -> None:
+def test_range_to_reach_is_at_least_its_low_end(
+    num: int, den: int, factor: int, low: float, width: float
+) -> None:
+    """A range that is not a band is met within or above it: the low end decides, as ``at_least``."""
+    high = float(Decimal(str(low)) + Decimal(str(width)))
+    a = assess(num, den, factor, Target("T-X", "range", low=low, high=high))
+    b = assess(num, den, factor, Target("T-X", "at_least", low=low))
+    assert (a.value, a.met, a.gap, a.need) == (b.value, b.met, b.gap, b.need)
+    assert a.excess == 0
+
+
+@given(num=COUNTS, den=POPULATIONS, factor=FACTORS, low=BOUNDS, width=BOUNDS)
+def test_band_need_and_excess(num: int, den: int, factor: int, low: float, width: float) -> None:
     high = float(Decimal(str(low)) + Decimal(str(width)))
     t = Target("T-X", "range", low=low, high=high)
-    a = assess(num, den, factor, t)
+    a = assess(num, den, factor, t, band=True)
     value = Fraction(num * factor, den)
     if value > Fraction(str(high)):  # above the band: adding cannot help
         assert not a.met and a.need is None and a.excess is not None and a.excess > 0
@@ -66,12 +78,14 @@ def test_range_need_and_excess(num: int, den: int, factor: int, low: float, widt
     assert a.excess == 0
     if a.need is None:  # band narrower than one unit: no whole number of units lands in it
         k = math.ceil(Fraction(str(low)) * den / factor) - num
-        assert not met(num + k, den, factor, t) and not met(num + k - 1, den, factor, t)
+        assert not met(num + k, den, factor, t, band=True) and not met(
+            num + k - 1, den, factor, t, band=True
+        )
         return
     assert (a.need == 0) == bool(a.met)
-    assert met(num + a.need, den, factor, t)
+    assert met(num + a.need, den, factor, t, band=True)
     if a.need > 0:
-        assert not met(num + a.need - 1, den, factor, t)
+        assert not met(num + a.need - 1, den, factor, t, band=True)
 
 
 @given(num=COUNTS, den=POPULATIONS, factor=FACTORS)
@@ -96,9 +110,12 @@ def test_decimal_targets_are_exact() -> None:
 
 
 def test_range_band_narrower_than_one_unit() -> None:
-    """1,000 residents: one TCM GP is 10 per 10,000, so 0.6–0.8 cannot be met: need NA."""
-    a = assess(0, 1000, 10000, Target("T-TCMGP", "range", low=0.6, high=0.8))
+    """1,000 residents: one TCM GP is 10 per 10,000, so the band 0.6–0.8 cannot be met: need NA."""
+    t = Target("T-TCMGP", "range", low=0.6, high=0.8)
+    a = assess(0, 1000, 10000, t, band=True)
     assert a.met is False and a.need is None and a.excess == 0
+    reach = assess(0, 1000, 10000, t)  # as a level to reach, one GP (10 per 10,000) meets it
+    assert reach.met is False and reach.need == 1 and assess(1, 1000, 10000, t).met
 
 
 def test_equals_and_boolean_targets() -> None:

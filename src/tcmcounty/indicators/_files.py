@@ -9,6 +9,8 @@ from pathlib import Path
 
 from tcmcounty.errors import InputError, Problem
 
+#: Largest user file read (a targets file is a few KB).
+MAX_USER_BYTES = 1024 * 1024
 #: Folder (inside the ``tcmcounty`` package) holding the registry and the shipped target sets.
 DATA_FOLDER = "data/indicators"
 
@@ -55,8 +57,22 @@ def read_user_text(path: str | os.PathLike[str]) -> tuple[str, str]:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or path, not {type(path).__name__}")
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise fail(str(p), None, "file not found", "文件不存在")
+    if not p.is_file():
+        raise fail(
+            str(p),
+            None,
+            "not a regular file (a folder, pipe or device)",
+            "不是普通文件（文件夹、管道或设备）",
+        )
+    if p.stat().st_size > MAX_USER_BYTES:
+        raise fail(
+            str(p),
+            None,
+            f"larger than {MAX_USER_BYTES // 1024} KB: not a targets or settings file",
+            f"文件超过 {MAX_USER_BYTES // 1024} KB，不是目标值或设置文件",
+        )
     try:
         return str(p), p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:

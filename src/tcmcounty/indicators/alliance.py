@@ -6,8 +6,9 @@ everywhere a report, the index, ``summary.xlsx``, ``coverage --by alliance`` or 
 shows alliance coverage:
 
 1. The members of an alliance are its ``member_ids`` and its lead facility. Only alliances
-   whose lead facility is of one of ``lead_types`` count (:data:`TCM_LEAD_TYPES`, the county
-   TCM hospital, for ``T-YLT``); an alliance without a lead is left out (noted).
+   whose lead facility is of one of ``lead_types`` count (for ``T-YLT`` the registry's
+   ``lead_types``, the county TCM hospital: :func:`tcm_lead_types`); an alliance without a
+   lead is left out (noted).
 2. A village is served by its own 村卫生室 / 社区卫生服务站 (by ``village_code``); a village
    with none is served by the 乡镇卫生院 / 社区卫生服务中心 of its township
    (:func:`tcmcounty.services.serving_facilities`).
@@ -36,12 +37,25 @@ from tcmcounty.services import TOWNSHIP_LEVEL_TYPES, VILLAGE_LEVEL_TYPES, servin
 
 #: Indicator whose rule and denominator alliance coverage follows.
 INDICATOR_ID = "T-YLT"
-#: Facility types whose alliances count for ``T-YLT``.
-TCM_LEAD_TYPES: tuple[str, ...] = ("county_tcm_hospital",)
 #: Label of the "any alliance" row: never the target figure.
 ANY_ALLIANCE_LABEL = "任一医联体（含非中医院牵头，不计入目标） any alliance (incl. not TCM-led; not the T-YLT figure)"
 #: Label of the figure judged against the target.
 TCM_LED_LABEL = "县级中医医院牵头医联体合计 (T-YLT) alliances led by the county TCM hospital"
+
+
+def tcm_lead_types() -> tuple[str, ...]:
+    """Return the facility types whose alliances count for ``T-YLT`` (from the registry).
+
+    Examples
+    --------
+    >>> tcm_lead_types()
+    ('county_tcm_hospital',)
+    """
+    from tcmcounty.indicators.registry import load_registry
+
+    spec = load_registry()[INDICATOR_ID].numerator
+    lead = spec.param("lead_types") or ()
+    return (lead,) if isinstance(lead, str) else tuple(str(t) for t in lead)  # type: ignore[union-attr]
 
 
 def _statuses(f: pd.DataFrame) -> tuple[str, ...]:
@@ -275,7 +289,7 @@ class AllianceCoverage:
                 "name": TCM_LED_LABEL,
                 "kind": "",
                 "lead_facility_id": "",
-                "lead_type": ",".join(TCM_LEAD_TYPES),
+                "lead_type": ",".join(tcm_lead_types()),
                 "tcm_led": True,
                 "n_members": self.n_members_total,
                 "n_villages": n_cov,
@@ -468,12 +482,13 @@ def tcm_led_alliance_coverage(
     den = _none(row["denominator"])
     den_f = float(den) if den is not None else None  # type: ignore[arg-type]
     covering = village_alliances(county)
+    lead_types = tcm_lead_types()
     fac = county.facilities
     types_by_id = dict(zip(fac["id"].astype(str), fac["type"].astype(str), strict=True))
     tcm = {
         str(a["id"]): _members(a)
         for _, a in county.alliances.iterrows()
-        if _counts(_lead(a), types_by_id, TCM_LEAD_TYPES)
+        if _counts(_lead(a), types_by_id, lead_types)
     }
     vt = _village_frame(county, covering, set(tcm))
     any_cov = np.array([bool(ids) for ids in covering], dtype=bool)
@@ -493,7 +508,7 @@ def tcm_led_alliance_coverage(
         denominator_definition=str(row["denominator_definition"]),
         reason=str(row["reason"] or ""),
         note=str(row["note"] or ""),
-        alliances=_alliance_rows(county, vt, den_f, TCM_LEAD_TYPES),
+        alliances=_alliance_rows(county, vt, den_f, lead_types),
         townships=_township_rows(county, by_town),
         villages=vt,
         any_pop_covered=_pop_sum(vt["population"], any_cov) if len(vt) else 0.0,

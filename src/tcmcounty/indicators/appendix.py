@@ -40,8 +40,10 @@ bundle holds an estimate, the estimate is used and marked (`estimated`, "officia
 used") unless estimates are switched off. The status of a value is the weakest of its inputs
 (official > estimated > synthetic). **need** is the smallest whole number of units (beds, physicians, 中医阁,
 residents covered …) that, added with the denominator unchanged, makes the target met; 0 when met. For an
-upper bound (at most) it is the number to remove; above the top of a range it is NA and **excess** gives the
-number above the top. Targets are judged on the unrounded value. Facilities that did not report a yes/no
+upper bound (at most) it is the number to remove. A range (0.6–0.8) is a level to *reach*: met within or
+above it, as the standard asks counties to reach it; only an indicator the registry marks as a band (with the
+reason printed in its note) is not met above the top, where need is NA and **excess** gives the number above
+the top. Targets are judged on the unrounded value. Facilities that did not report a yes/no
 attribute are left out of both numerator and denominator of that share (noted); a blank staff or bed count
 makes a township sum not computable.""",
 }

@@ -13,10 +13,15 @@ Definitions (numerator units, the denominator held fixed):
     ``need`` = units to **remove** to come down to the upper bound (equivalently, for a
     per-capita value, the denominator would have to grow); ``excess`` = the same number.
 ``range``
-    below: ``need`` = units to add to reach the low end (``excess`` 0); inside: both 0; above the high end:
-    ``met`` is False, ``need`` is NA (adding cannot help) and ``excess`` = units to remove to
-    come down to the high end. When the band is narrower than one unit (no whole number of units
-    lands in it) ``need`` is NA.
+    a level to **reach** (the default; the 示范县 standard asks counties to *reach* 0.6–0.8
+    TCM GPs per 10,000): met within or above it, judged like ``at_least`` on the low end;
+    ``need`` = units to add to reach the low end, ``excess`` 0 (nothing to remove).
+``range`` with ``band=True``
+    (the registry gives the indicator a ``range_band_reason``): both ends bind. Below:
+    ``need`` = units to add to reach the low end (``excess`` 0); inside: both 0; above the
+    high end: ``met`` is False, ``need`` is NA (adding cannot help) and ``excess`` = units to
+    remove to come down to the high end. When the band is narrower than one unit (no whole
+    number of units lands in it) ``need`` is NA.
 ``equals``
     a range whose ends are equal: ``need`` = units to add when below (NA when no whole number
     of units gives the value exactly), NA when above; ``excess`` = units to remove when above.
@@ -26,8 +31,8 @@ Definitions (numerator units, the denominator held fixed):
     no numeric target: ``met`` and ``need`` are NA.
 
 ``gap`` is the signed margin to the target in the indicator's unit: ``value − low`` for
-``at_least``, ``high − value`` for ``at_most``, the smaller of the two for ``range`` and
-``equals``; ``gap >= 0`` exactly when the target is met.
+``at_least`` and a ``range`` to reach, ``high − value`` for ``at_most``, the smaller of the two
+for a band and ``equals``; ``gap >= 0`` exactly when the target is met.
 """
 
 from __future__ import annotations
@@ -56,7 +61,12 @@ def _ceil(x: Fraction) -> int:
 
 
 def assess(
-    numerator: object, denominator: object, factor: int | float, target: Target | None
+    numerator: object,
+    denominator: object,
+    factor: int | float,
+    target: Target | None,
+    *,
+    band: bool = False,
 ) -> Assessment:
     """Compare ``numerator / denominator × factor`` with ``target``.
 
@@ -68,6 +78,9 @@ def assess(
         Multiplier (1, 100, 1,000, 10,000).
     target : Target or None
         The target; ``None`` gives ``met`` NA.
+    band : bool, default False
+        Whether a ``range`` target is a band that both ends bind (above the top is not met);
+        by default a range is a level to reach, met within or above it.
 
     Returns
     -------
@@ -90,6 +103,12 @@ def assess(
     (6.67, False, 1)
     >>> assess(3, 30, 100, t).met
     True
+
+    A range is a level to reach unless it is a band: 1.13 per 10,000 against 0.6–0.8.
+
+    >>> r = Target("T-TCMGP", "range", low=0.6, high=0.8)
+    >>> assess(113, 1_000_000, 10_000, r).met, assess(113, 1_000_000, 10_000, r, band=True).met
+    (True, False)
     """
     if not isinstance(factor, (int, float)) or isinstance(factor, bool) or factor <= 0:
         raise ValueError(f"factor must be a positive number, not {factor!r}")
@@ -112,17 +131,19 @@ def assess(
     if target.kind == "boolean":
         met = (value != 0) == bool(lo)
         return Assessment(float(value), met, None, 0 if met else None, None)
-    if target.kind == "at_least":
+    if target.kind == "at_least" or (target.kind == "range" and not band):
         assert lo is not None
         gap = value - lo
         need = max(0, _ceil(lo * per - num))
-        return Assessment(float(value), gap >= 0, float(gap), need, None)
+        return Assessment(
+            float(value), gap >= 0, float(gap), need, None if target.kind == "at_least" else 0
+        )
     if target.kind == "at_most":
         assert hi is not None
         gap = hi - value
         remove = max(0, _ceil(num - hi * per))
         return Assessment(float(value), gap >= 0, float(gap), remove, remove)
-    assert lo is not None and hi is not None  # range, equals
+    assert lo is not None and hi is not None  # band, equals
     gap = min(value - lo, hi - value)
     if value > hi:
         return Assessment(float(value), False, float(gap), None, _ceil(num - hi * per))

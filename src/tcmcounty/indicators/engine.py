@@ -94,6 +94,21 @@ def _reason(num: Quantity, den: Quantity) -> str:
     return "; ".join(dict.fromkeys(reasons))
 
 
+def _range_notes(ind: Indicator, t: Target | None, a: Assessment) -> list[str]:
+    """Say how a range target was read: a level to reach (met above it) or a band (and why)."""
+    if t is None or t.kind != "range" or a.value is None:
+        return []
+    text = t.describe(ind.decimals, ind.scale)
+    if ind.range_is_band:
+        return [f"range {text} is a band, both ends bind: {ind.band_reason} / 区间上下限均须遵守"]
+    if t.high is not None and a.value > t.high:
+        return [
+            f"above the range {text}: met, the target is a level to reach / "
+            f"高于区间 {text}，按达到区间判定为达标"
+        ]
+    return []
+
+
 def _record(r: _Row, target_set: TargetSet) -> dict[str, object]:
     ind, a, t = r.ind, r.result, r.target
     notes = [*r.num.notes, *r.den.notes]
@@ -101,6 +116,7 @@ def _record(r: _Row, target_set: TargetSet) -> dict[str, object]:
         notes.append(
             f"no target for this indicator at {r.level} level in target set {target_set.id}"
         )
+    notes.extend(_range_notes(ind, t, a))
     need = a.need
     if not ind.countable:
         need = 0 if a.met else None
@@ -153,7 +169,7 @@ def _one(ind: Indicator, ctx: Context, ts: TargetSet, code: str, name: str) -> _
     num_spec, den_spec = ind.specs(ctx.level)
     num, den = evaluate(num_spec, ctx), evaluate(den_spec, ctx)
     target = ts.lookup(ind.id, ctx.level)
-    result = assess(num.value, den.value, ind.factor, target)
+    result = assess(num.value, den.value, ind.factor, target, band=ind.range_is_band)
     return _Row(ind, ctx.level, code, name, num, den, target, result)
 
 

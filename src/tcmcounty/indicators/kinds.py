@@ -342,12 +342,43 @@ def survey(spec: Spec, ctx: Context) -> Quantity:
     )
 
 
+#: Facility type of the county TCM hospital (县级中医医院) in facilities.csv.
+TCM_HOSPITAL_TYPE = "county_tcm_hospital"
+
+
+def has_county_tcm_hospital(county: County) -> bool:
+    """Whether the facility list holds a county TCM hospital (type ``county_tcm_hospital``).
+
+    ``[tcm_hospital]`` of ``county.toml`` (grade, departments) describes that facility; without
+    it among the facilities the section describes nothing the bundle shows, and the hospital
+    indicators give no verdict.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> has_county_tcm_hospital(tcmcounty.load_county("wenxi", warn=False))
+    True
+    """
+    f = county.facilities
+    return bool(len(f)) and bool((f["type"].astype(str) == TCM_HOSPITAL_TYPE).any())
+
+
 def _hospital(ctx: Context, definition: str) -> Quantity | None:
     if ctx.level != "county" or not ctx.county.tcm_hospital:
         return Quantity(
             None,
             definition=definition,
             reason="county TCM hospital not reported / 县中医医院未报告",
+        )
+    if not has_county_tcm_hospital(ctx.county):
+        return Quantity(
+            None,
+            definition=definition,
+            reason=(
+                "no county TCM hospital (county_tcm_hospital) among the facilities, so "
+                "[tcm_hospital] in county.toml describes no listed facility / "
+                "机构名单中无县级中医医院，county.toml [tcm_hospital] 无对应机构"
+            ),
         )
     return None
 

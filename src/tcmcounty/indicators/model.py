@@ -78,6 +78,10 @@ class Indicator:
         Ordinal scale for ``grade`` indicators, lowest first.
     countable : bool
         Whether ``need`` (additional numerator units) is meaningful.
+    band_reason : str
+        Why a ``range`` target of this indicator is a band that both ends bind (too much is
+        as bad as too little). Empty (the default): a range is a level to *reach*, met within
+        or above it (the 示范县 standard asks counties to reach 0.6–0.8 TCM GPs per 10,000).
     """
 
     id: str
@@ -97,6 +101,12 @@ class Indicator:
     display: Display = "number"
     scale: tuple[str, ...] = ()
     countable: bool = True
+    band_reason: str = ""
+
+    @property
+    def range_is_band(self) -> bool:
+        """Whether a ``range`` target is a band (above the top is not met); see :attr:`band_reason`."""
+        return bool(self.band_reason)
 
     @property
     def unit(self) -> str:

@@ -160,6 +160,18 @@ def parse_registry(data: Mapping[str, object], file: str) -> Registry:
                 )
             )
             continue
+        band = e.get("range_band_reason", "")
+        if not isinstance(band, str) or ("range_band_reason" in e and not band.strip()):
+            problems.append(
+                problem(
+                    file,
+                    f"{where}.range_band_reason",
+                    "expected a text saying why a range target is a band that both ends bind",
+                    "应说明为何区间目标的上下限均须遵守",
+                    band,
+                )
+            )
+            continue
         out.append(
             Indicator(
                 id=str(e["id"]),
@@ -179,6 +191,7 @@ def parse_registry(data: Mapping[str, object], file: str) -> Registry:
                 display=display,  # type: ignore[arg-type]
                 scale=tuple(str(s) for s in e.get("scale", ())),
                 countable=bool(e.get("countable", True)),
+                band_reason=" ".join(band.split()),
             )
         )
     ids = [i.id for i in out]

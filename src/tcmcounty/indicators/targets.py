@@ -199,6 +199,19 @@ def parse_targets(
         Naming the file, the key and what was expected, for every problem found.
     """
     registry = registry or load_registry()
+    if "target_set" not in data and "targets" not in data:
+        # Another file (county.toml, a system file behind a symlink): name nothing in it.
+        raise InputError(
+            [
+                problem(
+                    file,
+                    None,
+                    "not a targets file: it has no [target_set] or [targets.<ID>] table",
+                    "不是目标值文件：没有 [target_set] 或 [targets.<指标编号>] 表",
+                )
+            ],
+            file,
+        )
     meta = data.get("target_set", {})
     if not isinstance(meta, Mapping):
         raise InputError([problem(file, "target_set", "expected a table", "应为表")], file)
@@ -281,6 +294,20 @@ def parse_targets_csv(
         )
     header = [h.strip().lower() for h in rows[0]]
     problems: list[Problem] = []
+    if not {"id", "kind"} & set(header):
+        # Not a targets table (a system file behind a symlink?): echo nothing of its content.
+        raise InputError(
+            [
+                problem(
+                    file,
+                    None,
+                    "not a targets file: its first line is not a header with the columns id, "
+                    "kind, value, low, high, text, source, clause, basis, evidence",
+                    "不是目标值文件：首行不是含 id、kind、value 等列的表头",
+                )
+            ],
+            file,
+        )
     for col in ("id", "kind"):
         if col not in header:
             problems.append(
