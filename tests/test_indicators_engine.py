@@ -519,3 +519,20 @@ def test_tcm_hospital_grade_needs_the_hospital_among_the_facilities(tmp_path: Pa
         r = row(df, ind)
         assert pd.isna(r["value"]) and pd.isna(r["met"]), ind
         assert "no county TCM hospital" in r["reason"] and "机构名单中无县级中医医院" in r["reason"]
+
+
+def test_tcm_hospital_without_the_facility_is_a_validation_warning(tmp_path: Path) -> None:
+    from test_indicators_bundle import write_bundle
+
+    from tcmcounty.load import validate
+
+    t = base_tables()
+    t["meta"]["tcm_hospital"] = {"grade": "二级甲等", "status": "official", "source": "s1"}  # type: ignore[index]
+    for f in t["facilities"]:  # type: ignore[union-attr]
+        if f["type"] == "county_tcm_hospital":
+            f["type"] = "county_general_hospital"
+    found = [
+        p for p in validate(write_bundle(tmp_path / "c", t)).problems if p.column == "tcm_hospital"
+    ]
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert "county_tcm_hospital" in found[0].message_en and "县级中医医院" in found[0].message_zh

@@ -65,6 +65,7 @@ def check(raw: RawBundle) -> None:
     _check_survey(raw)
     _check_clinic_township(raw)
     _check_nbs(raw)
+    _check_tcm_hospital_listed(raw)
 
 
 def _figure_items(meta: dict[str, object]) -> Iterable[tuple[str, str, dict[str, object]]]:
@@ -869,3 +870,27 @@ def _check_clinic_township(raw: RawBundle) -> None:
             raw.header("facilities", "township_code"),
             sub["township_code"].iloc[i],
         )
+
+
+def _check_tcm_hospital_listed(raw: RawBundle) -> None:
+    """Warn when ``[tcm_hospital]`` describes a county TCM hospital the facility list lacks.
+
+    The hospital indicators (``T-TCMHOSP``, ``T-TCMHOSP-DEPT``) then give no verdict.
+    """
+    section = raw.meta.get("tcm_hospital")
+    if not isinstance(section, dict) or not section:
+        return
+    f = raw.tables.get("facilities")
+    if f is not None and "type" in f and (f["type"].astype(str) == "county_tcm_hospital").any():
+        return
+    raw.problem(
+        "warning",
+        "county",
+        "[tcm_hospital] describes a county TCM hospital but no facility has type "
+        "county_tcm_hospital; add it to the facilities, else T-TCMHOSP and T-TCMHOSP-DEPT "
+        "give no verdict",
+        "county.toml [tcm_hospital] 填写了县级中医医院，但机构名单中无 county_tcm_hospital 类型机构；"
+        "请补充该机构，否则县中医院等级与科室指标无法判定",
+        None,
+        "tcm_hospital",
+    )
