@@ -360,6 +360,11 @@ tr.tcm-unmet td { background: #ffebee; }
 .tcm-unavailable { color: #8d6e63; font-style: italic; }
 .tcm-timestamp { font-size: 0.8em; color: #777; }
 .jp-RenderedHTMLCommon .tcm-report td.tcm-heat { text-align: center; min-width: 5em; }
+details.tcm-worklist { border: 1px solid #ccc; border-radius: 4px; padding: 2px 8px; margin: 0.4em 0; }
+details.tcm-worklist > summary { cursor: pointer; font-weight: bold; padding: 3px 0; }
+details.tcm-worklist .tcm-scroll { max-height: 30em; overflow-y: auto; }
+details.tcm-worklist thead th { position: sticky; top: 0; }
+@media print { details.tcm-worklist .tcm-scroll { max-height: none; overflow: visible; } }
 """
 
 
@@ -903,6 +908,92 @@ class CountyView:
                 )
             )
         return _section("推荐中医阁选址", "Recommended 中医阁 sites", lang, body, "sites")
+
+    #: Worklists with at most this many rows are shown open; longer ones start collapsed.
+    WORKLIST_OPEN_ROWS = 15
+
+    def worklist_file(self) -> str:
+        """Name of the worklist workbook written beside this report (``<name>-worklist.xlsx``)."""
+        from tcmcounty.report import output_name
+        from tcmcounty.worklists import worklist_file_name
+
+        return worklist_file_name(output_name(self.county.path or self.params.county))
+
+    def _target_text(self, ids: Sequence[str]) -> str:
+        ind = self.res.indicators
+        if ind is None or not ids:
+            return ""
+        rows = ind.set_index("id")
+        parts = []
+        for i in ids:
+            if i not in rows.index:
+                continue
+            r = rows.loc[i]
+            mark = "—" if _is_na(r.get("met")) else ("✓" if bool(r.get("met")) else "✗")
+            value = r.get("value_text")
+            unit = "%" if r.get("unit") == "%" else ""
+            parts.append(f"{i} {'—' if _is_na(value) else value}{unit} → {r.get('target')} {mark}")
+        return "; ".join(parts)
+
+    def worklist(self) -> Html:
+        """Worklists (整改清单): the named units to act on, one collapsible list per action.
+
+        Each list is a ``<details>`` element: the rows are in the page even when it is closed,
+        so the browser's find-in-page (Ctrl-F) finds a clinic or village by name and opens the
+        list (HTML find-in-page, Chromium 97+, Firefox 139+); no script is needed. The same
+        lists are in ``<name>-worklist.xlsx`` beside the report, one sheet per action.
+
+        Examples
+        --------
+        >>> from tcmcounty import views
+        >>> v = views.CountyView(views.check_parameters("wenxi"))
+        >>> html = v.worklist()
+        >>> "<details" in html and "140823-wenxi-worklist.xlsx" in html
+        True
+        """
+        from tcmcounty.worklists import worklists
+
+        lang = self.lang
+        fmt = {
+            "population": lambda v: fmt_num(v, 0),
+            "new_population": lambda v: fmt_num(v, 0),
+            "covered_share": fmt_pct,
+            "pavilion_share": fmt_pct,
+            "distance_km": lambda v: fmt_num(v, 2),
+            "need": lambda v: fmt_num(v, 0),
+            "rank": lambda v: fmt_num(v, 0),
+        }
+        file = self.worklist_file()
+        body = note_html(
+            _t(
+                "以下清单列出每项未达标或部分达标目标需要整改的具体机构和村；可用浏览器“查找”（Ctrl-F）搜索名称。"
+                "全部清单另存为 Excel 文件：",
+                "The lists below name the facilities and villages to act on for each target; search "
+                "them by name with the browser's find (Ctrl-F). All lists as an Excel workbook: ",
+                lang,
+            )
+            + f"<a href='{esc(file)}' download>{esc(file)}</a>"
+        )
+        for w in worklists(self.res):
+            n = len(w)
+            title = _t(w.title_zh, w.title_en, lang)
+            count = _t(f"{n} 项", f"{n} rows", lang)
+            targets = self._target_text(w.target_ids)
+            summary = f"{title} — {count}" + (
+                f" <span class='tcm-en'>({esc(targets)})</span>" if targets else ""
+            )
+            rule = note_html(_t(w.rule_zh, w.rule_en, lang))
+            inner = (
+                table_html(w.frame, w.columns, lang, fmt)
+                if n
+                else note_html(_t("无需整改的项目。", "Nothing to act on.", lang))
+            )
+            is_open = " open" if n <= self.WORKLIST_OPEN_ROWS else ""
+            body += (
+                f"<details class='tcm-worklist' id='worklist-{esc(w.action_id)}'{is_open}>"
+                f"<summary>{summary}</summary>{rule}{inner}</details>"
+            )
+        return _section("整改清单", "Worklists: what to fix", lang, body, "worklist")
 
     def timetable(self) -> Html:
         """Show the county plan's milestones against the report date."""
