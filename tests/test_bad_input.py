@@ -116,3 +116,49 @@ def test_gcj02_declared_as_wgs84_is_warned(
     assert main(["validate", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "WARNING facilities.csv" in out and "look like GCJ-02" in out
+
+
+def test_fifo_where_a_table_belongs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    folder = write_bundle(tmp_path / "fifo", {"villages.csv": None})
+    os.mkfifo(folder / "villages.csv")  # reading it would block for ever
+    assert main(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "villages.csv is a named pipe (FIFO), not a file" in err and "Traceback" not in err
+
+
+def test_fifo_given_as_the_county(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "county.xlsx")
+    assert main(["validate", str(tmp_path / "county.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "county.xlsx is a named pipe (FIFO)" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".toml"])
+def test_targets_never_echo_another_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """--targets pointing (through a symlink) at a system file names nothing of its content."""
+    secret = tmp_path / "passwd"
+    secret.write_text("SECRET-root:x:0:0:root:/root:/bin/bash\nSECRET-2\n", encoding="utf-8")
+    link = tmp_path / f"targets{suffix}"
+    link.symlink_to(secret)
+    bundle = write_bundle(tmp_path / "county")
+    out_dir = tmp_path / "out"
+    code = main(["indicators", str(bundle), "--targets", str(link)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "SECRET" not in out + err
+    assert "Traceback" not in out + err
+    assert not out_dir.exists()
+
+
+def test_targets_of_another_toml_say_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bundle = write_bundle(tmp_path / "county")
+    code = main(["indicators", str(bundle), "--targets", str(bundle / "county.toml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "not a targets file" in err and "adcode" not in err
