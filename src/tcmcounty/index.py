@@ -235,13 +235,17 @@ td.err {{ color: #b71c1c; max-width: 40em; }}
 <h1>县级中医药工作报告 <small>County reports for the primary-level TCM demonstration county review</small></h1>
 <p>{n_ok} / {len(counties)} 个县报告成功 county reports succeeded · 生成 generated {esc(stamp)}</p>
 <table><thead><tr><th>代码 code</th><th>县 county</th><th>状态 status</th><th>达标 met</th>
-<th>未达标 not met</th><th>无法判定 no verdict</th><th>中医药服务覆盖 coverage</th><th>医联体覆盖 alliance</th>
+<th>未达标 not met</th><th>无法判定 no verdict</th><th>中医药服务覆盖 coverage</th><th>{esc(ALLIANCE_HEADER)}</th>
 <th>推荐中医阁 sites</th><th>数据 data</th><th>大小 size</th><th>生成 written</th><th>错误 error</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>县域比较 Comparisons</h2><ul>{comp_rows or "<li>—</li>"}</ul>
 <p><a href="summary.xlsx">summary.xlsx</a> · <a href="batch_status.csv">batch_status.csv</a></p>
 </body></html>
 """
+
+
+#: Header of the alliance column: the T-YLT figure (TCM-led alliances only), never "any alliance".
+ALLIANCE_HEADER = "县中医院牵头医联体覆盖 TCM-led alliance (T-YLT)"
 
 
 def _cell(ws: Any, row: int, col: int, value: object) -> Any:
@@ -296,7 +300,7 @@ def write_summary_xlsx(
         "未达标数 not met",
         "无法判定 no verdict",
         "中医药服务覆盖 coverage",
-        "医联体覆盖 alliance",
+        ALLIANCE_HEADER,
         "推荐中医阁 sites",
         "含估算/模拟 non-official",
         "错误 error",

@@ -546,6 +546,12 @@ class CountyView:
                 f"<div class='tcm-card'><b>{esc(fmt_pct(h['coverage_share']))}</b>"
                 f"{_t(f'居民 {km:g} 公里内有中医药服务', f'residents within {km:g} km of a TCM service', lang)}</div>"
             )
+        if h.get("alliance_share") is not None:
+            cards += (
+                f"<div class='tcm-card' data-tcm-headline='alliance_share'>"
+                f"<b>{esc(fmt_pct(h['alliance_share']))}</b>"
+                f"{_t('居民由县级中医医院牵头医联体覆盖 (T-YLT)', 'residents covered by alliances led by the county TCM hospital (T-YLT)', lang)}</div>"
+            )
         if h["sites_recommended"] is not None:
             cards += (
                 f"<div class='tcm-card'><b>{h['sites_recommended']}</b>"
@@ -726,7 +732,7 @@ class CountyView:
         )
 
     def alliances(self) -> Html:
-        """Medical-alliance (医联体/医共体) population coverage against the 30% target."""
+        """Medical-alliance (医联体/医共体) coverage: ``T-YLT``'s figure, rule and denominator."""
         lang, al = self.lang, self.res.alliance
         if al is None:
             return _section(
@@ -741,30 +747,52 @@ class CountyView:
             ("id", "编号", "id"),
             ("name", "名称", "name"),
             ("kind", "类型", "kind"),
+            ("tcm_led", "县中医院牵头", "TCM-led"),
             ("n_members", "成员数", "members"),
             ("n_villages", "覆盖村数", "villages"),
             ("pop_covered", "覆盖人口", "population covered"),
             ("covered_share", "覆盖比例", "share"),
             ("meets_target", "达到目标", "meets target"),
         ]
-        body = table_html(
+
+        def yes_no(v: object) -> str:
+            return "—" if _is_na(v) else ("✓" if bool(v) else "✗")
+
+        body = (
+            f"<p data-tcm-alliance-share='{esc('' if al.share is None else repr(al.share))}'>"
+            + _t(
+                "县级中医医院牵头医联体覆盖人口比例（T-YLT）：",
+                "Covered by alliances led by the county TCM hospital (T-YLT): ",
+                lang,
+            )
+            + f"<b>{esc(fmt_pct(al.share))}</b> · {_t('目标', 'target', lang)} {esc(al.target_text or '—')} · "
+            + f"{esc(al.verdict())}</p>"
+        )
+        body += table_html(
             t,
             cols,
             lang,
             {
                 "covered_share": fmt_pct,
                 "pop_covered": lambda v: fmt_num(v, 0),
-                "meets_target": lambda v: "—" if _is_na(v) else ("✓" if bool(v) else "✗"),
+                "tcm_led": yes_no,
+                "meets_target": yes_no,
             },
         )
         body += note_html(
             _t(
-                f"目标：县级中医医院牵头的医联体覆盖人口比例 ≥ {al.target:.0%}（力争）。一个村由其村卫生室（无则乡镇卫生院）所属的医联体覆盖。",
-                f"Target: alliances led by the county TCM hospital cover ≥ {al.target:.0%} of residents. A village counts as "
-                "covered when its clinic (or, failing that, its township health centre) is a member.",
+                "只有县级中医医院牵头的医联体计入目标（力争覆盖人口 ≥ 30%），合计即指标 T-YLT；其他医联体列出但不判定，"
+                "“任一医联体”一行仅供参考。一个村由其村卫生室/社区卫生服务站（无则乡镇卫生院/社区卫生服务中心）所属的医联体覆盖。"
+                f"分母：{al.denominator_definition}。",
+                "Only alliances led by the county TCM hospital count for the target (cover ≥ 30% of residents); "
+                "their total is indicator T-YLT. Other alliances are listed, not judged; the 'any alliance' row is "
+                "for reference only. A village counts as covered when its clinic / community station (or, lacking "
+                f"one, its township health centre) is a member. Denominator: {al.denominator_definition}.",
                 lang,
             )
         )
+        if al.reason:
+            body += note_html(esc(al.reason), "tcm-unavailable")
         if len(self.county.alliances) == 0:
             body += note_html(
                 _t("未报告医联体。", "No alliance reported.", lang), "tcm-unavailable"
