@@ -167,3 +167,20 @@ def test_xlsx_text_never_a_formula(tmp_path: Path) -> None:
 def test_rejects_other_inputs() -> None:
     with pytest.raises(TypeError, match="CountyResults"):
         W.worklists({"county": "anyue"})
+
+
+def test_report_section_lists_every_unit(res: CountyResults, lists: dict[str, W.Worklist]) -> None:
+    """Rows are in the HTML even when a list is collapsed, so find-in-page reaches them."""
+    from tcmcounty import views
+
+    view = views.CountyView(views.check_parameters("anyue"), results=res)
+    html = str(view.worklist())
+    assert view.worklist_file() == "512021-anyue-worklist.xlsx"
+    assert "href='512021-anyue-worklist.xlsx'" in html
+    assert html.count("<details class='tcm-worklist'") == len(lists)
+    assert "<script" not in html
+    for key in ("hall", "tcm_clinic"):
+        for fid in lists[key].frame["facility_id"]:
+            assert f"<td>{fid}</td>" in html
+    # long lists start collapsed, short ones open
+    assert "id='worklist-tcm_clinic'>" in html and "id='worklist-hall' open>" in html

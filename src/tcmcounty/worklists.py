@@ -10,7 +10,7 @@ action          rows                                        rule from
 ``tcm_clinic``  村卫生室/社区卫生服务站 that cannot give TCM     ``T-VC-TCM`` numerator (registry)
 ``pavilion``    clinics to upgrade to a 中医阁, in order         :func:`tcmcounty.plan.plan_sites`
 ``distance``    villages beyond the report's middle threshold  :meth:`CoverageResult.uncovered`
-``alliance``    villages outside every TCM-led alliance        ``T-YLT`` (:func:`covered_villages`)
+``alliance``    villages outside every TCM-led alliance        ``T-YLT`` (``res.alliance``)
 ``staff``       townships below a staff target                 township indicators (engine)
 ==============  ==========================================  ===================================
 
@@ -423,26 +423,21 @@ def far_villages(res: Any, level: str = "any_tcm") -> Worklist:
 
 
 def alliance_gaps(res: Any) -> Worklist:
-    """Villages outside every alliance led as ``T-YLT`` requires (the county TCM hospital).
+    """Villages outside every alliance led by the county TCM hospital (target ``T-YLT``).
 
-    Coverage is decided by :func:`tcmcounty.indicators.alliance.covered_villages`, the
-    function behind ``T-YLT``, with the indicator's ``lead_types``. Each row names the
-    facility to bring into the alliance (the village's own clinic, else its township centre;
-    :func:`tcmcounty.services.serving_facilities`) and whether the whole township is outside.
+    The villages are those of the report's alliance coverage, ``res.alliance`` (computed by
+    :func:`tcmcounty.indicators.alliance.tcm_led_alliance_coverage`, the ``T-YLT`` rule),
+    whose ``covered`` is false. Each row names the facility to bring into such an alliance
+    (the village's own clinic, else its township centre), the other alliances it is already
+    in, and whether its whole township is outside.
 
     Examples
     --------
-    >>> import tcmcounty
-    >>> from tcmcounty.results import CountyResults
-    >>> c = tcmcounty.load_county("wenxi", warn=False)
-    >>> w = alliance_gaps(CountyResults("k", c, "resident", (2.0,), None, library_build=""))
-    >>> 0 < len(w) < len(c.villages)
-    True
+    >>> from tcmcounty.results import compute_results
+    >>> w = alliance_gaps(compute_results("wenxi"))
+    >>> w.target_ids, w.columns[1][1]
+    (('T-YLT',), '全乡镇均未覆盖')
     """
-    from tcmcounty.indicators import load_registry
-    from tcmcounty.indicators.alliance import covered_villages
-    from tcmcounty.services import serving_facilities
-
     cols: tuple[Column, ...] = (
         ("township_name", "乡镇", "township"),
         ("township_outside", "全乡镇均未覆盖", "whole township outside"),
@@ -452,56 +447,60 @@ def alliance_gaps(res: Any) -> Worklist:
         ("serving_level", "服务机构层级", "serving level"),
         ("serving_ids", "应纳入医联体的机构编号", "facility to bring in (id)"),
         ("serving_names", "应纳入医联体的机构", "facility to bring in"),
+        ("other_alliances", "已加入的其他医联体", "other alliances it is in"),
     )
     county = res.county
-    spec = load_registry()["T-YLT"].numerator
-    lead_types = [str(t) for t in (spec.param("lead_types") or [])]
-    covered, _, _ = covered_villages(county, lead_types)
-    v = county.villages
-    inside = v["code"].astype(str).isin(set(covered["code"].astype(str))).to_numpy()
-    serving = serving_facilities(v, county.facilities)
-    names = dict(
-        zip(
-            county.facilities["id"].astype(str), county.facilities["name"].astype(str), strict=False
+    al = res.alliance
+    if al is None or not hasattr(al, "villages") or "covered" not in al.villages:
+        from tcmcounty.indicators.alliance import tcm_led_alliance_coverage
+
+        al = tcm_led_alliance_coverage(
+            county, res.population, res.targets or None, by_township=False
         )
-    )
+    vt = al.villages
+    inside = vt["covered"].to_numpy(dtype=bool)
+    fac = county.facilities
+    names = dict(zip(fac["id"].astype(str), fac["name"].astype(str), strict=False))
+    a = county.alliances
+    a_names = dict(zip(a["id"].astype(str), a["name"].astype(str), strict=False)) if len(a) else {}
     towns = _names(county.townships)
-    tcodes = v["township_code"].astype(str)
-    covered_towns = set(tcodes[inside])
+    covered_towns = set(vt.loc[inside, "township_code"].astype(str))
     level_zh = {
         "village": "村卫生室/社区卫生服务站 own clinic",
         "township": "乡镇卫生院/社区卫生服务中心 township centre",
         "none": "无 none",
     }
-    out = v.loc[~inside]
-    srv = serving.loc[~inside]
+    out = vt.loc[~inside]
     frame = pd.DataFrame(
         {
             "township_code": _text(out["township_code"]),
             "township_name": [towns.get(str(t)) for t in out["township_code"]],
             "township_outside": [
-                "是 yes" if str(t) not in covered_towns else "否 no" for t in out["township_code"]
+                "否 no" if str(t) in covered_towns else "是 yes" for t in out["township_code"]
             ],
             "village_code": _text(out["code"]),
             "village_name": _text(out["name"]),
             "population": out["population"].to_numpy(),
-            "serving_level": [level_zh.get(str(s), str(s)) for s in srv["serving_level"]],
-            "serving_ids": ["；".join(map(str, ids)) for ids in srv["serving_ids"]],
+            "serving_level": [level_zh.get(str(x), str(x)) for x in out["serving_level"]],
+            "serving_ids": ["；".join(map(str, ids)) for ids in out["serving_ids"]],
             "serving_names": [
-                "；".join(names.get(str(i), str(i)) for i in ids) for ids in srv["serving_ids"]
+                "；".join(names.get(str(i), str(i)) for i in ids) for ids in out["serving_ids"]
+            ],
+            "other_alliances": [
+                "；".join(a_names.get(str(i), str(i)) for i in ids) or None
+                for ids in out["alliance_ids"]
             ],
         }
     )
-    who = "、".join(FACILITY_TYPE_ZH.get(t, t) for t in lead_types) or "任一机构"
     return Worklist(
         "alliance",
-        "未被中医医院牵头医联体覆盖的村",
+        "未被县级中医医院牵头医联体覆盖的村",
         "Villages outside every alliance led by the county TCM hospital",
         ("T-YLT",),
         _sorted(frame, county, "village_code"),
         cols,
-        f"按指标 T-YLT 的覆盖规则（牵头机构：{who}）：村卫生室/社区卫生服务站是成员的村被覆盖；"
-        "没有村卫生室的村，其乡镇卫生院是成员即被覆盖。把所列机构纳入医联体即可覆盖该村。",
+        "按指标 T-YLT 的覆盖规则：村卫生室/社区卫生服务站是县级中医医院牵头医联体成员的村被覆盖；"
+        "没有村卫生室的村，其乡镇卫生院是成员即被覆盖。把所列机构纳入该医联体即可覆盖该村。",
         "The coverage rule of T-YLT: a village is covered when its clinic is a member of an "
         "alliance led by the county TCM hospital; a village with no clinic, when its township "
         "centre is. Bringing the listed facility into such an alliance covers the village.",
