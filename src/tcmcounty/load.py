@@ -331,7 +331,7 @@ def _point_geometry(lon: np.ndarray, lat: np.ndarray) -> gpd.array.GeometryArray
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     ok = np.isfinite(lon) & np.isfinite(lat)
-    geoms = np.array([shapely.Point() for _ in range(len(lon))], dtype=object)
+    geoms = np.full(len(lon), shapely.Point(), dtype=object)  # one immutable empty point
     if ok.any():
         geoms[ok] = shapely.points(lon[ok], lat[ok])
     return gpd.array.from_shapely(geoms)

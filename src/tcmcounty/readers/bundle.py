@@ -72,12 +72,12 @@ def read_bundle(path: Path, columns: ColumnMap | None = None) -> RawBundle:
             continue
         try:
             rows, _enc = read_csv_rows(file)
+            df, problems, reading = parse_rows(
+                rows, table, table.file, None, sheet_map=columns.for_sheet(table.file)
+            )
         except DecodeError as exc:
             raw.problem("error", name, exc.en, exc.zh, exc.line)
             continue
-        df, problems, reading = parse_rows(
-            rows, table, table.file, None, sheet_map=columns.for_sheet(table.file)
-        )
         raw.readings.append(reading)
         raw.problems.extend(problems)
         if df is not None:

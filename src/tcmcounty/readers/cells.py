@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,8 @@ def other_script_digits(text: str) -> bool:
 
 
 AddProblem = Callable[..., None]
+#: Rows searched for the header.
+HEADER_ROWS = 15
 _NOTE = re.compile(r"^\s*(注|备注|说明|note|notes|资料来源|数据来源)\s*[:：]", re.IGNORECASE)
 
 
@@ -184,7 +187,7 @@ def find_header(
 
 
 def parse_rows(
-    rows: list[list[object]],
+    rows: Iterable[list[object]],
     table: Table,
     file: str,
     sheet: str | None,
@@ -200,8 +203,9 @@ def parse_rows(
 
     Parameters
     ----------
-    rows : list of list
+    rows : iterable of list
         Cell values, top to bottom; the first is row ``first_row_number`` as the user sees it.
+        For a CSV file (``sheet`` None) an iterator of text rows is read once, as a stream.
     table : Table
         The contract table to parse into.
     file, sheet : str
@@ -236,9 +240,24 @@ def parse_rows(
             Problem(sev, file, en, zh, sheet, row, col, None if val is None else str(val))  # type: ignore[arg-type]
         )
 
-    text_rows = [[cell_text(c) for c in r] for r in rows]
+    if sheet is None:
+        # CSV: the cells are text already; rows below the header are streamed, not copied
+        # (a million villages would otherwise be held twice).
+        stream = iter(rows)
+        text_rows = [[cell_text(c) for c in r] for r in itertools.islice(stream, HEADER_ROWS)]
+        tail: Iterator[list[str]] = ([c.strip() for c in r] for r in stream)  # type: ignore[union-attr]
+        if not any(any(c for c in r) for r in text_rows):
+            first = next((r for r in tail if any(r)), None)
+            if first is not None:
+                tail = itertools.chain([first], tail)
+    else:
+        rows = rows if isinstance(rows, list) else list(rows)
+        text_rows = [[cell_text(c) for c in r] for r in rows]
+        tail = iter(())
     expected = ", ".join(f"{c.name} ({c.zh})" for c in table.columns if c.required)
-    if not any(any(c for c in r) for r in text_rows):
+    if not any(any(c for c in r) for r in text_rows) and not any(
+        True for _ in itertools.islice(tail, 1)
+    ):
         add(
             "error",
             f"the file is empty; expected a header row with {expected}",
@@ -292,28 +311,47 @@ def parse_rows(
     header_keys = {normalise(h) for h in header if h} | {h for h in header if h}
     contract = {c.column: table.column(c.column) for c in keep}  # type: ignore[index]
     known_positions = {c.position for c in hm.columns}
+    width = max(known_positions, default=-1) + 1
+    gaps = any(j not in known_positions for j in range(width))
+    formulas = sheet is not None  # only workbooks hold formulas
+    # A column's cells repeat (statuses, kinds, years, township codes): each text that parses
+    # without a problem is parsed once per column.
+    memo: dict[str, dict[str, object]] = {
+        c.column: {}  # type: ignore[misc]
+        for c in keep
+        if contract[c.column].kind not in ("text", "ids")  # type: ignore[index]
+    }
     columns: dict[str, list[object]] = {"_row": []}
     n_records = 0
-    for offset, row in enumerate(text_rows[hi + used :], start=used):
+    for offset, row in enumerate(itertools.chain(text_rows[hi + used :], tail), start=used):
         number = header_row + offset
         nonempty = [c for c in row if c]
-        raw_row = list(rows[hi + offset])
         if not nonempty:
-            _uncached(raw_row, header, number, add)
+            if formulas:
+                _uncached(rows[hi + offset], header, number, add)  # type: ignore[index]
             continue
         skip = _skipped_row(row, nonempty, keep, header_keys)
         if skip is not None:
             en, zh = skip
             add("warning", en, zh, number, None, nonempty[0][:40] if "note" in en else None)
             continue
-        _uncached(raw_row, header, number, add)
-        _beyond_header(row, known_positions, number, add)
+        if formulas:
+            _uncached(rows[hi + offset], header, number, add)  # type: ignore[index]
+        if gaps or len(row) > width:
+            _beyond_header(row, known_positions, number, add)
         values: dict[str, object] = {}
         parts: dict[str, list[object]] = {}
         for c in keep:
             text = row[c.position] if c.position < len(row) else ""
             col = contract[c.column]  # type: ignore[index]
-            value = _parse_cell(text, col, number, c.written, add)
+            cache = memo.get(c.column)  # type: ignore[arg-type]
+            if cache is not None and text in cache:
+                value = cache[text]
+            else:
+                before = len(problems)
+                value = _parse_cell(text, col, number, c.written, add)
+                if cache is not None and len(problems) == before and len(cache) < 100_000:
+                    cache[text] = value
             if c.scale != 1.0 and isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = _scaled(value, c, col, number, text, add)
             if c.rule == "part":

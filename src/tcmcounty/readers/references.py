@@ -18,17 +18,27 @@ from tcmcounty.readers.raw import RawBundle
 
 
 class _Names:
-    """Names of one table → codes, exact key first, then the stem."""
+    """Names of one table → codes, exact key first, then the stem.
+
+    The index is built on the first look-up: most bundles refer by code only, and keying a
+    million village names would cost seconds for nothing.
+    """
 
     def __init__(self, codes: list[str], names: list[str]) -> None:
+        self._pairs: list[tuple[str, str]] | None = list(zip(codes, names, strict=True))
         self.by_key: dict[str, set[str]] = defaultdict(set)
         self.by_stem: dict[str, set[str]] = defaultdict(set)
-        for code, name in zip(codes, names, strict=True):
+
+    def _index(self) -> None:
+        for code, name in self._pairs or ():
             if code and name:
                 self.by_key[name_key(name)].add(code)
                 self.by_stem[name_stem(name)].add(code)
+        self._pairs = None
 
     def find(self, name: str, within: set[str] | None = None) -> set[str]:
+        if self._pairs is not None:
+            self._index()
         for index, k in ((self.by_key, name_key(name)), (self.by_stem, name_stem(name))):
             found = index.get(k, set())
             if within is not None:

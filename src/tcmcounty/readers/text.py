@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -99,24 +100,35 @@ def _mixed(utf8_line: int, gbk_line: int) -> DecodeError:
     )
 
 
-def read_csv_rows(path: Path) -> tuple[list[list[str]], str]:
+def read_csv_rows(path: Path) -> tuple[Iterator[list[str]], str]:
     """Read a CSV file into rows of text, detecting its encoding and delimiter.
+
+    Returns
+    -------
+    rows, encoding : iterator of list of str, str
+        The rows, read as they are consumed (a million-row file is never held twice).
 
     Raises
     ------
     DecodeError
-        If the bytes are in no supported encoding, mix two, or a field is longer than
-        :data:`MAX_FIELD` characters.
+        If the bytes are in no supported encoding or mix two; while the rows are read, if a
+        field is longer than :data:`MAX_FIELD` characters or the CSV is malformed.
     """
     data = path.read_bytes()
     text, enc = decode(data)
+    del data
     sample = text[:4096]
     delimiter = ","
     if sample.count("\t") > sample.count(",") and sample.count("\t") > 0:
         delimiter = "\t"
+    return _rows(text, delimiter), enc
+
+
+def _rows(text: str, delimiter: str) -> Iterator[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    del text
     try:
-        rows = list(reader)
+        yield from reader
     except csv.Error as exc:
         line = reader.line_num
         if "field larger than field limit" in str(exc):
@@ -131,4 +143,3 @@ def read_csv_rows(path: Path) -> tuple[list[list[str]], str]:
             f"第 {line} 行附近不是有效的 CSV：{exc}",
             line,
         ) from None
-    return rows, enc
