@@ -528,14 +528,14 @@ def run_batch(
     workers = workers or default_workers()
     if workers < 1:
         raise ReportError(f"workers must be >= 1, not {workers}")
-    check_output_folder(out, [*inputs, *(g for group in comparisons for g in group)])
+    paths, rows = discover(inputs)
+    # before the lock creates anything: never write into (or below) a county's input folder
+    check_output_folder(out, [*inputs, *paths, *(g for group in comparisons for g in group)])
     remote = bool(dask) and dask != "local"
     result = BatchResult(out, workers=workers, backend=f"dask {dask}" if dask else "pool")
     with OutputLock(out, "tcmcounty batch"):
         where = _folder_id(out)
         clean_partial_files(out)
-        paths, rows = discover(inputs)
-        check_output_folder(out, paths)
         # never take the output folder's own files (summary.xlsx ...) for county inputs
         out_abs = out.resolve()
         paths = [p for p in paths if out_abs != p.resolve() and out_abs not in p.resolve().parents]
