@@ -31,6 +31,7 @@ from __future__ import annotations
 import heapq
 import math
 import os
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -812,6 +813,171 @@ class PlanResult:
                 f"  data status 数据状态: {self.status} — figures are not official / 非官方数据"
             )
         lines.extend(f"  note: {w}" for w in self.warnings)
+        return lines
+
+    def _radius_text(self) -> str:
+        if self.unit == "m":
+            return f"{self.radius / 1000:g} km"
+        return f"{self.radius:g} min"
+
+    def planner_lines(self, lang: str = "zh") -> list[str]:
+        """Return the plan in plain words for a report, in Chinese (``"zh"``) or English (``"en"``).
+
+        Both languages give the same lines in the same order (a bilingual report pairs them).
+        Method details — the algorithm, swaps, the proven bound — are in :meth:`method_lines`,
+        which the report's methods appendix shows.
+
+        Parameters
+        ----------
+        lang : {"zh", "en"}
+            Language of the lines.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            If ``lang`` is neither ``"zh"`` nor ``"en"``.
+        """
+        if lang not in ("zh", "en"):
+            raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+        zh = lang == "zh"
+        reach = self._radius_text()
+        pop = self.population_total or float("nan")
+        before, after = self.population_covered_before, self.population_covered_after
+        n = self.n_chosen
+        if self.target_share is not None:
+            goal_zh = f"目标为 {self.target_share:.0%}"
+            goal_en = f"the target is {self.target_share:.0%}"
+        else:
+            goal_zh = f"指定新增 {self.sites_requested} 个"
+            goal_en = f"{self.sites_requested} new sites were asked for"
+        lines = [
+            f"全县村卫生室和社区卫生服务站共 {self.n_clinics} 个，已设中医阁 {self.n_existing} 个"
+            f"（{self.pavilion_share_before:.1%}）；{goal_zh}，需新增 {self.n_needed} 个，"
+            f"推荐 {n} 个，建成后占 {self.pavilion_share_after:.1%}。"
+            if zh
+            else f"The county has {self.n_clinics} village clinics and community stations, "
+            f"{self.n_existing} of them with a 中医阁 ({self.pavilion_share_before:.1%}); {goal_en}: "
+            f"{self.n_needed} new sites needed, {n} recommended, giving "
+            f"{self.pavilion_share_after:.1%}.",
+            f"{reach} 内有中医阁的居民：由 {before:,.0f} 人（{before / pop:.1%}）增至 {after:,.0f} 人"
+            f"（{after / pop:.1%}），新增 {self.objective:,.0f} 人。"
+            if zh
+            else f"Residents within {reach} of a 中医阁: from {before:,.0f} ({before / pop:.1%}) to "
+            f"{after:,.0f} ({after / pop:.1%}), {self.objective:,.0f} more.",
+        ]
+        if n and self.ratio is not None:
+            lines.append(
+                f"这 {n} 处选址新增覆盖的人口达到最佳选址方案的 {self.ratio:.1%}。"
+                if zh
+                else f"These {n} sites newly cover {self.ratio:.1%} of what the best possible "
+                f"choice of {n} sites would."
+            )
+        elif n:
+            lines.append(
+                f"任何 {n} 处选址最多新增覆盖约 {self.upper_bound:,.0f} 人；这 {n} 处选址至少达到"
+                f"最佳方案的 {self.guaranteed_ratio:.1%}。"
+                if zh
+                else f"No choice of {n} sites can newly cover more than about "
+                f"{self.upper_bound:,.0f} residents; these {n} sites reach at least "
+                f"{self.guaranteed_ratio:.1%} of the best possible."
+            )
+        if self.n_needed == 0 and self.target_share is not None:
+            lines.append(
+                f"已达到 {self.target_share:.0%} 的目标，无需新增中医阁。"
+                if zh
+                else f"The {self.target_share:.0%} target is already met: no new 中医阁 needed."
+            )
+        if not self.target_reached:
+            lines.append(
+                f"没有中医阁的村卫生室只有 {self.n_candidates} 个，无法达到目标。"
+                if zh
+                else f"Only {self.n_candidates} clinics have no 中医阁: the target cannot be reached."
+            )
+        if self.status and self.status != "official":
+            word = {"estimated": "估算", "synthetic": "模拟"}.get(self.status, self.status)
+            lines.append(
+                f"所用数据为{word}数据，不是官方数字。"
+                if zh
+                else f"The figures used are {self.status}, not official."
+            )
+        return lines
+
+    def method_lines(self, lang: str = "zh") -> list[str]:
+        """Return how the sites were chosen (algorithm, swaps, bound), for the methods appendix.
+
+        Parameters
+        ----------
+        lang : {"zh", "en"}
+            Language of the lines; citations (author and year) stay as written.
+
+        Returns
+        -------
+        list of str
+
+        Raises
+        ------
+        ValueError
+            If ``lang`` is neither ``"zh"`` nor ``"en"``.
+        """
+        if lang not in ("zh", "en"):
+            raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+        zh = lang == "zh"
+        m = re.search(r"\((?:[^;()]*); (\d+) swaps\)", self.method)
+        swaps = int(m.group(1)) if m else None
+        by_time = "travel-time" in self.method
+        reach = self._radius_text()
+        what = (
+            f"{'行车时间' if by_time else '直线距离'} {reach}"
+            if zh
+            else f"{'travel time' if by_time else 'straight-line distance'} {reach}"
+        )
+        lines = [
+            "中医阁选址按最大覆盖选址问题（Church & ReVelle 1974）求解：在没有中医阁的村卫生室中"
+            f"逐个选出新增覆盖人口最多的一处（贪心算法，惰性求值，Minoux 1978），覆盖半径为{what}。"
+            if zh
+            else "中医阁 sites solve the maximal covering location problem (Church & ReVelle 1974): "
+            "clinics without a 中医阁 are chosen one at a time, each newly covering the most residents "
+            f"(greedy with lazy evaluation, Minoux 1978); covering radius: {what}.",
+        ]
+        if swaps is not None:
+            lines.append(
+                f"随后逐一尝试用未选机构替换已选机构，凡能增加覆盖即替换（单点交换，Teitz & Bart 1968），"
+                f"本次替换 {swaps} 次。"
+                if zh
+                else "The chosen set is then improved by exchanging one chosen clinic for an unchosen "
+                f"one while that covers more (1-swap, Teitz & Bart 1968): {swaps} swaps here."
+            )
+        if self.optimal_objective is not None:
+            lines.append(
+                f"与整数规划最优解（spopt MCLP，{self.optimal_status}）比较：最优新增覆盖 "
+                f"{self.optimal_objective:,.0f} 人，本方案为其 {self.ratio:.2%}。"
+                if zh
+                else f"Compared with the integer-programming optimum (spopt MCLP, "
+                f"{self.optimal_status}): {self.optimal_objective:,.0f} newly covered; this plan "
+                f"reaches {self.ratio:.2%}."
+            )
+        else:
+            lines.append(
+                f"理论上界 {self.upper_bound:,.0f} 人（贪心解 ÷ (1 − 1/e) 与按数据的上界取小，"
+                f"Nemhauser, Wolsey & Fisher 1978）：本方案不低于最优解的 "
+                f"{self.guaranteed_ratio:.1%}。"
+                if zh
+                else f"Proven upper bound {self.upper_bound:,.0f} (the smaller of greedy ÷ (1 − 1/e) "
+                f"and a data-dependent bound, Nemhauser, Wolsey & Fisher 1978): this plan reaches at "
+                f"least {self.guaranteed_ratio:.1%} of the optimum."
+            )
+        if self.greedy_objective < self.objective:
+            lines.append(
+                f"纯贪心解新增覆盖 {self.greedy_objective:,.0f} 人，交换改进增加 "
+                f"{self.objective - self.greedy_objective:,.0f} 人。"
+                if zh
+                else f"Greedy alone: {self.greedy_objective:,.0f}; swaps add "
+                f"{self.objective - self.greedy_objective:,.0f}."
+            )
         return lines
 
 
