@@ -57,11 +57,12 @@ FORMULA_EN = (
 FORMULA_ZH = "公式 {formula} 没有保存的计算结果：请用 Excel 或 WPS 打开后保存，或粘贴为数值"
 
 
-def clean_text(text: str) -> tuple[str, bool]:
+def clean_text(text: str, keep_breaks: bool = False) -> tuple[str, bool]:
     r"""Remove control characters from a name; return the text and whether it changed.
 
     A line break or tab becomes a space, any other control character (NUL, DEL …) is dropped;
-    such characters cannot be written into a workbook or a report.
+    such characters cannot be written into a workbook or a report, nor belong in a name. With
+    ``keep_breaks`` (free text: tasks, notes) line breaks and tabs stay.
 
     Examples
     --------
@@ -72,8 +73,31 @@ def clean_text(text: str) -> tuple[str, bool]:
     """
     if not _CONTROL.search(text):
         return text, False
+    if keep_breaks:
+        out = _CONTROL.sub(
+            lambda m: m.group() if m.group() in "\n\t" else "", text.replace("\r\n", "\n")
+        )
+        return out, out != text
     out = _CONTROL.sub(lambda m: " " if m.group() in _SPACING else "", text)
     return re.sub(r" {2,}", " ", out).strip(), True
+
+
+#: Columns of free text, where line breaks and tabs are kept.
+FREE_TEXT = frozenset({"tasks_zh", "tasks_en", "note", "title", "licence"})
+
+
+def _clean_cell(text: str, col: Column, row: int, header: str, add: AddProblem) -> str:
+    cleaned, changed = clean_text(text, keep_breaks=col.name in FREE_TEXT)
+    if changed:
+        add(
+            "warning",
+            "control characters (line break, tab, NUL …) removed from the cell",
+            "单元格中的控制字符（换行、制表符、NUL 等）已删除",
+            row,
+            header,
+            repr(text[:40]),
+        )
+    return cleaned
 
 
 def other_script_digits(text: str) -> bool:
@@ -603,18 +627,9 @@ def parse_date(text: str, end: bool = False) -> dt.date | None:
 def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) -> object:
     if col.kind in ("int", "float") and text.isascii() and text.isdigit():
         return _count(int(text), col, row, header, text, add)  # the common case, fast
+    if _CONTROL.search(text):
+        text = _clean_cell(text, col, row, header, add)
     if not text.isascii():
-        if col.kind in ("text", "ids", "code") and _CONTROL.search(text):
-            cleaned, _ = clean_text(text)
-            add(
-                "warning",
-                "control characters (line break, tab, NUL …) removed from the cell",
-                "单元格中的控制字符（换行、制表符、NUL 等）已删除",
-                row,
-                header,
-                repr(text[:40]),
-            )
-            text = cleaned
         if col.kind not in ("text", "ids"):
             text = unicodedata.normalize("NFKC", text).strip()
         if col.kind in ("int", "float", "code", "date") and other_script_digits(text):
@@ -627,17 +642,6 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
                 text,
             )
             return None
-    elif _CONTROL.search(text):
-        cleaned, _ = clean_text(text)
-        add(
-            "warning",
-            "control characters (line break, tab, NUL …) removed from the cell",
-            "单元格中的控制字符（换行、制表符、NUL 等）已删除",
-            row,
-            header,
-            repr(text[:40]),
-        )
-        text = cleaned
     if col.kind == "bool" and re.sub(r"\s+", "", text.lower()) in FALSE_TOKENS:
         return False  # "无" in a yes/no column means "none", not "not reported"
     if is_missing(text):

@@ -21,6 +21,7 @@ from tcmcounty.readers.basics import (
 from tcmcounty.readers.cells import FORMULA_EN, FORMULA_ZH, UncachedFormula, parse_rows
 from tcmcounty.readers.columnmap import ColumnMap, SheetReading
 from tcmcounty.readers.matching import Matcher, sheet_key
+from tcmcounty.readers.meta import clean_names
 from tcmcounty.readers.raw import RawBundle
 from tcmcounty.readers.sheets import NOT_XLSX, Sheet, read_sheets, sniff
 from tcmcounty.readers.sources import default_sources, ensure_user_source
@@ -215,6 +216,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         _uncached_items(sheets[cs], raw)
         reading = SheetReading(path.name, cs, "county", how.get(cs, "name"))
         raw.meta = read_county_sheet(sheets[cs], raw, reading, columns.for_sheet(cs))
+        clean_names(raw.meta, raw)
         raw.readings.append(reading)
     for name, table in TABLES.items():
         raw.files[name] = path.name

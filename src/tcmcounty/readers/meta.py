@@ -307,3 +307,26 @@ def _line(lines: list[str], where: str) -> int | None:
         if key.match(line):
             return i + 1
     return None
+
+
+#: Names of the county read from a workbook's county sheet (cleaned of control characters).
+NAME_KEYS = ("name_zh", "name_en", "province", "city")
+
+
+def clean_names(meta: dict[str, Any], raw: RawBundle) -> None:
+    """Remove control characters from the county's names read from a workbook, warning once each."""
+    for key in NAME_KEYS:
+        value = meta.get(key)
+        if isinstance(value, str):
+            cleaned, changed = clean_text(value)
+            if changed:
+                raw.problem(
+                    "warning",
+                    "county",
+                    "control characters (line break, tab, NUL …) removed from the name",
+                    "名称中的控制字符（换行、制表符、NUL 等）已删除",
+                    None,
+                    key,
+                    repr(value[:40]),
+                )
+                meta[key] = cleaned
