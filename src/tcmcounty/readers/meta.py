@@ -39,6 +39,8 @@ SHAPE: dict[str, Any] = {
     "province": "name",
     "city": "name",
     "reference_year": "year",
+    "synthetic": "bool",
+    "note": "text",
     "coordinates": {"townships": "text", "villages": "text", "facilities": "text"},
     "population": ("entries", tuple(POPULATION_KEYS)),
     "resources": ("entries", tuple(RESOURCE_KEYS)),
@@ -79,6 +81,7 @@ _KIND_EN = {
     "name": 'text in quotes, such as "测试县"',
     "code": 'a 6-digit code in quotes, such as "410101"',
     "text_list": 'a list of texts, such as ["治未病科", "康复科"]',
+    "bool": "true or false",
 }
 _KIND_ZH = {
     "number": "数字，如 10000",
@@ -88,6 +91,7 @@ _KIND_ZH = {
     "name": '带引号的文字，如 "测试县"',
     "code": '带引号的6位代码，如 "410101"',
     "text_list": '文字列表，如 ["治未病科", "康复科"]',
+    "bool": "true 或 false",
 }
 
 
@@ -211,6 +215,8 @@ def _scalar(
                     repr(value[:40]),
                 )
                 table[key] = cleaned
+    elif kind == "bool":
+        ok = isinstance(value, bool)
     elif kind == "text_list":
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     elif kind in ("number", "count", "year"):
