@@ -1,8 +1,11 @@
 """Safe file writing: every output is written to a temporary file and renamed into place.
 
 Also the one place for what a spreadsheet may see: :func:`set_cell` (xlsx: text is stored as
-text, never as a formula) and :func:`csv_text` / :func:`write_csv` (CSV: text that would run as
-a formula gets a leading ``'``, the OWASP advice), used by every writer of the tool.
+text, never as a formula; numbers keep full precision and are rounded by a number format) and
+:func:`csv_text` / :func:`write_csv` (CSV: text that would run as a formula gets a leading ``'``,
+the OWASP advice), used by every writer of the tool. Every CSV file starts with a UTF-8
+byte-order mark (:func:`csv_bytes`), so Excel on Windows reads its Chinese; ``bom=False`` (the
+command line's ``--no-bom``) leaves it out for pipelines.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from tcmcounty.formatting import FLOAT_FORMAT
 
 
 def _umask() -> int:
@@ -227,13 +233,23 @@ def spreadsheet_text(value: object) -> object:
     return "'" + value if looks_like_formula(value) else value  # type: ignore[operator]
 
 
-def set_cell(ws: Any, row: int, column: int, value: object) -> Any:
+def set_cell(
+    ws: Any,
+    row: int,
+    column: int,
+    value: object,
+    number_format: str | None = None,
+    *,
+    rounded: bool = False,
+) -> Any:
     """Write ``value`` into an openpyxl worksheet cell; text always stays text.
 
     Text is stored as a string cell (``data_type`` ``"s"``, with Excel's quote-prefix flag
     when it starts like a formula, so editing it does not turn it into one), without the
     control characters XML cannot hold; non-finite floats become empty cells; numbers, dates
-    and booleans are stored as they are.
+    and booleans are stored as they are, at full precision: a number format rounds what is
+    shown (``number_format``; with ``rounded``, a float with decimals that has none gets
+    :data:`tcmcounty.formatting.FLOAT_FORMAT`).
 
     Parameters
     ----------
@@ -243,11 +259,26 @@ def set_cell(ws: Any, row: int, column: int, value: object) -> Any:
         1-based cell position.
     value : object
         The value (``None`` leaves the cell empty).
+    number_format : str, optional
+        Excel number format (``"0.00"``, ``"0.0%"``, ``'"1:"0.00'``) of a number.
+    rounded : bool
+        Show floats with 2–4 decimals when no ``number_format`` is given (tables for people;
+        not the data template, whose coordinates must show in full).
 
     Returns
     -------
     openpyxl.cell.cell.Cell
         The cell, for styling.
+
+    Examples
+    --------
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> c = set_cell(ws, 1, 1, 7.23114034717355, rounded=True)
+    >>> c.value, c.number_format
+    (7.23114034717355, '0.00##')
+    >>> set_cell(ws, 1, 2, 0.125, "0.0%").number_format
+    '0.0%'
     """
     value = _cell_value(value)
     cell = ws.cell(row=row, column=column)
@@ -258,6 +289,28 @@ def set_cell(ws: Any, row: int, column: int, value: object) -> Any:
             cell.quotePrefix = True
     else:
         cell.value = value
+        if number_format is not None and isinstance(value, (int, float)):
+            cell.number_format = number_format
+        elif rounded and isinstance(value, float) and not value.is_integer():
+            cell.number_format = FLOAT_FORMAT
+    return cell
+
+
+def set_link(cell: Any, file_name: str) -> Any:
+    """Make ``cell`` a link to a file beside the workbook (a relative link, never a URL).
+
+    The name is percent-encoded, so it cannot carry a scheme (``javascript:``, ``file:``) or
+    leave the folder; the cell keeps its text and gets Excel's hyperlink style.
+
+    Examples
+    --------
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> set_link(set_cell(ws, 1, 1, "a b.html"), "a b.html").hyperlink.target
+    'a%20b.html'
+    """
+    cell.hyperlink = quote(xml_safe_text(Path(file_name).name), safe="")
+    cell.style = "Hyperlink"
     return cell
 
 
@@ -292,6 +345,8 @@ def _cell_value(value: object) -> object:
 def write_xlsx(target: Path, sheets: dict[str, Any]) -> Path:
     """Write data frames to an xlsx workbook atomically, one sheet each; text stays text.
 
+    Floats are shown with 2–4 decimals (:func:`set_cell` ``rounded``), the cell keeps them all.
+
     Parameters
     ----------
     target : pathlib.Path
@@ -316,7 +371,7 @@ def write_xlsx(target: Path, sheets: dict[str, Any]) -> Path:
             set_cell(ws, 1, c, str(col)).font = bold
         for r, rec in enumerate(df.itertuples(index=False), start=2):
             for c, v in enumerate(rec, start=1):
-                set_cell(ws, r, c, v)
+                set_cell(ws, r, c, v, rounded=True)
     if not wb.sheetnames:
         wb.create_sheet("Sheet")
     with atomic_path(Path(target)) as tmp:
@@ -327,8 +382,11 @@ def write_xlsx(target: Path, sheets: dict[str, Any]) -> Path:
 # --------------------------------------------------------------------------------------------
 # CSV (one writer for every CSV the tool produces)
 
-#: Encoding of every CSV the tool writes (one place to change it, e.g. to add a BOM).
+#: Encoding of every CSV the tool writes.
 CSV_ENCODING = "utf-8"
+#: The byte-order mark every CSV file starts with unless asked not to (``--no-bom``): without
+#: it Excel on Windows reads UTF-8 as the local code page and garbles Chinese.
+CSV_BOM = "\ufeff"
 
 
 def csv_text(rows: Iterable[Sequence[object]], header: Sequence[str] | None = None) -> str:
@@ -404,12 +462,25 @@ def frame_csv_text(df: Any) -> str:
     return str(safe.to_csv(index=False, lineterminator="\n"))
 
 
-def csv_bytes(text: str, *, bom: bool = False) -> bytes:
-    """Encode CSV text for a file (:data:`CSV_ENCODING`; ``bom`` adds a byte-order mark)."""
-    return (("\ufeff" if bom else "") + text).encode(CSV_ENCODING)
+def csv_bytes(text: str, *, bom: bool = True) -> bytes:
+    r"""Encode CSV text for a file: :data:`CSV_ENCODING`, starting with :data:`CSV_BOM`.
+
+    Parameters
+    ----------
+    text : str
+        The CSV text (:func:`csv_text`, :func:`frame_csv_text`).
+    bom : bool
+        Start with the byte-order mark (default); ``False`` for pipelines (``--no-bom``).
+
+    Examples
+    --------
+    >>> csv_bytes("a\n"), csv_bytes("a\n", bom=False)
+    (b'\xef\xbb\xbfa\n', b'a\n')
+    """
+    return ((CSV_BOM if bom else "") + text).encode(CSV_ENCODING)
 
 
-def write_csv(target: Path, df: Any) -> Path:
-    """Write a data frame as a CSV file atomically (safe cells, :data:`CSV_ENCODING`)."""
-    write_bytes_atomic(Path(target), csv_bytes(frame_csv_text(df)))
+def write_csv(target: Path, df: Any, *, bom: bool = True) -> Path:
+    """Write a data frame as a CSV file atomically (safe cells, :func:`csv_bytes`)."""
+    write_bytes_atomic(Path(target), csv_bytes(frame_csv_text(df), bom=bom))
     return Path(target)

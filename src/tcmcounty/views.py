@@ -24,6 +24,7 @@ import pandas as pd
 
 import tcmcounty
 from tcmcounty.errors import CountyNotFoundError, ReportError
+from tcmcounty.formatting import fmt_num, fmt_pct
 from tcmcounty.readers.sources import supplied_by_user
 
 #: Report languages: Chinese, English, or both.
@@ -156,33 +157,6 @@ def _is_na(v: object) -> bool:
         return bool(pd.isna(v))  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return False
-
-
-def fmt_num(v: object, digits: int = 2) -> str:
-    """Format a number for a table (``—`` for missing)."""
-    if _is_na(v):
-        return "—"
-    if isinstance(v, bool):
-        return "是 yes" if v else "否 no"
-    if isinstance(v, (int,)) or (isinstance(v, float) and float(v).is_integer() and abs(v) >= 100):
-        return f"{int(v):,}"
-    try:
-        f = float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return str(v)
-    if not math.isfinite(f):
-        return "—"
-    return f"{f:,.{digits}f}"
-
-
-def fmt_pct(v: object, digits: int = 1) -> str:
-    """Format a share (0–1) as a percentage."""
-    if _is_na(v):
-        return "—"
-    try:
-        return f"{100 * float(v):.{digits}f}%"  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
 
 
 def table_html(

@@ -637,7 +637,8 @@ def _sheet_names(lists: Sequence[Worklist]) -> list[str]:
 def worklists_workbook(lists: Sequence[Worklist]) -> Any:
     """Build the openpyxl workbook: one sheet per action, Chinese headers, frozen, filtered.
 
-    Every cell goes through :func:`tcmcounty.io.set_cell` (text stays text, never a formula).
+    Every cell goes through :func:`tcmcounty.io.set_cell` (text stays text, never a formula;
+    floats are rounded by a number format, the cell keeps their full precision).
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -654,7 +655,7 @@ def worklists_workbook(lists: Sequence[Worklist]) -> Any:
             ws.column_dimensions[get_column_letter(c)].width = max(10, min(40, 2 * len(col) + 2))
         for r, rec in enumerate(df.itertuples(index=False), start=2):
             for c, v in enumerate(rec, start=1):
-                set_cell(ws, r, c, v)
+                set_cell(ws, r, c, v, rounded=True)
         ws.freeze_panes = "A2"
         last = get_column_letter(max(1, len(df.columns)))
         ws.auto_filter.ref = f"A1:{last}{len(df) + 1}"

@@ -7,7 +7,7 @@ import argparse
 import pandas as pd
 
 from tcmcounty.cli.mapping import add_columns_option
-from tcmcounty.cli.output import add_format_options, emit
+from tcmcounty.cli.output import add_format_options, emit, wants_bom
 from tcmcounty.indicators import compare, compute, met_mark
 from tcmcounty.load import load_county
 
@@ -148,7 +148,7 @@ def run_indicators(args: argparse.Namespace) -> int:
         county, args.population, args.targets, by=args.by, allow_estimates=not args.no_estimates
     )
     if args.format != "table":
-        emit(df, args.format, args.output)
+        emit(df, args.format, args.output, bom=wants_bom(args))
         return 0
     title = (
         f"{county.name} — 示范县指标 / demonstration-county indicators\n"
@@ -174,7 +174,7 @@ def run_compare(args: argparse.Namespace) -> int:
         wide = compare(
             counties, args.population, args.targets, allow_estimates=not args.no_estimates
         )
-        emit(wide, args.format, args.output)
+        emit(wide, args.format, args.output, bom=wants_bom(args))
         return 0
     wide = compare(
         counties,

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 
 from tcmcounty.cli.mapping import add_columns_option
-from tcmcounty.cli.output import add_format_options, emit
+from tcmcounty.cli.output import add_format_options, emit, wants_bom
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -120,7 +120,7 @@ def _plan(args: argparse.Namespace) -> int:
         emit(res.to_frame(args.lang), "table", args.output, title=title)
     else:
         print(title, file=sys.stderr)
-        emit(res.to_frame(args.lang), args.format, args.output)
+        emit(res.to_frame(args.lang), args.format, args.output, bom=wants_bom(args))
     return 0
 
 
@@ -194,6 +194,7 @@ def _synth(args: argparse.Namespace) -> int:
         args.format,
         args.output,
         title=f"synthetic bundles / 模拟数据 ({len(df)}), seed {args.seed}",
+        bom=wants_bom(args),
     )
     if args.check and not bool(df["valid"].all()):
         return 1

@@ -11,7 +11,7 @@ import sys
 import warnings
 
 from tcmcounty.cli.mapping import add_columns_option
-from tcmcounty.cli.output import add_format_options, emit
+from tcmcounty.cli.output import add_format_options, emit, wants_bom
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -116,7 +116,7 @@ def _coverage(args: argparse.Namespace) -> int:
             f"县级中医医院牵头医联体覆盖人口: {_share_text(res.share)} "
             f"(target {res.target_text or '—'}: {res.verdict()})"
         )
-        emit(res.table(), args.format, args.output, title)
+        emit(res.table(), args.format, args.output, title, bom=wants_bom(args))
         return 0
     costs = (
         travel_time_costs(args.travel_times, county.villages, county.facilities)
@@ -143,7 +143,7 @@ def _coverage(args: argparse.Namespace) -> int:
     else:
         df = res.table(args.by)
         title = f"{county.name} — population within reach of {args.level} ({unit}, inclusive) / 覆盖人口"
-    emit(df, args.format, args.output, title)
+    emit(df, args.format, args.output, title, bom=wants_bom(args))
     return 0
 
 
@@ -238,5 +238,5 @@ def _access(args: argparse.Namespace) -> int:
         f"{county.name} — {res.method.upper()} ({res.decay}) {res.capacity} per 1,000 residents within "
         f"{res.radius.label} / 每千人可及{res.capacity}"
     )
-    emit(df, args.format, args.output, title)
+    emit(df, args.format, args.output, title, bom=wants_bom(args))
     return 0

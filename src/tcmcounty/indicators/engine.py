@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, County, weakest_status
+from tcmcounty.formatting import value_text
 from tcmcounty.indicators.assess import Assessment, assess
 from tcmcounty.indicators.kinds import Context, Quantity, evaluate
 from tcmcounty.indicators.model import Indicator, Level, Target, TargetSet
@@ -77,14 +78,8 @@ class _Row:
 
 
 def _value_text(ind: Indicator, num: Quantity, a: Assessment) -> str:
-    if a.value is None:
-        return "—"
-    if ind.display == "grade":
-        return num.text or "—"
-    text = f"{a.value:.{ind.decimals}f}"
-    if ind.display == "ratio":
-        text = f"1:{text}"
-    return f"{text} ({num.text})" if num.text else text
+    """Return the value as shown (:func:`tcmcounty.formatting.value_text`, shared with summary.xlsx)."""
+    return value_text(ind, a.value, num.text or "")
 
 
 def _reason(num: Quantity, den: Quantity) -> str:
