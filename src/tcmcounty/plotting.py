@@ -12,6 +12,7 @@ reports. Labels are bilingual: ``lang`` is ``"zh"``, ``"en"`` or ``"zh-en"`` (bo
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 import math
@@ -24,6 +25,7 @@ import geopandas as gpd
 import matplotlib
 import numpy as np
 import pandas as pd
+import pyproj
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
@@ -40,6 +42,7 @@ __all__ = [
     "font_path",
     "indicator_chart",
     "label",
+    "place_labels",
     "register_cjk_font",
     "sites_map",
     "span_km",
@@ -48,8 +51,23 @@ __all__ = [
 
 LANGS = ("zh", "en", "zh-en")
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
-#: Default resolution of report figures (keeps a report well under 2 MB).
+#: Display resolution of report figures (CSS pixels per inch; keeps a report well under 2 MB).
 DPI = 96
+#: Maps are rasterised at this multiple of :data:`DPI` and shown at their 1x size, so they
+#: stay sharp at 200% zoom and on high-density screens (the PNG records its DPI).
+MAP_SCALE = 2
+
+# Drawing order of map layers (higher is drawn on top): village status above facility symbols.
+Z_GRATICULE = 0.5
+Z_BOUNDARY = 1.0
+Z_FACILITY = 3.0
+Z_COUNTY_HOSPITAL = 3.4
+Z_TOWNSHIP_SEAT = 3.6
+Z_VILLAGE = 4.0
+Z_VILLAGE_RING = 4.5
+Z_SITE = 7.0
+Z_LABEL = 8.0
+Z_FURNITURE = 9.0
 
 
 def font_path() -> Path | None:
@@ -122,12 +140,26 @@ def label(zh: str, en: str, lang: str = "zh-en", sep: str = " ") -> str:
     return zh or en
 
 
-def figure_png(fig: MplFigure, dpi: int = DPI, palette: bool = True) -> bytes:
+def figure_png(fig: MplFigure, dpi: float | None = None, palette: bool = True) -> bytes:
     """Render ``fig`` to PNG bytes (deterministic: no timestamp).
 
-    With ``palette`` the image is reduced to 256 colours (no dithering), about a third of the
-    size of a full-colour PNG with no visible change for charts and maps.
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    dpi : float, optional
+        Resolution; by default the figure's own (maps are made at ``MAP_SCALE`` x
+        :data:`DPI`, charts at :data:`DPI`). The PNG records it (``pHYs``), so a page can show
+        the image at ``pixels * DPI / dpi`` CSS pixels.
+    palette : bool
+        Reduce the image to 256 colours (no dithering): about a third of the size of a
+        full-colour PNG with no visible change for charts and maps.
+
+    Returns
+    -------
+    bytes
     """
+    dpi = float(dpi or fig.dpi)
     buf = io.BytesIO()
     # a tight bounding box costs an extra layout pass: only maps (legend below the axes) need it
     fig.savefig(
@@ -137,6 +169,7 @@ def figure_png(fig: MplFigure, dpi: int = DPI, palette: bool = True) -> bytes:
         bbox_inches="tight" if fig in _OUTSIDE_LEGEND else None,
         metadata={"Software": None},
         facecolor="white",
+        pil_kwargs={"compress_level": 1, "dpi": (dpi, dpi)},
     )
     if not palette:
         return buf.getvalue()
@@ -145,19 +178,23 @@ def figure_png(fig: MplFigure, dpi: int = DPI, palette: bool = True) -> bytes:
     buf.seek(0)
     with Image.open(buf) as im:
         q = im.convert("RGB").quantize(
-            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+            colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
         )
     out = io.BytesIO()
-    q.save(out, format="PNG", optimize=True)
+    q.save(out, format="PNG", dpi=(dpi, dpi))
     return out.getvalue()
 
 
 _OUTSIDE_LEGEND: weakref.WeakSet[MplFigure] = weakref.WeakSet()
 
 
-def _new(figsize: tuple[float, float]) -> tuple[MplFigure, Axes]:
-    """Make a figure outside pyplot (no global state, no GUI backend, nothing shown twice)."""
-    fig = MplFigure(figsize=figsize)
+def _new(figsize: tuple[float, float], dpi: float = DPI) -> tuple[MplFigure, Axes]:
+    """Make a figure outside pyplot (no global state, no GUI backend, nothing shown twice).
+
+    The figure is made at the resolution it is saved at, so every text is measured once
+    (layout and drawing share matplotlib's text-metrics cache).
+    """
+    fig = MplFigure(figsize=figsize, dpi=dpi)
     return fig, fig.subplots()
 
 
@@ -426,6 +463,10 @@ FACILITY_SYMBOLS: dict[str, tuple[str, str, str, str, float]] = {
 }
 
 
+#: Village-level facility symbols drawn as outlines (the village dot shows through).
+_HOLLOW = frozenset({"clinic", "clinic_tcm", "pavilion", "tcm_clinic", "other"})
+
+
 def _truthy(s: pd.Series) -> np.ndarray:
     return s.map(
         lambda v: v is True or (isinstance(v, (int, float, np.bool_)) and bool(v) and v == v)
@@ -449,6 +490,12 @@ def facility_category(facilities: pd.DataFrame) -> pd.Series:
     cat[clinic] = np.where(pav[clinic], "pavilion", np.where(tcm[clinic], "clinic_tcm", "clinic"))
     cat[t.eq("tcm_clinic").to_numpy()] = "tcm_clinic"
     return pd.Series(cat, index=facilities.index, name="category")
+
+
+@functools.lru_cache(maxsize=32)
+def _transformer(src: object, dst: object) -> pyproj.Transformer:
+    """Return a cached lon/lat <-> map transformer (making one costs about 0.1 s)."""
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
 
 
 class _Frame:
@@ -475,6 +522,18 @@ class _Frame:
         y[ok.to_numpy()] = pts.y.to_numpy() / 1000.0
         return x, y
 
+    def lonlat_to_km(
+        self, lon: np.ndarray, lat: np.ndarray, inverse: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Project degrees to map km (or, with ``inverse``, map km to degrees)."""
+        if inverse:
+            a, b = _transformer(self.crs, "EPSG:4326").transform(
+                np.asarray(lon) * 1000.0, np.asarray(lat) * 1000.0
+            )
+            return np.asarray(a), np.asarray(b)
+        a, b = _transformer("EPSG:4326", self.crs).transform(np.asarray(lon), np.asarray(lat))
+        return np.asarray(a) / 1000.0, np.asarray(b) / 1000.0
+
     def boundary(self, ax: Axes, boundary: gpd.GeoDataFrame | None) -> None:
         if boundary is None or not len(boundary):
             return
@@ -489,69 +548,216 @@ class _Frame:
                     xy = np.asarray(part.coords)
                     if len(xy):
                         ax.plot(
-                            xy[:, 0] / 1000.0, xy[:, 1] / 1000.0, color="#333333", lw=1.0, zorder=1
+                            xy[:, 0] / 1000.0,
+                            xy[:, 1] / 1000.0,
+                            color="#333333",
+                            lw=1.0,
+                            zorder=Z_BOUNDARY,
                         )
 
 
+def _map_figure(figsize: tuple[float, float]) -> tuple[MplFigure, Axes]:
+    """Make a map figure at ``MAP_SCALE`` x :data:`DPI`, with an Agg canvas (to measure text)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig, ax = _new(figsize, dpi=DPI * MAP_SCALE)
+    FigureCanvasAgg(fig)
+    _OUTSIDE_LEGEND.add(fig)
+    return fig, ax
+
+
+def _target_cmap(higher_is_better: bool) -> matplotlib.colors.Colormap:
+    """Red (does not meet the target) / green (meets) colour map, pale at the target."""
+    from matplotlib.colors import ListedColormap
+
+    # lighter than the dark-green 中医馆 symbols, so village status never reads as a facility
+    red = matplotlib.colormaps["Reds"](np.linspace(0.9, 0.35, 128))
+    green = matplotlib.colormaps["Greens"](np.linspace(0.3, 0.7, 128))
+    if not higher_is_better:  # low values meet the target: dark green near 0, dark red far
+        red, green = green[::-1], red[::-1]
+    return ListedColormap(np.vstack([red, green]), name="tcm_target")
+
+
+def _target_norm(
+    values: np.ndarray, target: float, vmin: float | None = None, vmax: float | None = None
+) -> matplotlib.colors.TwoSlopeNorm:
+    """Colour norm centred on ``target`` (two halves of equal length on the colour bar)."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    v = values[np.isfinite(values)]
+    lo = float(np.nanpercentile(v, 2)) if vmin is None and len(v) else (vmin or 0.0)
+    hi = float(np.nanpercentile(v, 98)) if vmax is None and len(v) else (vmax or 0.0)
+    span = abs(target) or 1.0
+    lo = min(lo, target - 0.5 * span) if vmin is None else min(vmin, target - 1e-9)
+    hi = max(hi, target + 0.5 * span) if vmax is None else max(vmax, target + 1e-9)
+    return TwoSlopeNorm(vcenter=target, vmin=lo, vmax=hi)
+
+
+def _colorbar(
+    fig: MplFigure,
+    ax: Axes,
+    mappable: object,
+    title: tuple[str, str],
+    lang: str,
+    target: float | None = None,
+    higher_is_better: bool = True,
+    unit: str = "",
+) -> None:
+    """Colour bar beside a map; centred scales mark the target and which side meets it."""
+    cb = fig.colorbar(mappable, ax=ax, shrink=0.6, pad=0.02)
+    cb.set_label(label(*title, lang=lang), fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+    if target is None:
+        return
+    norm = cb.mappable.norm
+    ticks = [norm.vmin, target, norm.vmax]
+    mark = f"{label('目标', 'target', lang)} {target:g}{unit}"
+    cb.set_ticks(ticks, labels=[f"{ticks[0]:.2g}", mark, f"{ticks[2]:.2g}"])
+    cb.ax.axhline(target, color="black", lw=1.2)
+    good, bad = label("达标", "meets", lang, sep="\n"), label("未达标", "not met", lang, sep="\n")
+    top, bottom = (good, bad) if higher_is_better else (bad, good)
+    for y, text in ((0.75, top), (0.25, bottom)):
+        cb.ax.text(
+            0.5,
+            y,
+            text,
+            transform=cb.ax.transAxes,
+            rotation=90,
+            ha="center",
+            va="center",
+            fontsize=6.5,
+            color="#212121",
+        )
+
+
 def _close_map(
-    fig: MplFigure, ax: Axes, handles: list[Line2D], title: tuple[str, str], lang: str
+    fig: MplFigure,
+    ax: Axes,
+    frame: _Frame,
+    handles: list[Line2D],
+    title: tuple[str, str],
+    lang: str,
+    span_km: float | None = None,
 ) -> MplFigure:
-    """Put the legend below a county map, title it, and finish its axes."""
+    """Put the legend below a county map, title it, finish its axes and lay it out."""
     if handles:
         ax.legend(
             handles=handles,
-            fontsize=6.5,
+            fontsize=7,
             loc="upper left",
-            bbox_to_anchor=(0.0, -0.08),
+            bbox_to_anchor=(0.0, -0.06),
             ncol=2,
             frameon=False,
         )
     ax.set_title(label(*title, lang=lang), fontsize=11)
-    _finish_map(ax, lang)
+    _finish_map(ax, frame, lang, span_km)
     fig.tight_layout()
+    ax.apply_aspect()
     return fig
 
 
-def _finish_map(ax: Axes, lang: str, span_km: float | None = None) -> None:
-    _OUTSIDE_LEGEND.add(ax.figure)
+def _finish_map(ax: Axes, frame: _Frame, lang: str, span_km: float | None = None) -> None:
+    """Equal aspect, lon/lat graticule, scale bar (km) and north arrow."""
     ax.set_aspect("equal")
+    ax.autoscale_view()
     if span_km:  # the same ground distance per axis on every map (maps side by side)
         cx, cy = np.mean(ax.get_xlim()), np.mean(ax.get_ylim())
         ax.set_xlim(cx - span_km / 2, cx + span_km / 2)
         ax.set_ylim(cy - span_km / 2, cy + span_km / 2)
-    ax.set_xlabel(label("东西向（公里）", "easting (km)", lang), fontsize=8)
-    ax.set_ylabel(label("南北向（公里）", "northing (km)", lang), fontsize=8)
-    ax.tick_params(labelsize=7)
+    ax.set_autoscale_on(False)
+    _graticule(ax, frame)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     span = max((x1 - x0) / 4, 1e-3)
     base = 10 ** math.floor(math.log10(span))
     length = max(m * base for m in (1, 2, 5) if m * base <= span)
+    bx, by = x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.04
     ax.plot(
-        [x0 + (x1 - x0) * 0.05, x0 + (x1 - x0) * 0.05 + length],
-        [y0 + (y1 - y0) * 0.04] * 2,
+        [bx, bx + length],
+        [by] * 2,
         color="black",
         lw=2,
-        zorder=9,
+        zorder=Z_FURNITURE,
+        solid_capstyle="butt",
+        gid="scale-bar",
     )
     ax.text(
-        x0 + (x1 - x0) * 0.05 + length / 2,
+        bx + length / 2,
         y0 + (y1 - y0) * 0.055,
         f"{length:g} km",
         ha="center",
         va="bottom",
         fontsize=7,
-        zorder=9,
+        zorder=Z_FURNITURE,
+        gid="scale-bar",
     )
     ax.annotate(
-        "N",
+        label("北", "N", lang, sep=" "),
         xy=(0.96, 0.95),
         xytext=(0.96, 0.86),
         xycoords="axes fraction",
         ha="center",
-        fontsize=9,
+        va="top",
+        fontsize=8,
         arrowprops={"arrowstyle": "-|>", "color": "black"},
+        zorder=Z_FURNITURE,
+        gid="north-arrow",
     )
+
+
+#: Graticule steps in degrees (the smallest that leaves at most five lines is used).
+_GRATICULE_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+def _degree_text(v: float, step: float, pos: str, neg: str) -> str:
+    dec = max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if step in (0.25, 0.05) else 0)
+    dec = min(dec, 2) if step >= 0.01 else dec
+    return f"{abs(v):.{dec}f}°{pos if v >= 0 else neg}"
+
+
+def _graticule(ax: Axes, frame: _Frame, max_lines: int = 5) -> None:
+    """Draw a light lon/lat graticule; tick labels in degrees where it meets the frame."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 5), np.linspace(y0, y1, 5))
+    lon, lat = frame.lonlat_to_km(gx.ravel(), gy.ravel(), inverse=True)
+    lon_lo, lon_hi, lat_lo, lat_hi = lon.min(), lon.max(), lat.min(), lat.max()
+    extent = max(lon_hi - lon_lo, lat_hi - lat_lo)
+    step = next((s for s in _GRATICULE_STEPS if extent / s <= max_lines), _GRATICULE_STEPS[-1])
+    pad = 0.2 * extent
+    n = 24
+    mers = np.arange(math.ceil(lon_lo / step), math.floor(lon_hi / step) + 1) * step
+    pars = np.arange(math.ceil(lat_lo / step), math.floor(lat_hi / step) + 1) * step
+    la = np.linspace(lat_lo - pad, lat_hi + pad, n)
+    lo = np.linspace(lon_lo - pad, lon_hi + pad, n)
+    lons = np.concatenate([np.repeat(mers, n), np.tile(lo, len(pars))])
+    lats = np.concatenate([np.tile(la, len(mers)), np.repeat(pars, n)])
+    gx, gy = frame.lonlat_to_km(lons, lats)
+    gx, gy = gx.reshape(-1, n), gy.reshape(-1, n)
+    xt: list[tuple[float, str]] = []
+    yt: list[tuple[float, str]] = []
+    for m, x, y in zip(mers, gx[: len(mers)], gy[: len(mers)], strict=True):
+        xb = float(np.interp(y0, y, x))
+        if x0 <= xb <= x1:
+            xt.append((xb, _degree_text(float(m), step, "E", "W")))
+    for p, x, y in zip(pars, gx[len(mers) :], gy[len(mers) :], strict=True):
+        yb = float(np.interp(x0, x, y))
+        if y0 <= yb <= y1:
+            yt.append((yb, _degree_text(float(p), step, "N", "S")))
+    sep = np.full((len(gx), 1), np.nan)  # one artist for all lines (NaN breaks them)
+    ax.plot(
+        np.hstack([gx, sep]).ravel(),
+        np.hstack([gy, sep]).ravel(),
+        color="#b0bec5",
+        lw=0.5,
+        zorder=Z_GRATICULE,
+        gid="graticule",
+    )
+    ax.set_xticks([t for t, _ in xt], [s for _, s in xt])
+    ax.set_yticks([t for t, _ in yt], [s for _, s in yt])
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.tick_params(labelsize=7, length=2)
 
 
 def _draw_facilities(
@@ -577,15 +783,17 @@ def _draw_facilities(
         if not m.any():
             continue
         zh, en, marker, colour, size = FACILITY_SYMBOLS[key]
+        hollow = key in _HOLLOW  # village-level: an outline around the village's own dot
         ax.scatter(
             x[m],
             y[m],
             marker=marker,
-            s=size,
-            c=colour,
-            edgecolors="white",
-            linewidths=0.4,
-            zorder=5 if key.startswith("county") else 4,
+            s=size * 1.6 if hollow else size,
+            facecolors="none" if hollow else colour,
+            edgecolors=colour if hollow else "white",
+            linewidths=0.9 if hollow else 0.4,
+            zorder=Z_COUNTY_HOSPITAL if key.startswith("county") else Z_FACILITY,
+            gid=f"facility-{key}",
         )
         handles.append(
             Line2D(
@@ -594,26 +802,209 @@ def _draw_facilities(
                 ls="",
                 marker=marker,
                 color=colour,
-                markersize=7 if size > 30 else 5,
+                markerfacecolor="none" if hollow else colour,
+                markersize=7 if size > 30 else 5.5,
                 label=f"{label(zh, en, lang)} ({int(m.sum())})",
             )
         )
     return handles
 
 
-def _draw_townships(
-    ax: Axes, frame: _Frame, townships: gpd.GeoDataFrame | None, max_labels: int = 60
-) -> None:
+#: Candidate label positions around a point: (dx, dy) in units of the gap, ha, va.
+_LABEL_SPOTS = (
+    (1.0, 0.0, "left", "center"),
+    (0.7, 0.7, "left", "bottom"),
+    (0.7, -0.7, "left", "top"),
+    (-1.0, 0.0, "right", "center"),
+    (0.0, 1.0, "center", "bottom"),
+    (0.0, -1.0, "center", "top"),
+    (-0.7, 0.7, "right", "bottom"),
+    (-0.7, -0.7, "right", "top"),
+)
+
+
+def _box(
+    px: float, py: float, w: float, h: float, dx: float, dy: float, ha: str, va: str
+) -> tuple[float, float, float, float]:
+    x = px + dx - (w if ha == "right" else w / 2 if ha == "center" else 0.0)
+    y = py + dy - (h if va == "top" else h / 2 if va == "center" else 0.0)
+    return (x, y, x + w, y + h)
+
+
+def _overlaps(box: tuple[float, float, float, float], boxes: np.ndarray) -> bool:
+    if not len(boxes):
+        return False
+    return bool(
+        np.any(
+            (boxes[:, 0] < box[2])
+            & (box[0] < boxes[:, 2])
+            & (boxes[:, 1] < box[3])
+            & (box[1] < boxes[:, 3])
+        )
+    )
+
+
+def place_labels(
+    ax: Axes,
+    x: np.ndarray,
+    y: np.ndarray,
+    texts: Sequence[str],
+    priority: Sequence[float] | np.ndarray | None = None,
+    *,
+    fontsize: float = 7.0,
+    gap_pt: float = 3.5,
+    gid: str = "township-label",
+    keep_all: bool = False,
+    **text_kw: object,
+) -> list[matplotlib.text.Annotation]:
+    """Label points without collisions: label priority with eight candidate positions.
+
+    Labels are placed in order of ``priority`` (highest first) at the first of eight
+    positions around their point that stays inside the axes and touches no placed label,
+    no other labelled point and no map furniture (scale bar, north arrow); a label that finds
+    no free position is left out. Call it once the figure's layout is final.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes in data coordinates of ``x`` and ``y``.
+    x, y : numpy.ndarray
+        Point coordinates (NaN points are skipped).
+    texts : sequence of str
+        One label per point.
+    priority : array-like, optional
+        E.g. population; by default the order given.
+    fontsize, gap_pt : float
+        Label size and its distance from the point (points).
+    gid : str
+        Artist id of the labels.
+    keep_all : bool
+        Draw a label that finds no free position at its first position anyway (for labels
+        that must not be missing, such as the ranks of recommended sites).
+    **text_kw
+        Further :class:`matplotlib.text.Text` properties (colour, weight).
+
+    Returns
+    -------
+    list of matplotlib.text.Annotation
+        The labels drawn (``gid`` set, to find them again).
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    pts = ax.transData.transform(np.column_stack([np.where(ok, x, 0), np.where(ok, y, 0)]))
+    frame = ax.get_window_extent(renderer)
+    k = fig.dpi / 72.0
+    pad = 1.0 * k  # room for the pale box behind a label
+    r = 2.2 * k  # half-size of a point marker
+    obstacles = [
+        (px - r, py - r, px + r, py + r) for (px, py), good in zip(pts, ok, strict=True) if good
+    ]
+    for t in ax.texts + ax.lines:
+        if t.get_gid() in ("scale-bar", "north-arrow"):
+            b = t.get_window_extent(renderer)
+            obstacles.append((b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad))
+    placed: list[tuple[float, float, float, float]] = []
+    order = np.arange(len(x))
+    if priority is not None:
+        pr = np.asarray(pd.to_numeric(pd.Series(np.asarray(priority)), errors="coerce"), float)
+        order = np.lexsort((order, -np.nan_to_num(pr, nan=-np.inf)))
+    out = []
+    # a pale box, not a stroked halo: path effects draw CJK text as paths (4x slower)
+    halo = {"boxstyle": "square,pad=0.08", "fc": "white", "ec": "none", "alpha": 0.75}
+    for i in order:
+        if not ok[i] or not str(texts[i]).strip():
+            continue
+        own = (pts[i, 0] - r, pts[i, 1] - r, pts[i, 0] + r, pts[i, 1] + r)
+        others = np.array([b for b in obstacles if b != own] + placed).reshape(-1, 4)
+        ann = ax.annotate(
+            str(texts[i]),
+            (x[i], y[i]),
+            xytext=(gap_pt, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=fontsize,
+            zorder=Z_LABEL,
+            gid=gid,
+            bbox=halo,
+            annotation_clip=False,
+            **text_kw,  # type: ignore[arg-type]
+        )
+        ext = ann.get_window_extent(renderer)
+        w, h = ext.width, ext.height
+        for dx, dy, ha, va in _LABEL_SPOTS:
+            b = _box(pts[i, 0], pts[i, 1], w, h, dx * gap_pt * k, dy * gap_pt * k, ha, va)
+            inside = (
+                b[0] >= frame.x0 + pad
+                and b[2] <= frame.x1 - pad
+                and b[1] >= frame.y0 + pad
+                and b[3] <= frame.y1 - pad
+            )
+            grown = (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
+            if inside and not _overlaps(grown, others):
+                ann.set_position((dx * gap_pt, dy * gap_pt))
+                ann.set_ha(ha)
+                ann.set_va(va)
+                placed.append(b)
+                out.append(ann)
+                break
+        else:
+            if keep_all:
+                placed.append(_box(pts[i, 0], pts[i, 1], w, h, gap_pt * k, 0.0, "left", "center"))
+                out.append(ann)
+            else:
+                ann.remove()
+    return out
+
+
+def _draw_townships(ax: Axes, frame: _Frame, townships: gpd.GeoDataFrame | None) -> None:
+    """Township seats as rings (labels are placed later by :func:`_label_townships`)."""
     if townships is None or not len(townships):
         return
     x, y = frame.xy(townships)
     ok = np.isfinite(x)
     ax.scatter(
-        x[ok], y[ok], s=14, facecolors="none", edgecolors="#37474f", linewidths=0.8, zorder=3
+        x[ok],
+        y[ok],
+        s=14,
+        facecolors="none",
+        edgecolors="#37474f",
+        linewidths=0.8,
+        zorder=Z_TOWNSHIP_SEAT,
+        gid="township-seat",
     )
-    if ok.sum() <= max_labels and "name" in townships:
-        for xi, yi, name in zip(x[ok], y[ok], townships["name"].astype(str)[ok], strict=True):
-            ax.text(xi, yi, " " + name, fontsize=5.5, color="#263238", va="bottom", zorder=6)
+
+
+def _label_townships(
+    ax: Axes, frame: _Frame, townships: gpd.GeoDataFrame | None, max_labels: int = 300
+) -> list[matplotlib.text.Annotation]:
+    """Name township seats (most populous first) where the names do not collide."""
+    if townships is None or not len(townships) or "name" not in townships:
+        return []
+    x, y = frame.xy(townships)
+    pop = townships["population"] if "population" in townships else None
+    if len(townships) > max_labels:
+        keep = np.zeros(len(x), bool)
+        rank = np.argsort(
+            -np.nan_to_num(np.asarray(pd.to_numeric(pop), float), nan=-1.0)
+            if pop is not None
+            else np.arange(len(x)),
+            kind="stable",
+        )
+        keep[rank[:max_labels]] = True
+        x = np.where(keep, x, np.nan)
+    return place_labels(ax, x, y, townships["name"].astype(str).tolist(), pop, color="#263238")
+
+
+def _village_points(
+    ax: Axes, x: np.ndarray, y: np.ndarray, **kw: object
+) -> matplotlib.collections.PathCollection:
+    """Villages as dots with a thin white edge, drawn above facility symbols."""
+    style: dict[str, object] = {"s": 11, "edgecolors": "white", "linewidths": 0.3}
+    style.update(kw)
+    return ax.scatter(x, y, zorder=Z_VILLAGE, gid="village", **style)  # type: ignore[arg-type]
 
 
 def county_map(
@@ -624,6 +1015,7 @@ def county_map(
     townships: gpd.GeoDataFrame | None = None,
     facilities: gpd.GeoDataFrame | None = None,
     uncovered: pd.Series | np.ndarray | None = None,
+    threshold_km: float | None = None,
     lang: str = "zh-en",
     title: tuple[str, str] = ("到最近中医药服务的距离", "Distance to the nearest TCM service"),
     vmax: float | None = None,
@@ -631,6 +1023,10 @@ def county_map(
     span_km: float | None = None,
 ) -> MplFigure:
     """Map villages coloured by distance to the nearest TCM service, with facilities by type.
+
+    Villages are drawn above the facility symbols; township names are placed so that they do
+    not collide (most populous first, see :func:`place_labels`); the axes show longitude and
+    latitude and a scale bar gives distances in km.
 
     Parameters
     ----------
@@ -642,38 +1038,50 @@ def county_map(
         County outline, township seats (labelled with ``name``) and facilities (drawn by type).
     uncovered : array-like of bool, optional
         Villages beyond the coverage threshold, highlighted with a red ring.
+    threshold_km : float, optional
+        Coverage threshold: the colour scale is centred on it, green within (meets), red
+        beyond (does not meet). Without it, a sequential scale from 0 km.
     vmax : float, optional
-        Top of the colour scale in km (default: the 98th percentile of the distances).
+        Top of the colour scale in km (default: the 98th percentile of the distances, and at
+        least twice ``threshold_km``).
     span_km : float, optional
         Width and height of the map in km (to draw several counties at the same scale).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     frame = _Frame(boundary, villages, facilities, townships)
-    fig, ax = _new(figsize)
+    fig, ax = _map_figure(figsize)
     frame.boundary(ax, boundary)
     x, y = frame.xy(villages)
     d = np.asarray(pd.to_numeric(pd.Series(np.asarray(distance_km)), errors="coerce"), dtype=float)
     ok = np.isfinite(x)
     top = vmax or (float(np.nanpercentile(d, 98)) if np.isfinite(d).any() else 1.0)
-    sc = ax.scatter(
-        x[ok & np.isfinite(d)],
-        y[ok & np.isfinite(d)],
-        c=d[ok & np.isfinite(d)],
-        s=10,
-        cmap="YlOrRd",
-        vmin=0,
-        vmax=max(top, 0.1),
-        zorder=2,
-        linewidths=0,
-    )
+    has = ok & np.isfinite(d)
+    if threshold_km:
+        colour: dict[str, object] = {
+            "cmap": _target_cmap(higher_is_better=False),
+            "norm": _target_norm(d, float(threshold_km), 0.0, max(top, 2 * float(threshold_km))),
+        }
+    else:
+        colour = {"cmap": "YlOrRd", "vmin": 0, "vmax": max(top, 0.1)}
+    sc = _village_points(ax, x[has], y[has], c=d[has], **colour)
     none = ok & ~np.isfinite(d)
     if none.any():
-        ax.scatter(x[none], y[none], c="#4a148c", s=10, marker="x", zorder=2)
+        _village_points(ax, x[none], y[none], c="#4a148c", marker="x", linewidths=0.8)
     handles: list[Line2D] = []
     if uncovered is not None:
         u = np.asarray(uncovered, dtype=bool) & ok
         if u.any():
             ax.scatter(
-                x[u], y[u], s=40, facecolors="none", edgecolors="#d50000", linewidths=1.0, zorder=6
+                x[u],
+                y[u],
+                s=40,
+                facecolors="none",
+                edgecolors="#d50000",
+                linewidths=1.0,
+                zorder=Z_VILLAGE_RING,
             )
         handles.append(
             Line2D(
@@ -699,36 +1107,30 @@ def county_map(
         )
     _draw_townships(ax, frame, townships)
     handles += _draw_facilities(ax, frame, facilities, lang)
-    handles.append(
-        Line2D(
-            [],
-            [],
-            ls="",
-            marker="o",
-            markerfacecolor="none",
-            markeredgecolor="#37474f",
-            label=label("乡镇驻地", "township seat", lang),
+    if townships is not None and len(townships):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                markerfacecolor="none",
+                markeredgecolor="#37474f",
+                label=label("乡镇驻地", "township seat", lang),
+            )
         )
+    _colorbar(
+        fig,
+        ax,
+        sc,
+        ("村到最近中医药服务距离（公里）", "village distance to nearest TCM service (km)"),
+        lang,
+        target=float(threshold_km) if threshold_km else None,
+        higher_is_better=False,
+        unit=" km",
     )
-    cb = fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.02)
-    cb.set_label(
-        label(
-            "村到最近中医药服务距离（公里）", "village distance to nearest TCM service (km)", lang
-        ),
-        fontsize=8,
-    )
-    cb.ax.tick_params(labelsize=7)
-    ax.legend(
-        handles=handles,
-        fontsize=6.5,
-        loc="upper left",
-        bbox_to_anchor=(0.0, -0.08),
-        ncol=2,
-        frameon=False,
-    )
-    ax.set_title(label(*title, lang=lang), fontsize=11)
-    _finish_map(ax, lang, span_km)
-    fig.tight_layout()
+    _close_map(fig, ax, frame, handles, title, lang, span_km)
+    _label_townships(ax, frame, townships)
     return fig
 
 
@@ -754,24 +1156,54 @@ def value_map(
     title: tuple[str, str] = ("可及性", "Accessibility"),
     colorbar: tuple[str, str] = ("数值", "value"),
     cmap: str = "viridis",
+    target: float | None = None,
+    higher_is_better: bool = True,
     figsize: tuple[float, float] = (7.5, 6.5),
 ) -> MplFigure:
-    """Map villages coloured by any value (e.g. a 2SFCA accessibility score)."""
+    """Map villages coloured by any value (e.g. a 2SFCA accessibility score).
+
+    Parameters
+    ----------
+    villages : geopandas.GeoDataFrame
+        Village points (any CRS).
+    values : array-like
+        One value per village (NaN drawn as a grey cross).
+    boundary, facilities : geopandas.GeoDataFrame, optional
+        County outline and facilities (drawn by type, below the villages).
+    colorbar : (str, str)
+        Colour-bar title (zh, en).
+    cmap : str
+        Sequential colour map, used when there is no ``target``.
+    target : float, optional
+        Target value: the colour scale is centred on it, green on the side that meets it and
+        red on the other.
+    higher_is_better : bool
+        Which side of ``target`` meets it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     frame = _Frame(boundary, villages, facilities)
-    fig, ax = _new(figsize)
+    fig, ax = _map_figure(figsize)
     frame.boundary(ax, boundary)
     x, y = frame.xy(villages)
     v = np.asarray(pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce"), dtype=float)
     ok = np.isfinite(x) & np.isfinite(v)
-    sc = ax.scatter(x[ok], y[ok], c=v[ok], s=12, cmap=cmap, zorder=2, linewidths=0)
+    if target is not None and math.isfinite(target):
+        colour: dict[str, object] = {
+            "cmap": _target_cmap(higher_is_better),
+            "norm": _target_norm(v[ok], float(target)),
+        }
+    else:
+        target, colour = None, {"cmap": cmap}
+    sc = _village_points(ax, x[ok], y[ok], c=v[ok], **colour)
     miss = np.isfinite(x) & ~np.isfinite(v)
     if miss.any():
-        ax.scatter(x[miss], y[miss], c="#bdbdbd", s=8, marker="x", zorder=2)
+        _village_points(ax, x[miss], y[miss], c="#bdbdbd", s=8, marker="x", linewidths=0.8)
     handles = _draw_facilities(ax, frame, facilities, lang)
-    cb = fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.02)
-    cb.set_label(label(*colorbar, lang=lang), fontsize=8)
-    cb.ax.tick_params(labelsize=7)
-    return _close_map(fig, ax, handles, title, lang)
+    _colorbar(fig, ax, sc, colorbar, lang, target=target, higher_is_better=higher_is_better)
+    return _close_map(fig, ax, frame, handles, title, lang)
 
 
 def sites_map(
@@ -786,23 +1218,37 @@ def sites_map(
     rank_column: str = "rank",
     figsize: tuple[float, float] = (7.5, 6.5),
 ) -> MplFigure:
-    """Map recommended 中医阁 sites (numbered by rank) over villages and existing facilities."""
+    """Map recommended 中医阁 sites (numbered by rank) over villages and existing facilities.
+
+    Parameters
+    ----------
+    villages : geopandas.GeoDataFrame
+        Village points (any CRS), drawn above the facility symbols.
+    sites : geopandas.GeoDataFrame
+        Recommended sites, with their rank in ``rank_column`` (else numbered in order).
+    covered_before : array-like of bool, optional
+        Villages already covered by a 中医阁 (blue) or not (orange).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     frame = _Frame(boundary, villages, facilities, sites)
-    fig, ax = _new(figsize)
+    fig, ax = _map_figure(figsize)
     frame.boundary(ax, boundary)
     x, y = frame.xy(villages)
     handles = _draw_facilities(ax, frame, facilities, lang)
     if covered_before is not None:
         c = np.asarray(covered_before, dtype=bool)
-        ax.scatter(x[c], y[c], s=7, c="#90caf9", zorder=2, linewidths=0)
-        ax.scatter(x[~c], y[~c], s=9, c="#ef6c00", zorder=2, linewidths=0)
+        _village_points(ax, x[c], y[c], s=8, c="#64b5f6")
+        _village_points(ax, x[~c], y[~c], s=11, c="#ef6c00")
         handles += [
             Line2D(
                 [],
                 [],
                 ls="",
                 marker="o",
-                color="#90caf9",
+                color="#64b5f6",
                 label=label("已覆盖的村", "covered village", lang),
             ),
             Line2D(
@@ -815,16 +1261,23 @@ def sites_map(
             ),
         ]
     else:
-        ax.scatter(x, y, s=7, c="#90a4ae", zorder=2, linewidths=0)
+        _village_points(ax, x, y, s=8, c="#90a4ae")
+    ranked = None
     if sites is not None and len(sites):
         sx, sy = frame.xy(sites)
         ax.scatter(
-            sx, sy, s=90, marker="P", c="#d50000", edgecolors="white", linewidths=0.6, zorder=7
+            sx,
+            sy,
+            s=90,
+            marker="P",
+            c="#d50000",
+            edgecolors="white",
+            linewidths=0.6,
+            zorder=Z_SITE,
+            gid="site",
         )
         ranks = sites[rank_column].tolist() if rank_column in sites else range(1, len(sites) + 1)
-        for xi, yi, r in zip(sx, sy, ranks, strict=True):
-            if np.isfinite(xi):
-                ax.text(xi, yi, f" {r}", fontsize=7, color="#b71c1c", zorder=8)
+        ranked = (sx, sy, [str(r) for r in ranks])
         handles.append(
             Line2D(
                 [],
@@ -835,7 +1288,23 @@ def sites_map(
                 label=f"{label('推荐新建中医阁', 'recommended new 中医阁', lang)} ({len(sites)})",
             )
         )
-    return _close_map(fig, ax, handles, title, lang)
+    _close_map(fig, ax, frame, handles, title, lang)
+    if ranked is not None:
+        sx, sy, texts = ranked
+        prio = -np.arange(len(texts), dtype=float)  # rank 1 first
+        place_labels(
+            ax,
+            sx,
+            sy,
+            texts,
+            prio,
+            fontsize=7,
+            gap_pt=5.0,
+            gid="site-label",
+            keep_all=True,
+            color="#b71c1c",
+        )
+    return fig
 
 
 class PngImage:
