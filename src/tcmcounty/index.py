@@ -16,11 +16,21 @@ import html
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from tcmcounty.io import atomic_path, set_cell, xml_safe_text
+from tcmcounty.county import STATUS_LABELS
+from tcmcounty.formatting import (
+    SHARE_FORMAT,
+    Displayed,
+    excel_value,
+    fmt_pct,
+    is_percent,
+    number_format,
+)
+from tcmcounty.io import atomic_path, set_cell, set_link, xml_safe_text
 
 KINDS = ("county_report", "comparison")
 #: Status shown for a record that says ``ok`` but whose HTML is gone or not the one it wrote.
@@ -167,14 +177,6 @@ def load_records(out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return out
 
 
-def _pct(v: object) -> str:
-    try:
-        f = float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if not math.isfinite(f) else f"{100 * f:.1f}%"
-
-
 def _link(out: Path, rec: dict[str, Any], label: str) -> str:
     html_name = f"{rec['name']}.html"
     if rec.get("status") == "ok" and (out / html_name).is_file():
@@ -210,8 +212,8 @@ def index_html(out_dir: str | os.PathLike[str], records: list[dict[str, Any]] | 
             f"<tr class='st-{esc(status)}'><td>{esc(c.get('adcode', ''))}</td>"
             f"<td>{_link(out, r, _county_label(r))}</td><td>{esc(status)}</td>"
             f"<td>{esc(h.get('n_met', '—'))}</td><td>{esc(h.get('n_unmet', '—'))}</td>"
-            f"<td>{esc(h.get('n_no_verdict', '—'))}</td><td>{esc(_pct(h.get('coverage_share')))}</td>"
-            f"<td>{esc(_pct(h.get('alliance_share')))}</td><td>{esc(h.get('sites_recommended', '—'))}</td>"
+            f"<td>{esc(h.get('n_no_verdict', '—'))}</td><td>{esc(fmt_pct(h.get('coverage_share')))}</td>"
+            f"<td>{esc(fmt_pct(h.get('alliance_share')))}</td><td>{esc(h.get('sites_recommended', '—'))}</td>"
             f"<td>{esc(flag)}</td><td>{esc(f'{size / 1024:.0f} KB' if isinstance(size, int) else '—')}</td>"
             f"<td>{esc(r.get('written', ''))}</td><td class='err'>{esc(r.get('error', ''))}</td></tr>"
         )
@@ -248,9 +250,9 @@ td.err {{ color: #b71c1c; max-width: 40em; }}
 ALLIANCE_HEADER = "县中医院牵头医联体覆盖 TCM-led alliance (T-YLT)"
 
 
-def _cell(ws: Any, row: int, col: int, value: object) -> Any:
-    """Write a value; text stays text (:func:`tcmcounty.io.set_cell`)."""
-    return set_cell(ws, row, col, value)
+def _cell(ws: Any, row: int, col: int, value: object, number_format: str | None = None) -> Any:
+    """Write a value; text stays text, numbers keep full precision (:func:`tcmcounty.io.set_cell`)."""
+    return set_cell(ws, row, col, value, number_format, rounded=True)
 
 
 def guess_county(name: str) -> dict[str, Any]:
@@ -267,14 +269,234 @@ def guess_county(name: str) -> dict[str, Any]:
     return {"adcode": None, "name_zh": name, "name_en": None}
 
 
+#: Fixed columns of the summary sheet: (header, number format of a number in it).
+SUMMARY_COLUMNS: tuple[tuple[str, str | None], ...] = (
+    ("代码 adcode", None),
+    ("县 county", None),
+    ("County", None),
+    ("状态 status", None),
+    ("报告 report", None),
+    ("达标数 met", "0"),
+    ("未达标数 not met", "0"),
+    ("无法判定 no verdict", "0"),
+    ("中医药服务覆盖 coverage", SHARE_FORMAT),
+    (ALLIANCE_HEADER, SHARE_FORMAT),
+    ("推荐中医阁 sites", "0"),
+    ("含估算/模拟 non-official", None),
+    ("错误 error", None),
+)
+#: Columns of each indicator, after its value column: (header suffix, record field).
+INDICATOR_FIELDS: tuple[tuple[str, str], ...] = (
+    ("目标 target", "target"),
+    ("达标 met", "met"),
+    ("缺口 need", "need"),
+    ("数据 data status", "input_status"),
+)
+#: Columns of the sheet of counties whose report failed.
+FAILED_COLUMNS = ("代码 adcode", "县 county", "County", "状态 status", "错误 error", "记录 record")
+_MET_TEXT = {True: "是", False: "否"}
+
+
+@dataclass(frozen=True)
+class _Column:
+    """An indicator's value column: its header and how its values are shown."""
+
+    id: str
+    header: str
+    indicator: Displayed | None  # None: not in the registry, shown as a plain number
+
+
+def _indicator_columns(recs: list[dict[str, Any]]) -> list[_Column]:
+    """Return the indicators of ``recs`` in first-seen order, each with its registry entry."""
+    from tcmcounty.indicators import load_registry
+
+    reg = {i.id: i for i in load_registry()}
+    cols: dict[str, _Column] = {}
+    for r in recs:
+        for x in r.get("indicators") or []:
+            iid = str(x.get("id") or "")
+            if not iid or iid in cols:
+                continue
+            ind = reg.get(iid)
+            header = f"{iid} {x.get('name_zh') or ''}".strip()
+            if ind is not None and ind.display != "grade" and not is_percent(ind) and ind.unit:
+                header += f" ({ind.unit})"
+            cols[iid] = _Column(iid, header, ind)
+    return list(cols.values())
+
+
+def _summary_values(out: Path, r: dict[str, Any]) -> list[object]:
+    """Return the fixed cells of a county's row (in :data:`SUMMARY_COLUMNS` order)."""
+    c = (r.get("counties") or [guess_county(r["name"])])[0]
+    h = r.get("headline") or {}
+    return [
+        c.get("adcode"),
+        c.get("name_zh"),
+        c.get("name_en"),
+        r.get("status"),
+        _report_file(out, r) or "",
+        h.get("n_met"),
+        h.get("n_unmet"),
+        h.get("n_no_verdict"),
+        h.get("coverage_share"),
+        h.get("alliance_share"),
+        h.get("sites_recommended"),
+        "是" if h.get("non_official") else "否",
+        r.get("error") or "",
+    ]
+
+
+def _report_file(out: Path, r: dict[str, Any]) -> str | None:
+    """Return the name of the record's HTML report when it succeeded and is on disk."""
+    name = f"{r['name']}.html"
+    return name if r.get("status") == "ok" and (out / name).is_file() else None
+
+
+def _indicator_cells(col: _Column, x: dict[str, Any]) -> list[tuple[object, str | None]]:
+    """Return the (value, number format) cells of one indicator for one county."""
+    v = x.get("value")
+    if col.indicator is not None:
+        value, fmt = excel_value(col.indicator, v), number_format(col.indicator)
+    else:
+        value, fmt = (v if isinstance(v, (int, float)) or v is None else str(v)), None
+    met = x.get("met")
+    need = x.get("need")
+    status = str(x.get("input_status") or "")
+    return [
+        (value, fmt),
+        (x.get("target") or "", None),
+        (_MET_TEXT[met] if isinstance(met, bool) else "—", None),
+        (need if isinstance(need, (int, float)) else None, "0"),
+        (STATUS_LABELS.get(status, status), None),
+    ]
+
+
+def _write_summary_sheet(
+    ws: Any, out: Path, recs: list[dict[str, Any]], cols: list[_Column]
+) -> None:
+    """Fill the summary sheet: header, one row per county, links, conditional colours."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
+    headers = [h for h, _ in SUMMARY_COLUMNS]
+    for col in cols:
+        headers += [col.header, *(f"{col.id} {label}" for label, _ in INDICATOR_FIELDS)]
+    for j, h in enumerate(headers, 1):
+        _cell(ws, 1, j, h).font = bold
+    link_col = headers.index("报告 report") + 1
+    width = 1 + len(INDICATOR_FIELDS)
+    for i, r in enumerate(recs, 2):
+        for j, (v, (_, fmt)) in enumerate(
+            zip(_summary_values(out, r), SUMMARY_COLUMNS, strict=True), 1
+        ):
+            cell = _cell(ws, i, j, v, fmt)
+            if j == link_col and v:
+                set_link(cell, str(v))
+        by_id = {str(x.get("id")): x for x in r.get("indicators") or []}
+        for k, col in enumerate(cols):
+            first = len(SUMMARY_COLUMNS) + width * k + 1
+            for d, (v, fmt) in enumerate(_indicator_cells(col, by_id.get(col.id, {}))):
+                _cell(ws, i, first + d, v, fmt)
+    _colour_verdicts(ws, len(recs) + 1, len(cols), width)
+    ws.freeze_panes = "C2"
+    for j in range(1, len(headers) + 1):
+        ws.column_dimensions[get_column_letter(j)].width = 14 if j > 3 else 12
+
+
+def _colour_verdicts(ws: Any, last_row: int, n_indicators: int, width: int) -> None:
+    """Green = met, red = not met (value and met columns); a status other than ok in red."""
+    from openpyxl.formatting.rule import CellIsRule, FormulaRule
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+
+    if last_row < 2:
+        return
+    green = PatternFill(start_color="C8E6C9", end_color="C8E6C9", fill_type="solid")
+    red = PatternFill(start_color="FFCDD2", end_color="FFCDD2", fill_type="solid")
+    met_offset = 1 + [f for _, f in INDICATOR_FIELDS].index("met")
+    for k in range(n_indicators):
+        first = len(SUMMARY_COLUMNS) + width * k + 1
+        vcol, mcol = get_column_letter(first), get_column_letter(first + met_offset)
+        for text, fill in (("是", green), ("否", red)):
+            ws.conditional_formatting.add(
+                f"{mcol}2:{mcol}{last_row}",
+                CellIsRule(operator="equal", formula=[f'"{text}"'], fill=fill),
+            )
+            ws.conditional_formatting.add(
+                f"{vcol}2:{vcol}{last_row}", FormulaRule(formula=[f'${mcol}2="{text}"'], fill=fill)
+            )
+    ws.conditional_formatting.add(
+        f"D2:D{last_row}", CellIsRule(operator="notEqual", formula=['"ok"'], fill=red)
+    )
+
+
+def _write_failed_sheet(ws: Any, recs: list[dict[str, Any]]) -> None:
+    """List the counties whose report did not succeed: adcode, names, status, error, record."""
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    for j, h in enumerate(FAILED_COLUMNS, 1):
+        _cell(ws, 1, j, h).font = bold
+    failed = [r for r in recs if r.get("status") != "ok"]
+    for i, r in enumerate(failed, 2):
+        c = (r.get("counties") or [guess_county(r["name"])])[0]
+        values = (
+            c.get("adcode"),
+            c.get("name_zh"),
+            c.get("name_en"),
+            r.get("status"),
+            r.get("error") or "",
+            r.get("_record") or f"{r['name']}.json",
+        )
+        for j, v in enumerate(values, 1):
+            _cell(ws, i, j, v)
+    if not failed:
+        _cell(ws, 2, 1, "无 none")
+    ws.freeze_panes = "A2"
+    for letter, w in zip("ABCDEF", (10, 14, 16, 10, 80, 24), strict=True):
+        ws.column_dimensions[letter].width = w
+
+
+def _write_notes_sheet(ws: Any) -> None:
+    lines = [
+        "每行一个县；每个指标有数值、目标、是否达标（是/否/—）、缺口和数据状态五列。绿色 = 达标，红色 = 未达标。",
+        "One row per county; each indicator has five columns: value, target, met (是 yes / 否 no / — no verdict), "
+        "need (what it takes to meet the target) and data status.",
+        "数值按格式显示（如 0.00、0.0%、1:1.18），单元格保留完整精度；所有百分比均为同一尺度（0.25 = 25%）；医院等级为文字。",
+        "Values are rounded by their number format (0.00, 0.0%, 1:1.18); the cell keeps full precision. "
+        "Every percentage is on one scale (0.25 shows as 25%); hospital grades are text (二级甲等).",
+        "“报告 report”列链接到本文件夹中的报告；“失败 failed”表列出未成功的县及错误。",
+        "The report column links to the report in this folder; the 失败 failed sheet lists the counties that did not succeed.",
+        "含估算/模拟 = the county's data include estimated or synthetic figures (see the report's data-quality section).",
+        f"Generated {dt.datetime.now().astimezone().isoformat(timespec='seconds')} from the JSON records in this folder.",
+    ]
+    for i, line in enumerate(lines, 1):
+        _cell(ws, i, 1, line)
+
+
 def write_summary_xlsx(
     out_dir: str | os.PathLike[str], records: list[dict[str, Any]] | None = None
 ) -> Path:
-    """Write ``summary.xlsx``: one row per county, indicators with met/unmet conditional formatting."""
+    """Write ``summary.xlsx``: a summary sheet, a sheet of failed counties and notes.
+
+    The summary has one row per county: figures at full precision shown through number formats
+    (:mod:`tcmcounty.formatting`: percentages as shares, ``1:x`` ratios, grades as text), a link
+    to each report, and per indicator its value, target, met, need and data status.
+
+    Parameters
+    ----------
+    out_dir : path
+        The report folder (``summary.xlsx`` is written there, atomically).
+    records : list of dict, optional
+        Checked records (:func:`load_records`); read from ``out_dir`` when not given.
+
+    Returns
+    -------
+    pathlib.Path
+        The workbook written.
+    """
     from openpyxl import Workbook
-    from openpyxl.formatting.rule import CellIsRule, FormulaRule
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
     out = Path(out_dir)
     recs = [
@@ -282,109 +504,12 @@ def write_summary_xlsx(
         for r in (load_records(out) if records is None else records)
         if r.get("kind") == "county_report"
     ]
-    ind_order: dict[str, str] = {}
-    for r in recs:
-        for i in r.get("indicators") or []:
-            if isinstance(i, dict) and i.get("id") and i["id"] not in ind_order:
-                ind_order[str(i["id"])] = str(i.get("name_zh") or "")
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总 summary"
-    fixed = [
-        "代码 adcode",
-        "县 county",
-        "County",
-        "状态 status",
-        "报告 report",
-        "达标数 met",
-        "未达标数 not met",
-        "无法判定 no verdict",
-        "中医药服务覆盖 coverage",
-        ALLIANCE_HEADER,
-        "推荐中医阁 sites",
-        "含估算/模拟 non-official",
-        "错误 error",
-    ]
-    headers = list(fixed)
-    for iid, name in ind_order.items():
-        headers += [f"{iid} {name}", f"{iid} 达标 met"]
-    bold = Font(bold=True)
-    for j, h in enumerate(headers, 1):
-        _cell(ws, 1, j, h).font = bold
-    for i, r in enumerate(recs, 2):
-        c = (r.get("counties") or [guess_county(r["name"])])[0]
-        h = r.get("headline") or {}
-        vals = [
-            c.get("adcode"),
-            c.get("name_zh"),
-            c.get("name_en"),
-            r.get("status"),
-            f"{r['name']}.html" if r.get("status") == "ok" else "",
-            h.get("n_met"),
-            h.get("n_unmet"),
-            h.get("n_no_verdict"),
-            h.get("coverage_share"),
-            h.get("alliance_share"),
-            h.get("sites_recommended"),
-            "是" if h.get("non_official") else "否",
-            r.get("error") or "",
-        ]
-        for j, v in enumerate(vals, 1):
-            cell = _cell(ws, i, j, v)
-            if j in (9, 10) and isinstance(v, (int, float)):
-                cell.number_format = "0.0%"
-        by_id = {str(x.get("id")): x for x in r.get("indicators") or [] if isinstance(x, dict)}
-        for k, iid in enumerate(ind_order):
-            x = by_id.get(iid, {})
-            v = x.get("value")
-            met = x.get("met")
-            _cell(
-                ws,
-                i,
-                len(fixed) + 2 * k + 1,
-                v if isinstance(v, (int, float)) else (None if v is None else str(v)),
-            )
-            _cell(
-                ws,
-                i,
-                len(fixed) + 2 * k + 2,
-                "是" if met is True else ("否" if met is False else "—"),
-            )
-    n = len(recs) + 1
-    green = PatternFill(start_color="C8E6C9", end_color="C8E6C9", fill_type="solid")
-    red = PatternFill(start_color="FFCDD2", end_color="FFCDD2", fill_type="solid")
-    if n >= 2:
-        for k in range(len(ind_order)):
-            vcol = get_column_letter(len(fixed) + 2 * k + 1)
-            mcol = get_column_letter(len(fixed) + 2 * k + 2)
-            ws.conditional_formatting.add(
-                f"{mcol}2:{mcol}{n}", CellIsRule(operator="equal", formula=['"是"'], fill=green)
-            )
-            ws.conditional_formatting.add(
-                f"{mcol}2:{mcol}{n}", CellIsRule(operator="equal", formula=['"否"'], fill=red)
-            )
-            ws.conditional_formatting.add(
-                f"{vcol}2:{vcol}{n}", FormulaRule(formula=[f'${mcol}2="是"'], fill=green)
-            )
-            ws.conditional_formatting.add(
-                f"{vcol}2:{vcol}{n}", FormulaRule(formula=[f'${mcol}2="否"'], fill=red)
-            )
-        ws.conditional_formatting.add(
-            f"D2:D{n}", CellIsRule(operator="notEqual", formula=['"ok"'], fill=red)
-        )
-    ws.freeze_panes = "C2"
-    for j in range(1, len(headers) + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 14 if j > 3 else 12
-    notes = wb.create_sheet("说明 notes")
-    lines = [
-        "每行一个县；指标列为数值，随后一列为是否达标（是/否/—）。绿色 = 达标，红色 = 未达标。",
-        "One row per county; each indicator has a value column and a met column (是 yes / 否 no / — no verdict).",
-        "Green = target met, red = not met. Shares are fractions (0.25 = 25%); indicator values are in the units of the report.",
-        "含估算/模拟 = the county's data include estimated or synthetic figures (see the report's data-quality section).",
-        f"Generated {dt.datetime.now().astimezone().isoformat(timespec='seconds')} from the JSON records in this folder.",
-    ]
-    for i, line in enumerate(lines, 1):
-        _cell(notes, i, 1, line)
+    _write_summary_sheet(ws, out, recs, _indicator_columns(recs))
+    _write_failed_sheet(wb.create_sheet("失败 failed"), recs)
+    _write_notes_sheet(wb.create_sheet("说明 notes"))
     target = out / "summary.xlsx"
     with atomic_path(target) as tmp:
         wb.save(tmp)
