@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
@@ -160,3 +161,141 @@ def test_ecdf_handles_missing_distances() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         P.figure_png(P.ecdf_chart({"县": d}, thresholds=[2]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Maps a planner can read
+
+
+def _map(res: RS.CountyResults, **kw: object) -> Figure:
+    c = res.county
+    d = res.nearest["any_tcm_km"]
+    return P.county_map(
+        c.villages,
+        d,
+        boundary=c.boundary,
+        townships=c.townships,
+        facilities=c.facilities,
+        uncovered=(d > 2).to_numpy(),
+        threshold_km=2.0,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _boxes(fig: Figure, gid: str) -> list[object]:
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    return [t.get_window_extent(r) for t in fig.axes[0].texts if t.get_gid() == gid]
+
+
+def test_place_labels_do_not_overlap() -> None:
+    """Sixty names crowded into a small area: the labels drawn never overlap, some are left out."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rng = np.random.default_rng(3)
+    fig = Figure(figsize=(4, 4), dpi=192)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    x, y = rng.uniform(0, 10, 60), rng.uniform(0, 10, 60)
+    ax.scatter(x, y)
+    ax.set_xlim(-1, 11)
+    ax.set_ylim(-1, 11)
+    drawn = P.place_labels(ax, x, y, [f"乡镇{i}号" for i in range(60)], priority=-np.arange(60))
+    assert 10 < len(drawn) < 60
+    boxes = _boxes(fig, "township-label")
+    assert len(boxes) == len(drawn)
+    for i, a in enumerate(boxes):
+        assert ax.get_window_extent().contains(a.x0, a.y0)
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), "two labels overlap"
+    # the highest priority label is always drawn
+    assert drawn[0].get_text() == "乡镇0号"
+
+
+def test_county_map_labels_do_not_overlap(res: RS.CountyResults) -> None:
+    fig = _map(res)
+    boxes = _boxes(fig, "township-label")
+    assert boxes, "no township label drawn"
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+
+
+def test_map_axes_show_degrees_not_metres(res: RS.CountyResults) -> None:
+    for fig in (
+        _map(res),
+        P.value_map(
+            res.county.villages,
+            res.access.villages["access_per_1000"],
+            boundary=res.county.boundary,
+            target=0.62,
+        ),
+    ):
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        assert labels and all("°" in t for t in labels if t), labels
+        assert "km" not in ax.get_xlabel() + ax.get_ylabel()
+        assert "公里" not in ax.get_xlabel() + ax.get_ylabel()
+
+
+def test_villages_drawn_above_facilities(res: RS.CountyResults) -> None:
+    c = res.county
+    sites = c.villages.iloc[:2][["geometry"]].assign(rank=[1, 2])
+    d = res.nearest["any_tcm_km"]
+    figs = [
+        _map(res),
+        P.value_map(c.villages, d, boundary=c.boundary, facilities=c.facilities),
+        P.sites_map(c.villages, sites, facilities=c.facilities, covered_before=(d <= 2).to_numpy()),
+    ]
+    for fig in figs:
+        ax = fig.axes[0]
+        z = {}
+        for coll in ax.collections:
+            gid = str(coll.get_gid() or "")
+            z.setdefault(gid.split("-")[0], []).append(coll.get_zorder())
+        assert z.get("village") and z.get("facility"), z.keys()
+        assert min(z["village"]) > max(z["facility"])
+
+
+def test_map_png_is_2x_and_records_its_dpi(res: RS.CountyResults) -> None:
+    from PIL import Image
+
+    from tcmcounty.views import img_html, png_css_size
+
+    png = P.figure_png(_map(res, figsize=(8.0, 7.5)))
+    with Image.open(io.BytesIO(png)) as im:
+        assert im.info["dpi"][0] == pytest.approx(P.DPI * P.MAP_SCALE, abs=0.1)
+        w, h = im.size
+    assert w > 8.0 * P.DPI * 1.5  # rasterised at 2x (a tight box trims a little)
+    assert len(png) < 600_000
+    cw, ch = png_css_size(png)
+    assert abs(cw - w / 2) <= 1 and abs(ch - h / 2) <= 1
+    assert f"width='{cw}' height='{ch}'" in img_html(png, "map")
+    chart = P.figure_png(P.indicator_chart(res.indicators))
+    with Image.open(io.BytesIO(chart)) as im:
+        assert png_css_size(chart) == im.size  # charts stay at 1x
+
+
+def test_colour_scales_centred_on_target(res: RS.CountyResults) -> None:
+    from tcmcounty.views import heat_colour
+
+    fig = _map(res)
+    v = next(c for c in fig.axes[0].collections if c.get_gid() == "village")
+    norm = v.norm
+    assert norm.vcenter == 2.0 and norm(2.0) == pytest.approx(0.5)
+    near, far = v.cmap(norm(1.9)), v.cmap(norm(2.1))
+    assert near[1] > near[0] and far[0] > far[1]  # green within the threshold, red beyond
+
+    # the township table: 15% of clinics with a 中医阁 meets the 10% target -> green, 5% red
+    def rgb(c: str) -> tuple[int, ...]:
+        return tuple(int(c[i : i + 2], 16) for i in (1, 3, 5))
+
+    r, g, _ = rgb(heat_colour(0.15, 0.10))
+    assert g > r
+    r, g, _ = rgb(heat_colour(0.05, 0.10))
+    assert r > g
+    r, g, _ = rgb(heat_colour(0.95, 1.0))  # 95% against a 100% target does not meet it
+    assert r > g
+    r, g, b = rgb(heat_colour(0.5))  # no target: neutral (blue), no verdict
+    assert b >= r and b >= g

@@ -203,27 +203,45 @@ def table_html(
     )
 
 
-_HEAT_STOPS = (
-    (0.0, (165, 0, 38)),
-    (0.25, (244, 109, 67)),
-    (0.5, (254, 224, 139)),
-    (0.75, (166, 217, 106)),
-    (1.0, (26, 152, 80)),
-)
+#: Colours of a share against its target: red below (darker further off), green at or above.
+_BELOW_STOPS = ((0.0, (165, 0, 38)), (1.0, (253, 174, 97)))
+_ABOVE_STOPS = ((0.0, (166, 217, 106)), (1.0, (26, 152, 80)))
+#: Colours of a share without a target: a neutral blue ramp (no verdict implied).
+_PLAIN_STOPS = ((0.0, (239, 243, 255)), (1.0, (49, 130, 189)))
 
 
-def heat_colour(share: float) -> str:
-    """Red–yellow–green colour of a share in [0, 1] (``#e0e0e0`` for missing)."""
-    if share is None or not isinstance(share, (int, float)) or not math.isfinite(share):
-        return "#e0e0e0"
-    x = min(max(float(share), 0.0), 1.0)
-    for (x0, c0), (x1, c1) in itertools.pairwise(_HEAT_STOPS):
+def _ramp(stops: Sequence[tuple[float, tuple[int, int, int]]], x: float) -> str:
+    x = min(max(x, 0.0), 1.0)
+    for (x0, c0), (x1, c1) in itertools.pairwise(stops):
         if x <= x1:
             f = 0.0 if x1 == x0 else (x - x0) / (x1 - x0)
             return "#" + "".join(
                 f"{round(a + (b - a) * f):02x}" for a, b in zip(c0, c1, strict=True)
             )
-    return "#1a9850"
+    return "#" + "".join(f"{c:02x}" for c in stops[-1][1])
+
+
+def heat_colour(share: float, target: float | None = None) -> str:
+    """Colour of a share in [0, 1], centred on its ``target`` (``#e0e0e0`` for missing).
+
+    With a target: red below it (darkest at 0), green at or above it (darkest at 100%), so
+    the colour says "meets / does not meet". Without one: a neutral blue ramp.
+    """
+    if share is None or not isinstance(share, (int, float)) or not math.isfinite(share):
+        return "#e0e0e0"
+    x = min(max(float(share), 0.0), 1.0)
+    if target is None or not math.isfinite(target):
+        return _ramp(_PLAIN_STOPS, x)
+    t = min(max(float(target), 0.0), 1.0)
+    if x < t:
+        return _ramp(_BELOW_STOPS, x / t)
+    return _ramp(_ABOVE_STOPS, 1.0 if t >= 1.0 else (x - t) / (1.0 - t))
+
+
+def _dark(colour: str) -> bool:
+    """Whether a ``#rrggbb`` background needs white text (relative luminance below 0.4)."""
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.4
 
 
 def heat_table_html(
@@ -232,10 +250,13 @@ def heat_table_html(
     columns: Sequence[tuple[str, str, str]],
     lang: str,
     extra: Sequence[tuple[str, str, str]] = (),
+    targets: dict[str, float | None] | None = None,
 ) -> str:
-    """Render a table whose share cells (0–1) are coloured red (0%) to green (100%).
+    """Render a table whose share cells (0–1) are coloured against their target.
 
     ``label_col`` and ``extra`` columns are shown as plain text; ``columns`` hold shares.
+    ``targets`` maps a share column to its target share (0–1): cells below it are red, at or
+    above it green (:func:`heat_colour`); columns without a target get a neutral blue ramp.
     """
     head = "".join(f"<th>{_t(zh, en, lang)}</th>" for _, zh, en in (label_col, *extra, *columns))
     rows = []
@@ -245,9 +266,10 @@ def heat_table_html(
         for c, _, _ in columns:
             v = r.get(c)
             share = None if _is_na(v) else float(v)
-            dark = share is not None and (share < 0.2 or share > 0.85)
+            colour = heat_colour(share, (targets or {}).get(c))  # type: ignore[arg-type]
+            dark = _dark(colour)
             cells.append(
-                f"<td class='tcm-heat' style='background:{heat_colour(share)};"
+                f"<td class='tcm-heat' style='background:{colour};"
                 f"color:{'#fff' if dark else '#000'}'>{esc(fmt_pct(v, 0))}</td>"
             )
         rows.append(f"<tr>{''.join(cells)}</tr>")
@@ -257,11 +279,37 @@ def heat_table_html(
     )
 
 
+def png_css_size(png: bytes, css_dpi: float = 96.0) -> tuple[int, int] | None:
+    """Return the display size (CSS px) of a PNG from its pixel size and recorded DPI.
+
+    A map rendered at 192 dpi (2x) is shown at half its pixel size, so it stays sharp when
+    zoomed or on a high-density screen. ``None`` if the bytes are not a PNG.
+    """
+    if len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    w, h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    scale = 1.0
+    i = png.find(b"pHYs", 8, 4096)
+    if i > 0 and png[i + 12] == 1:  # unit: metre
+        dpi = int.from_bytes(png[i + 4 : i + 8], "big") * 0.0254
+        scale = max(dpi / css_dpi, 1.0) if dpi > 0 else 1.0
+    return round(w / scale), round(h / scale)
+
+
 def img_html(png: bytes, alt: str, caption: str = "", css: str = "tcm-figure") -> str:
-    """Embed PNG bytes as a ``<figure>`` with escaped alt text and caption."""
+    """Embed PNG bytes as a ``<figure>`` with escaped alt text and caption.
+
+    The ``<img>`` gets ``width`` and ``height`` at the image's 1x size (see
+    :func:`png_css_size`): high-resolution maps are shown at their intended size.
+    """
     data = base64.b64encode(png).decode("ascii")
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return f"<figure class='{esc(css)}'><img src='data:image/png;base64,{data}' alt='{esc(alt)}'/>{cap}</figure>"
+    size = png_css_size(png)
+    dims = f" width='{size[0]}' height='{size[1]}'" if size else ""
+    return (
+        f"<figure class='{esc(css)}'><img src='data:image/png;base64,{data}'{dims} "
+        f"alt='{esc(alt)}'/>{cap}</figure>"
+    )
 
 
 def note_html(text: str, css: str = "tcm-note") -> str:
@@ -422,6 +470,7 @@ class CountyView:
                 townships=c.townships,
                 facilities=c.facilities,
                 uncovered=~(d <= self._thr()).to_numpy(),
+                threshold_km=self._thr(),
                 lang=lang,
             )
         elif name == "access_map" and res.access is not None:
@@ -433,6 +482,7 @@ class CountyView:
                 lang=lang,
                 title=("中医药服务可及性（E2SFCA）", "TCM accessibility (E2SFCA)"),
                 colorbar=("每千人可及中医类别医师", "TCM physicians per 1,000 residents"),
+                target=self._target("T-TCMDOC-1000"),
             )
         elif name == "sites_map" and res.plan is not None and len(res.plan.table):
             sites = R.plan_sites_points(res)
@@ -448,6 +498,16 @@ class CountyView:
         return None if fig is None else plotting.figure_png(fig)
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _target(self, indicator_id: str) -> float | None:
+        """County-level lower target of an indicator in its own unit (``None`` if none)."""
+        ind = self.res.indicators
+        if ind is None or "target_low" not in ind:
+            return None
+        row = ind[(ind["id"] == indicator_id) & (ind.get("level", "county") == "county")]
+        if not len(row) or _is_na(row["target_low"].iloc[0]):
+            return None
+        return float(row["target_low"].iloc[0])
 
     def _thr(self) -> float:
         """Threshold used to call a village 'uncovered' on maps (the middle threshold)."""
@@ -627,13 +687,31 @@ class CountyView:
             + _t("中医药服务机构比例（按乡镇）", "Facilities offering TCM, by township", lang)
             + "</h3>"
         )
-        body += heat_table_html(shares, ("township", "乡镇", "township"), share_cols, lang, counts)
+        ids = {
+            "hall_share": "T-ZYG-HALL",
+            "tcm_clinic_share": "T-VC-TCM",
+            "pavilion_share": "T-ZYG-PAV",
+        }
+        targets = {
+            c: (None if (t := self._target(ids[c])) is None else t / 100.0)
+            for c, _, _ in share_cols
+        }
+        body += heat_table_html(
+            shares, ("township", "乡镇", "township"), share_cols, lang, counts, targets
+        )
+        shown = [
+            f"{_t(zh, en, lang)} ≥ {100 * t:g}%"
+            for c, zh, en in share_cols
+            if (t := targets[c]) is not None
+        ]
         body += note_html(
             _t(
-                "比例以机构数计（不是人口）；颜色由红（0%）到绿（100%）。",
-                "Shares count facilities, not people; colours run from red (0%) to green (100%).",
+                "比例以机构数计（不是人口）；颜色以目标为界：红色未达目标（越深越远），绿色达到目标。",
+                "Shares count facilities, not people; colours are centred on the target: red below it "
+                "(darker further off), green at or above it.",
                 lang,
             )
+            + (" " + _t("目标：", "Targets: ", lang) + "; ".join(shown) if shown else "")
         )
         cov = self.res.coverage.get("any_tcm")
         if cov is None:
