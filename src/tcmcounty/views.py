@@ -150,6 +150,123 @@ def _t(zh: str, en: str, lang: str) -> str:
     return _lbl(esc(zh), esc(en), lang)
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+#: "中文 English" in one cell: a Chinese part (no lower-case ASCII) then an English part (no CJK).
+_ZH_THEN_EN = re.compile(
+    r"^(?P<zh>[^a-z]*[\u3400-\u9fff\uf900-\ufaff）][^a-z]*?)\s+(?P<en>[A-Za-z][^\u3400-\u9fff]*)$"
+)
+
+#: Code words of the data shown in tables, in Chinese (data statuses, alliance kinds, levels).
+VALUE_ZH = {
+    "official": "官方",
+    "estimated": "估算",
+    "synthetic": "模拟",
+    "county_medical_community": "县域医共体",
+    "urban_medical_group": "城市医疗集团",
+    "specialty_alliance": "专科联盟",
+    "telemedicine": "远程医疗协作网",
+    "county": "全县",
+    "township": "乡镇",
+    "village": "村",
+}
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split ``text`` on ``sep`` outside round brackets (ASCII or full-width)."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i + len(sep)
+            i = start
+            continue
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _lower_letters(s: str) -> int:
+    return sum("a" <= ch <= "z" for ch in s)
+
+
+def pick(text: object, lang: str) -> str:
+    """Keep one language of a bilingual text for a ``zh`` or ``en`` report (unchanged for ``zh-en``).
+
+    Understands the package's two bilingual forms: ``"中文 / English"`` (either order; the
+    Chinese side is the one with fewer lower-case ASCII letters) and ``"中文 English"`` (a Chinese
+    part, then an English part without CJK, as in ``"张/千人 beds per 1,000"``). Texts joined by
+    ``"; "`` are picked part by part. Other text is returned as it is.
+
+    Parameters
+    ----------
+    text : object
+        The text (``str()`` of it).
+    lang : {"zh-en", "zh", "en"}
+        Report language.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> pick("张床位 / beds", "zh"), pick("张床位 / beds", "en")
+    ('张床位', 'beds')
+    >>> pick("张/千人 beds per 1,000", "zh"), pick("是 yes", "en")
+    ('张/千人', 'yes')
+    """
+    s = "" if text is None else str(text)
+    if lang not in ("zh", "en") or not s:
+        return s
+    if lang == "zh" and s in VALUE_ZH:
+        return VALUE_ZH[s]
+    sides = _split_top(s, " / ")
+    if len(sides) == 2 and any(_CJK.search(x) for x in sides):
+        a, b = (x.strip() for x in sides)
+        zh, en = (a, b) if _lower_letters(a) <= _lower_letters(b) else (b, a)
+        if _CJK.search(en) and not _CJK.search(zh):
+            zh, en = en, zh
+        return zh if lang == "zh" else en
+    if len(sides) > 2:
+        parts = _split_top(s, "; ")
+        if len(parts) > 1:
+            return ("；" if lang == "zh" else "; ").join(pick(p, lang) for p in parts)
+    if s.startswith("% ") and not _CJK.search(s):  # "% of required departments"
+        return "%" if lang == "zh" else s
+    m = _ZH_THEN_EN.match(s)
+    if m:
+        return m["zh"].strip() if lang == "zh" else m["en"].strip()
+    return s
+
+
+_CITE = re.compile(r"\b([A-Z][A-Za-z]+(?:(?:, |,? &amp; )[A-Z][A-Za-z]+)* (?:1[89]|20)\d{2})\b")
+
+
+_METHOD_NAMES = re.compile(r"\b(spopt MCLP|E?2SFCA)\b")
+
+
+def mark_cites(html_text: str) -> str:
+    """Mark author–year citations (``Teitz &amp; Bart 1968``) and method names in escaped HTML.
+
+    Examples
+    --------
+    >>> mark_cites("贪心算法（Minoux 1978）")
+    "贪心算法（<span class='tcm-cite'>Minoux 1978</span>）"
+    """
+    out = _CITE.sub(lambda m: span(m[1], "tcm-cite"), html_text)
+    return _METHOD_NAMES.sub(lambda m: span(m[1], "tcm-name"), out)
+
+
+def span(text: str, css: str) -> str:
+    """Wrap already-escaped HTML in a ``<span>`` of class ``css`` (``tcm-name``, ``tcm-cite``)."""
+    return f"<span class='{esc(css)}'>{text}</span>"
+
+
 def _is_na(v: object) -> bool:
     if v is None:
         return True
@@ -166,13 +283,18 @@ def table_html(
     formats: dict[str, Any] | None = None,
     css: str = "tcm-table",
     row_class: Any = None,
+    classes: dict[str, str] | None = None,
 ) -> str:
     """Render ``df`` as an escaped HTML table.
 
     ``columns`` lists ``(column, zh header, en header)``; ``formats`` maps a column to a
     function returning plain text (escaped here). ``row_class(row)`` may return a CSS class.
+    In a ``zh`` or ``en`` report each cell keeps one language of bilingual text (:func:`pick`);
+    ``classes`` maps a column to the class of its cells (``tcm-name`` for names and
+    identifiers, ``tcm-cite`` for citations and text quoted as written).
     """
     formats = formats or {}
+    classes = classes or {}
     head = "".join(f"<th>{_t(zh, en, lang)}</th>" for _, zh, en in columns)
     body = []
     for _, r in df.iterrows():
@@ -193,7 +315,11 @@ def table_html(
                     )
                 )
             )
-            cells.append(f"<td>{esc(text)}</td>")
+            text = pick(text, lang)
+            cls_td = classes.get(col)
+            cells.append(
+                f"<td class='{esc(cls_td)}'>{esc(text)}</td>" if cls_td else f"<td>{esc(text)}</td>"
+            )
         body.append(
             f"<tr class='{esc(cls)}'>{''.join(cells)}</tr>" if cls else f"<tr>{''.join(cells)}</tr>"
         )
@@ -261,7 +387,7 @@ def heat_table_html(
     head = "".join(f"<th>{_t(zh, en, lang)}</th>" for _, zh, en in (label_col, *extra, *columns))
     rows = []
     for _, r in df.iterrows():
-        cells = [f"<td>{esc(r.get(label_col[0]))}</td>"]
+        cells = [f"<td>{esc(pick(r.get(label_col[0]), lang))}</td>"]
         cells += [f"<td>{esc(fmt_num(r.get(c), 0))}</td>" for c, _, _ in extra]
         for c, _, _ in columns:
             v = r.get(c)
@@ -320,8 +446,22 @@ def note_html(text: str, css: str = "tcm-note") -> str:
 STATUS_ZH = {"official": "官方", "estimated": "估算", "synthetic": "模拟"}
 
 
-def banner_html(county_status: dict[str, int], lang: str) -> str:
-    """Return the visible warning shown whenever estimated or synthetic figures are used."""
+def banner_html(
+    county_status: dict[str, int],
+    lang: str,
+    see: tuple[str, str, str] | None = ("quality", "数据质量", "data quality"),
+) -> str:
+    """Return the visible warning shown whenever estimated or synthetic figures are used.
+
+    Parameters
+    ----------
+    county_status : dict
+        Figures and rows by data status (:meth:`County.status_counts`).
+    lang : {"zh-en", "zh", "en"}
+        Report language.
+    see : (anchor, zh title, en title) or None
+        The section of the same report that explains the figures (linked); ``None`` for none.
+    """
     est, syn = county_status.get("estimated", 0), county_status.get("synthetic", 0)
     if est + syn == 0:
         return ""
@@ -350,7 +490,12 @@ def banner_html(county_status: dict[str, int], lang: str) -> str:
     return (
         f"<div class='tcm-banner tcm-banner-estimated' role='alert'><strong>⚠ {title}</strong>"
         f"<ul>{''.join(f'<li>{p}</li>' for p in parts)}</ul>"
-        f"{_t('详见“数据质量”一节。', 'See the data-quality section.', lang)}</div>"
+        + (
+            f"<a href='#{esc(see[0])}'>{_t(f'详见“{see[1]}”一节。', f'See the {see[2]} section.', lang)}</a>"
+            if see
+            else ""
+        )
+        + "</div>"
     )
 
 
@@ -535,7 +680,9 @@ class CountyView:
             ),
             (
                 _t("目标值", "Targets", lang),
-                esc(Path(p.targets).name if p.targets else "national-2025 (default)"),
+                span(esc(Path(p.targets).name), "tcm-name")
+                if p.targets
+                else span("national-2025", "tcm-name") + _t("（默认）", " (default)", lang),
             ),
             (_t("数据年份", "Reference year", lang), esc(c.reference_year or "—")),
         ]
@@ -596,13 +743,13 @@ class CountyView:
             need = (
                 ""
                 if u["need"] is None
-                else f"{fmt_num(u['need'], 0)} {u['need_unit'] or ''}".strip()
+                else f"{fmt_num(u['need'], 0)} {pick(u['need_unit'] or '', lang)}".strip()
             )
             label = _lbl(esc(u["name_zh"]), esc(u["name_en"]), lang)
             items.append(
                 f"<li>{label}: {esc(u.get('value_text') or fmt_num(u['value']))}"
                 f"{'%' if u.get('unit') == '%' else ''} → "
-                f"{_t('目标', 'target', lang)} {esc(u['target'])}"
+                f"{_t('目标', 'target', lang)} {esc(pick(u['target'], lang))}"
                 + (f"; <strong>{_t('需增加', 'need', lang)} {esc(need)}</strong>" if need else "")
                 + "</li>"
             )
@@ -662,7 +809,9 @@ class CountyView:
         sets = ", ".join(
             sorted({str(s) for s in ind.get("target_set", pd.Series(dtype=str)).dropna()})
         )
-        note = note_html(_t("目标值集：", "Target set: ", lang) + esc(sets or "—"))
+        note = note_html(
+            _t("目标值集：", "Target set: ", lang) + span(esc(sets or "—"), "tcm-name")
+        )
         return _section(
             "指标与目标", "Indicators against targets", lang, table + chart + note, "indicators"
         )
@@ -817,8 +966,8 @@ class CountyView:
                 "Covered by alliances led by the county TCM hospital (T-YLT): ",
                 lang,
             )
-            + f"<b>{esc(fmt_pct(al.share))}</b> · {_t('目标', 'target', lang)} {esc(al.target_text or '—')} · "
-            + f"{esc(al.verdict())}</p>"
+            + f"<b>{esc(fmt_pct(al.share))}</b> · {_t('目标', 'target', lang)} "
+            + f"{esc(pick(al.target_text or '—', lang))} · {esc(pick(al.verdict(), lang))}</p>"
         )
         body += table_html(
             t,
@@ -830,21 +979,22 @@ class CountyView:
                 "tcm_led": yes_no,
                 "meets_target": yes_no,
             },
+            classes={"id": "tcm-name"},
         )
         body += note_html(
             _t(
                 "只有县级中医医院牵头的医联体计入目标（力争覆盖人口 ≥ 30%），合计即指标 T-YLT；其他医联体列出但不判定，"
                 "“任一医联体”一行仅供参考。一个村由其村卫生室/社区卫生服务站（无则乡镇卫生院/社区卫生服务中心）所属的医联体覆盖。"
-                f"分母：{al.denominator_definition}。",
+                f"分母：{pick(al.denominator_definition, 'zh')}。",
                 "Only alliances led by the county TCM hospital count for the target (cover ≥ 30% of residents); "
                 "their total is indicator T-YLT. Other alliances are listed, not judged; the 'any alliance' row is "
                 "for reference only. A village counts as covered when its clinic / community station (or, lacking "
-                f"one, its township health centre) is a member. Denominator: {al.denominator_definition}.",
+                f"one, its township health centre) is a member. Denominator: {pick(al.denominator_definition, 'en')}.",
                 lang,
             )
         )
         if al.reason:
-            body += note_html(esc(al.reason), "tcm-unavailable")
+            body += note_html(esc(pick(al.reason, lang)), "tcm-unavailable")
         if len(self.county.alliances) == 0:
             body += note_html(
                 _t("未报告医联体。", "No alliance reported.", lang), "tcm-unavailable"
@@ -872,7 +1022,7 @@ class CountyView:
                 f"Method: E2SFCA (Gaussian decay, radius {s['radius']}); supply = TCM-category physicians; result = "
                 "TCM physicians reachable per 1,000 residents.",
                 lang,
-            )
+            ).replace("E2SFCA", span("E2SFCA", "tcm-name"))
         )
         county_row = acc.table("county")
         cols = [
@@ -935,7 +1085,9 @@ class CountyView:
         body += img_html(
             self._figure("access_map") or b"",
             f"Accessibility map of {c.name_en}",
-            _t("村按 E2SFCA 可及性着色。", "Villages coloured by E2SFCA accessibility.", lang),
+            _t(
+                "村按可及性（E2SFCA）着色。", "Villages coloured by E2SFCA accessibility.", lang
+            ).replace("E2SFCA", span("E2SFCA", "tcm-name")),
         )
         return _section("可及性与公平性", "Accessibility and equity", lang, body, "access")
 
@@ -950,8 +1102,15 @@ class CountyView:
                 _unavailable(self.res.unavailable.get("plan", ""), lang),
                 "sites",
             )
-        lines = "".join(f"<li>{esc(line.strip())}</li>" for line in plan.summary_lines())
-        body = f"<ul class='tcm-note'>{lines}</ul>"
+        pairs = zip(plan.planner_lines("zh"), plan.planner_lines("en"), strict=True)
+        lines = [_t(zh, en, lang) for zh, en in pairs]
+        lines += [esc(pick(w, lang)) for w in plan.warnings]
+        body = f"<ul class='tcm-note'>{''.join(f'<li>{x}</li>' for x in lines)}</ul>"
+        body += note_html(
+            _t("选址方法见", "How the sites are chosen: see the ", lang)
+            + f"<a href='#appendix'>{_t('方法附录', 'methods appendix', lang)}</a>"
+            + _t("。", ".", lang)
+        )
         t = plan.table
         if len(t):
             cols = [
@@ -1000,6 +1159,7 @@ class CountyView:
         return worklist_file_name(output_name(self.county.path or self.params.county))
 
     def _target_text(self, ids: Sequence[str]) -> str:
+        """Return ``"ID value → target mark"`` for the indicators a worklist serves."""
         ind = self.res.indicators
         if ind is None or not ids:
             return ""
@@ -1012,7 +1172,8 @@ class CountyView:
             mark = "—" if _is_na(r.get("met")) else ("✓" if bool(r.get("met")) else "✗")
             value = r.get("value_text")
             unit = "%" if r.get("unit") == "%" else ""
-            parts.append(f"{i} {'—' if _is_na(value) else value}{unit} → {r.get('target')} {mark}")
+            target = pick(r.get("target"), self.lang)
+            parts.append(f"{i} {'—' if _is_na(value) else value}{unit} → {target} {mark}")
         return "; ".join(parts)
 
     def worklist(self) -> Html:
@@ -1052,7 +1213,9 @@ class CountyView:
                 "them by name with the browser's find (Ctrl-F). All lists as an Excel workbook: ",
                 lang,
             )
-            + f"<a href='{esc(file)}' download>{esc(file)}</a>"
+            .replace("Ctrl-F", "<kbd>Ctrl-F</kbd>")
+            .replace("Excel", span("Excel", "tcm-name"))
+            + f"<a href='{esc(file)}' download>{span(esc(file), 'tcm-name')}</a>"
         )
         for w in worklists(self.res):
             n = len(w)
@@ -1108,7 +1271,7 @@ class CountyView:
             ("tasks_zh", "任务", "tasks"),
         ]
         has_en = bool((tt["phase_en"].astype(str).str.strip() != "").any())
-        if not has_en:  # a county's own timetable is often in Chinese only
+        if not has_en or lang == "zh":  # a county's own timetable is often in Chinese only
             cols = [cc for cc in cols if cc[0] != "phase_en"]
         if lang == "en" and has_en:
             cols = [cc for cc in cols if cc[0] not in ("phase_zh", "tasks_zh")] + [
@@ -1127,8 +1290,8 @@ class CountyView:
         body += table_html(tt, cols, lang, {"days_to_end": lambda v: fmt_num(v, 0)}, row_class=rc)
         body += note_html(
             _t("来源：", "Source: ", lang)
-            + esc(plan.source)
-            + (f"<br>{esc(plan.note)}" if plan.note else "")
+            + span(esc(plan.source), "tcm-cite")
+            + (f"<br>{esc(pick(plan.note, lang))}" if plan.note else "")
         )
         body += note_html(
             _t(
@@ -1146,10 +1309,15 @@ class CountyView:
 
         lang, c, res = self.lang, self.county, self.res
         counts = c.status_counts()
-        body = banner_html(counts, lang)
+        body = banner_html(counts, lang, see=None)
         body += note_html(
             _t("数据状态计数：", "Figures and rows by status: ", lang)
-            + esc(", ".join(f"{STATUS_ZH[k]} {k} {v}" for k, v in counts.items()))
+            + esc(
+                ("，" if lang == "zh" else ", ").join(
+                    f"{_lbl(STATUS_ZH[k], k, lang) if lang != 'zh-en' else STATUS_ZH[k] + ' ' + k} {v}"
+                    for k, v in counts.items()
+                )
+            )
         )
         st = R.status_table(c)
         body += table_html(
@@ -1163,6 +1331,7 @@ class CountyView:
                 ("not_reported", "未报告", "not reported"),
             ],
             lang,
+            classes={"table": "tcm-name", "column": "tcm-name"},
         )
         est = R.estimated_figures(c)
         if len(est):
@@ -1181,6 +1350,18 @@ class CountyView:
                 ],
                 lang,
                 {"year": lambda v: "—" if _is_na(v) else str(int(v))},
+                classes={"key": "tcm-name", "source": "tcm-name", "method": "tcm-cite"},
+            )
+            body += note_html(
+                _t(
+                    "“方法”一栏为数据包中记录的推算过程原文。估算的县级总数＝全国比值 × 该县人口，"
+                    "所以据此计算的每千人、每万人指标就是全国比值（各县相同，只差舍入），不反映本县实际。",
+                    "The method column quotes the derivation recorded in the data bundle. An estimated "
+                    "county total is a national ratio × the county's population, so a per-1,000 or "
+                    "per-10,000 indicator computed from it is the national ratio (the same in every "
+                    "county up to rounding), not a fact about this county.",
+                    lang,
+                )
             )
         body += "<h3>" + _t("数据来源与许可", "Sources and licences", lang) + "</h3>"
         body += table_html(
@@ -1196,6 +1377,14 @@ class CountyView:
             ],
             lang,
             {"year": lambda v: "—" if _is_na(v) else str(int(v))},
+            css="tcm-table tcm-cite",
+        )
+        body += note_html(
+            _t(
+                "来源表按数据包中的记录原样列出（书目信息不翻译）。",
+                "Sources are listed as recorded in the data bundle.",
+                lang,
+            )
         )
         if res.load_warnings:
             body += (
@@ -1203,56 +1392,123 @@ class CountyView:
                 + _t("读取与计算时的提示", "Warnings from loading and analysis", lang)
                 + "</h3><ul>"
             )
-            body += "".join(f"<li>{esc(w)}</li>" for w in res.load_warnings[:50]) + "</ul>"
+            body += (
+                "".join(f"<li>{esc(pick(w, lang))}</li>" for w in res.load_warnings[:50]) + "</ul>"
+            )
         if res.unavailable:
             body += (
                 "<ul>"
                 + "".join(
-                    f"<li class='tcm-unavailable'>{esc(k)}: {esc(v)}</li>"
+                    f"<li class='tcm-unavailable'>{span(esc(k), 'tcm-name')}: {esc(pick(v, lang))}</li>"
                     for k, v in res.unavailable.items()
                 )
                 + "</ul>"
             )
         return _section("数据质量", "Data quality", lang, body, "quality")
 
+    #: References of the spatial methods: (what, zh; what, en; citation as written).
+    SPATIAL_REFS = (
+        (
+            "两步移动搜寻法（2SFCA）",
+            "2SFCA",
+            "Luo W., Wang F. (2003) Environment and Planning B 30(6):865–884.",
+        ),
+        (
+            "增强两步移动搜寻法（E2SFCA）；高斯距离衰减",
+            "E2SFCA; Gaussian decay",
+            "Luo W., Qi Y. (2009) Health & Place 15(4):1100–1107; Dai D. (2010) Health & Place "
+            "16(5):1038–1052.",
+        ),
+        (
+            "阈值内覆盖：累积机会法",
+            "Coverage within a threshold: cumulative opportunities",
+            "Hansen 1959; WHO AccessMod 5.",
+        ),
+        (
+            "中医阁选址：最大覆盖选址问题，惰性求值贪心算法，保证不低于最优解的 1 − 1/e",
+            "中医阁 siting: maximal covering location problem, greedy with lazy evaluation, "
+            "≥ 1 − 1/e of the optimum",
+            "Church & ReVelle 1974; Minoux 1978; Nemhauser, Wolsey & Fisher 1978.",
+        ),
+        (
+            "基尼系数与集中指数",
+            "Gini / concentration index",
+            "Wagstaff A., Paci P., van Doorslaer E. (1991) Soc Sci Med 33(5):545–557.",
+        ),
+    )
+
     def appendix(self) -> Html:
-        """Methods appendix from the indicator registry and the spatial methods' references."""
+        """Methods appendix: indicator definitions and targets, evidence, spatial methods.
+
+        Evidence codes (catalogue sections, E-numbers) and the site plan's algorithm, swaps and
+        proven bound are shown here; the sections above say the same in plain words.
+        """
+        from tcmcounty.indicators.appendix import evidence_words
+
         lang, ap = self.lang, self.res.appendix
         body = ""
         if ap is not None and len(ap):
+            ap = ap.copy()
+            if "target_evidence" in ap:
+                ap["evidence_plain"] = [
+                    _lbl(evidence_words(e, "zh"), evidence_words(e, "en"), lang)
+                    if lang != "zh-en"
+                    else f"{evidence_words(e, 'zh')} {evidence_words(e, 'en')}".strip()
+                    for e in ap["target_evidence"]
+                ]
+            described = (
+                ("id", "编号", "id"),
+                ("name_zh", "指标", "indicator"),
+                ("name_en", "英文名", "name"),
+                ("definition", "定义", "definition"),
+                ("formula", "公式", "formula"),
+            )
+            if lang == "zh":  # the registry's definitions and formulas are not in Chinese yet
+                described = (("id", "编号", "id"), ("name_zh", "指标", "indicator"))
+            elif lang == "en":
+                described = tuple(d for d in described if d[0] != "name_zh")
             cols = [
                 (k, zh, en)
                 for k, zh, en in (
-                    ("id", "编号", "id"),
-                    ("name_zh", "指标", "indicator"),
-                    ("name_en", "英文名", "name"),
-                    ("definition", "定义", "definition"),
-                    ("formula", "公式", "formula"),
+                    *described,
                     ("target", "目标", "target"),
                     ("target_basis", "目标依据", "basis"),
                     ("target_source", "出处", "source"),
-                    ("target_evidence", "核实情况", "evidence"),
+                    ("evidence_plain", "核实情况", "checked"),
+                    ("target_evidence", "证据编号", "evidence"),
                 )
                 if k in ap.columns
             ]
-            body += table_html(ap, cols, lang)
+            body += table_html(
+                ap,
+                cols,
+                lang,
+                classes={"target_source": "tcm-cite", "target_evidence": "tcm-cite"},
+            )
+            if lang == "zh":
+                body += note_html(
+                    "各指标的定义与计算公式目前只有英文版，见中英双语报告（<code>language = zh-en</code>）。",
+                    "tcm-unavailable",
+                )
         else:
             body += _unavailable(self.res.unavailable.get("indicators", "no registry"), lang)
-        refs = [
-            "2SFCA: Luo W., Wang F. (2003) Environment and Planning B 30(6):865–884.",
-            "E2SFCA: Luo W., Qi Y. (2009) Health & Place 15(4):1100–1107; Gaussian decay: Dai D. (2010) Health & Place 16(5):1038–1052.",
-            "Coverage within a threshold: cumulative opportunities (Hansen 1959; WHO AccessMod 5).",
-            "中医阁 siting: maximal covering location problem (Church & ReVelle 1974), greedy with lazy evaluation "
-            "(Minoux 1978), ≥ 1 − 1/e of the optimum (Nemhauser, Wolsey & Fisher 1978).",
-            "Gini / concentration index: Wagstaff A., Paci P., van Doorslaer E. (1991) Soc Sci Med 33(5):545–557.",
-        ]
-        body += (
-            "<h3>"
-            + _t("空间方法", "Spatial methods", lang)
-            + "</h3><ul>"
-            + "".join(f"<li>{esc(r)}</li>" for r in refs)
-            + "</ul>"
+        plan = self.res.plan
+        if plan is not None:
+            pairs = zip(plan.method_lines("zh"), plan.method_lines("en"), strict=True)
+            body += (
+                "<h3>"
+                + _t("中医阁选址方法", "How the 中医阁 sites are chosen", lang)
+                + "</h3><ul>"
+                + "".join(f"<li>{mark_cites(_t(zh, en, lang))}</li>" for zh, en in pairs)
+                + "</ul>"
+            )
+        refs = "".join(
+            f"<li>{mark_cites(_t(zh, en, lang))}：{span(esc(cite), 'tcm-cite')}</li>"
+            if lang == "zh"
+            else f"<li>{mark_cites(_t(zh, en, lang))}: {span(esc(cite), 'tcm-cite')}</li>"
+            for zh, en, cite in self.SPATIAL_REFS
         )
+        body += "<h3>" + _t("空间方法", "Spatial methods", lang) + f"</h3><ul>{refs}</ul>"
         return _section("方法附录", "Methods appendix", lang, body, "appendix")
 
 
@@ -1314,7 +1570,8 @@ class CompareView:
             for k, v in r.county.status_counts().items():
                 counts[k] = counts.get(k, 0) + v
         names = "、".join(
-            esc(f"{r.county.name_zh} {r.county.name_en}".strip()) for r in self.results
+            span(esc(pick(f"{r.county.name_zh} {r.county.name_en}".strip(), lang)), "tcm-name")
+            for r in self.results
         )
         return Html(
             f"<style>{REPORT_CSS}</style><div class='tcm-report'><h1>"
@@ -1322,8 +1579,50 @@ class CompareView:
             f"<p>{_t('报告日期', 'Report date', lang)}: {esc(self.params[0].report_date.isoformat())}</p>"
             f"<div class='tcm-timestamp' data-tcm-timestamp='1'>{_t('生成时间', 'Generated', lang)}: "
             f"{esc(stamp)} · tcmcounty {esc(tcmcounty.__version__)}</div>"
-            f"{banner_html(counts, lang)}</div>"
+            f"{banner_html(counts, lang, see=('caveats', '定义与注意事项', 'definitions and caveats'))}"
+            f"{self._status_by_county()}</div>"
         )
+
+    def _status_by_county(self) -> str:
+        """One line per county: its figures and rows by data status."""
+        lang, items = self.lang, []
+        for r, n in zip(self.results, self.names, strict=True):
+            counts = r.county.status_counts()
+            parts = ("，" if lang == "zh" else ", ").join(
+                f"{pick(k, 'zh') if lang == 'zh' else k} {v}" for k, v in counts.items() if v
+            )
+            items.append(f"<li>{span(esc(n), 'tcm-name')}: {esc(parts or '—')}</li>")
+        title = _t("各县数据状态（项数）", "Data status by county (figures and rows)", lang)
+        return f"<p>{title}</p><ul data-tcm-status-by-county='1'>{''.join(items)}</ul>"
+
+    def same_by_construction(self, table: pd.DataFrame) -> pd.Series:
+        """Say, per indicator row, when every county's value is an estimate of the same method.
+
+        An estimated county figure is a national ratio × the county's population, so the
+        indicator divided by that population is the national ratio in every county: equal
+        values then say nothing about the counties.
+
+        Returns
+        -------
+        pandas.Series
+            ``""`` or a bilingual note (``"zh / en"``), aligned with ``table``.
+        """
+        status = [f"{n} status" for n in self.names if f"{n} status" in table]
+        value = [f"{n} value" for n in self.names if f"{n} value" in table]
+        out = []
+        for _, r in table.iterrows():
+            if len(status) < 2 or any(str(r[c]) != "estimated" for c in status):
+                out.append("")
+                continue
+            equal = len({str(r[c]) for c in value}) == 1
+            out.append(
+                "各县相同：同一估算方法（全国比值 × 人口） / equal by construction: same estimate "
+                "method (national ratio × population)"
+                if equal
+                else "同一估算方法（全国比值 × 人口），差别只来自舍入 / same estimate method "
+                "(national ratio × population); differences are rounding only"
+            )
+        return pd.Series(out, index=table.index, dtype=object)
 
     def indicators(self) -> Html:
         """Side-by-side indicator table and a chart on a common scale."""
@@ -1351,11 +1650,26 @@ class CompareView:
                 (f"{n} met", f"{n} 判定", "verdict"),
                 (f"{n} status", f"{n} 数据状态", "data status"),
             ]
+        table = table.copy()
+        table["construction"] = self.same_by_construction(table)
+        cols.append(("construction", "说明", "note"))
         fmt = {
             f"{n} met": (lambda v: "—" if _is_na(v) else ("✓" if bool(v) else "✗"))
             for n in self.names
         }
         body = table_html(table, cols, lang, fmt)
+        same = table.loc[table["construction"] != "", "id"].tolist()
+        if same:
+            body += note_html(
+                _t(
+                    f"{'、'.join(same)} 在各县都是估算值：县级总数按全国比值 × 该县人口推算，"
+                    "所以这些指标等于全国比值，各县相同是推算方法决定的，不说明各县实际情况相同。",
+                    f"{', '.join(same)} are estimates in every county: the county total is a national "
+                    "ratio × the county's population, so these indicators are the national ratio; "
+                    "that they agree comes from the method, not from the counties.",
+                    lang,
+                )
+            )
         figs = []
         for r in self.results:
             if r.indicators is not None:

@@ -49,6 +49,54 @@ makes a township sum not computable.""",
 }
 
 
+#: Plain words for the grades and qualifiers of an evidence note (``"VERIFIED (E30)"``).
+_EVIDENCE_WORDS = (
+    ("origin document UNVERIFIED", "原始文件未核实", "original document not verified"),
+    ("coverage rule UNVERIFIED", "覆盖规则未核实", "coverage rule not verified"),
+)
+
+
+def evidence_words(evidence: object, lang: str = "zh") -> str:
+    """Say in plain words how far a target's evidence was checked (codes left to the appendix).
+
+    ``"VERIFIED (E9, E30)"`` becomes ``"已核实"`` (``"verified"``); ``"UNVERIFIED (catalogue
+    §3.1, E43)"`` becomes ``"未核实"``; a qualifier such as *origin document UNVERIFIED* is
+    added. The evidence codes (catalogue sections, E-numbers) are shown as written beside it
+    in the methods appendix.
+
+    Parameters
+    ----------
+    evidence : object
+        The target's ``evidence`` text (``""`` or missing gives ``""``).
+    lang : {"zh", "en"}
+        Language of the words.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> evidence_words("VERIFIED (seed); origin document UNVERIFIED")
+    '已核实；原始文件未核实'
+    >>> evidence_words("UNVERIFIED (catalogue §3.1; 2020 planning value 6 is VERIFIED, E43)", "en")
+    'not verified'
+    """
+    text = "" if evidence is None or evidence != evidence else str(evidence).strip()
+    if not text:
+        return ""
+    zh = lang == "zh"
+    head = text.split("(", 1)[0].strip().upper()
+    if head.startswith("UNVERIFIED"):
+        words = ["未核实" if zh else "not verified"]
+    elif head.startswith("VERIFIED"):
+        words = ["已核实" if zh else "verified"]
+    else:
+        words = ["见证据说明" if zh else "see the evidence note"]
+    words += [w_zh if zh else w_en for key, w_zh, w_en in _EVIDENCE_WORDS if key in text]
+    return ("；" if zh else "; ").join(words)
+
+
 def _formula(ind: Indicator, level: str) -> str:
     num, den = ind.specs(level)  # type: ignore[arg-type]
     factor = f" × {ind.factor:,}" if ind.factor != 1 else ""

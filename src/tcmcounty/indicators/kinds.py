@@ -131,17 +131,21 @@ def resource(spec: Spec, ctx: Context) -> Quantity:
     definition = describe(spec, ctx.level, ctx.population)
     if ctx.level != "county":
         return Quantity(
-            None, definition=definition, reason=f"{key} is only reported for the whole county"
+            None,
+            definition=definition,
+            reason=f"{key} is only reported for the whole county / 该项只有全县合计",
         )
     entry = ctx.county.resources.get(key)
     if entry is None or (entry.official is None and entry.estimate is None):
-        return Quantity(None, definition=definition, reason=f"{zh} ({key}) not reported / 未报告")
+        return Quantity(
+            None, definition=definition, reason=f"{zh} ({key}) not reported / {zh}未报告"
+        )
     fig = entry.best(ctx.allow_estimates)
     if fig is None:
         return Quantity(
             None,
             definition=definition,
-            reason=f"{zh} ({key}) not reported (an estimate exists; estimates not allowed) / 未报告",
+            reason=f"{zh} ({key}) not reported (an estimate exists; estimates not allowed) / {zh}未报告（有估算值，未允许使用）",
         )
     notes: tuple[str, ...] = ()
     if entry.official is None:
@@ -162,7 +166,7 @@ def population(spec: Spec, ctx: Context) -> Quantity:
             return Quantity(
                 None,
                 definition=definition,
-                reason="registered population (户籍人口) is not available for townships",
+                reason="registered population (户籍人口) is not available for townships / 乡镇没有户籍人口数据",
             )
         row = _township(ctx)
         if row is None or pd.isna(row.get("population")):
@@ -187,7 +191,7 @@ def population(spec: Spec, ctx: Context) -> Quantity:
         return Quantity(
             None,
             definition=definition,
-            reason=f"{label} not reported (an estimate exists; estimates not allowed)",
+            reason=f"{label} not reported (an estimate exists; estimates not allowed) / 人口未报告（有估算值，未允许使用）",
         )
     notes: tuple[str, ...] = ()
     if entry.official is None:
@@ -302,7 +306,8 @@ def alliance_population(spec: Spec, ctx: Context) -> Quantity:
             None,
             statuses,
             definition=definition,
-            reason=f"population not reported for {int(blank.sum())} of {len(villages)} covered villages",
+            reason=f"population not reported for {int(blank.sum())} of {len(villages)} covered villages "
+            f"/ {int(blank.sum())} 个被覆盖村（共 {len(villages)} 个）人口未报告",
         )
     vstat = villages["population_status"].dropna().astype(str).unique() if len(villages) else []
     years = villages["population_year"].dropna() if len(villages) else pd.Series(dtype=float)
@@ -406,7 +411,7 @@ def hospital_departments(spec: Spec, ctx: Context) -> Quantity:
         return Quantity(
             None,
             definition=definition,
-            reason="departments of the county TCM hospital not reported",
+            reason="departments of the county TCM hospital not reported / 县中医医院科室未报告",
         )
     depts = _list(depts, "departments")
     have = [
@@ -434,14 +439,17 @@ def hospital_grade(spec: Spec, ctx: Context) -> Quantity:
     grade = h.get("grade")
     if grade is None or not str(grade).strip():
         return Quantity(
-            None, definition=definition, reason="grade of the county TCM hospital not reported"
+            None,
+            definition=definition,
+            reason="grade of the county TCM hospital not reported / 县中医医院等级未报告",
         )
     rank = ctx.indicator.rank(str(grade))
     if rank is None:
         return Quantity(
             None,
             definition=definition,
-            reason=f"grade {grade!r} is not on the scale {', '.join(ctx.indicator.scale)}",
+            reason=f"grade {grade!r} is not on the scale {', '.join(ctx.indicator.scale)} "
+            f"/ 等级 {grade!r} 不在等级表中",
         )
     return Quantity(
         Fraction(rank),
