@@ -251,6 +251,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
             raw.readings.append(
                 SheetReading(path.name, sheet, None, "ignored", note="no table recognised / 未识别")
             )
+            _unread_sheet(raw, path, sheet, sheets[sheet], columns)
     if "sources" not in chosen:
         default_sources(raw, f"workbook {path.name}", f"工作簿 {path.name}")
     else:
@@ -294,3 +295,25 @@ def _uncached_items(rows: list[list[object]], raw: RawBundle) -> None:
 def _file_problem(raw: RawBundle, path: Path, en: str, zh: str) -> None:
     """Record an error about the workbook file as a whole (no sheet)."""
     raw.problems.append(Problem("error", path.name, en, zh))
+
+
+def _unread_sheet(
+    raw: RawBundle, path: Path, sheet: str, rows: list[list[object]], columns: ColumnMap
+) -> None:
+    """Warn about a sheet holding data that no table claims (its data would be dropped)."""
+    from tcmcounty.readers.cells import cell_text
+
+    if sheet_key(sheet) in {sheet_key(n) for n in INSTRUCTION_SHEETS}:
+        return
+    if columns.for_sheet(sheet).table or sum(1 for r in rows if any(cell_text(c) for c in r)) < 2:
+        return
+    raw.problems.append(
+        Problem(
+            "warning",
+            path.name,
+            "sheet not read: no table of the contract recognised by its name or headers; "
+            f'if it holds data, say which table in a column map (["{sheet}"] table = "villages")',
+            "未读取该工作表：名称与表头均未识别为任何数据表；如含数据，请在列映射中指定表名",
+            sheet,
+        )
+    )
