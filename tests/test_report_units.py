@@ -281,8 +281,9 @@ def test_summary_xlsx_formatting_and_formula_safety(tmp_path: Path) -> None:
     ws = wb.worksheets[0]
     assert ws.cell(2, 2).data_type == "s"  # stays text, never a formula
     headers = [c.value for c in ws[1]]
-    assert "T-BED 床位" in headers and "T-BED 达标 met" in headers
+    assert "T-BED 床位 (张/千人 beds per 1,000)" in headers and "T-BED 达标 met" in headers
     met_col = headers.index("T-BED 达标 met") + 1
-    assert ws.cell(2, met_col).value == "否" and ws.cell(2, met_col + 2).value == "是"
+    doc_met = headers.index("T-DOC 达标 met") + 1
+    assert ws.cell(2, met_col).value == "否" and ws.cell(2, doc_met).value == "是"
     rules = list(ws.conditional_formatting)
     assert len(rules) >= 4
