@@ -534,6 +534,51 @@ details.tcm-worklist thead th { position: sticky; top: 0; }
 @media print { details.tcm-worklist .tcm-scroll { max-height: none; overflow: visible; } }
 """
 
+#: Print and PDF: A4 pages; every section but the first starts a page, so page 1 holds the
+#: title, the banner and the headline; tables wrap their cells (never clip a column); the
+#: closed worklists are printed open. JupyterLab's own print CSS keeps each cell output on one
+#: page and clips it (``display: table``, ``overflow``), which pushed the headline off page 1
+#: and cut the right-hand columns: the report's outputs are let flow here.
+PRINT_CSS = """
+@page { size: A4; margin: 13mm 12mm 15mm 12mm;
+  @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #777; } }
+@media print {
+  html, body, .jp-Notebook { background: #fff; }
+  .jp-Notebook { padding: 0; overflow: visible; }
+  .jp-Notebook .jp-Cell:has(.tcm-report) { padding: 0; }
+  .jp-Notebook .jp-Cell.jp-mod-noOutputs.jp-mod-noInput { display: none; }
+  .jp-OutputArea-child:has(.tcm-report), .jp-OutputArea-child:has(.tcm-report) > .jp-OutputArea-output {
+    display: block; overflow: visible; break-inside: auto; padding: 0; }
+  .tcm-report { max-width: none; font-size: 9.5pt; line-height: 1.4; }
+  .tcm-report h1 { font-size: 16pt; margin-top: 0; }
+  section.tcm-report { break-before: page; }
+  section.tcm-report > h2 { margin-top: 0; }
+  .jp-Cell:nth-child(1 of .jp-Cell:has(section.tcm-report)) section.tcm-report { break-before: auto; }
+  .jp-Cell:nth-child(1 of .jp-Cell:has(section.tcm-report)) section.tcm-report > h2 { margin-top: 0.8em; }
+  .tcm-report h2, .tcm-report h3, .tcm-report h4, .tcm-report summary { break-after: avoid; }
+  .tcm-scroll, details.tcm-worklist .tcm-scroll { overflow: visible; max-height: none; }
+  .jp-RenderedHTMLCommon .tcm-report table.tcm-table { table-layout: auto; max-width: 100%; font-size: 7.5pt; }
+  .jp-RenderedHTMLCommon .tcm-report .tcm-table th, .jp-RenderedHTMLCommon .tcm-report .tcm-table td {
+    padding: 2px 3px; overflow-wrap: anywhere; min-width: 4.6em; }
+  .jp-RenderedHTMLCommon .tcm-report .tcm-table:has(th:nth-child(12)) :is(th, td) { min-width: 0; }
+  .jp-RenderedHTMLCommon .tcm-report td.tcm-heat { min-width: 0; }
+  .tcm-table thead { display: table-header-group; }
+  .tcm-table tr, .tcm-card, .tcm-banner, .tcm-figure { break-inside: avoid; }
+  .tcm-figure img { max-height: 215mm; width: auto; }
+  .tcm-meta td { padding: 0 10px 0 0; }
+  .tcm-banner { margin: 0.5em 0; padding: 0.3em 0.8em; }
+  .tcm-banner ul { margin: 0.2em 0; }
+  .tcm-cards { gap: 6px; }
+  .tcm-card { min-width: 0; padding: 2px 10px; }
+  .tcm-card b { font-size: 1.35em; }
+  .tcm-side > figure { flex-basis: 240px; }
+  details.tcm-worklist::details-content { content-visibility: visible; }
+  details.tcm-worklist thead th { position: static; }
+  .tcm-report * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+REPORT_CSS += PRINT_CSS
+
 
 def _section(title_zh: str, title_en: str, lang: str, body: str, anchor: str) -> Html:
     return Html(
