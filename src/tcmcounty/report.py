@@ -33,7 +33,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tcmcounty
 from tcmcounty.errors import InputError, ReportError, TcmCountyError
@@ -58,6 +58,9 @@ from tcmcounty.views import CountyView as CountyView
 from tcmcounty.views import ReportParameters as ReportParameters
 from tcmcounty.views import check_compare_parameters as check_compare_parameters
 from tcmcounty.views import check_parameters as check_parameters
+
+if TYPE_CHECKING:
+    from tcmcounty.pdf import PdfEngine
 
 #: Largest report the batch accepts without a warning in the record (bytes).
 MAX_HTML_BYTES = 2 * 1024 * 1024
@@ -744,6 +747,7 @@ def render_report(
     retries: int = 1,
     kernel_name: str | None = None,
     index: bool = True,
+    pdf: bool = False,
     **params: Any,
 ) -> dict[str, Any]:
     """Render one county's report into ``out_dir``; return its record.
@@ -755,6 +759,9 @@ def render_report(
     out_dir : path
         Output folder (``<name>.html``, ``<name>.ipynb``, ``<name>.json``; results cache in
         ``.cache/``).
+    pdf : bool
+        Also print the finished HTML to ``<name>.pdf`` beside it (:mod:`tcmcounty.pdf`; needs
+        Chromium, checked before any work).
     params
         Template parameters: ``population``, ``thresholds_km``, ``targets``, ``report_date``,
         ``language``.
@@ -763,10 +770,13 @@ def render_report(
     ------
     ReportError
         If the report failed (the record in ``out_dir`` says why) or the folder is locked.
+    tcmcounty.pdf.PdfEngineError
+        ``pdf`` is true and no HTML→PDF engine is installed (nothing is rendered).
     """
     from tcmcounty import index as I
     from tcmcounty.load import resolve
 
+    engine = _pdf_engine(pdf)
     check_kernel(kernel_name or default_kernel())
     path = resolve(county)
     out = Path(out_dir)
@@ -787,6 +797,8 @@ def render_report(
         write_outcome(out, outcome)
         if index:
             I.write_index(out)
+        if outcome.status == "ok" and engine is not None:
+            _print_pdf(out, spec.name, engine)
     if outcome.status != "ok":
         raise ReportError(f"report for {spec.name} {outcome.status}: {outcome.error}")
     return outcome.record
@@ -803,11 +815,16 @@ def render_comparison(
     retries: int = 1,
     kernel_name: str | None = None,
     lock: bool = True,
+    pdf: bool = False,
     **params: Any,
 ) -> dict[str, Any]:
-    """Render a side-by-side comparison of ``counties`` into ``out_dir``; return its record."""
+    """Render a side-by-side comparison of ``counties`` into ``out_dir``; return its record.
+
+    ``pdf`` also prints the finished HTML to ``<name>.pdf``, as in :func:`render_report`.
+    """
     from tcmcounty.load import resolve
 
+    engine = _pdf_engine(pdf)
     check_kernel(kernel_name or default_kernel())
     paths = [resolve(c) for c in counties]
     out = Path(out_dir)
@@ -828,9 +845,27 @@ def render_comparison(
     with ctx:
         outcome = run_job(spec)
         write_outcome(out, outcome)
+        if outcome.status == "ok" and engine is not None:
+            _print_pdf(out, spec.name, engine)
     if outcome.status != "ok":
         raise ReportError(f"comparison {spec.name} {outcome.status}: {outcome.error}")
     return outcome.record
+
+
+def _pdf_engine(pdf: bool) -> PdfEngine | None:
+    """Return the HTML→PDF engine when ``pdf`` is asked for (raise if none), else ``None``."""
+    if not pdf:
+        return None
+    from tcmcounty.pdf import require_engine
+
+    return require_engine()
+
+
+def _print_pdf(out: Path, name: str, engine: PdfEngine) -> Path:
+    """Print the final ``<name>.html`` in ``out`` to ``<name>.pdf`` beside it, atomically."""
+    from tcmcounty.pdf import write_pdf
+
+    return write_pdf(out / f"{name}.html", engine=engine)
 
 
 __all__ = [

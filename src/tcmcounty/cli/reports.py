@@ -148,13 +148,24 @@ def cmd_report(args: argparse.Namespace) -> int:
         "retries": args.retries,
         "kernel_name": args.kernel,
     }
+    if args.pdf:
+        from tcmcounty.pdf import require_engine
+
+        require_engine()  # before any work: a missing engine is exit 2, naming what to install
     if args.compare:
         with OutputLock(args.out, "tcmcounty report --compare"):
             rec = render_comparison(
-                args.county, args.out, template=args.template, lock=False, **common, **params
+                args.county,
+                args.out,
+                template=args.template,
+                lock=False,
+                pdf=args.pdf,
+                **common,
+                **params,
             )
             write_index(args.out)
         print(f"{Path(args.out) / (rec['name'] + '.html')} ({rec['html_bytes'] / 1024:.0f} KB)")
+        _print_pdf_path(args, rec)
         return 0
     if len(args.county) != 1:
         print(
@@ -162,12 +173,22 @@ def cmd_report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    rec = render_report(args.county[0], args.out, template=args.template, **common, **params)
+    rec = render_report(
+        args.county[0], args.out, template=args.template, pdf=args.pdf, **common, **params
+    )
     print(
         f"{Path(args.out) / (rec['name'] + '.html')} ({rec['html_bytes'] / 1024:.0f} KB, "
         f"{rec['durations']['total']:.1f} s)"
     )
+    _print_pdf_path(args, rec)
     return 0
+
+
+def _print_pdf_path(args: argparse.Namespace, rec: dict[str, Any]) -> None:
+    """Print the path and size of the PDF written beside the report (with ``--pdf``)."""
+    if args.pdf:
+        pdf = Path(args.out) / f"{rec['name']}.pdf"
+        print(f"{pdf} ({pdf.stat().st_size / 1024:.0f} KB)")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -222,6 +243,12 @@ def register(subparsers: Any) -> None:
         "--out", "-o", default="reports", metavar="DIR", help="output folder (default reports/)"
     )
     p.add_argument("--compare", action="store_true", help="render the given counties side by side")
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the report to an A4 <name>.pdf beside the HTML (needs Chromium: "
+        "apt-get install chromium, or $TCMCOUNTY_CHROMIUM) / 同时生成 PDF",
+    )
     _add_params(p)
     p.set_defaults(func=cmd_report)
 
