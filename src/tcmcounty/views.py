@@ -535,10 +535,11 @@ details.tcm-worklist thead th { position: sticky; top: 0; }
 """
 
 #: Print and PDF: A4 pages; every section but the first starts a page, so page 1 holds the
-#: title, the banner and the headline; tables wrap their cells (never clip a column); the
-#: closed worklists are printed open. JupyterLab's own print CSS keeps each cell output on one
-#: page and clips it (``display: table``, ``overflow``), which pushed the headline off page 1
-#: and cut the right-hand columns: the report's outputs are let flow here.
+#: title, the banner and the headline; tables wrap their cells (never clip a column); closed
+#: ``<details>`` (worklists, tables by township) are printed open, as paper cannot expand
+#: them. JupyterLab's own print CSS keeps each cell output on one page and clips it
+#: (``display: table``, ``overflow``), which pushed the headline off page 1 and cut the
+#: right-hand columns: the report's outputs are let flow here. ``tests/test_print.py``.
 PRINT_CSS = """
 @page { size: A4; margin: 13mm 12mm 15mm 12mm;
   @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #777; } }
@@ -572,7 +573,7 @@ PRINT_CSS = """
   .tcm-card { min-width: 0; padding: 2px 10px; }
   .tcm-card b { font-size: 1.35em; }
   .tcm-side > figure { flex-basis: 240px; }
-  details.tcm-worklist::details-content { content-visibility: visible; }
+  .tcm-report details::details-content { content-visibility: visible; }
   details.tcm-worklist thead th { position: static; }
   .tcm-report * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
