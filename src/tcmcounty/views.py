@@ -574,6 +574,7 @@ PRINT_CSS = """
   .tcm-card b { font-size: 1.35em; }
   .tcm-side > figure { flex-basis: 240px; }
   .tcm-report details::details-content { content-visibility: visible; }
+  .tcm-report details > summary { list-style: none; }
   details.tcm-worklist thead th { position: static; }
   .tcm-report * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
