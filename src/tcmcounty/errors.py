@@ -68,13 +68,15 @@ class Problem:
 
 #: Problems of one kind kept in full; the rest are counted in one line.
 KEEP_PER_KIND = 20
-_DIGITS = re.compile(r"\d[\d,.]*")
+#: Parts of a message that differ between problems of one kind: numbers and quoted names.
+_VARIABLE = re.compile(r"'[^']*'|“[^”]*”|\d[\d,.]*")
 
 
 def summarise(problems: list[Problem], keep: int = KEEP_PER_KIND) -> list[Problem]:
     """Keep the first ``keep`` problems of each kind; count the rest in one problem per kind.
 
-    A kind is a severity, file, sheet, column and message (numbers in the message aside), so
+    A kind is a severity, file, sheet, column and message (numbers and quoted names in the
+    message aside), so
     48,000 "population is 0" warnings become 20 of them and "and 47,980 more like this".
 
     Examples
@@ -89,7 +91,7 @@ def summarise(problems: list[Problem], keep: int = KEEP_PER_KIND) -> list[Proble
     first: dict[tuple[object, ...], Problem] = {}
     out: list[Problem] = []
     for p in problems:
-        kind = (p.severity, p.file, p.sheet, p.column, _DIGITS.sub("#", p.message_en))
+        kind = (p.severity, p.file, p.sheet, p.column, _VARIABLE.sub("#", p.message_en))
         seen[kind] = seen.get(kind, 0) + 1
         if seen[kind] <= keep:
             out.append(p)
