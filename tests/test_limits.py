@@ -171,3 +171,25 @@ def test_mixed_encoding_that_gb18030_would_decode(tmp_path: Path) -> None:
     with pytest.raises(DecodeError) as info:
         decode(data)
     assert info.value.line == 2 and "mixed encodings" in info.value.en
+
+
+def test_nbs_comparison_stops_once_most_codes_differ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Invented village codes under a real county code: compared in steps, then stopped."""
+    import importlib
+
+    from tcmcounty.load import read_raw
+
+    V = importlib.import_module("tcmcounty.validate")  # the package exports a function of the name
+
+    monkeypatch.setattr(V, "NBS_CHUNK", 50)
+    monkeypatch.setattr(V, "NBS_MAX_FINDINGS", 20)
+    folder = write_villages(tmp_path / "nbs", 300)
+    for f in folder.iterdir():
+        if f.suffix in (".csv", ".toml"):
+            f.write_text(f.read_text(encoding="utf-8").replace("410101", "512021"), "utf-8")
+    problems = read_raw(folder).problems
+    (stop,) = [p for p in problems if "stopped after" in p.message_en]
+    assert "stopped after 50 of 300 villages" in stop.message_en
+    assert stop.file == "villages.csv" and stop.severity == "warning"
