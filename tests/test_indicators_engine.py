@@ -462,8 +462,14 @@ def test_satisfaction_survey(tmp_path: Path) -> None:
     assert (
         r["value"] == pytest.approx(87.5) and r["need"] == 360 - 350 and r["numerator_year"] == 2023
     )
+    # A survey of nobody is refused at input (leave the survey out instead) ...
     s0 = {**s, "respondents": 0, "satisfied": 0}
-    r0 = row(compute(make_county(tmp_path / "d", survey=s0)), "T-SAT")
+    with pytest.raises(InputError, match="respondents"):
+        make_county(tmp_path / "d", survey=s0)
+    # ... and the engine still gives no value, never a division by zero, if one gets through.
+    county = make_county(tmp_path / "e", survey=s)
+    county.survey.update(respondents=0, satisfied=0)
+    r0 = row(compute(county), "T-SAT")
     assert pd.isna(r0["value"]) and "denominator is zero" in r0["reason"]
 
 
