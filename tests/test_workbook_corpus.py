@@ -495,3 +495,21 @@ def test_without_sources_everything_is_sourced_to_the_workbook(
                 if fig is not None and not _mentions(county, fig.source, path.name):
                     unsourced.append(f"{group}.{key} {part} (source {fig.source!r})")
     assert not unsourced, f"not sourced to {path.name}: {unsourced}"
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_inspect_shows_how_every_variant_is_read(
+    name: str, corpus: dict[str, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tcmcounty.cli import main
+
+    path: Path = corpus[name].path  # type: ignore[attr-defined]
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    tables = ("townships", "villages", "facilities") + (() if path.is_dir() else ("county",))
+    for table in tables:  # a folder's county.toml is TOML: no headers to match
+        assert f"-> {table}: recognised by" in out or f"-> {table}: file" in out, (
+            table,
+            out[:2000],
+        )
+    assert "-> type (" in out  # the facility type column, however it was headed
