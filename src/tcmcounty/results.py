@@ -400,12 +400,53 @@ def missing_coordinates(county: County) -> str | None:
     )
 
 
-def _timed(res: CountyResults, name: str, fn: Callable[[], object]) -> Any:
+#: Errors a report step is expected to raise on unusual inputs: the library's own errors and
+#: those of pandas / numpy / scipy on degenerate tables (empty, all-NA, singular, wrong dtype).
+STEP_ERRORS: tuple[type[BaseException], ...] = (
+    TcmCountyError,
+    ValueError,
+    KeyError,
+    TypeError,
+    IndexError,
+    ArithmeticError,
+)
+
+#: The fields of :class:`CountyResults` each step fills (cleared when the step fails, so a
+#: section never shows half of a step's results).
+STEP_FIELDS: dict[str, tuple[str, ...]] = {
+    "indicators": ("indicators", "appendix"),
+    "coverage": ("nearest", "alliance"),
+    "access": ("access", "equity"),
+    "plan": ("plan",),
+}
+
+
+def _run_step(res: CountyResults, name: str, fn: Callable[[CountyResults], None]) -> None:
+    """Run one analysis step, timing it; a failing step records why in ``res.unavailable``.
+
+    The other steps still run and the report shows every other section: a report section is
+    display-only (nothing downstream reads a step's results but the view), so recording the
+    failure instead of raising loses no data and hides nothing, as the reason is printed in
+    the section and in the data-quality section.
+    """
     t0 = time.perf_counter()
     try:
-        return fn()
+        fn(res)
+    except STEP_ERRORS as exc:
+        _step_failed(res, name, str(exc) or type(exc).__name__)
+    except Exception as exc:  # unexpected, but display-only (see above): recorded, not hidden
+        _step_failed(res, name, f"{type(exc).__name__}: {exc}")
     finally:
         res.seconds[name] = round(time.perf_counter() - t0, 4)
+
+
+def _step_failed(res: CountyResults, name: str, reason: str) -> None:
+    """Clear the fields ``name`` fills and record ``reason`` as why its sections are missing."""
+    for f in STEP_FIELDS.get(name, ()):
+        setattr(res, f, None)
+    if name == "coverage":
+        res.coverage = {}
+    res.unavailable[name] = reason
 
 
 def _indicators(res: CountyResults) -> None:
@@ -517,7 +558,7 @@ def compute_results(
             if missing and name != "indicators":
                 res.unavailable[name] = missing
                 continue
-            _timed(res, name, lambda fn=fn: fn(res))
+            _run_step(res, name, fn)
     seen = set(load_warnings)
     for w in caught:
         msg = str(w.message)

@@ -589,8 +589,9 @@ def _section(title_zh: str, title_en: str, lang: str, body: str, anchor: str) ->
 
 
 def _unavailable(reason: str, lang: str) -> str:
+    """Say that a section could not be computed, and why (``本节无法计算 / could not compute``)."""
     return note_html(
-        _t("本节无法计算：", "This section could not be computed: ", lang) + esc(reason),
+        _t("本节无法计算", "could not compute", lang) + ": " + esc(pick(reason, lang)),
         "tcm-unavailable",
     )
 
@@ -700,6 +701,10 @@ class CountyView:
         if not len(row) or _is_na(row["target_low"].iloc[0]):
             return None
         return float(row["target_low"].iloc[0])
+
+    def _unavailable(self, step: str) -> str:
+        """Return the note of a section whose analysis ``step`` failed, with the reason."""
+        return _unavailable(self.res.unavailable.get(step, "not computed / 未计算"), self.lang)
 
     def _thr(self) -> float:
         """Threshold used to call a village 'uncovered' on maps (the middle threshold)."""
@@ -813,7 +818,7 @@ class CountyView:
                 "指标",
                 "Indicators",
                 lang,
-                _unavailable(self.res.unavailable.get("indicators", ""), lang),
+                self._unavailable("indicators"),
                 "indicators",
             )
 
@@ -915,7 +920,7 @@ class CountyView:
                 "机构覆盖",
                 "Facility coverage",
                 lang,
-                body + _unavailable(self.res.unavailable.get("coverage", ""), lang),
+                body + self._unavailable("coverage"),
                 "facilities",
             )
         tt = R.coverage_by_township(self.res)
@@ -958,7 +963,7 @@ class CountyView:
                 "地图",
                 "Maps",
                 lang,
-                _unavailable(res.unavailable.get("coverage", ""), lang),
+                self._unavailable("coverage"),
                 "maps",
             )
         thr = self._thr()
@@ -987,7 +992,7 @@ class CountyView:
                 "医联体覆盖",
                 "Alliance coverage",
                 lang,
-                _unavailable(self.res.unavailable.get("coverage", ""), lang),
+                self._unavailable("coverage"),
                 "alliances",
             )
         t = al.table()
@@ -1058,7 +1063,7 @@ class CountyView:
                 "可及性与公平性",
                 "Accessibility and equity",
                 lang,
-                _unavailable(res.unavailable.get("access", ""), lang),
+                self._unavailable("access"),
                 "access",
             )
         acc = res.access
@@ -1146,7 +1151,7 @@ class CountyView:
                 "推荐中医阁选址",
                 "Recommended 中医阁 sites",
                 lang,
-                _unavailable(self.res.unavailable.get("plan", ""), lang),
+                self._unavailable("plan"),
                 "sites",
             )
         pairs = zip(plan.planner_lines("zh"), plan.planner_lines("en"), strict=True)
@@ -1538,7 +1543,7 @@ class CountyView:
                     "tcm-unavailable",
                 )
         else:
-            body += _unavailable(self.res.unavailable.get("indicators", "no registry"), lang)
+            body += self._unavailable("indicators")
         plan = self.res.plan
         if plan is not None:
             pairs = zip(plan.method_lines("zh"), plan.method_lines("en"), strict=True)
@@ -1683,7 +1688,13 @@ class CompareView:
                 "指标比较",
                 "Indicators side by side",
                 lang,
-                _unavailable("indicators", lang),
+                _unavailable(
+                    "; ".join(
+                        f"{n}: {r.unavailable.get('indicators', '—')}"
+                        for n, r in zip(self.names, self.results, strict=True)
+                    ),
+                    lang,
+                ),
                 "indicators",
             )
         cols = [
