@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -46,6 +46,12 @@ from tcmcounty.errors import ReportError, TcmCountyError
 from tcmcounty.io import atomic_path
 from tcmcounty.load import EXCEL_SUFFIXES, load_county, resolve
 from tcmcounty.plans import CountyPlan, Milestone, county_plan  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:  # the analyses import geopandas / scipy; a report kernel only reads results
+    from tcmcounty.access import AccessResult
+    from tcmcounty.coverage import CoverageResult
+    from tcmcounty.indicators.alliance import AllianceCoverage
+    from tcmcounty.plan import PlanResult
 
 #: Bumped whenever the layout of :class:`CountyResults` changes (invalidates caches).
 RESULTS_FORMAT = 2
@@ -213,10 +219,10 @@ class CountyResults:
         Cumulative coverage per service level.
     alliance : AllianceCoverage or None
         Medical-alliance coverage.
-    access : object or None
+    access : AccessResult or None
         Accessibility (E2SFCA) per village.
-    equity : object or None
-        Equity of accessibility.
+    equity : pandas.DataFrame or None
+        Equity of accessibility (:meth:`AccessResult.equity`).
     plan : PlanResult or None
         Recommended 中医阁 sites.
     unavailable : dict of str to str
@@ -244,11 +250,11 @@ class CountyResults:
     indicators_by_township: pd.DataFrame | None = None
     appendix: pd.DataFrame | None = None
     nearest: pd.DataFrame | None = None
-    coverage: dict[str, Any] = field(default_factory=dict)
-    alliance: Any = None
-    access: Any = None
-    equity: Any = None
-    plan: Any = None
+    coverage: dict[str, CoverageResult] = field(default_factory=dict)
+    alliance: AllianceCoverage | None = None
+    access: AccessResult | None = None
+    equity: pd.DataFrame | None = None
+    plan: PlanResult | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
     load_warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -844,7 +850,7 @@ def estimated_figures(county: County) -> pd.DataFrame:
 
 def status_table(county: County) -> pd.DataFrame:
     """Count figures and rows by data status, per table."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for name, table, cols in (
         ("townships", county.townships, ("location_status", "population_status")),
         ("villages", county.villages, ("location_status", "population_status")),

@@ -1508,7 +1508,7 @@ class CountyView:
                     else f"{evidence_words(e, 'zh')} {evidence_words(e, 'en')}".strip()
                     for e in ap["target_evidence"]
                 ]
-            described = (
+            described: tuple[tuple[str, str, str], ...] = (
                 ("id", "编号", "id"),
                 ("name_zh", "指标", "indicator"),
                 ("name_en", "英文名", "name"),

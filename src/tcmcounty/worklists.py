@@ -175,7 +175,8 @@ def facility_gaps(res: Any, indicator_id: str) -> pd.DataFrame:
     spec = load_registry()[indicator_id].numerator
     if spec.kind != "facility_count":
         raise ValueError(f"{indicator_id} is not counted over facilities ({spec.kind})")
-    types = [str(t) for t in (spec.param("types") or [])]
+    raw_types = spec.param("types") or []
+    types = [str(t) for t in raw_types] if isinstance(raw_types, (list, tuple)) else []
     where = spec.param("where") or {}
     if not isinstance(where, Mapping):
         raise TypeError(f"{indicator_id}: 'where' must be a table of column = value")
