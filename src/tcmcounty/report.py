@@ -52,10 +52,10 @@ from tcmcounty.execute import (
 )
 from tcmcounty.execute import embed_cjk_font as embed_cjk_font
 from tcmcounty.execute import strip_timestamp as strip_timestamp
-from tcmcounty.views import LANGUAGES as LANGUAGES
+from tcmcounty.parameters import LANGUAGES as LANGUAGES
+from tcmcounty.parameters import ReportParameters as ReportParameters
 from tcmcounty.views import CompareView as CompareView
 from tcmcounty.views import CountyView as CountyView
-from tcmcounty.views import ReportParameters as ReportParameters
 from tcmcounty.views import check_compare_parameters as check_compare_parameters
 from tcmcounty.views import check_parameters as check_parameters
 
@@ -293,14 +293,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
                 if lang not in res.figures or len(res.figures[lang]) < len(CountyView.FIGURES):
                     t_fig = time.perf_counter()
                     view = CountyView(
-                        check_parameters(
-                            path,
-                            p.get("population", "resident"),
-                            p.get("thresholds_km"),
-                            p.get("targets") or None,
-                            p.get("report_date") or None,
-                            lang,
-                        ),
+                        ReportParameters.from_template(path, p),
                         results=res,
                     )
                     view.prerender()
@@ -670,24 +663,18 @@ def county_parameters(
     report_date: object = None,
     language: str = "zh-en",
 ) -> dict[str, Any]:
-    """Validate the template parameters shared by every county of a run (dates as ISO text)."""
-    from tcmcounty import results as R
+    """Validate the template parameters shared by every county of a run (dates as ISO text).
 
-    if population not in R.POPULATIONS:
-        raise ReportError(
-            f"population must be one of {', '.join(R.POPULATIONS)}, not {population!r}"
-        )
-    if language not in LANGUAGES:
-        raise ReportError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
-    if targets and not Path(targets).is_file():
-        raise ReportError(f"targets file not found: {targets}")
-    return {
-        "population": population,
-        "thresholds_km": list(R.normalise_thresholds(thresholds_km)),
-        "targets": str(Path(targets).resolve()) if targets else "",
-        "report_date": R.parse_report_date(report_date).isoformat(),
-        "language": language,
-    }
+    A thin call to :meth:`tcmcounty.parameters.ReportParameters.from_raw`.
+    """
+    return ReportParameters.from_raw(
+        population=population,
+        thresholds_km=thresholds_km,
+        targets=targets,
+        report_date=report_date,
+        language=language,
+        require_county=False,
+    ).template_parameters()
 
 
 def make_spec(

@@ -22,11 +22,9 @@ unsigned, another version — is discarded and recomputed, with a note in the re
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import hmac
 import json
-import math
 import os
 import pickle
 import stat
@@ -42,9 +40,16 @@ import pandas as pd
 
 import tcmcounty
 from tcmcounty.county import STATUSES, County
-from tcmcounty.errors import ReportError, TcmCountyError
+from tcmcounty.errors import TcmCountyError
 from tcmcounty.io import atomic_path
 from tcmcounty.load import EXCEL_SUFFIXES, load_county, resolve
+from tcmcounty.parameters import (  # noqa: F401  (re-exported)
+    DEFAULT_THRESHOLDS_KM,
+    POPULATIONS,
+    ReportParameters,
+    normalise_thresholds,
+    parse_report_date,
+)
 from tcmcounty.plans import CountyPlan, Milestone, county_plan  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:  # the analyses import geopandas / scipy; a report kernel only reads results
@@ -55,10 +60,6 @@ if TYPE_CHECKING:  # the analyses import geopandas / scipy; a report kernel only
 
 #: Bumped whenever the layout of :class:`CountyResults` changes (invalidates caches).
 RESULTS_FORMAT = 2
-#: Population bases accepted by the indicator engine.
-POPULATIONS = ("resident", "registered")
-#: Coverage thresholds (km, straight line) used when none are given.
-DEFAULT_THRESHOLDS_KM: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
 #: Service levels shown in the coverage section, in order.
 COVERAGE_LEVELS: tuple[str, ...] = ("any_tcm", "pavilion", "tcm_clinic", "hall", "tcm_hospital")
 
@@ -127,50 +128,6 @@ def file_hash(path: str | os.PathLike[str] | None) -> str | None:
     h = hashlib.sha256()
     _sha256_file(Path(path), h)
     return h.hexdigest()
-
-
-def normalise_thresholds(thresholds: object) -> tuple[float, ...]:
-    """Return sorted, distinct, positive thresholds in km.
-
-    Accepts a number, a sequence of numbers or a comma-separated string (``"2,5"``).
-
-    Raises
-    ------
-    ReportError
-        If a threshold is not a positive finite number.
-    """
-    if (
-        thresholds is None
-        or thresholds == ""
-        or (isinstance(thresholds, (list, tuple)) and not thresholds)
-    ):
-        return DEFAULT_THRESHOLDS_KM
-    items: Sequence[object]
-    if isinstance(thresholds, str):
-        items = [t for t in thresholds.replace("，", ",").split(",") if t.strip()]
-    elif isinstance(thresholds, (int, float)):
-        items = [thresholds]
-    elif isinstance(thresholds, (list, tuple)):
-        items = thresholds
-    else:
-        raise ReportError(
-            f"thresholds must be numbers in km (e.g. [2, 5]), not {type(thresholds).__name__} "
-            f"/ 覆盖距离阈值须为公里数"
-        )
-    out = []
-    for t in items:
-        try:
-            v = float(str(t).strip().removesuffix("km").strip()) if isinstance(t, str) else float(t)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise ReportError(
-                f"threshold {t!r} is not a number of km / 阈值 {t!r} 不是公里数"
-            ) from None
-        if not (math.isfinite(v) and 0 < v <= 500):
-            raise ReportError(
-                f"threshold {t!r} must be between 0 and 500 km / 阈值须在 0–500 公里之间"
-            )
-        out.append(v)
-    return tuple(sorted(set(out)))
 
 
 def results_key(
@@ -530,9 +487,10 @@ def compute_results(
     ReportError
         If a parameter is invalid.
     """
-    if population not in POPULATIONS:
-        raise ReportError(f"population must be one of {', '.join(POPULATIONS)}, not {population!r}")
-    ths = normalise_thresholds(thresholds_km)
+    checked = ReportParameters.from_raw(
+        population=population, thresholds_km=thresholds_km, targets=targets, require_county=False
+    )
+    population, ths, targets = checked.population, checked.thresholds_km, checked.targets
     load_warnings: list[str] = []
     if not isinstance(county, County):
         with warnings.catch_warnings(record=True) as caught:
@@ -738,7 +696,10 @@ def load_results(
     results recomputed, never an error; ``cache_notes`` of the result says so.
     """
     path = resolve(county)
-    ths = normalise_thresholds(thresholds_km)
+    checked = ReportParameters.from_raw(
+        population=population, thresholds_km=thresholds_km, targets=targets, require_county=False
+    )
+    population, ths, targets = checked.population, checked.thresholds_km, checked.targets
     key = results_key(
         inputs_hash(path), population=population, thresholds_km=ths, targets_hash=file_hash(targets)
     )
@@ -768,28 +729,6 @@ def is_county_input(path: str | os.PathLike[str]) -> bool:
 
 
 # ------------------------------------------------------------------------------- plans
-
-
-def parse_report_date(value: object) -> dt.date:
-    """Return the report date: a ``date``, an ISO string, or today for ``None`` / ``""``.
-
-    Raises
-    ------
-    ReportError
-        If the text is not an ISO date.
-    """
-    if value is None or value == "":
-        return dt.date.today()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ReportError(
-            f"report_date {str(value)[:40]!r} is not a date like 2024-06-30 / 报告日期格式应为 2024-06-30"
-        ) from None
 
 
 def timetable(plan: CountyPlan, report_date: object = None) -> pd.DataFrame:

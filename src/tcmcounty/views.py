@@ -1,6 +1,7 @@
 """The notebook side of reports: parameter checks and HTML sections.
 
-:func:`check_parameters` validates a template's parameters in its first cell;
+:func:`check_parameters` validates a template's parameters in its first cell (a thin call
+to :meth:`tcmcounty.parameters.ReportParameters.from_raw`, the one place they are checked);
 :class:`CountyView` and :class:`CompareView` load the results (:mod:`tcmcounty.results`) and
 return each report section as escaped HTML with embedded PNG figures, so the notebooks hold
 no computation. Every piece of user text goes through :func:`html.escape`.
@@ -13,64 +14,22 @@ import datetime as dt
 import html
 import itertools
 import math
-import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 import tcmcounty
-from tcmcounty.errors import CountyNotFoundError, ReportError
+from tcmcounty.errors import ReportError
 from tcmcounty.formatting import fmt_num, fmt_pct
+from tcmcounty.parameters import LANGUAGES as LANGUAGES
+from tcmcounty.parameters import ReportParameters as ReportParameters
 from tcmcounty.readers.sources import supplied_by_user
-
-#: Report languages: Chinese, English, or both.
-LANGUAGES = ("zh-en", "zh", "en")
 
 # =============================================================================================
 # Parameters
-
-
-@dataclass(frozen=True)
-class ReportParameters:
-    """Validated parameters of the county report template."""
-
-    county: str
-    population: str = "resident"
-    thresholds_km: tuple[float, ...] = ()
-    targets: str | None = None
-    report_date: dt.date = field(default_factory=dt.date.today)
-    language: str = "zh-en"
-    results_dir: str | None = None
-
-    def results_args(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`tcmcounty.results.load_results`."""
-        return {
-            "population": self.population,
-            "thresholds_km": self.thresholds_km,
-            "targets": self.targets,
-            "cache_dir": self.results_dir,
-        }
-
-
-def _text_param(
-    value: object, name: str, *, required: bool = True, limit: int = 4096
-) -> str | None:
-    if value is None or (isinstance(value, str) and value.strip() == ""):
-        if required:
-            raise ReportError(f"parameter {name!r} is required / 缺少参数 {name}")
-        return None
-    if not isinstance(value, (str, os.PathLike)):
-        raise ReportError(
-            f"parameter {name!r} must be text, not {type(value).__name__} / 参数 {name} 须为文本"
-        )
-    text = os.fspath(value)
-    if "\x00" in text or len(text) > limit:
-        raise ReportError(f"parameter {name!r} is not a valid path or name / 参数 {name} 无效")
-    return text
 
 
 def check_parameters(
@@ -92,31 +51,9 @@ def check_parameters(
     ReportError
         With a bilingual message naming the parameter.
     """
-    from tcmcounty import results as R
-    from tcmcounty.load import resolve
-
-    name = _text_param(county, "county")
-    try:
-        path = resolve(name)  # type: ignore[arg-type]
-    except CountyNotFoundError as exc:
-        raise ReportError(f"parameter 'county': {exc}") from None
-    if population not in R.POPULATIONS:
-        raise ReportError(
-            f"parameter 'population' must be one of {', '.join(R.POPULATIONS)}, "
-            f"not {str(population)[:40]!r} / 人口口径须为 resident（常住）或 registered（户籍）"
-        )
-    ths = R.normalise_thresholds(thresholds_km)
-    tfile = _text_param(targets, "targets", required=False)
-    if tfile is not None and not Path(tfile).is_file():
-        raise ReportError(f"parameter 'targets': no file {tfile!r} / 未找到目标值文件")
-    day = R.parse_report_date(report_date)
-    if language not in LANGUAGES:
-        raise ReportError(
-            f"parameter 'language' must be one of {', '.join(LANGUAGES)}, "
-            f"not {str(language)[:20]!r} / 语言参数须为 zh-en、zh 或 en"
-        )
-    rdir = _text_param(results_dir, "results_dir", required=False)
-    return ReportParameters(str(path), str(population), ths, tfile, day, str(language), rdir)
+    return ReportParameters.from_raw(
+        county, population, thresholds_km, targets, report_date, language, results_dir
+    )
 
 
 # =============================================================================================

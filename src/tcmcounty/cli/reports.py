@@ -62,15 +62,16 @@ def _add_params(p: argparse.ArgumentParser) -> None:
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
-    from tcmcounty.report import county_parameters
+    from tcmcounty.parameters import ReportParameters
 
-    return county_parameters(
+    return ReportParameters.from_raw(
         population=args.population,
         thresholds_km=args.thresholds,
         targets=args.targets,
         report_date=args.report_date,
         language=args.language,
-    )
+        require_county=False,
+    ).template_parameters()
 
 
 def _add_batch(p: argparse.ArgumentParser) -> None:
@@ -104,7 +105,7 @@ def _interruptible() -> dict[int, Any]:
             signal.signal(s, signal.SIG_DFL)
         raise Terminated(signum)
 
-    old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    old: dict[int, Any] = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
     for s in old:
         signal.signal(s, handler)
     return old
