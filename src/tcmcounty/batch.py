@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from tcmcounty.errors import CountyNotFoundError, ReportError
+from tcmcounty.records import JobRecord
 from tcmcounty.report import (
     KIND_COMPARE,
     KIND_COUNTY,
@@ -217,17 +218,16 @@ def read_status(out_dir: str | os.PathLike[str]) -> list[dict[str, str]]:
 def _row(
     spec: JobSpec, outcome: JobOutcome | None, status: str, error: str = "", duration: float = 0.0
 ) -> BatchRow:
-    rec = outcome.record if outcome else {}
-    counties = rec.get("counties") or []
-    name_zh = "、".join(str(c.get("name_zh", "")) for c in counties) if counties else ""
+    rec = JobRecord.from_json(outcome.record) if outcome else None
+    counties = rec.counties if rec else []
     return BatchRow(
         county=spec.name,
         status=status,
         duration=round(duration, 2),
         error=error.replace("\n", " ")[:1000],
-        outputs=";".join(rec.get("outputs", [])) if outcome else "",
-        name_zh=name_zh,
-        attempts=int(rec.get("attempts", 0)) if outcome else 0,
+        outputs=";".join(rec.outputs) if rec else "",
+        name_zh="、".join(str(c.get("name_zh") or "") for c in counties),
+        attempts=rec.attempts if rec else 0,
         input=";".join(spec.inputs),
     )
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +30,11 @@ from tcmcounty.formatting import (
     number_format,
 )
 from tcmcounty.io import atomic_path, set_cell, set_link, xml_safe_text
+from tcmcounty.records import KINDS as KINDS
+from tcmcounty.records import JobRecord
 
-KINDS = ("county_report", "comparison")
 #: Status shown for a record that says ``ok`` but whose HTML is gone or not the one it wrote.
 MISSING = "missing"
-_COUNTY_KEYS = ("adcode", "name_zh", "name_en", "province", "city")
 
 
 def _umask() -> int:
@@ -62,27 +61,14 @@ def esc(v: object) -> str:
     return html.escape(xml_safe_text("" if v is None else str(v)), quote=True)
 
 
-def _text(v: object) -> str | None:
-    if v is None or isinstance(v, (dict, list)):
-        return None
-    return str(v)
-
-
-def _number(v: object) -> object:
-    """Keep a finite number (or a bool) as it is, other scalars as text, the rest ``None``."""
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (int, float)):
-        return v if math.isfinite(v) else None
-    return _text(v)
-
-
 def clean_record(rec: object, stem: str | None = None) -> dict[str, Any] | None:
     """Return a report record with every field of the type the index expects, or ``None``.
 
-    ``None`` when ``rec`` is not a record written by this tool: not a JSON object, an unknown
-    ``kind``, or a ``name`` that is not text (or not the file's ``stem``, when given). Fields of the wrong type are replaced by their empty value (a list
-    where a dictionary belongs, a number as text …), so no later step fails on them.
+    The JSON form of :meth:`tcmcounty.records.JobRecord.from_json`: ``None`` when ``rec`` is
+    not a record written by this tool (not a JSON object, an unknown ``kind``, or a ``name``
+    that is not text, or not the file's ``stem`` when given). Fields of the wrong type are
+    replaced by their empty value (a list where a dictionary belongs, a number as text …), so
+    no later step fails on them.
 
     Examples
     --------
@@ -93,47 +79,8 @@ def clean_record(rec: object, stem: str | None = None) -> dict[str, Any] | None:
     >>> clean_record({"kind": "county_report", "name": "a"}, stem="copy of a") is None
     True
     """
-    if not isinstance(rec, dict) or rec.get("kind") not in KINDS:
-        return None
-    name = rec.get("name")
-    if not isinstance(name, str) or not name or (stem is not None and name != stem):
-        return None
-    out = dict(rec)
-    for key in ("status", "error", "written", "warning", "inputs_hash", "template_hash"):
-        out[key] = _text(rec.get(key)) or ("?" if key == "status" else "")
-    counties = rec.get("counties")
-    out["counties"] = [
-        {k: _text(c.get(k)) for k in _COUNTY_KEYS}
-        for c in (counties if isinstance(counties, list) else [])
-        if isinstance(c, dict)
-    ]
-    head = rec.get("headline")
-    out["headline"] = (
-        {str(k): _number(v) for k, v in head.items()} if isinstance(head, dict) else {}
-    )
-    inds = rec.get("indicators")
-    out["indicators"] = [
-        {str(k): _number(v) for k, v in i.items()}
-        for i in (inds if isinstance(inds, list) else [])
-        if isinstance(i, dict)
-    ]
-    outputs = rec.get("outputs")
-    out["outputs"] = [
-        f for f in (outputs if isinstance(outputs, list) else []) if isinstance(f, str)
-    ]
-    notes = rec.get("notes")
-    out["notes"] = [n for n in (notes if isinstance(notes, list) else []) if isinstance(n, str)]
-    for key in ("html_bytes", "attempts"):
-        v = rec.get(key)
-        out[key] = v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
-    out["attempts"] = out["attempts"] or 0
-    d = rec.get("durations")
-    out["durations"] = (
-        {str(k): float(v) for k, v in d.items() if isinstance(v, (int, float))}
-        if isinstance(d, dict)
-        else {}
-    )
-    return out
+    record = JobRecord.from_json(rec, stem)
+    return None if record is None else record.to_json()
 
 
 def _verify_ok(out: Path, rec: dict[str, Any]) -> dict[str, Any]:

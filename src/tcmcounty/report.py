@@ -54,6 +54,7 @@ from tcmcounty.execute import embed_cjk_font as embed_cjk_font
 from tcmcounty.execute import strip_timestamp as strip_timestamp
 from tcmcounty.parameters import LANGUAGES as LANGUAGES
 from tcmcounty.parameters import ReportParameters as ReportParameters
+from tcmcounty.records import JobRecord as JobRecord
 from tcmcounty.views import CompareView as CompareView
 from tcmcounty.views import CountyView as CountyView
 from tcmcounty.views import check_compare_parameters as check_compare_parameters
@@ -238,28 +239,30 @@ def run_job(spec: JobSpec) -> JobOutcome:
 
     t_start = time.perf_counter()
     durations: dict[str, float] = {}
-    record: dict[str, Any] = {
-        "kind": spec.kind,
-        "name": spec.name,
-        "inputs": spec.inputs,
-        "template": spec.template,
-        "template_hash": template_hash(spec.template_text),
-        "parameters": _jsonable(spec.parameters),
-        "params_hash": params_hash(spec.parameters),
-        "package_version": tcmcounty.__version__,
-        "package_build": R.code_hash(),
-        "kernel_name": spec.kernel_name,
-        "python": sys.version.split()[0],
+    record = JobRecord(
+        kind=spec.kind,
+        name=spec.name,
+        template_hash=template_hash(spec.template_text),
         # what the inputs say about themselves, so a county that fails to load keeps its
         # adcode and name in the index and summary.xlsx (replaced by the loaded county's)
-        "counties": [input_identity(p) for p in spec.inputs],
-    }
+        counties=[input_identity(p) for p in spec.inputs],
+        extra={
+            "inputs": spec.inputs,
+            "template": spec.template,
+            "parameters": _jsonable(spec.parameters),
+            "params_hash": params_hash(spec.parameters),
+            "package_version": tcmcounty.__version__,
+            "package_build": R.code_hash(),
+            "kernel_name": spec.kernel_name,
+            "python": sys.version.split()[0],
+        },
+    )
     files: dict[str, bytes] = {}
     status, error, attempts = "failed", "", 0
     workdir = job_folder()  # removed even if this process is killed (kernel keys inside)
     try:
         inputs = _materialise(spec, workdir)
-        record["inputs_hash"] = _inputs_hash(inputs)
+        record.inputs_hash = _inputs_hash(inputs)
         # 1. results outside the kernel
         t = time.perf_counter()
         headline: dict[str, Any] = {}
@@ -275,7 +278,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
                 cache_dir=spec.cache_dir,
             )
             if res.cache_notes:  # a cache entry that did not load was recomputed: say so
-                record.setdefault("notes", []).extend(res.cache_notes)
+                record.notes.extend(res.cache_notes)
             c = res.county
             county_meta.append(
                 {
@@ -305,11 +308,9 @@ def run_job(spec: JobSpec) -> JobOutcome:
             if not headline:
                 headline = res.headline()
         durations["results"] = round(time.perf_counter() - t - durations.get("figures", 0.0), 4)
-        record["counties"] = county_meta
-        record["headline"] = headline
-        record["indicators"] = (
-            indicators[0] if spec.kind == KIND_COUNTY and indicators else indicators
-        )
+        record.counties = county_meta
+        record.headline = headline
+        record.indicators = indicators[0] if spec.kind == KIND_COUNTY and indicators else indicators
         # 2. execute
         params = dict(spec.parameters)
         if spec.kind == KIND_COUNTY:
@@ -337,10 +338,10 @@ def run_job(spec: JobSpec) -> JobOutcome:
                 break
             except Exception as exc:
                 if attempts <= spec.retries and is_transient(exc):
-                    record.setdefault("retried", []).append(_summarise_error(exc))
+                    record.extra.setdefault("retried", []).append(_summarise_error(exc))
                     continue
                 raise
-        record["cell_seconds"] = [
+        record.extra["cell_seconds"] = [
             round(float(c.get("metadata", {}).get("papermill", {}).get("duration") or 0), 3)
             for c in nb.cells
             if c.get("cell_type") == "code"
@@ -365,9 +366,9 @@ def run_job(spec: JobSpec) -> JobOutcome:
             from tcmcounty import worklists as W
 
             files[W.worklist_file_name(spec.name)] = W.worklists_xlsx_bytes(W.worklists(res))
-        record["html_bytes"] = len(files[f"{spec.name}.html"])
-        if record["html_bytes"] > MAX_HTML_BYTES:
-            record["warning"] = f"report is {record['html_bytes'] / 2**20:.1f} MB (> 2 MB)"
+        record.html_bytes = size = len(files[f"{spec.name}.html"])
+        if size > MAX_HTML_BYTES:
+            record.warning = f"report is {size / 2**20:.1f} MB (> 2 MB)"
         status = "ok"
     except KernelTimeoutError as exc:
         status, error = "timeout", str(exc)
@@ -382,20 +383,14 @@ def run_job(spec: JobSpec) -> JobOutcome:
             not isinstance(exc, (TcmCountyError, OSError))
             and type(exc).__name__ != "PapermillExecutionError"
         ):
-            record["traceback"] = traceback.format_exc(limit=8)[-4000:]
+            record.extra["traceback"] = traceback.format_exc(limit=8)[-4000:]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     durations["total"] = round(time.perf_counter() - t_start, 4)
-    record.update(
-        {
-            "status": status,
-            "error": error,
-            "attempts": attempts,
-            "durations": durations,
-            "outputs": sorted(k for k in files if not k.startswith(".")),
-        }
-    )
-    return JobOutcome(spec.name, spec.kind, status, record, files, error)
+    record.status, record.error, record.attempts = status, error, attempts
+    record.durations = durations
+    record.outputs = sorted(k for k in files if not k.startswith("."))
+    return JobOutcome(spec.name, spec.kind, status, record.to_json(), files, error)
 
 
 def input_identity(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -428,18 +423,16 @@ def input_identity(path: str | os.PathLike[str]) -> dict[str, Any]:
 def failure_record(
     spec: JobSpec, error: str, attempts: int = 0, status: str = "failed"
 ) -> dict[str, Any]:
-    """Return the record of a job that never reported back (worker died, Dask failure)."""
-    return {
-        "kind": spec.kind,
-        "name": spec.name,
-        "status": status,
-        "error": error,
-        "attempts": attempts,
-        "inputs": spec.inputs,
-        "counties": [input_identity(p) for p in spec.inputs],
-        "package_version": tcmcounty.__version__,
-        "outputs": [],
-    }
+    """Return the record (JSON) of a job that never reported back (worker died, Dask failure)."""
+    return JobRecord(
+        kind=spec.kind,
+        name=spec.name,
+        status=status,
+        error=error,
+        attempts=attempts,
+        counties=[input_identity(p) for p in spec.inputs],
+        extra={"inputs": spec.inputs, "package_version": tcmcounty.__version__},
+    ).to_json()
 
 
 def _inputs_hash(inputs: Sequence[str]) -> str:
@@ -518,16 +511,14 @@ def write_outcome(
 def read_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """Read a report's JSON record, checked (``None`` if missing, unreadable or not a record).
 
-    Fields of the wrong type are replaced by empty values (:func:`tcmcounty.index.clean_record`).
+    Fields of the wrong type are replaced by empty values (:meth:`JobRecord.from_json`).
     """
-    from tcmcounty.index import clean_record
-
     p = Path(path)
     try:
-        rec = json.loads(p.read_text(encoding="utf-8"))
+        rec = JobRecord.from_json(json.loads(p.read_text(encoding="utf-8")), p.stem)
     except (OSError, ValueError, RecursionError):
         return None
-    return clean_record(rec, p.stem)
+    return None if rec is None else rec.to_json()
 
 
 def is_up_to_date(out_dir: str | os.PathLike[str], spec: JobSpec, inputs_hash: str) -> bool:

@@ -1,0 +1,158 @@
+"""The JSON record written beside every report: :class:`JobRecord`.
+
+One dataclass for the record a job builds (:func:`tcmcounty.report.run_job`), the record of a
+job that never reported back (:func:`tcmcounty.report.failure_record`, used by the batch) and
+the record the index reads back (:func:`tcmcounty.index.clean_record`). :meth:`JobRecord.to_json`
+gives the JSON object written to ``<name>.json``; :meth:`JobRecord.from_json` reads one back
+tolerantly: a field of the wrong type becomes its empty value, so no later step fails on it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+#: Kinds of job (``kind`` of a record).
+KINDS = ("county_report", "comparison")
+#: Identity fields of each county of a record (text, or ``None``).
+COUNTY_KEYS = ("adcode", "name_zh", "name_en", "province", "city")
+#: Text fields of a record (empty text when missing or not text; ``status`` ``"?"``).
+TEXT_FIELDS = ("status", "error", "written", "warning", "inputs_hash", "template_hash")
+
+
+def _text(v: object) -> str | None:
+    if v is None or isinstance(v, (dict, list)):
+        return None
+    return str(v)
+
+
+def _number(v: object) -> object:
+    """Keep a finite number (or a bool) as it is, other scalars as text, the rest ``None``."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v if math.isfinite(v) else None
+    return _text(v)
+
+
+def _count(v: object) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+
+
+def _list(v: object) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
+@dataclass
+class JobRecord:
+    """What a report job did: its identity, status, figures, outputs and timings.
+
+    Attributes
+    ----------
+    kind : {"county_report", "comparison"}
+        The template.
+    name : str
+        Output name (``<name>.html``, ``<name>.json``).
+    status : str
+        ``ok``, ``failed``, ``timeout`` … (``"?"`` when a read record has none).
+    error, written, warning, inputs_hash, template_hash : str
+        Empty text when not set.
+    counties : list of dict
+        Adcode and names of each county (:data:`COUNTY_KEYS`).
+    headline : dict
+        :meth:`tcmcounty.results.CountyResults.headline` (county reports).
+    indicators : list
+        Indicator rows, dicts (:meth:`tcmcounty.results.CountyResults.indicator_records`); a
+        comparison writes one list per county, which :meth:`from_json` drops.
+    outputs : list of str
+        Files written, relative to the output folder.
+    notes : list of str
+        Notes for the reader (e.g. a cache entry that was discarded).
+    html_bytes : int or None
+        Size of the HTML written.
+    attempts : int
+        Kernel attempts.
+    durations : dict of str to float
+        Seconds per stage.
+    extra : dict
+        The other fields, kept as they are (inputs, parameters, hashes of the package …).
+    """
+
+    kind: str
+    name: str
+    status: str = "?"
+    error: str = ""
+    written: str = ""
+    warning: str = ""
+    inputs_hash: str = ""
+    template_hash: str = ""
+    counties: list[dict[str, Any]] = field(default_factory=list)
+    headline: dict[str, Any] = field(default_factory=dict)
+    indicators: list[Any] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    html_bytes: int | None = None
+    attempts: int = 0
+    durations: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON object of the record (the ``extra`` fields at top level)."""
+        out = dict(self.extra)
+        for f in fields(self):
+            if f.name != "extra":
+                out[f.name] = getattr(self, f.name)
+        return out
+
+    @classmethod
+    def from_json(cls, rec: object, stem: str | None = None) -> JobRecord | None:
+        """Read a record back, every field of its type, or ``None`` if it is not a record.
+
+        ``None`` when ``rec`` is not a record written by this tool: not a JSON object, an
+        unknown ``kind``, or a ``name`` that is not text (or not the file's ``stem``, when
+        given). Fields of the wrong type are replaced by their empty value (a list where a
+        dictionary belongs, a number as text …).
+
+        Examples
+        --------
+        >>> r = JobRecord.from_json({"kind": "county_report", "name": "a", "attempts": "2"})
+        >>> r.attempts, r.status
+        (0, '?')
+        """
+        if not isinstance(rec, dict) or rec.get("kind") not in KINDS:
+            return None
+        name = rec.get("name")
+        if not isinstance(name, str) or not name or (stem is not None and name != stem):
+            return None
+        known = {f.name for f in fields(cls)} - {"extra"}
+        text = {k: _text(rec.get(k)) or ("?" if k == "status" else "") for k in TEXT_FIELDS}
+        head, d = rec.get("headline"), rec.get("durations")
+        return cls(
+            kind=str(rec["kind"]),
+            name=name,
+            **text,
+            counties=[
+                {k: _text(c.get(k)) for k in COUNTY_KEYS}
+                for c in _list(rec.get("counties"))
+                if isinstance(c, dict)
+            ],
+            headline=(
+                {str(k): _number(v) for k, v in head.items()} if isinstance(head, dict) else {}
+            ),
+            indicators=[
+                {str(k): _number(v) for k, v in i.items()}
+                for i in _list(rec.get("indicators"))
+                if isinstance(i, dict)
+            ],
+            outputs=[f for f in _list(rec.get("outputs")) if isinstance(f, str)],
+            notes=[n for n in _list(rec.get("notes")) if isinstance(n, str)],
+            html_bytes=_count(rec.get("html_bytes")),
+            attempts=_count(rec.get("attempts")) or 0,
+            durations=(
+                {str(k): float(v) for k, v in d.items() if isinstance(v, (int, float))}
+                if isinstance(d, dict)
+                else {}
+            ),
+            extra={k: v for k, v in rec.items() if k not in known},
+        )
