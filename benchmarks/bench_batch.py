@@ -5,7 +5,7 @@ Naive loop (sequential, for each county)::
     papermill notebooks/county_report.ipynb out.ipynb -k python3 -p county PATH -p report_date D
     jupyter nbconvert --to html out.ipynb
 
-Ours: :func:`tcmcounty.batch.run_batch` on the same synthetic counties (inside real county
+Ours: :func:`tcmcounty.run.batch.run_batch` on the same synthetic counties (inside real county
 outlines, from :mod:`tcmcounty.synth`), with a process pool of 1 and 2 workers and with a Dask
 LocalCluster of 1 and 2 workers, each from an empty output folder (no cached results).
 
@@ -80,7 +80,7 @@ def make_counties(n: int, root: Path, seed: int) -> list[Path]:
 
 def naive(counties: list[Path], work: Path) -> dict:
     """Sequential papermill CLI + nbconvert CLI per county."""
-    from tcmcounty.report import template_path
+    from tcmcounty.run.report import template_path
 
     bindir = Path(sys.executable).parent
     papermill = (
@@ -163,8 +163,8 @@ def naive(counties: list[Path], work: Path) -> dict:
 def ours(
     counties: list[Path], work: Path, label: str, workers: int, dask: str | None = None
 ) -> dict:
-    from tcmcounty import report
-    from tcmcounty.batch import run_batch
+    from tcmcounty.run import report
+    from tcmcounty.run.batch import run_batch
 
     out = work / label.replace(" ", "_")
     t0 = time.perf_counter()

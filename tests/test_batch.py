@@ -19,9 +19,9 @@ from test_report_support import (
     template_with_cell,
 )
 
-from tcmcounty import report as R
-from tcmcounty.batch import STATUS_FILE, dask_client, read_status, run_batch
 from tcmcounty.cli import main
+from tcmcounty.run import report as R
+from tcmcounty.run.batch import STATUS_FILE, dask_client, read_status, run_batch
 
 pytestmark = pytest.mark.slow
 

@@ -39,16 +39,16 @@ from test_report_support import (
     template_with_cell,
 )
 
-import tcmcounty.batch as B
-import tcmcounty.index as I
 import tcmcounty.io as io_mod
+import tcmcounty.run.batch as B
+import tcmcounty.run.index as I
 from tcmcounty import load_county
-from tcmcounty import report as R
-from tcmcounty import results as RS
-from tcmcounty.batch import STATUS_FILE, read_status, run_batch
 from tcmcounty.cli import main
 from tcmcounty.cli.output import emit
 from tcmcounty.errors import ReportError
+from tcmcounty.reporting import results as RS
+from tcmcounty.run import report as R
+from tcmcounty.run.batch import STATUS_FILE, read_status, run_batch
 from tcmcounty.workbook import write_workbook
 
 DATE = "2023-11-01"

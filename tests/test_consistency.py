@@ -29,9 +29,9 @@ from conftest import ANYUE, WENXI, write_bundle
 import tcmcounty
 from tcmcounty.cli import main
 from tcmcounty.coverage import cumulative_coverage
-from tcmcounty.index import ALLIANCE_HEADER
 from tcmcounty.indicators import compute
 from tcmcounty.indicators.alliance import tcm_led_alliance_coverage
+from tcmcounty.run.index import ALLIANCE_HEADER
 
 pytestmark = [
     pytest.mark.slow,
@@ -59,7 +59,7 @@ class Rendered:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    from tcmcounty.batch import run_batch
+    from tcmcounty.run.batch import run_batch
 
     root = tmp_path_factory.mktemp("consistency")
     tiny = write_bundle(root / "in" / "410101-test", {"alliances.csv": TEN_PERCENT_ALLIANCES})

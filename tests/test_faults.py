@@ -27,11 +27,18 @@ from test_report_support import (
     template_with_cell,
 )
 
-import tcmcounty.index as I
 import tcmcounty.io as io_mod
-from tcmcounty import report as R
-from tcmcounty.batch import STATUS_FILE, BatchRow, dask_client, read_status, run_batch, write_status
+import tcmcounty.run.index as I
 from tcmcounty.errors import ReportError
+from tcmcounty.run import report as R
+from tcmcounty.run.batch import (
+    STATUS_FILE,
+    BatchRow,
+    dask_client,
+    read_status,
+    run_batch,
+    write_status,
+)
 
 DATE = "2023-11-01"
 XSS = "<script>alert(1)</script>"
@@ -407,8 +414,8 @@ def test_hostile_names_paths_and_symlinks(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_symlinked_results_cache_is_refused(tiny_bundle: Path, tmp_path: Path) -> None:
-    from tcmcounty import results
     from tcmcounty.errors import TcmCountyError
+    from tcmcounty.reporting import results
 
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -23,9 +23,8 @@ import pytest
 from conftest import write_bundle
 from openpyxl import Workbook, load_workbook
 
-import tcmcounty.index as I
+import tcmcounty.run.index as I
 from tcmcounty import load_county
-from tcmcounty.batch import BatchRow, read_status, write_status
 from tcmcounty.cli import main
 from tcmcounty.cli.output import emit
 from tcmcounty.io import (
@@ -37,6 +36,7 @@ from tcmcounty.io import (
     spreadsheet_text,
 )
 from tcmcounty.load import validate
+from tcmcounty.run.batch import BatchRow, read_status, write_status
 from tcmcounty.workbook import write_workbook
 
 HYPERLINK = '=HYPERLINK("http://evil.example/","点我")'

@@ -88,7 +88,7 @@ def cjk_runs(html: str) -> Counter[str]:
 
 
 def _render(tmp_path_factory: pytest.TempPathFactory, lang: str) -> dict[str, str]:
-    from tcmcounty.report import render_comparison, render_report
+    from tcmcounty.run.report import render_comparison, render_report
 
     out = tmp_path_factory.mktemp(f"lang-{lang}")
     render_report("anyue", out, language=lang, report_date="2024-06-30", index=False)

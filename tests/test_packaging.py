@@ -95,3 +95,20 @@ def test_readme_says_how_to_install_from_git() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert re.search(r"pip install \"tcmcounty @ git\+", readme)
     assert "tcmcounty[synth]" in readme and "make dist" in readme
+
+
+def test_reporting_never_imports_run() -> None:
+    """Imports go one way: ``tcmcounty.run`` uses ``tcmcounty.reporting``, never the reverse."""
+    import ast
+
+    bad = []
+    for f in sorted((ROOT / "src" / "tcmcounty" / "reporting").rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n == "tcmcounty.run" or n.startswith("tcmcounty.run.") for n in names):
+                bad.append(f"{f.name}:{node.lineno}")
+    assert not bad, bad

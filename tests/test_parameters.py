@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from test_report_support import make_tiny_bundle
 
-from tcmcounty import report as R
-from tcmcounty import results as RS
-from tcmcounty import views
 from tcmcounty.errors import ReportError
-from tcmcounty.parameters import DEFAULT_THRESHOLDS_KM, ReportParameters
+from tcmcounty.reporting import results as RS
+from tcmcounty.reporting import views
+from tcmcounty.reporting.parameters import DEFAULT_THRESHOLDS_KM, ReportParameters
+from tcmcounty.run import report as R
 
 
 @pytest.fixture(scope="module")

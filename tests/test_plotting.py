@@ -13,8 +13,8 @@ import pytest
 from matplotlib.figure import Figure
 from test_report_support import make_tiny_bundle
 
-from tcmcounty import plotting as P
-from tcmcounty import results as RS
+from tcmcounty.reporting import plotting as P
+from tcmcounty.reporting import results as RS
 
 CHINESE = "安岳县 闻喜县 中医阁 中医馆 村卫生室 乡镇卫生院 覆盖率（公里）≥ 10% — 医共体"
 
@@ -261,7 +261,7 @@ def test_villages_drawn_above_facilities(res: RS.CountyResults) -> None:
 def test_map_png_is_2x_and_records_its_dpi(res: RS.CountyResults) -> None:
     from PIL import Image
 
-    from tcmcounty.views import img_html, png_css_size
+    from tcmcounty.reporting.views import img_html, png_css_size
 
     png = P.figure_png(_map(res, figsize=(8.0, 7.5)))
     with Image.open(io.BytesIO(png)) as im:
@@ -278,7 +278,7 @@ def test_map_png_is_2x_and_records_its_dpi(res: RS.CountyResults) -> None:
 
 
 def test_colour_scales_centred_on_target(res: RS.CountyResults) -> None:
-    from tcmcounty.views import heat_colour
+    from tcmcounty.reporting.views import heat_colour
 
     fig = _map(res)
     v = next(c for c in fig.axes[0].collections if c.get_gid() == "village")

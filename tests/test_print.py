@@ -22,7 +22,7 @@ import pytest
 from test_report_support import make_tiny_bundle, no_temp_files
 
 from tcmcounty import pdf as P
-from tcmcounty import report as R
+from tcmcounty.run import report as R
 
 pytestmark = pytest.mark.slow
 

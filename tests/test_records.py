@@ -7,9 +7,9 @@ from pathlib import Path
 
 from test_report_support import make_tiny_bundle
 
-from tcmcounty import index as I
-from tcmcounty import report as R
-from tcmcounty.records import JobRecord
+from tcmcounty.reporting.records import JobRecord
+from tcmcounty.run import index as I
+from tcmcounty.run import report as R
 
 
 def test_round_trip_keeps_every_field() -> None:

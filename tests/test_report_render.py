@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from test_report_support import complete_outputs, has_class, images, make_tiny_bundle, no_temp_files
 
-from tcmcounty import report as R
+from tcmcounty.run import report as R
 
 pytestmark = pytest.mark.slow
 

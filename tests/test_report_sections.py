@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from test_report_support import make_tiny_bundle
 
-from tcmcounty import results as RS
-from tcmcounty import views
 from tcmcounty.errors import ReportError
+from tcmcounty.reporting import results as RS
+from tcmcounty.reporting import views
 
 #: Section methods of the county view, in report order.
 SECTIONS = (

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from test_report_support import make_tiny_bundle
 
-from tcmcounty import index as I
-from tcmcounty import report as R
-from tcmcounty import results as RS
 from tcmcounty.errors import ReportError
+from tcmcounty.reporting import results as RS
+from tcmcounty.run import index as I
+from tcmcounty.run import report as R
 
 NASTY = [
     "\"; import os; os.system('touch /tmp/pwned') #",

@@ -20,9 +20,9 @@ from conftest import ANYUE, WENXI, write_bundle
 
 from tcmcounty.cli import build_parser, main
 from tcmcounty.formatting import SHARE_FORMAT, value_text
-from tcmcounty.index import ALLIANCE_HEADER, FAILED_COLUMNS, INDICATOR_FIELDS
 from tcmcounty.indicators import load_registry
 from tcmcounty.io import CSV_BOM
+from tcmcounty.run.index import ALLIANCE_HEADER, FAILED_COLUMNS, INDICATOR_FIELDS
 
 BOM = CSV_BOM.encode("utf-8")
 NAMES = ["512021-anyue", "140823-wenxi"]
@@ -48,7 +48,7 @@ class Summary:
 def summary(tmp_path_factory: pytest.TempPathFactory) -> Summary:
     from openpyxl import load_workbook
 
-    from tcmcounty.batch import run_batch
+    from tcmcounty.run.batch import run_batch
 
     root = tmp_path_factory.mktemp("summary")
     broken = write_bundle(root / "in" / BROKEN, {"villages.csv": "code,name\n"})

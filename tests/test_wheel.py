@@ -213,9 +213,10 @@ def venv(built: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Pa
 CHECK_INSTALL = r"""
 import contextlib, io, json, sys
 import tcmcounty
-from tcmcounty import plotting, resources
+from tcmcounty.reporting import plotting
+from tcmcounty import resources
 from tcmcounty.cli import main
-from tcmcounty.report import template_path
+from tcmcounty.run.report import template_path
 
 out = {
     "file": tcmcounty.__file__,
@@ -237,7 +238,7 @@ print(json.dumps(out))
 
 
 def _normalised(path: Path) -> str:
-    from tcmcounty.execute import strip_timestamp
+    from tcmcounty.run.execute import strip_timestamp
 
     iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?"
     return re.sub(iso, "<time>", strip_timestamp(path.read_text(encoding="utf-8")))

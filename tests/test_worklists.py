@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import tcmcounty
-from tcmcounty import worklists as W
 from tcmcounty.coverage import cumulative_coverage, nearest_service
-from tcmcounty.results import CountyResults, compute_results
+from tcmcounty.reporting import worklists as W
+from tcmcounty.reporting.results import CountyResults, compute_results
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +171,7 @@ def test_rejects_other_inputs() -> None:
 
 def test_report_section_lists_every_unit(res: CountyResults, lists: dict[str, W.Worklist]) -> None:
     """Rows are in the HTML even when a list is collapsed, so find-in-page reaches them."""
-    from tcmcounty import views
+    from tcmcounty.reporting import views
 
     view = views.CountyView(views.check_parameters("anyue"), results=res)
     html = str(view.worklist())

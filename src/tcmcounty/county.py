@@ -134,7 +134,7 @@ class County:
         Where the bundle was read from.
     plan : CountyPlan or None
         The county's creation timetable (实施步骤) when the bundle has one; otherwise
-        :func:`tcmcounty.results.county_plan` finds the bundled plan of the two anchor counties.
+        :func:`tcmcounty.reporting.results.county_plan` finds the bundled plan of the two anchor counties.
     """
 
     adcode: str

@@ -14,7 +14,7 @@ bundled counties       ``data/counties/<folder>/``     ``tcmcounty/data/counties
 
 An editable install (``pip install -e .``) maps nothing; its checkout is found through the
 install record that pip writes (``direct_url.json``, :pep:`610`), never by walking up from
-``__file__``. Fonts come from the ``mplfonts`` dependency (:func:`tcmcounty.plotting.font_path`).
+``__file__``. Fonts come from the ``mplfonts`` dependency (:func:`tcmcounty.reporting.plotting.font_path`).
 
 Examples
 --------
@@ -131,7 +131,7 @@ def template(name: str) -> Path | None:
 def is_shipped(path: Path) -> bool:
     """Tell whether ``path`` (relative to the package) lies in a folder mapped in by the build.
 
-    Used by :func:`tcmcounty.results.code_hash` so that a wheel and an editable install of the
+    Used by :func:`tcmcounty.reporting.results.code_hash` so that a wheel and an editable install of the
     same sources hash the same library files.
     """
     rel = path.as_posix()

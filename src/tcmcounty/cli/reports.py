@@ -62,7 +62,7 @@ def _add_params(p: argparse.ArgumentParser) -> None:
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
-    from tcmcounty.parameters import ReportParameters
+    from tcmcounty.reporting.parameters import ReportParameters
 
     return ReportParameters.from_raw(
         population=args.population,
@@ -91,14 +91,14 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
 
 
 def _interruptible() -> dict[int, Any]:
-    """Turn SIGTERM (and SIGHUP) into :class:`~tcmcounty.batch.Terminated`.
+    """Turn SIGTERM (and SIGHUP) into :class:`~tcmcounty.run.batch.Terminated`.
 
     The batch then stops its workers and kernels, writes the status table and the index, and
     the command exits with 128 + the signal number (143 for SIGTERM), as a shell reports a
     process ended by that signal. A second signal while that runs ends the process at once.
     Returns the previous handlers.
     """
-    from tcmcounty.batch import Terminated
+    from tcmcounty.run.batch import Terminated
 
     def handler(signum: int, frame: object) -> None:
         for s in (signal.SIGTERM, signal.SIGHUP):
@@ -113,7 +113,7 @@ def _interruptible() -> dict[int, Any]:
 
 def _run(**kw: Any) -> int:
     """Run a batch from the command line; a terminating signal gives 128 + its number."""
-    from tcmcounty.batch import Terminated, run_batch
+    from tcmcounty.run.batch import Terminated, run_batch
 
     old = _interruptible()
     try:
@@ -139,8 +139,8 @@ def _finish(result: Any) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Render one county's report (or, with --compare, a comparison of the counties given)."""
-    from tcmcounty.index import write_index
-    from tcmcounty.report import OutputLock, render_comparison, render_report
+    from tcmcounty.run.index import write_index
+    from tcmcounty.run.report import OutputLock, render_comparison, render_report
 
     params = _params(args)
     common = {

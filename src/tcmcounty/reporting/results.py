@@ -43,14 +43,14 @@ from tcmcounty.county import STATUSES, County
 from tcmcounty.errors import TcmCountyError
 from tcmcounty.io import atomic_path
 from tcmcounty.load import EXCEL_SUFFIXES, load_county, resolve
-from tcmcounty.parameters import (  # noqa: F401  (re-exported)
+from tcmcounty.plans import CountyPlan, Milestone, county_plan  # noqa: F401  (re-exported)
+from tcmcounty.reporting.parameters import (  # noqa: F401  (re-exported)
     DEFAULT_THRESHOLDS_KM,
     POPULATIONS,
     ReportParameters,
     normalise_thresholds,
     parse_report_date,
 )
-from tcmcounty.plans import CountyPlan, Milestone, county_plan  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:  # the analyses import geopandas / scipy; a report kernel only reads results
     from tcmcounty.access import AccessResult
@@ -190,7 +190,7 @@ class CountyResults:
         Time spent on each analysis.
     figures : dict
         PNG figures drawn for the report, per language (filled by
-        :meth:`tcmcounty.report.CountyView.prerender`).
+        :meth:`tcmcounty.run.report.CountyView.prerender`).
     library_build : str
         :func:`code_hash` of the library that computed the results.
     cache_notes : list of str

@@ -1,6 +1,6 @@
 """The report folder's front page (``index.html``) and the planners' workbook (``summary.xlsx``).
 
-Both are rebuilt from the JSON records that :func:`tcmcounty.report.write_outcome` leaves next
+Both are rebuilt from the JSON records that :func:`tcmcounty.run.report.write_outcome` leaves next
 to every report, so they always describe what is on disk, including reports from earlier runs.
 Every piece of user text (county names, error messages) is escaped with :func:`html.escape`;
 in the workbook every text is stored as text (:func:`tcmcounty.io.set_cell`), never as a
@@ -30,8 +30,8 @@ from tcmcounty.formatting import (
     number_format,
 )
 from tcmcounty.io import atomic_path, set_cell, set_link, xml_safe_text
-from tcmcounty.records import KINDS as KINDS
-from tcmcounty.records import JobRecord
+from tcmcounty.reporting.records import KINDS as KINDS
+from tcmcounty.reporting.records import JobRecord
 
 #: Status shown for a record that says ``ok`` but whose HTML is gone or not the one it wrote.
 MISSING = "missing"
@@ -64,7 +64,7 @@ def esc(v: object) -> str:
 def clean_record(rec: object, stem: str | None = None) -> dict[str, Any] | None:
     """Return a report record with every field of the type the index expects, or ``None``.
 
-    The JSON form of :meth:`tcmcounty.records.JobRecord.from_json`: ``None`` when ``rec`` is
+    The JSON form of :meth:`tcmcounty.reporting.records.JobRecord.from_json`: ``None`` when ``rec`` is
     not a record written by this tool (not a JSON object, an unknown ``kind``, or a ``name``
     that is not text, or not the file's ``stem`` when given). Fields of the wrong type are
     replaced by their empty value (a list where a dictionary belongs, a number as text …), so
@@ -470,7 +470,7 @@ def write_index(out_dir: str | os.PathLike[str]) -> Path:
     recs = load_records(out)
     write_summary_xlsx(out, recs)
     target = out / "index.html"
-    from tcmcounty.execute import embed_cjk_font
+    from tcmcounty.run.execute import embed_cjk_font
 
     write_file_atomic(target, embed_cjk_font(index_html(out, recs)).encode("utf-8"))
     return target

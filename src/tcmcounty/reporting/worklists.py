@@ -14,7 +14,7 @@ action          rows                                        rule from
 ``staff``       townships below a staff target                 township indicators (engine)
 ==============  ==========================================  ===================================
 
-:func:`worklists` builds all of them from a :class:`~tcmcounty.results.CountyResults`;
+:func:`worklists` builds all of them from a :class:`~tcmcounty.reporting.results.CountyResults`;
 :func:`write_worklists_xlsx` writes one sheet per action (Chinese headers, frozen header row,
 filters) through the spreadsheet-safe cell writer :func:`tcmcounty.io.set_cell`.
 """
@@ -163,7 +163,7 @@ def facility_gaps(res: Any, indicator_id: str) -> pd.DataFrame:
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.results import CountyResults
+    >>> from tcmcounty.reporting.results import CountyResults
     >>> c = tcmcounty.load_county("wenxi", warn=False)
     >>> res = CountyResults("k", c, "resident", (2.0,), None, library_build="")
     >>> gaps = facility_gaps(res, "T-ZYG-HALL")
@@ -221,7 +221,7 @@ def halls(res: Any) -> Worklist:
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.results import CountyResults
+    >>> from tcmcounty.reporting.results import CountyResults
     >>> c = tcmcounty.load_county("wenxi", warn=False)
     >>> halls(CountyResults("k", c, "resident", (2.0,), None, library_build="")).action_id
     'hall'
@@ -245,7 +245,7 @@ def tcm_clinics(res: Any) -> Worklist:
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.results import CountyResults
+    >>> from tcmcounty.reporting.results import CountyResults
     >>> c = tcmcounty.load_county("wenxi", warn=False)
     >>> len(tcm_clinics(CountyResults("k", c, "resident", (2.0,), None, library_build=""))) > 0
     True
@@ -275,7 +275,7 @@ def pavilions(res: Any) -> Worklist:
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.results import CountyResults
+    >>> from tcmcounty.reporting.results import CountyResults
     >>> c = tcmcounty.load_county("wenxi", warn=False)
     >>> len(pavilions(CountyResults("k", c, "resident", (2.0,), None, library_build="")))
     0
@@ -347,7 +347,7 @@ def far_villages(res: Any, level: str = "any_tcm") -> Worklist:
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.results import compute_results
+    >>> from tcmcounty.reporting.results import compute_results
     >>> w = far_villages(compute_results("wenxi", thresholds_km=[1, 2, 5]))
     >>> w.title_zh, list(w.to_frame("zh").columns[:3])
     ('2 公里内无中医药服务的村', ['乡镇', '村代码', '村/社区'])
@@ -434,7 +434,7 @@ def alliance_gaps(res: Any) -> Worklist:
 
     Examples
     --------
-    >>> from tcmcounty.results import compute_results
+    >>> from tcmcounty.reporting.results import compute_results
     >>> w = alliance_gaps(compute_results("wenxi"))
     >>> w.target_ids, w.columns[1][1]
     (('T-YLT',), '全乡镇均未覆盖')
@@ -521,7 +521,7 @@ def staff_gaps(res: Any) -> Worklist:
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.results import CountyResults
+    >>> from tcmcounty.reporting.results import CountyResults
     >>> c = tcmcounty.load_county("wenxi", warn=False)
     >>> staff_gaps(CountyResults("k", c, "resident", (2.0,), None, library_build="")).target_ids
     ('T-DOC', 'T-RN', 'T-TCMDOC-1000', 'T-DNR')
@@ -587,7 +587,7 @@ def worklists(results: Any) -> list[Worklist]:
     Parameters
     ----------
     results : CountyResults
-        From :func:`tcmcounty.results.compute_results` or ``load_results``.
+        From :func:`tcmcounty.reporting.results.compute_results` or ``load_results``.
 
     Returns
     -------
@@ -595,11 +595,11 @@ def worklists(results: Any) -> list[Worklist]:
 
     Examples
     --------
-    >>> from tcmcounty.results import compute_results
+    >>> from tcmcounty.reporting.results import compute_results
     >>> [w.action_id for w in worklists(compute_results("wenxi"))]
     ['hall', 'tcm_clinic', 'pavilion', 'distance', 'alliance', 'staff']
     """
-    from tcmcounty.results import CountyResults
+    from tcmcounty.reporting.results import CountyResults
 
     if not isinstance(results, CountyResults):
         raise TypeError(f"results must be CountyResults, not {type(results).__name__}")
@@ -685,7 +685,7 @@ def write_worklists_xlsx(lists: Sequence[Worklist], path: str | os.PathLike[str]
     Examples
     --------
     >>> import tempfile, pathlib, openpyxl
-    >>> from tcmcounty.results import compute_results
+    >>> from tcmcounty.reporting.results import compute_results
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "w.xlsx"
     >>> _ = write_worklists_xlsx(worklists(compute_results("wenxi")), out)
     >>> openpyxl.load_workbook(out).worksheets[0]["A1"].value

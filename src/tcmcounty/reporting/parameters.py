@@ -1,7 +1,7 @@
 """The parameters of a report, checked once: :class:`ReportParameters`.
 
-The command line, a job's spec, the notebook's first cell (:func:`tcmcounty.views.check_parameters`)
-and :func:`tcmcounty.results.compute_results` all build their parameters with
+The command line, a job's spec, the notebook's first cell (:func:`tcmcounty.reporting.views.check_parameters`)
+and :func:`tcmcounty.reporting.results.compute_results` all build their parameters with
 :meth:`ReportParameters.from_raw`, so a parameter is accepted or refused, with the same
 bilingual message, wherever it comes from.
 """
@@ -256,7 +256,7 @@ class ReportParameters:
         }
 
     def results_args(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`tcmcounty.results.load_results`."""
+        """Keyword arguments for :func:`tcmcounty.reporting.results.load_results`."""
         return {
             "population": self.population,
             "thresholds_km": self.thresholds_km,

@@ -1,8 +1,8 @@
 """The notebook side of reports: parameter checks and HTML sections.
 
 :func:`check_parameters` validates a template's parameters in its first cell (a thin call
-to :meth:`tcmcounty.parameters.ReportParameters.from_raw`, the one place they are checked);
-:class:`CountyView` and :class:`CompareView` load the results (:mod:`tcmcounty.results`) and
+to :meth:`tcmcounty.reporting.parameters.ReportParameters.from_raw`, the one place they are checked);
+:class:`CountyView` and :class:`CompareView` load the results (:mod:`tcmcounty.reporting.results`) and
 return each report section as escaped HTML with embedded PNG figures, so the notebooks hold
 no computation. Every piece of user text goes through :func:`html.escape`.
 """
@@ -24,9 +24,9 @@ import pandas as pd
 import tcmcounty
 from tcmcounty.errors import ReportError
 from tcmcounty.formatting import fmt_num, fmt_pct
-from tcmcounty.parameters import LANGUAGES as LANGUAGES
-from tcmcounty.parameters import ReportParameters as ReportParameters
 from tcmcounty.readers.sources import supplied_by_user
+from tcmcounty.reporting.parameters import LANGUAGES as LANGUAGES
+from tcmcounty.reporting.parameters import ReportParameters as ReportParameters
 
 # =============================================================================================
 # Parameters
@@ -534,7 +534,7 @@ def _unavailable(reason: str, lang: str) -> str:
 
 
 def _png(fig: Any) -> bytes:
-    from tcmcounty import plotting
+    from tcmcounty.reporting import plotting
 
     return plotting.figure_png(fig)
 
@@ -556,7 +556,7 @@ class CountyView:
     FIGURES = ("indicators", "map_any", "access_map", "sites_map")
 
     def __init__(self, params: ReportParameters, results: Any = None) -> None:
-        from tcmcounty import results as R
+        from tcmcounty.reporting import results as R
 
         self.params = params
         self.lang = params.language
@@ -584,8 +584,8 @@ class CountyView:
         return store[name]
 
     def _draw(self, name: str) -> bytes | None:
-        from tcmcounty import plotting
-        from tcmcounty import results as R
+        from tcmcounty.reporting import plotting
+        from tcmcounty.reporting import results as R
 
         lang, c, res = self.lang, self.county, self.res
         fig = None
@@ -807,7 +807,7 @@ class CountyView:
 
     def facilities(self) -> Html:
         """Facility shares (中医馆 / TCM-capable clinics / 中医阁) and population coverage per township."""
-        from tcmcounty import results as R
+        from tcmcounty.reporting import results as R
 
         lang = self.lang
         shares = R.facility_shares(self.county)
@@ -992,7 +992,7 @@ class CountyView:
 
     def access(self) -> Html:
         """Show accessibility (E2SFCA) per township and its equity (Gini, share with no access)."""
-        from tcmcounty import results as R
+        from tcmcounty.reporting import results as R
 
         lang, res, c = self.lang, self.res, self.county
         if res.access is None:
@@ -1142,8 +1142,8 @@ class CountyView:
 
     def worklist_file(self) -> str:
         """Name of the worklist workbook written beside this report (``<name>-worklist.xlsx``)."""
-        from tcmcounty.report import output_name
-        from tcmcounty.worklists import worklist_file_name
+        from tcmcounty.reporting.records import output_name
+        from tcmcounty.reporting.worklists import worklist_file_name
 
         return worklist_file_name(output_name(self.county.path or self.params.county))
 
@@ -1175,13 +1175,13 @@ class CountyView:
 
         Examples
         --------
-        >>> from tcmcounty import views
+        >>> from tcmcounty.reporting import views
         >>> v = views.CountyView(views.check_parameters("wenxi"))
         >>> html = v.worklist()
         >>> "<details" in html and "140823-wenxi-worklist.xlsx" in html
         True
         """
-        from tcmcounty.worklists import worklists
+        from tcmcounty.reporting.worklists import worklists
 
         lang = self.lang
         fmt = {
@@ -1229,8 +1229,8 @@ class CountyView:
 
     def timetable(self) -> Html:
         """Show the county plan's milestones against the report date."""
-        from tcmcounty import results as R
         from tcmcounty.plans import plan_of
+        from tcmcounty.reporting import results as R
 
         lang, c = self.lang, self.county
         plan = plan_of(c)
@@ -1294,7 +1294,7 @@ class CountyView:
 
     def quality(self) -> Html:
         """Show data quality: statuses, estimated figures, sources and licences, warnings."""
-        from tcmcounty import results as R
+        from tcmcounty.reporting import results as R
 
         lang, c, res = self.lang, self.county, self.res
         counts = c.status_counts()
@@ -1543,7 +1543,7 @@ class CompareView:
     """Side-by-side sections for several counties."""
 
     def __init__(self, params: Sequence[ReportParameters]) -> None:
-        from tcmcounty import results as R
+        from tcmcounty.reporting import results as R
 
         self.params = list(params)
         self.lang = self.params[0].language
@@ -1615,8 +1615,8 @@ class CompareView:
 
     def indicators(self) -> Html:
         """Side-by-side indicator table and a chart on a common scale."""
-        from tcmcounty import plotting
-        from tcmcounty import results as R
+        from tcmcounty.reporting import plotting
+        from tcmcounty.reporting import results as R
 
         lang = self.lang
         table = R.compare_indicators(self.results)
@@ -1687,8 +1687,8 @@ class CompareView:
 
     def distances(self) -> Html:
         """ECDF of village distance to the nearest TCM service, all counties on one axis."""
-        from tcmcounty import plotting
-        from tcmcounty import results as R
+        from tcmcounty.reporting import plotting
+        from tcmcounty.reporting import results as R
 
         lang = self.lang
         series, weights = R.distance_series(self.results, "any_tcm_km")
@@ -1717,8 +1717,8 @@ class CompareView:
 
     def maps(self) -> Html:
         """County maps side by side with a common colour scale."""
-        from tcmcounty import plotting
-        from tcmcounty import results as R
+        from tcmcounty.reporting import plotting
+        from tcmcounty.reporting import results as R
 
         lang = self.lang
         series, _ = R.distance_series(self.results, "any_tcm_km")
@@ -1757,7 +1757,7 @@ class CompareView:
 
     def caveats(self) -> Html:
         """Definitions and caveats: denominators, population years, data status per county."""
-        from tcmcounty import results as R
+        from tcmcounty.reporting import results as R
 
         lang = self.lang
         t = R.compare_caveats(self.results)

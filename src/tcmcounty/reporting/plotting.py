@@ -1327,7 +1327,7 @@ def explore(results_or_county: object, column: str = "any_tcm_km", lang: str = "
     Parameters
     ----------
     results_or_county : CountyResults or County
-        From :func:`tcmcounty.results.load_results`, or a loaded county (no distances then).
+        From :func:`tcmcounty.reporting.results.load_results`, or a loaded county (no distances then).
     """
     county = getattr(results_or_county, "county", results_or_county)
     nearest = getattr(results_or_county, "nearest", None)

@@ -2,9 +2,9 @@
 
 Three layers, one module each:
 
-* **Notebook side** (:mod:`tcmcounty.views`) — parameter checks and the HTML sections that the
+* **Notebook side** (:mod:`tcmcounty.reporting.views`) — parameter checks and the HTML sections that the
   templates display; the notebooks hold no computation.
-* **Execution** (:mod:`tcmcounty.execute`) — a fresh kernel per job, then HTML with code hidden.
+* **Execution** (:mod:`tcmcounty.run.execute`) — a fresh kernel per job, then HTML with code hidden.
 * **Jobs and outputs** (this module) — **one job** — :func:`run_job` executes a template for one county (or a comparison) in a
   fresh kernel and converts it to HTML with code hidden. It writes nothing into the output
   folder: it returns a :class:`JobOutcome` holding the bytes of every output, so the same job
@@ -37,11 +37,20 @@ from typing import TYPE_CHECKING, Any
 
 import tcmcounty
 from tcmcounty.errors import InputError, ReportError, TcmCountyError
+from tcmcounty.reporting.parameters import LANGUAGES as LANGUAGES
+from tcmcounty.reporting.parameters import ReportParameters as ReportParameters
+from tcmcounty.reporting.records import JobRecord as JobRecord
+from tcmcounty.reporting.records import output_name as output_name
+from tcmcounty.reporting.records import safe_name as safe_name
+from tcmcounty.reporting.views import CompareView as CompareView
+from tcmcounty.reporting.views import CountyView as CountyView
+from tcmcounty.reporting.views import check_compare_parameters as check_compare_parameters
+from tcmcounty.reporting.views import check_parameters as check_parameters
 
 # The notebook side (views) and execution are re-exported for templates and callers.
-from tcmcounty.execute import DEFAULT_KERNEL as DEFAULT_KERNEL
-from tcmcounty.execute import KernelTimeoutError as KernelTimeoutError
-from tcmcounty.execute import (
+from tcmcounty.run.execute import DEFAULT_KERNEL as DEFAULT_KERNEL
+from tcmcounty.run.execute import KernelTimeoutError as KernelTimeoutError
+from tcmcounty.run.execute import (
     check_kernel,
     default_kernel,
     execute_template,
@@ -50,15 +59,8 @@ from tcmcounty.execute import (
     job_folder,
     notebook_to_html,
 )
-from tcmcounty.execute import embed_cjk_font as embed_cjk_font
-from tcmcounty.execute import strip_timestamp as strip_timestamp
-from tcmcounty.parameters import LANGUAGES as LANGUAGES
-from tcmcounty.parameters import ReportParameters as ReportParameters
-from tcmcounty.records import JobRecord as JobRecord
-from tcmcounty.views import CompareView as CompareView
-from tcmcounty.views import CountyView as CountyView
-from tcmcounty.views import check_compare_parameters as check_compare_parameters
-from tcmcounty.views import check_parameters as check_parameters
+from tcmcounty.run.execute import embed_cjk_font as embed_cjk_font
+from tcmcounty.run.execute import strip_timestamp as strip_timestamp
 
 if TYPE_CHECKING:
     from tcmcounty.pdf import PdfEngine
@@ -103,27 +105,6 @@ def template_path(name: str = "county_report") -> Path:
 
 # =============================================================================================
 # Jobs
-
-
-def safe_name(text: str, fallback: str = "county") -> str:
-    """Make ``text`` safe as a file name: one path component, no ``..``, no separators.
-
-    Examples
-    --------
-    >>> safe_name("512021-anyue")
-    '512021-anyue'
-    >>> safe_name("../../etc/passwd")
-    'etc_passwd'
-    """
-    s = re.sub(r"[^\w.-]+", "_", str(text), flags=re.UNICODE).strip("._-")
-    s = re.sub(r"\.{2,}", ".", s)[:80].strip("._-")
-    return s or fallback
-
-
-def output_name(path: str | os.PathLike[str]) -> str:
-    """Report file stem for a county input (folder name or workbook stem, made safe)."""
-    p = Path(path)
-    return safe_name(p.stem if p.is_file() else p.name)
 
 
 @dataclass
@@ -235,7 +216,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
     HTML. Returns the record and the bytes of the HTML and executed notebook; writes nothing
     outside a private temporary folder (and the results cache, when given).
     """
-    from tcmcounty import results as R
+    from tcmcounty.reporting import results as R
 
     t_start = time.perf_counter()
     durations: dict[str, float] = {}
@@ -363,7 +344,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
         files[f"{spec.name}.html"] = body.encode("utf-8")
         files[f"{spec.name}.ipynb"] = nbformat.writes(nb).encode("utf-8")
         if spec.kind == KIND_COUNTY:  # the worklists (整改清单) the report links to
-            from tcmcounty import worklists as W
+            from tcmcounty.reporting import worklists as W
 
             files[W.worklist_file_name(spec.name)] = W.worklists_xlsx_bytes(W.worklists(res))
         record.html_bytes = size = len(files[f"{spec.name}.html"])
@@ -406,7 +387,7 @@ def input_identity(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     import tomllib
 
-    from tcmcounty.index import guess_county
+    from tcmcounty.run.index import guess_county
 
     p = Path(path)
     out = guess_county(output_name(p))
@@ -436,7 +417,7 @@ def failure_record(
 
 
 def _inputs_hash(inputs: Sequence[str]) -> str:
-    from tcmcounty import results as R
+    from tcmcounty.reporting import results as R
 
     if len(inputs) == 1:
         return R.inputs_hash(inputs[0])
@@ -479,8 +460,8 @@ def write_outcome(
     OSError
         Writing failed (nothing was changed).
     """
-    from tcmcounty.index import PUBLIC_MODE
     from tcmcounty.io import write_files_atomic
+    from tcmcounty.run.index import PUBLIC_MODE
 
     out = Path(out_dir)
     if create:
@@ -527,7 +508,7 @@ def is_up_to_date(out_dir: str | os.PathLike[str], spec: JobSpec, inputs_hash: s
     Up to date: the same inputs hash, template hash, parameters, package version and build,
     and every output file present.
     """
-    from tcmcounty import results as R
+    from tcmcounty.reporting import results as R
 
     out = Path(out_dir)
     rec = read_record(out / f"{spec.name}.json")
@@ -656,7 +637,7 @@ def county_parameters(
 ) -> dict[str, Any]:
     """Validate the template parameters shared by every county of a run (dates as ISO text).
 
-    A thin call to :meth:`tcmcounty.parameters.ReportParameters.from_raw`.
+    A thin call to :meth:`tcmcounty.reporting.parameters.ReportParameters.from_raw`.
     """
     return ReportParameters.from_raw(
         population=population,
@@ -751,8 +732,8 @@ def render_report(
     tcmcounty.pdf.PdfEngineError
         ``pdf`` is true and no HTML→PDF engine is installed (nothing is rendered).
     """
-    from tcmcounty import index as I
     from tcmcounty.load import resolve
+    from tcmcounty.run import index as I
 
     engine = _pdf_engine(pdf)
     check_kernel(kernel_name or default_kernel())

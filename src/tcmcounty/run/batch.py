@@ -1,7 +1,7 @@
 """Render reports for many counties: in parallel, resumable, on a process pool or Dask.
 
 :func:`run_batch` turns every input (bundle folders, workbooks, or folders holding them) into
-a :class:`~tcmcounty.report.JobSpec` and runs the jobs:
+a :class:`~tcmcounty.run.report.JobSpec` and runs the jobs:
 
 * **Parallel** — on a pool of worker processes started once (the library, papermill and
   nbconvert are imported once per worker, not once per county), or on a Dask cluster
@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from tcmcounty.errors import CountyNotFoundError, ReportError
-from tcmcounty.records import JobRecord
-from tcmcounty.report import (
+from tcmcounty.reporting.records import JobRecord
+from tcmcounty.run.report import (
     KIND_COMPARE,
     KIND_COUNTY,
     JobOutcome,
@@ -149,7 +149,7 @@ def discover(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list
     holding such bundles or workbooks (one level down), or a bundled county's name.
     """
     from tcmcounty.load import resolve
-    from tcmcounty.results import is_county_input
+    from tcmcounty.reporting.results import is_county_input
 
     found: list[Path] = []
     bad: list[BatchRow] = []
@@ -198,8 +198,8 @@ def write_status(out_dir: Path, rows: Sequence[BatchRow]) -> Path:
     Cells go through :func:`tcmcounty.io.csv_text`: text that a spreadsheet would run as a
     formula starts with ``'``.
     """
-    from tcmcounty.index import write_file_atomic
     from tcmcounty.io import csv_bytes, csv_text
+    from tcmcounty.run.index import write_file_atomic
 
     text = csv_text(
         ([getattr(r, c) for c in STATUS_COLUMNS] for r in rows), header=list(STATUS_COLUMNS)
@@ -249,7 +249,7 @@ def _warm_up() -> None:
     import nbformat
     import papermill  # noqa: F401
 
-    from tcmcounty import plotting, report, results  # noqa: F401
+    from tcmcounty.run import report
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm-up")])
     report.notebook_to_html(nb)
@@ -313,7 +313,7 @@ class _Worker:
         self.started = 0.0
 
     def kill(self) -> None:
-        from tcmcounty.execute import is_folder_watcher
+        from tcmcounty.run.execute import is_folder_watcher
 
         for pid in _descendants(self.proc.pid or -1):
             if is_folder_watcher(pid):  # it removes the job folder once the worker is gone
@@ -506,7 +506,7 @@ def run_batch(
     comparisons : sequence of sequences
         County lists to render side by side with ``compare_counties.ipynb``.
     parameters : dict, optional
-        Template parameters (:func:`tcmcounty.report.county_parameters`).
+        Template parameters (:func:`tcmcounty.run.report.county_parameters`).
 
     Returns
     -------
@@ -592,13 +592,13 @@ def run_batch(
         todo: list[JobSpec] = []
         for s in specs:
             try:
-                from tcmcounty.report import _inputs_hash
+                from tcmcounty.run.report import _inputs_hash
 
                 fresh = not force and is_up_to_date(out, s, _inputs_hash(s.inputs))
             except OSError:
                 fresh = False
             if fresh:
-                from tcmcounty.report import read_record
+                from tcmcounty.run.report import read_record
 
                 rec = read_record(out / f"{s.name}.json") or {}
                 done[s.name] = _row(s, JobOutcome(s.name, s.kind, "ok", rec), "skipped")
@@ -735,7 +735,7 @@ def _write_tables(
     Never raises: the batch's own result still tells the truth when the folder cannot take it.
     A folder removed during the run is not recreated.
     """
-    from tcmcounty.index import write_index
+    from tcmcounty.run.index import write_index
 
     lost = _folder_problem(out, where)
     if lost.startswith(f"the output folder {out} was removed"):

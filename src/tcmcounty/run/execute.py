@@ -355,7 +355,7 @@ def embed_cjk_font(text: str) -> str:
     100 KB. The output is deterministic. Returns ``text`` unchanged when the font or
     ``fontTools`` is missing.
     """
-    from tcmcounty import plotting
+    from tcmcounty.reporting import plotting
 
     path = plotting.font_path()
     if path is None or "</head>" not in text:

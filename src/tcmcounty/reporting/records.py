@@ -1,8 +1,8 @@
 """The JSON record written beside every report: :class:`JobRecord`.
 
-One dataclass for the record a job builds (:func:`tcmcounty.report.run_job`), the record of a
-job that never reported back (:func:`tcmcounty.report.failure_record`, used by the batch) and
-the record the index reads back (:func:`tcmcounty.index.clean_record`). :meth:`JobRecord.to_json`
+One dataclass for the record a job builds (:func:`tcmcounty.run.report.run_job`), the record of a
+job that never reported back (:func:`tcmcounty.run.report.failure_record`, used by the batch) and
+the record the index reads back (:func:`tcmcounty.run.index.clean_record`). :meth:`JobRecord.to_json`
 gives the JSON object written to ``<name>.json``; :meth:`JobRecord.from_json` reads one back
 tolerantly: a field of the wrong type becomes its empty value, so no later step fails on it.
 """
@@ -10,7 +10,10 @@ tolerantly: a field of the wrong type becomes its empty value, so no later step 
 from __future__ import annotations
 
 import math
+import os
+import re
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 #: Kinds of job (``kind`` of a record).
@@ -19,6 +22,27 @@ KINDS = ("county_report", "comparison")
 COUNTY_KEYS = ("adcode", "name_zh", "name_en", "province", "city")
 #: Text fields of a record (empty text when missing or not text; ``status`` ``"?"``).
 TEXT_FIELDS = ("status", "error", "written", "warning", "inputs_hash", "template_hash")
+
+
+def safe_name(text: str, fallback: str = "county") -> str:
+    """Make ``text`` safe as a file name: one path component, no ``..``, no separators.
+
+    Examples
+    --------
+    >>> safe_name("512021-anyue")
+    '512021-anyue'
+    >>> safe_name("../../etc/passwd")
+    'etc_passwd'
+    """
+    s = re.sub(r"[^\w.-]+", "_", str(text), flags=re.UNICODE).strip("._-")
+    s = re.sub(r"\.{2,}", ".", s)[:80].strip("._-")
+    return s or fallback
+
+
+def output_name(path: str | os.PathLike[str]) -> str:
+    """Report file stem for a county input (folder name or workbook stem, made safe)."""
+    p = Path(path)
+    return safe_name(p.stem if p.is_file() else p.name)
 
 
 def _text(v: object) -> str | None:
@@ -61,9 +85,9 @@ class JobRecord:
     counties : list of dict
         Adcode and names of each county (:data:`COUNTY_KEYS`).
     headline : dict
-        :meth:`tcmcounty.results.CountyResults.headline` (county reports).
+        :meth:`tcmcounty.reporting.results.CountyResults.headline` (county reports).
     indicators : list
-        Indicator rows, dicts (:meth:`tcmcounty.results.CountyResults.indicator_records`); a
+        Indicator rows, dicts (:meth:`tcmcounty.reporting.results.CountyResults.indicator_records`); a
         comparison writes one list per county, which :meth:`from_json` drops.
     outputs : list of str
         Files written, relative to the output folder.
