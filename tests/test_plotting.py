@@ -261,7 +261,7 @@ def test_villages_drawn_above_facilities(res: RS.CountyResults) -> None:
 def test_map_png_is_2x_and_records_its_dpi(res: RS.CountyResults) -> None:
     from PIL import Image
 
-    from tcmcounty.reporting.views import img_html, png_css_size
+    from tcmcounty.reporting.sections import img_html, png_css_size
 
     png = P.figure_png(_map(res, figsize=(8.0, 7.5)))
     with Image.open(io.BytesIO(png)) as im:
@@ -278,7 +278,7 @@ def test_map_png_is_2x_and_records_its_dpi(res: RS.CountyResults) -> None:
 
 
 def test_colour_scales_centred_on_target(res: RS.CountyResults) -> None:
-    from tcmcounty.reporting.views import heat_colour
+    from tcmcounty.reporting.sections import heat_colour
 
     fig = _map(res)
     v = next(c for c in fig.axes[0].collections if c.get_gid() == "village")

@@ -1,0 +1,995 @@
+"""The county view: each section of ``county_report.ipynb`` as HTML, from cached results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import tcmcounty
+from tcmcounty.formatting import fmt_num, fmt_pct
+from tcmcounty.readers.sources import supplied_by_user
+from tcmcounty.reporting.parameters import ReportParameters
+from tcmcounty.reporting.sections import (
+    REPORT_CSS,
+    STATUS_ZH,
+    Html,
+    _is_na,
+    _lbl,
+    _section,
+    _t,
+    _unavailable,
+    banner_html,
+    esc,
+    heat_table_html,
+    img_html,
+    mark_cites,
+    note_html,
+    pick,
+    span,
+    table_html,
+)
+
+# =============================================================================================
+# County view (used by notebooks/county_report.ipynb)
+
+
+class CountyView:
+    """Sections of a county report, as HTML, from the county's cached results.
+
+    Parameters
+    ----------
+    params : ReportParameters
+        From :func:`check_parameters`.
+    """
+
+    #: Figures of the report, drawn once per language (see :meth:`prerender`).
+    FIGURES = ("indicators", "map_any", "access_map", "sites_map")
+
+    def __init__(self, params: ReportParameters, results: Any = None) -> None:
+        from tcmcounty.reporting import results as R
+
+        self.params = params
+        self.lang = params.language
+        self.res = (
+            results
+            if results is not None
+            else R.load_results(params.county, strict=False, **params.results_args())
+        )
+        self.county = self.res.county
+
+    # -- figures -------------------------------------------------------------------------------
+
+    def prerender(self) -> dict[str, bytes | None]:
+        """Draw every figure of the report into ``results.figures[language]`` and return them.
+
+        A batch worker calls this before the kernel starts (and caches the results), so the
+        kernel embeds the PNGs instead of importing matplotlib and drawing.
+        """
+        return {name: self._figure(name) for name in self.FIGURES}
+
+    def _figure(self, name: str) -> bytes | None:
+        store = self.res.figures.setdefault(self.lang, {})
+        if name not in store:
+            store[name] = self._draw(name)
+        return store[name]
+
+    def _draw(self, name: str) -> bytes | None:
+        from tcmcounty.reporting import plotting
+        from tcmcounty.reporting import results as R
+
+        lang, c, res = self.lang, self.county, self.res
+        fig = None
+        if name == "indicators" and res.indicators is not None:
+            fig = plotting.indicator_chart(res.indicators, lang=lang)
+        elif name == "map_any" and res.nearest is not None:
+            d = res.nearest["any_tcm_km"]
+            fig = plotting.county_map(
+                c.villages,
+                d,
+                boundary=c.boundary,
+                townships=c.townships,
+                facilities=c.facilities,
+                uncovered=~(d <= self._thr()).to_numpy(),
+                threshold_km=self._thr(),
+                lang=lang,
+            )
+        elif name == "access_map" and res.access is not None:
+            fig = plotting.value_map(
+                c.villages,
+                res.access.villages["access_per_1000"],
+                boundary=c.boundary,
+                facilities=None,
+                lang=lang,
+                title=("中医药服务可及性（E2SFCA）", "TCM accessibility (E2SFCA)"),
+                colorbar=("每千人可及中医类别医师", "TCM physicians per 1,000 residents"),
+                target=self._target("T-TCMDOC-1000"),
+            )
+        elif name == "sites_map" and res.plan is not None and len(res.plan.table):
+            sites = R.plan_sites_points(res)
+            if sites is not None and len(sites):
+                fig = plotting.sites_map(
+                    c.villages,
+                    sites,
+                    boundary=c.boundary,
+                    facilities=c.facilities,
+                    lang=lang,
+                    covered_before=R.covered_by_pavilions(res),
+                )
+        return None if fig is None else plotting.figure_png(fig)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _target(self, indicator_id: str) -> float | None:
+        """County-level lower target of an indicator in its own unit (``None`` if none)."""
+        ind = self.res.indicators
+        if ind is None or "target_low" not in ind:
+            return None
+        row = ind[(ind["id"] == indicator_id) & (ind.get("level", "county") == "county")]
+        if not len(row) or _is_na(row["target_low"].iloc[0]):
+            return None
+        return float(row["target_low"].iloc[0])
+
+    def _unavailable(self, step: str) -> str:
+        """Return the note of a section whose analysis ``step`` failed, with the reason."""
+        return _unavailable(self.res.unavailable.get(step, "not computed / 未计算"), self.lang)
+
+    def _thr(self) -> float:
+        """Threshold used to call a village 'uncovered' on maps (the middle threshold)."""
+        ths = self.res.thresholds_km
+        return ths[len(ths) // 2]
+
+    # -- sections ----------------------------------------------------------------------------
+
+    def header(self) -> Html:
+        """Title, parameters, generation time and the estimated-data banner."""
+        c, p, lang = self.county, self.params, self.lang
+        rows = [
+            (_t("行政区划代码", "Administrative code", lang), esc(c.adcode)),
+            (_t("所属", "Province / city", lang), esc(f"{c.province} {c.city}".strip())),
+            (_t("报告日期", "Report date", lang), esc(p.report_date.isoformat())),
+            (
+                _t("人口口径", "Population basis", lang),
+                _t("常住人口", "resident population", lang)
+                if p.population == "resident"
+                else _t("户籍人口", "registered population", lang),
+            ),
+            (
+                _t("覆盖距离阈值", "Coverage thresholds", lang),
+                esc(", ".join(f"{t:g} km" for t in p.thresholds_km)),
+            ),
+            (
+                _t("目标值", "Targets", lang),
+                span(esc(Path(p.targets).name), "tcm-name")
+                if p.targets
+                else span("national-2025", "tcm-name") + _t("（默认）", " (default)", lang),
+            ),
+            (_t("数据年份", "Reference year", lang), esc(c.reference_year or "—")),
+        ]
+        if supplied_by_user(c.sources):
+            what = esc(c.path.name if c.path is not None else "")
+            rows.append(
+                (
+                    _t("数据提供", "Data supplied by", lang),
+                    _t(
+                        f"县里提供（{what}，未附数据来源表）",
+                        f"the county ({what}; no sources sheet)",
+                        lang,
+                    ),
+                )
+            )
+        meta = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
+        stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        title = _lbl(
+            esc(c.name_zh) + " " + _t("基层中医药工作示范县评估报告", "", "zh"),
+            esc(c.name_en) + " — primary-level TCM demonstration county report",
+            lang,
+        )
+        return Html(
+            f"<style>{REPORT_CSS}</style><div class='tcm-report'><h1>{title}</h1>"
+            f"<table class='tcm-meta'>{meta}</table>"
+            f"<div class='tcm-timestamp' data-tcm-timestamp='1'>{_t('生成时间', 'Generated', lang)}: "
+            f"{esc(stamp)} · tcmcounty {esc(tcmcounty.__version__)}</div>"
+            f"{banner_html(c.status_counts(), lang)}</div>"
+        )
+
+    def headline(self) -> Html:
+        """Targets met / not met, with the need to close each gap."""
+        lang, h = self.lang, self.res.headline()
+        cards = (
+            f"<div class='tcm-card met'><b>{h['n_met']}</b>{_t('项达标', 'targets met', lang)}</div>"
+            f"<div class='tcm-card unmet'><b>{h['n_unmet']}</b>{_t('项未达标', 'targets not met', lang)}</div>"
+            f"<div class='tcm-card'><b>{h['n_no_verdict']}</b>{_t('项无法判定', 'no verdict (data missing)', lang)}</div>"
+        )
+        if h["coverage_share"] is not None:
+            km = float(h["coverage_threshold_km"] or 0)
+            cards += (
+                f"<div class='tcm-card'><b>{esc(fmt_pct(h['coverage_share']))}</b>"
+                f"{_t(f'居民 {km:g} 公里内有中医药服务', f'residents within {km:g} km of a TCM service', lang)}</div>"
+            )
+        if h.get("alliance_share") is not None:
+            cards += (
+                f"<div class='tcm-card' data-tcm-headline='alliance_share'>"
+                f"<b>{esc(fmt_pct(h['alliance_share']))}</b>"
+                f"{_t('居民由县级中医医院牵头医联体覆盖 (T-YLT)', 'residents covered by alliances led by the county TCM hospital (T-YLT)', lang)}</div>"
+            )
+        if h["sites_recommended"] is not None:
+            cards += (
+                f"<div class='tcm-card'><b>{h['sites_recommended']}</b>"
+                f"{_t('个推荐新建中医阁', 'new 中医阁 sites recommended', lang)}</div>"
+            )
+        items = []
+        for u in h["unmet"]:
+            need = (
+                ""
+                if u["need"] is None
+                else f"{fmt_num(u['need'], 0)} {pick(u['need_unit'] or '', lang)}".strip()
+            )
+            label = _lbl(esc(u["name_zh"]), esc(u["name_en"]), lang)
+            items.append(
+                f"<li>{label}: {esc(u.get('value_text') or fmt_num(u['value']))}"
+                f"{'%' if u.get('unit') == '%' else ''} → "
+                f"{_t('目标', 'target', lang)} {esc(pick(u['target'], lang))}"
+                + (f"; <strong>{_t('需增加', 'need', lang)} {esc(need)}</strong>" if need else "")
+                + "</li>"
+            )
+        body = f"<div class='tcm-cards'>{cards}</div>"
+        if items:
+            body += f"<p>{_t('未达标指标及缺口：', 'Targets not met and what it takes to meet them:', lang)}</p><ul>{''.join(items)}</ul>"
+        return _section("概要", "Headline", lang, body, "headline")
+
+    def indicators(self) -> Html:
+        """Show the indicator table and chart against targets."""
+        lang, ind = self.lang, self.res.indicators
+        if ind is None:
+            return _section(
+                "指标",
+                "Indicators",
+                lang,
+                self._unavailable("indicators"),
+                "indicators",
+            )
+
+        def verdict(v: object) -> str:
+            return "—" if _is_na(v) else ("✓ 达标 met" if bool(v) else "✗ 未达标 not met")
+
+        def row_class(r: pd.Series) -> str:
+            m = r.get("met")
+            return "" if _is_na(m) else ("tcm-met" if bool(m) else "tcm-unmet")
+
+        cols = [
+            ("id", "编号", "id"),
+            ("name_zh", "指标", "indicator"),
+            ("name_en", "英文名", "name"),
+            ("value_text", "数值", "value"),
+            ("unit", "单位", "unit"),
+            ("target", "目标", "target"),
+            ("met", "判定", "verdict"),
+            ("need", "缺口", "need"),
+            ("need_unit", "缺口单位", "need unit"),
+            ("input_status", "数据状态", "data status"),
+            ("reason", "说明", "note"),
+        ]
+        if lang == "zh":
+            cols = [c for c in cols if c[0] != "name_en"]
+        if lang == "en":
+            cols = [c for c in cols if c[0] != "name_zh"]
+        table = table_html(
+            ind, cols, lang, {"met": verdict, "need": lambda v: fmt_num(v, 0)}, row_class=row_class
+        )
+        chart = img_html(
+            self._figure("indicators") or b"",
+            f"{self.county.name_zh} indicators against targets",
+            _t(
+                "各指标占目标值的百分比（绿色达标、红色未达标、灰色无法判定）",
+                "Each indicator as a percentage of its target (green met, red not met, grey no verdict)",
+                lang,
+            ),
+        )
+        sets = ", ".join(
+            sorted({str(s) for s in ind.get("target_set", pd.Series(dtype=str)).dropna()})
+        )
+        note = note_html(
+            _t("目标值集：", "Target set: ", lang) + span(esc(sets or "—"), "tcm-name")
+        )
+        return _section(
+            "指标与目标", "Indicators against targets", lang, table + chart + note, "indicators"
+        )
+
+    def facilities(self) -> Html:
+        """Facility shares (中医馆 / TCM-capable clinics / 中医阁) and population coverage per township."""
+        from tcmcounty.reporting import results as R
+
+        lang = self.lang
+        shares = R.facility_shares(self.county)
+        share_cols = [
+            ("hall_share", "卫生院/社区中心有中医馆", "THC/CHC with 中医馆"),
+            ("tcm_clinic_share", "村卫生室/服务站提供中医药", "clinics/stations providing TCM"),
+            ("pavilion_share", "村卫生室/服务站有中医阁", "clinics/stations with 中医阁"),
+        ]
+        counts = [
+            ("n_centres", "卫生院/社区中心数", "THC/CHC"),
+            ("n_clinics", "村卫生室/服务站数", "clinics/stations"),
+        ]
+        body = (
+            "<h3>"
+            + _t("中医药服务机构比例（按乡镇）", "Facilities offering TCM, by township", lang)
+            + "</h3>"
+        )
+        ids = {
+            "hall_share": "T-ZYG-HALL",
+            "tcm_clinic_share": "T-VC-TCM",
+            "pavilion_share": "T-ZYG-PAV",
+        }
+        targets = {
+            c: (None if (t := self._target(ids[c])) is None else t / 100.0)
+            for c, _, _ in share_cols
+        }
+        body += heat_table_html(
+            shares, ("township", "乡镇", "township"), share_cols, lang, counts, targets
+        )
+        shown = [
+            f"{_t(zh, en, lang)} ≥ {100 * t:g}%"
+            for c, zh, en in share_cols
+            if (t := targets[c]) is not None
+        ]
+        body += note_html(
+            _t(
+                "比例以机构数计（不是人口）；颜色以目标为界：红色未达目标（越深越远），绿色达到目标。",
+                "Shares count facilities, not people; colours are centred on the target: red below it "
+                "(darker further off), green at or above it.",
+                lang,
+            )
+            + (" " + _t("目标：", "Targets: ", lang) + "; ".join(shown) if shown else "")
+        )
+        cov = self.res.coverage.get("any_tcm")
+        if cov is None:
+            return _section(
+                "机构覆盖",
+                "Facility coverage",
+                lang,
+                body + self._unavailable("coverage"),
+                "facilities",
+            )
+        tt = R.coverage_by_township(self.res)
+        body += (
+            "<h3>"
+            + _t(
+                "居民到最近中医药服务的距离覆盖（按乡镇）",
+                "Residents within reach of any TCM service, by township",
+                lang,
+            )
+            + "</h3>"
+        )
+        body += heat_table_html(
+            tt,
+            ("name", "乡镇", "township"),
+            [
+                (f"covered_share_{t.label}", f"{t.label} 内", f"within {t.label}")
+                for t in cov.thresholds
+            ],
+            lang,
+            [("pop_total", "人口", "population")],
+        )
+        body += note_html(
+            _t(
+                "直线距离；任一中医药服务（中医阁、提供中医药的村卫生室、中医馆、县中医医院）；按人口计。",
+                "Straight-line distance to any TCM service (中医阁, clinic providing TCM, 中医馆, county "
+                "TCM hospital); shares of residents.",
+                lang,
+            )
+        )
+        return _section(
+            "机构与覆盖（按乡镇）", "Facility coverage by township", lang, body, "facilities"
+        )
+
+    def maps(self) -> Html:
+        """Map villages coloured by distance to the nearest TCM service, facilities by type."""
+        lang, c, res = self.lang, self.county, self.res
+        if res.nearest is None:
+            return _section(
+                "地图",
+                "Maps",
+                lang,
+                self._unavailable("coverage"),
+                "maps",
+            )
+        thr = self._thr()
+        figs = []
+        figs.append(
+            img_html(
+                self._figure("map_any") or b"",
+                f"Map of {c.name_en}: distance to the nearest TCM service",
+                _t(
+                    f"村按到最近中医药服务的直线距离着色；红圈：{thr:g} 公里内无中医药服务的村。",
+                    f"Villages coloured by straight-line distance to the nearest TCM service; red rings: "
+                    f"no TCM service within {thr:g} km.",
+                    lang,
+                ),
+            )
+        )
+        return _section(
+            "地图", "Maps", lang, f"<div class='tcm-side'>{''.join(figs)}</div>", "maps"
+        )
+
+    def alliances(self) -> Html:
+        """Medical-alliance (医联体/医共体) coverage: ``T-YLT``'s figure, rule and denominator."""
+        lang, al = self.lang, self.res.alliance
+        if al is None:
+            return _section(
+                "医联体覆盖",
+                "Alliance coverage",
+                lang,
+                self._unavailable("coverage"),
+                "alliances",
+            )
+        t = al.table()
+        cols = [
+            ("id", "编号", "id"),
+            ("name", "名称", "name"),
+            ("kind", "类型", "kind"),
+            ("tcm_led", "县中医院牵头", "TCM-led"),
+            ("n_members", "成员数", "members"),
+            ("n_villages", "覆盖村数", "villages"),
+            ("pop_covered", "覆盖人口", "population covered"),
+            ("covered_share", "覆盖比例", "share"),
+            ("meets_target", "达到目标", "meets target"),
+        ]
+
+        def yes_no(v: object) -> str:
+            return "—" if _is_na(v) else ("✓" if bool(v) else "✗")
+
+        body = (
+            f"<p data-tcm-alliance-share='{esc('' if al.share is None else repr(al.share))}'>"
+            + _t(
+                "县级中医医院牵头医联体覆盖人口比例（T-YLT）：",
+                "Covered by alliances led by the county TCM hospital (T-YLT): ",
+                lang,
+            )
+            + f"<b>{esc(fmt_pct(al.share))}</b> · {_t('目标', 'target', lang)} "
+            + f"{esc(pick(al.target_text or '—', lang))} · {esc(pick(al.verdict(), lang))}</p>"
+        )
+        body += table_html(
+            t,
+            cols,
+            lang,
+            {
+                "covered_share": fmt_pct,
+                "pop_covered": lambda v: fmt_num(v, 0),
+                "tcm_led": yes_no,
+                "meets_target": yes_no,
+            },
+            classes={"id": "tcm-name"},
+        )
+        body += note_html(
+            _t(
+                "只有县级中医医院牵头的医联体计入目标（力争覆盖人口 ≥ 30%），合计即指标 T-YLT；其他医联体列出但不判定，"
+                "“任一医联体”一行仅供参考。一个村由其村卫生室/社区卫生服务站（无则乡镇卫生院/社区卫生服务中心）所属的医联体覆盖。"
+                f"分母：{pick(al.denominator_definition, 'zh')}。",
+                "Only alliances led by the county TCM hospital count for the target (cover ≥ 30% of residents); "
+                "their total is indicator T-YLT. Other alliances are listed, not judged; the 'any alliance' row is "
+                "for reference only. A village counts as covered when its clinic / community station (or, lacking "
+                f"one, its township health centre) is a member. Denominator: {pick(al.denominator_definition, 'en')}.",
+                lang,
+            )
+        )
+        if al.reason:
+            body += note_html(esc(pick(al.reason, lang)), "tcm-unavailable")
+        if len(self.county.alliances) == 0:
+            body += note_html(
+                _t("未报告医联体。", "No alliance reported.", lang), "tcm-unavailable"
+            )
+        return _section("医联体覆盖", "Medical-alliance coverage", lang, body, "alliances")
+
+    def access(self) -> Html:
+        """Show accessibility (E2SFCA) per township and its equity (Gini, share with no access)."""
+        from tcmcounty.reporting import results as R
+
+        lang, res, c = self.lang, self.res, self.county
+        if res.access is None:
+            return _section(
+                "可及性与公平性",
+                "Accessibility and equity",
+                lang,
+                self._unavailable("access"),
+                "access",
+            )
+        acc = res.access
+        s = R.ACCESS_SETTINGS
+        body = note_html(
+            _t(
+                f"方法：E2SFCA（高斯距离衰减，半径 {s['radius']}），供给为中医类别执业（助理）医师数，结果为每千居民可及的中医类别医师数。",
+                f"Method: E2SFCA (Gaussian decay, radius {s['radius']}); supply = TCM-category physicians; result = "
+                "TCM physicians reachable per 1,000 residents.",
+                lang,
+            ).replace("E2SFCA", span("E2SFCA", "tcm-name"))
+        )
+        county_row = acc.table("county")
+        cols = [
+            ("access_per_1000", "每千人可及中医师", "TCM physicians per 1,000"),
+            ("share_no_access", "无可及服务人口比例", "share with no access"),
+            ("gini_villages", "村间基尼系数", "Gini across villages"),
+            ("gini_townships", "乡镇间基尼系数", "Gini across townships"),
+        ]
+        body += table_html(
+            county_row,
+            [cc for cc in cols if cc[0] in county_row],
+            lang,
+            {
+                "share_no_access": fmt_pct,
+                "access_per_1000": lambda v: fmt_num(v, 3),
+                "gini_villages": lambda v: fmt_num(v, 3),
+                "gini_townships": lambda v: fmt_num(v, 3),
+            },
+        )
+        tw = acc.table("township")
+        tcols = [
+            ("name", "乡镇", "township"),
+            ("pop_total", "人口", "population"),
+            ("access_per_1000", "每千人可及中医师", "per 1,000"),
+            ("share_no_access", "无可及比例", "no access"),
+            ("gini_villages", "村间基尼", "Gini"),
+        ]
+        body += (
+            "<details><summary>"
+            + _t("各乡镇可及性", "Accessibility by township", lang)
+            + "</summary>"
+        )
+        body += (
+            table_html(
+                tw,
+                tcols,
+                lang,
+                {
+                    "share_no_access": fmt_pct,
+                    "pop_total": lambda v: fmt_num(v, 0),
+                    "access_per_1000": lambda v: fmt_num(v, 3),
+                    "gini_villages": lambda v: fmt_num(v, 3),
+                },
+            )
+            + "</details>"
+        )
+        if res.equity is not None:
+            ecols = [
+                ("unit", "单位", "unit"),
+                ("n", "数量", "n"),
+                ("mean", "人口加权均值", "weighted mean"),
+                ("gini", "基尼系数", "Gini"),
+            ]
+            body += table_html(
+                res.equity,
+                ecols,
+                lang,
+                {"mean": lambda v: fmt_num(v, 3), "gini": lambda v: fmt_num(v, 3)},
+            )
+        body += img_html(
+            self._figure("access_map") or b"",
+            f"Accessibility map of {c.name_en}",
+            _t(
+                "村按可及性（E2SFCA）着色。", "Villages coloured by E2SFCA accessibility.", lang
+            ).replace("E2SFCA", span("E2SFCA", "tcm-name")),
+        )
+        return _section("可及性与公平性", "Accessibility and equity", lang, body, "access")
+
+    def sites(self) -> Html:
+        """Recommended 中医阁 sites (greedy maximal covering) with a map."""
+        lang, plan, c = self.lang, self.res.plan, self.county
+        if plan is None:
+            return _section(
+                "推荐中医阁选址",
+                "Recommended 中医阁 sites",
+                lang,
+                self._unavailable("plan"),
+                "sites",
+            )
+        pairs = zip(plan.planner_lines("zh"), plan.planner_lines("en"), strict=True)
+        lines = [_t(zh, en, lang) for zh, en in pairs]
+        lines += [esc(pick(w, lang)) for w in plan.warnings]
+        body = f"<ul class='tcm-note'>{''.join(f'<li>{x}</li>' for x in lines)}</ul>"
+        body += note_html(
+            _t("选址方法见", "How the sites are chosen: see the ", lang)
+            + f"<a href='#appendix'>{_t('方法附录', 'methods appendix', lang)}</a>"
+            + _t("。", ".", lang)
+        )
+        t = plan.table
+        if len(t):
+            cols = [
+                ("rank", "序号", "rank"),
+                ("facility_name", "机构", "facility"),
+                ("village_name", "村", "village"),
+                ("township_name", "乡镇", "township"),
+                ("new_population", "新增覆盖人口", "newly covered"),
+                ("covered_share", "累计覆盖比例", "cumulative share"),
+            ]
+            body += table_html(
+                t,
+                [cc for cc in cols if cc[0] in t],
+                lang,
+                {"covered_share": fmt_pct, "new_population": lambda v: fmt_num(v, 0)},
+            )
+            png = self._figure("sites_map")
+            if png:
+                body += img_html(
+                    png,
+                    f"Recommended 中医阁 sites in {c.name_en}",
+                    _t(
+                        "编号为推荐顺序；蓝点为已被现有中医阁覆盖的村。",
+                        "Numbers give the order of choice; blue villages are already covered by a 中医阁.",
+                        lang,
+                    ),
+                )
+        else:
+            body += note_html(
+                _t(
+                    "无需新增中医阁，或没有候选村卫生室。",
+                    "No new 中医阁 needed, or no candidate clinic.",
+                    lang,
+                )
+            )
+        return _section("推荐中医阁选址", "Recommended 中医阁 sites", lang, body, "sites")
+
+    #: Worklists with at most this many rows are shown open; longer ones start collapsed.
+    WORKLIST_OPEN_ROWS = 15
+
+    def worklist_file(self) -> str:
+        """Name of the worklist workbook written beside this report (``<name>-worklist.xlsx``)."""
+        from tcmcounty.reporting.records import output_name
+        from tcmcounty.reporting.worklists import worklist_file_name
+
+        return worklist_file_name(output_name(self.county.path or self.params.county))
+
+    def _target_text(self, ids: Sequence[str]) -> str:
+        """Return ``"ID value → target mark"`` for the indicators a worklist serves."""
+        ind = self.res.indicators
+        if ind is None or not ids:
+            return ""
+        rows = ind.set_index("id")
+        parts = []
+        for i in ids:
+            if i not in rows.index:
+                continue
+            r = rows.loc[i]
+            mark = "—" if _is_na(r.get("met")) else ("✓" if bool(r.get("met")) else "✗")
+            value = r.get("value_text")
+            unit = "%" if r.get("unit") == "%" else ""
+            target = pick(r.get("target"), self.lang)
+            parts.append(f"{i} {'—' if _is_na(value) else value}{unit} → {target} {mark}")
+        return "; ".join(parts)
+
+    def worklist(self) -> Html:
+        """Worklists (整改清单): the named units to act on, one collapsible list per action.
+
+        Each list is a ``<details>`` element: the rows are in the page even when it is closed,
+        so the browser's find-in-page (Ctrl-F) finds a clinic or village by name and opens the
+        list (HTML find-in-page, Chromium 97+, Firefox 139+); no script is needed. The same
+        lists are in ``<name>-worklist.xlsx`` beside the report, one sheet per action.
+
+        Examples
+        --------
+        >>> from tcmcounty.reporting import views
+        >>> v = views.CountyView(views.check_parameters("wenxi"))
+        >>> html = v.worklist()
+        >>> "<details" in html and "140823-wenxi-worklist.xlsx" in html
+        True
+        """
+        from tcmcounty.reporting.worklists import worklists
+
+        lang = self.lang
+        fmt = {
+            "population": lambda v: fmt_num(v, 0),
+            "new_population": lambda v: fmt_num(v, 0),
+            "covered_share": fmt_pct,
+            "pavilion_share": fmt_pct,
+            "distance_km": lambda v: fmt_num(v, 2),
+            "need": lambda v: fmt_num(v, 0),
+            "rank": lambda v: fmt_num(v, 0),
+        }
+        file = self.worklist_file()
+        body = note_html(
+            _t(
+                "以下清单列出每项未达标或部分达标目标需要整改的具体机构和村；可用浏览器“查找”（Ctrl-F）搜索名称。"
+                "全部清单另存为 Excel 文件：",
+                "The lists below name the facilities and villages to act on for each target; search "
+                "them by name with the browser's find (Ctrl-F). All lists as an Excel workbook: ",
+                lang,
+            )
+            .replace("Ctrl-F", "<kbd>Ctrl-F</kbd>")
+            .replace("Excel", span("Excel", "tcm-name"))
+            + f"<a href='{esc(file)}' download>{span(esc(file), 'tcm-name')}</a>"
+        )
+        for w in worklists(self.res):
+            n = len(w)
+            title = _t(w.title_zh, w.title_en, lang)
+            count = _t(f"{n} 项", f"{n} rows", lang)
+            targets = self._target_text(w.target_ids)
+            summary = f"{title} — {count}" + (
+                f" <span class='tcm-en'>({esc(targets)})</span>" if targets else ""
+            )
+            rule = note_html(_t(w.rule_zh, w.rule_en, lang))
+            inner = (
+                table_html(w.frame, w.columns, lang, fmt)
+                if n
+                else note_html(_t("无需整改的项目。", "Nothing to act on.", lang))
+            )
+            is_open = " open" if n <= self.WORKLIST_OPEN_ROWS else ""
+            body += (
+                f"<details class='tcm-worklist' id='worklist-{esc(w.action_id)}'{is_open}>"
+                f"<summary>{summary}</summary>{rule}{inner}</details>"
+            )
+        return _section("整改清单", "Worklists: what to fix", lang, body, "worklist")
+
+    def timetable(self) -> Html:
+        """Show the county plan's milestones against the report date."""
+        from tcmcounty.plans import plan_of
+        from tcmcounty.reporting import results as R
+
+        lang, c = self.lang, self.county
+        plan = plan_of(c)
+        if plan is None:
+            return _section(
+                "创建时间表",
+                "Plan timetable",
+                lang,
+                note_html(
+                    _t(
+                        "本县没有收录创建方案时间表。",
+                        "No creation-plan timetable is on file for this county.",
+                        lang,
+                    ),
+                    "tcm-unavailable",
+                ),
+                "timetable",
+            )
+        tt = R.timetable(plan, self.params.report_date)
+        cols = [
+            ("phase_zh", "阶段", "phase"),
+            ("phase_en", "Phase", "phase (en)"),
+            ("start", "开始", "start"),
+            ("end", "结束", "end"),
+            ("state_zh", "状态", "state"),
+            ("days_to_end", "距结束天数", "days to end"),
+            ("tasks_zh", "任务", "tasks"),
+        ]
+        has_en = bool((tt["phase_en"].astype(str).str.strip() != "").any())
+        if not has_en or lang == "zh":  # a county's own timetable is often in Chinese only
+            cols = [cc for cc in cols if cc[0] != "phase_en"]
+        if lang == "en" and has_en:
+            cols = [cc for cc in cols if cc[0] not in ("phase_zh", "tasks_zh")] + [
+                ("tasks_en", "任务", "tasks")
+            ]
+
+        def rc(r: pd.Series) -> str:
+            return {"done": "", "current": "tcm-met", "upcoming": ""}.get(str(r.get("state")), "")
+
+        about = "，".join(
+            esc(x)
+            for x in (plan.document_number, plan.issuer, plan.issued and plan.issued.isoformat())
+            if x
+        )
+        body = note_html(f"{esc(plan.title_zh)}（{about}）" if about else esc(plan.title_zh))
+        body += table_html(tt, cols, lang, {"days_to_end": lambda v: fmt_num(v, 0)}, row_class=rc)
+        body += note_html(
+            _t("来源：", "Source: ", lang)
+            + span(esc(plan.source), "tcm-cite")
+            + (f"<br>{esc(pick(plan.note, lang))}" if plan.note else "")
+        )
+        body += note_html(
+            _t(
+                f"报告日期 {self.params.report_date.isoformat()}；仅按月份给出的阶段取该月首日至末日。",
+                f"Report date {self.params.report_date.isoformat()}; phases given by month run from the "
+                "first to the last day of the month.",
+                lang,
+            )
+        )
+        return _section("创建方案时间表", "Plan timetable", lang, body, "timetable")
+
+    def quality(self) -> Html:
+        """Show data quality: statuses, estimated figures, sources and licences, warnings."""
+        from tcmcounty.reporting import results as R
+
+        lang, c, res = self.lang, self.county, self.res
+        counts = c.status_counts()
+        body = banner_html(counts, lang, see=None)
+        body += note_html(
+            _t("数据状态计数：", "Figures and rows by status: ", lang)
+            + esc(
+                ("，" if lang == "zh" else ", ").join(
+                    f"{_lbl(STATUS_ZH[k], k, lang) if lang != 'zh-en' else STATUS_ZH[k] + ' ' + k} {v}"
+                    for k, v in counts.items()
+                )
+            )
+        )
+        st = R.status_table(c)
+        body += table_html(
+            st,
+            [
+                ("table", "表", "table"),
+                ("column", "列", "column"),
+                ("official", "官方", "official"),
+                ("estimated", "估算", "estimated"),
+                ("synthetic", "模拟", "synthetic"),
+                ("not_reported", "未报告", "not reported"),
+            ],
+            lang,
+            classes={"table": "tcm-name", "column": "tcm-name"},
+        )
+        est = R.estimated_figures(c)
+        if len(est):
+            body += (
+                "<h3>" + _t("估算与模拟的数字", "Estimated and synthetic figures", lang) + "</h3>"
+            )
+            body += table_html(
+                est,
+                [
+                    ("key", "项目", "figure"),
+                    ("value", "数值", "value"),
+                    ("status", "状态", "status"),
+                    ("year", "年份", "year"),
+                    ("source", "来源", "source"),
+                    ("method", "方法", "method"),
+                ],
+                lang,
+                {"year": lambda v: "—" if _is_na(v) else str(int(v))},
+                classes={"key": "tcm-name", "source": "tcm-name", "method": "tcm-cite"},
+            )
+            body += note_html(
+                _t(
+                    "“方法”一栏为数据包中记录的推算过程原文。估算的县级总数＝全国比值 × 该县人口，"
+                    "所以据此计算的每千人、每万人指标就是全国比值（各县相同，只差舍入），不反映本县实际。",
+                    "The method column quotes the derivation recorded in the data bundle. An estimated "
+                    "county total is a national ratio × the county's population, so a per-1,000 or "
+                    "per-10,000 indicator computed from it is the national ratio (the same in every "
+                    "county up to rounding), not a fact about this county.",
+                    lang,
+                )
+            )
+        body += "<h3>" + _t("数据来源与许可", "Sources and licences", lang) + "</h3>"
+        body += table_html(
+            c.sources,
+            [
+                ("id", "编号", "id"),
+                ("title", "标题", "title"),
+                ("issuer", "发布机构", "issuer"),
+                ("year", "年份", "year"),
+                ("url", "网址", "url"),
+                ("licence", "许可", "licence"),
+                ("note", "说明", "note"),
+            ],
+            lang,
+            {"year": lambda v: "—" if _is_na(v) else str(int(v))},
+            css="tcm-table tcm-cite",
+        )
+        body += note_html(
+            _t(
+                "来源表按数据包中的记录原样列出（书目信息不翻译）。",
+                "Sources are listed as recorded in the data bundle.",
+                lang,
+            )
+        )
+        if res.load_warnings:
+            body += (
+                "<h3>"
+                + _t("读取与计算时的提示", "Warnings from loading and analysis", lang)
+                + "</h3><ul>"
+            )
+            body += (
+                "".join(f"<li>{esc(pick(w, lang))}</li>" for w in res.load_warnings[:50]) + "</ul>"
+            )
+        if res.unavailable:
+            body += (
+                "<ul>"
+                + "".join(
+                    f"<li class='tcm-unavailable'>{span(esc(k), 'tcm-name')}: {esc(pick(v, lang))}</li>"
+                    for k, v in res.unavailable.items()
+                )
+                + "</ul>"
+            )
+        return _section("数据质量", "Data quality", lang, body, "quality")
+
+    #: References of the spatial methods: (what, zh; what, en; citation as written).
+    SPATIAL_REFS = (
+        (
+            "两步移动搜寻法（2SFCA）",
+            "2SFCA",
+            "Luo W., Wang F. (2003) Environment and Planning B 30(6):865–884.",
+        ),
+        (
+            "增强两步移动搜寻法（E2SFCA）；高斯距离衰减",
+            "E2SFCA; Gaussian decay",
+            "Luo W., Qi Y. (2009) Health & Place 15(4):1100–1107; Dai D. (2010) Health & Place "
+            "16(5):1038–1052.",
+        ),
+        (
+            "阈值内覆盖：累积机会法",
+            "Coverage within a threshold: cumulative opportunities",
+            "Hansen 1959; WHO AccessMod 5.",
+        ),
+        (
+            "中医阁选址：最大覆盖选址问题，惰性求值贪心算法，保证不低于最优解的 1 − 1/e",
+            "中医阁 siting: maximal covering location problem, greedy with lazy evaluation, "
+            "≥ 1 − 1/e of the optimum",
+            "Church & ReVelle 1974; Minoux 1978; Nemhauser, Wolsey & Fisher 1978.",
+        ),
+        (
+            "基尼系数与集中指数",
+            "Gini / concentration index",
+            "Wagstaff A., Paci P., van Doorslaer E. (1991) Soc Sci Med 33(5):545–557.",
+        ),
+    )
+
+    def appendix(self) -> Html:
+        """Methods appendix: indicator definitions and targets, evidence, spatial methods.
+
+        Evidence codes (catalogue sections, E-numbers) and the site plan's algorithm, swaps and
+        proven bound are shown here; the sections above say the same in plain words.
+        """
+        from tcmcounty.indicators.appendix import evidence_words
+
+        lang, ap = self.lang, self.res.appendix
+        body = ""
+        if ap is not None and len(ap):
+            ap = ap.copy()
+            if "target_evidence" in ap:
+                ap["evidence_plain"] = [
+                    _lbl(evidence_words(e, "zh"), evidence_words(e, "en"), lang)
+                    if lang != "zh-en"
+                    else f"{evidence_words(e, 'zh')} {evidence_words(e, 'en')}".strip()
+                    for e in ap["target_evidence"]
+                ]
+            described: tuple[tuple[str, str, str], ...] = (
+                ("id", "编号", "id"),
+                ("name_zh", "指标", "indicator"),
+                ("name_en", "英文名", "name"),
+                ("definition", "定义", "definition"),
+                ("formula", "公式", "formula"),
+            )
+            if lang == "zh":  # the registry's definitions and formulas are not in Chinese yet
+                described = (("id", "编号", "id"), ("name_zh", "指标", "indicator"))
+            elif lang == "en":
+                described = tuple(d for d in described if d[0] != "name_zh")
+            cols = [
+                (k, zh, en)
+                for k, zh, en in (
+                    *described,
+                    ("target", "目标", "target"),
+                    ("target_basis", "目标依据", "basis"),
+                    ("target_source", "出处", "source"),
+                    ("evidence_plain", "核实情况", "checked"),
+                    ("target_evidence", "证据编号", "evidence"),
+                )
+                if k in ap.columns
+            ]
+            body += table_html(
+                ap,
+                cols,
+                lang,
+                classes={"target_source": "tcm-cite", "target_evidence": "tcm-cite"},
+            )
+            if lang == "zh":
+                body += note_html(
+                    "各指标的定义与计算公式目前只有英文版，见中英双语报告（<code>language = zh-en</code>）。",
+                    "tcm-unavailable",
+                )
+        else:
+            body += self._unavailable("indicators")
+        plan = self.res.plan
+        if plan is not None:
+            pairs = zip(plan.method_lines("zh"), plan.method_lines("en"), strict=True)
+            body += (
+                "<h3>"
+                + _t("中医阁选址方法", "How the 中医阁 sites are chosen", lang)
+                + "</h3><ul>"
+                + "".join(f"<li>{mark_cites(_t(zh, en, lang))}</li>" for zh, en in pairs)
+                + "</ul>"
+            )
+        refs = "".join(
+            f"<li>{mark_cites(_t(zh, en, lang))}：{span(esc(cite), 'tcm-cite')}</li>"
+            if lang == "zh"
+            else f"<li>{mark_cites(_t(zh, en, lang))}: {span(esc(cite), 'tcm-cite')}</li>"
+            for zh, en, cite in self.SPATIAL_REFS
+        )
+        body += "<h3>" + _t("空间方法", "Spatial methods", lang) + f"</h3><ul>{refs}</ul>"
+        return _section("方法附录", "Methods appendix", lang, body, "appendix")
