@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from tcmcounty.plans import CountyPlan
+from tcmcounty.tasks import TaskList
 
 Status = Literal["official", "estimated", "synthetic"]
 STATUSES: tuple[Status, ...] = ("official", "estimated", "synthetic")
@@ -135,6 +136,9 @@ class County:
     plan : CountyPlan or None
         The county's creation timetable (实施步骤) when the bundle has one; otherwise
         :func:`tcmcounty.reporting.results.county_plan` finds the bundled plan of the two anchor counties.
+    tasks : TaskList or None
+        The plan's tasks and responsible units (任务分工, ``tasks.csv``); ``None`` when the
+        county gives none.
     """
 
     adcode: str
@@ -157,6 +161,7 @@ class County:
     warnings: list[str] = field(default_factory=list)
     path: Path | None = None
     plan: CountyPlan | None = None
+    tasks: TaskList | None = None
 
     @property
     def name(self) -> str:

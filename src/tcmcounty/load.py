@@ -20,6 +20,7 @@ from tcmcounty.readers.cells import vocabulary_value
 from tcmcounty.readers.columnmap import ColumnMap, sidecar
 from tcmcounty.readers.references import resolve_references
 from tcmcounty.schema import TABLES
+from tcmcounty.tasks import tasks_from_table
 from tcmcounty.validate import check
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -418,5 +419,6 @@ def build_county(raw: RawBundle) -> County:
         plan=plan_from_table(
             tables["timetable"], str(meta.get("adcode", "")), str(meta.get("name_zh", "")), raw.path
         ),
+        tasks=tasks_from_table(tables["tasks"], raw.path),
     )
     return county

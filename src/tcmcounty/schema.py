@@ -149,6 +149,12 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
         "telemedicine_network": ("远程医疗协作网", "telemedicine network"),
         "other": ("其他", "医联体", "other"),
     },
+    "task_progress": {
+        "not_started": ("未开始", "尚未开始", "未启动", "not started"),
+        "in_progress": ("进行中", "推进中", "正在推进", "正在进行", "in progress", "ongoing"),
+        "done": ("已完成", "完成", "已办结", "done", "completed", "finished"),
+        "not_reported": ("未报告", "未填报", "未上报", "not reported"),
+    },
     "status": {
         "official": ("官方", "正式", "official"),
         "estimated": ("估算", "估计", "approximate", "近似", "estimate"),
@@ -378,11 +384,50 @@ TIMETABLE = Table(
     sheet_aliases=("工作步骤", "实施步骤及时间安排", "时间安排", "timetable"),
 )
 
+TASKS = Table(
+    "tasks",
+    "tasks.csv",
+    "任务分工",
+    "重点任务及分工",
+    (
+        Column("number", "任务编号", "text", aliases=("编号", "序号", "任务序号", "任务号")),
+        Column(
+            "task",
+            "任务内容",
+            "text",
+            True,
+            False,
+            aliases=("任务", "重点任务", "工作任务", "具体任务", "工作内容", "任务名称"),
+        ),
+        Column(
+            "lead",
+            "牵头单位",
+            "ids",
+            True,
+            False,
+            aliases=("牵头部门", "责任单位", "主责单位", "牵头"),
+        ),
+        Column("partners", "配合单位", "ids", aliases=("配合部门", "协办单位", "协助单位")),
+        Column("stage", "阶段", "text", aliases=("所属阶段", "实施阶段", "工作阶段")),
+        Column("due", "完成时限", "date", aliases=("截止日期", "完成时间", "完成期限", "时限")),
+        Column(
+            "progress",
+            "完成情况",
+            "enum",
+            vocabulary="task_progress",
+            aliases=("进展", "进度", "完成状态", "进展情况", "任务状态"),
+        ),
+        Column("evidence", "佐证材料", "text", aliases=("佐证", "证明材料", "完成依据")),
+        _SRC,
+    ),
+    sheet_aliases=("任务分工", "任务", "分工", "重点任务", "责任分工", "任务清单", "tasks"),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (TOWNSHIPS, VILLAGES, FACILITIES, ALLIANCES, SOURCES, TIMETABLE)
+    t.name: t for t in (TOWNSHIPS, VILLAGES, FACILITIES, ALLIANCES, SOURCES, TIMETABLE, TASKS)
 }
 #: Tables a county may leave out (absent = empty).
-OPTIONAL_TABLES = ("alliances", "sources", "timetable")
+OPTIONAL_TABLES = ("alliances", "sources", "timetable", "tasks")
 REQUIRED_TABLES = ("townships", "villages", "facilities", "sources")
 COUNTY_SHEET = "县基本情况"
 COUNTY_SHEET_ALIASES = ("基本情况", "县情", "county")

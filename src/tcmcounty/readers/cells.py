@@ -732,7 +732,7 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
         add("error", "expected yes/no (是/否, true/false, 1/0)", "应为 是/否", row, header, text)
         return None
     if col.kind == "date":
-        day = parse_date(text, end=col.name == "end")
+        day = parse_date(text, end=col.name in ("end", "due"))  # "2023年9月" ends on the 30th
         if day is None:
             add(
                 "error",

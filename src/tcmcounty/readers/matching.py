@@ -231,6 +231,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "alliances": ("医联体", "医共体", "医疗联合体", "联合体", "医疗集团"),
     "sources": ("数据来源", "来源", "资料"),
     "timetable": ("工作", "实施"),
+    "tasks": ("任务",),
 }
 
 
