@@ -1,0 +1,168 @@
+"""Benchmark: the figures of a county report, per figure kind, in core-milliseconds per county.
+
+Draws the figures of :class:`tcmcounty.reporting.county_view.CountyView` (the indicator chart
+and the three maps, each to PNG bytes, as a report does) for the two bundled counties and a few
+synthetic ones (inside real county outlines, from :mod:`tcmcounty.synth`). Results are computed
+once per county and not timed; the figures are drawn once to warm the process (fonts, caches:
+a batch worker draws many counties), then ``--repeat`` times, and the fastest run of each figure
+is reported in CPU time of this process (``time.process_time``: core-seconds, robust to other
+jobs on the machine).
+
+Columns: ms per figure (building the figure and encoding its PNG), of which ``png`` is the
+time in :func:`tcmcounty.reporting.plotting.figure_png` (drawing + encoding), the total per
+county, and the PNG bytes. The last line gives a cold start: the first report's figures in a
+fresh process (font registration and first-use costs included).
+
+Usage::
+
+    python benchmarks/bench_figures.py [--synthetic 3] [--seed 7] [--repeat 3] [--no-cold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = ("512021-anyue", "140823-wenxi")
+
+
+class _PngTimer:
+    """Accumulate the CPU time spent in ``plotting.figure_png`` while active."""
+
+    def __init__(self) -> None:
+        from tcmcounty.reporting import plotting
+
+        self.plotting = plotting
+        self.inner = plotting.figure_png
+        self.seconds = 0.0
+
+    def __enter__(self) -> _PngTimer:
+        def timed(*args: object, **kw: object) -> bytes:
+            t = time.process_time()
+            try:
+                return self.inner(*args, **kw)  # type: ignore[arg-type]
+            finally:
+                self.seconds += time.process_time() - t
+
+        self.plotting.figure_png = timed  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.plotting.figure_png = self.inner  # type: ignore[assignment]
+
+
+def views(paths: list[Path]) -> list[object]:
+    """One county view (results computed, nothing drawn) per county."""
+    from tcmcounty.reporting import results as R
+    from tcmcounty.reporting.county_view import CountyView
+    from tcmcounty.reporting.parameters import ReportParameters
+
+    out = []
+    for p in paths:
+        params = ReportParameters.from_raw(county=str(p))
+        res = R.load_results(params.county, strict=False, **params.results_args())
+        out.append(CountyView(params, res))
+    return out
+
+
+def draw(view: object, name: str) -> tuple[float, float, int]:
+    """CPU seconds to draw one figure of a view the way its report does, png share, bytes."""
+    with _PngTimer() as png:
+        t = time.process_time()
+        data = view._draw(name)  # type: ignore[attr-defined]  # the report's own drawing step
+        total = time.process_time() - t
+    return total, png.seconds, len(data or b"")
+
+
+def measure(paths: list[Path], repeat: int) -> list[dict]:
+    rows = []
+    for v in views(paths):
+        for name in v.FIGURES:  # type: ignore[attr-defined]
+            draw(v, name)  # warm (a worker has drawn counties before)
+        row: dict = {"county": Path(v.params.county).name, "villages": len(v.county.villages)}  # type: ignore[attr-defined]
+        for name in v.FIGURES:  # type: ignore[attr-defined]
+            runs = [draw(v, name) for _ in range(repeat)]
+            best = min(runs)
+            if not best[2]:  # a figure that is not drawn must not read as "0 ms"
+                why = "; ".join(f"{k}: {m.splitlines()[0]}" for k, m in v.res.unavailable.items())  # type: ignore[attr-defined]
+                raise SystemExit(f"{row['county']}: figure {name!r} not drawn ({why or 'no data'})")
+            row[name] = (best[0] * 1000, best[1] * 1000, best[2])
+        rows.append(row)
+    return rows
+
+
+def cold(path: Path) -> float:
+    """CPU seconds of a fresh process drawing one county's figures (imports excluded)."""
+    code = (
+        "import time, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import bench_figures as B\n"
+        "from pathlib import Path\n"
+        f"v = B.views([Path({str(path)!r})])[0]\n"
+        "t = time.process_time()\n"
+        "for n in v.FIGURES: v._draw(n)\n"
+        "print(time.process_time() - t)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def table(rows: list[dict], figures: tuple[str, ...]) -> str:
+    head = (
+        "| county | villages | "
+        + " | ".join(f"{f} ms (png)" for f in figures)
+        + " | total ms | PNG KB |"
+    )
+    lines = [head, "|" + "---|" * (len(figures) + 4)]
+    for r in rows:
+        cells = [f"{r[f][0]:.0f} ({r[f][1]:.0f})" for f in figures]
+        total = sum(r[f][0] for f in figures)
+        kb = sum(r[f][2] for f in figures) / 1024
+        lines.append(
+            f"| {r['county']} | {r['villages']} | "
+            + " | ".join(cells)
+            + f" | {total:.0f} | {kb:.0f} |"
+        )
+    means = [statistics.mean(r[f][0] for r in rows) for f in figures]
+    lines.append(
+        "| **mean** | | " + " | ".join(f"{m:.0f}" for m in means) + f" | **{sum(means):.0f}** | |"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--synthetic", type=int, default=3, help="synthetic counties (default 3)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per figure (fastest kept)")
+    ap.add_argument("--no-cold", action="store_true", help="skip the fresh-process run")
+    args = ap.parse_args(argv)
+
+    from tcmcounty import synth
+    from tcmcounty.reporting.county_view import CountyView
+
+    paths = [ROOT / "data" / "counties" / name for name in BUNDLED]
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.synthetic:
+            paths += synth.make_many(args.synthetic, Path(tmp), seed=args.seed)
+        rows = measure(paths, args.repeat)
+        print(
+            f"Figures of a county report, CPU ms per county (fastest of {args.repeat}, warm process; "
+            "png = drawing + encoding in figure_png):\n"
+        )
+        print(table(rows, CountyView.FIGURES))
+        if not args.no_cold:
+            print(f"\nCold process, first county ({paths[0].name}): {cold(paths[0]) * 1000:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
