@@ -38,6 +38,9 @@ PROGRESS_EN: dict[str, str] = {
     "not_reported": "not reported",
 }
 
+#: The lead unit of a task whose plan text names none (never guessed).
+UNNAMED_UNIT = "未明确"
+
 State = Literal["done", "late", "open", "not_reported"]
 #: What :func:`task_state` says of a task on the report date.
 STATES: tuple[State, ...] = ("late", "open", "not_reported", "done")

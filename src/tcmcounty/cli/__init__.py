@@ -17,7 +17,7 @@ from tcmcounty import __version__
 from tcmcounty.errors import CountyNotFoundError, InputError, TcmCountyError
 
 #: Modules of ``tcmcounty.cli`` that register subcommands (absent ones are skipped).
-COMMAND_MODULES = ("data", "mapping", "indicators", "spatial", "planning", "reports")
+COMMAND_MODULES = ("data", "mapping", "indicators", "spatial", "planning", "reports", "readiness")
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 

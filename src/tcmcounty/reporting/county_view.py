@@ -196,6 +196,84 @@ class CountyView:
             f"{banner_html(c.status_counts(), lang)}</div>"
         )
 
+    def readiness(self) -> Html:
+        """Ready for the review? Targets met / not met / no data with their grades, tasks, stages.
+
+        The first screen of the report; the figures are
+        :func:`tcmcounty.reporting.readiness.results_readiness`, as in ``tcmcounty readiness``
+        and the batch index.
+        """
+        from tcmcounty.reporting.readiness import VERDICT_ZH, results_readiness
+
+        lang, r = self.lang, results_readiness(self.res, self.params.report_date)
+        verdict = _t("已就绪", "ready", lang) if r.ready else _t("未就绪", "not ready", lang)
+        n = len(r.targets)
+        cards = (
+            f"<div class='tcm-card {'met' if r.ready else 'unmet'}'><b>{verdict}</b>"
+            f"{_t('迎接评审', 'for the review', lang)}</div>"
+            f"<div class='tcm-card met'><b>{r.n('met')}/{n}</b>{_t('项指标达标', 'targets met', lang)}</div>"
+            f"<div class='tcm-card unmet'><b>{r.n('not_met')}</b>{_t('项未达标', 'not met', lang)}</div>"
+            f"<div class='tcm-card'><b>{r.n('no_data')}</b>{_t('项缺数据', 'no data', lang)}</div>"
+        )
+        s = r.task_states
+        if s is not None:
+            cards += (
+                f"<div class='tcm-card met'><b>{s['done']}/{r.n_tasks}</b>{_t('项任务完成', 'tasks done', lang)}</div>"
+                f"<div class='tcm-card unmet'><b>{s['late']}</b>{_t('项任务逾期', 'tasks late', lang)}</div>"
+                f"<div class='tcm-card'><b>{s['not_reported']}</b>{_t('项任务未报告', 'tasks not reported', lang)}</div>"
+            )
+        if r.next is not None:
+            cards += (
+                f"<div class='tcm-card'><b>{r.next.days}</b>"
+                f"{_t(f'天后进入{r.next.phase_zh}', f'days to {r.next.phase_en or r.next.phase_zh}', lang)}</div>"
+            )
+        stage_zh, stage_en = r.stage_text()
+        body = f"<div class='tcm-cards'>{cards}</div>" + note_html(_t(stage_zh, stage_en, lang))
+        missing = r.missing()
+        if missing:
+            body += f"<p>{_t('还缺什么：', 'What is missing:', lang)}</p><ul>"
+            body += "".join(f"<li>{_t(zh, en, lang)}</li>" for zh, en in missing) + "</ul>"
+        frame = r.target_frame()
+        if len(frame):
+            order = {"not_met": 0, "no_data": 1, "met": 2}
+            frame = frame.sort_values("verdict", key=lambda v: v.map(order), kind="stable")
+            frame["verdict_text"] = [
+                f"{VERDICT_ZH[v]} {v.replace('_', ' ')}" for v in frame["verdict"]
+            ]
+            cols = [
+                ("id", "编号", "id"),
+                ("name_zh", "指标", "indicator"),
+                ("name_en", "英文名", "name"),
+                ("value", "数值", "value"),
+                ("target", "目标", "target"),
+                ("verdict_text", "判定", "verdict"),
+                ("grade_label", "目标证据等级", "evidence grade of the target"),
+                ("input_status", "数据状态", "data status"),
+            ]
+            if lang == "zh":
+                cols = [c for c in cols if c[0] != "name_en"]
+            if lang == "en":
+                cols = [c for c in cols if c[0] != "name_zh"]
+
+            def rc(row: pd.Series) -> str:
+                return {"met": "tcm-met", "not_met": "tcm-unmet"}.get(str(row["verdict"]), "")
+
+            body += table_html(frame, cols, lang, row_class=rc, classes={"id": "tcm-name"})
+        body += (
+            f"<p class='tcm-note' data-tcm-readiness='1'>{esc(pick(r.summary(), lang))}</p>"
+            + note_html(
+                _t(
+                    f"报告日期 {r.report_date.isoformat()}。证据等级：已核实 = 读过规定该数值的原文；"
+                    "引自其他文件 = 来自其他范围的官方文件；未核实 = 仅见于二手资料。",
+                    f"Report date {r.report_date.isoformat()}. Evidence grade: verified = the text "
+                    "setting the number was read; derived = from an official document of another "
+                    "scope; unverified = seen only second-hand.",
+                    lang,
+                )
+            )
+        )
+        return _section("迎检准备", "Ready for the review?", lang, body, "readiness")
+
     def headline(self) -> Html:
         """Targets met / not met, with the need to close each gap."""
         lang, h = self.lang, self.res.headline()
@@ -785,6 +863,148 @@ class CountyView:
             )
         )
         return _section("创建方案时间表", "Plan timetable", lang, body, "timetable")
+
+    def tasks(self) -> Html:
+        """Show the plan's tasks per responsible unit, late ones against the report date.
+
+        Empty when the county has no task sheet (任务分工 / ``tasks.csv``).
+        """
+        from tcmcounty.plans import plan_of
+        from tcmcounty.tasks import STATE_EN, STATE_ZH, UNNAMED_UNIT, task_table, unit_table
+
+        lang, c, day = self.lang, self.county, self.params.report_date
+        tasks = getattr(c, "tasks", None)
+        if tasks is None or not len(tasks):
+            return Html("")
+        plan = plan_of(c)
+        tt = task_table(tasks, plan, day)
+        ut = unit_table(tasks, plan, day)
+        n = len(tt)
+        states = tt["state"].value_counts()
+        summary = "，".join(
+            f"{STATE_ZH[k]} {int(states.get(k, 0))}"
+            for k in ("done", "late", "open", "not_reported")
+        )
+        summary_en = ", ".join(
+            f"{STATE_EN[k]} {int(states.get(k, 0))}"
+            for k in ("done", "late", "open", "not_reported")
+        )
+        body = note_html(
+            _t(
+                f"共 {n} 项任务：{summary}（报告日期 {day.isoformat()}）。",
+                f"{n} tasks: {summary_en} (report date {day.isoformat()}).",
+                lang,
+            )
+        )
+        if (tt["progress"] == "not_reported").all():
+            body += note_html(
+                _t(
+                    "各任务的进展尚未报告：请在任务分工表“完成情况”列填写 未开始/进行中/已完成。",
+                    "No progress is reported for any task: fill in 完成情况 (未开始 / 进行中 / 已完成) "
+                    "on the 任务分工 sheet.",
+                    lang,
+                ),
+                "tcm-unavailable",
+            )
+        late_rows = tt[tt["state"] == "late"]
+        body += f"<h3>{_t('各责任单位', 'By responsible unit', lang)}</h3>"
+        body += table_html(
+            ut,
+            [
+                ("unit", "单位", "unit"),
+                ("lead", "牵头", "leads"),
+                ("partner", "配合", "supports"),
+                ("done", "已完成", "done"),
+                ("late", "逾期", "late"),
+                ("open", "未到期", "not yet due"),
+                ("not_reported", "未报告", "not reported"),
+            ],
+            lang,
+            row_class=lambda r: "tcm-unmet" if r["late"] else "",
+            classes={"unit": "tcm-name"},
+        )
+        if UNNAMED_UNIT in set(ut["unit"]):
+            body += note_html(
+                _t(
+                    f"“{UNNAMED_UNIT}”：方案原文未写明责任单位的任务，需创建办指定。",
+                    f"“{UNNAMED_UNIT}”: tasks whose plan text names no responsible unit; the "
+                    "creation office must assign one.",
+                    lang,
+                )
+            )
+        cols = [
+            ("number", "编号", "no."),
+            ("task", "任务", "task"),
+            ("lead", "牵头单位", "lead units"),
+            ("partners", "配合单位", "co-operating units"),
+            ("stage", "阶段", "stage"),
+            ("due", "期限", "deadline"),
+            ("progress_zh", "完成情况", "progress"),
+            ("state_text", "判定", "state"),
+            ("days_late", "逾期天数", "days late"),
+            ("evidence", "佐证材料", "evidence"),
+        ]
+        tt = tt.assign(state_text=[f"{STATE_ZH[s]} {STATE_EN[s]}" for s in tt["state"]])
+        fmt = {"days_late": lambda v: "—" if _is_na(v) or not v else fmt_num(v, 0)}
+
+        def rc(r: pd.Series) -> str:
+            return {"late": "tcm-unmet", "done": "tcm-met"}.get(str(r["state"]), "")
+
+        for unit, items in tasks.by_unit().items():
+            numbers = [t.number for t, _ in items]
+            sub = tt[tt["number"].isin(numbers)]
+            n_late = int((sub["state"] == "late").sum())
+            head = _t(
+                f"{unit}：牵头 {sum(r == 'lead' for _, r in items)} 项，配合 "
+                f"{sum(r == 'partner' for _, r in items)} 项"
+                + (f"，逾期 {n_late} 项" if n_late else ""),
+                f"{unit}: leads {sum(r == 'lead' for _, r in items)}, supports "
+                f"{sum(r == 'partner' for _, r in items)}" + (f", {n_late} late" if n_late else ""),
+                lang,
+            )
+            body += (
+                f"<details class='tcm-worklist tcm-unit'{' open' if n_late else ''}>"
+                f"<summary>{head}</summary>"
+                + table_html(sub, cols, lang, fmt, row_class=rc, classes={"task": "tcm-cite"})
+                + "</details>"
+            )
+        if len(late_rows):
+            body += note_html(
+                _t(
+                    f"逾期任务 {len(late_rows)} 项：{'、'.join(late_rows['number'])}。",
+                    f"{len(late_rows)} late tasks: {', '.join(late_rows['number'])}.",
+                    lang,
+                )
+            )
+        body += note_html(
+            _t(
+                "期限：任务写明完成时限的按时限；否则为所属阶段结束日（见创建方案时间表）；未写阶段的为方案最后阶段结束日。"
+                "已过期限仍未完成即为逾期；未报告进展的任务不判逾期。",
+                "Deadline: the task's due date; else the end of its stage (see the plan timetable); "
+                "a task without stage is due when the plan's last stage ends. A task not done after "
+                "its deadline is late; a task whose progress is not reported is not called late.",
+                lang,
+            )
+            + "<br>"
+            + _t("来源：", "Source: ", lang)
+            + span(esc(self._task_sources(tt["source"])), "tcm-cite")
+        )
+        return _section("任务分工与进展", "Tasks and responsible units", lang, body, "tasks")
+
+    def _task_sources(self, ids: pd.Series) -> str:
+        """Titles of the sources the tasks cite (ids from ``sources.csv``), else the ids."""
+        src = self.county.sources
+        titles = (
+            dict(zip(src["id"].astype(str), src["title"].astype(str), strict=True))
+            if src is not None and "id" in src and "title" in src
+            else {}
+        )
+        found = [i for i in dict.fromkeys(str(x) for x in ids if str(x)) if i]
+        origin = getattr(self.county.tasks, "origin", "") or "county data"
+        return (
+            "；".join(titles.get(i, i) for i in found)
+            or f"{origin}（县里提供 supplied by the county）"
+        )
 
     def quality(self) -> Html:
         """Show data quality: statuses, estimated figures, sources and licences, warnings."""

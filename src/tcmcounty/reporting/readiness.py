@@ -1,0 +1,527 @@
+"""Readiness for the review: "are we ready, and what is missing?" in one view.
+
+:func:`readiness` puts together, for one county on one report date, the quantitative targets
+(met / not met / no data, each with the evidence grade of its target), the plan's tasks (done,
+late, not yet due, not reported; :func:`tcmcounty.tasks.task_state`) and the timetable (the
+current stage and the days to the next one). The report's first section, the
+``tcmcounty readiness`` command and the batch index (``index.html``, ``summary.xlsx``) all show
+what this one function returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from tcmcounty.plans import CountyPlan, plan_of
+from tcmcounty.tasks import counts, task_state
+
+Verdict = Literal["met", "not_met", "no_data"]
+VERDICTS: tuple[Verdict, ...] = ("not_met", "no_data", "met")
+VERDICT_ZH = {"met": "达标", "not_met": "未达标", "no_data": "缺数据"}
+VERDICT_EN = {"met": "met", "not_met": "not met", "no_data": "no data"}
+#: Grade of a target whose row carries none (read defensively from the indicator table).
+DEFAULT_GRADE = "unverified"
+
+try:  # the evidence grades of the indicator registry
+    from tcmcounty.indicators.model import GRADE_LABELS
+except ImportError:  # pragma: no cover - an indicator registry without grades
+    GRADE_LABELS = {
+        "verified": "已核实 verified",
+        "derived": "引自其他文件 derived",
+        "unverified": "未核实 unverified",
+    }
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """One quantitative target of the review at county level, with its verdict and grade."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    value_text: str
+    unit: str
+    target: str
+    verdict: Verdict
+    grade: str
+    reason: str = ""
+    input_status: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The value as shown: ``87.0%`` for a percentage, else the value text."""
+        pct = self.unit.split(" ")[0] == "%" and self.value_text != "—"
+        return f"{self.value_text}%" if pct else self.value_text
+
+    @property
+    def non_official(self) -> bool:
+        """The verdict rests on estimated or synthetic inputs."""
+        return self.input_status in ("estimated", "synthetic")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage of the plan's timetable seen from the report date (``days``: to its start or end)."""
+
+    phase_zh: str
+    phase_en: str
+    start: dt.date
+    end: dt.date
+    days: int
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What the creation office needs to know on ``report_date``.
+
+    Attributes
+    ----------
+    adcode, county_zh, county_en : str
+        The county.
+    report_date : datetime.date
+        The day the tasks and the timetable are read against.
+    targets : tuple of TargetCheck
+        County-level targets, in the order of the indicator table.
+    task_states : dict of str to int or None
+        Tasks per state (:data:`tcmcounty.tasks.STATES`); ``None`` when the county has no task
+        sheet.
+    unreported_past_due : int
+        Tasks whose progress is not reported although their deadline has passed.
+    current : Stage or None
+        The stage the report date falls in (``days``: to its end).
+    next : Stage or None
+        The next stage to start (``days``: to its start).
+    plan_end : datetime.date or None
+        When the timetable's last stage ends.
+    """
+
+    adcode: str
+    county_zh: str
+    county_en: str
+    report_date: dt.date
+    targets: tuple[TargetCheck, ...] = ()
+    task_states: dict[str, int] | None = None
+    unreported_past_due: int = 0
+    current: Stage | None = None
+    next: Stage | None = None
+    plan_end: dt.date | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    # -- counts -----------------------------------------------------------------------------
+
+    def n(self, verdict: Verdict) -> int:
+        """Count the targets with ``verdict``."""
+        return sum(t.verdict == verdict for t in self.targets)
+
+    def by_grade(self, verdict: Verdict) -> dict[str, int]:
+        """Count the targets with ``verdict`` per evidence grade (grades present only)."""
+        out: dict[str, int] = {}
+        for t in self.targets:
+            if t.verdict == verdict:
+                out[t.grade] = out.get(t.grade, 0) + 1
+        return out
+
+    @property
+    def n_tasks(self) -> int:
+        """Number of tasks (0 without a task sheet)."""
+        return sum((self.task_states or {}).values())
+
+    @property
+    def ready(self) -> bool:
+        """Every target met (none without data) and every task done."""
+        tasks_done = self.task_states is None or self.task_states["done"] == self.n_tasks
+        return bool(self.targets) and self.n("met") == len(self.targets) and tasks_done
+
+    # -- text -------------------------------------------------------------------------------
+
+    def missing(self) -> list[tuple[str, str]]:
+        """Return what stands between the county and the review, as (Chinese, English) lines."""
+        out: list[tuple[str, str]] = []
+        if not self.targets:
+            out.append(("没有可判定的指标", "no indicator could be assessed"))
+        for verdict, zh, en in (
+            ("not_met", "项指标未达标", "targets not met"),
+            ("no_data", "项指标缺数据无法判定", "targets without data"),
+        ):
+            ids = [t.id for t in self.targets if t.verdict == verdict]
+            if ids:
+                out.append(
+                    (f"{len(ids)} {zh}：{'、'.join(ids)}", f"{len(ids)} {en}: {', '.join(ids)}")
+                )
+        weak = [t.id for t in self.targets if t.verdict != "no_data" and t.non_official]
+        if weak:
+            out.append(
+                (
+                    f"{len(weak)} 项判定基于估算或模拟数据，须以本县官方数据核实：{'、'.join(weak)}",
+                    f"{len(weak)} verdicts rest on estimated or synthetic data and must be checked "
+                    f"against the county's official figures: {', '.join(weak)}",
+                )
+            )
+        s = self.task_states
+        if s is not None:
+            if s["late"]:
+                out.append((f"{s['late']} 项任务逾期", f"{s['late']} tasks late"))
+            if s["not_reported"]:
+                past = (
+                    f"（{self.unreported_past_due} 项已过期限）" if self.unreported_past_due else ""
+                )
+                past_en = f" ({self.unreported_past_due} past their deadline)" if past else ""
+                out.append(
+                    (
+                        f"{s['not_reported']} 项任务未报告进展{past}",
+                        f"{s['not_reported']} tasks with no progress reported{past_en}",
+                    )
+                )
+            if s["open"]:
+                out.append(
+                    (f"{s['open']} 项任务未完成（未到期）", f"{s['open']} tasks open, not yet due")
+                )
+        return out
+
+    def stage_text(self) -> tuple[str, str]:
+        """Return the timetable in one phrase (Chinese, English)."""
+        if self.current is not None or self.next is not None:
+            zh_parts, en_parts = [], []
+            if self.current is not None:
+                c = self.current
+                zh_parts.append(f"{c.phase_zh}进行中，{c.days} 天后结束")
+                en_parts.append(f"{c.phase_en or c.phase_zh} under way, ends in {c.days} days")
+            if self.next is not None:
+                n = self.next
+                zh_parts.append(f"距{n.phase_zh}（{n.start.isoformat()} 开始）{n.days} 天")
+                en_parts.append(
+                    f"{n.days} days to {n.phase_en or n.phase_zh} (starts {n.start.isoformat()})"
+                )
+            zh, en = "，".join(zh_parts), ", ".join(en_parts)
+        elif self.plan_end is not None:
+            days = (self.report_date - self.plan_end).days
+            zh = f"方案各阶段已于 {self.plan_end.isoformat()} 结束（{days} 天前）"
+            en = f"every stage of the plan ended on {self.plan_end.isoformat()} ({days} days ago)"
+        else:
+            zh, en = "无创建方案时间表", "no plan timetable"
+        return zh, en
+
+    def summary(self) -> str:
+        """One bilingual line: the verdict, targets, tasks and the timetable.
+
+        The line the index shows and the report and the command print.
+        """
+        zh = [
+            "已就绪" if self.ready else "未就绪",
+            f"指标 {self.n('met')}/{len(self.targets)} 达标、{self.n('not_met')} 未达标、"
+            f"{self.n('no_data')} 缺数据",
+        ]
+        en = [
+            "ready" if self.ready else "not ready",
+            f"targets {self.n('met')}/{len(self.targets)} met, {self.n('not_met')} not met, "
+            f"{self.n('no_data')} no data",
+        ]
+        s = self.task_states
+        if s is not None:
+            zh.append(
+                f"任务 {s['done']}/{self.n_tasks} 完成、{s['late']} 逾期、{s['not_reported']} 未报告"
+            )
+            en.append(
+                f"tasks {s['done']}/{self.n_tasks} done, {s['late']} late, "
+                f"{s['not_reported']} not reported"
+            )
+        stage_zh, stage_en = self.stage_text()
+        return "；".join([*zh, stage_zh]) + " / " + "; ".join([*en, stage_en])
+
+    # -- records ----------------------------------------------------------------------------
+
+    def record(self) -> dict[str, Any]:
+        """Flat JSON fields for a report's record (``readiness_*``; read by the batch index)."""
+        s = self.task_states
+        return {
+            "readiness_ready": self.ready,
+            "readiness_summary": self.summary(),
+            "readiness_report_date": self.report_date.isoformat(),
+            "readiness_targets_met": self.n("met"),
+            "readiness_targets_not_met": self.n("not_met"),
+            "readiness_targets_no_data": self.n("no_data"),
+            "readiness_tasks": None if s is None else self.n_tasks,
+            "readiness_tasks_done": None if s is None else s["done"],
+            "readiness_tasks_late": None if s is None else s["late"],
+            "readiness_tasks_not_reported": None if s is None else s["not_reported"],
+            "readiness_days_to_next_stage": None if self.next is None else self.next.days,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything, JSON-serialisable (``tcmcounty readiness --format json``)."""
+
+        def stage(s: Stage | None) -> dict[str, Any] | None:
+            if s is None:
+                return None
+            return {
+                "phase_zh": s.phase_zh,
+                "phase_en": s.phase_en,
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "days": s.days,
+            }
+
+        return {
+            "adcode": self.adcode,
+            "county_zh": self.county_zh,
+            "county_en": self.county_en,
+            "report_date": self.report_date.isoformat(),
+            "ready": self.ready,
+            "summary": self.summary(),
+            "targets": [
+                {
+                    "id": t.id,
+                    "name_zh": t.name_zh,
+                    "name_en": t.name_en,
+                    "value": t.shown,
+                    "target": t.target,
+                    "verdict": t.verdict,
+                    "grade": t.grade,
+                    "input_status": t.input_status or None,
+                }
+                for t in self.targets
+            ],
+            "targets_by_verdict": {v: self.n(v) for v in VERDICTS},
+            "tasks": self.task_states,
+            "tasks_unreported_past_due": self.unreported_past_due,
+            "current_stage": stage(self.current),
+            "next_stage": stage(self.next),
+            "plan_end": self.plan_end.isoformat() if self.plan_end else None,
+            "missing": [{"zh": zh, "en": en} for zh, en in self.missing()],
+        }
+
+    def target_frame(self) -> pd.DataFrame:
+        """Return the targets as a table: id, names, value, target, verdict, grade (and labels)."""
+        return pd.DataFrame(
+            [
+                {
+                    "id": t.id,
+                    "name_zh": t.name_zh,
+                    "name_en": t.name_en,
+                    "value": t.shown,
+                    "target": t.target,
+                    "verdict": t.verdict,
+                    "verdict_zh": VERDICT_ZH[t.verdict],
+                    "grade": t.grade,
+                    "grade_label": GRADE_LABELS.get(t.grade, t.grade),
+                    "input_status": t.input_status,
+                    "reason": t.reason,
+                }
+                for t in self.targets
+            ],
+            columns=[
+                "id",
+                "name_zh",
+                "name_en",
+                "value",
+                "target",
+                "verdict",
+                "verdict_zh",
+                "grade",
+                "grade_label",
+                "input_status",
+                "reason",
+            ],
+        )
+
+
+def _text(v: object) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return ""
+    return str(v)
+
+
+def _verdict(met: object) -> Verdict:
+    if met is None or met is pd.NA or (isinstance(met, float) and met != met):
+        return "no_data"
+    return "met" if bool(met) else "not_met"
+
+
+def _targets(indicators: pd.DataFrame | None) -> tuple[TargetCheck, ...]:
+    """County-level rows of the indicator table that have a target."""
+    if indicators is None or not len(indicators):
+        return ()
+    rows = indicators
+    if "level" in rows:
+        rows = rows[rows["level"].astype(str).isin(["county", ""]) | rows["level"].isna()]
+    out = []
+    for r in rows.to_dict("records"):
+        if not _text(r.get("target")):
+            continue  # a figure shown for information has no verdict to give
+        grade = _text(r.get("target_grade")) or DEFAULT_GRADE
+        out.append(
+            TargetCheck(
+                id=_text(r.get("id")),
+                name_zh=_text(r.get("name_zh")),
+                name_en=_text(r.get("name_en")),
+                value_text=_text(r.get("value_text")) or "—",
+                unit=_text(r.get("unit")),
+                target=_text(r.get("target")),
+                verdict=_verdict(r.get("met")),
+                grade=grade,
+                reason=_text(r.get("reason")),
+                input_status=_text(r.get("input_status")),
+            )
+        )
+    return tuple(out)
+
+
+def _stages(
+    plan: CountyPlan | None, day: dt.date
+) -> tuple[Stage | None, Stage | None, dt.date | None]:
+    if plan is None or not plan.milestones:
+        return None, None, None
+    ms = sorted(plan.milestones, key=lambda m: (m.start, m.end))
+    current = next((m for m in ms if m.start <= day <= m.end), None)
+    upcoming = next((m for m in ms if m.start > day), None)
+    cur = (
+        None
+        if current is None
+        else Stage(
+            current.phase_zh, current.phase_en, current.start, current.end, (current.end - day).days
+        )
+    )
+    nxt = (
+        None
+        if upcoming is None
+        else Stage(
+            upcoming.phase_zh,
+            upcoming.phase_en,
+            upcoming.start,
+            upcoming.end,
+            (upcoming.start - day).days,
+        )
+    )
+    return cur, nxt, max(m.end for m in ms)
+
+
+def readiness(county: Any, indicators: pd.DataFrame | None, report_date: dt.date) -> Readiness:
+    """Compute the readiness of ``county`` on ``report_date`` (the one function every view uses).
+
+    Parameters
+    ----------
+    county : County
+        The loaded county (its tasks and plan are read; the plan is the county's own
+        timetable, else the shipped plan of an anchor county: :func:`tcmcounty.plans.plan_of`).
+    indicators : DataFrame or None
+        The county-level indicator table (:func:`tcmcounty.indicators.compute`;
+        :attr:`CountyResults.indicators` in a report).
+    report_date : datetime.date
+        The day to read tasks and timetable against.
+
+    Examples
+    --------
+    >>> import datetime as dt, tcmcounty
+    >>> c = tcmcounty.load_county("anyue", warn=False)
+    >>> r = readiness(c, None, dt.date(2023, 3, 15))
+    >>> r.task_states["not_reported"], r.next.phase_zh, r.next.days
+    (24, '实施阶段', 17)
+    """
+    from tcmcounty.tasks import deadline
+
+    plan = plan_of(county)
+    states = None
+    past_due = 0
+    tasks = getattr(county, "tasks", None)
+    if tasks is not None and len(tasks):
+        got = [task_state(t, plan, report_date) for t in tasks]
+        states = counts(got)
+        for t, s in zip(tasks, got, strict=True):
+            due, _ = deadline(t, plan)
+            past_due += s == "not_reported" and due is not None and report_date > due
+    current, nxt, end = _stages(plan, report_date)
+    return Readiness(
+        adcode=str(getattr(county, "adcode", "")),
+        county_zh=str(getattr(county, "name_zh", "")),
+        county_en=str(getattr(county, "name_en", "")),
+        report_date=report_date,
+        targets=_targets(indicators),
+        task_states=states,
+        unreported_past_due=int(past_due),
+        current=current,
+        next=nxt,
+        plan_end=end,
+    )
+
+
+def results_readiness(res: Any, report_date: object = None) -> Readiness:
+    """:func:`readiness` of a county's :class:`~tcmcounty.reporting.results.CountyResults`."""
+    from tcmcounty.reporting.parameters import parse_report_date
+
+    return readiness(res.county, res.indicators, parse_report_date(report_date))
+
+
+def county_readiness(
+    county: Any,
+    report_date: object = None,
+    *,
+    population: str = "resident",
+    targets: str | os.PathLike[str] | None = None,
+) -> Readiness:
+    """:func:`readiness` of a loaded county, computing its indicators as a report does.
+
+    The indicators are :func:`tcmcounty.indicators.compute` with the report's population basis
+    and targets file (what :func:`tcmcounty.reporting.results.compute_results` stores), so
+    ``tcmcounty readiness`` and the report agree without running the spatial analyses.
+    """
+    from tcmcounty import indicators
+    from tcmcounty.reporting.parameters import parse_report_date
+
+    table = indicators.compute(county, population=population, targets=targets)
+    return readiness(county, table, parse_report_date(report_date))
+
+
+def to_frame(r: Readiness) -> pd.DataFrame:
+    """One long table of a readiness (``tcmcounty readiness --format csv``).
+
+    Rows of ``kind`` ``target`` (one per target: value, target, verdict, grade, data status),
+    ``tasks`` (one per task state, ``value`` = count) and ``stage`` (current / next stage,
+    ``value`` = days to its end / start); a first row ``summary`` holds :meth:`Readiness.summary`.
+    """
+    cols = [
+        "kind",
+        "id",
+        "name_zh",
+        "name_en",
+        "value",
+        "target",
+        "verdict",
+        "grade",
+        "input_status",
+    ]
+    rows: list[dict[str, object]] = [
+        {"kind": "summary", "id": "ready" if r.ready else "not_ready", "value": r.summary()}
+    ]
+    for t in r.targets:
+        rows.append(
+            {
+                "kind": "target",
+                "id": t.id,
+                "name_zh": t.name_zh,
+                "name_en": t.name_en,
+                "value": t.shown,
+                "target": t.target,
+                "verdict": t.verdict,
+                "grade": t.grade,
+                "input_status": t.input_status,
+            }
+        )
+    for state, n in (r.task_states or {}).items():
+        rows.append({"kind": "tasks", "id": state, "value": n})
+    for which, st in (("current", r.current), ("next", r.next)):
+        if st is not None:
+            rows.append(
+                {
+                    "kind": "stage",
+                    "id": which,
+                    "name_zh": st.phase_zh,
+                    "name_en": st.phase_en,
+                    "value": st.days,
+                }
+            )
+    return pd.DataFrame(rows, columns=cols)
