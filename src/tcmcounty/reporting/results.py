@@ -30,7 +30,7 @@ import pickle
 import stat
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -676,6 +676,38 @@ def read_cached(cache_dir: str | os.PathLike[str] | None, key: str) -> CountyRes
     return _read_cached(cache_dir, key)[0]
 
 
+_HANDED: dict[tuple[str, str, tuple[float, ...], str], CountyResults] = {}
+
+
+@contextlib.contextmanager
+def handed_over(
+    items: Sequence[tuple[str | os.PathLike[str], CountyResults]],
+) -> Iterator[None]:
+    """Within the block, :func:`load_results` returns these results without reading anything.
+
+    The batch worker computes a county's results, then executes its report notebook in the
+    same process (:mod:`tcmcounty.run.engine`): the notebook's ``load_results`` call gets the
+    very object the worker holds instead of reading the cache back. ``items`` pairs each
+    input path with its results; they are matched on the path and the parameters the
+    results were computed with, and forgotten when the block ends.
+    """
+    keys = []
+    for path, res in items:
+        k = (
+            str(resolve(path)),
+            res.population,
+            tuple(res.thresholds_km),
+            str(res.targets or ""),
+        )
+        _HANDED[k] = res
+        keys.append(k)
+    try:
+        yield
+    finally:
+        for k in keys:
+            _HANDED.pop(k, None)
+
+
 def load_results(
     county: str | os.PathLike[str],
     *,
@@ -700,6 +732,9 @@ def load_results(
         population=population, thresholds_km=thresholds_km, targets=targets, require_county=False
     )
     population, ths, targets = checked.population, checked.thresholds_km, checked.targets
+    handed = _HANDED.get((str(path), population, tuple(ths), str(targets or "")))
+    if handed is not None:
+        return handed
     key = results_key(
         inputs_hash(path), population=population, thresholds_km=ths, targets_hash=file_hash(targets)
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import os
 import re
 import signal
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tcmcounty.errors import ReportError, TcmCountyError
+from tcmcounty.run.engine import ENGINES
 
 #: Kernel used to execute templates (installed with ``python -m ipykernel install --sys-prefix``).
 DEFAULT_KERNEL = "python3"
@@ -128,8 +130,9 @@ def execute_template(
     kernel_name: str | None = None,
     timeout: float | None = None,
     start_timeout: float = 60,
+    engine: str = "inprocess",
 ) -> tuple[Any, dict[str, float]]:
-    """Execute a notebook template with papermill in a fresh kernel.
+    """Execute a notebook template with papermill, in this process or in a fresh kernel.
 
     Parameters
     ----------
@@ -142,13 +145,18 @@ def execute_template(
     kernel_name : str, optional
         Default :func:`default_kernel`.
     timeout : float, optional
-        Seconds for kernel start plus execution; past it the kernel is killed and
-        :class:`KernelTimeoutError` raised.
+        Seconds for kernel start plus execution; past it the kernel is killed (or the cell
+        interrupted) and :class:`KernelTimeoutError` raised.
+    engine : {"inprocess", "kernel"}
+        ``inprocess`` (the default) runs the cells in this process in a fresh namespace
+        (:mod:`tcmcounty.run.engine`, a papermill engine); ``kernel`` starts a Jupyter kernel
+        for this notebook alone (any notebook, magics and inline pyplot included).
 
     Returns
     -------
     (nbformat.NotebookNode, dict)
-        The executed notebook and durations ``kernel_start`` and ``execute`` (seconds).
+        The executed notebook and durations ``kernel_start`` (0 in process) and ``execute``
+        (seconds).
 
     Raises
     ------
@@ -160,7 +168,11 @@ def execute_template(
     import nbformat
     import papermill
 
+    if engine not in ENGINES:
+        raise ReportError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     kernel_name = kernel_name or default_kernel()
+    if engine == "inprocess":
+        return _execute_in_process(template, parameters, workdir, kernel_name, timeout)
     registry: dict[str, Any] = {}
     marks: dict[str, float] = {}
     out_nb = workdir / "executed.ipynb"
@@ -221,6 +233,55 @@ def execute_template(
     return nb, {"kernel_start": round(started - t0, 4), "execute": round(t1 - started, 4)}
 
 
+def _execute_in_process(
+    template: Path,
+    parameters: dict[str, Any],
+    workdir: Path,
+    kernel_name: str,
+    timeout: float | None,
+) -> tuple[Any, dict[str, float]]:
+    """:func:`execute_template` with the in-process engine (:mod:`tcmcounty.run.engine`)."""
+    import nbformat
+    import papermill
+
+    from tcmcounty.run.engine import ENGINE_NAME, NotebookDeadline, engine_class
+
+    engine_class()  # registered with papermill
+    out_nb = workdir / "executed.ipynb"
+    t0 = time.perf_counter()
+    try:
+        nb = papermill.execute_notebook(
+            str(template),
+            None,
+            parameters=parameters,
+            engine_name=ENGINE_NAME,
+            kernel_name=kernel_name,
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            autosave_cell_every=0,
+            execution_timeout=timeout,
+        )
+    except NotebookDeadline:
+        raise KernelTimeoutError(
+            f"timed out after {timeout:g} s; the notebook was stopped / 超时"
+        ) from None
+    except papermill.PapermillExecutionError as exc:
+        last = _last_notebook()
+        if last is not None:
+            with contextlib.suppress(Exception):
+                nbformat.write(last, out_nb)
+                exc.notebook = last  # type: ignore[attr-defined]
+        raise
+    return nb, {"kernel_start": 0.0, "execute": round(time.perf_counter() - t0, 4)}
+
+
+def _last_notebook() -> Any:
+    from tcmcounty.run.engine import last_notebook
+
+    return last_notebook()
+
+
 _EXPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
@@ -229,7 +290,9 @@ _EXPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
 """
 
 
+@functools.lru_cache(maxsize=2)
 def _exporter(show_code: bool) -> Any:
+    """Return the HTML exporter, built once per process (its templates compiled once)."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from traitlets.config import Config

@@ -46,6 +46,7 @@ from tcmcounty.reporting.views import CompareView as CompareView
 from tcmcounty.reporting.views import CountyView as CountyView
 from tcmcounty.reporting.views import check_compare_parameters as check_compare_parameters
 from tcmcounty.reporting.views import check_parameters as check_parameters
+from tcmcounty.run.engine import ENGINES
 
 # The notebook side (views) and execution are re-exported for templates and callers.
 from tcmcounty.run.execute import DEFAULT_KERNEL as DEFAULT_KERNEL
@@ -128,6 +129,7 @@ class JobSpec:
     cache_dir: str | None = None
     bundle_files: list[dict[str, bytes]] | None = None
     fail_on_stderr: bool = False
+    engine: str = "inprocess"
 
 
 @dataclass
@@ -250,6 +252,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
         county_meta: list[dict[str, Any]] = []
         indicators: list[list[dict[str, Any]]] = []
         p = spec.parameters
+        computed: list[tuple[str, Any]] = []
         for path in inputs:
             res = R.load_results(
                 path,
@@ -285,6 +288,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
                     if spec.cache_dir:
                         with contextlib.suppress(OSError):  # the kernel recomputes, that is all
                             R.save_results(res, spec.cache_dir)
+            computed.append((path, res))
             indicators.append(res.indicator_records())
             if not headline:
                 headline = res.headline()
@@ -308,13 +312,16 @@ def run_job(spec: JobSpec) -> JobOutcome:
             kdir = workdir / f"k{attempts}"
             kdir.mkdir()
             try:
-                nb, d = execute_template(
-                    template,
-                    params,
-                    workdir=kdir,
-                    kernel_name=spec.kernel_name,
-                    timeout=spec.timeout,
-                )
+                # in process, the notebook gets these very results (nothing read back)
+                with R.handed_over(computed if spec.engine == "inprocess" else []):
+                    nb, d = execute_template(
+                        template,
+                        params,
+                        workdir=kdir,
+                        kernel_name=spec.kernel_name,
+                        timeout=spec.timeout,
+                        engine=spec.engine,
+                    )
                 durations.update(d)
                 break
             except Exception as exc:
@@ -662,8 +669,15 @@ def make_spec(
     show_code: bool = False,
     cache_dir: str | os.PathLike[str] | None = None,
     ship_inputs: bool = False,
+    engine: str = "inprocess",
 ) -> JobSpec:
-    """Build a :class:`JobSpec` for a county report or a comparison."""
+    """Build a :class:`JobSpec` for a county report or a comparison.
+
+    ``engine`` is ``"inprocess"`` (the default: the notebook runs in the worker, see
+    :mod:`tcmcounty.run.engine`) or ``"kernel"`` (a fresh Jupyter kernel per report).
+    """
+    if engine not in ENGINES:
+        raise ReportError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     tpl = (
         Path(template)
         if template
@@ -693,6 +707,7 @@ def make_spec(
         show_code=show_code,
         cache_dir=str(Path(cache_dir).resolve()) if cache_dir else None,
         bundle_files=[bundle_files(p) for p in paths] if ship_inputs else None,
+        engine=engine,
     )
 
 
@@ -707,6 +722,7 @@ def render_report(
     kernel_name: str | None = None,
     index: bool = True,
     pdf: bool = False,
+    engine: str = "inprocess",
     **params: Any,
 ) -> dict[str, Any]:
     """Render one county's report into ``out_dir``; return its record.
@@ -721,6 +737,8 @@ def render_report(
     pdf : bool
         Also print the finished HTML to ``<name>.pdf`` beside it (:mod:`tcmcounty.pdf`; needs
         Chromium, checked before any work).
+    engine : {"inprocess", "kernel"}
+        How the template is executed (:func:`make_spec`).
     params
         Template parameters: ``population``, ``thresholds_km``, ``targets``, ``report_date``,
         ``language``.
@@ -735,8 +753,9 @@ def render_report(
     from tcmcounty.load import resolve
     from tcmcounty.run import index as I
 
-    engine = _pdf_engine(pdf)
-    check_kernel(kernel_name or default_kernel())
+    printer = _pdf_engine(pdf)
+    if engine == "kernel":
+        check_kernel(kernel_name or default_kernel())
     path = resolve(county)
     out = Path(out_dir)
     check_output_folder(out, [path])
@@ -749,6 +768,7 @@ def render_report(
         retries=retries,
         show_code=show_code,
         cache_dir=out / ".cache",
+        engine=engine,
     )
     with OutputLock(out, "tcmcounty report"):
         clean_partial_files(out)
@@ -756,8 +776,8 @@ def render_report(
         write_outcome(out, outcome)
         if index:
             I.write_index(out)
-        if outcome.status == "ok" and engine is not None:
-            _print_pdf(out, spec.name, engine)
+        if outcome.status == "ok" and printer is not None:
+            _print_pdf(out, spec.name, printer)
     if outcome.status != "ok":
         raise ReportError(f"report for {spec.name} {outcome.status}: {outcome.error}")
     return outcome.record
@@ -775,6 +795,7 @@ def render_comparison(
     kernel_name: str | None = None,
     lock: bool = True,
     pdf: bool = False,
+    engine: str = "inprocess",
     **params: Any,
 ) -> dict[str, Any]:
     """Render a side-by-side comparison of ``counties`` into ``out_dir``; return its record.
@@ -783,8 +804,9 @@ def render_comparison(
     """
     from tcmcounty.load import resolve
 
-    engine = _pdf_engine(pdf)
-    check_kernel(kernel_name or default_kernel())
+    printer = _pdf_engine(pdf)
+    if engine == "kernel":
+        check_kernel(kernel_name or default_kernel())
     paths = [resolve(c) for c in counties]
     out = Path(out_dir)
     check_output_folder(out, paths)
@@ -799,13 +821,14 @@ def render_comparison(
         retries=retries,
         show_code=show_code,
         cache_dir=out / ".cache",
+        engine=engine,
     )
     ctx = OutputLock(out, "tcmcounty comparison") if lock else contextlib.nullcontext()
     with ctx:
         outcome = run_job(spec)
         write_outcome(out, outcome)
-        if outcome.status == "ok" and engine is not None:
-            _print_pdf(out, spec.name, engine)
+        if outcome.status == "ok" and printer is not None:
+            _print_pdf(out, spec.name, printer)
     if outcome.status != "ok":
         raise ReportError(f"comparison {spec.name} {outcome.status}: {outcome.error}")
     return outcome.record
