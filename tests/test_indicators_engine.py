@@ -33,7 +33,7 @@ def county(tmp_path: Path):
 def test_table_shape_and_columns(county) -> None:
     df = compute(county)
     assert tuple(df.columns) == COLUMNS
-    assert df["id"].is_unique and len(df) == 16
+    assert df["id"].is_unique and len(df) == len(load_registry())
     assert df["met"].dtype == "boolean" and df["need"].dtype == "Int64"
     assert set(df["level"]) == {"county"} and set(df["area_code"]) == {"510199"}
     assert df.attrs["target_set"] == "national-2025"
@@ -211,6 +211,14 @@ def test_township_rows_sum_facilities_over_township_population(county) -> None:
         "T-VC-TCM",
         "T-ZYG-PAV",
         "T-YLT",
+        # issue 14: facility-based items, also per township
+        "T-TCMDOC-PRI",
+        "T-TCMDOC-PRI-FAC",
+        "T-TECH-THC",
+        "T-TECH-VC",
+        "T-TCMVISIT",
+        "T-HERBAL-RX",
+        "T-NONDRUG",
     }
     # 城关街道: F2 (4 physicians) + F4 (1) + F5 (1) over 6,000; the county hospitals are left out
     d1 = row(df, "T-DOC", T1)
@@ -497,7 +505,7 @@ def test_compare_wide_table(tmp_path: Path) -> None:
     t["meta"]["resources"]["beds"]["value"] = 80  # type: ignore[index]
     b = make_county(tmp_path / "b", t)
     wide = compare([a, b])
-    assert len(wide) == 16
+    assert len(wide) == len(load_registry())
     labels = wide.attrs["counties"]
     assert labels == ["测试县 510199", "测试县 510199 (2)"]  # same name and code: still two columns
     bed = wide.set_index("id").loc["T-BED"]

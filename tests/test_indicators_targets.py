@@ -198,6 +198,20 @@ def test_registry_entries_and_kind_registry() -> None:
         "T-TCMHOSP-DEPT",
         "T-SAT",
         "T-TCMDOC-1000",
+        # issue 14
+        "T-TCMDOC-PRI",
+        "T-TCMDOC-PRI-FAC",
+        "T-TECH-THC",
+        "T-TECH-VC",
+        "T-TCMVISIT",
+        "T-HERBAL-RX",
+        "T-NONDRUG",
+        "T-ZYG-HALL-Q",
+        "T-GH-TCMDEPT",
+        "T-MCH-TCMDEPT",
+        "T-ELDERLY-HM",
+        "T-CHILD-HM",
+        "T-AWARE",
     }
     assert set(reg.ids) == expected
     pav = reg["T-ZYG-PAV"]

@@ -97,6 +97,10 @@ RESOURCE_KEYS: dict[str, str] = {
     "tcm_staff": "中医药人员数",
     "health_staff": "卫生技术人员数",
     "tcm_physicians": "中医类别执业（助理）医师数",
+    "elderly_65": "65岁及以上常住居民数",
+    "elderly_tcm_managed": "接受中医药健康管理服务的65岁及以上居民数",
+    "children_0_36": "应管理的0～36个月儿童数",
+    "children_tcm_managed": "接受中医药健康管理服务的0～36个月儿童数",
 }
 
 POPULATION_KEYS: dict[str, str] = {"resident": "常住人口", "registered": "户籍人口"}

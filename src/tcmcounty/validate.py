@@ -34,7 +34,58 @@ ROW_LIMITS: dict[tuple[str, str], tuple[int, int]] = {
     ("facilities", "tcm_physicians"): (1_000, 20_000),
     ("facilities", "nurses"): (5_000, 30_000),
     ("facilities", "tcm_techniques"): (100, 1_000),
+    ("facilities", "tcm_technique_categories"): (20, 100),
+    ("facilities", "visits"): (3_000_000, 30_000_000),
+    ("facilities", "tcm_visits"): (2_000_000, 30_000_000),
+    ("facilities", "nondrug_visits"): (2_000_000, 30_000_000),
+    ("facilities", "prescriptions"): (3_000_000, 30_000_000),
+    ("facilities", "herbal_prescriptions"): (2_000_000, 30_000_000),
 }
+#: Facility counts that are part of another count of the same facility: (part, whole, en, zh).
+FACILITY_PARTS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "tcm_physicians",
+        "physicians",
+        "TCM-category physicians exceed all physicians",
+        "中医类别医师数超过执业（助理）医师数",
+    ),
+    ("tcm_visits", "visits", "TCM visits exceed all visits", "中医诊疗人次超过总诊疗人次"),
+    (
+        "nondrug_visits",
+        "tcm_visits",
+        "visits with a non-drug therapy exceed TCM visits (count visits, not 项次)",
+        "中医非药物疗法诊疗人次超过中医诊疗人次（按人次计，不按项次）",
+    ),
+    (
+        "herbal_prescriptions",
+        "prescriptions",
+        "herbal prescriptions exceed all outpatient prescriptions",
+        "中药饮片处方数超过门诊处方数",
+    ),
+    (
+        "tcm_technique_categories",
+        "tcm_techniques",
+        "more technique categories (类) than techniques (项): every category has at least one technique",
+        "适宜技术类数多于项数：每一类至少有一项",
+    ),
+)
+#: County figures that count people and are part of another figure: (part, whole, en, zh).
+COUNTY_PARTS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "elderly_tcm_managed",
+        "elderly_65",
+        "more residents 65+ managed than residents 65+",
+        "接受中医药健康管理的老年人多于65岁及以上常住居民",
+    ),
+    (
+        "children_tcm_managed",
+        "children_0_36",
+        "more children managed than children 0–36 months to manage",
+        "接受中医药健康管理的儿童多于应管理的0～36个月儿童",
+    ),
+)
+#: Resource figures that count residents: checked against the population limits, not the staff limits.
+RESOURCE_PEOPLE = ("elderly_65", "elderly_tcm_managed", "children_0_36", "children_tcm_managed")
 #: County figures: group -> (unlikely above: warning, impossible above: error).
 COUNTY_LIMITS: dict[str, tuple[int, int]] = {
     "population": (5_000_000, 30_000_000),
@@ -367,21 +418,22 @@ def _check_references(raw: RawBundle) -> None:
 def _check_values(raw: RawBundle) -> None:
     f = raw.tables.get("facilities")
     if f is not None:
-        over = (
-            f["tcm_physicians"].notna()
-            & f["physicians"].notna()
-            & (f["tcm_physicians"] > f["physicians"])
-        )
-        for _, r in f[over].iterrows():
-            raw.problem(
-                "error",
-                "facilities",
-                f"TCM-category physicians exceed all physicians ({r['physicians']})",
-                f"中医类别医师数超过执业（助理）医师数（{r['physicians']}）",
-                int(r["_row"]),
-                "tcm_physicians",
-                r["tcm_physicians"],
-            )
+        for part, whole, en, zh in FACILITY_PARTS:
+            if part not in f or whole not in f:
+                continue
+            p, w = pd.to_numeric(f[part], errors="coerce"), pd.to_numeric(f[whole], errors="coerce")
+            over = (p.notna() & w.notna() & (p > w)).to_numpy(dtype=bool)
+            for _, r in f[over].iterrows():
+                raw.problem(
+                    "error",
+                    "facilities",
+                    f"{en} ({whole} = {r[whole]})",
+                    f"{zh}（{r[whole]}）",
+                    int(r["_row"]),
+                    raw.header("facilities", part) if part != "tcm_physicians" else part,
+                    r[part],
+                )
+    _check_county_parts(raw)
     for name in ("townships", "villages", "facilities", "alliances"):
         df = raw.tables.get(name)
         if df is None:
@@ -411,6 +463,48 @@ def _check_values(raw: RawBundle) -> None:
                 raw.problem(
                     "warning", name, "population is 0", "人口为0", int(r["_row"]), "population", 0
                 )
+
+
+def _figure_value(entry: object) -> tuple[float | None, dict[str, object] | None]:
+    """Return the value a county figure is read as (official, else its estimate) and the figure."""
+    if not isinstance(entry, dict):
+        return None, None
+    fig = entry if "value" in entry else entry.get("estimate")
+    if isinstance(fig, dict) and _is_number(fig.get("value")):
+        return float(fig["value"]), fig  # type: ignore[arg-type]
+    return None, None
+
+
+def _check_county_parts(raw: RawBundle) -> None:
+    """Health-management counts: the managed are part of the residents to manage, those of the county."""
+    res = raw.meta.get("resources")
+    res = res if isinstance(res, dict) else {}
+    for part, whole, en, zh in COUNTY_PARTS:
+        p, fig = _figure_value(res.get(part))
+        w, _ = _figure_value(res.get(whole))
+        if p is not None and w is not None and p > w:
+            raw.problem(
+                "error",
+                "county",
+                f"{en} ({p:,.0f} > {w:,.0f}): impossible",
+                f"{zh}（{p:,.0f} > {w:,.0f}），不可能",
+                fig.get("_row") if fig else None,  # type: ignore[arg-type]
+                str(fig.get("_column", f"resources.{part}")) if fig else f"resources.{part}",
+                f"{p:.0f}",
+            )
+    total = _resident_total(raw)
+    for key in ("elderly_65", "children_0_36"):
+        v, fig = _figure_value(res.get(key))
+        if v is not None and total and v > total:
+            raw.problem(
+                "error",
+                "county",
+                f"{key} ({v:,.0f}) is more than the county's resident population ({total:,.0f}): impossible",
+                f"{RESOURCE_KEYS[key]}（{v:,.0f}）多于全县常住人口（{total:,.0f}），不可能",
+                fig.get("_row") if fig else None,  # type: ignore[arg-type]
+                str(fig.get("_column", f"resources.{key}")) if fig else f"resources.{key}",
+                f"{v:.0f}",
+            )
 
 
 def _check_coordinates(raw: RawBundle) -> None:
@@ -722,7 +816,7 @@ def _check_row_limits(raw: RawBundle) -> None:
 def _check_county_limits(raw: RawBundle) -> None:
     """County figures beyond :data:`COUNTY_LIMITS` (a value the unit or a typo inflated)."""
     for group, key, entry in _figure_items(raw.meta):
-        unlikely, impossible = COUNTY_LIMITS[group]
+        unlikely, impossible = COUNTY_LIMITS["population" if key in RESOURCE_PEOPLE else group]
         for fig, label in (
             (entry, f"{group}.{key}"),
             (entry.get("estimate"), f"{group}.{key}.estimate"),
@@ -804,13 +898,20 @@ def _check_years(raw: RawBundle) -> None:
             )
 
 
+#: Surveys of ``[survey]``: (respondents key, count key, English, Chinese of the count, of the rate).
+SURVEYS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("respondents", "satisfied", "satisfied", "满意人数", "满意率"),
+    ("awareness_respondents", "aware", "aware of TCM services", "知晓人数", "知晓率"),
+)
+
+
 def _check_survey(raw: RawBundle) -> None:
-    """Check the satisfaction survey: counts, satisfied <= respondents <= residents."""
+    """Check the surveys: whole counts, count <= respondents <= residents, no survey of nobody."""
     survey = raw.meta.get("survey")
     if not isinstance(survey, dict):
         return
     counts: dict[str, float] = {}
-    for key in ("respondents", "satisfied"):
+    for key in [k for pair in SURVEYS for k in pair[:2]]:
         if key not in survey:
             continue
         v = survey[key]
@@ -831,38 +932,39 @@ def _check_survey(raw: RawBundle) -> None:
             )
         else:
             counts[key] = float(v)
-    n, ok = counts.get("respondents"), counts.get("satisfied")
-    if ok is not None and n is not None and ok > n:
-        raw.problem(
-            "error",
-            "county",
-            f"more people satisfied ({ok:,.0f}) than surveyed ({n:,.0f}): impossible",
-            f"满意人数（{ok:,.0f}）多于调查人数（{n:,.0f}），不可能",
-            None,
-            "survey.satisfied",
-            f"{ok:.0f}",
-        )
-    if n == 0 and ok is not None:
-        raw.problem(
-            "error",
-            "county",
-            "a survey of 0 respondents cannot give a satisfaction rate; leave it out",
-            "调查人数为0，无法计算满意率；请删除该项",
-            None,
-            "survey.respondents",
-            0,
-        )
     total = _resident_total(raw)
-    if n is not None and total and n > total:
-        raw.problem(
-            "error",
-            "county",
-            f"more respondents ({n:,.0f}) than county residents ({total:,.0f}): impossible",
-            f"调查人数（{n:,.0f}）多于全县常住人口（{total:,.0f}），不可能",
-            None,
-            "survey.respondents",
-            f"{n:.0f}",
-        )
+    for n_key, ok_key, en, zh, rate_zh in SURVEYS:
+        n, ok = counts.get(n_key), counts.get(ok_key)
+        if ok is not None and n is not None and ok > n:
+            raw.problem(
+                "error",
+                "county",
+                f"more people {en} ({ok:,.0f}) than surveyed ({n:,.0f}): impossible",
+                f"{zh}（{ok:,.0f}）多于调查人数（{n:,.0f}），不可能",
+                None,
+                f"survey.{ok_key}",
+                f"{ok:.0f}",
+            )
+        if n == 0 and ok is not None:
+            raw.problem(
+                "error",
+                "county",
+                f"a survey of 0 respondents cannot give a rate of people {en}; leave it out",
+                f"调查人数为0，无法计算{rate_zh}；请删除该项",
+                None,
+                f"survey.{n_key}",
+                0,
+            )
+        if n is not None and total and n > total:
+            raw.problem(
+                "error",
+                "county",
+                f"more respondents ({n:,.0f}) than county residents ({total:,.0f}): impossible",
+                f"调查人数（{n:,.0f}）多于全县常住人口（{total:,.0f}），不可能",
+                None,
+                f"survey.{n_key}",
+                f"{n:.0f}",
+            )
 
 
 def _resident_total(raw: RawBundle) -> float | None:

@@ -9,6 +9,7 @@ import pandas as pd
 from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit, wants_bom
 from tcmcounty.indicators import compare, compute, met_mark
+from tcmcounty.indicators.model import grade_label, target_with_grade
 from tcmcounty.load import load_county
 
 _POPULATION_HELP = "population base: resident 常住人口 (default) or registered 户籍人口"
@@ -93,6 +94,11 @@ def _footnotes(df: pd.DataFrame) -> str:
     return ("\nNotes / 说明:\n" + "\n".join(lines) + "\n") if lines else ""
 
 
+def _grade(grade: object) -> str:
+    """Return the evidence grade shown beside a target (``—`` without a target)."""
+    return grade_label(grade) if isinstance(grade, str) and grade else "—"
+
+
 def _county_table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -104,6 +110,7 @@ def _county_table(df: pd.DataFrame) -> pd.DataFrame:
                 for v, u in zip(df["value_text"], df["unit"].str.split(" ").str[0], strict=True)
             ],
             "目标 target": df["target"],
+            "证据 grade": df["target_grade"].map(_grade),
             "达标 met": df["met"].map(met_mark),
             "缺口 need": [
                 _need_text(n, u.split(" / ")[0], e)
@@ -136,7 +143,8 @@ def _township_table(df: pd.DataFrame) -> pd.DataFrame:
 def _legend(df: pd.DataFrame) -> str:
     seen = df.drop_duplicates("id")
     return "\n".join(
-        f"  {r.id}: {r.name_zh} / {r.name_en} ({r.unit}); target {r.target or '—'}"
+        f"  {r.id}: {r.name_zh} / {r.name_en} ({r.unit}); target "
+        f"{target_with_grade(r.target, r.target_grade) or '—'}"
         for r in seen.itertuples(index=False)
     )
 
@@ -186,6 +194,7 @@ def run_compare(args: argparse.Namespace) -> int:
     table = wide[["id", "name_zh", "target"]].rename(
         columns={"id": "ID", "name_zh": "指标", "target": "目标 target"}
     )
+    table["证据 grade"] = wide["target_grade"].map(_grade)
     for label in wide.attrs["counties"]:
         table[label] = wide[f"{label} value_text"] + wide[f"{label} met"].map(
             lambda m: " ✗" if pd.notna(m) and not m else ""

@@ -8,7 +8,7 @@ import os
 import pandas as pd
 
 from tcmcounty.indicators.kinds import describe
-from tcmcounty.indicators.model import Indicator, TargetSet
+from tcmcounty.indicators.model import Indicator, TargetSet, target_with_grade
 from tcmcounty.indicators.registry import Registry, load_registry
 from tcmcounty.indicators.targets import load_targets
 
@@ -25,6 +25,9 @@ APPENDIX_COLUMNS = (
     "target_basis",
     "target_source",
     "target_evidence",
+    "target_grade",
+    "target_township_grade",
+    "area",
     "need_unit",
 )
 FORMATS = ("markdown", "html")
@@ -150,12 +153,24 @@ def appendix(
                 "target_basis": t.basis if t else "",
                 "target_source": t.citation if t else "",
                 "target_evidence": t.evidence if t else "",
+                "target_grade": t.grade if t else "",
+                "target_township_grade": tt.grade if tt else "",
+                "area": ind.area,
                 "need_unit": ind.need_unit,
             }
         )
     df = pd.DataFrame(rows, columns=list(APPENDIX_COLUMNS))
     df.attrs.update({"target_set": ts.id, "target_set_label": ts.label})
     return df
+
+
+def _graded_target(r: object) -> str:
+    """County target and (when it differs) township target, each with its evidence grade."""
+    text = target_with_grade(r.target, r.target_grade)  # type: ignore[attr-defined]
+    tt = r.target_township  # type: ignore[attr-defined]
+    if tt and (tt != r.target or r.target_township_grade != r.target_grade):  # type: ignore[attr-defined]
+        text += f"; township: {target_with_grade(tt, r.target_township_grade)}"  # type: ignore[attr-defined]
+    return text
 
 
 def _md_cell(text: object) -> str:
@@ -210,11 +225,7 @@ def appendix_text(
             "|---|---|---|---|---|---|",
         ]
         for r in df.itertuples(index=False):
-            target = r.target + (
-                f"; township: {r.target_township}"
-                if r.target_township and r.target_township != r.target
-                else ""
-            )
+            target = _graded_target(r)
             lines.append(
                 "| "
                 + " | ".join(
@@ -248,11 +259,7 @@ def appendix_text(
         "<tbody>",
     ]
     for r in df.itertuples(index=False):
-        target = r.target + (
-            f"; township: {r.target_township}"
-            if r.target_township and r.target_township != r.target
-            else ""
-        )
+        target = _graded_target(r)
         out.append(
             "<tr>"
             + "".join(

@@ -63,7 +63,8 @@ def compare(
     Returns
     -------
     pandas.DataFrame
-        Columns ``id, name_zh, name_en, unit, target, target_set`` then ``"<county> <column>"``.
+        Columns ``id, name_zh, name_en, unit, target, target_set, target_evidence, target_grade,
+        area`` then ``"<county> <column>"``.
 
     Raises
     ------
@@ -99,7 +100,19 @@ def compare(
         raise ValueError(
             f"unknown column(s) {', '.join(bad)}; available: {', '.join(tables[0].columns)}"
         )
-    wide = tables[0][["id", "name_zh", "name_en", "unit", "target", "target_set"]].copy()
+    wide = tables[0][
+        [
+            "id",
+            "name_zh",
+            "name_en",
+            "unit",
+            "target",
+            "target_set",
+            "target_evidence",
+            "target_grade",
+            "area",
+        ]
+    ].copy()
     for label, t in zip(labels, tables, strict=True):
         part = t.set_index("id")[list(columns)]
         for col in columns:

@@ -47,6 +47,8 @@ COLUMNS: tuple[str, ...] = (
     "target_source",
     "target_basis",
     "target_evidence",
+    "target_grade",
+    "area",
 )
 _DTYPES = {
     "value": "Float64",
@@ -150,6 +152,8 @@ def _record(r: _Row, target_set: TargetSet) -> dict[str, object]:
         "target_source": t.citation if t else "",
         "target_basis": t.basis if t else "",
         "target_evidence": t.evidence if t else "",
+        "target_grade": t.grade if t else "",
+        "area": ind.area,
     }
 
 
@@ -214,7 +218,9 @@ def compute(
         for ``at_most`` targets the number to remove), ``excess`` (units above an upper bound),
         ``numerator``, ``denominator`` and their definitions and years, ``input_status``
         (weakest of official / estimated / synthetic), ``note``, ``reason`` (why NA),
-        ``target_set``, ``target_source``, ``target_basis``, ``target_evidence``.
+        ``target_set``, ``target_source``, ``target_basis``, ``target_evidence``,
+        ``target_grade`` (``verified`` / ``derived`` / ``unverified``; empty without a target)
+        and ``area`` (the area of the standard, :data:`~tcmcounty.indicators.model.AREAS`).
         ``df.attrs`` holds ``county``, ``population``, ``target_set`` and ``target_set_label``.
 
     Raises

@@ -35,6 +35,14 @@ FACILITY_COLUMNS_ZH = {
     "has_tcm_pavilion": "中医阁",
     "provides_tcm": "提供中医药服务",
     "tcm_techniques": "中医药适宜技术项数",
+    "tcm_technique_categories": "中医药适宜技术类数",
+    "visits": "总诊疗人次",
+    "tcm_visits": "中医诊疗人次",
+    "nondrug_visits": "中医非药物疗法诊疗人次",
+    "prescriptions": "门诊处方数",
+    "herbal_prescriptions": "中药饮片处方数",
+    "is_quality_tcm_hall": "精品（示范）中医馆",
+    "has_tcm_department": "中医科",
 }
 
 
@@ -224,12 +232,82 @@ def _fac_status(f: pd.DataFrame) -> tuple[str, ...]:
     return tuple(str(s) for s in f["status"].dropna().unique()) if "status" in f else ()
 
 
-def facility_count(spec: Spec, ctx: Context) -> Quantity:
-    """Count facilities of ``types`` meeting ``where`` (e.g. ``{has_tcm_pavilion = true}``).
+def _absent(f: pd.DataFrame, cols: Iterable[str], spec: Spec, ctx: Context) -> Quantity | None:
+    """Not reported when a column the spec reads is not in the facility table at all."""
+    missing = [c for c in dict.fromkeys(cols) if c not in f.columns]
+    if not missing:
+        return None
+    names = ", ".join(f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)})" for c in missing)
+    zh = "、".join(FACILITY_COLUMNS_ZH.get(c, c) for c in missing)
+    return Quantity(
+        None,
+        definition=describe(spec, ctx.level, ctx.population),
+        reason=f"{names} not reported: the facility table has no such column / 机构表无{zh}列，未报告",
+    )
 
-    ``require_reported`` lists yes/no columns that must be filled in for a facility to be
-    counted; facilities where they are blank are left out (and the count is noted). Use it on a
-    share's denominator so that numerator and denominator count the same facilities.
+
+def _drop_unreported(
+    f: pd.DataFrame, cols: list[str], types: list[str], spec: Spec, ctx: Context
+) -> tuple[pd.DataFrame, list[str], Quantity | None]:
+    """Leave out facilities with a blank in ``cols`` (noted); none left of some is *not reported*."""
+    notes: list[str] = []
+    n_all = len(f)
+    for col in cols:
+        blank = f[col].isna()
+        if blank.any():
+            notes.append(
+                f"{int(blank.sum())} of {len(f)} facilities ({_types_text(types)}) did not report "
+                f"{col} ({FACILITY_COLUMNS_ZH.get(col, col)}) and are left out"
+            )
+            f = f[~blank]
+    if n_all and not len(f):
+        zh = "、".join(FACILITY_COLUMNS_ZH.get(c, c) for c in cols)
+        return (
+            f,
+            notes,
+            Quantity(
+                None,
+                _fac_status(f),
+                ctx.county.reference_year,
+                describe(spec, ctx.level, ctx.population),
+                reason=f"{', '.join(cols)} not reported by any of {n_all} facilities "
+                f"({_types_text(types)}) / {n_all} 个机构均未报告{zh}",
+            ),
+        )
+    return f, notes, None
+
+
+def _thresholds(spec: Spec) -> tuple[dict[str, Fraction], dict[str, object] | None]:
+    at_least = spec.param("at_least") or {}
+    if not isinstance(at_least, Mapping):
+        raise TypeError(
+            f"parameter 'at_least' must be a table of column = number, not {type(at_least).__name__}"
+        )
+    share = spec.param("share_at_least")
+    if share is not None and (
+        not isinstance(share, Mapping) or set(share) != {"part", "whole", "value"}
+    ):
+        raise ValueError(
+            "parameter 'share_at_least' must be a table { part = column, whole = column, value = "
+            "fraction }"
+        )
+    return {str(c): exact(v) for c, v in at_least.items()}, (
+        dict(share) if share is not None else None
+    )
+
+
+def facility_count(spec: Spec, ctx: Context) -> Quantity:
+    """Count facilities of ``types`` meeting ``where``, ``at_least`` and ``share_at_least``.
+
+    ``where`` compares yes/no columns (``{has_tcm_pavilion = true}``); ``at_least`` asks a
+    facility's counts to reach numbers (``{tcm_technique_categories = 6, tcm_techniques = 10}``);
+    ``share_at_least`` asks one column over another to reach a fraction
+    (``{part = "tcm_physicians", whole = "physicians", value = 0.25}``; a facility with a zero
+    ``whole`` does not reach it). ``require_reported`` lists columns that must be filled in for a
+    facility to be counted; facilities where they are blank are left out (and the count is noted),
+    and when no facility reports them the count is *not reported*, never 0. Use it on a share's
+    denominator so that numerator and denominator count the same facilities. A column absent from
+    the facility table makes the count not reported.
     """
     f = _facilities(spec, ctx)
     types = _list(spec.param("types"), "types")
@@ -238,17 +316,30 @@ def facility_count(spec: Spec, ctx: Context) -> Quantity:
         raise TypeError(
             f"parameter 'where' must be a table of column = value, not {type(where).__name__}"
         )
-    notes: list[str] = []
-    for col in _list(spec.param("require_reported"), "require_reported"):
-        blank = f[col].isna()
-        if blank.any():
-            notes.append(
-                f"{int(blank.sum())} of {len(f)} facilities ({_types_text(types)}) did not report "
-                f"{col} ({FACILITY_COLUMNS_ZH.get(col, col)}) and are left out"
-            )
-            f = f[~blank]
+    at_least, share = _thresholds(spec)
+    required = _list(spec.param("require_reported"), "require_reported")
+    used = [*required, *where, *at_least, *((share["part"], share["whole"]) if share else ())]
+    absent = _absent(f, [str(c) for c in used], spec, ctx)
+    if absent is not None:
+        return absent
+    f, notes, none_left = _drop_unreported(f, required, types, spec, ctx)
+    if none_left is not None:
+        return none_left
     for col, wanted in where.items():
         f = f[f[col].eq(wanted).fillna(False).astype(bool)]
+    for col, low in at_least.items():
+        values = pd.to_numeric(f[col], errors="coerce")
+        f = f[(values >= float(low)).fillna(False).astype(bool)]
+    if share is not None:
+        part = pd.to_numeric(f[str(share["part"])], errors="coerce")
+        whole = pd.to_numeric(f[str(share["whole"])], errors="coerce")
+        value = exact(share["value"])
+        # part / whole >= value, decided exactly on whole numbers: part * den >= value * whole.
+        ok = [
+            bool(pd.notna(p) and pd.notna(w) and w > 0 and exact(int(p)) >= value * int(w))
+            for p, w in zip(part, whole, strict=True)
+        ]
+        f = f[pd.Series(ok, index=f.index, dtype=bool)]
     definition = describe(spec, ctx.level, ctx.population)
     return Quantity(
         Fraction(len(f)), _fac_status(f), ctx.county.reference_year, definition, notes=tuple(notes)
@@ -258,12 +349,22 @@ def facility_count(spec: Spec, ctx: Context) -> Quantity:
 def facility_sum(spec: Spec, ctx: Context) -> Quantity:
     """Sum a facility column (``beds``, ``physicians`` ...) over facilities of ``types``.
 
-    A blank cell makes the sum not computable: a partial sum would understate the total.
+    A blank cell makes the sum not computable: a partial sum would understate the total. With
+    ``require_reported`` (use the same list on both sides of a share), facilities where those
+    columns are blank are left out first (noted), so numerator and denominator cover the same
+    facilities; none reporting is *not reported*, never 0. A column absent from the facility
+    table makes the sum not reported.
     """
     col = str(spec.param("field"))
-    if col not in ctx.county.facilities:
-        raise ValueError(f"field {col!r} is not a column of facilities")
     f = _facilities(spec, ctx)
+    types = _list(spec.param("types"), "types")
+    required = _list(spec.param("require_reported"), "require_reported")
+    absent = _absent(f, [*required, col], spec, ctx)
+    if absent is not None:
+        return absent
+    f, notes, none_left = _drop_unreported(f, required, types, spec, ctx)
+    if none_left is not None:
+        return none_left
     definition = describe(spec, ctx.level, ctx.population)
     blank = f[col].isna()
     if blank.any():
@@ -279,6 +380,7 @@ def facility_sum(spec: Spec, ctx: Context) -> Quantity:
         _fac_status(f),
         ctx.county.reference_year,
         definition,
+        notes=tuple(notes),
     )
 
 
@@ -321,8 +423,17 @@ def alliance_population(spec: Spec, ctx: Context) -> Quantity:
 # Survey and county TCM hospital
 
 
+#: Counts of ``[survey]`` the ``survey`` kind reads: field -> (Chinese, English) of its survey.
+SURVEY_FIELDS: dict[str, tuple[str, str]] = {
+    "satisfied": ("满意度调查", "satisfaction survey"),
+    "respondents": ("满意度调查", "satisfaction survey"),
+    "aware": ("知晓率调查", "awareness survey"),
+    "awareness_respondents": ("知晓率调查", "awareness survey"),
+}
+
+
 def survey(spec: Spec, ctx: Context) -> Quantity:
-    """Return a count from ``county.toml`` ``[survey]`` (``satisfied`` or ``respondents``)."""
+    """Return a count from ``county.toml`` ``[survey]`` (a key of :data:`SURVEY_FIELDS`)."""
     key = str(spec.param("field"))
     definition = describe(spec, ctx.level, ctx.population)
     s = ctx.county.survey
@@ -333,10 +444,11 @@ def survey(spec: Spec, ctx: Context) -> Quantity:
         or isinstance(value, bool)
         or not isinstance(value, (int, float))
     ):
+        what = SURVEY_FIELDS.get(key, (key, key))
         return Quantity(
             None,
             definition=definition,
-            reason="satisfaction survey not reported / 满意度调查未报告",
+            reason=f"{what[1]} not reported / {what[0]}未报告",
         )
     year = s.get("year")
     return Quantity(
@@ -495,6 +607,16 @@ def _d_facility_count(spec: Spec, level: str, pop: str) -> str:
     cond = " and ".join(
         f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)}) = {str(v).lower()}" for c, v in where.items()
     )  # type: ignore[union-attr]
+    at_least = spec.param("at_least") or {}
+    reach = [f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)}) ≥ {v}" for c, v in at_least.items()]  # type: ignore[union-attr]
+    share = spec.param("share_at_least")
+    if isinstance(share, Mapping):
+        p, w = str(share.get("part")), str(share.get("whole"))
+        reach.append(
+            f"{p} ({FACILITY_COLUMNS_ZH.get(p, p)}) / {w} ({FACILITY_COLUMNS_ZH.get(w, w)}) "
+            f"≥ {float(exact(share.get('value', 0))):.0%}"
+        )
+    cond = " and ".join(x for x in (cond, *reach) if x)
     req = _list(spec.param("require_reported"), "require_reported")
     text = f"number of {_types_text(types)}" + (f" with {cond}" if cond else "")
     text += f" (reporting {', '.join(req)})" if req else ""
@@ -505,7 +627,9 @@ def _d_facility_sum(spec: Spec, level: str, pop: str) -> str:
     col = str(spec.param("field"))
     types = _list(spec.param("types"), "types")
     where = "in the township" if level == "township" else "in the county"
-    return f"sum of {col} ({FACILITY_COLUMNS_ZH.get(col, col)}) over {_types_text(types)} {where}"
+    req = _list(spec.param("require_reported"), "require_reported")
+    text = f"sum of {col} ({FACILITY_COLUMNS_ZH.get(col, col)}) over {_types_text(types)} {where}"
+    return text + (f" (reporting {', '.join(req)})" if req else "")
 
 
 def _d_alliance(spec: Spec, level: str, pop: str) -> str:
@@ -557,9 +681,9 @@ KINDS: dict[str, Kind] = {
             "facility_count",
             facility_count,
             _d_facility_count,
-            ("types", "where", "require_reported"),
+            ("types", "where", "require_reported", "at_least", "share_at_least"),
         ),
-        Kind("facility_sum", facility_sum, _d_facility_sum, ("field", "types")),
+        Kind("facility_sum", facility_sum, _d_facility_sum, ("field", "types", "require_reported")),
         Kind("alliance_population", alliance_population, _d_alliance, ("lead_types",)),
         Kind("survey", survey, _d_survey, ("field",)),
         Kind("hospital_departments", hospital_departments, _d_departments, ("required", "count")),

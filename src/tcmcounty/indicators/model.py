@@ -18,6 +18,73 @@ TARGET_KINDS: tuple[TargetKind, ...] = ("at_least", "at_most", "range", "equals"
 Display = Literal["number", "ratio", "grade"]
 DISPLAYS: tuple[Display, ...] = ("number", "ratio", "grade")
 
+#: Evidence grades of a target, strongest first (see :data:`GRADE_LABELS`).
+EVIDENCE_GRADES: tuple[str, ...] = ("verified", "derived", "unverified")
+#: How each evidence grade is printed (bilingual; ``pick`` keeps one side).
+GRADE_LABELS: dict[str, str] = {
+    "verified": "已核实 verified",
+    "derived": "引自其他文件 derived",
+    "unverified": "未核实 unverified",
+}
+#: What each grade means, for the methods appendix and ``docs/indicators.md``.
+GRADE_MEANINGS: dict[str, str] = {
+    "verified": "the text that sets this number for the 示范县 review was read (the county plan "
+    "quoting the standard, or the official document itself); the citation names it",
+    "derived": "the number comes from an official document of another scope (a national plan or "
+    "standard standing in for the item), read in its own wording or table; the citation names it",
+    "unverified": "the number was seen only second-hand (a news summary, a translation, memory); "
+    "the citation says where",
+}
+
+#: Areas of the 示范县 standard the indicators are grouped by in reports: code -> label.
+AREAS: dict[str, str] = {
+    "resources": "资源配置 / Resources",
+    "capacity": "服务能力 / Service capacity",
+    "coverage": "中医药服务覆盖 / TCM service coverage",
+    "county_hospitals": "县级医院 / County hospitals",
+    "health_management": "健康管理 / Health management",
+    "public": "群众满意 / Public satisfaction",
+    "other": "其他 / Other",
+}
+
+
+def grade_label(grade: object) -> str:
+    """Return the printed label of an evidence grade (``"未核实 unverified"``).
+
+    Raises
+    ------
+    ValueError
+        If ``grade`` is not one of :data:`EVIDENCE_GRADES`.
+
+    Examples
+    --------
+    >>> grade_label("derived")
+    '引自其他文件 derived'
+    """
+    if grade not in GRADE_LABELS:
+        raise ValueError(
+            f"evidence grade must be one of {', '.join(EVIDENCE_GRADES)}, not {grade!r}"
+        )
+    return GRADE_LABELS[str(grade)]
+
+
+def target_with_grade(target: object, grade: object) -> str:
+    """Return a target text followed by its evidence grade, as every view prints a target.
+
+    An empty target (no target in the set) stays empty: there is no grade to show.
+
+    Examples
+    --------
+    >>> target_with_grade("≥ 25%", "unverified")
+    '≥ 25% [未核实 unverified]'
+    >>> target_with_grade("", "verified")
+    ''
+    """
+    text = "" if target is None else str(target)
+    if not text or text == "nan":
+        return ""
+    return f"{text} [{grade_label(grade)}]"
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -82,6 +149,9 @@ class Indicator:
         Why a ``range`` target of this indicator is a band that both ends bind (too much is
         as bad as too little). Empty (the default): a range is a level to *reach*, met within
         or above it (the 示范县 standard asks counties to reach 0.6–0.8 TCM GPs per 10,000).
+    area : str
+        Area of the standard the indicator belongs to, a key of :data:`AREAS` (reports group
+        their indicator tables by it).
     """
 
     id: str
@@ -102,6 +172,7 @@ class Indicator:
     scale: tuple[str, ...] = ()
     countable: bool = True
     band_reason: str = ""
+    area: str = "other"
 
     @property
     def range_is_band(self) -> bool:
@@ -186,7 +257,10 @@ class Target:
         Why this target is in the set (the standard's own number, or a planning value standing in
         for "符合区域卫生规划").
     evidence : str
-        ``VERIFIED`` / ``UNVERIFIED`` as in the catalogue.
+        Free note on the evidence, with the catalogue's codes (``"E30: two news reprints"``).
+    grade : {"verified", "derived", "unverified"}
+        Evidence grade of the target (:data:`EVIDENCE_GRADES`, meanings in
+        :data:`GRADE_MEANINGS`); a user target without one is ``"unverified"``.
     set_id : str
         ID of the target set the target comes from.
 
@@ -208,8 +282,13 @@ class Target:
     basis: str = ""
     evidence: str = ""
     set_id: str = ""
+    grade: str = "unverified"
 
     def __post_init__(self) -> None:
+        if self.grade not in EVIDENCE_GRADES:
+            raise ValueError(
+                f"grade must be one of {', '.join(EVIDENCE_GRADES)}, not {self.grade!r}"
+            )
         if self.kind not in TARGET_KINDS:
             raise ValueError(f"kind must be one of {', '.join(TARGET_KINDS)}, not {self.kind!r}")
         if self.level is not None and self.level not in LEVELS:
@@ -273,6 +352,11 @@ class Target:
     def citation(self) -> str:
         """Source and clause in one string."""
         return ", ".join(p for p in (self.source, self.clause) if p)
+
+    @property
+    def grade_label(self) -> str:
+        """The printed evidence grade (``"已核实 verified"``)."""
+        return grade_label(self.grade)
 
 
 @dataclass(frozen=True)

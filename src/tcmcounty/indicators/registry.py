@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from tcmcounty.errors import InputError
 from tcmcounty.indicators._files import fail, packaged_text, parse_toml, problem, read_user_text
 from tcmcounty.indicators.kinds import get_kind
-from tcmcounty.indicators.model import DISPLAYS, LEVELS, Indicator, Spec
+from tcmcounty.indicators.model import AREAS, DISPLAYS, LEVELS, Indicator, Spec
 
 REGISTRY_FILE = "registry.toml"
 _REQUIRED = ("id", "name_zh", "name_en", "numerator", "denominator")
@@ -160,6 +160,18 @@ def parse_registry(data: Mapping[str, object], file: str) -> Registry:
                 )
             )
             continue
+        area = str(e.get("area", "other"))
+        if area not in AREAS:
+            problems.append(
+                problem(
+                    file,
+                    f"{where}.area",
+                    f"unknown area of the standard; expected one of: {', '.join(AREAS)}",
+                    "标准领域无效",
+                    area,
+                )
+            )
+            continue
         band = e.get("range_band_reason", "")
         if not isinstance(band, str) or ("range_band_reason" in e and not band.strip()):
             problems.append(
@@ -192,6 +204,7 @@ def parse_registry(data: Mapping[str, object], file: str) -> Registry:
                 scale=tuple(str(s) for s in e.get("scale", ())),
                 countable=bool(e.get("countable", True)),
                 band_reason=" ".join(band.split()),
+                area=area,
             )
         )
     ids = [i.id for i in out]

@@ -15,14 +15,20 @@ TOML::
     value = 3.0
     source = "四川省医疗卫生服务体系规划（2021—2025年）"
     clause = "表1"
+    grade = "verified"           # verified | derived | unverified (default: unverified)
 
     [targets.T-TCMGP]
     kind = "range"
     low = 0.6
     high = 0.8
 
-CSV (UTF-8): columns ``id, kind, value, low, high, text, source, clause, basis, evidence``;
+CSV (UTF-8): columns ``id, kind, value, low, high, text, source, clause, basis, evidence, grade``;
 ``id`` may carry ``@county`` / ``@township``.
+
+Every target has an evidence grade (:data:`~tcmcounty.indicators.model.EVIDENCE_GRADES`):
+``verified`` (the official text was read), ``derived`` (from an official document of another
+scope) or ``unverified`` (seen only second-hand). A user target that does not say is
+``unverified``; the shipped set states a grade for every target.
 """
 
 from __future__ import annotations
@@ -43,14 +49,20 @@ from tcmcounty.indicators._files import (
     problem,
     read_user_text,
 )
-from tcmcounty.indicators.model import LEVELS, TARGET_KINDS, Target, TargetSet
+from tcmcounty.indicators.model import (
+    EVIDENCE_GRADES,
+    LEVELS,
+    TARGET_KINDS,
+    Target,
+    TargetSet,
+)
 from tcmcounty.indicators.registry import Registry, load_registry
 
 DEFAULT_TARGET_SET = "national-2025"
 _SHIPPED = {"national-2025": "targets_national_2025.toml"}
 _TEXT_KEYS = ("text", "source", "clause", "basis", "evidence")
 _NUM_KEYS = ("value", "low", "high")
-_KEYS = ("kind", *_NUM_KEYS, *_TEXT_KEYS)
+_KEYS = ("kind", *_NUM_KEYS, *_TEXT_KEYS, "grade")
 
 
 def _number(raw: object, file: str, where: str, problems: list[Problem]) -> float | None:
@@ -70,6 +82,43 @@ def _number(raw: object, file: str, where: str, problems: list[Problem]) -> floa
     return x
 
 
+def _grade(
+    entry: Mapping[str, object],
+    file: str,
+    where: str,
+    required: bool,
+    problems: list[Problem],
+) -> str | None:
+    """Return the target's evidence grade (``unverified`` when a user file does not say)."""
+    raw = entry.get("grade")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            problems.append(
+                problem(
+                    file,
+                    f"{where}.grade",
+                    f"every shipped target states its evidence grade; expected one of: "
+                    f"{', '.join(EVIDENCE_GRADES)}",
+                    f"缺少证据等级；应为 {'/'.join(EVIDENCE_GRADES)} 之一",
+                )
+            )
+            return None
+        return "unverified"
+    grade = str(raw).strip().lower()
+    if grade not in EVIDENCE_GRADES:
+        problems.append(
+            problem(
+                file,
+                f"{where}.grade",
+                f"unknown evidence grade; expected one of: {', '.join(EVIDENCE_GRADES)}",
+                f"证据等级无效；应为 {'/'.join(EVIDENCE_GRADES)} 之一",
+                raw,
+            )
+        )
+        return None
+    return grade
+
+
 def _target(
     key: str,
     entry: Mapping[str, object],
@@ -78,6 +127,7 @@ def _target(
     file: str,
     prefix: str,
     problems: list[Problem],
+    require_grade: bool = False,
 ) -> Target | None:
     where = f"{prefix}{key}"
     ind_id, _, level = str(key).partition("@")
@@ -166,9 +216,12 @@ def _target(
         low = high = value if value is not None else low
     elif kind == "none":
         low = high = None
+    grade = _grade(entry, file, where, require_grade, problems)
+    if grade is None:
+        return None
     texts = {k: " ".join(str(entry.get(k) or "").split()) for k in _TEXT_KEYS}
     try:
-        return Target(ind_id, kind, low, high, level or None, set_id=set_id, **texts)  # type: ignore[arg-type]
+        return Target(ind_id, kind, low, high, level or None, set_id=set_id, grade=grade, **texts)  # type: ignore[arg-type]
     except ValueError as exc:
         expected = {
             "at_least": "value",
@@ -190,8 +243,13 @@ def parse_targets(
     file: str,
     registry: Registry | None = None,
     default_id: str = "user",
+    *,
+    require_grade: bool = False,
 ) -> TargetSet:
     """Build a :class:`TargetSet` from parsed TOML (``[target_set]`` and ``[targets.<ID>]``).
+
+    ``require_grade`` makes a target without ``grade`` an error (the shipped set); otherwise such
+    a target is ``unverified``.
 
     Raises
     ------
@@ -252,7 +310,7 @@ def parse_targets(
                 )
             )
             continue
-        t = _target(str(key), entry, registry, set_id, file, "targets.", problems)
+        t = _target(str(key), entry, registry, set_id, file, "targets.", problems, require_grade)
         if t is not None:
             targets[t.key] = t
     if problems:
@@ -302,7 +360,7 @@ def parse_targets_csv(
                     file,
                     None,
                     "not a targets file: its first line is not a header with the columns id, "
-                    "kind, value, low, high, text, source, clause, basis, evidence",
+                    "kind, value, low, high, text, source, clause, basis, evidence, grade",
                     "不是目标值文件：首行不是含 id、kind、value 等列的表头",
                 )
             ],
@@ -315,7 +373,7 @@ def parse_targets_csv(
                     file,
                     col,
                     f"required column '{col}' is missing; expected id, kind, value, low, "
-                    "high, text, source, clause, basis, evidence",
+                    "high, text, source, clause, basis, evidence, grade",
                     f"缺少必填列 '{col}'",
                 )
             )
@@ -348,7 +406,9 @@ def parse_targets_csv(
 @functools.lru_cache(maxsize=4)
 def _shipped(name: str) -> TargetSet:
     fname = _SHIPPED[name]
-    return parse_targets(parse_toml(packaged_text(fname), fname), fname, load_registry(), name)
+    return parse_targets(
+        parse_toml(packaged_text(fname), fname), fname, load_registry(), name, require_grade=True
+    )
 
 
 def shipped_target_sets() -> dict[str, str]:

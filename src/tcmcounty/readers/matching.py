@@ -14,7 +14,7 @@ The rules, in order:
    ``%`` marks a percentage.
 3. **Synonyms by meaning** (:data:`SYNONYMS`): 类别/分类 → 类型; 所在/隶属/归属 → 所属;
    村（社区）/村居/行政村/村级/村（居）委会 → 村; flag prefixes 是否/能否/有无/已/设置/设有/建有
-   removed; 数/数量/人数 suffixes removed.
+   removed; 数/数量/人数 suffixes removed; 诊疗量/就诊人次 → 诊疗人次.
 4. **The table's own subject** may prefix a header (``医联体编号`` on the alliance sheet is the
    alliance's ``编号``; ``机构名称`` on the facility sheet is its ``名称``).
 
@@ -95,6 +95,8 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     (r"类别|分类|性质", "类型"),
     (r"所在|隶属|归属|所处", "所属"),
     (r"执业\(含助理\)医师|执业医师\(含助理\)|执业医师\(助理\)", "执业(助理)医师"),
+    (r"诊疗量$|诊疗人次数$|就诊人次$", "诊疗人次"),
+    (r"^中医药健康管理|^中医健康管理", "中医药健康管理"),
     (
         r"^(?:是否已|是否有|是否设置|是否设有|是否建有|是否|能否|可否|有无|已建|已设|已|设置|设有|建有|具备|有)",
         "",

@@ -56,6 +56,8 @@ SHAPE: dict[str, Any] = {
     "survey": {
         "respondents": "count",
         "satisfied": "count",
+        "awareness_respondents": "count",
+        "aware": "count",
         "year": "year",
         "source": "text",
         "status": "text",
