@@ -19,6 +19,7 @@ from tcmcounty.readers import RawBundle, read_bundle, read_workbook
 from tcmcounty.readers.cells import vocabulary_value
 from tcmcounty.readers.columnmap import ColumnMap, sidecar
 from tcmcounty.readers.references import resolve_references
+from tcmcounty.readers.tasks import check_tasks
 from tcmcounty.schema import TABLES
 from tcmcounty.tasks import tasks_from_table
 from tcmcounty.validate import check
@@ -189,6 +190,7 @@ def read_raw(name_or_path: str | os.PathLike[str], columns: ColumnsArg = None) -
     raw = read_workbook(path, cmap) if path.is_file() else read_bundle(path, cmap)
     resolve_references(raw)
     check(raw)
+    check_tasks(raw)
     raw.problems = summarise(raw.problems)
     return raw
 

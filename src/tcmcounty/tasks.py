@@ -20,7 +20,7 @@ from typing import Literal
 
 import pandas as pd
 
-from tcmcounty.plans import CountyPlan
+from tcmcounty.plans import CountyPlan, Milestone
 
 Progress = Literal["not_started", "in_progress", "done", "not_reported"]
 #: Progress a county reports for a task, in the order shown.
@@ -140,6 +140,27 @@ def _stage_key(text: str) -> str:
     return "".join(str(text).split()).removesuffix("阶段")
 
 
+def find_stage(plan: CountyPlan, stage: str) -> Milestone | None:
+    """Return the milestone of ``plan`` that a task's ``stage`` names, or ``None``.
+
+    Names match without spaces and with or without the word 阶段 (``实施`` = ``实施阶段``), or
+    the English phase name, case-insensitive.
+
+    Examples
+    --------
+    >>> from tcmcounty.plans import county_plan
+    >>> find_stage(county_plan("512021"), "实施").end
+    datetime.date(2023, 9, 30)
+    """
+    key = _stage_key(stage)
+    for m in plan.milestones:
+        if _stage_key(m.phase_zh) == key or (
+            m.phase_en and m.phase_en.strip().lower() == stage.strip().lower()
+        ):
+            return m
+    return None
+
+
 def deadline(task: Task, plan: CountyPlan | None) -> tuple[dt.date | None, str]:
     """Return when ``task`` is due and why: its due date, else the end of its stage.
 
@@ -164,12 +185,8 @@ def deadline(task: Task, plan: CountyPlan | None) -> tuple[dt.date | None, str]:
         return None, "no_timetable"
     if not task.stage:
         return max(m.end for m in plan.milestones), "plan_end"
-    for m in plan.milestones:
-        if _stage_key(m.phase_zh) == _stage_key(task.stage) or (
-            m.phase_en and m.phase_en.strip().lower() == task.stage.strip().lower()
-        ):
-            return m.end, "stage"
-    return None, "unknown_stage"
+    m = find_stage(plan, task.stage)
+    return (m.end, "stage") if m is not None else (None, "unknown_stage")
 
 
 def task_state(task: Task, plan: CountyPlan | None, report_date: dt.date) -> State:
@@ -253,8 +270,20 @@ TASK_COLUMNS = (
 def unit_table(tasks: TaskList, plan: CountyPlan | None, report_date: dt.date) -> pd.DataFrame:
     """Per responsible unit: tasks it leads, tasks it supports, and how many are done / late.
 
-    Units in first-named order. Columns ``unit``, ``lead``, ``partner``, ``done``, ``late``,
-    ``open``, ``not_reported`` (the last four count the unit's tasks in either role).
+    Units in first-named order. Columns ``unit``, ``lead``, ``partner`` (counts),
+    ``lead_tasks``, ``partner_tasks``, ``late_tasks`` (task numbers, 、-joined), and ``done``,
+    ``late``, ``open``, ``not_reported`` (the unit's tasks in either role, by
+    :func:`task_state`).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> tl = TaskList((Task("1", "a", ("卫健局",), ("财政局",), due=dt.date(2024, 1, 31),
+    ...                     progress="in_progress"), Task("2", "b", ("财政局",), progress="done")))
+    >>> unit_table(tl, None, dt.date(2024, 2, 1))[["unit", "lead_tasks", "late_tasks", "late"]]
+      unit lead_tasks late_tasks  late
+    0  卫健局          1          1     1
+    1  财政局          2          1     1
     """
     rows = []
     for unit, items in tasks.by_unit().items():
@@ -264,12 +293,29 @@ def unit_table(tasks: TaskList, plan: CountyPlan | None, report_date: dt.date) -
                 "unit": unit,
                 "lead": sum(role == "lead" for _, role in items),
                 "partner": sum(role == "partner" for _, role in items),
+                "lead_tasks": "、".join(t.number for t, role in items if role == "lead"),
+                "partner_tasks": "、".join(t.number for t, role in items if role == "partner"),
+                "late_tasks": "、".join(
+                    t.number for (t, _), s in zip(items, states, strict=True) if s == "late"
+                ),
                 **{s: states.count(s) for s in ("done", "late", "open", "not_reported")},
             }
         )
-    return pd.DataFrame(
-        rows, columns=["unit", "lead", "partner", "done", "late", "open", "not_reported"]
-    )
+    return pd.DataFrame(rows, columns=UNIT_COLUMNS)
+
+
+UNIT_COLUMNS = (
+    "unit",
+    "lead",
+    "partner",
+    "lead_tasks",
+    "partner_tasks",
+    "late_tasks",
+    "done",
+    "late",
+    "open",
+    "not_reported",
+)
 
 
 def _text(v: object) -> str:
@@ -295,16 +341,16 @@ def tasks_from_table(table: pd.DataFrame | None, path: Path | None = None) -> Ta
     """
     if table is None or not len(table):
         return None
-    tasks = tuple(_task(r) for r in table.to_dict("records"))
+    tasks = tuple(_task(r, i) for i, r in enumerate(table.to_dict("records"), start=1))
     return TaskList(tasks, origin=path.name if path is not None else "")
 
 
-def _task(r: dict[str, object]) -> Task:
+def _task(r: dict[str, object], position: int) -> Task:
     progress = _text(r.get("progress")) or "not_reported"
     due = r.get("due")
     row = r.get("_row")
     return Task(
-        number=_text(r.get("number")),
+        number=_text(r.get("number")) or str(position),  # unnumbered: its place in the list
         text=_text(r.get("task")),
         lead=_units(r.get("lead")),
         partners=_units(r.get("partners")),
@@ -314,6 +360,48 @@ def _task(r: dict[str, object]) -> Task:
         evidence=_text(r.get("evidence")),
         source=_text(r.get("source")),
         row=int(row) if isinstance(row, (int, float)) and row == row else None,  # type: ignore[arg-type]
+    )
+
+
+def task_frame(tasks: TaskList) -> pd.DataFrame:
+    """Return the tasks as rows of the 任务分工 table (``tasks.csv``; columns of ``schema.TASKS``).
+
+    Units are joined with 、 as a plan writes them; ``progress`` keeps its canonical value.
+
+    Examples
+    --------
+    >>> task_frame(TaskList((Task("一", "制定工作计划", ("县卫生健康局",), ("县财政局", "县民政局")),)))[
+    ...     ["number", "lead", "partners", "progress"]]
+      number    lead      partners      progress
+    0      一  县卫生健康局  县财政局、县民政局  not_reported
+    """
+    rows = [
+        {
+            "number": t.number,
+            "task": t.text,
+            "lead": "、".join(t.lead),
+            "partners": "、".join(t.partners),
+            "stage": t.stage,
+            "due": t.due,
+            "progress": t.progress,
+            "evidence": t.evidence,
+            "source": t.source,
+        }
+        for t in tasks
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "number",
+            "task",
+            "lead",
+            "partners",
+            "stage",
+            "due",
+            "progress",
+            "evidence",
+            "source",
+        ],
     )
 
 

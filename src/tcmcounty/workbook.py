@@ -58,6 +58,13 @@ INSTRUCTIONS = (
         "Sheet 实施步骤: one stage a row with its start and end dates (e.g. 2024-03-01) and tasks.",
     ),
     ("8. 检查：tcmcounty validate 本文件.xlsx", "Check with: tcmcounty validate this.xlsx"),
+    (
+        "9. 任务分工：每行一项任务，填写牵头单位（必填）、配合单位（多个用、分隔）、所属阶段（与实施步骤一致）"
+        "或完成时限，完成情况选 未开始/进行中/已完成（未填 = 未报告），并注明佐证材料。",
+        "Sheet 任务分工: one task a row with its lead unit (required), co-operating units (separated "
+        "by 、), stage (as in 实施步骤) or due date, progress 未开始/进行中/已完成 (empty = not "
+        "reported) and the evidence.",
+    ),
 )
 
 
@@ -222,6 +229,11 @@ def _export_content(county: County) -> tuple[dict[str, object], dict[str, pd.Dat
     plan = getattr(county, "plan", None)
     if plan is not None:
         frames["timetable"] = plan_frame(plan)
+    tasks = getattr(county, "tasks", None)
+    if tasks is not None:
+        from tcmcounty.tasks import task_frame
+
+        frames["tasks"] = task_frame(tasks)
     return {}, frames
 
 
@@ -411,7 +423,7 @@ def _table_sheet(
             dim.width = 13
         else:
             dv = None
-        if col.name.startswith("tasks"):
+        if col.name.startswith("tasks") or col.name == "task":
             dim.width = 60
         if dv is not None:
             ws.add_data_validation(dv)  # type: ignore[attr-defined]

@@ -906,20 +906,21 @@ class CountyView:
                 ),
                 "tcm-unavailable",
             )
-        late_rows = tt[tt["state"] == "late"]
         body += f"<h3>{_t('各责任单位', 'By responsible unit', lang)}</h3>"
         body += table_html(
             ut,
             [
                 ("unit", "单位", "unit"),
-                ("lead", "牵头", "leads"),
-                ("partner", "配合", "supports"),
+                ("lead_tasks", "牵头任务", "tasks it leads"),
+                ("partner_tasks", "配合任务", "tasks it supports"),
+                ("late_tasks", "逾期任务", "late tasks"),
                 ("done", "已完成", "done"),
                 ("late", "逾期", "late"),
                 ("open", "未到期", "not yet due"),
                 ("not_reported", "未报告", "not reported"),
             ],
             lang,
+            {k: (lambda v: v or "—") for k in ("lead_tasks", "partner_tasks", "late_tasks")},
             row_class=lambda r: "tcm-unmet" if r["late"] else "",
             classes={"unit": "tcm-name"},
         )
@@ -945,37 +946,23 @@ class CountyView:
             ("evidence", "佐证材料", "evidence"),
         ]
         tt = tt.assign(state_text=[f"{STATE_ZH[s]} {STATE_EN[s]}" for s in tt["state"]])
-        fmt = {"days_late": lambda v: "—" if _is_na(v) or not v else fmt_num(v, 0)}
 
         def rc(r: pd.Series) -> str:
             return {"late": "tcm-unmet", "done": "tcm-met"}.get(str(r["state"]), "")
 
-        for unit, items in tasks.by_unit().items():
-            numbers = [t.number for t, _ in items]
-            sub = tt[tt["number"].isin(numbers)]
-            n_late = int((sub["state"] == "late").sum())
-            head = _t(
-                f"{unit}：牵头 {sum(r == 'lead' for _, r in items)} 项，配合 "
-                f"{sum(r == 'partner' for _, r in items)} 项"
-                + (f"，逾期 {n_late} 项" if n_late else ""),
-                f"{unit}: leads {sum(r == 'lead' for _, r in items)}, supports "
-                f"{sum(r == 'partner' for _, r in items)}" + (f", {n_late} late" if n_late else ""),
+        body += (
+            f"<details class='tcm-worklist' id='tasks-all'{' open' if n <= 30 else ''}>"
+            f"<summary>{_t(f'全部任务（{n} 项）', f'All tasks ({n})', lang)}</summary>"
+            + table_html(
+                tt,
+                cols,
                 lang,
+                {"days_late": lambda v: "—" if _is_na(v) or not v else fmt_num(v, 0)},
+                row_class=rc,
+                classes={"task": "tcm-cite"},
             )
-            body += (
-                f"<details class='tcm-worklist tcm-unit'{' open' if n_late else ''}>"
-                f"<summary>{head}</summary>"
-                + table_html(sub, cols, lang, fmt, row_class=rc, classes={"task": "tcm-cite"})
-                + "</details>"
-            )
-        if len(late_rows):
-            body += note_html(
-                _t(
-                    f"逾期任务 {len(late_rows)} 项：{'、'.join(late_rows['number'])}。",
-                    f"{len(late_rows)} late tasks: {', '.join(late_rows['number'])}.",
-                    lang,
-                )
-            )
+            + "</details>"
+        )
         body += note_html(
             _t(
                 "期限：任务写明完成时限的按时限；否则为所属阶段结束日（见创建方案时间表）；未写阶段的为方案最后阶段结束日。"
