@@ -101,6 +101,10 @@ def render_text(r: Readiness) -> str:
             f"  {t.id:<16} {t.shown} → {t.target}: {VERDICT_ZH[t.verdict]} "
             f"{VERDICT_EN[t.verdict]} [{GRADE_LABELS.get(t.grade, t.grade)}]{status}"
         )
+    if r.without_number:
+        lines.append(
+            f"  目标无数值、不计入判定 targets without a number, not counted: {', '.join(r.without_number)}"
+        )
     if r.task_states is not None:
         s = r.task_states
         lines += [

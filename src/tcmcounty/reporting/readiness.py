@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from tcmcounty.indicators.model import GRADE_LABELS
 from tcmcounty.plans import CountyPlan, plan_of
 from tcmcounty.tasks import counts, task_state
 
@@ -26,15 +27,6 @@ VERDICT_ZH = {"met": "达标", "not_met": "未达标", "no_data": "缺数据"}
 VERDICT_EN = {"met": "met", "not_met": "not met", "no_data": "no data"}
 #: Grade of a target whose row carries none (read defensively from the indicator table).
 DEFAULT_GRADE = "unverified"
-
-try:  # the evidence grades of the indicator registry
-    from tcmcounty.indicators.model import GRADE_LABELS
-except ImportError:  # pragma: no cover - an indicator registry without grades
-    GRADE_LABELS = {
-        "verified": "已核实 verified",
-        "derived": "引自其他文件 derived",
-        "unverified": "未核实 unverified",
-    }
 
 
 @dataclass(frozen=True)
@@ -86,7 +78,10 @@ class Readiness:
     report_date : datetime.date
         The day the tasks and the timetable are read against.
     targets : tuple of TargetCheck
-        County-level targets, in the order of the indicator table.
+        County-level quantitative targets (a number to meet), in the order of the indicator
+        table.
+    without_number : tuple of str
+        Indicators whose target states no number (``无数值目标``): shown, never counted.
     task_states : dict of str to int or None
         Tasks per state (:data:`tcmcounty.tasks.STATES`); ``None`` when the county has no task
         sheet.
@@ -110,7 +105,7 @@ class Readiness:
     current: Stage | None = None
     next: Stage | None = None
     plan_end: dt.date | None = None
-    notes: tuple[str, ...] = field(default=())
+    without_number: tuple[str, ...] = field(default=())
 
     # -- counts -----------------------------------------------------------------------------
 
@@ -136,6 +131,13 @@ class Readiness:
         """Every target met (none without data) and every task done."""
         tasks_done = self.task_states is None or self.task_states["done"] == self.n_tasks
         return bool(self.targets) and self.n("met") == len(self.targets) and tasks_done
+
+    def grade_counts(self) -> dict[str, int]:
+        """Count the targets per evidence grade of the target (grades present only)."""
+        out: dict[str, int] = {}
+        for t in self.targets:
+            out[t.grade] = out.get(t.grade, 0) + 1
+        return out
 
     # -- text -------------------------------------------------------------------------------
 
@@ -292,6 +294,7 @@ class Readiness:
             "current_stage": stage(self.current),
             "next_stage": stage(self.next),
             "plan_end": self.plan_end.isoformat() if self.plan_end else None,
+            "targets_without_number": list(self.without_number),
             "missing": [{"zh": zh, "en": en} for zh, en in self.missing()],
         }
 
@@ -342,17 +345,24 @@ def _verdict(met: object) -> Verdict:
     return "met" if bool(met) else "not_met"
 
 
-def _targets(indicators: pd.DataFrame | None) -> tuple[TargetCheck, ...]:
-    """County-level rows of the indicator table that have a target."""
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+
+
+def _targets(indicators: pd.DataFrame | None) -> tuple[tuple[TargetCheck, ...], tuple[str, ...]]:
+    """County-level rows with a quantitative target, and the ids of those without a number."""
     if indicators is None or not len(indicators):
-        return ()
+        return (), ()
     rows = indicators
     if "level" in rows:
         rows = rows[rows["level"].astype(str).isin(["county", ""]) | rows["level"].isna()]
-    out = []
+    out, without = [], []
     for r in rows.to_dict("records"):
         if not _text(r.get("target")):
             continue  # a figure shown for information has no verdict to give
+        if not (_is_number(r.get("target_low")) or _is_number(r.get("target_high"))):
+            without.append(_text(r.get("id")))  # "no numeric target found": nothing to meet
+            continue
         grade = _text(r.get("target_grade")) or DEFAULT_GRADE
         out.append(
             TargetCheck(
@@ -368,7 +378,7 @@ def _targets(indicators: pd.DataFrame | None) -> tuple[TargetCheck, ...]:
                 input_status=_text(r.get("input_status")),
             )
         )
-    return tuple(out)
+    return tuple(out), tuple(without)
 
 
 def _stages(
@@ -435,17 +445,19 @@ def readiness(county: Any, indicators: pd.DataFrame | None, report_date: dt.date
             due, _ = deadline(t, plan)
             past_due += s == "not_reported" and due is not None and report_date > due
     current, nxt, end = _stages(plan, report_date)
+    checks, without = _targets(indicators)
     return Readiness(
         adcode=str(getattr(county, "adcode", "")),
         county_zh=str(getattr(county, "name_zh", "")),
         county_en=str(getattr(county, "name_en", "")),
         report_date=report_date,
-        targets=_targets(indicators),
+        targets=checks,
         task_states=states,
         unreported_past_due=int(past_due),
         current=current,
         next=nxt,
         plan_end=end,
+        without_number=without,
     )
 
 
