@@ -161,6 +161,7 @@ def index_html(out_dir: str | os.PathLike[str], records: list[dict[str, Any]] | 
             f"<td>{esc(h.get('n_met', '—'))}</td><td>{esc(h.get('n_unmet', '—'))}</td>"
             f"<td>{esc(h.get('n_no_verdict', '—'))}</td><td>{esc(fmt_pct(h.get('coverage_share')))}</td>"
             f"<td>{esc(fmt_pct(h.get('alliance_share')))}</td><td>{esc(h.get('sites_recommended', '—'))}</td>"
+            f"<td class='ready'>{esc(readiness_text(h))}</td>"
             f"<td>{esc(flag)}</td><td>{esc(f'{size / 1024:.0f} KB' if isinstance(size, int) else '—')}</td>"
             f"<td>{esc(r.get('written', ''))}</td><td class='err'>{esc(r.get('error', ''))}</td></tr>"
         )
@@ -180,17 +181,42 @@ th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; }}
 th {{ background: #f1f8e9; }}
 tr.st-failed td, tr.st-timeout td {{ background: #ffebee; }}
 td.err {{ color: #b71c1c; max-width: 40em; }}
+td.ready {{ max-width: 30em; font-size: 0.9em; }}
 </style></head><body>
 <h1>县级中医药工作报告 <small>County reports for the primary-level TCM demonstration county review</small></h1>
 <p>{n_ok} / {len(counties)} 个县报告成功 county reports succeeded · 生成 generated {esc(stamp)}</p>
 <table><thead><tr><th>代码 code</th><th>县 county</th><th>状态 status</th><th>达标 met</th>
 <th>未达标 not met</th><th>无法判定 no verdict</th><th>中医药服务覆盖 coverage</th><th>{esc(ALLIANCE_HEADER)}</th>
-<th>推荐中医阁 sites</th><th>数据 data</th><th>大小 size</th><th>生成 written</th><th>错误 error</th></tr></thead>
+<th>推荐中医阁 sites</th><th>{esc(READINESS_HEADER)}</th><th>数据 data</th><th>大小 size</th><th>生成 written</th><th>错误 error</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>县域比较 Comparisons</h2><ul>{comp_rows or "<li>—</li>"}</ul>
 <p><a href="summary.xlsx">summary.xlsx</a> · <a href="batch_status.csv">batch_status.csv</a></p>
 </body></html>
 """
+
+
+#: Header of the readiness column (:func:`tcmcounty.reporting.readiness.readiness`, on the report date).
+READINESS_HEADER = "迎检准备 readiness"
+
+
+def readiness_text(headline: dict[str, Any]) -> str:
+    """Return the readiness line of a record (``—`` for a record written before readiness).
+
+    The line is :meth:`tcmcounty.reporting.readiness.Readiness.summary` as the report job
+    stored it, with its report date.
+
+    Examples
+    --------
+    >>> readiness_text({"readiness_summary": "未就绪 / not ready", "readiness_report_date": "2024-07-15"})
+    '未就绪 / not ready (2024-07-15)'
+    >>> readiness_text({})
+    '—'
+    """
+    text = headline.get("readiness_summary")
+    if not isinstance(text, str) or not text:
+        return "—"
+    day = headline.get("readiness_report_date")
+    return f"{text} ({day})" if isinstance(day, str) and day else text
 
 
 #: Header of the alliance column: the T-YLT figure (TCM-led alliances only), never "any alliance".
@@ -229,6 +255,10 @@ SUMMARY_COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("中医药服务覆盖 coverage", SHARE_FORMAT),
     (ALLIANCE_HEADER, SHARE_FORMAT),
     ("推荐中医阁 sites", "0"),
+    ("就绪 ready", None),
+    (READINESS_HEADER, None),
+    ("逾期任务 tasks late", "0"),
+    ("未报告任务 tasks not reported", "0"),
     ("含估算/模拟 non-official", None),
     ("错误 error", None),
 )
@@ -288,6 +318,12 @@ def _summary_values(out: Path, r: dict[str, Any]) -> list[object]:
         h.get("coverage_share"),
         h.get("alliance_share"),
         h.get("sites_recommended"),
+        _MET_TEXT.get(h["readiness_ready"], "—")
+        if isinstance(h.get("readiness_ready"), bool)
+        else "—",
+        readiness_text(h),
+        h.get("readiness_tasks_late"),
+        h.get("readiness_tasks_not_reported"),
         "是" if h.get("non_official") else "否",
         r.get("error") or "",
     ]
@@ -416,6 +452,9 @@ def _write_notes_sheet(ws: Any) -> None:
         "“报告 report”列链接到本文件夹中的报告；“失败 failed”表列出未成功的县及错误。",
         "The report column links to the report in this folder; the 失败 failed sheet lists the counties that did not succeed.",
         "含估算/模拟 = the county's data include estimated or synthetic figures (see the report's data-quality section).",
+        "迎检准备 readiness：报告第一节的结论（数值目标达标/未达标/缺数据，任务完成/逾期/未报告，距下一阶段天数），括号内为报告日期。",
+        "Readiness is the first section of each report (quantitative targets met / not met / no data, tasks "
+        "done / late / not reported, days to the next stage) on the report date in brackets.",
         f"Generated {dt.datetime.now().astimezone().isoformat(timespec='seconds')} from the JSON records in this folder.",
     ]
     for i, line in enumerate(lines, 1):

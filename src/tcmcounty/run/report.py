@@ -219,6 +219,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
     outside a private temporary folder (and the results cache, when given).
     """
     from tcmcounty.reporting import results as R
+    from tcmcounty.reporting.readiness import results_readiness
 
     t_start = time.perf_counter()
     durations: dict[str, float] = {}
@@ -292,6 +293,8 @@ def run_job(spec: JobSpec) -> JobOutcome:
             indicators.append(res.indicator_records())
             if not headline:
                 headline = res.headline()
+                if spec.kind == KIND_COUNTY:  # the index's readiness column, on the report date
+                    headline.update(results_readiness(res, p.get("report_date")).record())
         durations["results"] = round(time.perf_counter() - t - durations.get("figures", 0.0), 4)
         record.counties = county_meta
         record.headline = headline
