@@ -203,7 +203,7 @@ class CountyView:
         :func:`tcmcounty.reporting.readiness.results_readiness`, as in ``tcmcounty readiness``
         and the batch index.
         """
-        from tcmcounty.reporting.readiness import VERDICT_ZH, results_readiness
+        from tcmcounty.reporting.readiness import GRADE_LABELS, VERDICT_ZH, results_readiness
 
         lang, r = self.lang, results_readiness(self.res, self.params.report_date)
         verdict = _t("已就绪", "ready", lang) if r.ready else _t("未就绪", "not ready", lang)
@@ -259,6 +259,28 @@ class CountyView:
                 return {"met": "tcm-met", "not_met": "tcm-unmet"}.get(str(row["verdict"]), "")
 
             body += table_html(frame, cols, lang, row_class=rc, classes={"id": "tcm-name"})
+        grades = "，".join(
+            f"{pick(GRADE_LABELS.get(g, g), 'zh')} {k}" for g, k in r.grade_counts().items()
+        )
+        grades_en = ", ".join(f"{g} {k}" for g, k in r.grade_counts().items())
+        if grades:
+            body += note_html(
+                _t(
+                    f"目标证据等级：{grades}。",
+                    f"Evidence grades of the targets: {grades_en}.",
+                    lang,
+                )
+            )
+        if r.without_number:
+            ids = "、".join(r.without_number)
+            body += note_html(
+                _t(
+                    f"另有 {len(r.without_number)} 项指标的目标没有数值，只列出、不计入判定：{ids}。",
+                    f"{len(r.without_number)} more indicators have a target without a number; "
+                    f"shown, not counted: {', '.join(r.without_number)}.",
+                    lang,
+                )
+            )
         body += (
             f"<p class='tcm-note' data-tcm-readiness='1'>{esc(pick(r.summary(), lang))}</p>"
             + note_html(
