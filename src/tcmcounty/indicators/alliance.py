@@ -26,8 +26,12 @@ as such and never judged against the target.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -56,6 +60,61 @@ def tcm_lead_types() -> tuple[str, ...]:
     spec = load_registry()[INDICATOR_ID].numerator
     lead = spec.param("lead_types") or ()
     return (lead,) if isinstance(lead, str) else tuple(str(t) for t in lead)  # type: ignore[union-attr]
+
+
+_T = TypeVar("_T")
+#: Membership computed inside :func:`reuse_membership` blocks (``None`` outside any block).
+_SCOPE: ContextVar[dict[tuple[object, ...], tuple[object, ...]] | None] = ContextVar(
+    "tcmcounty_alliance_membership", default=None
+)
+
+
+@contextlib.contextmanager
+def reuse_membership() -> Iterator[None]:
+    """Within the block, compute each county's alliance membership once and reuse it.
+
+    Which facilities serve each village, which alliances cover it and which villages the
+    ``T-YLT`` alliances cover are read by the county and the township indicators, by
+    :func:`tcm_led_alliance_coverage` and by the worklists; inside this block each is computed
+    once per county (the county's tables must not change within it). Blocks nest: an inner one
+    reuses the outer one's results. Outside any block nothing is kept.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> c = tcmcounty.load_county("wenxi", warn=False)
+    >>> with reuse_membership():
+    ...     village_alliances(c) is village_alliances(c)
+    True
+    >>> village_alliances(c) is village_alliances(c)
+    False
+    """
+    if _SCOPE.get() is not None:
+        yield
+        return
+    token = _SCOPE.set({})
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def _once(county: County, what: tuple[object, ...], make: Callable[[], _T]) -> _T:
+    """``make()``, computed once per county and ``what`` inside a :func:`reuse_membership` block."""
+    memo = _SCOPE.get()
+    if memo is None:
+        return make()
+    tables = (county.villages, county.facilities, county.alliances)
+    key = (*what, id(county), *(id(t) for t in tables))
+    if key not in memo:
+        memo[key] = (make(), *tables)  # the tables are kept so that their ids stay theirs
+    return memo[key][0]  # type: ignore[return-value]
+
+
+def _serving(county: County) -> pd.DataFrame:
+    return _once(
+        county, ("serving",), lambda: serving_facilities(county.villages, county.facilities)
+    )
 
 
 def _statuses(f: pd.DataFrame) -> tuple[str, ...]:
@@ -108,7 +167,11 @@ def village_alliances(county: County) -> list[list[str]]:
     """
     if not isinstance(county, County):
         raise TypeError(f"county must be a County, not {type(county).__name__}")
-    serving = serving_facilities(county.villages, county.facilities)
+    return _once(county, ("covering",), lambda: _village_alliances(county))
+
+
+def _village_alliances(county: County) -> list[list[str]]:
+    serving = _serving(county)
     al = county.alliances
     ids = al["id"].astype(str).tolist() if len(al) else []
     sets = [_members(a) for _, a in al.iterrows()]
@@ -150,6 +213,12 @@ def covered_villages(
     if not isinstance(county, County):
         raise TypeError(f"county must be a County, not {type(county).__name__}")
     lead_types = tuple(lead_types)
+    return _once(county, ("covered", lead_types), lambda: _covered_villages(county, lead_types))
+
+
+def _covered_villages(
+    county: County, lead_types: tuple[str, ...]
+) -> tuple[pd.DataFrame, tuple[str, ...], list[str]]:
     fac = county.facilities
     types_by_id = dict(zip(fac["id"].astype(str), fac["type"].astype(str), strict=True))
     notes: list[str] = []
@@ -350,7 +419,7 @@ def _share(num: float | None, den: float | None) -> float | None:
 
 def _village_frame(county: County, covering: list[list[str]], tcm_ids: set[str]) -> pd.DataFrame:
     v = county.villages
-    serving = serving_facilities(v, county.facilities)
+    serving = _serving(county)
     out = pd.DataFrame(
         {
             "code": v["code"].astype(str).to_numpy(),
@@ -467,10 +536,24 @@ def tcm_led_alliance_coverage(
     >>> res.met, round(res.share, 3)
     (True, 0.319)
     """
-    from tcmcounty.indicators.engine import compute
-
     if not isinstance(county, County):
         raise TypeError(f"county must be a County, not {type(county).__name__}")
+    with reuse_membership():
+        return _tcm_led_alliance_coverage(
+            county, population, targets, allow_estimates=allow_estimates, by_township=by_township
+        )
+
+
+def _tcm_led_alliance_coverage(
+    county: County,
+    population: str,
+    targets: str | os.PathLike[str] | object | None,
+    *,
+    allow_estimates: bool,
+    by_township: bool,
+) -> AllianceCoverage:
+    from tcmcounty.indicators.engine import compute
+
     ts = None if targets in ("", None) else targets
     kw = {"population": population, "targets": ts, "allow_estimates": allow_estimates}
     row = compute(county, indicators=[INDICATOR_ID], **kw).iloc[0]  # type: ignore[arg-type]

@@ -9,11 +9,13 @@ import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, County, weakest_status
 from tcmcounty.formatting import value_text
+from tcmcounty.indicators.alliance import reuse_membership
 from tcmcounty.indicators.assess import Assessment, assess
 from tcmcounty.indicators.kinds import Context, Quantity, evaluate
 from tcmcounty.indicators.model import Indicator, Level, Target, TargetSet
 from tcmcounty.indicators.registry import Registry, load_registry
 from tcmcounty.indicators.targets import load_targets
+from tcmcounty.indicators.townships import evaluate_townships
 
 #: Columns of the indicator table, in order.
 COLUMNS: tuple[str, ...] = (
@@ -164,12 +166,43 @@ def _frame(records: list[dict[str, object]]) -> pd.DataFrame:
     return df
 
 
+def _row(
+    ind: Indicator, level: Level, code: str, name: str, num: Quantity, den: Quantity, ts: TargetSet
+) -> _Row:
+    target = ts.lookup(ind.id, level)
+    result = assess(num.value, den.value, ind.factor, target, band=ind.range_is_band)
+    return _Row(ind, level, code, name, num, den, target, result)
+
+
 def _one(ind: Indicator, ctx: Context, ts: TargetSet, code: str, name: str) -> _Row:
     num_spec, den_spec = ind.specs(ctx.level)
     num, den = evaluate(num_spec, ctx), evaluate(den_spec, ctx)
-    target = ts.lookup(ind.id, ctx.level)
-    result = assess(num.value, den.value, ind.factor, target, band=ind.range_is_band)
-    return _Row(ind, ctx.level, code, name, num, den, target, result)
+    return _row(ind, ctx.level, code, name, num, den, ts)
+
+
+def _by_township(
+    county: County, reg: Registry, ts: TargetSet, population: str, allow_estimates: bool
+) -> list[_Row]:
+    """Rows of every township, township by township: each quantity computed for all at once.
+
+    :func:`~tcmcounty.indicators.townships.evaluate_townships` groups the facilities and
+    villages by township once per quantity; the values are those of one township at a time.
+    """
+    towns = county.townships
+    codes = towns["code"].astype(str).tolist()
+    names = towns["name"].astype(str).tolist()
+    columns = []
+    for ind in reg:
+        if "township" in ind.levels:
+            ctx = Context(county, ind, "township", None, population, allow_estimates)
+            num_spec, den_spec = ind.specs("township")
+            nums = evaluate_townships(num_spec, ctx, codes)
+            columns.append((ind, nums, evaluate_townships(den_spec, ctx, codes)))
+    return [
+        _row(ind, "township", code, name, nums[i], dens[i], ts)
+        for i, (code, name) in enumerate(zip(codes, names, strict=True))
+        for ind, nums, dens in columns
+    ]
 
 
 def compute(
@@ -256,18 +289,20 @@ def compute(
         raise TypeError(f"allow_estimates must be a bool, not {type(allow_estimates).__name__}")
     reg = (registry or load_registry()).select(indicators)
     ts = load_targets(targets)
-    rows: list[_Row] = []
-    if by == "township":
-        towns = county.townships
-        for code, name in zip(towns["code"].astype(str), towns["name"].astype(str), strict=True):
-            for ind in reg:
-                if "township" in ind.levels:
-                    ctx = Context(county, ind, "township", code, population, allow_estimates)
-                    rows.append(_one(ind, ctx, ts, code, name))
-    else:
-        for ind in reg:
-            ctx = Context(county, ind, "county", None, population, allow_estimates)
-            rows.append(_one(ind, ctx, ts, county.adcode, county.name_zh))
+    with reuse_membership():
+        if by == "township":
+            rows = _by_township(county, reg, ts, population, allow_estimates)
+        else:
+            rows = [
+                _one(
+                    ind,
+                    Context(county, ind, "county", None, population, allow_estimates),
+                    ts,
+                    county.adcode,
+                    county.name_zh,
+                )
+                for ind in reg
+            ]
     df = _frame([_record(r, ts) for r in rows])
     df.attrs.update(
         {
