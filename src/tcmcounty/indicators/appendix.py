@@ -8,7 +8,7 @@ import os
 import pandas as pd
 
 from tcmcounty.indicators.kinds import describe
-from tcmcounty.indicators.model import Indicator, TargetSet, target_with_grade
+from tcmcounty.indicators.model import GRADE_LABELS, Indicator, TargetSet, target_with_grade
 from tcmcounty.indicators.registry import Registry, load_registry
 from tcmcounty.indicators.targets import load_targets
 
@@ -59,7 +59,7 @@ _EVIDENCE_WORDS = (
 )
 
 
-def evidence_words(evidence: object, lang: str = "zh") -> str:
+def evidence_words(evidence: object, lang: str = "zh", grade: object = None) -> str:
     """Say in plain words how far a target's evidence was checked (codes left to the appendix).
 
     ``"VERIFIED (E9, E30)"`` becomes ``"已核实"`` (``"verified"``); ``"UNVERIFIED (catalogue
@@ -84,11 +84,22 @@ def evidence_words(evidence: object, lang: str = "zh") -> str:
     '已核实；原始文件未核实'
     >>> evidence_words("UNVERIFIED (catalogue §3.1; 2020 planning value 6 is VERIFIED, E43)", "en")
     'not verified'
+
+    With the target's evidence ``grade`` the words are the grade's
+    (:data:`~tcmcounty.indicators.model.GRADE_LABELS`), qualifiers still added:
+
+    >>> evidence_words("E30: two news reprints", "zh", "derived")
+    '引自其他文件'
     """
     text = "" if evidence is None or evidence != evidence else str(evidence).strip()
+    zh = lang == "zh"
+    if isinstance(grade, str) and grade in GRADE_LABELS:
+        label = GRADE_LABELS[grade].split(" ", 1)
+        words = [label[0] if zh else label[1]]
+        words += [w_zh if zh else w_en for key, w_zh, w_en in _EVIDENCE_WORDS if key in text]
+        return ("；" if zh else "; ").join(words)
     if not text:
         return ""
-    zh = lang == "zh"
     head = text.split("(", 1)[0].strip().upper()
     if head.startswith("UNVERIFIED"):
         words = ["未核实" if zh else "not verified"]

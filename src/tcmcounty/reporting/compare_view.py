@@ -22,6 +22,7 @@ from tcmcounty.reporting.sections import (
     _unavailable,
     banner_html,
     esc,
+    graded_target,
     img_html,
     note_html,
     pick,
@@ -167,7 +168,7 @@ class CompareView:
         cols = [
             ("id", "编号", "id"),
             ("name_zh", "指标", "indicator"),
-            ("target", "目标", "target"),
+            ("target_shown", "目标（证据等级）", "target (evidence grade)"),
         ]
         for n in self.names:
             cols += [
@@ -176,13 +177,21 @@ class CompareView:
                 (f"{n} status", f"{n} 数据状态", "data status"),
             ]
         table = table.copy()
+        table["target_shown"] = [
+            graded_target(t, g, lang)
+            for t, g in zip(
+                table["target"],
+                table["target_grade"] if "target_grade" in table else [""] * len(table),
+                strict=True,
+            )
+        ]
         table["construction"] = self.same_by_construction(table)
         cols.append(("construction", "说明", "note"))
         fmt = {
             f"{n} met": (lambda v: "—" if _is_na(v) else ("✓" if bool(v) else "✗"))
             for n in self.names
         }
-        body = table_html(table, cols, lang, fmt)
+        body = table_html(table, cols, lang, fmt, classes={"target_shown": "tcm-target"})
         same = table.loc[table["construction"] != "", "id"].tolist()
         if same:
             body += note_html(

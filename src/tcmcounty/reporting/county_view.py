@@ -22,8 +22,10 @@ from tcmcounty.reporting.sections import (
     _section,
     _t,
     _unavailable,
+    area_label,
     banner_html,
     esc,
+    graded_target,
     heat_table_html,
     img_html,
     mark_cites,
@@ -132,6 +134,23 @@ class CountyView:
         if not len(row) or _is_na(row["target_low"].iloc[0]):
             return None
         return float(row["target_low"].iloc[0])
+
+    def _graded(self, indicator_id: str, target: object = None) -> str:
+        """Return the county-level target of an indicator with its evidence grade (plain text).
+
+        ``target`` replaces the target text (e.g. the alliance table's own wording); the grade is
+        always the indicator row's, so every view shows the same grade for the same target.
+        """
+        ind = self.res.indicators
+        if ind is None or "target_grade" not in ind:
+            return "—"
+        row = ind[(ind["id"] == indicator_id) & (ind.get("level", "county") == "county")]
+        if not len(row):
+            return "—"
+        r = row.iloc[0]
+        return graded_target(
+            r["target"] if target is None else target, r["target_grade"], self.lang
+        )
 
     def _unavailable(self, step: str) -> str:
         """Return the note of a section whose analysis ``step`` failed, with the reason."""
@@ -332,7 +351,8 @@ class CountyView:
             items.append(
                 f"<li>{label}: {esc(u.get('value_text') or fmt_num(u['value']))}"
                 f"{'%' if u.get('unit') == '%' else ''} → "
-                f"{_t('目标', 'target', lang)} {esc(pick(u['target'], lang))}"
+                f"{_t('目标', 'target', lang)} "
+                f"{span(esc(self._graded(u['id'], u['target'])), 'tcm-target')}"
                 + (f"; <strong>{_t('需增加', 'need', lang)} {esc(need)}</strong>" if need else "")
                 + "</li>"
             )
@@ -366,7 +386,7 @@ class CountyView:
             ("name_en", "英文名", "name"),
             ("value_text", "数值", "value"),
             ("unit", "单位", "unit"),
-            ("target", "目标", "target"),
+            ("target_shown", "目标（证据等级）", "target (evidence grade)"),
             ("met", "判定", "verdict"),
             ("need", "缺口", "need"),
             ("need_unit", "缺口单位", "need unit"),
@@ -377,9 +397,7 @@ class CountyView:
             cols = [c for c in cols if c[0] != "name_en"]
         if lang == "en":
             cols = [c for c in cols if c[0] != "name_zh"]
-        table = table_html(
-            ind, cols, lang, {"met": verdict, "need": lambda v: fmt_num(v, 0)}, row_class=row_class
-        )
+        table = self._indicator_tables(ind, cols, verdict, row_class)
         chart = img_html(
             self._figure("indicators") or b"",
             f"{self.county.name_zh} indicators against targets",
@@ -398,6 +416,38 @@ class CountyView:
         return _section(
             "指标与目标", "Indicators against targets", lang, table + chart + note, "indicators"
         )
+
+    def _indicator_tables(
+        self, ind: pd.DataFrame, cols: list[tuple[str, str, str]], verdict: Any, row_class: Any
+    ) -> str:
+        """One table per area of the standard (:data:`tcmcounty.indicators.model.AREAS`), in order."""
+        from tcmcounty.indicators.model import AREAS
+
+        lang = self.lang
+        ind = ind.assign(
+            target_shown=[
+                graded_target(t, g, lang)
+                for t, g in zip(
+                    ind["target"],
+                    ind["target_grade"] if "target_grade" in ind else [""] * len(ind),
+                    strict=True,
+                )
+            ]
+        )
+        areas = ind["area"] if "area" in ind else pd.Series("other", index=ind.index)
+        out = ""
+        for area in [a for a in AREAS if (areas == a).any()]:
+            part = ind[(areas == area).to_numpy(dtype=bool)]
+            out += f"<h3 class='tcm-area' data-tcm-area='{esc(area)}'>{esc(area_label(area, lang))}</h3>"
+            out += table_html(
+                part,
+                cols,
+                lang,
+                {"met": verdict, "need": lambda v: fmt_num(v, 0)},
+                row_class=row_class,
+                classes={"target_shown": "tcm-target"},
+            )
+        return out
 
     def facilities(self) -> Html:
         """Facility shares (中医馆 / TCM-capable clinics / 中医阁) and population coverage per township."""
@@ -432,9 +482,9 @@ class CountyView:
             shares, ("township", "乡镇", "township"), share_cols, lang, counts, targets
         )
         shown = [
-            f"{_t(zh, en, lang)} ≥ {100 * t:g}%"
+            f"{_t(zh, en, lang)} {span(esc(self._graded(ids[c])), 'tcm-target')}"
             for c, zh, en in share_cols
-            if (t := targets[c]) is not None
+            if targets[c] is not None
         ]
         body += note_html(
             _t(
@@ -550,7 +600,8 @@ class CountyView:
                 lang,
             )
             + f"<b>{esc(fmt_pct(al.share))}</b> · {_t('目标', 'target', lang)} "
-            + f"{esc(pick(al.target_text or '—', lang))} · {esc(pick(al.verdict(), lang))}</p>"
+            + span(esc(self._graded("T-YLT", al.target_text)), "tcm-target")
+            + f" · {esc(pick(al.verdict(), lang))}</p>"
         )
         body += table_html(
             t,
@@ -755,7 +806,7 @@ class CountyView:
             mark = "—" if _is_na(r.get("met")) else ("✓" if bool(r.get("met")) else "✗")
             value = r.get("value_text")
             unit = "%" if r.get("unit") == "%" else ""
-            target = pick(r.get("target"), self.lang)
+            target = graded_target(r.get("target"), r.get("target_grade"), self.lang)
             parts.append(f"{i} {'—' if _is_na(value) else value}{unit} → {target} {mark}")
         return "; ".join(parts)
 
@@ -1162,12 +1213,28 @@ class CountyView:
         if ap is not None and len(ap):
             ap = ap.copy()
             if "target_evidence" in ap:
+                grades = ap.get("target_grade", pd.Series("", index=ap.index))
                 ap["evidence_plain"] = [
-                    _lbl(evidence_words(e, "zh"), evidence_words(e, "en"), lang)
+                    _lbl(evidence_words(e, "zh", g), evidence_words(e, "en", g), lang)
                     if lang != "zh-en"
-                    else f"{evidence_words(e, 'zh')} {evidence_words(e, 'en')}".strip()
-                    for e in ap["target_evidence"]
+                    else f"{evidence_words(e, 'zh', g)} {evidence_words(e, 'en', g)}".strip()
+                    for e, g in zip(ap["target_evidence"], grades, strict=True)
                 ]
+            ap["target_shown"] = [
+                graded_target(t, g, lang)
+                + (
+                    f"; {_t('乡镇', 'township', lang)} {graded_target(tt, tg, lang)}"
+                    if tt and (tt != t or tg != g)
+                    else ""
+                )
+                for t, g, tt, tg in zip(
+                    ap["target"],
+                    ap.get("target_grade", pd.Series("", index=ap.index)),
+                    ap.get("target_township", pd.Series("", index=ap.index)),
+                    ap.get("target_township_grade", pd.Series("", index=ap.index)),
+                    strict=True,
+                )
+            ]
             described: tuple[tuple[str, str, str], ...] = (
                 ("id", "编号", "id"),
                 ("name_zh", "指标", "indicator"),
@@ -1183,7 +1250,7 @@ class CountyView:
                 (k, zh, en)
                 for k, zh, en in (
                     *described,
-                    ("target", "目标", "target"),
+                    ("target_shown", "目标（证据等级）", "target (evidence grade)"),
                     ("target_basis", "目标依据", "basis"),
                     ("target_source", "出处", "source"),
                     ("evidence_plain", "核实情况", "checked"),
@@ -1195,7 +1262,11 @@ class CountyView:
                 ap,
                 cols,
                 lang,
-                classes={"target_source": "tcm-cite", "target_evidence": "tcm-cite"},
+                classes={
+                    "target_source": "tcm-cite",
+                    "target_evidence": "tcm-cite",
+                    "target_shown": "tcm-target",
+                },
             )
             if lang == "zh":
                 body += note_html(

@@ -261,6 +261,7 @@ class CountyResults:
                         "value_text": _plain(r.get("value_text")),
                         "unit": _plain(r.get("unit")),
                         "target": _plain(r.get("target")),
+                        "target_grade": _plain(r.get("target_grade")),
                         "need": _plain(r.get("need")),
                         "need_unit": _plain(r.get("need_unit")),
                     }
@@ -288,6 +289,7 @@ class CountyResults:
             "value",
             "unit",
             "target",
+            "target_grade",
             "met",
             "need",
             "need_unit",
@@ -942,7 +944,10 @@ def compare_indicators(results: Sequence[CountyResults]) -> pd.DataFrame | None:
     frames = [r.indicators for r in results if r.indicators is not None]
     if not frames:
         return None
-    base = frames[0][["id", "name_zh", "name_en", "target"]].copy()
+    keep = [
+        c for c in ("id", "name_zh", "name_en", "target", "target_grade", "area") if c in frames[0]
+    ]
+    base = frames[0][keep].copy()
     for r in results:
         ind = r.indicators
         n = _short(r)

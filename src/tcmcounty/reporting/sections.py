@@ -166,6 +166,34 @@ def span(text: str, css: str) -> str:
     return f"<span class='{esc(css)}'>{text}</span>"
 
 
+def graded_target(target: object, grade: object, lang: str) -> str:
+    """Return a target as every view prints it: its text (one language) and its evidence grade.
+
+    No target (empty or NA) gives ``"—"``; a target always carries its grade
+    (:data:`tcmcounty.indicators.model.GRADE_LABELS`), e.g. ``≥ 25% [未核实]`` in a ``zh`` report.
+
+    Examples
+    --------
+    >>> graded_target("≥ 10%", "verified", "zh"), graded_target("≥ 10%", "verified", "en")
+    ('≥ 10% [已核实]', '≥ 10% [verified]')
+    >>> graded_target("", "", "zh")
+    '—'
+    """
+    from tcmcounty.indicators.model import grade_label
+
+    if _is_na(target) or not str(target).strip():
+        return "—"
+    grade = "unverified" if _is_na(grade) or not str(grade) else grade  # a target that does not say
+    return f"{pick(target, lang)} [{pick(grade_label(grade), lang)}]"
+
+
+def area_label(area: object, lang: str) -> str:
+    """Return the printed name of an area of the standard (``资源配置`` / ``Resources``)."""
+    from tcmcounty.indicators.model import AREAS
+
+    return pick(AREAS.get(str(area), str(area)), lang)
+
+
 def _is_na(v: object) -> bool:
     if v is None:
         return True
@@ -425,6 +453,7 @@ tr.tcm-unmet td { background: #ffebee; }
 .tcm-note { font-size: 0.9em; color: #333; }
 .tcm-unavailable { color: #8d6e63; font-style: italic; }
 .tcm-timestamp { font-size: 0.8em; color: #777; }
+.tcm-report h3.tcm-area { margin: 1em 0 0.2em; color: #2e7d32; }
 .jp-RenderedHTMLCommon .tcm-report td.tcm-heat { text-align: center; min-width: 5em; }
 details.tcm-worklist { border: 1px solid #ccc; border-radius: 4px; padding: 2px 8px; margin: 0.4em 0; }
 details.tcm-worklist > summary { cursor: pointer; font-weight: bold; padding: 3px 0; }

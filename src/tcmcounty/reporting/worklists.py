@@ -527,6 +527,7 @@ def staff_gaps(res: Any) -> Worklist:
     ('T-DOC', 'T-RN', 'T-TCMDOC-1000', 'T-DNR')
     """
     from tcmcounty import indicators
+    from tcmcounty.indicators.model import GRADE_LABELS
 
     cols: tuple[Column, ...] = (
         ("township_name", "乡镇", "township"),
@@ -534,6 +535,7 @@ def staff_gaps(res: Any) -> Worklist:
         ("name_zh", "指标", "indicator"),
         ("value_text", "现值", "value"),
         ("target", "目标", "target"),
+        ("target_grade", "目标证据等级", "evidence grade of the target"),
         ("need", "缺口", "need"),
         ("need_unit", "缺口单位", "need unit"),
         ("input_status", "数据状态", "data status"),
@@ -552,6 +554,7 @@ def staff_gaps(res: Any) -> Worklist:
     frame = unmet.rename(columns={"area_code": "township_code", "area_name": "township_name"})
     keep = ["township_code", *[c[0] for c in cols]]
     frame = _sorted(frame[keep].reset_index(drop=True), res.county, "id")
+    frame["target_grade"] = [GRADE_LABELS.get(str(g), "—") for g in frame["target_grade"]]
     has_target = int(tw["target_low"].notna().sum() + tw["target_high"].notna().sum())
     return Worklist(
         "staff",
