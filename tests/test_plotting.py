@@ -73,6 +73,7 @@ def _draw_all(res: RS.CountyResults) -> list[bytes]:
 
 def test_cjk_font_is_registered() -> None:
     assert P.font_path() is not None and P.font_path().name == "NotoSansCJKsc-Regular.otf"
+    assert P.register_cjk_font() == P.FONT_NAME
     assert matplotlib.rcParams["font.sans-serif"][0] == P.FONT_NAME
     assert "CJK" in P.FONT_NAME
 

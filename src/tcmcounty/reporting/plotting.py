@@ -1,9 +1,9 @@
 """Charts and maps with Chinese labels.
 
-Importing this module registers a bundled CJK font (Noto Sans CJK SC, shipped by the
+The first figure drawn registers a bundled CJK font (Noto Sans CJK SC, shipped by the
 ``mplfonts`` package) with matplotlib and makes it the default sans-serif font, so Chinese text
-renders in every figure without "missing glyph" warnings. DejaVu Sans stays as a per-glyph
-fallback for symbols.
+renders in every figure without "missing glyph" warnings (importing this module changes
+nothing). DejaVu Sans stays as a per-glyph fallback for symbols.
 
 Every function takes plain tables (pandas / geopandas) and returns a
 :class:`matplotlib.figure.Figure`; :func:`figure_png` turns a figure into PNG bytes for the
@@ -12,13 +12,14 @@ reports. Labels are bilingual: ``lang`` is ``"zh"``, ``"en"`` or ``"zh-en"`` (bo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import io
 import math
 import warnings
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -88,7 +89,8 @@ def font_path() -> Path | None:
 def register_cjk_font() -> str:
     """Register the bundled CJK font with matplotlib and make it the default; return its name.
 
-    Idempotent. When the font file cannot be found a :class:`RuntimeWarning` says how to fix
+    Idempotent; every figure of this module calls it (once per process, see
+    :func:`_ensure_font`) before it is built or drawn. When the font file cannot be found a :class:`RuntimeWarning` says how to fix
     it (``pip install mplfonts``) and matplotlib's defaults are left unchanged.
     """
     path = font_path()
@@ -114,8 +116,17 @@ def register_cjk_font() -> str:
     return name
 
 
-#: Family name of the bundled font once registered.
-FONT_NAME = register_cjk_font() or "Noto Sans CJK SC"
+#: Family name of the bundled font (:func:`register_cjk_font` returns the name it registered).
+FONT_NAME = "Noto Sans CJK SC"
+
+_FONT: list[str] = []  # the registered family name, once registered
+
+
+def _ensure_font() -> str:
+    """Register the CJK font the first time a figure is made or drawn; return its name."""
+    if not _FONT:
+        _FONT.append(register_cjk_font() or FONT_NAME)
+    return _FONT[0]
 
 
 def label(zh: str, en: str, lang: str = "zh-en", sep: str = " ") -> str:
@@ -141,7 +152,12 @@ def label(zh: str, en: str, lang: str = "zh-en", sep: str = " ") -> str:
 
 
 def figure_png(fig: MplFigure, dpi: float | None = None, palette: bool = True) -> bytes:
-    """Render ``fig`` to PNG bytes (deterministic: no timestamp).
+    r"""Render ``fig`` to PNG bytes (deterministic: no timestamp).
+
+    The figure is drawn once, on a white background; a map (legend below its axes) is
+    cropped to its tight bounding box plus ``savefig.pad_inches``, as
+    ``savefig(bbox_inches="tight")`` would (within half a pixel), without drawing it again;
+    the pixels are encoded once.
 
     Parameters
     ----------
@@ -158,31 +174,90 @@ def figure_png(fig: MplFigure, dpi: float | None = None, palette: bool = True) -
     Returns
     -------
     bytes
+
+    Examples
+    --------
+    >>> fig, ax = _new((2.0, 1.5))
+    >>> _ = ax.plot([0, 1], [0, 1])
+    >>> figure_png(fig)[:4]
+    b'\x89PNG'
     """
-    dpi = float(dpi or fig.dpi)
-    buf = io.BytesIO()
-    # a tight bounding box costs an extra layout pass: only maps (legend below the axes) need it
-    fig.savefig(
-        buf,
-        format="png",
-        dpi=dpi,
-        bbox_inches="tight" if fig in _OUTSIDE_LEGEND else None,
-        metadata={"Software": None},
-        facecolor="white",
-        pil_kwargs={"compress_level": 1, "dpi": (dpi, dpi)},
-    )
-    if not palette:
-        return buf.getvalue()
     from PIL import Image
 
-    buf.seek(0)
-    with Image.open(buf) as im:
-        q = im.convert("RGB").quantize(
-            colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
-        )
+    _ensure_font()  # a figure made elsewhere may carry Chinese labels too
+    dpi = float(dpi or fig.dpi)
+    rgba = _render_rgba(fig, dpi, tight=fig in _OUTSIDE_LEGEND)
     out = io.BytesIO()
-    q.save(out, format="PNG", dpi=(dpi, dpi))
+    if palette:
+        im = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
+        im = im.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        im.save(out, format="PNG", dpi=(dpi, dpi))
+    else:
+        Image.fromarray(rgba).save(out, format="PNG", dpi=(dpi, dpi), compress_level=1)
     return out.getvalue()
+
+
+def _render_rgba(fig: MplFigure, dpi: float, tight: bool) -> np.ndarray:
+    """Draw ``fig`` once with Agg on white at ``dpi`` and return its pixels (RGBA).
+
+    With ``tight``, only the figure's tight bounding box (padded by ``savefig.pad_inches``)
+    is kept, pixel for pixel as ``savefig(bbox_inches="tight")`` draws it: the content is
+    shifted the way ``savefig`` shifts it, onto a canvas of the figure's own size when the box
+    fits in it (the renderer then keeps the text measured while the figure was built: nothing
+    is measured twice) and cropped; a larger box gets a canvas of its own size.
+    """
+    from matplotlib import cbook
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from tcmcounty.reporting.canvas import Canvas
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        Canvas(fig)
+    canvas = fig.canvas
+    face = fig.patch.get_facecolor()
+    fig.patch.set_facecolor("white")
+    restore = None
+    try:
+        with cbook._setattr_cm(fig, dpi=dpi) if dpi != fig.dpi else contextlib.nullcontext():
+            size = None
+            if tight:
+                restore, size = _shift_to_tight_box(fig, canvas.get_renderer())  # type: ignore[attr-defined]
+            canvas.draw()  # type: ignore[no-untyped-call]
+            rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[attr-defined]
+            if size is not None:
+                rgba = rgba[: size[1], : size[0]]
+            return rgba.copy()
+    finally:
+        if restore is not None:
+            restore()
+        fig.patch.set_facecolor(face)
+
+
+def _shift_to_tight_box(
+    fig: MplFigure, renderer: object
+) -> tuple[Callable[[], None], tuple[int, int] | None]:
+    """Adjust ``fig`` as ``savefig(bbox_inches="tight")`` does; return the undo and the crop.
+
+    ``savefig`` draws the tight box on a canvas of the box's size, its lower left corner at
+    the origin. When the box fits in the figure, the same shift on a canvas of the figure's
+    own size (one renderer for building and drawing) puts every pixel of the box at the same
+    place, in its upper left ``(width, height)`` pixels; otherwise the canvas takes the size
+    of the box (crop ``None``).
+    """
+    from matplotlib import _tight_bbox
+    from matplotlib.transforms import Bbox
+
+    pad = float(matplotlib.rcParams["savefig.pad_inches"])
+    box = fig.get_tightbbox(renderer).padded(pad)  # type: ignore[arg-type]
+    dpi = fig.dpi
+    w, h = int(box.width * dpi), int(box.height * dpi)  # savefig's canvas (pixels)
+    fig_w, fig_h = fig.get_size_inches()
+    full_w, full_h = int(fig_w * dpi), int(fig_h * dpi)
+    if w > full_w or h > full_h:
+        return _tight_bbox.adjust_bbox(fig, box, renderer), None
+    # rows are counted from the top: lower the origin so that the box's top row is row 0
+    same = Bbox.from_bounds(box.x0, box.y0 + (h - full_h) / dpi, fig_w, fig_h)
+    return _tight_bbox.adjust_bbox(fig, same, renderer), (w, h)
 
 
 _OUTSIDE_LEGEND: weakref.WeakSet[MplFigure] = weakref.WeakSet()
@@ -191,10 +266,16 @@ _OUTSIDE_LEGEND: weakref.WeakSet[MplFigure] = weakref.WeakSet()
 def _new(figsize: tuple[float, float], dpi: float = DPI) -> tuple[MplFigure, Axes]:
     """Make a figure outside pyplot (no global state, no GUI backend, nothing shown twice).
 
-    The figure is made at the resolution it is saved at, so every text is measured once
-    (layout and drawing share matplotlib's text-metrics cache).
+    The figure is made at the resolution it is saved at, on an Agg canvas
+    (:class:`tcmcounty.reporting.canvas.Canvas`) whose text metrics and glyph layouts are
+    kept for the whole process: a label is measured once per process, not once per layout pass
+    and figure.
     """
+    from tcmcounty.reporting.canvas import Canvas
+
+    _ensure_font()
     fig = MplFigure(figsize=figsize, dpi=dpi)
+    Canvas(fig)
     return fig, fig.subplots()
 
 
@@ -557,11 +638,8 @@ class _Frame:
 
 
 def _map_figure(figsize: tuple[float, float]) -> tuple[MplFigure, Axes]:
-    """Make a map figure at ``MAP_SCALE`` x :data:`DPI`, with an Agg canvas (to measure text)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
+    """Make a map figure at ``MAP_SCALE`` x :data:`DPI` (saved cropped to its tight box)."""
     fig, ax = _new(figsize, dpi=DPI * MAP_SCALE)
-    FigureCanvasAgg(fig)
     _OUTSIDE_LEGEND.add(fig)
     return fig, ax
 
