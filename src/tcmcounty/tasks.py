@@ -370,10 +370,9 @@ def task_frame(tasks: TaskList) -> pd.DataFrame:
 
     Examples
     --------
-    >>> task_frame(TaskList((Task("一", "制定工作计划", ("县卫生健康局",), ("县财政局", "县民政局")),)))[
-    ...     ["number", "lead", "partners", "progress"]]
-      number    lead      partners      progress
-    0      一  县卫生健康局  县财政局、县民政局  not_reported
+    >>> tl = TaskList((Task("一", "制定工作计划", ("县卫生健康局",), ("县财政局", "县民政局")),))
+    >>> task_frame(tl).loc[0, ["number", "lead", "partners", "progress"]].tolist()
+    ['一', '县卫生健康局', '县财政局、县民政局', 'not_reported']
     """
     rows = [
         {

@@ -14,6 +14,9 @@ action          rows                                        rule from
 ``staff``       townships below a staff target                 township indicators (engine)
 ==============  ==========================================  ===================================
 
+:func:`unit_worklists` adds one list per responsible unit of the plan's tasks (任务分工), late
+tasks first, by :func:`tcmcounty.tasks.task_state` on the report date.
+
 :func:`worklists` builds all of them from a :class:`~tcmcounty.reporting.results.CountyResults`;
 :func:`write_worklists_xlsx` writes one sheet per action (Chinese headers, frozen header row,
 filters) through the spreadsheet-safe cell writer :func:`tcmcounty.io.set_cell`.
@@ -607,6 +610,73 @@ def worklists(results: Any) -> list[Worklist]:
     if not isinstance(results, CountyResults):
         raise TypeError(f"results must be CountyResults, not {type(results).__name__}")
     return [make(results) for make in ACTIONS.values()]
+
+
+#: Columns of a responsible unit's task sheet (:func:`unit_worklists`).
+UNIT_COLUMNS: tuple[Column, ...] = (
+    ("number", "编号", "no."),
+    ("task", "任务", "task"),
+    ("role_zh", "本单位角色", "role of the unit"),
+    ("stage", "阶段", "stage"),
+    ("due", "期限", "deadline"),
+    ("progress_zh", "完成情况", "progress"),
+    ("state_zh", "判定", "state"),
+    ("days_late", "逾期天数", "days late"),
+    ("evidence", "佐证材料", "evidence"),
+    ("lead", "牵头单位", "lead units"),
+    ("partners", "配合单位", "co-operating units"),
+)
+_STATE_ORDER = {"late": 0, "open": 1, "not_reported": 2, "done": 3}
+
+
+def unit_worklists(results: Any, report_date: object = None) -> list[Worklist]:
+    """One worklist per responsible unit of the plan's tasks (empty without a task sheet).
+
+    Each lists the tasks the unit leads (牵头) or supports (配合), late ones first, with the
+    deadline and the state of :func:`tcmcounty.tasks.task_state` on ``report_date``
+    (default today). The worklist workbook gets one sheet per unit after the actions.
+
+    Examples
+    --------
+    >>> from tcmcounty.reporting.results import compute_results
+    >>> lists = unit_worklists(compute_results("wenxi"), "2023-05-01")
+    >>> len(lists), lists[0].title_zh, len(lists[0])
+    (10, '任务-县中医院', 2)
+    """
+    from tcmcounty.plans import plan_of
+    from tcmcounty.reporting.parameters import parse_report_date
+    from tcmcounty.tasks import task_table
+
+    county = results.county
+    tasks = getattr(county, "tasks", None)
+    if tasks is None or not len(tasks):
+        return []
+    day = parse_report_date(report_date)
+    table = task_table(tasks, plan_of(county), day)
+    out = []
+    position = {id(t): i for i, t in enumerate(tasks)}
+    for k, (unit, items) in enumerate(tasks.by_unit().items(), start=1):
+        rows = [position[id(t)] for t, _ in items]
+        frame = table.iloc[rows].assign(
+            role_zh=["牵头" if r == "lead" else "配合" for _, r in items]
+        )
+        frame = frame.sort_values(
+            "state", key=lambda s: s.map(_STATE_ORDER), kind="stable"
+        ).reset_index(drop=True)
+        n_late = int((frame["state"] == "late").sum())
+        out.append(
+            Worklist(
+                f"unit-{k:02d}",
+                f"任务-{unit}",
+                f"Tasks: {unit}",
+                (),
+                frame,
+                UNIT_COLUMNS,
+                f"{unit}牵头或配合的任务；逾期 {n_late} 项（报告日期 {day.isoformat()}）。",
+                f"Tasks {unit} leads or supports; {n_late} late (report date {day.isoformat()}).",
+            )
+        )
+    return out
 
 
 # ------------------------------------------------------------------------------- xlsx

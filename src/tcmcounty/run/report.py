@@ -356,7 +356,8 @@ def run_job(spec: JobSpec) -> JobOutcome:
         if spec.kind == KIND_COUNTY:  # the worklists (整改清单) the report links to
             from tcmcounty.reporting import worklists as W
 
-            files[W.worklist_file_name(spec.name)] = W.worklists_xlsx_bytes(W.worklists(res))
+            lists = [*W.worklists(res), *W.unit_worklists(res, p.get("report_date"))]
+            files[W.worklist_file_name(spec.name)] = W.worklists_xlsx_bytes(lists)
         record.html_bytes = size = len(files[f"{spec.name}.html"])
         if size > MAX_HTML_BYTES:
             record.warning = f"report is {size / 2**20:.1f} MB (> 2 MB)"
