@@ -57,7 +57,17 @@ def _add_params(p: argparse.ArgumentParser) -> None:
         help="retries after a transient kernel failure (default 1)",
     )
     g.add_argument(
-        "--kernel", metavar="NAME", help="Jupyter kernel (default $TCMCOUNTY_KERNEL or python3)"
+        "--kernel",
+        metavar="NAME",
+        help="Jupyter kernel for --engine kernel (default $TCMCOUNTY_KERNEL or python3)",
+    )
+    g.add_argument(
+        "--engine",
+        choices=("inprocess", "kernel"),
+        default="inprocess",
+        help="inprocess (default): run the notebook inside the worker, in a fresh namespace; "
+        "kernel: a fresh Jupyter kernel per report (for templates with magics or pyplot) "
+        "/ 执行方式",
     )
 
 
@@ -148,6 +158,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         "timeout": args.timeout,
         "retries": args.retries,
         "kernel_name": args.kernel,
+        "engine": args.engine,
     }
     if args.pdf:
         from tcmcounty.pdf import require_engine
@@ -209,6 +220,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         kernel_name=args.kernel,
         show_code=args.show_code,
         progress=not args.no_progress,
+        engine=args.engine,
     )
 
 
@@ -228,6 +240,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         kernel_name=args.kernel,
         show_code=args.show_code,
         progress=not args.no_progress,
+        engine=args.engine,
     )
 
 

@@ -67,7 +67,22 @@ STATUS_COLUMNS = (
     "name_zh",
     "attempts",
     "input",
+    "results_s",
+    "figures_s",
+    "execute_s",
+    "convert_s",
+    "worker",
 )
+#: Steps of a job whose seconds the status table shows (from the job record's ``durations``).
+STEP_COLUMNS = {
+    "results_s": "results",
+    "figures_s": "figures",
+    "execute_s": "execute",
+    "convert_s": "convert",
+}
+#: A pool worker is replaced by a fresh process after this many reports (and after any failure),
+#: so that whatever a notebook leaves behind in the worker never accumulates.
+JOBS_PER_WORKER = 100
 #: Seconds added to the per-job limit before the parent stops a worker that did not answer.
 GRACE = 120.0
 
@@ -86,6 +101,11 @@ class BatchRow:
     name_zh: str = ""
     attempts: int = 0
     input: str = ""
+    results_s: float | str = ""
+    figures_s: float | str = ""
+    execute_s: float | str = ""
+    convert_s: float | str = ""
+    worker: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return the row as a dictionary keyed by :data:`STATUS_COLUMNS`."""
@@ -220,6 +240,11 @@ def _row(
 ) -> BatchRow:
     rec = JobRecord.from_json(outcome.record) if outcome else None
     counties = rec.counties if rec else []
+    steps: dict[str, float | str] = {}
+    if rec is not None and status != "skipped":
+        for col, key in STEP_COLUMNS.items():
+            v = rec.durations.get(key)
+            steps[col] = round(float(v), 3) if isinstance(v, (int, float)) else ""
     return BatchRow(
         county=spec.name,
         status=status,
@@ -229,6 +254,8 @@ def _row(
         name_zh="、".join(str(c.get("name_zh") or "") for c in counties),
         attempts=rec.attempts if rec else 0,
         input=";".join(spec.inputs),
+        worker=str((rec.extra.get("worker") or "") if rec and status != "skipped" else ""),
+        **steps,  # type: ignore[arg-type]
     )
 
 
@@ -245,13 +272,21 @@ def _die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
+    """Import what every report needs and build the HTML exporter, once per worker process.
+
+    Called when a pool worker starts (and by a Dask worker on its first job), so the first
+    county's time is like every other's.
+    """
     import nbformat
     import papermill  # noqa: F401
 
+    from tcmcounty.reporting import county_view, plotting, views  # noqa: F401
     from tcmcounty.run import report
+    from tcmcounty.run.engine import engine_class
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm-up")])
+    engine_class()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm-up 预热")])
     report.notebook_to_html(nb)
 
 
@@ -261,7 +296,7 @@ def _worker_main(conn: Any, parent_pid: int) -> None:
     if os.getppid() != parent_pid:
         return
     with contextlib.suppress(Exception):
-        _warm_up()
+        warm_up()
     while True:
         try:
             spec = conn.recv()
@@ -311,6 +346,7 @@ class _Worker:
         child.close()
         self.spec: JobSpec | None = None
         self.started = 0.0
+        self.jobs = 0
 
     def kill(self) -> None:
         from tcmcounty.run.execute import is_folder_watcher
@@ -346,6 +382,7 @@ def _run_pool(
             for w in pool:
                 if w.spec is None and pending:
                     w.spec, w.started = pending.popleft(), time.monotonic()
+                    w.jobs += 1
                     w.conn.send(w.spec)
             busy = [w for w in pool if w.spec is not None]
             ready = multiprocessing.connection.wait(
@@ -393,6 +430,12 @@ def _run_pool(
                         {},
                         died,
                     )
+                elif w.jobs >= JOBS_PER_WORKER or (
+                    outcome.status != "ok" and outcome.record.get("notebook_started")
+                ):
+                    # a notebook that failed may have left the worker in any state: start afresh
+                    w.stop()
+                    pool[i] = _Worker(ctx)
                 on_done(spec, outcome)
     finally:
         for w in pool:
@@ -484,6 +527,7 @@ def run_batch(
     show_code: bool = False,
     progress: bool = True,
     index: bool = True,
+    engine: str = "inprocess",
 ) -> BatchResult:
     """Render a report for every county in ``inputs`` into ``out_dir``.
 
@@ -507,6 +551,9 @@ def run_batch(
         County lists to render side by side with ``compare_counties.ipynb``.
     parameters : dict, optional
         Template parameters (:func:`tcmcounty.run.report.county_parameters`).
+    engine : {"inprocess", "kernel"}
+        ``inprocess`` (default) executes each notebook inside the warm worker, in a fresh
+        namespace (:mod:`tcmcounty.run.engine`); ``kernel`` starts a Jupyter kernel per report.
 
     Returns
     -------
@@ -523,7 +570,8 @@ def run_batch(
     t0 = time.perf_counter()
     out = Path(out_dir)
     kernel = kernel_name or None
-    check_kernel(kernel or os.environ.get("TCMCOUNTY_KERNEL") or "python3")
+    if engine == "kernel":
+        check_kernel(kernel or os.environ.get("TCMCOUNTY_KERNEL") or "python3")
     params = dict(parameters) if parameters is not None else county_parameters()
     workers = workers or default_workers()
     if workers < 1:
@@ -563,6 +611,7 @@ def run_batch(
                     show_code=show_code,
                     cache_dir=cache,
                     ship_inputs=remote,
+                    engine=engine,
                 )
             except (ReportError, OSError) as exc:
                 rows.append(
@@ -753,9 +802,78 @@ def _write_tables(
     return problems
 
 
+class LineProgress:
+    """Progress as plain lines (for logs, where a bar would be a wall of carriage returns).
+
+    Prints ``done/total``, the rate, the failures and the expected end every ``every``
+    seconds and at the end; the same calls as a ``tqdm`` bar.
+
+    Examples
+    --------
+    >>> import io
+    >>> buf = io.StringIO()
+    >>> p = LineProgress(4, file=buf, every=0, clock=iter([0.0, 60.0, 120.0]).__next__)
+    >>> p.update(1); p.update(1)
+    >>> print(buf.getvalue().splitlines()[-1])
+    reports 报告 2/4 (50%), 1.0/min, ETA 2 min (elapsed 2 min)
+    """
+
+    def __init__(
+        self,
+        total: int,
+        *,
+        file: Any = None,
+        every: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.total, self.n, self.every, self.clock = total, 0, every, clock
+        self.file = file if file is not None else sys.stderr
+        self.start = clock()
+        self.last = -1e18
+        self.postfix = ""
+
+    def set_postfix_str(self, text: str, refresh: bool = False) -> None:
+        """Set the text shown after the counts (the failures so far)."""
+        self.postfix = text
+
+    def line(self, now: float) -> str:
+        """Return the progress line at time ``now``."""
+        elapsed = max(now - self.start, 1e-9)
+        rate = self.n / elapsed * 60
+        left = (self.total - self.n) / (self.n / elapsed) if self.n else float("nan")
+        eta = "?" if left != left else _minutes(left)
+        tail = f", {self.postfix}" if self.postfix else ""
+        return (
+            f"reports 报告 {self.n}/{self.total} ({self.n / self.total:.0%}), {rate:.1f}/min, "
+            f"ETA {eta} (elapsed {_minutes(elapsed)}){tail}"
+        )
+
+    def update(self, n: int = 1) -> None:
+        """Count ``n`` more reports done; print a line when ``every`` seconds have passed."""
+        self.n += n
+        now = self.clock()
+        if now - self.last >= self.every or self.n >= self.total:
+            self.last = now
+            print(self.line(now), file=self.file, flush=True)
+
+    def close(self) -> None:
+        """Nothing to clean up (the same call as a bar)."""
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _progress(total: int, enabled: bool) -> Any:
+    """Return a bar with rate and ETA on a terminal, plain lines elsewhere (``None`` if off)."""
     if not enabled or total == 0:
         return None
+    if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return LineProgress(total)
     from tqdm import tqdm
 
     return tqdm(

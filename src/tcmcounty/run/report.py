@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import sys
 import time
 import traceback
@@ -238,6 +239,8 @@ def run_job(spec: JobSpec) -> JobOutcome:
             "package_version": tcmcounty.__version__,
             "package_build": R.code_hash(),
             "kernel_name": spec.kernel_name,
+            "engine": spec.engine,
+            "worker": f"{socket.gethostname()}:{os.getpid()}",
             "python": sys.version.split()[0],
         },
     )
@@ -309,6 +312,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
             params["results_dir"] = spec.cache_dir
         template = workdir / "template.ipynb"
         template.write_text(spec.template_text, encoding="utf-8")
+        record.extra["notebook_started"] = True  # a failure from here on may leave state behind
         nb = None
         while True:
             attempts += 1
