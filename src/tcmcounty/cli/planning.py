@@ -96,26 +96,39 @@ def _register_plan(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
         "--time-limit", type=float, default=None, help="seconds allowed to the exact solver"
     )
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="column headers (default en)")
+    from tcmcounty.cli.travel_options import add_travel_options
+
+    add_travel_options(p)
     add_format_options(p)
     p.set_defaults(func=_plan)
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from tcmcounty.cli.travel_options import (
+        distance_model,
+        report_model,
+        travel_from_args,
+        wants_travel,
+    )
+    from tcmcounty.coverage import parse_threshold
     from tcmcounty.load import load_county
     from tcmcounty.plan import plan_sites
 
     county = load_county(args.path, warn=False, columns=args.columns)
+    radius = args.radius or ("15min" if args.travel_times or wants_travel(args) else None)
+    r = parse_threshold(radius, "min") if radius else None
+    travel = travel_from_args(args, county, r.value if r is not None and r.unit == "min" else 15.0)
     res = plan_sites(
         county,
         target_share=args.target_share,
         sites=args.sites,
-        radius=args.radius,
-        travel_times=args.travel_times,
+        radius=radius,
+        travel_times=travel.table if travel is not None else args.travel_times,
         detour=args.detour,
         compare_optimal=args.compare_optimal,
         time_limit=args.time_limit,
     )
-    title = "\n".join(res.summary_lines())
+    title = "\n".join(res.summary_lines()) + report_model(args, distance_model(args, travel))
     if args.format == "table":
         emit(res.to_frame(args.lang), "table", args.output, title=title)
     else:

@@ -12,6 +12,13 @@ import warnings
 
 from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit, wants_bom
+from tcmcounty.cli.travel_options import (
+    add_travel_options,
+    distance_model,
+    report_model,
+    travel_from_args,
+    wants_travel,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -81,6 +88,7 @@ def _register_coverage(sub: argparse._SubParsersAction) -> None:  # type: ignore
         action="store_true",
         help="list the villages not covered at the largest threshold, with their population",
     )
+    add_travel_options(p)
     add_format_options(p)
     p.set_defaults(func=_coverage)
 
@@ -98,6 +106,26 @@ def _load(path: str, columns: str | None = None):
 
 def _share_text(share: float | None) -> str:
     return "—" if share is None else f"{share:.1%}"
+
+
+def _largest_minutes(spec: str) -> float:
+    """Largest threshold in minutes of a threshold list (60 when it is in km)."""
+    from tcmcounty.coverage import parse_thresholds
+
+    ths = parse_thresholds(spec, default_unit="min")
+    return max(t.value for t in ths) if ths[-1].unit == "min" else 60.0
+
+
+def _sensitivity_lines(county, thresholds: str, level: str) -> list[str]:
+    """Coverage at the ends of the detour band, from the same coverage function."""
+    from tcmcounty.travel.model import DETOUR_BAND, detour_sensitivity
+
+    tab = detour_sensitivity(county, thresholds, level)
+    lo, hi = DETOUR_BAND
+    return [f"population share within reach at detour 1 / {lo:g} / {hi:g}:"] + [
+        f"  {r.threshold}: {r[1]:.1%} / {r[2]:.1%} / {r[3]:.1%}"
+        for r in tab.itertuples(index=False)
+    ]
 
 
 def _coverage(args: argparse.Namespace) -> int:
@@ -118,12 +146,15 @@ def _coverage(args: argparse.Namespace) -> int:
         )
         emit(res.table(), args.format, args.output, title, bom=wants_bom(args))
         return 0
-    costs = (
-        travel_time_costs(args.travel_times, county.villages, county.facilities)
-        if args.travel_times
-        else None
-    )
-    thresholds = args.thresholds or ("15min,30min,60min" if costs is not None else "1,2,5,10")
+    minutes = bool(args.travel_times) or wants_travel(args)
+    thresholds = args.thresholds or ("15min,30min,60min" if minutes else "1,2,5,10")
+    travel = travel_from_args(args, county, _largest_minutes(thresholds))
+    if travel is not None:
+        costs = travel.costs(county)
+    elif args.travel_times:
+        costs = travel_time_costs(args.travel_times, county.villages, county.facilities)
+    else:
+        costs = None
     res = cumulative_coverage(
         county, thresholds=thresholds, level=args.level, costs=costs, detour=args.detour
     )
@@ -131,6 +162,9 @@ def _coverage(args: argparse.Namespace) -> int:
     if args.uncovered:
         t = res.thresholds[-1]
         df = res.uncovered(t)
+        if travel is not None:  # why a village has no time: not snapped, across a barrier...
+            flags = travel.villages.rename(columns={"id": "code"})[["code", "snap_m", "flag"]]
+            df = df.merge(flags, on="code", how="left")
         title = f"{county.name} — villages beyond {t.label} of {args.level} / 未覆盖村 ({len(df)})"
     elif args.by == "village":
         ns = nearest_service(county, costs=costs, detour=args.detour)
@@ -143,6 +177,8 @@ def _coverage(args: argparse.Namespace) -> int:
     else:
         df = res.table(args.by)
         title = f"{county.name} — population within reach of {args.level} ({unit}, inclusive) / 覆盖人口"
+    extra = _sensitivity_lines(county, thresholds, args.level) if costs is None else []
+    title += report_model(args, distance_model(args, travel), extra)
     emit(df, args.format, args.output, title, bom=wants_bom(args))
     return 0
 
@@ -208,6 +244,7 @@ def _register_access(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
         default=None,
         help="report the population share below this many per 1,000",
     )
+    add_travel_options(p)
     add_format_options(p)
     p.set_defaults(func=_access)
 
@@ -219,6 +256,8 @@ def _access(args: argparse.Namespace) -> int:
     decay = args.decay
     if args.method == "2sfca" and decay is not None:
         raise ValueError("--decay applies to --method e2sfca; 2sfca has no distance decay")
+    radius = args.radius or ("30min" if args.travel_times or wants_travel(args) else None)
+    travel = travel_from_args(args, county, _largest_minutes(radius) if radius else 30.0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = spatial_access(
@@ -226,8 +265,8 @@ def _access(args: argparse.Namespace) -> int:
             method=args.method,
             decay=decay,
             capacity=args.capacity,
-            radius=args.radius,
-            travel_times=args.travel_times,
+            radius=radius,
+            travel_times=travel.table if travel is not None else args.travel_times,
             detour=args.detour,
             level=args.level,
         )
@@ -238,5 +277,6 @@ def _access(args: argparse.Namespace) -> int:
         f"{county.name} — {res.method.upper()} ({res.decay}) {res.capacity} per 1,000 residents within "
         f"{res.radius.label} / 每千人可及{res.capacity}"
     )
+    title += report_model(args, distance_model(args, travel))
     emit(df, args.format, args.output, title, bom=wants_bom(args))
     return 0

@@ -274,6 +274,8 @@ def _core(
 
 def _csr_min(rows: IntArray, cols: IntArray, cost: FloatArray, n: int) -> sparse.csr_matrix:
     """CSR matrix keeping the smallest cost of repeated arcs (coo → csr would sum them)."""
+    if len(rows) == 0:
+        return sparse.csr_matrix((n, n))
     order = np.lexsort((cost, cols, rows))
     r, c, w = rows[order], cols[order], cost[order]
     first = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])]

@@ -156,7 +156,10 @@ def _read(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise TravelInputError(f"{path}: speed table not found") from None
     except tomllib.TOMLDecodeError as exc:
-        raise TravelInputError(f"{path}: not a valid TOML speed table ({exc})") from None
+        raise TravelInputError(
+            f"{path}: not a valid TOML speed table ({exc}); quote Chinese class names, "
+            'e.g. [classes."村道"]'
+        ) from None
 
 
 def _number(raw: object, where: str) -> float:
