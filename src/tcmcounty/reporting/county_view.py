@@ -851,6 +851,9 @@ class CountyView:
             .replace("Excel", span("Excel", "tcm-name"))
             + f"<a href='{esc(file)}' download>{span(esc(file), 'tcm-name')}</a>"
         )
+        if self.res.worklists is None and "worklists" in self.res.unavailable:
+            body = self._unavailable("worklists")
+            return _section("整改清单", "Worklists: what to fix", lang, body, "worklist")
         for w in worklists(self.res):
             n = len(w)
             title = _t(w.title_zh, w.title_en, lang)

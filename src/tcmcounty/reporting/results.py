@@ -57,9 +57,10 @@ if TYPE_CHECKING:  # the analyses import geopandas / scipy; a report kernel only
     from tcmcounty.coverage import CoverageResult
     from tcmcounty.indicators.alliance import AllianceCoverage
     from tcmcounty.plan import PlanResult
+    from tcmcounty.reporting.worklists import Worklist
 
 #: Bumped whenever the layout of :class:`CountyResults` changes (invalidates caches).
-RESULTS_FORMAT = 2
+RESULTS_FORMAT = 3
 #: Service levels shown in the coverage section, in order.
 COVERAGE_LEVELS: tuple[str, ...] = ("any_tcm", "pavilion", "tcm_clinic", "hall", "tcm_hospital")
 
@@ -182,6 +183,10 @@ class CountyResults:
         Equity of accessibility (:meth:`AccessResult.equity`).
     plan : PlanResult or None
         Recommended 中医阁 sites.
+    worklists : list of Worklist or None
+        The worklists (整改清单), built once from the other results
+        (:func:`tcmcounty.reporting.worklists.build_worklists`); the report's section and the
+        workbook beside it both read them through :func:`~tcmcounty.reporting.worklists.worklists`.
     unavailable : dict of str to str
         Sections that could not be computed, with the reason (shown in the report).
     load_warnings : list of str
@@ -212,6 +217,7 @@ class CountyResults:
     access: AccessResult | None = None
     equity: pd.DataFrame | None = None
     plan: PlanResult | None = None
+    worklists: list[Worklist] | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
     load_warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -379,10 +385,11 @@ STEP_ERRORS: tuple[type[BaseException], ...] = (
 #: The fields of :class:`CountyResults` each step fills (cleared when the step fails, so a
 #: section never shows half of a step's results).
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
-    "indicators": ("indicators", "appendix"),
+    "indicators": ("indicators", "indicators_by_township", "appendix"),
     "coverage": ("nearest", "alliance"),
     "access": ("access", "equity"),
     "plan": ("plan",),
+    "worklists": ("worklists",),
 }
 
 
@@ -419,6 +426,9 @@ def _indicators(res: CountyResults) -> None:
 
     targets = res.targets or None
     res.indicators = indicators.compute(res.county, population=res.population, targets=targets)
+    res.indicators_by_township = indicators.compute(
+        res.county, population=res.population, targets=targets, by="township"
+    )
     res.appendix = indicators.appendix(target_set=targets)
 
 
@@ -453,6 +463,12 @@ def _plan(res: CountyResults) -> None:
     from tcmcounty.plan import plan_sites
 
     res.plan = plan_sites(res.county, compare_optimal=False)
+
+
+def _worklists(res: CountyResults) -> None:
+    from tcmcounty.reporting.worklists import build_worklists
+
+    res.worklists = build_worklists(res)
 
 
 def compute_results(
@@ -512,7 +528,9 @@ def compute_results(
         targets=str(targets) if targets else None,
         load_warnings=load_warnings,
     )
-    with warnings.catch_warnings(record=True) as caught:
+    from tcmcounty.indicators.alliance import reuse_membership
+
+    with warnings.catch_warnings(record=True) as caught, reuse_membership():
         warnings.simplefilter("always")
         missing = missing_coordinates(county)
         for name, fn in (
@@ -520,8 +538,9 @@ def compute_results(
             ("coverage", _coverage),
             ("access", _access),
             ("plan", _plan),
+            ("worklists", _worklists),  # last: built from the other steps' results
         ):
-            if missing and name != "indicators":
+            if missing and name not in ("indicators", "worklists"):
                 res.unavailable[name] = missing
                 continue
             _run_step(res, name, fn)

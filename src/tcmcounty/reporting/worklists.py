@@ -517,9 +517,10 @@ def alliance_gaps(res: Any) -> Worklist:
 def staff_gaps(res: Any) -> Worklist:
     """Townships below a township-level staff target (:data:`STAFF_INDICATORS`).
 
-    Uses ``res.indicators_by_township`` when present, else computes the staff indicators
-    per township with the report's population and targets. Townships whose value cannot be
-    computed, and indicators without a township target, are not listed.
+    Uses ``res.indicators_by_township`` (computed with the results) when present, else
+    computes the staff indicators per township with the report's population and targets.
+    Townships whose value cannot be computed, and indicators without a township target, are
+    not listed.
 
     Examples
     --------
@@ -588,7 +589,12 @@ ACTIONS = {
 
 
 def worklists(results: Any) -> list[Worklist]:
-    """Every worklist of a county, in the order of :data:`ACTIONS`.
+    """Every worklist of a county, in the order of :data:`ACTIONS`: the one source of both outputs.
+
+    The report's worklist section and the workbook beside it (``-worklist.xlsx``) both call
+    this. The lists are part of the county's results: ``compute_results`` builds them once
+    (:func:`build_worklists`) and they are cached with the results, so this returns
+    ``results.worklists``; results made without them get them built here once and kept.
 
     Parameters
     ----------
@@ -602,13 +608,35 @@ def worklists(results: Any) -> list[Worklist]:
     Examples
     --------
     >>> from tcmcounty.reporting.results import compute_results
-    >>> [w.action_id for w in worklists(compute_results("wenxi"))]
+    >>> res = compute_results("wenxi")
+    >>> [w.action_id for w in worklists(res)]
     ['hall', 'tcm_clinic', 'pavilion', 'distance', 'alliance', 'staff']
+    >>> worklists(res) is res.worklists
+    True
     """
     from tcmcounty.reporting.results import CountyResults
 
     if not isinstance(results, CountyResults):
         raise TypeError(f"results must be CountyResults, not {type(results).__name__}")
+    if results.worklists is None:
+        results.worklists = build_worklists(results)
+    return results.worklists
+
+
+def build_worklists(results: Any) -> list[Worklist]:
+    """Build every worklist of :data:`ACTIONS` from a county's results (see :func:`worklists`).
+
+    Called once per county by :func:`~tcmcounty.reporting.results.compute_results`; views and
+    the workbook read the stored lists through :func:`worklists`.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.reporting.results import CountyResults
+    >>> c = tcmcounty.load_county("wenxi", warn=False)
+    >>> len(build_worklists(CountyResults("k", c, "resident", (2.0,), None, library_build="")))
+    6
+    """
     return [make(results) for make in ACTIONS.values()]
 
 
