@@ -53,7 +53,10 @@ COUNTY_FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 #: Items read from a county's own sheet but not written by the template: (field, label).
-EXTRA_FIELDS: tuple[tuple[str, str], ...] = (("survey.satisfaction_rate", "满意率"),)
+EXTRA_FIELDS: tuple[tuple[str, str], ...] = (
+    ("survey.satisfaction_rate", "满意率"),
+    ("survey.awareness_rate", "知晓率"),
+)
 
 #: Other labels of the items, as county rosters and statistical yearbooks write them.
 ITEM_ALIASES: dict[str, tuple[str, ...]] = {
@@ -147,6 +150,7 @@ ITEM_ALIASES: dict[str, tuple[str, ...]] = {
         "满意度",
         "中医药服务满意率",
     ),
+    "survey.awareness_rate": ("群众知晓率", "群众中医药服务知晓率", "中医药服务知晓率", "知晓度"),
     "coordinates.townships": ("乡镇坐标系统",),
     "coordinates.villages": ("村坐标系", "村（社区）坐标系"),
     "coordinates.facilities": ("机构坐标系",),
@@ -452,36 +456,70 @@ def read_county_sheet(
             "项目",
             labels,
         )
-    _satisfied_from_rate(meta, raw)
+    for rate in _SURVEY_RATES:
+        _count_from_rate(meta, raw, *rate)
     return meta
 
 
-def _satisfied_from_rate(meta: dict[str, object], raw: RawBundle) -> None:
-    """Turn 满意率 × 调查人数 into the count of satisfied respondents that T-SAT uses."""
+#: Rates of ``[survey]`` read from a county's sheet: (rate, count, respondents, labels, indicator).
+_SURVEY_RATES: tuple[tuple[str, str, str, str, str, str, str], ...] = (
+    (
+        "satisfaction_rate",
+        "satisfied",
+        "respondents",
+        "满意率",
+        "满意人数",
+        "满意度调查人数",
+        "satisfaction",
+    ),
+    (
+        "awareness_rate",
+        "aware",
+        "awareness_respondents",
+        "知晓率",
+        "知晓人数",
+        "知晓率调查人数",
+        "awareness",
+    ),
+)
+
+
+def _count_from_rate(
+    meta: dict[str, object],
+    raw: RawBundle,
+    rate_key: str,
+    count_key: str,
+    n_key: str,
+    rate_zh: str,
+    count_zh: str,
+    n_zh: str,
+    what: str,
+) -> None:
+    """Turn 满意率 (知晓率) × 调查人数 into the count of respondents T-SAT (T-AWARE) uses."""
     survey = meta.get("survey")
-    if not isinstance(survey, dict) or "satisfaction_rate" not in survey:
+    if not isinstance(survey, dict) or rate_key not in survey:
         return
-    rate = survey.pop("satisfaction_rate")
-    if "satisfied" in survey:
+    rate = survey.pop(rate_key)
+    if count_key in survey:
         return
-    n = survey.get("respondents")
+    n = survey.get(n_key)
     if not isinstance(n, (int, float)) or isinstance(n, bool):
         raw.problem(
             "warning",
             "county",
-            "满意率 is given without 满意度调查人数: the satisfaction indicator needs the number of "
+            f"{rate_zh} is given without {n_zh}: the {what} indicator needs the number of "
             "respondents, so the rate is not used",
-            "仅有满意率、没有调查人数：满意度指标需要调查人数，满意率未使用",
-            column="满意率",
+            f"仅有{rate_zh}、没有{n_zh}：该指标需要调查人数，{rate_zh}未使用",
+            column=rate_zh,
         )
         return
-    survey["satisfied"] = float(round(float(rate) * float(n)))  # type: ignore[arg-type]
+    survey[count_key] = float(round(float(rate) * float(n)))  # type: ignore[arg-type]
     raw.problem(
         "note",
         "county",
-        f"satisfied respondents = 满意率 {float(rate):.1%} × {n:,.0f} respondents = {survey['satisfied']:,.0f}",
-        f"满意人数 = 满意率 {float(rate):.1%} × 调查人数 {n:,.0f} = {survey['satisfied']:,.0f}",
-        column="满意率",
+        f"{count_key} respondents = {rate_zh} {float(rate):.1%} × {n:,.0f} respondents = {survey[count_key]:,.0f}",
+        f"{count_zh} = {rate_zh} {float(rate):.1%} × {n_zh} {n:,.0f} = {survey[count_key]:,.0f}",
+        column=rate_zh,
     )
 
 
@@ -563,7 +601,7 @@ def _put(
         sub = meta.setdefault(group, {})
         if name == "departments":
             sub[name] = [d.strip() for d in re.split(r"[、,，;；]", value) if d.strip()]  # type: ignore[index]
-        elif name == "satisfaction_rate":
+        elif name in ("satisfaction_rate", "awareness_rate"):
             share, how = parse_share(value, parse_header(label).percent or unit_is_percent)
             if share is None:
                 raw.problem(
