@@ -548,3 +548,20 @@ def test_cli_shows_the_grade_beside_every_target(
     df = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert set(df["target_grade"]) <= set(EVIDENCE_GRADES) and df["target_grade"].notna().all()
     assert ADCODE in str(standard.adcode)
+
+
+def test_docs_list_every_indicator_with_its_shipped_grade() -> None:
+    """docs/indicators.md agrees with the shipped set: every indicator, its target's grade."""
+    docs = (Path(__file__).parents[1] / "docs" / "indicators.md").read_text(encoding="utf-8")
+    rows = {
+        cells[0]: cells[3]
+        for line in docs.splitlines()
+        if line.startswith("| T-")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    ts = default_targets()
+    for ind in load_registry():
+        t = ts.lookup(ind.id, "county")
+        assert rows.get(ind.id) == t.grade, (ind.id, rows.get(ind.id), t.grade)
+    new = [i.id for i in load_registry()][16:]
+    assert all(f"### {i} " in docs for i in new)  # a section per indicator added for issue 14
