@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -206,3 +207,150 @@ def test_local_cluster(tmp_path: Path) -> None:
     assert result.backend == "dask local"
     assert (out / "999041-dask.html").is_file()
     assert json.loads((out / "999041-dask.json").read_text())["status"] == "ok"
+
+
+ISOLATION = (
+    "assert 'left_by_another_county' not in globals(), 'a variable leaked from the last county'\n"
+    "left_by_another_county = county\n"
+    "import os\n"
+    "print('worker', os.getpid())"
+)
+
+
+def test_counties_in_one_worker_never_see_each_others_variables(tmp_path: Path) -> None:
+    tpl = template_with_cell(R.template_path("county_report"), tmp_path / "iso.ipynb", ISOLATION)
+    src = tmp_path / "counties"
+    for i in range(3):
+        make_tiny_bundle(src, f"99905{i}-iso", seed=i)
+    out = tmp_path / "reports"
+    result = run_batch(
+        [src],
+        out,
+        workers=1,
+        template=tpl,
+        parameters=R.county_parameters(report_date=DATE),
+        progress=False,
+        timeout=300,
+    )
+    assert [r.status for r in result.rows] == ["ok"] * 3, result.summary()
+    # one warm worker ran all three (the status table names it), each in a fresh namespace
+    assert len({r.worker for r in result.rows}) == 1 and result.rows[0].worker
+    assert all(float(r.execute_s) > 0 and float(r.results_s) > 0 for r in result.rows)
+    status = _status(out)
+    assert {k: v["worker"] for k, v in status.items()} == {r.county: r.worker for r in result.rows}
+
+
+def test_batch_report_and_kernel_engine_give_the_same_html(tmp_path: Path) -> None:
+    src = make_tiny_bundle(tmp_path / "in", "999061-same", seed=6)
+    params = {"report_date": DATE}
+    R.render_report(src, tmp_path / "report", **params)
+    R.render_report(src, tmp_path / "kernel", engine="kernel", **params)
+    result = run_batch(
+        [src],
+        tmp_path / "batch",
+        workers=1,
+        parameters=R.county_parameters(**params),
+        progress=False,
+        timeout=300,
+    )
+    assert [r.status for r in result.rows] == ["ok"], result.summary()
+    html = {
+        d: R.strip_timestamp((tmp_path / d / "999061-same.html").read_text(encoding="utf-8"))
+        for d in ("report", "kernel", "batch")
+    }
+    assert html["batch"] == html["report"]
+    assert html["kernel"] == html["report"]
+    rec = json.loads((tmp_path / "kernel" / "999061-same.json").read_text())
+    assert rec["engine"] == "kernel" and rec["durations"]["kernel_start"] > 0
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dask", *args],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def test_real_dask_scheduler_and_workers_on_loopback(tmp_path: Path) -> None:
+    """A `dask scheduler` process and two `dask worker` processes, as on a real cluster."""
+    sched_file = tmp_path / "scheduler.json"
+    procs = [
+        _start(
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(sched_file),
+            ],
+            tmp_path / "scheduler.log",
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(sched_file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        for i in range(2):
+            procs.append(
+                _start(
+                    [
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--host",
+                        "127.0.0.1",
+                        "--no-dashboard",
+                        "--name",
+                        f"w{i}",
+                        "--local-directory",
+                        str(tmp_path / f"w{i}"),
+                    ],
+                    tmp_path / f"worker{i}.log",
+                )
+            )
+        from dask.distributed import Client
+
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=90)
+        src = tmp_path / "counties"
+        make_tiny_bundle(src, "999071-east", seed=7)
+        make_tiny_bundle(src, "999072-west", seed=8)
+        break_bundle(make_tiny_bundle(src, "999073-broken", seed=9))
+        out = tmp_path / "reports"
+        result = run_batch(
+            [src],
+            out,
+            dask=address,
+            parameters=R.county_parameters(report_date=DATE),
+            progress=False,
+            timeout=300,
+        )
+        st = {r.county: r for r in result.rows}
+        assert st["999071-east"].status == st["999072-west"].status == "ok", result.summary()
+        assert (
+            st["999073-broken"].status == "failed" and "villages.csv" in st["999073-broken"].error
+        )
+        assert result.workers == 2 and result.backend == f"dask {address}"
+        # the inputs travelled with the jobs: the workers never read the submitting folder
+        rec = json.loads((out / "999071-east.json").read_text())
+        assert rec["status"] == "ok" and rec["engine"] == "inprocess"
+        assert (out / "999072-west.html").is_file() and (out / "index.html").is_file()
+    finally:
+        for p in reversed(procs):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
