@@ -19,7 +19,8 @@ import io
 import math
 import warnings
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,10 +32,12 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
+from PIL import Image
 
 __all__ = [
     "FONT_NAME",
     "LANGS",
+    "clear_caches",
     "county_map",
     "coverage_chart",
     "ecdf_chart",
@@ -122,6 +125,21 @@ FONT_NAME = "Noto Sans CJK SC"
 _FONT: list[str] = []  # the registered family name, once registered
 
 
+def clear_caches() -> None:
+    """Forget what this process has cached to draw figures faster (text, map geometry).
+
+    Figures drawn afterwards are identical, only slower the first time.
+
+    Examples
+    --------
+    >>> clear_caches()
+    """
+    from tcmcounty.reporting.canvas import clear_text_caches
+
+    clear_text_caches()
+    _GEOMETRY.clear()
+
+
 def _ensure_font() -> str:
     """Register the CJK font the first time a figure is made or drawn; return its name."""
     if not _FONT:
@@ -182,32 +200,34 @@ def figure_png(fig: MplFigure, dpi: float | None = None, palette: bool = True) -
     >>> figure_png(fig)[:4]
     b'\x89PNG'
     """
-    from PIL import Image
-
     _ensure_font()  # a figure made elsewhere may carry Chinese labels too
     dpi = float(dpi or fig.dpi)
-    rgba = _render_rgba(fig, dpi, tight=fig in _OUTSIDE_LEGEND)
     out = io.BytesIO()
-    if palette:
-        im = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
-        im = im.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-        im.save(out, format="PNG", dpi=(dpi, dpi))
-    else:
-        Image.fromarray(rgba).save(out, format="PNG", dpi=(dpi, dpi), compress_level=1)
+    with _render(fig, dpi, tight=fig in _OUTSIDE_LEGEND) as im:
+        if palette:
+            q = im.convert("RGB").quantize(
+                colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+            )
+            q.save(out, format="PNG", dpi=(dpi, dpi))
+        else:
+            im.save(out, format="PNG", dpi=(dpi, dpi), compress_level=1)
     return out.getvalue()
 
 
-def _render_rgba(fig: MplFigure, dpi: float, tight: bool) -> np.ndarray:
-    """Draw ``fig`` once with Agg on white at ``dpi`` and return its pixels (RGBA).
+@contextlib.contextmanager
+def _render(fig: MplFigure, dpi: float, tight: bool) -> Iterator[Image.Image]:
+    """Draw ``fig`` once with Agg on white at ``dpi``; yield its pixels as an RGBA image.
 
     With ``tight``, only the figure's tight bounding box (padded by ``savefig.pad_inches``)
     is kept, pixel for pixel as ``savefig(bbox_inches="tight")`` draws it: the content is
     shifted the way ``savefig`` shifts it, onto a canvas of the figure's own size when the box
-    fits in it (the renderer then keeps the text measured while the figure was built: nothing
-    is measured twice) and cropped; a larger box gets a canvas of its own size.
+    fits in it (the renderer then keeps the text measured while the figure was built) and
+    cropped; a larger box gets a canvas of its own size. The image shares the canvas's memory:
+    use it inside the ``with`` block only.
     """
     from matplotlib import cbook
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
 
     from tcmcounty.reporting.canvas import Canvas
 
@@ -223,10 +243,9 @@ def _render_rgba(fig: MplFigure, dpi: float, tight: bool) -> np.ndarray:
             if tight:
                 restore, size = _shift_to_tight_box(fig, canvas.get_renderer())  # type: ignore[attr-defined]
             canvas.draw()  # type: ignore[no-untyped-call]
-            rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[attr-defined]
-            if size is not None:
-                rgba = rgba[: size[1], : size[0]]
-            return rgba.copy()
+            buf = canvas.buffer_rgba()  # type: ignore[attr-defined]
+            im = Image.frombuffer("RGBA", (buf.shape[1], buf.shape[0]), buf, "raw", "RGBA", 0, 1)
+            yield im.crop((0, 0, *size)) if size is not None else im
     finally:
         if restore is not None:
             restore()
@@ -579,8 +598,54 @@ def _transformer(src: object, dst: object) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(src, dst, always_xy=True)
 
 
+#: Projected layers kept per process (a worker draws three maps of each county in turn).
+GEOMETRY_CACHE_SIZE = 64
+_GEOMETRY: OrderedDict[tuple[object, ...], object] = OrderedDict()
+
+
+def _layer_key(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[str, str]:
+    """Content key of a layer: its CRS and a digest of its geometries (not its identity).
+
+    Two counties, or a county whose boundary changed, never share a key; the same geometries
+    read twice do.
+    """
+    import hashlib
+
+    import shapely
+
+    geoms = np.asarray(gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf, dtype=object)
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(len(geoms).to_bytes(8, "little"))
+    for wkb in shapely.to_wkb(geoms, hex=False, output_dimension=2, include_srid=False):
+        digest.update(b"\x00" if wkb is None else wkb)
+    crs = gdf.crs.to_wkt() if gdf.crs is not None else ""
+    return crs, digest.hexdigest()
+
+
+def _cached(key: tuple[object, ...], make: Callable[[], object]) -> object:
+    """Return ``make()`` for ``key``, made once per process (least recently used dropped)."""
+    if key in _GEOMETRY:
+        _GEOMETRY.move_to_end(key)
+        return _GEOMETRY[key]
+    value = make()
+    _GEOMETRY[key] = value
+    if len(_GEOMETRY) > GEOMETRY_CACHE_SIZE:
+        _GEOMETRY.popitem(last=False)
+    return value
+
+
+def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.setflags(write=False)  # shared through the cache: nobody may change them
+    return arrays
+
+
 class _Frame:
-    """Projection of a county's layers to its metric CRS (km) for drawing."""
+    """Projection of a county's layers to its metric CRS (km) for drawing.
+
+    The CRS, the projected points and the boundary lines of a layer are cached by its content
+    (:func:`_layer_key`), so the maps of one county project each layer once.
+    """
 
     def __init__(self, *layers: gpd.GeoDataFrame | None) -> None:
         from tcmcounty.pairs import county_crs
@@ -589,9 +654,16 @@ class _Frame:
         if not present:
             raise ValueError("nothing to map: every layer is empty / 没有可绘制的图层")
         first = present[0]
-        self.crs = county_crs(first[~first.geometry.is_empty])
+        self.crs = _cached(
+            ("crs", *_layer_key(first)), lambda: county_crs(first[~first.geometry.is_empty])
+        )
+        self._wkt = self.crs.to_wkt()  # type: ignore[attr-defined]
 
     def xy(self, gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Map coordinates (km) of each feature (its representative point); NaN if empty."""
+        return _cached(("xy", self._wkt, *_layer_key(gdf)), lambda: self._project(gdf))  # type: ignore[return-value]
+
+    def _project(self, gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, ...]:
         proj = gdf.geometry.to_crs(self.crs)
         ok = ~(proj.is_empty | proj.isna())
         x = np.full(len(proj), np.nan)
@@ -601,7 +673,7 @@ class _Frame:
             pts = pts.representative_point()
         x[ok.to_numpy()] = pts.x.to_numpy() / 1000.0
         y[ok.to_numpy()] = pts.y.to_numpy() / 1000.0
-        return x, y
+        return _frozen(x, y)
 
     def lonlat_to_km(
         self, lon: np.ndarray, lat: np.ndarray, inverse: bool = False
@@ -616,25 +688,29 @@ class _Frame:
         return np.asarray(a) / 1000.0, np.asarray(b) / 1000.0
 
     def boundary(self, ax: Axes, boundary: gpd.GeoDataFrame | None) -> None:
+        """Draw the outline as one line, its rings separated by NaN (projected once, cached).
+
+        The vertices are kept as they are: Agg simplifies paths finer than a pixel when it
+        draws them (in C, about a millisecond for a county's few thousand vertices), and
+        dropping one on the edge of the outline would move the whole map by a fraction of
+        a pixel (the outline sets the map's extent).
+        """
         if boundary is None or not len(boundary):
             return
+        x, y = _cached(
+            ("outline", self._wkt, *_layer_key(boundary)), lambda: self._outline(boundary)
+        )  # type: ignore[misc]
+        if len(x):
+            ax.plot(x, y, color="#333333", lw=1.0, zorder=Z_BOUNDARY, gid="boundary")
+
+    def _outline(self, boundary: gpd.GeoDataFrame) -> tuple[np.ndarray, ...]:
         import shapely
 
-        for geom in boundary.geometry.to_crs(self.crs):
-            if geom is None or geom.is_empty:
-                continue
-            lines = shapely.get_parts(shapely.boundary(geom))
-            for line in lines:
-                for part in shapely.get_parts(line):
-                    xy = np.asarray(part.coords)
-                    if len(xy):
-                        ax.plot(
-                            xy[:, 0] / 1000.0,
-                            xy[:, 1] / 1000.0,
-                            color="#333333",
-                            lw=1.0,
-                            zorder=Z_BOUNDARY,
-                        )
+        rings = shapely.get_parts(shapely.boundary(boundary.geometry.to_crs(self.crs).values))
+        rings = shapely.get_parts(rings[~shapely.is_empty(rings)])  # multi-lines to lines
+        parts = [np.vstack([shapely.get_coordinates(r) / 1000.0, [np.nan, np.nan]]) for r in rings]
+        xy = np.vstack(parts)[:-1] if parts else np.empty((0, 2))
+        return _frozen(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]))
 
 
 def _map_figure(figsize: tuple[float, float]) -> tuple[MplFigure, Axes]:
@@ -976,14 +1052,14 @@ def place_labels(
     k = fig.dpi / 72.0
     pad = 1.0 * k  # room for the pale box behind a label
     r = 2.2 * k  # half-size of a point marker
-    obstacles = [
-        (px - r, py - r, px + r, py + r) for (px, py), good in zip(pts, ok, strict=True) if good
-    ]
+    boxes = [np.column_stack([pts[ok] - r, pts[ok] + r])]  # labelled points
     for t in ax.texts + ax.lines:
         if t.get_gid() in ("scale-bar", "north-arrow"):
             b = t.get_window_extent(renderer)
-            obstacles.append((b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad))
-    placed: list[tuple[float, float, float, float]] = []
+            boxes.append(np.array([[b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad]]))
+    obstacles = np.concatenate(boxes).reshape(-1, 4)
+    placed = np.empty((int(ok.sum()), 4))  # boxes of the labels drawn so far
+    n_placed = 0
     order = np.arange(len(x))
     if priority is not None:
         pr = np.asarray(pd.to_numeric(pd.Series(np.asarray(priority)), errors="coerce"), float)
@@ -994,8 +1070,9 @@ def place_labels(
     for i in order:
         if not ok[i] or not str(texts[i]).strip():
             continue
-        own = (pts[i, 0] - r, pts[i, 1] - r, pts[i, 0] + r, pts[i, 1] + r)
-        others = np.array([b for b in obstacles if b != own] + placed).reshape(-1, 4)
+        own = np.array([pts[i, 0] - r, pts[i, 1] - r, pts[i, 0] + r, pts[i, 1] + r])
+        # every obstacle but the point itself (and points at the same place), then the labels
+        others = np.concatenate([obstacles[~(obstacles == own).all(axis=1)], placed[:n_placed]])
         ann = ax.annotate(
             str(texts[i]),
             (x[i], y[i]),
@@ -1025,12 +1102,17 @@ def place_labels(
                 ann.set_position((dx * gap_pt, dy * gap_pt))
                 ann.set_ha(ha)
                 ann.set_va(va)
-                placed.append(b)
+                ann.set_in_layout(False)  # inside the axes: no need to measure it for the crop
+                placed[n_placed] = b
+                n_placed += 1
                 out.append(ann)
                 break
         else:
             if keep_all:
-                placed.append(_box(pts[i, 0], pts[i, 1], w, h, gap_pt * k, 0.0, "left", "center"))
+                placed[n_placed] = _box(
+                    pts[i, 0], pts[i, 1], w, h, gap_pt * k, 0.0, "left", "center"
+                )
+                n_placed += 1
                 out.append(ann)
             else:
                 ann.remove()
