@@ -210,3 +210,17 @@ def test_graph_cache_by_input_hash(tmp_path, monkeypatch) -> None:
     graph_mod._MEMORY.clear()
     g3 = build_graph(None, "motor", CRS, digest="abc", reader=reader)  # damaged: rebuilt
     assert len(calls) == 4 and not g3.from_cache
+
+
+def test_a_village_at_a_crossroads_can_take_every_road() -> None:
+    # Junction X = (0, 0): one-way east to (1000, 0), two-way north and west. Whichever segment
+    # the village at X is snapped to, every road out of X is open to it.
+    a = [[0, 0], [0, 0], [-1000, 0]]
+    b = [[1000, 0], [0, 1000], [0, 0]]
+    g = graph_from_segments(a, b, speed_kmh=[60] * 3, oneway=[1, 0, 0], mode="motor", crs=CRS)
+    ends = [[1000, 0], [0, 1000], [-1000, 0]]
+    res = pair_times(g, [[0, 0]], ends)
+    assert res.destination.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(res.minutes, [1.0, 1.0, 1.0])
+    back = pair_times(g, ends, [[0, 0]])  # the east end has no way back
+    assert back.origin.tolist() == [1, 2]

@@ -619,7 +619,8 @@ def _attach(graph: RoadGraph, snaps: list[Snap]) -> tuple[sparse.csr_matrix, lis
 
     A point on chain ``A → B`` at ``pos`` minutes from ``A`` (chain length ``L``) is joined by
     ``A → p`` (``pos``) and ``p → B`` (``L − pos``), and on two-way chains also by ``B → p``
-    and ``p → A``; each arc adds the connector walked off-road.
+    and ``p → A``; each arc adds the connector walked off-road. A point snapped exactly onto a
+    junction is also joined to it both ways.
     """
     ch = graph.chains
     n = graph.n_junctions
@@ -649,6 +650,17 @@ def _attach(graph: RoadGraph, snaps: list[Snap]) -> tuple[sparse.csr_matrix, lis
             (length - pos)[two] + conn[two],
             pos[two] + conn[two],
         ]
+        # A point whose foot is a junction (a village at a crossroads) joins it directly, so
+        # every road from the junction is open to it, not only the segment it was snapped to.
+        t = s.t[ok]
+        end = np.where(
+            t <= 1e-12, graph.seg[seg, 0], np.where(t >= 1 - 1e-12, graph.seg[seg, 1], -1)
+        )
+        j = np.where(end >= 0, graph.core_index[np.maximum(end, 0)], -1)
+        at = j >= 0
+        rows += [j[at], p[at]]
+        cols += [p[at], j[at]]
+        costs += [conn[at], conn[at]]
     base = graph.matrix.tocoo()
     r = np.concatenate([base.row.astype(np.int64), *rows])
     c = np.concatenate([base.col.astype(np.int64), *cols])
