@@ -45,13 +45,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--format", choices=FORMATS, default="text", help="output format (default: text)"
     )
     p.add_argument("--output", "-o", help="write to this file instead of standard output")
+    p.add_argument(
+        "--no-bom",
+        dest="bom",
+        action="store_false",
+        help="CSV without the UTF-8 byte-order mark (for pipelines) / CSV 不加 BOM",
+    )
     add_columns_option(p)
     p.set_defaults(func=run_readiness)
 
 
 def run_readiness(args: argparse.Namespace) -> int:
     """Run ``tcmcounty readiness``; exit 0 whether or not the county is ready."""
-    from tcmcounty.cli.output import emit
+    from tcmcounty.cli.output import emit, wants_bom
     from tcmcounty.io import write_text_atomic
     from tcmcounty.load import load_county
     from tcmcounty.reporting.parameters import ReportParameters
@@ -68,7 +74,7 @@ def run_readiness(args: argparse.Namespace) -> int:
         county, checked.report_date, population=checked.population, targets=checked.targets
     )
     if args.format == "csv":
-        emit(to_frame(r), "csv", args.output)
+        emit(to_frame(r), "csv", args.output, bom=wants_bom(args))
         return 0
     text = (
         json.dumps(r.to_json(), ensure_ascii=False, indent=1) + "\n"

@@ -227,24 +227,27 @@ class CountyView:
         lang, r = self.lang, results_readiness(self.res, self.params.report_date)
         verdict = _t("已就绪", "ready", lang) if r.ready else _t("未就绪", "not ready", lang)
         n = len(r.targets)
-        cards = (
-            f"<div class='tcm-card {'met' if r.ready else 'unmet'}'><b>{verdict}</b>"
-            f"{_t('迎接评审', 'for the review', lang)}</div>"
-            f"<div class='tcm-card met'><b>{r.n('met')}/{n}</b>{_t('项指标达标', 'targets met', lang)}</div>"
-            f"<div class='tcm-card unmet'><b>{r.n('not_met')}</b>{_t('项未达标', 'not met', lang)}</div>"
-            f"<div class='tcm-card'><b>{r.n('no_data')}</b>{_t('项缺数据', 'no data', lang)}</div>"
-        )
+
+        # class tcm-ready first: these cards are not the headline's (tcm-card met / unmet)
+        def card(css: str, figure: object, zh: str, en: str) -> str:
+            return (
+                f"<div class='tcm-card tcm-ready {css}' data-tcm-ready='{esc(en)}'>"
+                f"<b>{figure}</b>{_t(zh, en, lang)}</div>"
+            )
+
+        cards = card("met" if r.ready else "unmet", verdict, "迎接评审", "for the review")
+        cards += card("met", f"{r.n('met')}/{n}", "项指标达标", "targets met")
+        cards += card("unmet", r.n("not_met"), "项未达标", "not met")
+        cards += card("", r.n("no_data"), "项缺数据", "no data")
         s = r.task_states
         if s is not None:
-            cards += (
-                f"<div class='tcm-card met'><b>{s['done']}/{r.n_tasks}</b>{_t('项任务完成', 'tasks done', lang)}</div>"
-                f"<div class='tcm-card unmet'><b>{s['late']}</b>{_t('项任务逾期', 'tasks late', lang)}</div>"
-                f"<div class='tcm-card'><b>{s['not_reported']}</b>{_t('项任务未报告', 'tasks not reported', lang)}</div>"
-            )
+            cards += card("met", f"{s['done']}/{r.n_tasks}", "项任务完成", "tasks done")
+            cards += card("unmet", s["late"], "项任务逾期", "tasks late")
+            cards += card("", s["not_reported"], "项任务未报告", "tasks not reported")
         if r.next is not None:
-            cards += (
-                f"<div class='tcm-card'><b>{r.next.days}</b>"
-                f"{_t(f'天后进入{r.next.phase_zh}', f'days to {r.next.phase_en or r.next.phase_zh}', lang)}</div>"
+            nx = r.next
+            cards += card(
+                "", nx.days, f"天后进入{nx.phase_zh}", f"days to {nx.phase_en or nx.phase_zh}"
             )
         stage_zh, stage_en = r.stage_text()
         body = f"<div class='tcm-cards'>{cards}</div>" + note_html(_t(stage_zh, stage_en, lang))
