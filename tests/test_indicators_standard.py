@@ -355,14 +355,23 @@ def test_workbook_reads_the_new_items_and_refuses_a_rate_above_100(tmp_path: Pat
         assert back.loc[i, "value"] == pytest.approx(
             compute(county).set_index("id").loc[i, "value"]
         )
-    wb = openpyxl.load_workbook(book)
-    ws = wb["县基本情况"]
-    for row in ws.iter_rows(min_row=2):
-        if row[0].value == "知晓人数":
-            row[0].value, row[1].value = "知晓率", "120%"
-    wb.save(tmp_path / "bad.xlsx")
+
+    def with_rates(aware: str, elderly: str, name: str) -> Path:
+        """The same workbook with the counts written as rates, as county sheets often have them."""
+        wb = openpyxl.load_workbook(book)
+        for row in wb["县基本情况"].iter_rows(min_row=2):
+            if row[0].value == "知晓人数":
+                row[0].value, row[1].value = "知晓率", aware
+            if row[0].value == "接受中医药健康管理服务的65岁及以上居民数":
+                row[0].value, row[1].value = "老年人中医药健康管理率", elderly
+        wb.save(tmp_path / name)
+        return tmp_path / name
+
+    rates = compute(load_county(with_rates("75%", "0.7", "rates.xlsx"), warn=False)).set_index("id")
+    assert rates.loc["T-AWARE", "numerator"] == 150  # 75% × 200 respondents
+    assert rates.loc["T-ELDERLY-HM", "numerator"] == 1050  # 70% × 1,500 residents 65+
     with pytest.raises(InputError, match="知晓率"):
-        load_county(tmp_path / "bad.xlsx", warn=False)
+        load_county(with_rates("120%", "0.7", "bad.xlsx"), warn=False)
 
 
 # --------------------------------------------------------------------------------------------

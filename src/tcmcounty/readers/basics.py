@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from tcmcounty.county import RESOURCE_KEYS
 from tcmcounty.readers.cells import cell_text, is_missing, parse_number, vocabulary_value
 from tcmcounty.readers.columnmap import SheetMap, SheetReading
 from tcmcounty.readers.matching import Matcher, key, normalise, parse_header
@@ -56,6 +57,8 @@ COUNTY_FIELDS: tuple[tuple[str, str], ...] = (
 EXTRA_FIELDS: tuple[tuple[str, str], ...] = (
     ("survey.satisfaction_rate", "满意率"),
     ("survey.awareness_rate", "知晓率"),
+    ("health.elderly_tcm_rate", "老年人中医药健康管理率"),
+    ("health.children_tcm_rate", "儿童中医药健康管理率"),
 )
 
 #: Other labels of the items, as county rosters and statistical yearbooks write them.
@@ -149,6 +152,18 @@ ITEM_ALIASES: dict[str, tuple[str, ...]] = {
         "群众对中医药服务满意率",
         "满意度",
         "中医药服务满意率",
+    ),
+    "health.elderly_tcm_rate": (
+        "65岁及以上老年人中医药健康管理率",
+        "65岁以上老年人中医药健康管理率",
+        "老年人中医药健康管理服务率",
+    ),
+    "health.children_tcm_rate": (
+        "0～36个月儿童中医药健康管理率",
+        "0-36个月儿童中医药健康管理率",
+        "0～36个月儿童中医药健康管理服务率",
+        "0-36个月儿童中医药健康管理服务率",
+        "儿童中医药健康管理服务率",
     ),
     "survey.awareness_rate": ("群众知晓率", "群众中医药服务知晓率", "中医药服务知晓率", "知晓度"),
     "coordinates.townships": ("乡镇坐标系统",),
@@ -458,7 +473,69 @@ def read_county_sheet(
         )
     for rate in _SURVEY_RATES:
         _count_from_rate(meta, raw, *rate)
+    _managed_from_rate(meta, raw)
     return meta
+
+
+#: Health-management rates read from a county's sheet: rate -> (managed, residents to manage, labels).
+_HEALTH_RATES: dict[str, tuple[str, str, str, str]] = {
+    "elderly_tcm_rate": (
+        "elderly_tcm_managed",
+        "elderly_65",
+        "老年人中医药健康管理率",
+        "65岁及以上常住居民数",
+    ),
+    "children_tcm_rate": (
+        "children_tcm_managed",
+        "children_0_36",
+        "儿童中医药健康管理率",
+        "应管理的0～36个月儿童数",
+    ),
+}
+
+
+def _managed_from_rate(meta: dict[str, object], raw: RawBundle) -> None:
+    """Turn a health-management rate × the residents to manage into the managed count (said so).
+
+    The indicator needs the count (its need is a number of residents); a rate without the
+    residents it is a share of is not used, and a count given as well wins over the rate.
+    """
+    health = meta.pop("health", None)
+    if not isinstance(health, dict):
+        return
+    res = meta.setdefault("resources", {})
+    for rate_key, (managed, base, rate_zh, base_zh) in _HEALTH_RATES.items():
+        if rate_key not in health:
+            continue
+        rate, row = health[rate_key]
+        if isinstance(res.get(managed), dict) and "value" in res[managed]:  # type: ignore[union-attr,operator]
+            continue
+        fig = res.get(base)  # type: ignore[union-attr]
+        n = fig.get("value") if isinstance(fig, dict) else None
+        if not isinstance(n, (int, float)) or isinstance(n, bool):
+            raw.problem(
+                "warning",
+                "county",
+                f"{rate_zh} is given without {base_zh}: the indicator needs the number of residents "
+                "the rate is a share of, so the rate is not used",
+                f"仅有{rate_zh}、没有{base_zh}：该指标需要人数，{rate_zh}未使用",
+                row,
+                rate_zh,
+            )
+            continue
+        count = float(round(float(rate) * float(n)))
+        entry = {
+            k: v for k, v in fig.items() if k in ("year", "source", "status", "_row", "_column")
+        }  # type: ignore[union-attr]
+        res[managed] = {**entry, "value": count, "_row": row}  # type: ignore[index]
+        raw.problem(
+            "note",
+            "county",
+            f"{managed} = {rate_zh} {float(rate):.1%} × {n:,.0f} = {count:,.0f}",
+            f"{RESOURCE_KEYS.get(managed, managed)} = {rate_zh} {float(rate):.1%} × {base_zh} {n:,.0f} = {count:,.0f}",
+            row,
+            rate_zh,
+        )
 
 
 #: Rates of ``[survey]`` read from a county's sheet: (rate, count, respondents, labels, indicator).
@@ -595,13 +672,18 @@ def _put(
         if note:
             entry["note"] = note
         meta.setdefault(group, {})[name] = entry  # type: ignore[index]
-    elif group in ("tcm_hospital", "survey", "coordinates"):
+    elif group in ("tcm_hospital", "survey", "coordinates", "health"):
         if is_missing(value):
             return
         sub = meta.setdefault(group, {})
         if name == "departments":
             sub[name] = [d.strip() for d in re.split(r"[、,，;；]", value) if d.strip()]  # type: ignore[index]
-        elif name in ("satisfaction_rate", "awareness_rate"):
+        elif name in (
+            "satisfaction_rate",
+            "awareness_rate",
+            "elderly_tcm_rate",
+            "children_tcm_rate",
+        ):
             share, how = parse_share(value, parse_header(label).percent or unit_is_percent)
             if share is None:
                 raw.problem(
@@ -614,7 +696,7 @@ def _put(
                     value,
                 )
                 return
-            sub[name] = share  # type: ignore[index]
+            sub[name] = (share, number) if group == "health" else share  # type: ignore[index]
             raw.problem(
                 "note",
                 "county",
