@@ -32,7 +32,7 @@ def _add_params(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--report-date",
         metavar="YYYY-MM-DD",
-        help="date the plan timetable is read against (default today)",
+        help="date the plan timetable and tasks (late or not) are read against (default today)",
     )
     g.add_argument(
         "--language",
