@@ -607,8 +607,9 @@ def _d_facility_count(spec: Spec, level: str, pop: str) -> str:
     cond = " and ".join(
         f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)}) = {str(v).lower()}" for c, v in where.items()
     )  # type: ignore[union-attr]
-    at_least = spec.param("at_least") or {}
-    reach = [f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)}) ≥ {v}" for c, v in at_least.items()]  # type: ignore[union-attr]
+    at_least = spec.param("at_least")
+    pairs = at_least.items() if isinstance(at_least, Mapping) else ()
+    reach = [f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)}) ≥ {v}" for c, v in pairs]
     share = spec.param("share_at_least")
     if isinstance(share, Mapping):
         p, w = str(share.get("part")), str(share.get("whole"))

@@ -504,14 +504,19 @@ def _managed_from_rate(meta: dict[str, object], raw: RawBundle) -> None:
     if not isinstance(health, dict):
         return
     res = meta.setdefault("resources", {})
+    if not isinstance(res, dict):
+        return
     for rate_key, (managed, base, rate_zh, base_zh) in _HEALTH_RATES.items():
         if rate_key not in health:
             continue
         rate, row = health[rate_key]
-        if isinstance(res.get(managed), dict) and "value" in res[managed]:  # type: ignore[union-attr,operator]
+        given = res.get(managed)
+        if isinstance(given, dict) and "value" in given:
             continue
-        fig = res.get(base)  # type: ignore[union-attr]
-        n = fig.get("value") if isinstance(fig, dict) else None
+        fig = res.get(base)
+        if not isinstance(fig, dict):
+            fig = {}
+        n = fig.get("value")
         if not isinstance(n, (int, float)) or isinstance(n, bool):
             raw.problem(
                 "warning",
@@ -524,10 +529,8 @@ def _managed_from_rate(meta: dict[str, object], raw: RawBundle) -> None:
             )
             continue
         count = float(round(float(rate) * float(n)))
-        entry = {
-            k: v for k, v in fig.items() if k in ("year", "source", "status", "_row", "_column")
-        }  # type: ignore[union-attr]
-        res[managed] = {**entry, "value": count, "_row": row}  # type: ignore[index]
+        entry = {k: v for k, v in fig.items() if k in ("year", "source", "status", "_column")}
+        res[managed] = {**entry, "value": count, "_row": row}
         raw.problem(
             "note",
             "county",
