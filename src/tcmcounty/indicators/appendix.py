@@ -48,7 +48,10 @@ above it, as the standard asks counties to reach it; only an indicator the regis
 reason printed in its note) is not met above the top, where need is NA and **excess** gives the number above
 the top. Targets are judged on the unrounded value. Facilities that did not report a yes/no
 attribute are left out of both numerator and denominator of that share (noted); a blank staff or bed count
-makes a township sum not computable.""",
+makes a township sum not computable. **Evidence grade** of each target: *verified* (已核实) = the text that
+sets the number for the 示范县 review was read; *derived* (引自其他文件) = from an official document of another
+scope; *unverified* (未核实) = seen only second-hand (news, a translation, memory); the evidence column says
+where.""",
 }
 
 

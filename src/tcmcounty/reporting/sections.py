@@ -188,7 +188,13 @@ def graded_target(target: object, grade: object, lang: str) -> str:
 
 
 def area_label(area: object, lang: str) -> str:
-    """Return the printed name of an area of the standard (``资源配置`` / ``Resources``)."""
+    """Return the printed name of an area of the standard in one language (or both).
+
+    Examples
+    --------
+    >>> area_label("resources", "zh"), area_label("health_management", "en")
+    ('资源配置', 'Health management')
+    """
     from tcmcounty.indicators.model import AREAS
 
     return pick(AREAS.get(str(area), str(area)), lang)
