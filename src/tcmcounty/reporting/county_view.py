@@ -272,10 +272,8 @@ class CountyView:
                 ("grade_label", "目标证据等级", "evidence grade of the target"),
                 ("input_status", "数据状态", "data status"),
             ]
-            if lang == "zh":
-                cols = [c for c in cols if c[0] != "name_en"]
-            if lang == "en":
-                cols = [c for c in cols if c[0] != "name_zh"]
+            # one name column (the indicators section has both)
+            cols = [c for c in cols if c[0] != ("name_zh" if lang == "en" else "name_en")]
 
             def rc(row: pd.Series) -> str:
                 return {"met": "tcm-met", "not_met": "tcm-unmet"}.get(str(row["verdict"]), "")
@@ -1021,7 +1019,7 @@ class CountyView:
             ("due", "期限", "deadline"),
             ("progress_zh", "完成情况", "progress"),
             ("state_text", "判定", "state"),
-            ("days_late", "逾期天数", "days late"),
+            ("days_late", "超过期限天数", "days past deadline"),
             ("evidence", "佐证材料", "evidence"),
         ]
         tt = tt.assign(state_text=[f"{STATE_ZH[s]} {STATE_EN[s]}" for s in tt["state"]])
