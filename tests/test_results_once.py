@@ -23,7 +23,7 @@ import pytest
 import tcmcounty
 from tcmcounty.indicators import alliance, compute, load_registry
 from tcmcounty.indicators.kinds import Context, evaluate
-from tcmcounty.indicators.townships import evaluate_townships
+from tcmcounty.indicators.townships import evaluate_county, evaluate_townships
 from tcmcounty.reporting import results as R
 from tcmcounty.reporting import worklists as W
 
@@ -89,6 +89,18 @@ def test_every_township_at_once_equals_one_at_a_time(
                     assert q == evaluate(spec, replace(ctx, area=code)), (ind.id, spec, code)
                     compared += 1
     assert compared >= len(codes) * 2 * len(_township_indicators())
+
+
+@pytest.mark.parametrize("name", ["anyue", "wenxi", "wenxi-awkward"])
+def test_county_figures_in_one_pass_equal_the_kinds(
+    counties: dict[str, tcmcounty.County], name: str
+) -> None:
+    county = counties[name]
+    for population, estimates in (("resident", True), ("registered", False)):
+        for ind in load_registry():
+            ctx = Context(county, ind, "county", None, population, estimates)
+            for spec in ind.specs("county"):
+                assert evaluate_county(spec, ctx) == evaluate(spec, ctx), (ind.id, spec)
 
 
 def test_awkward_county_has_the_uncommon_cases(counties: dict[str, tcmcounty.County]) -> None:

@@ -11,11 +11,11 @@ from tcmcounty.county import POPULATION_KEYS, County, weakest_status
 from tcmcounty.formatting import value_text
 from tcmcounty.indicators.alliance import reuse_membership
 from tcmcounty.indicators.assess import Assessment, assess
-from tcmcounty.indicators.kinds import Context, Quantity, evaluate
+from tcmcounty.indicators.kinds import Context, Quantity
 from tcmcounty.indicators.model import Indicator, Level, Target, TargetSet
 from tcmcounty.indicators.registry import Registry, load_registry
 from tcmcounty.indicators.targets import load_targets
-from tcmcounty.indicators.townships import evaluate_townships
+from tcmcounty.indicators.townships import evaluate_county, evaluate_townships
 
 #: Columns of the indicator table, in order.
 COLUMNS: tuple[str, ...] = (
@@ -176,7 +176,7 @@ def _row(
 
 def _one(ind: Indicator, ctx: Context, ts: TargetSet, code: str, name: str) -> _Row:
     num_spec, den_spec = ind.specs(ctx.level)
-    num, den = evaluate(num_spec, ctx), evaluate(den_spec, ctx)
+    num, den = evaluate_county(num_spec, ctx), evaluate_county(den_spec, ctx)
     return _row(ind, ctx.level, code, name, num, den, ts)
 
 

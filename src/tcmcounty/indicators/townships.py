@@ -31,6 +31,10 @@ Positions = npt.NDArray[np.intp]
 #: ``None`` for a township means "let the kind compute this township on its own".
 Grouped = Callable[[Spec, K.Context, Sequence[str]], list[K.Quantity | None]]
 _EMPTY: Positions = np.zeros(0, dtype=np.intp)
+#: The kind's *not reported* quantity for facilities none of which reports a required column,
+#: by spec, level, population base, reference year and number of facilities (it depends on
+#: nothing else; kept across counties, bounded).
+_NONE_LEFT: dict[tuple[object, ...], K.Quantity] = {}
 
 
 def _positions(keys: pd.Series, codes: Sequence[str]) -> list[Positions]:
@@ -77,10 +81,15 @@ class _Facilities:
         self.f = f = ctx.county.facilities
         self.types = K._list(spec.param("types"), "types")
         self.required = K._list(spec.param("require_reported"), "require_reported")
-        keys = f["township_code"].astype("string")
-        if self.types:
-            keys = keys.where(f["type"].isin(self.types).fillna(False).to_numpy(dtype=bool))
-        self.pos = _positions(keys, codes)
+        typed = (
+            f["type"].isin(self.types).fillna(False).to_numpy(dtype=bool)
+            if self.types
+            else np.ones(len(f), dtype=bool)
+        )
+        if ctx.level == "county":  # one group: the whole county
+            self.pos = [np.flatnonzero(typed).astype(np.intp)]
+        else:
+            self.pos = _positions(f["township_code"].astype("string").where(typed), codes)
         if "status" in f:
             self.status, self.status_na = _texts(f, "status")
         else:
@@ -125,10 +134,16 @@ class _Facilities:
 
     def _none_left(self, n_all: int, spec: Spec, ctx: K.Context) -> K.Quantity:
         """Return what the kind says of ``n_all`` facilities that all leave the required columns blank."""
-        blank = pd.DataFrame({c: pd.Series([pd.NA] * n_all, dtype=object) for c in self.required})
-        q = K._drop_unreported(blank, self.required, self.types, spec, ctx)[2]
-        if q is None:  # pragma: no cover - the kind would not leave them all out
-            raise AssertionError("facilities that report nothing were not left out")
+        key = (repr(spec), ctx.level, ctx.population, ctx.county.reference_year, n_all)
+        q = _NONE_LEFT.get(key)
+        if q is None:
+            blank = pd.DataFrame({c: np.full(n_all, None, dtype=object) for c in self.required})
+            q = K._drop_unreported(blank, self.required, self.types, spec, ctx)[2]
+            if q is None:  # pragma: no cover - the kind would not leave them all out
+                raise AssertionError("facilities that report nothing were not left out")
+            if len(_NONE_LEFT) > 4096:
+                _NONE_LEFT.clear()
+            _NONE_LEFT[key] = q
         return q
 
 
@@ -298,6 +313,37 @@ GROUPED: dict[str, tuple[Grouped, frozenset[str]]] = {
 }
 #: The parameters each grouped kind handles.
 GROUPED_PARAMS: dict[str, frozenset[str]] = {k: v[1] for k, v in GROUPED.items()}
+
+
+#: Kinds whose county figure comes from the grouped form too (one group, the whole county); the
+#: others read no table row by row at county level.
+COUNTY_GROUPED: tuple[str, ...] = ("facility_sum", "facility_count")
+
+
+def evaluate_county(spec: Spec, ctx: K.Context) -> K.Quantity:
+    """Compute ``spec`` for the whole county, as :func:`~kinds.evaluate` does at county level.
+
+    Facility counts and sums take one pass over the facility table (the county is one group of
+    the grouped form); every other kind is the kind itself.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> from tcmcounty.indicators import load_registry
+    >>> from tcmcounty.indicators.kinds import Context, evaluate
+    >>> c = tcmcounty.load_county("wenxi", warn=False)
+    >>> ind = load_registry()["T-ZYG-HALL"]
+    >>> ctx = Context(c, ind, "county")
+    >>> evaluate_county(ind.denominator, ctx) == evaluate(ind.denominator, ctx)
+    True
+    """
+    ctx = replace(ctx, level="county", area=None)
+    grouped, params = GROUPED.get(spec.kind, (None, frozenset()))
+    if spec.kind in COUNTY_GROUPED and grouped is not None and set(spec.params) <= params:
+        q = grouped(spec, ctx, [ctx.county.adcode])[0]
+        if q is not None:
+            return q
+    return K.evaluate(spec, ctx)
 
 
 def evaluate_townships(spec: Spec, ctx: K.Context, codes: Sequence[str]) -> list[K.Quantity]:
