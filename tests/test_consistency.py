@@ -267,7 +267,7 @@ def test_alliance_coverage_agrees_everywhere(
     assert ylt["value"] == pytest.approx(100 * share, abs=1e-9) and ylt["met"] is met
     # county HTML: headline card, alliance section, indicator table
     html = read_html(rendered, name)
-    assert card(html, '" data-tcm-headline="alliance_share') == pct(share)
+    assert card(html, """["'] data-tcm-headline=["']alliance_share""") == pct(share)
     m = re.search(r"""data-tcm-alliance-share=["']([^"']*)["']>(.*?)</p>""", html, re.S)
     assert m and float(m.group(1)) == pytest.approx(share, abs=1e-12)
     assert pct(share) in m.group(2) and verdict in m.group(2)

@@ -127,8 +127,9 @@ def test_zh_report_has_no_english_words(zh_pages: dict[str, str], page: str) -> 
 
 def test_zh_report_keeps_method_details_in_the_appendix(zh_pages: dict[str, str]) -> None:
     html = zh_pages["county"]
-    sites = html[html.find('id="sites"') : html.find('id="worklist"')]
-    appendix = html[html.find('id="appendix"') :]
+    at = {m.group(1): m.start() for m in re.finditer(r"""id=["']([a-z-]+)["']""", html)}
+    sites = html[at["sites"] : at["worklist"]]
+    appendix = html[at["appendix"] :]
     assert sites and appendix
     for jargon in ("proven bound", "1-swap", "greedy", "UNVERIFIED", "E43"):
         assert jargon not in sites
