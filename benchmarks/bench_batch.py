@@ -45,6 +45,8 @@ class PeakMemory:
         self.psutil = psutil
         self.root = psutil.Process()
         self.peak = 0
+        #: Largest resident memory of any single process (a worker, the batch itself).
+        self.peak_one = 0
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
@@ -57,9 +59,11 @@ class PeakMemory:
                 procs = [self.root]
             for p in procs:
                 try:
-                    total += p.memory_info().rss
+                    rss = p.memory_info().rss
                 except self.psutil.Error:
-                    pass
+                    continue
+                total += rss
+                self.peak_one = max(self.peak_one, rss)
             self.peak = max(self.peak, total)
             self._stop.wait(0.1)
 
@@ -151,6 +155,8 @@ def naive(counties: list[Path], work: Path) -> dict:
         "n": len(counties),
         "failed": 0,
         "peak_mb": mem.peak / 2**20,
+        "peak_one_mb": mem.peak_one / 2**20,
+        "core": statistics.mean(r["start"] + r["execute"] + r["convert"] for r in rows),
         "start": statistics.mean(r["start"] for r in rows),
         "execute": statistics.mean(r["execute"] for r in rows),
         "convert": statistics.mean(r["convert"] for r in rows),
@@ -161,7 +167,12 @@ def naive(counties: list[Path], work: Path) -> dict:
 
 
 def ours(
-    counties: list[Path], work: Path, label: str, workers: int, dask: str | None = None
+    counties: list[Path],
+    work: Path,
+    label: str,
+    workers: int,
+    dask: str | None = None,
+    engine: str = "inprocess",
 ) -> dict:
     from tcmcounty.run import report
     from tcmcounty.run.batch import run_batch
@@ -178,6 +189,7 @@ def ours(
             progress=False,
             parameters=report.county_parameters(report_date=DATE),
             timeout=900,
+            engine=engine,
         )
     wall = time.perf_counter() - t0
     recs = [
@@ -199,6 +211,8 @@ def ours(
         "n": len(counties),
         "failed": len(res.failed),
         "peak_mb": mem.peak / 2**20,
+        "peak_one_mb": mem.peak_one / 2**20,
+        "core": mean("total"),
         "start": mean("kernel_start"),
         "execute": mean("execute"),
         "convert": mean("convert"),
@@ -206,6 +220,54 @@ def ours(
         "figures": mean("figures"),
         "html_kb": statistics.mean(r["html_bytes"] for r in ok) / 1024 if ok else float("nan"),
     }
+
+
+def print_table(runs: list[dict]) -> None:
+    """Print the runs side by side: ratios to the naive loop (same counties, same run)."""
+    base = next((r for r in runs if r["mode"].startswith("naive")), None)
+    print()
+    print(
+        "| run | workers | reports | wall s | s/report | × naive | failed | per report (core s): "
+        "results / figures / kernel start / execute / convert / total | peak MB (all / one process) "
+        "| HTML KB | 2,875 units (min) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        per = r["wall"] / r["n"]
+        ratio = f"{base['wall'] / base['n'] / per:.1f}" if base else "–"
+        proj = N_COUNTIES_CHINA * per / 60
+        print(
+            f"| {r['mode']} | {r['workers']} | {r['n']} | {r['wall']:.1f} | {per:.2f} | {ratio} | "
+            f"{r['failed']} | {r['results']:.2f} / {r['figures']:.2f} / {r['start']:.2f} / "
+            f"{r['execute']:.2f} / {r['convert']:.2f} / {r['core']:.2f} | "
+            f"{r['peak_mb']:.0f} / {r['peak_one_mb']:.0f} | {r['html_kb']:.0f} | {proj:.0f} |"
+        )
+    by = {r["mode"]: r for r in runs}
+    d1, d2 = by.get("dask local 1w"), by.get("dask local 2w")
+    if d1 and d2:
+        print(f"\nDask: 2 workers / 1 worker = {d1['wall'] / d2['wall']:.2f}×")
+    p1, p2 = by.get("batch pool 1w"), by.get("batch pool 2w")
+    if p1 and p2:
+        print(f"Pool: 2 workers / 1 worker = {p1['wall'] / p2['wall']:.2f}×")
+    k, i = by.get("batch pool, kernel engine 2w"), p2
+    if k and i:
+        print(f"In-process engine vs a kernel per report (pool 2w): {k['wall'] / i['wall']:.2f}×")
+    s_in, s_k = by.get("2 counties, pool 2w"), by.get("2 counties, pool, kernel engine 2w")
+    if s_in and s_k:
+        print(
+            f"2-county batch: {s_in['wall']:.1f} s in process, {s_k['wall']:.1f} s with a kernel "
+            "per report (start-up included)"
+        )
+    print(
+        "\n's/report' = wall time / reports (what the projection uses: 2,875 × s/report, start-up "
+        "included). Per-report core seconds are means over the reports of the run (each step timed "
+        "in the worker; 'total' is the whole job, writing outputs aside). naive: 'kernel start' = "
+        "papermill CLI wall time minus cell execution (CLI start-up + kernel start); 'execute' "
+        "includes computing the results and drawing in the kernel; 'convert' = nbconvert CLI. "
+        "Ours: results and figures are computed in the warm worker; with the in-process engine the "
+        "notebook runs in the worker too (kernel start 0). Wall times include starting the workers "
+        "(and the Dask cluster)."
+    )
 
 
 def main() -> None:
@@ -219,6 +281,7 @@ def main() -> None:
     )
     ap.add_argument("--quick", action="store_true", help="skip the 1-worker pool run")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
+    ap.add_argument("--no-naive", action="store_true", help="skip the naive loop (no ratio then)")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="tcmbench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -228,37 +291,28 @@ def main() -> None:
             f"{len(counties)} synthetic counties (seed {args.seed}) in {work}; CPUs: {os.cpu_count()}",
             flush=True,
         )
-        runs = [naive(counties, work)]
-        print(f"naive: {runs[-1]['wall']:.1f} s", flush=True)
-        plan = [("batch pool", 2, None), ("dask local", 1, "local"), ("dask local", 2, "local")]
+        runs = [] if args.no_naive else [naive(counties, work)]
+        if runs:
+            print(f"naive: {runs[-1]['wall']:.1f} s", flush=True)
+        plan = [
+            ("batch pool", 2, None, "inprocess"),
+            ("batch pool, kernel engine", 2, None, "kernel"),
+            ("dask local", 1, "local", "inprocess"),
+            ("dask local", 2, "local", "inprocess"),
+        ]
         if not args.quick:
-            plan.insert(0, ("batch pool", 1, None))
-        for label, w, dask in plan:
-            runs.append(ours(counties, work, f"{label} {w}w", w, dask))
+            plan.insert(0, ("batch pool", 1, None, "inprocess"))
+        for label, w, dask, engine in plan:
+            runs.append(ours(counties, work, f"{label} {w}w", w, dask, engine))
             print(f"{runs[-1]['mode']}: {runs[-1]['wall']:.1f} s", flush=True)
-        base = runs[0]["wall"]
-        print()
-        print(
-            "| run | workers | wall s | reports/min | × naive | failed | per report: results / figures / "
-            "kernel start / execute / convert (s) | peak MB | HTML KB | 2,875 counties (h) |"
-        )
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for r in runs:
-            per_min = 60 * r["n"] / r["wall"]
-            proj = N_COUNTIES_CHINA * r["wall"] / r["n"] / 3600
-            print(
-                f"| {r['mode']} | {r['workers']} | {r['wall']:.1f} | {per_min:.1f} | {base / r['wall']:.2f} | "
-                f"{r['failed']} | {r['results']:.2f} / {r['figures']:.2f} / {r['start']:.2f} / {r['execute']:.2f} / "
-                f"{r['convert']:.2f} | "
-                f"{r['peak_mb']:.0f} | {r['html_kb']:.0f} | {proj:.1f} |"
-            )
-        print(
-            "\nnaive: 'kernel start' = papermill CLI wall time minus cell execution (CLI start-up + kernel "
-            "start); 'execute' includes computing the results and drawing in the kernel; 'convert' = nbconvert "
-            "CLI. Ours: results and figures are computed in the warm worker, the kernel only loads and assembles; "
-            "per-report times are means over reports that run in parallel. Wall times include starting the "
-            "workers (and the Dask cluster)."
-        )
+        small = counties[:2]
+        for label, engine in (
+            ("2 counties, pool", "inprocess"),
+            ("2 counties, pool, kernel engine", "kernel"),
+        ):
+            runs.append(ours(small, work, f"{label} 2w", 2, None, engine))
+            print(f"{runs[-1]['mode']}: {runs[-1]['wall']:.1f} s", flush=True)
+        print_table(runs)
         if args.json:
             args.json.write_text(json.dumps(runs, indent=1), encoding="utf-8")
     finally:
