@@ -198,3 +198,18 @@ def test_report_cli_and_index_agree(
     assert f"{cli['summary']} (2024-07-15)" in index
     record = json.loads((out / "410101-test.json").read_text(encoding="utf-8"))
     assert record["headline"]["readiness_tasks_late"] == cli["tasks"]["late"] == 1
+
+
+def test_cli_on_a_filled_workbook(
+    filled_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tcmcounty.workbook import write_workbook
+
+    book = write_workbook(tmp_path / "测试县.xlsx", tcmcounty.load_county(filled_path, warn=False))
+    capsys.readouterr()
+    args = ["--report-date", "2024-07-15", "--format", "json"]
+    assert main(["readiness", str(book), *args]) == 0
+    from_book = json.loads(capsys.readouterr().out)
+    assert main(["readiness", str(filled_path), *args]) == 0
+    assert from_book == json.loads(capsys.readouterr().out)
+    assert from_book["tasks"] == {"late": 1, "open": 3, "not_reported": 1, "done": 1}

@@ -55,7 +55,8 @@ def filled_bundle(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory: pytest.TempPathFactory) -> tcmcounty.County:
-    return tcmcounty.load_county(filled_bundle(tmp_path_factory.mktemp("filled") / "410101-test"))
+    folder = filled_bundle(tmp_path_factory.mktemp("filled") / "410101-test")
+    return tcmcounty.load_county(folder, warn=False)
 
 
 # ------------------------------------------------------------------------------ bundled counties
@@ -195,7 +196,7 @@ def test_unknown_stage_is_warned(tmp_path: Path) -> None:
 
 
 def test_county_without_tasks_has_none(tiny_bundle: Path) -> None:
-    assert tcmcounty.load_county(tiny_bundle).tasks is None
+    assert tcmcounty.load_county(tiny_bundle, warn=False).tasks is None
 
 
 def test_workbook_round_trip(filled: tcmcounty.County, tmp_path: Path) -> None:
@@ -246,3 +247,25 @@ def test_template_has_the_sheet(tmp_path: Path) -> None:
         "来源",
     ]
     assert TaskList(()).units() == []
+
+
+def test_own_sheet_found_by_its_headers(filled: tcmcounty.County, tmp_path: Path) -> None:
+    """A county's own sheet (named Sheet3, with 序号 and 责任单位) is read as the task table."""
+    from openpyxl import load_workbook
+
+    from tcmcounty.workbook import write_workbook
+
+    path = write_workbook(tmp_path / "县里的表.xlsx", filled)
+    wb = load_workbook(path)
+    del wb["任务分工"]
+    ws = wb.create_sheet("Sheet3")
+    ws.append(["测试县创建工作任务分解表"])
+    ws.append(["序号", "重点任务", "责任单位", "配合部门", "完成时限", "进展情况"])
+    ws.append([1, "建设中医馆", "县财政局", "县卫生健康局", "2024年6月", "推进中"])
+    ws.append([2, "中医药宣传", "县委宣传部", None, None, None])
+    wb.save(path)
+    c = tcmcounty.load_county(path, warn=False)
+    assert [(t.number, t.lead, t.partners, t.due, t.progress) for t in c.tasks] == [
+        ("1", ("县财政局",), ("县卫生健康局",), dt.date(2024, 6, 30), "in_progress"),
+        ("2", ("县委宣传部",), (), None, "not_reported"),
+    ]
