@@ -1,0 +1,229 @@
+"""Fast figures, same pixels: one draw per PNG, process-wide text and geometry caches.
+
+The oracle is matplotlib itself: the same figure built on a plain Agg canvas and saved with
+``savefig`` (``bbox_inches="tight"`` for maps), as the figures were made before.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+from test_report_support import make_tiny_bundle
+
+from tcmcounty.reporting import canvas as C
+from tcmcounty.reporting import plotting as P
+from tcmcounty.reporting import results as RS
+
+
+@pytest.fixture(scope="module")
+def res(tmp_path_factory: pytest.TempPathFactory) -> RS.CountyResults:
+    return RS.load_results(make_tiny_bundle(tmp_path_factory.mktemp("in")))
+
+
+@pytest.fixture(scope="module")
+def other(tmp_path_factory: pytest.TempPathFactory) -> RS.CountyResults:
+    """A second county elsewhere (another outline, other villages)."""
+    root = tmp_path_factory.mktemp("in2")
+    return RS.load_results(
+        make_tiny_bundle(root, "999002-other", adcode="140823", lon0=111.2, lat0=35.35, seed=5)
+    )
+
+
+def _figures(res: RS.CountyResults) -> dict[str, Figure]:
+    c, d = res.county, res.nearest["any_tcm_km"]
+    sites = c.villages.iloc[:3][["geometry"]].assign(rank=[1, 2, 3])
+    return {
+        "indicators": P.indicator_chart(res.indicators),
+        "county_map": P.county_map(
+            c.villages,
+            d,
+            boundary=c.boundary,
+            townships=c.townships,
+            facilities=c.facilities,
+            uncovered=(d > 2).to_numpy(),
+            threshold_km=2.0,
+        ),
+        "value_map": P.value_map(
+            c.villages, res.access.villages["access_per_1000"], boundary=c.boundary, target=0.6
+        ),
+        "sites_map": P.sites_map(
+            c.villages,
+            sites,
+            boundary=c.boundary,
+            facilities=c.facilities,
+            covered_before=(d <= 2).to_numpy(),
+        ),
+    }
+
+
+def _savefig_png(fig: Figure) -> bytes:
+    """The figure's PNG the way it was made before: matplotlib's savefig, then a palette."""
+    buf = io.BytesIO()
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=fig.dpi,
+        bbox_inches="tight" if fig in P._OUTSIDE_LEGEND else None,
+        facecolor="white",
+    )
+    buf.seek(0)
+    with Image.open(buf) as im:
+        q = im.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
+    out = io.BytesIO()
+    q.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(png)) as im:
+        return np.asarray(im.convert("RGB")).astype(int)
+
+
+def test_figures_match_plain_matplotlib(
+    res: RS.CountyResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built and drawn by matplotlib alone (plain Agg canvas, savefig) vs ours: same pixels.
+
+    Charts are identical; a map may differ only where a clipped line crosses the crop edge
+    of a larger canvas (antialiasing of a few pixels, never a visible change).
+    """
+    P.clear_caches()
+    ours = {k: P.figure_png(f) for k, f in _figures(res).items()}
+    with monkeypatch.context() as m:
+        m.setattr(C, "Canvas", FigureCanvasAgg)  # no cached text anywhere
+        plain = {k: _savefig_png(f) for k, f in _figures(res).items()}
+    for kind in ours:
+        a, b = _pixels(ours[kind]), _pixels(plain[kind])
+        assert a.shape == b.shape, kind
+        diff = np.abs(a - b).max(axis=2)
+        if kind == "indicators":
+            assert not diff.any()
+        else:
+            assert (diff > 0).mean() < 0.005, kind
+            assert diff.max() <= 64, kind
+
+
+def test_tight_box_larger_than_the_figure_is_kept_whole() -> None:
+    """A legend far below the axes: the PNG still shows it, as savefig's tight box does."""
+
+    def build() -> Figure:
+        fig, ax = P._map_figure((3.0, 2.0))
+        ax.plot([0, 1], [0, 1])
+        ax.text(0.5, -1.5, "远在图外的说明 note far below", transform=ax.transAxes)
+        return fig
+
+    ours, plain = _pixels(P.figure_png(build())), _pixels(_savefig_png(build()))
+    assert ours.shape == plain.shape
+    assert ours.shape[0] > 2.0 * P.DPI * P.MAP_SCALE  # taller than the figure itself
+    assert (np.abs(ours - plain).max(axis=2) > 0).mean() < 0.005
+
+
+def test_warm_caches_draw_the_same_bytes(res: RS.CountyResults) -> None:
+    P.clear_caches()
+    cold = [P.figure_png(f) for f in _figures(res).values()]
+    hits = C.text_cache_info()["metrics"][0]
+    warm = [P.figure_png(f) for f in _figures(res).values()]
+    assert warm == cold
+    assert C.text_cache_info()["metrics"][0] > hits  # the second round did use the cache
+
+
+def test_text_cache_keys_size_and_font() -> None:
+    """The same string at another size, or in another font, is measured on its own."""
+    from matplotlib.font_manager import FontProperties
+
+    P.register_cjk_font()
+    r = C.CachingRenderer(100, 100, 96)
+    small = r.get_text_width_height_descent("安岳县", FontProperties(size=7), False)
+    large = r.get_text_width_height_descent("安岳县", FontProperties(size=14), False)
+    noto = r.get_text_width_height_descent("Anyue", FontProperties(size=7), False)
+    dejavu = r.get_text_width_height_descent(
+        "Anyue", FontProperties(family="DejaVu Sans", size=7), False
+    )
+    assert large[0] > 1.8 * small[0]
+    assert dejavu != noto
+    # and each equals what matplotlib's renderer measures
+    plain = FigureCanvasAgg(Figure(dpi=96)).get_renderer()
+    assert small == plain.get_text_width_height_descent("安岳县", FontProperties(size=7), False)
+
+
+def test_layer_key_is_content_not_identity(res: RS.CountyResults, other: RS.CountyResults) -> None:
+    a, b = res.county, other.county
+    assert P._layer_key(a.boundary) == P._layer_key(a.boundary.copy())
+    assert P._layer_key(a.boundary) != P._layer_key(b.boundary)
+    assert P._layer_key(a.villages) != P._layer_key(b.villages)
+    moved = a.boundary.copy()
+    moved["geometry"] = shapely.transform(
+        moved.geometry.values, lambda xy: xy + np.array([1e-6, 0.0])
+    )
+    assert P._layer_key(moved) != P._layer_key(a.boundary)
+    assert P._layer_key(a.boundary.to_crs(3857)) != P._layer_key(a.boundary)
+
+
+def _outline(fig: Figure) -> np.ndarray:
+    (line,) = [ln for ln in fig.axes[0].lines if ln.get_gid() == "boundary"]
+    return np.asarray(line.get_xydata())
+
+
+def test_two_counties_never_share_cached_geometry(
+    res: RS.CountyResults, other: RS.CountyResults
+) -> None:
+    def draw(r: RS.CountyResults) -> Figure:
+        c = r.county
+        return P.value_map(c.villages, r.access.villages["access_per_1000"], boundary=c.boundary)
+
+    P.clear_caches()
+    first_a, first_b = _outline(draw(res)), _outline(draw(other))
+    again_a, again_b = _outline(draw(res)), _outline(draw(other))  # from the cache
+    assert not np.array_equal(first_a, first_b, equal_nan=True)
+    assert np.array_equal(first_a, again_a, equal_nan=True)
+    assert np.array_equal(first_b, again_b, equal_nan=True)
+    # the cached coordinates are what a fresh projection gives
+    c = res.county
+    frame = P._Frame(c.boundary, c.villages)
+    x, y = frame.xy(c.villages)
+    P.clear_caches()
+    fx, fy = P._Frame(c.boundary, c.villages).xy(c.villages)
+    assert np.array_equal(x, fx) and np.array_equal(y, fy)
+    assert not x.flags.writeable  # nobody can change what the cache hands out
+
+
+def test_changed_boundary_is_drawn_changed(res: RS.CountyResults) -> None:
+    c = res.county
+    P.clear_caches()
+    before = _outline(P.value_map(c.villages, np.ones(len(c.villages)), boundary=c.boundary))
+    moved = c.boundary.copy()
+    moved["geometry"] = moved.geometry.scale(1.2, 1.2, origin="centroid")
+    after = _outline(P.value_map(c.villages, np.ones(len(c.villages)), boundary=moved))
+    assert before.shape == after.shape
+    assert np.nanmax(after[:, 0]) - np.nanmin(after[:, 0]) > 1.15 * (
+        np.nanmax(before[:, 0]) - np.nanmin(before[:, 0])
+    )
+
+
+def test_importing_plotting_changes_no_matplotlib_setting() -> None:
+    """No global side effect at import: the CJK font is registered when a figure is drawn."""
+    code = (
+        "import matplotlib\n"
+        "from matplotlib import font_manager\n"
+        "before = dict(matplotlib.rcParams)\n"
+        "n = len(font_manager.fontManager.ttflist)\n"
+        "from tcmcounty.reporting import plotting as P\n"
+        "assert dict(matplotlib.rcParams) == before, 'rcParams changed at import'\n"
+        "assert len(font_manager.fontManager.ttflist) == n, 'font added at import'\n"
+        "P.indicator_chart(__import__('pandas').DataFrame())\n"
+        "assert matplotlib.rcParams['font.sans-serif'][0] == P.FONT_NAME\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ok"
