@@ -523,7 +523,16 @@ def test_no_target_is_shown_without_its_grade_in_the_report(
 
     v = views.CountyView(views.check_parameters(str(standard.path), language=lang))
     page = "".join(
-        s() for s in (v.headline, v.indicators, v.facilities, v.alliances, v.worklist, v.appendix)
+        s()
+        for s in (
+            v.headline,
+            v.indicators,
+            v.facilities,
+            v.alliances,
+            v.access,
+            v.worklist,
+            v.appendix,
+        )
     )
     n_rows = len(load_registry())
     assert assert_every_target_graded(page) >= n_rows  # the indicator table alone has them all

@@ -722,7 +722,17 @@ class CountyView:
             f"Accessibility map of {c.name_en}",
             _t(
                 "村按可及性（E2SFCA）着色。", "Villages coloured by E2SFCA accessibility.", lang
-            ).replace("E2SFCA", span("E2SFCA", "tcm-name")),
+            ).replace("E2SFCA", span("E2SFCA", "tcm-name"))
+            + (
+                _t(
+                    "色标上的目标（T-TCMDOC-1000）：",
+                    " Target on the colour bar (T-TCMDOC-1000): ",
+                    lang,
+                )
+                + span(esc(self._graded("T-TCMDOC-1000")), "tcm-target")
+                if self._target("T-TCMDOC-1000") is not None
+                else ""
+            ),
         )
         return _section("可及性与公平性", "Accessibility and equity", lang, body, "access")
 
