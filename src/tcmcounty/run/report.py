@@ -222,7 +222,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
     from tcmcounty.reporting import results as R
     from tcmcounty.reporting.readiness import results_readiness
 
-    t_start = time.perf_counter()
+    t_start, cpu_start = time.perf_counter(), time.process_time()
     durations: dict[str, float] = {}
     record = JobRecord(
         kind=spec.kind,
@@ -383,6 +383,8 @@ def run_job(spec: JobSpec) -> JobOutcome:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     durations["total"] = round(time.perf_counter() - t_start, 4)
+    # CPU seconds of this process (a kernel's own are not in it): the core-seconds of the job
+    durations["cpu"] = round(time.process_time() - cpu_start, 4)
     record.status, record.error, record.attempts = status, error, attempts
     record.durations = durations
     record.outputs = sorted(k for k in files if not k.startswith("."))
