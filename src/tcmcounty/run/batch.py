@@ -480,8 +480,18 @@ def dask_client(address: str, workers: int) -> Iterator[Any]:
 def _run_dask(
     specs: Sequence[JobSpec], client: Any, on_done: Callable[[JobSpec, JobOutcome], None]
 ) -> None:
-    from dask.distributed import as_completed
+    from dask.distributed import as_completed, wait
 
+    # every worker imports the library and builds the exporter once, all at the same time
+    # (a warm-up task pinned to each worker), so no county pays for it
+    warm = [
+        client.submit(
+            warm_up, key=f"tcmcounty-warm-up-{a}-{time.time_ns()}", workers=[a], pure=False
+        )
+        for a in client.scheduler_info().get("workers", {})
+    ]
+    with contextlib.suppress(Exception):
+        wait(warm, timeout=120)
     futures = {
         client.submit(
             run_job, s, key=f"tcmcounty-{s.name}-{os.getpid()}-{time.time_ns()}", pure=False
