@@ -40,6 +40,23 @@ def _add_params(p: argparse.ArgumentParser) -> None:
         default="zh-en",
         help="report language (default zh-en)",
     )
+    g.add_argument(
+        "--roads",
+        metavar="FILE",
+        help="road layer (.osm.pbf / .gpkg / .shp / .geojson): coverage in minutes too, "
+        "see docs/travel.md / 路网：同时给出出行时间覆盖",
+    )
+    g.add_argument(
+        "--friction",
+        metavar="FILE.tif",
+        help="friction raster (minutes per metre) instead of roads",
+    )
+    g.add_argument(
+        "--mode",
+        choices=("walk", "motor"),
+        default="walk",
+        help="travel mode over --roads (default walk)",
+    )
     g.add_argument("--show-code", action="store_true", help="show the notebook code in the HTML")
     g.add_argument(
         "--template",
@@ -81,6 +98,9 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         report_date=args.report_date,
         language=args.language,
         require_county=False,
+        roads=getattr(args, "roads", None),
+        friction=getattr(args, "friction", None),
+        mode=getattr(args, "mode", "walk"),
     ).template_parameters()
 
 

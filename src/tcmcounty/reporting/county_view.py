@@ -49,7 +49,7 @@ class CountyView:
     """
 
     #: Figures of the report, drawn once per language (see :meth:`prerender`).
-    FIGURES = ("indicators", "map_any", "access_map", "sites_map")
+    FIGURES = ("indicators", "map_any", "access_map", "sites_map", "travel_map")
 
     def __init__(self, params: ReportParameters, results: Any = None) -> None:
         from tcmcounty.reporting import results as R
@@ -109,6 +109,19 @@ class CountyView:
                 title=("中医药服务可及性（E2SFCA）", "TCM accessibility (E2SFCA)"),
                 colorbar=("每千人可及中医类别医师", "TCM physicians per 1,000 residents"),
                 target=self._target("T-TCMDOC-1000"),
+            )
+        elif name == "travel_map" and getattr(res, "travel", None) is not None:
+            # Travel-time bands (15 / 30 / 60 min): each village shows its band's upper edge.
+            fig = plotting.value_map(
+                c.villages,
+                res.travel.bands("any_tcm"),
+                boundary=c.boundary,
+                facilities=c.facilities,
+                lang=lang,
+                title=("到最近中医药服务的出行时间", "Travel time to the nearest TCM service"),
+                colorbar=("分钟（时段上限；灰叉：60分钟内无）", "minutes (band; grey: none in 60)"),
+                target=30.0,
+                higher_is_better=False,
             )
         elif name == "sites_map" and res.plan is not None and len(res.plan.table):
             sites = R.plan_sites_points(res)
@@ -562,9 +575,98 @@ class CountyView:
                 ),
             )
         )
-        return _section(
-            "地图", "Maps", lang, f"<div class='tcm-side'>{''.join(figs)}</div>", "maps"
+        body = f"<div class='tcm-side'>{''.join(figs)}</div>" + self._distance_model()
+        return _section("地图", "Maps", lang, body, "maps")
+
+    def _distance_model(self) -> str:
+        """Which distance model the figures use; with travel times, coverage in minutes."""
+        from tcmcounty.travel.model import DETOUR_BAND, DETOUR_SOURCES
+
+        lang, res = self.lang, self.res
+        lo, hi = DETOUR_BAND
+        cites = "".join(f"<br><span class='tcm-cite'>{esc(x)}</span>" for x in DETOUR_SOURCES)
+        straight = _t(
+            f"距离模型：以上距离与地图均为直线距离（未提供路网或摩擦面）；绕行系数敏感性区间 {lo:g}–{hi:g}，来源：",
+            f"Distance model: distances and maps above are straight lines (no road or friction "
+            f"layer); detour-factor sensitivity band {lo:g}–{hi:g}, sources:",
+            lang,
         )
+        out = [note_html(straight + cites)]
+        travel = getattr(res, "travel", None)
+        if travel is None:
+            if "travel" in res.unavailable:
+                out.append(self._unavailable("travel"))
+            return "".join(out)
+        if travel.model.kind == "roads":
+            mode_zh, mode_en = {"walk": ("步行", "walking"), "motor": ("机动车", "motorised")}[
+                travel.mode
+            ]
+            what = _t(f"出行时间：路网，{mode_zh}", f"Travel time: road network, {mode_en}", lang)
+        else:
+            what = _t("出行时间：摩擦面", "Travel time: friction surface", lang)
+        snap = travel.snap_m if travel.snap_m is not None else pd.Series(dtype=float)
+        med = f"{snap.median():.0f}" if len(snap) else "—"
+        detail = _t(
+            f"已接入 {len(snap)} 个村（接入距离中位数 {med} 米）；无法接入 {len(travel.flagged)} 个点，按未覆盖计。",
+            f"{len(snap)} villages joined (median connector {med} m); {len(travel.flagged)} points "
+            "could not join and count as not covered.",
+            lang,
+        )
+        out.append(
+            note_html(
+                f"{what} <span class='tcm-name'>{esc(Path(travel.source).name)}</span><br>{detail}"
+            )
+        )
+        png = self._figure("travel_map")
+        if png:
+            caption = _t(
+                "村按到最近中医药服务的出行时间分段着色（15/30/60分钟）。",
+                "Villages coloured by travel-time band to the nearest TCM service (15 / 30 / 60 min).",
+                lang,
+            )
+            out.append(img_html(png, "Map of travel-time bands", caption))
+        cov = travel.coverage["any_tcm"]
+        cols = [("name", "乡镇", "Township")] + [
+            (f"covered_share_{t.label}", f"{t.label}内占比", f"share within {t.label}")
+            for t in cov.thresholds
+        ]
+        fmt = {c: fmt_pct for c, _, _ in cols[1:]}
+        out.append(table_html(cov.table("township"), cols, lang, formats=fmt))
+        village_cols = [
+            ("code", "村代码", "Code"),
+            ("name", "村", "Village"),
+            ("population", "人口", "Population"),
+        ]
+        for minutes in (15, 30):
+            unc = travel.uncovered(minutes)
+            pop = fmt_num(unc["population"].sum())
+            zh = f"{minutes}分钟内无中医药服务的村：{len(unc)} 个，人口 {pop}（前50个）。"
+            en = f"Villages without a TCM service within {minutes} min: {len(unc)}, population {pop} (first 50)."
+            out.append(note_html(_t(zh, en, lang)))
+            if len(unc):
+                out.append(
+                    table_html(unc.head(50), village_cols, lang, formats={"population": fmt_num})
+                )
+        if len(travel.flagged):
+            from tcmcounty.travel.report import flag_zh
+
+            flagged = travel.flagged.head(50).assign(
+                kind=lambda d: (
+                    d["kind"].map({"village": "村", "facility": "机构"})
+                    if lang == "zh"
+                    else d["kind"]
+                ),
+                flag=lambda d: d["flag"].map(
+                    lambda x: (
+                        flag_zh(x)
+                        if lang == "zh"
+                        else (x if lang == "en" else f"{flag_zh(x)} / {x}")
+                    )
+                ),
+            )
+            flag_cols = [("kind", "类型", "Kind"), ("id", "代码", "Id"), ("flag", "原因", "Reason")]
+            out.append(table_html(flagged, flag_cols, lang))
+        return "".join(out)
 
     def alliances(self) -> Html:
         """Medical-alliance (医联体/医共体) coverage: ``T-YLT``'s figure, rule and denominator."""

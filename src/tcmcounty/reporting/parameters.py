@@ -150,6 +150,28 @@ def _check_targets(value: object) -> str | None:
     return str(Path(tfile).resolve())
 
 
+def _check_travel(
+    roads: object, friction: object, mode: object
+) -> tuple[str | None, str | None, str]:
+    """Check the travel-time options: at most one layer, an existing file, a known mode."""
+    from tcmcounty.travel.speeds import MODES
+
+    if not isinstance(mode, str) or mode not in MODES:
+        raise ReportError(
+            f"parameter 'mode' must be one of {', '.join(MODES)}, not {str(mode)[:20]!r} "
+            "/ 出行方式须为 walk（步行）或 motor（机动车）"
+        )
+    out = []
+    for name, value in (("roads", roads), ("friction", friction)):
+        path = text_parameter(value, name, required=False)
+        if path is not None and not Path(path).is_file():
+            raise ReportError(f"parameter {name!r}: no file {path!r} / 未找到文件")
+        out.append(None if path is None else str(Path(path).resolve()))
+    if out[0] and out[1]:
+        raise ReportError("give roads or friction, not both / 路网与摩擦面只能选一个")
+    return out[0], out[1], mode
+
+
 def _check_county(value: object) -> str:
     from tcmcounty.load import resolve
 
@@ -181,6 +203,11 @@ class ReportParameters:
         Report language.
     results_dir : str or None
         Results cache folder (``None``: nothing cached).
+    roads, friction : str or None
+        Absolute path of a road layer or friction raster: coverage in minutes as well
+        (:mod:`tcmcounty.travel`); ``None``: straight lines only.
+    mode : {"walk", "motor"}
+        Travel mode over ``roads``.
     """
 
     county: str = ""
@@ -190,6 +217,9 @@ class ReportParameters:
     report_date: dt.date = field(default_factory=dt.date.today)
     language: str = "zh-en"
     results_dir: str | None = None
+    roads: str | None = None
+    friction: str | None = None
+    mode: str = "walk"
 
     @classmethod
     def from_raw(
@@ -203,6 +233,9 @@ class ReportParameters:
         results_dir: object = None,
         *,
         require_county: bool = True,
+        roads: object = None,
+        friction: object = None,
+        mode: object = "walk",
     ) -> ReportParameters:
         """Check raw parameters (a notebook's, the command line's, a job's) and return them typed.
 
@@ -214,6 +247,8 @@ class ReportParameters:
             As the attributes; ``None`` or ``""`` means the default.
         require_county : bool
             With ``False``, an empty ``county`` gives the parameters shared by a run.
+        roads, friction, mode
+            Travel-time options (see the attributes).
 
         Returns
         -------
@@ -225,6 +260,9 @@ class ReportParameters:
             With a bilingual message naming the parameter.
         """
         empty = county is None or (isinstance(county, str) and not county.strip())
+        roads, friction, mode = _check_travel(
+            roads, friction, "walk" if mode in (None, "") else mode
+        )
         return cls(
             county="" if empty and not require_county else _check_county(county),
             population=check_population(population),
@@ -233,17 +271,27 @@ class ReportParameters:
             report_date=parse_report_date(report_date),
             language=_check_language(language),
             results_dir=text_parameter(results_dir, "results_dir", required=False),
+            roads=roads,
+            friction=friction,
+            mode=mode,
         )
 
     @classmethod
     def from_template(cls, county: object, parameters: dict[str, Any]) -> ReportParameters:
         """Check a job's template parameters (:meth:`template_parameters`) for one county."""
         keys = ("population", "thresholds_km", "targets", "report_date", "language")
-        return cls.from_raw(county, **{k: parameters[k] for k in keys if k in parameters})
+        travel = {k: parameters[k] for k in ("roads", "friction", "mode") if k in parameters}
+        return cls.from_raw(county, **{k: parameters[k] for k in keys if k in parameters}, **travel)
 
     def for_county(self, county: object) -> ReportParameters:
         """Return these parameters for ``county`` (checked and resolved)."""
         return replace(self, county=_check_county(county))
+
+    def travel_args(self) -> dict[str, Any]:
+        """Return the travel-time options, only when a road layer or friction raster is set."""
+        if not (self.roads or self.friction):
+            return {}
+        return {"roads": self.roads, "friction": self.friction, "mode": self.mode}
 
     def template_parameters(self) -> dict[str, Any]:
         """Return the JSON-able parameters a job passes to its template (date as ISO text)."""
@@ -253,6 +301,7 @@ class ReportParameters:
             "targets": self.targets or "",
             "report_date": self.report_date.isoformat(),
             "language": self.language,
+            **self.travel_args(),
         }
 
     def results_args(self) -> dict[str, Any]:
@@ -262,4 +311,5 @@ class ReportParameters:
             "thresholds_km": self.thresholds_km,
             "targets": self.targets,
             "cache_dir": self.results_dir,
+            **self.travel_args(),
         }

@@ -58,9 +58,10 @@ if TYPE_CHECKING:  # the analyses import geopandas / scipy; a report kernel only
     from tcmcounty.indicators.alliance import AllianceCoverage
     from tcmcounty.plan import PlanResult
     from tcmcounty.reporting.worklists import Worklist
+    from tcmcounty.travel.report import TravelCoverage
 
 #: Bumped whenever the layout of :class:`CountyResults` changes (invalidates caches).
-RESULTS_FORMAT = 3
+RESULTS_FORMAT = 4  # 4: travel, travel_args
 #: Service levels shown in the coverage section, in order.
 COVERAGE_LEVELS: tuple[str, ...] = ("any_tcm", "pavilion", "tcm_clinic", "hall", "tcm_hospital")
 
@@ -137,8 +138,13 @@ def results_key(
     population: str = "resident",
     thresholds_km: Sequence[float] = DEFAULT_THRESHOLDS_KM,
     targets_hash: str | None = None,
+    travel: dict[str, Any] | None = None,
 ) -> str:
-    """Return the cache key of a county's results (SHA-256 hex)."""
+    """Return the cache key of a county's results (SHA-256 hex).
+
+    ``travel`` (:func:`travel_key`) is part of the key only when a road layer or friction
+    raster is used, so keys of straight-line results do not change.
+    """
     payload = {
         "format": RESULTS_FORMAT,
         "inputs": inputs,
@@ -147,7 +153,23 @@ def results_key(
         "targets": targets_hash,
         "version": tcmcounty.__version__,
     }
+    if travel:
+        payload["travel"] = travel
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def travel_key(travel_args: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the travel-time part of a cache key: the layer's hash, mode and speed table."""
+    if not travel_args:
+        return None
+    from tcmcounty.travel.speeds import load_speeds
+
+    return {
+        "roads": file_hash(travel_args.get("roads")),
+        "friction": file_hash(travel_args.get("friction")),
+        "mode": travel_args.get("mode", "walk"),
+        "speeds": load_speeds().digest(),
+    }
 
 
 # ------------------------------------------------------------------------------- results
@@ -183,6 +205,11 @@ class CountyResults:
         Equity of accessibility (:meth:`AccessResult.equity`).
     plan : PlanResult or None
         Recommended 中医阁 sites.
+    travel : TravelCoverage or None
+        Coverage in minutes over a road layer or friction raster
+        (:func:`tcmcounty.travel.report.travel_coverage`), when ``travel_args`` name one.
+    travel_args : dict
+        ``roads`` / ``friction`` / ``mode`` the results were computed with (empty: none).
     worklists : list of Worklist or None
         The worklists (整改清单), built once from the other results
         (:func:`tcmcounty.reporting.worklists.build_worklists`); the report's section and the
@@ -217,6 +244,8 @@ class CountyResults:
     access: AccessResult | None = None
     equity: pd.DataFrame | None = None
     plan: PlanResult | None = None
+    travel: TravelCoverage | None = None
+    travel_args: dict[str, Any] = field(default_factory=dict)
     worklists: list[Worklist] | None = None
     unavailable: dict[str, str] = field(default_factory=dict)
     load_warnings: list[str] = field(default_factory=list)
@@ -389,6 +418,7 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "coverage": ("nearest", "alliance"),
     "access": ("access", "equity"),
     "plan": ("plan",),
+    "travel": ("travel",),
     "worklists": ("worklists",),
 }
 
@@ -465,6 +495,17 @@ def _plan(res: CountyResults) -> None:
     res.plan = plan_sites(res.county, compare_optimal=False)
 
 
+def _travel(res: CountyResults) -> None:
+    if not res.travel_args:
+        return
+    from tcmcounty.travel.report import travel_coverage
+
+    a = res.travel_args
+    res.travel = travel_coverage(
+        res.county, roads=a.get("roads"), friction=a.get("friction"), mode=a.get("mode", "walk")
+    )
+
+
 def _worklists(res: CountyResults) -> None:
     from tcmcounty.reporting.worklists import build_worklists
 
@@ -478,6 +519,9 @@ def compute_results(
     thresholds_km: object = None,
     targets: str | os.PathLike[str] | None = None,
     key: str | None = None,
+    roads: str | os.PathLike[str] | None = None,
+    friction: str | os.PathLike[str] | None = None,
+    mode: str = "walk",
 ) -> CountyResults:
     """Compute every analysis of a county report.
 
@@ -493,6 +537,10 @@ def compute_results(
         A targets file for :func:`tcmcounty.indicators.compute` (default: the registry's).
     key : str, optional
         Cache key to store on the result (computed when omitted).
+    roads, friction : path, optional
+        A road layer or friction raster: coverage in minutes too (``results.travel``).
+    mode : {"walk", "motor"}
+        Travel mode over ``roads``.
 
     Returns
     -------
@@ -506,9 +554,16 @@ def compute_results(
         If a parameter is invalid.
     """
     checked = ReportParameters.from_raw(
-        population=population, thresholds_km=thresholds_km, targets=targets, require_county=False
+        population=population,
+        thresholds_km=thresholds_km,
+        targets=targets,
+        require_county=False,
+        roads=roads,
+        friction=friction,
+        mode=mode,
     )
     population, ths, targets = checked.population, checked.thresholds_km, checked.targets
+    travel_args = checked.travel_args()
     load_warnings: list[str] = []
     if not isinstance(county, County):
         with warnings.catch_warnings(record=True) as caught:
@@ -518,7 +573,11 @@ def compute_results(
     if key is None:
         inputs = inputs_hash(county.path) if county.path is not None else county.fingerprint()
         key = results_key(
-            inputs, population=population, thresholds_km=ths, targets_hash=file_hash(targets)
+            inputs,
+            population=population,
+            thresholds_km=ths,
+            targets_hash=file_hash(targets),
+            travel=travel_key(travel_args),
         )
     res = CountyResults(
         key=key,
@@ -527,6 +586,7 @@ def compute_results(
         thresholds_km=ths,
         targets=str(targets) if targets else None,
         load_warnings=load_warnings,
+        travel_args=travel_args,
     )
     from tcmcounty.indicators.alliance import reuse_membership
 
@@ -538,8 +598,11 @@ def compute_results(
             ("coverage", _coverage),
             ("access", _access),
             ("plan", _plan),
+            ("travel", _travel),
             ("worklists", _worklists),  # last: built from the other steps' results
         ):
+            if name == "travel" and not travel_args:
+                continue
             if missing and name not in ("indicators", "worklists"):
                 res.unavailable[name] = missing
                 continue
@@ -737,6 +800,9 @@ def load_results(
     targets: str | os.PathLike[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     strict: bool = True,
+    roads: str | os.PathLike[str] | None = None,
+    friction: str | os.PathLike[str] | None = None,
+    mode: str = "walk",
 ) -> CountyResults:
     """Return a county's results from ``cache_dir`` if up to date, else compute (and cache) them.
 
@@ -750,14 +816,25 @@ def load_results(
     """
     path = resolve(county)
     checked = ReportParameters.from_raw(
-        population=population, thresholds_km=thresholds_km, targets=targets, require_county=False
+        population=population,
+        thresholds_km=thresholds_km,
+        targets=targets,
+        require_county=False,
+        roads=roads,
+        friction=friction,
+        mode=mode,
     )
     population, ths, targets = checked.population, checked.thresholds_km, checked.targets
+    travel_args = checked.travel_args()
     handed = _HANDED.get((str(path), population, tuple(ths), str(targets or "")))
     if handed is not None:
         return handed
     key = results_key(
-        inputs_hash(path), population=population, thresholds_km=ths, targets_hash=file_hash(targets)
+        inputs_hash(path),
+        population=population,
+        thresholds_km=ths,
+        targets_hash=file_hash(targets),
+        travel=travel_key(travel_args),
     )
     cached, note = _read_cached(cache_dir, key)
     if cached is not None and (not strict or cached.library_build == code_hash()):
@@ -765,7 +842,9 @@ def load_results(
     if note and cache_dir:
         with contextlib.suppress(OSError):
             cache_file(cache_dir, key).unlink()
-    res = compute_results(path, population=population, thresholds_km=ths, targets=targets, key=key)
+    res = compute_results(
+        path, population=population, thresholds_km=ths, targets=targets, key=key, **travel_args
+    )
     if note:
         res.cache_notes.append(note)
     if cache_dir:

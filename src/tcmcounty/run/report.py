@@ -264,6 +264,9 @@ def run_job(spec: JobSpec) -> JobOutcome:
                 thresholds_km=p.get("thresholds_km"),
                 targets=p.get("targets") or None,
                 cache_dir=spec.cache_dir,
+                roads=p.get("roads") or None,  # travel times (docs/travel.md)
+                friction=p.get("friction") or None,
+                mode=p.get("mode") or "walk",
             )
             if res.cache_notes:  # a cache entry that did not load was recomputed: say so
                 record.notes.extend(res.cache_notes)
