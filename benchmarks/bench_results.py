@@ -22,17 +22,22 @@ and, end to end, ``results`` (:func:`compute_results`, what a batch worker runs)
 = ``results`` + the worklists as a report asks for them (once for the xlsx, once in the
 notebook's worklist section: ``worklists(res)`` called twice on the same results).
 
-Run from the repository (``--before DIR`` is not needed: point ``PYTHONPATH`` at another
-checkout's ``src`` to time it with the same script)::
+Times are CPU time of the process (``time.process_time``: core-seconds, steadier than wall
+time on a shared machine). ``--baseline SRC`` times the same counties, in the same run, with
+another version of the library (its ``src`` folder, e.g. ``git archive REV | tar -x -C DIR``)
+and prints the ratio::
 
     python benchmarks/bench_results.py [--synthetic 2] [--seed 7] [--repeat 3] [--json out.json]
+    python benchmarks/bench_results.py --baseline /tmp/before/src
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -132,14 +137,28 @@ def counties(n_synthetic: int, seed: int, work: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def table(rows: dict[str, dict[str, float]]) -> str:
-    """Format the per-county milliseconds as a fixed-width table."""
+def table(rows: dict[str, dict[str, float]], fmt: str = "{:>14.1f}") -> str:
+    """Format per-county figures (one column per step) as a fixed-width table."""
     width = max(len(n) for n in rows) + 2
     head = "county".ljust(width) + "".join(f"{s:>14}" for s in STEPS)
     lines = [head, "-" * len(head)]
     for name, r in rows.items():
-        lines.append(name.ljust(width) + "".join(f"{r[s]:>14.1f}" for s in STEPS))
+        lines.append(
+            name.ljust(width) + "".join(fmt.format(r[s]) if s in r else f"{'—':>14}" for s in STEPS)
+        )
     return "\n".join(lines)
+
+
+def run_baseline(src: Path, paths: list[Path], repeat: int) -> dict[str, dict[str, float]]:
+    """Time the same counties with the library at ``src`` (another checkout's ``src``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "baseline.json"
+        cmd = [sys.executable, __file__, "--json", str(out), "--repeat", str(repeat)]
+        for p in paths:
+            cmd += ["--county", str(p)]
+        env = {**os.environ, "PYTHONPATH": str(src)}
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        return json.loads(out.read_text())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,15 +169,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=3, help="runs per step; the median is shown")
     ap.add_argument("--json", type=Path, help="also write the milliseconds as JSON here")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="src folder of another version (e.g. from `git archive REV`): timed on the same "
+        "counties in the same run, with the ratio baseline / this",
+    )
+    ap.add_argument("--county", type=Path, action="append", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     import tcmcounty
 
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as tmp:
-        rows = {name: time_county(p, args.repeat) for name, p in counties(args.synthetic, args.seed, Path(tmp))}
-    print(f"tcmcounty from {Path(tcmcounty.__file__).parent}")
-    print(f"milliseconds per county, median of {args.repeat} (report = results + worklists twice)")
+        if args.county:
+            chosen = [(p.name, p) for p in args.county]
+        else:
+            chosen = counties(args.synthetic, args.seed, Path(tmp))
+        base = (
+            run_baseline(args.baseline, [p for _, p in chosen], args.repeat)
+            if args.baseline
+            else None
+        )
+        rows = {name: time_county(p, args.repeat) for name, p in chosen}
+    print(
+        f"CPU milliseconds per county, median of {args.repeat} (report = results + worklists twice)"
+    )
+    if base is not None:
+        print(f"\nbaseline: tcmcounty from {args.baseline}")
+        print(table(base))
+    print(f"\nthis: tcmcounty from {Path(tcmcounty.__file__).parent}")
     print(table(rows))
+    if base is not None:
+        ratio = {n: {s: base[n][s] / r[s] for s in STEPS if r[s] > 0} for n, r in rows.items()}
+        print("\nratio baseline / this (× faster)")
+        print(table(ratio, "{:>13.1f}×"))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
     return 0
