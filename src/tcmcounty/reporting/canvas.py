@@ -166,5 +166,5 @@ class Canvas(FigureCanvasAgg):
             getattr(self, "renderer", None), CachingRenderer
         ):
             self.renderer = CachingRenderer(w, h, self.figure.dpi)
-            self._lastKey = key
+            self._lastKey = key  # type: ignore[assignment]
         return self.renderer

@@ -17,11 +17,13 @@ import functools
 import importlib.util
 import io
 import math
+import threading
 import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import matplotlib
@@ -137,7 +139,8 @@ def clear_caches() -> None:
     from tcmcounty.reporting.canvas import clear_text_caches
 
     clear_text_caches()
-    _GEOMETRY.clear()
+    with _GEOMETRY_LOCK:
+        _GEOMETRY.clear()
 
 
 def _ensure_font() -> str:
@@ -231,8 +234,9 @@ def _render(fig: MplFigure, dpi: float, tight: bool) -> Iterator[Image.Image]:
 
     from tcmcounty.reporting.canvas import Canvas
 
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        Canvas(fig)
+    own = fig.canvas
+    if not isinstance(own, FigureCanvasAgg):
+        Canvas(fig)  # for this drawing only (given back below)
     canvas = fig.canvas
     face = fig.patch.get_facecolor()
     fig.patch.set_facecolor("white")
@@ -250,6 +254,8 @@ def _render(fig: MplFigure, dpi: float, tight: bool) -> Iterator[Image.Image]:
         if restore is not None:
             restore()
         fig.patch.set_facecolor(face)
+        if fig.canvas is not own:
+            fig.set_canvas(own)
 
 
 def _shift_to_tight_box(
@@ -601,6 +607,7 @@ def _transformer(src: object, dst: object) -> pyproj.Transformer:
 #: Projected layers kept per process (a worker draws three maps of each county in turn).
 GEOMETRY_CACHE_SIZE = 64
 _GEOMETRY: OrderedDict[tuple[object, ...], object] = OrderedDict()
+_GEOMETRY_LOCK = threading.Lock()
 
 
 def _layer_key(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[str, str]:
@@ -624,13 +631,15 @@ def _layer_key(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[str, str]:
 
 def _cached(key: tuple[object, ...], make: Callable[[], object]) -> object:
     """Return ``make()`` for ``key``, made once per process (least recently used dropped)."""
-    if key in _GEOMETRY:
-        _GEOMETRY.move_to_end(key)
-        return _GEOMETRY[key]
-    value = make()
-    _GEOMETRY[key] = value
-    if len(_GEOMETRY) > GEOMETRY_CACHE_SIZE:
-        _GEOMETRY.popitem(last=False)
+    with _GEOMETRY_LOCK:
+        if key in _GEOMETRY:
+            _GEOMETRY.move_to_end(key)
+            return _GEOMETRY[key]
+    value = make()  # outside the lock: two threads may both make it, either result is right
+    with _GEOMETRY_LOCK:
+        _GEOMETRY[key] = value
+        if len(_GEOMETRY) > GEOMETRY_CACHE_SIZE:
+            _GEOMETRY.popitem(last=False)
     return value
 
 
@@ -661,7 +670,8 @@ class _Frame:
 
     def xy(self, gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Map coordinates (km) of each feature (its representative point); NaN if empty."""
-        return _cached(("xy", self._wkt, *_layer_key(gdf)), lambda: self._project(gdf))  # type: ignore[return-value]
+        key = ("xy", self._wkt, *_layer_key(gdf))
+        return cast("tuple[np.ndarray, np.ndarray]", _cached(key, lambda: self._project(gdf)))
 
     def _project(self, gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, ...]:
         proj = gdf.geometry.to_crs(self.crs)
@@ -697,9 +707,8 @@ class _Frame:
         """
         if boundary is None or not len(boundary):
             return
-        x, y = _cached(
-            ("outline", self._wkt, *_layer_key(boundary)), lambda: self._outline(boundary)
-        )  # type: ignore[misc]
+        key = ("outline", self._wkt, *_layer_key(boundary))
+        x, y = cast("tuple[np.ndarray, np.ndarray]", _cached(key, lambda: self._outline(boundary)))
         if len(x):
             ax.plot(x, y, color="#333333", lw=1.0, zorder=Z_BOUNDARY, gid="boundary")
 
