@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -148,7 +149,7 @@ def surface_from_array(
 
 
 def read_friction(
-    path: str | Path,
+    path: str | os.PathLike[str],
     crs: object,
     *,
     units: str = "minutes_per_metre",
