@@ -21,6 +21,7 @@ from conftest import ANYUE, WENXI, write_bundle
 from tcmcounty.cli import build_parser, main
 from tcmcounty.formatting import SHARE_FORMAT, value_text
 from tcmcounty.indicators import load_registry
+from tcmcounty.indicators.model import target_with_grade
 from tcmcounty.io import CSV_BOM
 from tcmcounty.run.index import ALLIANCE_HEADER, FAILED_COLUMNS, INDICATOR_FIELDS
 
@@ -158,7 +159,10 @@ def test_target_met_need_status_per_indicator(summary: Summary, name: str) -> No
     for x in rec["indicators"]:
         iid = x["id"]
         got = {f: row[f"{iid} {label}"].value for label, f in INDICATOR_FIELDS}
-        assert got["target"] == (x["target"] or None), iid
+        # the target with its evidence grade, as the report prints it
+        shown = target_with_grade(x["target"] or "", x.get("target_grade") or "unverified")
+        assert got["target"] == (shown or None), iid
+        assert not x["target"] or got["target"].endswith("]"), iid
         assert got["met"] == {True: "是", False: "否", None: "—"}[x["met"]], iid
         assert got["need"] == x["need"], iid
         assert x["input_status"] is None or x["input_status"] in str(got["input_status"]), iid

@@ -336,7 +336,12 @@ def _report_file(out: Path, r: dict[str, Any]) -> str | None:
 
 
 def _indicator_cells(col: _Column, x: dict[str, Any]) -> list[tuple[object, str | None]]:
-    """Return the (value, number format) cells of one indicator for one county."""
+    """Return the (value, number format) cells of one indicator for one county.
+
+    The target is shown with its evidence grade, as in the report (``target_with_grade``).
+    """
+    from tcmcounty.indicators.model import target_with_grade
+
     v = x.get("value")
     if col.indicator is not None:
         value, fmt = excel_value(col.indicator, v), number_format(col.indicator)
@@ -347,7 +352,7 @@ def _indicator_cells(col: _Column, x: dict[str, Any]) -> list[tuple[object, str 
     status = str(x.get("input_status") or "")
     return [
         (value, fmt),
-        (x.get("target") or "", None),
+        (target_with_grade(x.get("target") or "", x.get("target_grade") or "unverified"), None),
         (_MET_TEXT[met] if isinstance(met, bool) else "—", None),
         (need if isinstance(need, (int, float)) else None, "0"),
         (STATUS_LABELS.get(status, status), None),
