@@ -198,7 +198,7 @@ class ReportParameters:
     targets : str or None
         Absolute path of a targets file, or ``None`` for the registry's.
     report_date : datetime.date
-        Date the timetable is read against.
+        Date the timetable and the tasks (late or not, readiness) are read against.
     language : {"zh-en", "zh", "en"}
         Report language.
     results_dir : str or None
