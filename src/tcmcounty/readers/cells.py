@@ -25,6 +25,7 @@ from tcmcounty.schema import (
     MISSING_TOKENS,
     OPTIONAL_TABLES,
     TRUE_TOKENS,
+    VOCABULARIES,
     Column,
     Table,
     suggest,
@@ -624,6 +625,12 @@ def parse_date(text: str, end: bool = False) -> dt.date | None:
     return None
 
 
+def _zh_label(vocabulary: str, value: str) -> str:
+    """Return the Chinese spelling of a vocabulary value (``not_started`` -> ``未开始``), else itself."""
+    spellings = VOCABULARIES.get(vocabulary, {}).get(value, ())
+    return next((w for w in (value, *spellings) if re.search(r"[\u4e00-\u9fff]", w)), value)
+
+
 def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) -> object:
     if col.kind in ("int", "float") and text.isascii() and text.isdigit():
         return _count(int(text), col, row, header, text, add)  # the common case, fast
@@ -748,12 +755,12 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
         canonical = vocabulary_value(text, vocab)
         if canonical is None:
             hint = suggest(text, vocab)
-            valid = ", ".join(dict.fromkeys(vocabulary_lookup(vocab).values()))
-            en = f"unknown value; expected one of: {valid}"
-            zh = f"未知取值；应为：{valid}"
+            values = list(dict.fromkeys(vocabulary_lookup(vocab).values()))
+            en = f"unknown value; expected one of: {', '.join(values)}"
+            zh = f"未知取值；应为：{'、'.join(_zh_label(vocab, v) for v in values)}"
             if hint:
                 en += f" (did you mean '{hint}'?)"
-                zh += f"（是否应为 '{hint}'？）"
+                zh += f"（是否应为 '{_zh_label(vocab, hint)}'？）"
             add("error", en, zh, row, header, text)
             return None
         return canonical
