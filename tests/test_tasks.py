@@ -22,6 +22,7 @@ due, 6 not reported.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,24 @@ def test_own_sheet_found_by_its_headers(filled: tcmcounty.County, tmp_path: Path
         ("1", ("县财政局",), ("县卫生健康局",), dt.date(2024, 6, 30), "in_progress"),
         ("2", ("县委宣传部",), (), None, "not_reported"),
     ]
+
+
+SEEDS = Path(
+    os.environ.get("TCMCOUNTY_SEEDS", Path(__file__).resolve().parents[2] / "shared" / "seeds")
+)
+
+
+@pytest.mark.skipif(not (SEEDS / "anyue_plan_2023.txt").is_file(), reason="plan texts not here")
+def test_bundled_tasks_rebuild_from_the_plans(tmp_path: Path) -> None:
+    """``scripts/build_tasks.py`` writes the shipped tasks.csv files from the plans' text."""
+    import runpy
+
+    root = Path(__file__).resolve().parents[1]
+    build = runpy.run_path(str(root / "scripts" / "build_tasks.py"))
+    assert build["main"]([str(SEEDS), "--check"]) == 0
+    for folder in ("512021-anyue", "140823-wenxi"):
+        (tmp_path / folder).mkdir()
+    assert build["main"]([str(SEEDS), "--out", str(tmp_path)]) == 0
+    for folder in ("512021-anyue", "140823-wenxi"):
+        shipped = root / "data" / "counties" / folder / "tasks.csv"
+        assert (tmp_path / folder / "tasks.csv").read_bytes() == shipped.read_bytes()
