@@ -120,6 +120,16 @@ def contract(seg: IntArray, minutes: FloatArray, oneway: BoolArray, n_nodes: int
     ow_arr = [oneway[idx]]
     nxt = len(idx)
 
+    if not (seg_chain < 0).any():  # every segment joins two junctions: nothing to trace
+        return Chains(
+            chain_ends=seg[idx].astype(np.int64),
+            chain_cost=minutes[idx].astype(float),
+            chain_oneway=oneway[idx].astype(bool),
+            seg_chain=seg_chain,
+            seg_offset=seg_offset,
+            seg_forward=seg_forward,
+            junction=keep,
+        )
     u_list, v_list = seg[:, 0].tolist(), seg[:, 1].tolist()
     mins, ones = minutes.tolist(), oneway.tolist()
     keep_l = keep.tolist()
@@ -152,11 +162,17 @@ def contract(seg: IntArray, minutes: FloatArray, oneway: BoolArray, n_nodes: int
         ow_out.append(bool(one))
         nxt += 1
 
-    for a in np.flatnonzero(keep).tolist():
-        for k in range(ptr_l[a], ptr_l[a + 1]):
-            s = inc_l[k]
-            if seg_chain[s] < 0:
-                trace(a, s)
+    # Trace only from junctions with a segment not yet in a chain (a Python loop over the
+    # contracted part only: a junction-only network never enters it).
+    pending = np.flatnonzero(seg_chain < 0)
+    from_u = pending[keep[seg[pending, 0]]]
+    from_v = pending[keep[seg[pending, 1]] & ~keep[seg[pending, 0]]]
+    starts = np.concatenate([seg[from_u, 0], seg[from_v, 1]])
+    start_seg = np.concatenate([from_u, from_v])
+    order = np.lexsort((start_seg, starts))
+    for a, s in zip(starts[order].tolist(), start_seg[order].tolist(), strict=True):
+        if seg_chain[s] < 0:
+            trace(a, s)
     # Closed rings without a junction: keep one vertex of each and trace from it.
     for s in np.flatnonzero(seg_chain < 0).tolist():
         if seg_chain[s] >= 0:

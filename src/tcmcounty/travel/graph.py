@@ -276,10 +276,12 @@ def _csr_min(rows: IntArray, cols: IntArray, cost: FloatArray, n: int) -> sparse
     """CSR matrix keeping the smallest cost of repeated arcs (coo → csr would sum them)."""
     if len(rows) == 0:
         return sparse.csr_matrix((n, n))
-    order = np.lexsort((cost, cols, rows))
-    r, c, w = rows[order], cols[order], cost[order]
-    first = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])]
-    r, c, w = r[first], c[first], w[first]
+    key = np.asarray(rows, dtype=np.int64) * n + np.asarray(cols, dtype=np.int64)
+    order = np.argsort(key)
+    k = key[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    w = np.minimum.reduceat(np.asarray(cost, dtype=float)[order], starts)
+    r, c = np.divmod(k[starts], n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.add.at(indptr, r + 1, 1)
     return sparse.csr_matrix((w, c.astype(np.int32), np.cumsum(indptr)), shape=(n, n))
@@ -661,11 +663,20 @@ def _attach(graph: RoadGraph, snaps: list[Snap]) -> tuple[sparse.csr_matrix, lis
         rows += [j[at], p[at]]
         cols += [p[at], j[at]]
         costs += [conn[at], conn[at]]
-    base = graph.matrix.tocoo()
-    r = np.concatenate([base.row.astype(np.int64), *rows])
-    c = np.concatenate([base.col.astype(np.int64), *cols])
-    w = np.maximum(np.concatenate([base.data, *costs]), _MIN_ARC)
-    return _csr_min(r, c, w, nxt), nodes
+    # Every new arc touches a new node, so it never coincides with a base arc: the union is a
+    # sum of the (padded) base matrix and the small, de-duplicated matrix of new arcs.
+    base = graph.matrix
+    indptr = np.concatenate(
+        [base.indptr, np.full(nxt - n, base.indptr[-1], dtype=base.indptr.dtype)]
+    )
+    padded = sparse.csr_matrix((base.data, base.indices, indptr), shape=(nxt, nxt))
+    new = _csr_min(
+        np.concatenate([np.zeros(0, np.int64), *rows]),
+        np.concatenate([np.zeros(0, np.int64), *cols]),
+        np.maximum(np.concatenate([np.zeros(0), *costs]), _MIN_ARC),
+        nxt,
+    )
+    return (padded + new).tocsr(), nodes
 
 
 def _same_chain_pairs(
