@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 
 import numpy as np
 import pandas as pd
@@ -184,3 +185,14 @@ def test_cli_friction_prints_minutes(wenxi, tmp_path, capsys) -> None:
     cap = capsys.readouterr()
     assert rc == 0 and "pavilion_min" in cap.out.splitlines()[0]
     assert "distance model: friction surface" in cap.err
+
+
+def test_cli_uncovered_lists_why_villages_have_no_time(wenxi_roads, tmp_path, capsys) -> None:
+    roads = _write_roads(wenxi_roads, tmp_path / "roads.gpkg")
+    args = ["coverage", "wenxi", "--roads", str(roads), "--max-snap", "60", "--uncovered"]
+    assert main([*args, "--format", "csv", "--no-bom"]) == 0
+    cap = capsys.readouterr()
+    df = pd.read_csv(io.StringIO(cap.out))
+    far = df["flag"].fillna("").str.startswith("beyond max snap 60 m")
+    assert far.sum() > 10 and df.loc[far, "snap_m"].isna().all()
+    assert "without a travel time" in cap.err
