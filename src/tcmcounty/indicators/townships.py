@@ -90,15 +90,11 @@ class _Facilities:
             self.pos = [np.flatnonzero(typed).astype(np.intp)]
         else:
             self.pos = _positions(f["township_code"].astype("string").where(typed), codes)
-        if "status" in f:
-            self.status, self.status_na = _texts(f, "status")
-        else:
-            self.status, self.status_na = None, None
+        self.status = _texts(f, "status") if "status" in f else None
 
     def statuses(self, pos: Positions) -> tuple[str, ...]:
-        if self.status is None or self.status_na is None:
-            return ()
-        return _unique(self.status, self.status_na, pos)
+        """Distinct statuses of the facilities at ``pos`` (as ``kinds._fac_status``)."""
+        return () if self.status is None else _unique(*self.status, pos)
 
     def reported(
         self, spec: Spec, ctx: K.Context
