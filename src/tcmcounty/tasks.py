@@ -13,7 +13,7 @@ One rule decides whether a task is late: :func:`task_state`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -113,7 +113,7 @@ class TaskList:
     def __len__(self) -> int:
         return len(self.tasks)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Task]:
         return iter(self.tasks)
 
     def units(self) -> list[str]:
