@@ -108,10 +108,14 @@ def measure(paths: list[Path], warm: Path, repeat: int, gc_freeze: bool = False)
         runs = [first_time(v, other) for _ in range(repeat)]
         for name in v.FIGURES:  # type: ignore[attr-defined]
             best = min(r[name] for r in runs)
-            if not best[2]:  # a figure that is not drawn must not read as "0 ms"
-                why = "; ".join(f"{k}: {m.splitlines()[0]}" for k, m in v.res.unavailable.items())  # type: ignore[attr-defined]
-                raise SystemExit(f"{row['county']}: figure {name!r} not drawn ({why or 'no data'})")
-            row[name] = (best[0] * 1000, best[1] * 1000, best[2])
+            row[name] = (best[0] * 1000, best[1] * 1000, best[2]) if best[2] else None
+        # a figure that is not drawn must not read as "0 ms": say it, and why
+        why = "; ".join(f"{k}: {m.splitlines()[0]}" for k, m in v.res.unavailable.items())  # type: ignore[attr-defined]
+        row["not drawn"] = [
+            f"{row['county']}: {n} not drawn ({why or 'no data for it'})"
+            for n in v.FIGURES  # type: ignore[attr-defined]
+            if row[n] is None
+        ]
         rows.append(row)
     return rows
 
@@ -142,19 +146,25 @@ def table(rows: list[dict], figures: tuple[str, ...]) -> str:
     )
     lines = [head, "|" + "---|" * (len(figures) + 4)]
     for r in rows:
-        cells = [f"{r[f][0]:.0f} ({r[f][1]:.0f})" for f in figures]
-        total = sum(r[f][0] for f in figures)
-        kb = sum(r[f][2] for f in figures) / 1024
+        drawn = [r[f] for f in figures if r[f] is not None]
+        cells = [f"{r[f][0]:.0f} ({r[f][1]:.0f})" if r[f] else "—" for f in figures]
+        total = sum(d[0] for d in drawn)
+        kb = sum(d[2] for d in drawn) / 1024
         lines.append(
             f"| {r['county']} | {r['villages']} | "
             + " | ".join(cells)
             + f" | {total:.0f} | {kb:.0f} |"
         )
-    means = [statistics.mean(r[f][0] for r in rows) for f in figures]
+    means = [
+        statistics.mean(ms) if (ms := [r[f][0] for r in rows if r[f]]) else None for f in figures
+    ]
     lines.append(
-        "| **mean** | | " + " | ".join(f"{m:.0f}" for m in means) + f" | **{sum(means):.0f}** | |"
+        "| **mean** | | "
+        + " | ".join(f"{m:.0f}" if m is not None else "—" for m in means)
+        + f" | **{sum(m for m in means if m is not None):.0f}** | |"
     )
-    return "\n".join(lines)
+    notes = [n for r in rows for n in r["not drawn"]]
+    return "\n".join(lines + ([""] + [f"- {n}" for n in notes] if notes else []))
 
 
 def main(argv: list[str] | None = None) -> int:
