@@ -108,3 +108,14 @@ def test_nearest_times_match_networkx_multi_source_on_the_extract(layer) -> None
     expect = np.array([want.get(int(v), np.inf) for v in vert])
     np.testing.assert_allclose(minutes, expect, rtol=1e-9, atol=1e-8)  # arcs >= 1e-9 min
     assert np.isfinite(expect).sum() >= 20
+
+
+def test_cli_with_an_extract_that_misses_the_county(capsys) -> None:
+    from tcmcounty.cli import main
+
+    rc = main(["coverage", "wenxi", "--roads", pyrosm.get_data("test_pbf"), "--mode", "walk"])
+    assert rc == 2
+    assert (
+        "test.osm.pbf: the OSM extract has no highway ways in the area read"
+        in capsys.readouterr().err
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,7 +230,9 @@ def _read_pbf(path: Path, bbox: tuple[float, float, float, float] | None) -> gpd
         ) from None
     try:
         osm = pyrosm.OSM(str(path), bounding_box=list(bbox) if bbox else None)
-        edges = osm.get_network(network_type="all", extra_attributes=["junction"])
+        with warnings.catch_warnings():  # "Could not find any edges": our error below says it
+            warnings.filterwarnings("ignore", message="Could not find any edges")
+            edges = osm.get_network(network_type="all", extra_attributes=["junction"])
     except Exception as exc:  # pyrosm raises plain exceptions of many kinds on a broken file
         raise TravelInputError(f"{path}: not a readable OSM PBF extract ({exc})") from None
     if edges is None or len(edges) == 0:
