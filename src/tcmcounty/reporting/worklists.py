@@ -649,7 +649,7 @@ UNIT_COLUMNS: tuple[Column, ...] = (
     ("due", "期限", "deadline"),
     ("progress_zh", "完成情况", "progress"),
     ("state_zh", "判定", "state"),
-    ("days_late", "逾期天数", "days late"),
+    ("days_late", "超过期限天数", "days past deadline"),
     ("evidence", "佐证材料", "evidence"),
     ("lead", "牵头单位", "lead units"),
     ("partners", "配合单位", "co-operating units"),
