@@ -222,3 +222,30 @@ def test_importing_plotting_changes_no_matplotlib_setting() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "ok"
+
+
+def _draw_in_child(queue: object) -> None:
+    info = C.text_cache_info()
+    fig, ax = P._new((3.0, 2.0))
+    ax.set_title("安岳县 中医馆 forked")
+    queue.put((info, P.figure_png(fig)))  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
+def test_forked_worker_starts_with_fresh_text_caches() -> None:
+    """FreeType fonts must not cross fork(): a forked child never reuses the parent's layouts."""
+    import multiprocessing
+
+    fig, ax = P._new((3.0, 2.0))
+    ax.set_title("安岳县 中医馆 forked")
+    parent = P.figure_png(fig)
+    assert C.text_cache_info()["layouts"][2] > 0
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_draw_in_child, args=(queue,))
+    child.start()
+    info, png = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert info == {"metrics": (0, 0, 0), "layouts": (0, 0, 0)}
+    assert png == parent

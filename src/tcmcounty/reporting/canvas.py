@@ -23,10 +23,12 @@ True
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from typing import Any
 
+import matplotlib
 from matplotlib import font_manager, ft2font
 from matplotlib.backends import backend_agg
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -73,9 +75,25 @@ _METRICS = _Lru(MAX_ENTRIES)
 _LAYOUTS = _Lru(MAX_ENTRIES)
 
 
+def _after_fork_in_child() -> None:
+    """Give a forked worker fresh caches and locks.
+
+    Cached layouts hold FreeType fonts, which must not be used across ``fork()`` (matplotlib
+    empties its own font cache in the child for the same reason); a lock held by another
+    thread at the fork would never be released in the child.
+    """
+    global _METRICS, _LAYOUTS
+    _METRICS = _Lru(MAX_ENTRIES)
+    _LAYOUTS = _Lru(MAX_ENTRIES)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def clear_text_caches() -> None:
     """Forget every cached text measurement and layout (e.g. after changing fonts)."""
-    for cache in (_METRICS, _LAYOUTS):
+    for cache in (_METRICS, _LAYOUTS):  # (module globals: a fork replaces them)
         with cache.lock:
             cache.data.clear()
             cache.hits = cache.misses = 0
@@ -101,7 +119,15 @@ class CachingRenderer(RendererAgg):
 
     def _font_key(self, prop: font_manager.FontProperties) -> tuple[Any, ...]:
         files = tuple(font_manager.fontManager._find_fonts_by_props(prop))
-        return (files, prop.get_size_in_points(), self.dpi, backend_agg.get_hinting_flag())
+        rc = matplotlib.rcParams  # what else matplotlib's font objects depend on
+        return (
+            files,
+            prop.get_size_in_points(),
+            self.dpi,
+            backend_agg.get_hinting_flag(),
+            rc["text.kerning_factor"],
+            rc["font.enable_last_resort"],
+        )
 
     def get_text_width_height_descent(
         self, s: str, prop: font_manager.FontProperties, ismath: Any
