@@ -14,8 +14,8 @@ Examples
 >>> from matplotlib.figure import Figure
 >>> fig = Figure(figsize=(2, 1), dpi=96)
 >>> canvas = Canvas(fig)
->>> fig.text(0.1, 0.5, "安岳县 Anyue")
-Text(0.1, 0.5, '安岳县 Anyue')
+>>> fig.text(0.1, 0.5, "Anyue County")
+Text(0.1, 0.5, 'Anyue County')
 >>> canvas.draw()
 >>> isinstance(canvas.get_renderer(), CachingRenderer)
 True
