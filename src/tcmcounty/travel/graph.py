@@ -738,11 +738,12 @@ def pair_times(
     barriers: Any = None,
     chunk_cells: int = 20_000_000,
 ) -> PairTimes:
-    """All origin → destination times within ``cutoff`` minutes (one Dijkstra per destination).
+    """All origin → destination times within ``cutoff`` minutes.
 
     Travel goes from origin (village) to destination (facility), so one-way streets count in
-    that direction: Dijkstra runs on the reversed graph from the destinations, in chunks whose
-    dense distance block stays under ``chunk_cells`` values.
+    that direction: Dijkstra runs from each origin on the graph, or from each destination on
+    the reversed graph, whichever side has fewer points, in chunks whose dense distance block
+    stays under ``chunk_cells`` values.
 
     Examples
     --------
@@ -761,19 +762,23 @@ def pair_times(
     so = snap_points(graph, o_xy, max_snap_m, barriers)
     sd = snap_points(graph, d_xy, max_snap_m, barriers)
     m, (on, dn) = _attach(graph, [so, sd])
-    mt = m.T.tocsr()
     o_ok = np.flatnonzero(on >= 0)
     d_ok = np.flatnonzero(dn >= 0)
+    # One Dijkstra per point of the smaller side: forward from the origins, or on the reversed
+    # graph from the destinations (times always run origin -> destination).
+    from_origins = len(o_ok) < len(d_ok)
+    g_run = m if from_origins else m.T.tocsr()
+    src, src_node, dst, dst_node = (o_ok, on, d_ok, dn) if from_origins else (d_ok, dn, o_ok, on)
     out_o, out_d, out_m = [], [], []
     step = max(1, chunk_cells // max(m.shape[0], 1))
-    for i in range(0, len(d_ok), step):
-        chunk = d_ok[i : i + step]
-        dist = csgraph.dijkstra(mt, directed=True, indices=dn[chunk], limit=cutoff)
-        sub = dist[:, on[o_ok]]
-        di, oi = np.nonzero(np.isfinite(sub))
-        out_o.append(o_ok[oi])
-        out_d.append(chunk[di])
-        out_m.append(sub[di, oi])
+    for i in range(0, len(src), step):
+        chunk = src[i : i + step]
+        dist = csgraph.dijkstra(g_run, directed=True, indices=src_node[chunk], limit=cutoff)
+        sub = dist[:, dst_node[dst]]
+        si, ti = np.nonzero(np.isfinite(sub))
+        out_o.append(chunk[si] if from_origins else dst[ti])
+        out_d.append(dst[ti] if from_origins else chunk[si])
+        out_m.append(sub[si, ti])
     direct = _same_chain_pairs(graph, so, sd, o_xy, d_xy)
     direct = direct[direct["minutes"] <= cutoff]
     frame = pd.DataFrame(
