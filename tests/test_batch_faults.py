@@ -539,21 +539,33 @@ def test_corrupt_cache_bad_record_stray_json_and_control_characters_in_one_rerun
     assert not complete_outputs(out) and not no_temp_files(out)
 
 
-SLEEP = 'if "sleepy" in county:\n    import time\n\n    time.sleep(600)'
+SLEEP = (
+    'if "sleepy" in county:\n'
+    "    import os, pathlib, time\n\n"
+    '    pathlib.Path(os.environ["TCM_TEST_STARTED"]).touch()\n'
+    "    time.sleep(600)"
+)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGKILL, -9)]
+    ("engine", "sig", "code"),
+    [
+        ("inprocess", signal.SIGTERM, 143),
+        ("inprocess", signal.SIGINT, 130),
+        ("inprocess", signal.SIGKILL, -9),
+        ("kernel", signal.SIGKILL, -9),
+    ],
 )
-def test_signals_leave_no_job_folders(tmp_path: Path, sig: int, code: int) -> None:
-    """Kernel connection files (with their keys) never outlive the batch, however it ends."""
+def test_signals_leave_no_job_folders(tmp_path: Path, engine: str, sig: int, code: int) -> None:
+    """Job folders (with a kernel's connection file and keys) never outlive the batch."""
     src = tmp_path / "counties"
     make_tiny_bundle(src, "999611-sleepy")
     tpl = template_with_cell(R.template_path("county_report"), tmp_path / "sleepy.ipynb", SLEEP)
     tmp = Path(tempfile.mkdtemp(prefix="t", dir="/tmp"))  # short: it holds the kernel sockets
     out = tmp_path / "reports"
-    env = {**os.environ, "TMPDIR": str(tmp)}
+    started = tmp_path / "cell-started"
+    env = {**os.environ, "TMPDIR": str(tmp), "TCM_TEST_STARTED": str(started)}
     cmd = [
         sys.executable,
         "-m",
@@ -569,15 +581,19 @@ def test_signals_leave_no_job_folders(tmp_path: Path, sig: int, code: int) -> No
         "--no-progress",
         "--report-date",
         DATE,
+        "--engine",
+        engine,
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 180
-        while not list(tmp.glob("tcmr-*/j*/k1/kernel.json")) and time.monotonic() < deadline:
+        while not started.exists() and time.monotonic() < deadline:
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
             time.sleep(0.2)
-        assert list(tmp.glob("tcmr-*/j*/k1/kernel.json")), "the kernel never started"
-        time.sleep(1.0)  # the kernel is running the sleeping cell
+        assert started.exists(), "the sleeping cell never started"
+        assert list(tmp.glob("tcmr-*/j*"))  # the job's folder is there while it runs
+        if engine == "kernel":
+            assert list(tmp.glob("tcmr-*/j*/k1/kernel.json"))
         os.kill(proc.pid, sig)
         assert proc.wait(60) == code
         deadline = time.monotonic() + 30

@@ -279,6 +279,40 @@ if pathlib.Path({flag!r}).exists():
 """
 
 
+KILL_IN_PROCESS = """
+import os, signal, pathlib
+if pathlib.Path({flag!r}).exists() and "killworker" in county:
+    os.kill(os.getpid(), signal.SIGKILL)  # the notebook runs in the worker: the worker dies mid-cell
+"""
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_cell_in_process(tmp_path: Path) -> None:
+    """With the default engine the notebook runs in the worker: its death is one county's failure."""
+    flag = tmp_path / "kill-on"
+    flag.touch()
+    tpl = template_with_cell(
+        R.template_path("county_report"),
+        tmp_path / "county_report_kill.ipynb",
+        KILL_IN_PROCESS.format(flag=str(flag)),
+    )
+    src = tmp_path / "counties"
+    names = ["999074-good", "999075-killworker"]
+    for i, n in enumerate(names):
+        make_tiny_bundle(src, n, seed=i)
+    out = tmp_path / "reports"
+    got = _batch(src, out, template=tpl, retries=1)
+    assert got == {"999074-good": "ok", "999075-killworker": "failed"}
+    row = _status(out)["999075-killworker"]
+    assert "worker process died" in row["error"] and row["attempts"] == "2"
+    assert "Traceback" not in row["error"] and not (out / "999075-killworker.html").exists()
+    _assert_clean(out)
+    _assert_record_truth(out)
+    flag.unlink()
+    assert _batch(src, out, template=tpl) == {"999074-good": "skipped", "999075-killworker": "ok"}
+    _assert_clean(out)
+
+
 @pytest.mark.slow
 def test_kernel_or_worker_killed_mid_cell(tmp_path: Path) -> None:
     flag = tmp_path / "kill-on"
@@ -293,7 +327,7 @@ def test_kernel_or_worker_killed_mid_cell(tmp_path: Path) -> None:
     for i, n in enumerate(names):
         make_tiny_bundle(src, n, seed=i)
     out = tmp_path / "reports"
-    got = _batch(src, out, template=tpl, retries=1)
+    got = _batch(src, out, template=tpl, retries=1, engine="kernel")
     assert got == {
         "999071-good": "ok",
         "999072-killkernel": "failed",
@@ -313,7 +347,7 @@ def test_kernel_or_worker_killed_mid_cell(tmp_path: Path) -> None:
     assert "999071-good.html" in page and "999072-killkernel.html" not in page
     # resume with the fault gone: exactly the two missing reports are rendered
     flag.unlink()
-    got = _batch(src, out, template=tpl)
+    got = _batch(src, out, template=tpl, engine="kernel")
     assert got == {
         "999071-good": "skipped",
         "999072-killkernel": "ok",
