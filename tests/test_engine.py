@@ -143,3 +143,17 @@ def test_the_entry_point_is_declared() -> None:
 def test_system_exit_in_a_cell_is_an_error_output_not_an_exit() -> None:
     outputs, error = run_cell("raise SystemExit(3)", {}, index=0, execution_count=1)
     assert isinstance(error, SystemExit) and outputs[-1]["ename"] == "SystemExit"
+
+
+def test_a_warning_shows_in_every_notebook_as_in_a_fresh_kernel(tmp_path: Path) -> None:
+    nb = _notebook(
+        tmp_path / "warn.ipynb",
+        "import warnings\n"
+        "def check():\n"
+        "    warnings.warn('village 12 has no population', UserWarning)\n"
+        "check()",
+    )
+    for _ in range(2):
+        done, _ = _run(tmp_path, nb)
+        (out,) = done.cells[-1].outputs
+        assert out["name"] == "stderr" and "village 12 has no population" in out["text"]

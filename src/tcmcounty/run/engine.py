@@ -42,8 +42,10 @@ import ctypes
 import io
 import linecache
 import signal
+import sys
 import threading
 import traceback
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -220,6 +222,35 @@ def run_cell(
     return outputs.items, error
 
 
+class _NotebookStart(Warning):
+    """Never raised: adding a filter for it makes every module forget the warnings it showed."""
+
+
+@contextlib.contextmanager
+def _fresh_warnings() -> Iterator[None]:
+    """Warnings as a fresh process shows them: a warning shown once for one notebook shows again.
+
+    Python shows a ``"default"`` warning once per code location and process; a kernel per
+    notebook would show it in every report. Changing the filters (here: one for a class that is
+    never raised) makes every module forget what it has shown; the filters are restored after.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", _NotebookStart)
+        warnings.showwarning = _show_warning  # to the cell's stderr, as in a kernel
+        yield
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 @contextlib.contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
     """Raise :class:`NotebookDeadline` in the current thread after ``seconds`` (``None``: never)."""
@@ -274,7 +305,7 @@ def _engine_class() -> type:
         ) -> Any:
             namespace = fresh_namespace()
             count = 0
-            with deadline(execution_timeout):
+            with deadline(execution_timeout), _fresh_warnings():
                 for index, cell in enumerate(nb_man.nb.cells):
                     nb_man.cell_start(cell, index)
                     try:
