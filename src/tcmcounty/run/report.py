@@ -654,10 +654,14 @@ def county_parameters(
     targets: str | None = None,
     report_date: object = None,
     language: str = "zh-en",
+    roads: str | None = None,
+    friction: str | None = None,
+    mode: str = "walk",
 ) -> dict[str, Any]:
     """Validate the template parameters shared by every county of a run (dates as ISO text).
 
-    A thin call to :meth:`tcmcounty.reporting.parameters.ReportParameters.from_raw`.
+    A thin call to :meth:`tcmcounty.reporting.parameters.ReportParameters.from_raw`;
+    ``roads`` / ``friction`` / ``mode`` add travel times (docs/travel.md).
     """
     return ReportParameters.from_raw(
         population=population,
@@ -666,6 +670,9 @@ def county_parameters(
         report_date=report_date,
         language=language,
         require_county=False,
+        roads=roads,
+        friction=friction,
+        mode=mode,
     ).template_parameters()
 
 
