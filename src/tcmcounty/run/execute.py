@@ -7,6 +7,7 @@ written by papermill (``repr``-escaped strings), never as code.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import functools
@@ -575,7 +576,23 @@ def _work_root() -> Path:
         close_fds=True,
     )
     _ROOTS[pid] = (root, reaper)
+    atexit.register(_close_work_root, pid)
     return root
+
+
+def _close_work_root(pid: int) -> None:
+    """At a normal exit: let the watcher remove the folder now, and wait for it (no warnings).
+
+    Killed, this never runs: the watcher's pipe closes with the process and it does the same.
+    """
+    known = _ROOTS.get(pid)
+    if known is None or pid != os.getpid():
+        return
+    reaper = known[1]
+    with contextlib.suppress(Exception):
+        if reaper.stdin is not None:
+            reaper.stdin.close()
+        reaper.wait(10)
 
 
 def _sweep_stale_roots() -> None:
