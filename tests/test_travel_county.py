@@ -196,3 +196,12 @@ def test_cli_uncovered_lists_why_villages_have_no_time(wenxi_roads, tmp_path, ca
     far = df["flag"].fillna("").str.startswith("beyond max snap 60 m")
     assert far.sum() > 10 and df.loc[far, "snap_m"].isna().all()
     assert "without a travel time" in cap.err
+
+
+def test_a_road_layer_of_another_county_says_so(wenxi_roads, tmp_path) -> None:
+    from tcmcounty.travel._errors import TravelInputError
+
+    roads = _write_roads(wenxi_roads, tmp_path / "wenxi.gpkg")
+    anyue = tcmcounty.load_county("anyue", warn=False)
+    with pytest.raises(TravelInputError, match="no road lines in the area read"):
+        road_travel_times(anyue, roads)

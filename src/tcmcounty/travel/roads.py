@@ -166,6 +166,11 @@ def roads_from_frame(
     TravelInputError
         If there is no CRS, no line, neither a class nor a speed column, or a bad one-way value.
     """
+    if len(gdf) == 0:
+        raise TravelInputError(
+            f"{source}: no road lines in the area read (the county's bounds + margin); "
+            "is this the road layer of this county? / 该路网文件在本县范围内没有道路"
+        )
     if gdf.crs is None:
         raise TravelInputError(f"{source}: the road layer has no CRS; set one (e.g. EPSG:4326)")
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
