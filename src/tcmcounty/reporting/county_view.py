@@ -249,13 +249,17 @@ class CountyView:
             )
 
         cards = card("met" if r.ready else "unmet", verdict, "迎接评审", "for the review")
-        cards += card("met", f"{r.n('met')}/{n}", "项指标达标", "targets met")
-        cards += card("unmet", r.n("not_met"), "项未达标", "not met")
+        # green only when all is done, red only when something is wrong: 0/24 is no success
+        cards += card(
+            "met" if n and r.n("met") == n else "", f"{r.n('met')}/{n}", "项指标达标", "targets met"
+        )
+        cards += card("unmet" if r.n("not_met") else "", r.n("not_met"), "项未达标", "not met")
         cards += card("", r.n("no_data"), "项缺数据", "no data")
         s = r.task_states
         if s is not None:
-            cards += card("met", f"{s['done']}/{r.n_tasks}", "项任务完成", "tasks done")
-            cards += card("unmet", s["late"], "项任务逾期", "tasks late")
+            done = "met" if r.n_tasks and s["done"] == r.n_tasks else ""
+            cards += card(done, f"{s['done']}/{r.n_tasks}", "项任务完成", "tasks done")
+            cards += card("unmet" if s["late"] else "", s["late"], "项任务逾期", "tasks late")
             cards += card("", s["not_reported"], "项任务未报告", "tasks not reported")
         if r.next is not None:
             nx = r.next
