@@ -433,7 +433,7 @@ def banner_html(
 
 
 REPORT_CSS = """
-.tcm-report { font-family: "TCM CJK", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+.tcm-report { font-family: "TCM CJK", "TCM CJK 2", "TCM CJK 3", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
   sans-serif; max-width: 1100px; line-height: 1.5; }
 .jp-RenderedHTMLCommon .tcm-report table td, .jp-RenderedHTMLCommon .tcm-report table th { text-align: left; }
 .jp-RenderedHTMLCommon .tcm-report table { margin-left: 0; }
