@@ -32,8 +32,14 @@ def check_parameters(
     report_date: object = None,
     language: object = "zh-en",
     results_dir: object = None,
+    roads: object = None,
+    friction: object = None,
+    mode: object = "walk",
 ) -> ReportParameters:
     """Validate the parameters of ``county_report.ipynb`` and return them typed.
+
+    ``roads`` / ``friction`` / ``mode`` give travel times over a road layer or a friction
+    raster (``docs/travel.md``); without them distances are straight lines.
 
     Called in the first cell after the ``parameters`` cell, so a wrong parameter stops the
     report at once with a message that says what is wrong and what is expected.
@@ -44,5 +50,14 @@ def check_parameters(
         With a bilingual message naming the parameter.
     """
     return ReportParameters.from_raw(
-        county, population, thresholds_km, targets, report_date, language, results_dir
+        county,
+        population,
+        thresholds_km,
+        targets,
+        report_date,
+        language,
+        results_dir,
+        roads=roads,
+        friction=friction,
+        mode=mode,
     )

@@ -653,7 +653,7 @@ def run_batch(
             try:
                 from tcmcounty.run.report import _inputs_hash
 
-                fresh = not force and is_up_to_date(out, s, _inputs_hash(s.inputs))
+                fresh = not force and is_up_to_date(out, s, _inputs_hash(s.inputs, s.parameters))
             except OSError:
                 fresh = False
             if fresh:

@@ -249,7 +249,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
     workdir = job_folder()  # removed even if this process is killed (kernel keys inside)
     try:
         inputs = _materialise(spec, workdir)
-        record.inputs_hash = _inputs_hash(inputs)
+        record.inputs_hash = _inputs_hash(inputs, spec.parameters)
         # 1. results outside the kernel
         t = time.perf_counter()
         headline: dict[str, Any] = {}
@@ -436,12 +436,25 @@ def failure_record(
     ).to_json()
 
 
-def _inputs_hash(inputs: Sequence[str]) -> str:
+def _inputs_hash(inputs: Sequence[str], parameters: dict[str, Any] | None = None) -> str:
+    """Hash of a job's input files, and of its road layer or friction raster when it has one.
+
+    A changed road file under the same path changes the hash, so the batch renders the county
+    again instead of skipping it.
+    """
     from tcmcounty.reporting import results as R
 
-    if len(inputs) == 1:
-        return R.inputs_hash(inputs[0])
-    return hashlib.sha256("".join(R.inputs_hash(p) for p in inputs).encode()).hexdigest()
+    h = (
+        R.inputs_hash(inputs[0])
+        if len(inputs) == 1
+        else hashlib.sha256("".join(R.inputs_hash(p) for p in inputs).encode()).hexdigest()
+    )
+    p = parameters or {}
+    travel = {k: p[k] for k in ("roads", "friction", "mode") if p.get(k)}
+    if travel.get("roads") or travel.get("friction"):
+        key = json.dumps(R.travel_key(travel), sort_keys=True, default=str)
+        h = hashlib.sha256((h + key).encode()).hexdigest()
+    return h
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
