@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: reports test lint bench dist clean
+.PHONY: reports test test-all lint bench dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 # pytest exits 5 when it collects no test; that is not a failure of the suite.
 test: lint
 	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]
+
+# everything, the `extended` tests too (kernel engine, LocalCluster, wheel build, data rebuilds)
+test-all: lint
+	$(BIN)/python -m pytest -q -m "extended or not extended"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_access.py --quick

@@ -187,6 +187,7 @@ def test_kill_and_resume(tmp_path: Path) -> None:
     assert _ok_records(out) == set(names)
 
 
+@pytest.mark.extended  # the real scheduler test below covers Dask in the default tier
 def test_local_cluster(tmp_path: Path) -> None:
     with dask_client("local", 1) as client:
         info = client.scheduler_info()

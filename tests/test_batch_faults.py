@@ -554,7 +554,7 @@ SLEEP = (
         ("inprocess", signal.SIGTERM, 143),
         ("inprocess", signal.SIGINT, 130),
         ("inprocess", signal.SIGKILL, -9),
-        ("kernel", signal.SIGKILL, -9),
+        pytest.param("kernel", signal.SIGKILL, -9, marks=pytest.mark.extended),
     ],
 )
 def test_signals_leave_no_job_folders(tmp_path: Path, engine: str, sig: int, code: int) -> None:

@@ -314,6 +314,7 @@ def test_worker_killed_mid_cell_in_process(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.extended  # the kernel engine; the default engine has test_worker_killed_mid_cell_in_process
 def test_kernel_or_worker_killed_mid_cell(tmp_path: Path) -> None:
     flag = tmp_path / "kill-on"
     flag.touch()

@@ -279,6 +279,7 @@ def _load_script(name: str):  # type: ignore[no-untyped-def]
     return module
 
 
+@pytest.mark.extended
 def test_build_script_reproduces_shipped_files(
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+# built and installed from scratch (~30 s): in `make test-all`, not in the default tier
+pytestmark = [pytest.mark.slow, pytest.mark.extended]
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLES = ("512021-anyue", "140823-wenxi")
