@@ -209,6 +209,39 @@ def _is_na(v: object) -> bool:
         return False
 
 
+class _Row:
+    """One row of a frame: ``get(column)`` gives what ``DataFrame.iterrows`` would give.
+
+    Values come from the row of ``DataFrame.values`` (the same array ``iterrows`` builds its
+    Series from), so types are the same; the Series itself is built only for a ``row_class``.
+    """
+
+    __slots__ = ("_frame", "_label", "_values", "_where")
+
+    def __init__(self, values: Any, where: dict[Any, int], frame: pd.DataFrame, label: Any) -> None:
+        self._values, self._where, self._frame, self._label = values, where, frame, label
+
+    def get(self, column: Any) -> Any:
+        """Return the row's value in ``column`` (``None`` when there is no such column)."""
+        i = self._where.get(column)
+        return None if i is None else self._values[i]
+
+    @property
+    def series(self) -> pd.Series:
+        """The row as ``iterrows`` gives it."""
+        return pd.Series(self._values, index=self._frame.columns, name=self._label)
+
+
+def _rows(df: pd.DataFrame) -> Any:
+    """Rows of ``df`` for :func:`table_html`, without building a Series per row."""
+    if not df.columns.is_unique:  # a duplicated label: leave ``get`` to pandas
+        yield from (series for _, series in df.iterrows())
+        return
+    where = {c: i for i, c in enumerate(df.columns)}
+    for label, values in zip(df.index, df.values, strict=True):
+        yield _Row(values, where, df, label)
+
+
 def table_html(
     df: pd.DataFrame,
     columns: Sequence[tuple[str, str, str]],
@@ -230,8 +263,8 @@ def table_html(
     classes = classes or {}
     head = "".join(f"<th>{_t(zh, en, lang)}</th>" for _, zh, en in columns)
     body = []
-    for _, r in df.iterrows():
-        cls = row_class(r) if row_class else ""
+    for r in _rows(df):
+        cls = row_class(r.series if isinstance(r, _Row) else r) if row_class else ""
         cells = []
         for col, _, _ in columns:
             v = r.get(col)

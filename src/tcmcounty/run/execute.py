@@ -569,7 +569,7 @@ def embed_cjk_font(text: str) -> str:
     if path is None or "</head>" not in text:
         return text
     visible = re.sub(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+", "", text)
-    chars = sorted({ch for ch in visible if ord(ch) > 0x2000})
+    chars = sorted(ch for ch in set(visible) if ord(ch) > 0x2000)
     try:
         faces = _font_faces(path, chars)
     except (ImportError, OSError, ValueError):  # pragma: no cover - fontTools comes with matplotlib
