@@ -133,11 +133,14 @@ def test_papermill_finds_the_engine_by_name(tmp_path: Path) -> None:
     assert all(c.metadata.papermill["status"] == "completed" for c in saved.cells)
 
 
-def test_the_entry_point_is_declared() -> None:
-    from importlib.metadata import entry_points
+def test_importing_papermill_does_not_import_tcmcounty() -> None:
+    """No ``papermill.engine`` entry point: papermill users do not pay for loading this library."""
+    import subprocess
+    import sys
 
-    (ep,) = [e for e in entry_points(group="papermill.engine") if e.name == ENGINE_NAME]
-    assert ep.load() is engine_class()
+    code = "import sys, papermill; print('tcmcounty' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_system_exit_in_a_cell_is_an_error_output_not_an_exit() -> None:

@@ -4,8 +4,9 @@ A report template only loads results the worker has already computed and assembl
 most of the cost of a kernel per report — starting it, importing the library again, loading
 the results from disk, sending every output over a socket — is overhead. The engine runs the
 notebook's cells in the calling process instead, through papermill's documented engine
-interface (:class:`papermill.engines.Engine`, registered under :data:`ENGINE_NAME` and as the
-``papermill.engine`` entry point ``tcmcounty-inprocess``): papermill still injects the
+interface (:class:`papermill.engines.Engine`, registered in papermill's registry under
+:data:`ENGINE_NAME` when first used — not as a ``papermill.engine`` entry point, which would make
+every ``import papermill`` load this library): papermill still injects the
 parameters cell, tracks each cell's state and raises
 :class:`~papermill.exceptions.PapermillExecutionError` for a cell that failed, and the
 executed notebook is saved as with a kernel.
@@ -49,7 +50,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-#: Name of the engine in papermill's registry (``papermill --engine tcmcounty-inprocess``).
+#: Name of the engine in papermill's registry (after :func:`engine_class`).
 ENGINE_NAME = "tcmcounty-inprocess"
 #: The engines :func:`tcmcounty.run.execute.execute_template` knows.
 ENGINES = ("inprocess", "kernel")
@@ -357,8 +358,8 @@ def engine_class() -> type:
 
 
 def __getattr__(name: str) -> Any:
-    # ``tcmcounty.run.engine:InProcessEngine`` is the papermill.engine entry point; the class is
-    # built on first use so that importing this module does not import papermill.
+    # ``tcmcounty.run.engine.InProcessEngine``: the class is built (and registered with
+    # papermill) on first use, so that importing this module does not import papermill.
     if name == "InProcessEngine":
         return engine_class()
     raise AttributeError(name)
