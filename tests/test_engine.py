@@ -179,3 +179,15 @@ def test_a_changed_road_file_changes_the_jobs_inputs_hash(tmp_path: Path) -> Non
     assert _inputs_hash([county], {"roads": str(roads), "mode": "motor"}) != _inputs_hash(
         [county], {"roads": str(roads), "mode": "walk"}
     )
+
+
+def test_results_handed_over_are_the_ones_the_notebook_loads() -> None:
+    """In process, the notebook's load_results gets the worker's object; other parameters do not."""
+    from tcmcounty.reporting import results as R
+
+    res = R.compute_results("wenxi", thresholds_km=[2.0, 5.0])
+    with R.handed_over([("wenxi", res)]):
+        assert R.load_results("wenxi", thresholds_km=[2.0, 5.0]) is res
+        other = R.load_results("wenxi", thresholds_km=[2.0, 5.0], population="registered")
+        assert other is not res and other.population == "registered"
+    assert R.load_results("wenxi", thresholds_km=[2.0, 5.0]) is not res  # forgotten after

@@ -760,7 +760,34 @@ def read_cached(cache_dir: str | os.PathLike[str] | None, key: str) -> CountyRes
     return _read_cached(cache_dir, key)[0]
 
 
-_HANDED: dict[tuple[str, str, tuple[float, ...], str], CountyResults] = {}
+_HANDED: dict[tuple[str, ...], CountyResults] = {}
+
+
+def _handed_key(
+    path: str | os.PathLike[str],
+    population: str,
+    thresholds_km: Sequence[float],
+    targets: object,
+    travel_args: dict[str, Any] | None,
+) -> tuple[str, ...]:
+    """Return what handed-over results are matched on: the input and every parameter used.
+
+    Examples
+    --------
+    >>> a = _handed_key("anyue", "resident", (1.0, 5.0), None, {})
+    >>> a == _handed_key("anyue", "resident", [1.0, 5.0], "", None)
+    True
+    >>> a == _handed_key("anyue", "resident", (1.0, 5.0), None, {"roads": "r.gpkg", "mode": "walk"})
+    False
+    """
+    travel = json.dumps(travel_args or {}, sort_keys=True, default=str)
+    return (
+        str(resolve(path)),
+        population,
+        json.dumps([float(t) for t in thresholds_km]),
+        str(targets or ""),
+        travel,
+    )
 
 
 @contextlib.contextmanager
@@ -777,12 +804,7 @@ def handed_over(
     """
     keys = []
     for path, res in items:
-        k = (
-            str(resolve(path)),
-            res.population,
-            tuple(res.thresholds_km),
-            str(res.targets or ""),
-        )
+        k = _handed_key(path, res.population, res.thresholds_km, res.targets, res.travel_args)
         _HANDED[k] = res
         keys.append(k)
     try:
@@ -826,7 +848,7 @@ def load_results(
     )
     population, ths, targets = checked.population, checked.thresholds_km, checked.targets
     travel_args = checked.travel_args()
-    handed = _HANDED.get((str(path), population, tuple(ths), str(targets or "")))
+    handed = _HANDED.get(_handed_key(path, population, ths, targets, travel_args))
     if handed is not None:
         return handed
     key = results_key(
