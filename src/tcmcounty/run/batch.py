@@ -284,10 +284,12 @@ def warm_up() -> None:
     from tcmcounty.reporting import county_view, plotting, views  # noqa: F401
     from tcmcounty.run import report
     from tcmcounty.run.engine import engine_class
+    from tcmcounty.run.execute import warm_up_fonts
 
     engine_class()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm-up 预热")])
     report.notebook_to_html(nb)
+    warm_up_fonts()
 
 
 def _worker_main(conn: Any, parent_pid: int) -> None:

@@ -453,6 +453,35 @@ def _nbs_characters() -> set[str]:
     return found
 
 
+def _cache_root() -> Path:
+    """Return the per-user cache folder (``$XDG_CACHE_HOME/tcmcounty``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tcmcounty"
+
+
+def _font_id(path: Path) -> str:
+    st = path.stat()
+    return f"{path.stem}-{st.st_size}-{int(st.st_mtime)}"
+
+
+def _write_cache(target: Path, data: bytes) -> None:
+    from tcmcounty.io import atomic_path
+
+    with contextlib.suppress(OSError):  # a read-only cache only costs time
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(data)
+
+
+def _cached_subset(source: Path | bytes, chars: str, cached: Path) -> bytes:
+    """:func:`_subset_font`, read from ``cached`` when a process made it before (else written)."""
+    with contextlib.suppress(OSError):
+        if cached.is_file():
+            return cached.read_bytes()
+    data = _subset_font(source, chars)
+    _write_cache(cached, data)
+    return data
+
+
 def _base_font(path: Path) -> tuple[bytes, frozenset[str]] | None:
     """Return the bundled font cut down to what reports use, cached in memory and on disk.
 
@@ -464,27 +493,17 @@ def _base_font(path: Path) -> tuple[bytes, frozenset[str]] | None:
     """
     if "base" in _FONT_CACHE:
         return _FONT_CACHE["base"]  # type: ignore[no-any-return]
-    from tcmcounty.io import atomic_path
-
-    st = path.stat()
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tcmcounty"
     h = hashlib.sha256(("base-1" + _SYMBOLS).encode("utf-8"))
     for f in _nbs_files():
         h.update(f"{f.name}:{len(f.read_bytes())}".encode())
-    cached = root / f"{path.stem}-base-{h.hexdigest()[:10]}-{st.st_size}-{int(st.st_mtime)}.otf"
-    listed = cached.with_suffix(".txt")
-    data, chars = None, ""
+    listed = _cache_root() / f"{_font_id(path)}-base-{h.hexdigest()[:10]}.txt"
+    chars = ""
     with contextlib.suppress(OSError, UnicodeDecodeError):
-        if cached.is_file() and listed.is_file():
-            data, chars = cached.read_bytes(), listed.read_text(encoding="utf-8")
-    if data is None or not chars:
+        chars = listed.read_text(encoding="utf-8") if listed.is_file() else ""
+    if not chars:
         chars = "".join(sorted(set(_gb2312() + _SYMBOLS) | _nbs_characters()))
-        data = _subset_font(path, chars)
-        with contextlib.suppress(OSError):
-            with atomic_path(listed) as tmp:
-                tmp.write_text(chars, encoding="utf-8")
-            with atomic_path(cached) as tmp:
-                tmp.write_bytes(data)
+        _write_cache(listed, chars.encode("utf-8"))
+    data = _cached_subset(path, chars, listed.with_suffix(".otf"))
     _FONT_CACHE["base"] = (data, frozenset(chars))
     return _FONT_CACHE["base"]  # type: ignore[no-any-return]
 
@@ -546,7 +565,10 @@ def _font_faces(path: Path, chars: Sequence[str]) -> list[tuple[str, bytes]]:
         if common and len(in_base & common) * 2 >= len(common):
             data = _FONT_CACHE.get("common")
             if data is None:
-                data = _FONT_CACHE["common"] = _subset_font(base[0], sorted(common))
+                text = "".join(sorted(common))
+                key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+                cached = _cache_root() / f"{_font_id(path)}-common-{key}.otf"
+                data = _FONT_CACHE["common"] = _cached_subset(base[0], text, cached)
             faces.append((FONT_FACES[0], data))
             rest = in_base - common
         if rest:
@@ -554,6 +576,16 @@ def _font_faces(path: Path, chars: Sequence[str]) -> list[tuple[str, bytes]]:
     if rare:
         faces.append((FONT_FACES[2], _subset_font(path, rare)))
     return faces
+
+
+def warm_up_fonts() -> None:
+    """Load the base font and make the library's face now (a worker does this before its jobs)."""
+    from tcmcounty.reporting import plotting
+
+    path = plotting.font_path()
+    if path is not None:
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            _font_faces(path, sorted(library_characters()))
 
 
 def embed_cjk_font(text: str) -> str:
