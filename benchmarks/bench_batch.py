@@ -234,7 +234,54 @@ def ours(
     }
 
 
-def print_table(runs: list[dict]) -> None:
+def _median_seconds(code: str, n: int = 3) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def import_costs() -> dict:
+    """Seconds to start Python and import nbformat, with and without ``rfc3987_syntax``.
+
+    Each report of the naive loop starts two such processes (papermill, nbconvert); a worker of
+    ours starts once, and defers that package (:mod:`tcmcounty._deferred`).
+    """
+    return {
+        "python": _median_seconds("pass"),
+        "nbformat": _median_seconds("import nbformat"),
+        "nbformat_deferred": _median_seconds(
+            "import sys; sys.modules['rfc3987_syntax'] = None; import nbformat"
+        ),
+    }
+
+
+def _spin(_: int) -> float:
+    t = time.process_time()
+    x = 0
+    for i in range(15_000_000):
+        x += i * i
+    return time.process_time() - t
+
+
+def cpu_scaling() -> float:
+    """Speed-up of two processes over one on pure Python arithmetic (the machine's ceiling)."""
+    import multiprocessing as mp
+
+    t = time.perf_counter()
+    _spin(0)
+    one = time.perf_counter() - t
+    with mp.get_context("spawn").Pool(2) as pool:
+        pool.map(_spin, [0, 0])  # start-up
+        t = time.perf_counter()
+        pool.map(_spin, [0, 1])
+        two = time.perf_counter() - t
+    return 2 * one / two
+
+
+def print_table(runs: list[dict], costs: dict | None = None, scaling: float | None = None) -> None:
     """Print the runs side by side: ratios to the naive loop (same counties, same run)."""
     base = next((r for r in runs if r["mode"].startswith("naive")), None)
     print()
@@ -269,6 +316,26 @@ def print_table(runs: list[dict]) -> None:
         print(
             f"2-county batch: {s_in['wall']:.1f} s in process, {s_k['wall']:.1f} s with a kernel "
             "per report (start-up included)"
+        )
+    if p1 and p2 and p1["cpu"] == p1["cpu"] and p2["cpu"] == p2["cpu"]:
+        print(
+            f"CPU per report, pool: {p1['cpu']:.2f} s with 1 worker, {p2['cpu']:.2f} s with 2 "
+            f"(+{100 * (p2['cpu'] / p1['cpu'] - 1):.0f}% when two run at once)"
+        )
+    if d1 and d2:
+        print(
+            f"CPU per report, Dask: {d1['cpu']:.2f} s with 1 worker, {d2['cpu']:.2f} s with 2 "
+            f"(+{100 * (d2['cpu'] / d1['cpu'] - 1):.0f}%)"
+        )
+    if scaling:
+        print(f"Control: two processes of pure Python arithmetic run {scaling:.2f}× one")
+    if costs:
+        print(
+            f"Start Python: {costs['python']:.2f} s; + import nbformat: {costs['nbformat']:.2f} s "
+            f"({costs['nbformat_deferred']:.2f} s without rfc3987_syntax). The naive loop "
+            f"starts two such processes per report: about "
+            f"{2 * (costs['nbformat'] - costs['nbformat_deferred']):.1f} s of each naive report "
+            "is that one package's import (python-jsonschema/jsonschema#1428)."
         )
     print(
         "\n'CPU s/report' = CPU time of the job (worker process; naive: the CLI processes and their "
@@ -326,7 +393,7 @@ def main() -> None:
         ):
             runs.append(ours(small, work, f"{label} 2w", 2, None, engine))
             print(f"{runs[-1]['mode']}: {runs[-1]['wall']:.1f} s", flush=True)
-        print_table(runs)
+        print_table(runs, import_costs(), cpu_scaling())
         if args.json:
             args.json.write_text(json.dumps(runs, indent=1), encoding="utf-8")
     finally:

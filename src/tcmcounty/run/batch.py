@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import gc
 import logging
 import multiprocessing as mp
 import multiprocessing.connection
@@ -290,6 +291,10 @@ def warm_up() -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm-up 预热")])
     report.notebook_to_html(nb)
     warm_up_fonts()
+    # what is loaded now lives as long as the worker: keep the collector from walking it
+    # again in every full collection (~0.1 s of CPU per report, measured)
+    gc.collect()
+    gc.freeze()
 
 
 def _worker_main(conn: Any, parent_pid: int) -> None:
@@ -514,6 +519,22 @@ def _run_dask(
 # The batch
 
 
+def _job_size(spec: JobSpec) -> int:
+    """Bytes of a job's inputs: a cheap estimate of its cost (more villages, more bytes)."""
+    if spec.bundle_files:
+        return sum(len(b) for files in spec.bundle_files for b in files.values())
+    total = 0
+    for src in spec.inputs:
+        p = Path(src)
+        with contextlib.suppress(OSError):
+            total += (
+                p.stat().st_size
+                if p.is_file()
+                else sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+            )
+    return total
+
+
 def default_workers() -> int:
     """One worker per available CPU."""
     try:
@@ -672,12 +693,15 @@ def run_batch(
                 + [done[n] for n in sorted(done, key=order.__getitem__)]
                 + [
                     BatchRow(s.name, "pending", input=";".join(s.inputs))
-                    for s in todo
+                    for s in sorted(todo, key=lambda s: order[s.name])
                     if s.name not in done
                 ]
             )
 
         write_status(out, table())
+        # the largest counties first, so the batch does not end waiting for one big county
+        # while the other workers are idle (longest-processing-time-first scheduling)
+        todo.sort(key=_job_size, reverse=True)
         bar = _progress(len(todo), progress)
         failures = 0
 
