@@ -14,7 +14,7 @@ bundled counties       ``data/counties/<folder>/``     ``tcmcounty/data/counties
 
 An editable install (``pip install -e .``) maps nothing; its checkout is found through the
 install record that pip writes (``direct_url.json``, :pep:`610`), never by walking up from
-``__file__``. Fonts come from the ``mplfonts`` dependency (:func:`tcmcounty.reporting.plotting.font_path`).
+``__file__``. The CJK font comes from the ``mplfonts`` dependency (:func:`cjk_font`).
 
 Examples
 --------
@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 from importlib import metadata, resources
 from pathlib import Path
@@ -44,6 +45,27 @@ MAPPED: dict[str, tuple[str, str]] = {
     "counties": ("data/counties", "data/counties"),
     "notebooks": ("notebooks", "notebooks"),
 }
+
+
+#: The CJK font of every figure and page (Noto Sans CJK SC, shipped by ``mplfonts``).
+CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
+
+
+@functools.lru_cache(maxsize=1)
+def cjk_font() -> Path | None:
+    """Return the path of the bundled CJK font file, or ``None`` if ``mplfonts`` is absent.
+
+    The package is located without importing it (importing ``mplfonts`` changes matplotlib's
+    rcParams), so a process that only writes HTML never loads matplotlib.
+    """
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for base in spec.submodule_search_locations:
+        p = Path(base) / "fonts" / CJK_FONT_FILE
+        if p.is_file():
+            return p
+    return None
 
 
 def files() -> Traversable:

@@ -580,9 +580,9 @@ def _font_faces(path: Path, chars: Sequence[str]) -> list[tuple[str, bytes]]:
 
 def warm_up_fonts() -> None:
     """Load the base font and make the library's face now (a worker does this before its jobs)."""
-    from tcmcounty.reporting import plotting
+    from tcmcounty import resources
 
-    path = plotting.font_path()
+    path = resources.cjk_font()
     if path is not None:
         with contextlib.suppress(ImportError, OSError, ValueError):
             _font_faces(path, sorted(library_characters()))
@@ -595,9 +595,9 @@ def embed_cjk_font(text: str) -> str:
     150 KB. The output is deterministic. Returns ``text`` unchanged when the font or
     ``fontTools`` is missing. See :func:`_font_faces` for the two faces.
     """
-    from tcmcounty.reporting import plotting
+    from tcmcounty import resources
 
-    path = plotting.font_path()
+    path = resources.cjk_font()
     if path is None or "</head>" not in text:
         return text
     visible = re.sub(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+", "", text)
