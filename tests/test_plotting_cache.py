@@ -151,6 +151,89 @@ def test_text_cache_keys_size_and_font() -> None:
     assert small == plain.get_text_width_height_descent("安岳县", FontProperties(size=7), False)
 
 
+def _labels_figure(canvas: type) -> Figure:
+    """The same labels at many fractions of a pixel and whole pixels apart, some rotated."""
+    fig = Figure(figsize=(4.0, 3.0), dpi=192)
+    canvas(fig)
+    rng = np.random.default_rng(3)
+    for i, (x, y) in enumerate(rng.uniform(0.02, 0.9, size=(40, 2))):
+        fig.text(
+            x,
+            y,
+            "安岳县 村卫生室 104.5°E",
+            fontsize=(6.5, 7, 8)[i % 3],
+            rotation=(0, 90, 30)[i % 3],
+        )
+    for k in range(6):  # whole pixels apart: the same bitmaps, moved
+        fig.text(0.1 + k / 192 / 4.0, 0.5 + 3 * k / 192 / 3.0, "中医馆 hall", fontsize=7)
+    return fig
+
+
+def test_cached_glyphs_are_matplotlibs_pixels() -> None:
+    """Glyph bitmaps reused at other positions: the pixels of matplotlib's own renderer."""
+    P.register_cjk_font()
+    C.clear_text_caches()
+    first = _pixels(P.figure_png(_labels_figure(C.Canvas)))
+    hits, misses, _ = C.text_cache_info()["glyphs"]
+    assert hits > 0 and misses > 0  # some glyphs at a fraction already drawn, others not
+    again = _pixels(P.figure_png(_labels_figure(C.Canvas)))  # every glyph from the cache
+    assert C.text_cache_info()["glyphs"][1] == misses
+    fig = _labels_figure(FigureCanvasAgg)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi, facecolor="white")
+    plain = np.asarray(Image.open(buf).convert("RGB")).astype(int)
+    assert np.array_equal(first, again)
+    assert first.shape == plain.shape
+    # (figure_png's palette of 256 colours: compare both through the same quantizer)
+    buf.seek(0)
+    quantized = _pixels(_quantized_png(Image.open(buf)))
+    assert np.array_equal(first, quantized)
+
+
+def _quantized_png(im: Image.Image) -> bytes:
+    q = im.convert("RGB").quantize(
+        colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
+    out = io.BytesIO()
+    q.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_font_height_metrics_are_the_fonts_tables() -> None:
+    """Ascent, descent and line gap as Text._get_layout reads them from the font itself."""
+    from matplotlib import font_manager as fm
+
+    P.register_cjk_font()
+    r = C.CachingRenderer(100, 100, 192)
+    for prop in (fm.FontProperties(size=7), fm.FontProperties(family="DejaVu Sans", size=11)):
+        font = fm.get_font(fm.fontManager._find_fonts_by_props(prop))
+        table = font.get_sfnt_table("OS/2")
+        scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * prop.get_size_in_points() * 192 / 72
+        expect = (
+            table["sTypoAscender"] * scale,
+            -table["sTypoDescender"] * scale,
+            table["sTypoLineGap"] * scale,
+        )
+        assert r._get_font_height_metrics(prop) == expect
+        assert r._get_font_height_metrics(prop) == expect  # (from the cache)
+
+
+def test_font_files_follow_properties_and_rcparams() -> None:
+    """The cached font lookup is matplotlib's, and a changed rcParam is a new lookup."""
+    import matplotlib
+    from matplotlib import font_manager as fm
+
+    P.register_cjk_font()
+    prop = fm.FontProperties(size=7)
+    assert C.font_files(prop) == tuple(fm.fontManager._find_fonts_by_props(prop))
+    assert C.font_files(prop)[0].path.endswith(P.FONT_FILE)
+    with matplotlib.rc_context({"font.sans-serif": ["DejaVu Sans"]}):
+        assert C.font_files(fm.FontProperties(size=7))[0].path.endswith("DejaVuSans.ttf")
+    assert C.font_files(fm.FontProperties(size=7))[0].path.endswith(P.FONT_FILE)
+    bold = fm.FontProperties(size=7, family="DejaVu Sans", weight="bold")
+    assert C.font_files(bold)[0].path.endswith("DejaVuSans-Bold.ttf")
+
+
 def test_layer_key_is_content_not_identity(res: RS.CountyResults, other: RS.CountyResults) -> None:
     a, b = res.county, other.county
     assert P._layer_key(a.boundary) == P._layer_key(a.boundary.copy())
@@ -247,5 +330,5 @@ def test_forked_worker_starts_with_fresh_text_caches() -> None:
     info, png = queue.get(timeout=60)
     child.join(timeout=60)
     assert child.exitcode == 0
-    assert info == {"metrics": (0, 0, 0), "layouts": (0, 0, 0)}
+    assert info == {"metrics": (0, 0, 0), "layouts": (0, 0, 0), "glyphs": (0, 0, 0)}
     assert png == parent

@@ -23,17 +23,19 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections import OrderedDict
 from typing import Any
 
 import matplotlib
+import numpy as np
 from matplotlib import font_manager, ft2font
 from matplotlib.backends import backend_agg
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 
-__all__ = ["CachingRenderer", "Canvas", "clear_text_caches", "text_cache_info"]
+__all__ = ["CachingRenderer", "Canvas", "clear_text_caches", "font_files", "text_cache_info"]
 
 #: Entries kept per cache (a county's report has a few hundred distinct labels).
 MAX_ENTRIES = 8192
@@ -73,6 +75,13 @@ class _Lru:
 
 _METRICS = _Lru(MAX_ENTRIES)
 _LAYOUTS = _Lru(MAX_ENTRIES)
+#: Glyph bitmaps kept (a few hundred bytes each).
+MAX_GLYPHS = 32768
+_GLYPHS = _Lru(MAX_GLYPHS)
+#: Font files per font properties (see :func:`font_files`).
+_FILES = _Lru(1024)
+#: Per font (its files): the vertical metrics of its ``OS/2`` or ``hhea`` table, in font units.
+_HEIGHTS = _Lru(256)
 
 
 def _after_fork_in_child() -> None:
@@ -82,9 +91,12 @@ def _after_fork_in_child() -> None:
     empties its own font cache in the child for the same reason); a lock held by another
     thread at the fork would never be released in the child.
     """
-    global _METRICS, _LAYOUTS
+    global _METRICS, _LAYOUTS, _HEIGHTS, _FILES, _GLYPHS
     _METRICS = _Lru(MAX_ENTRIES)
     _LAYOUTS = _Lru(MAX_ENTRIES)
+    _HEIGHTS = _Lru(256)
+    _FILES = _Lru(1024)
+    _GLYPHS = _Lru(MAX_GLYPHS)
 
 
 if hasattr(os, "register_at_fork"):
@@ -93,18 +105,72 @@ if hasattr(os, "register_at_fork"):
 
 def clear_text_caches() -> None:
     """Forget every cached text measurement and layout (e.g. after changing fonts)."""
-    for cache in (_METRICS, _LAYOUTS):  # (module globals: a fork replaces them)
+    for cache in (
+        _METRICS,
+        _LAYOUTS,
+        _HEIGHTS,
+        _FILES,
+        _GLYPHS,
+    ):  # (module globals: a fork replaces them)
         with cache.lock:
             cache.data.clear()
             cache.hits = cache.misses = 0
 
 
 def text_cache_info() -> dict[str, tuple[int, int, int]]:
-    """``{"metrics": (hits, misses, size), "layouts": (...)}`` of this process's caches."""
+    """``{"metrics": (hits, misses, size), "layouts": (...), "glyphs": (...)}`` of the process."""
     return {
         name: (c.hits, c.misses, len(c.data))
-        for name, c in (("metrics", _METRICS), ("layouts", _LAYOUTS))
+        for name, c in (("metrics", _METRICS), ("layouts", _LAYOUTS), ("glyphs", _GLYPHS))
     }
+
+
+#: The rcParams matplotlib's font lookup depends on (``FontManager.findfont``, 3.11).
+_FONT_RC = tuple(
+    f"font.{key}"
+    for key in (
+        "family",
+        "style",
+        "variant",
+        "weight",
+        "stretch",
+        "size",
+        "serif",
+        "sans-serif",
+        "cursive",
+        "fantasy",
+        "monospace",
+    )
+)
+
+
+def font_files(prop: font_manager.FontProperties) -> tuple[Any, ...]:
+    """Return the font files matplotlib draws ``prop`` with (``_find_fonts_by_props``).
+
+    Looked up once per state of ``prop`` (every property of it), of the rcParams the lookup
+    reads, of ``MPL_IGNORE_SYSTEM_FONTS`` and of the font manager (which object, how many
+    fonts it knows): matplotlib's own lookup spends most of its time building such a key.
+
+    Examples
+    --------
+    >>> from matplotlib.font_manager import FontProperties
+    >>> font_files(FontProperties(family="DejaVu Sans"))[0].path.endswith("DejaVuSans.ttf")
+    True
+    """
+    rc = matplotlib.rcParams
+    manager = font_manager.fontManager
+    key = (
+        tuple(prop.__dict__.items()),
+        tuple(tuple(v) if isinstance(v, list) else v for v in map(rc._get, _FONT_RC)),
+        os.getenv("MPL_IGNORE_SYSTEM_FONTS"),
+        id(manager),
+        len(manager.ttflist),
+    )
+    files = _FILES.get(key)
+    if files is None:
+        files = tuple(manager._find_fonts_by_props(prop))
+        _FILES.put(key, files)
+    return files  # type: ignore[no-any-return]
 
 
 class CachingRenderer(RendererAgg):
@@ -118,7 +184,7 @@ class CachingRenderer(RendererAgg):
     """
 
     def _font_key(self, prop: font_manager.FontProperties) -> tuple[Any, ...]:
-        files = tuple(font_manager.fontManager._find_fonts_by_props(prop))
+        files = font_files(prop)
         rc = matplotlib.rcParams  # what else matplotlib's font objects depend on
         return (
             files,
@@ -128,6 +194,51 @@ class CachingRenderer(RendererAgg):
             rc["text.kerning_factor"],
             rc["font.enable_last_resort"],
         )
+
+    def _prepare_font(self, font_prop: font_manager.FontProperties) -> ft2font.FT2Font:
+        """Return the font of ``font_prop``, cleared and sized, as ``RendererAgg`` does."""
+        font = font_manager.get_font(font_files(font_prop))
+        font.clear()
+        font.set_size(font_prop.get_size_in_points(), self.dpi)
+        return font
+
+    def _get_font_height_metrics(
+        self, prop: font_manager.FontProperties
+    ) -> tuple[float | None, float | None, float | None]:
+        """Ascent, descent and line gap of the font of ``prop`` (pixels), as ``Text`` reads them.
+
+        :meth:`matplotlib.text.Text._get_layout` asks the renderer for these first and
+        otherwise opens the font and reads its ``OS/2`` (else ``hhea``) table for every text
+        laid out; here the table's values are read once per font and scaled the same way, at
+        the renderer's resolution (the figure's: :class:`Canvas` makes one per figure dpi).
+        ``(None, None, None)`` (no such table) lets matplotlib measure the font instead.
+        """
+        files = font_files(prop)
+        units = _HEIGHTS.get(files)
+        if units is None:
+            units = ()
+            font = font_manager.get_font(list(files))
+            for table_name, linegap_key, ascent_key, descent_key in (
+                ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                ("hhea", "lineGap", "ascent", "descent"),
+            ):
+                table = font.get_sfnt_table(table_name)
+                if table is not None:
+                    units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+                    units = (
+                        table[linegap_key],
+                        table[ascent_key],
+                        table[descent_key],
+                        units_per_em,
+                    )
+                    break
+            _HEIGHTS.put(files, units)
+        if not units:
+            return None, None, None
+        line_gap, ascent, descent, units_per_em = units
+        # the arithmetic of Text._get_layout (matplotlib 3.11), in its order
+        scale = 1 / units_per_em * prop.get_size_in_points() * self.dpi / 72
+        return ascent * scale, -descent * scale, line_gap * scale
 
     def get_text_width_height_descent(
         self, s: str, prop: font_manager.FontProperties, ismath: Any
@@ -174,11 +285,65 @@ class CachingRenderer(RendererAgg):
             )
             glyphs = tuple((i.ft_object, i.glyph_index, i.x, i.y) for i in items)
             _LAYOUTS.put(key, glyphs)
-        size = prop.get_size_in_points()
-        self._draw_text_glyphs_and_boxes(
-            gc, x, y, angle, ((f, size, g, 0, 1, gx, gy) for f, g, gx, gy in glyphs), []
-        )
+        self._draw_glyphs(gc, x, y, angle, prop.get_size_in_points(), glyphs)
         return None
+
+    def _draw_glyphs(
+        self,
+        gc: Any,
+        x: float,
+        y: float,
+        angle: float,
+        size: float,
+        glyphs: tuple[tuple[Any, int, float, float], ...],
+    ) -> None:
+        """Draw laid-out glyphs as ``RendererAgg._draw_text_glyphs_and_boxes`` does (3.11).
+
+        Each glyph is rendered by FreeType at its position in 1/64 pixel, as matplotlib does,
+        and blended in the same way; what is the same for every glyph of a text (rotation
+        matrix, load flags, render mode) is computed once. A glyph's bitmap depends on its
+        position only through the fraction of a pixel (FreeType hints the outline, then
+        translates it: a whole pixel more moves the same bitmap by a pixel), so bitmaps are
+        kept per font object, size, resolution, glyph, flags, mode, matrix and that fraction,
+        and the same glyph at the same fraction elsewhere is not rendered again.
+        """
+        cos = math.cos(math.radians(angle))
+        sin = math.sin(math.radians(angle))
+        load_flags = backend_agg.get_hinting_flag()
+        matrix = (
+            (0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[1, 0], [0, 1]]).round().astype(int)
+        )
+        antialiased = gc.get_antialiased()
+        mode = ft2font.RenderMode.NORMAL if antialiased else ft2font.RenderMode.MONO
+        height = self.height
+        dpi = self.dpi
+        draw_image = self._renderer.draw_text_image
+        common = (size, dpi, load_flags, mode, tuple(matrix.ravel().tolist()))
+        cache = _GLYPHS
+        for font, glyph_index, dx, dy in glyphs:  # dy is upwards
+            gx = round(0x40 * (x + dx * cos - dy * sin))
+            gy = round(0x40 * (height - y + dx * sin + dy * cos))  # FreeType's y is upwards
+            key = (font, glyph_index, gx & 0x3F, gy & 0x3F, *common)
+            hit = cache.get(key)
+            if hit is None:
+                font.set_size(size, dpi)
+                font._set_transform(matrix, [gx, gy])
+                bitmap = font._render_glyph(glyph_index, load_flags, mode)
+                buffer = np.array(bitmap.buffer)  # (kept: a copy of FreeType's)
+                if not antialiased:
+                    buffer *= 0xFF
+                # kept relative to the whole pixel of its position (an empty bitmap, e.g. a
+                # space, has no position)
+                shift = bool(buffer.size)
+                hit = (buffer, bitmap.left - (gx >> 6) * shift, bitmap.top - (gy >> 6) * shift)
+                cache.put(key, hit)
+            buffer, left, top = hit
+            if buffer.size:
+                left += gx >> 6
+                top += gy >> 6
+            # draw_text_image's y is downwards & the bitmap bottom side
+            draw_image(buffer, left, int(height) - top + buffer.shape[0], 0, gc)
+        # (RendererAgg then draws the rules of mathtext: plain text has none)
 
 
 class Canvas(FigureCanvasAgg):
