@@ -585,7 +585,9 @@ def warm_up_fonts() -> None:
     path = resources.cjk_font()
     if path is not None:
         with contextlib.suppress(ImportError, OSError, ValueError):
-            _font_faces(path, sorted(library_characters()))
+            base = _base_font(path)
+            if base is not None:  # only the face pages share (not a face of rare characters)
+                _font_faces(path, sorted(library_characters() & base[1]))
 
 
 def embed_cjk_font(text: str) -> str:
