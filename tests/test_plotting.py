@@ -119,6 +119,29 @@ def test_figure_png_palette_is_valid(tmp_path: Path) -> None:
         assert im.mode == "P"
 
 
+def test_palette_png_is_the_quantized_full_colour_png(res: RS.CountyResults) -> None:
+    """The palette PNG (read from the canvas row by row) holds the full-colour PNG's pixels
+    reduced to 256 colours: the same crop, the same colours (a cropped map and a chart)."""
+    from PIL import Image
+
+    c = res.county
+    for build in (
+        lambda: P.value_map(
+            c.villages, res.access.villages["access_per_1000"], boundary=c.boundary
+        ),
+        lambda: P.indicator_chart(res.indicators),
+    ):
+        with Image.open(io.BytesIO(P.figure_png(build(), palette=False))) as im:
+            assert im.mode == "RGBA"
+            expect = im.convert("RGB").quantize(
+                colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+            )
+        with Image.open(io.BytesIO(P.figure_png(build()))) as im:
+            assert im.mode == "P"
+            assert im.size == expect.size
+            assert np.array_equal(np.asarray(im.convert("RGB")), np.asarray(expect.convert("RGB")))
+
+
 def test_label() -> None:
     assert P.label("床位", "beds") == "床位 beds"
     assert P.label("床位", "beds", "zh") == "床位"
