@@ -276,3 +276,38 @@ def test_validate_cli_on_bundles(capsys: pytest.CaptureFixture[str], tmp_path: P
         assert main(["validate", str(copy)]) == 0
         out = capsys.readouterr().out
         assert "valid / 校验通过" in out and "estimated" in out
+
+
+def test_points_outside_the_boundary_are_measured_as_before() -> None:
+    """Only points off the boundary are measured; the distances are GEOS's point-polygon ones."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from tcmcounty.crs import metric_crs
+    from tcmcounty.readers.raw import RawBundle
+    from tcmcounty.validate import BOUNDARY_TOLERANCE_M, _check_coordinates
+
+    square = box(111.1, 35.2, 111.3, 35.4)
+    lon = np.array([111.2, 111.3, 111.31, 111.36, 111.7, 111.1, 110.9])
+    lat = np.array([35.3, 35.3, 35.3, 35.3, 35.3, 35.45, 35.1])
+    villages = pd.DataFrame({"_row": np.arange(2, 2 + len(lon)), "lon": lon, "lat": lat})
+    raw = RawBundle(
+        Path("x"),
+        {},
+        {"villages": villages},
+        {"villages": "villages.csv"},
+        {},
+        boundary=gpd.GeoDataFrame(geometry=[square], crs="EPSG:4326"),
+    )
+    _check_coordinates(raw)
+    crs = metric_crs(square.centroid.x, square.centroid.y)
+    poly = gpd.GeoSeries([square], crs="EPSG:4326").to_crs(crs).iloc[0]
+    dist = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(crs).distance(poly)
+    expected = [
+        (int(row), f"point lies {d / 1000:.1f} km outside the county boundary")
+        for row, d in zip(villages["_row"], dist, strict=True)
+        if d > BOUNDARY_TOLERANCE_M
+    ]
+    assert [(p.row, p.message_en) for p in raw.problems] == expected
+    assert len(expected) == 4  # inside, on the edge and 0.9 km out are not reported
+    assert [p.severity for p in raw.problems] == ["warning", "error", "warning", "error"]

@@ -239,3 +239,44 @@ def test_a_failed_worklist_step_is_shown_not_raised(monkeypatch: pytest.MonkeyPa
     html = view.worklist()
     assert "worklist rule broke" in html
     assert dataclasses.is_dataclass(res)
+
+
+def test_villages_and_facilities_projected_once_per_results(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tcmcounty import coverage as cov
+
+    calls = []
+    project = cov._project
+
+    def count(*args: object) -> object:
+        calls.append(args)
+        return project(*args)
+
+    monkeypatch.setattr(cov, "_project", count)
+    res = R.compute_results("wenxi")
+    assert not res.unavailable
+    assert len(calls) == 1  # nearest service, five coverage levels and accessibility
+    c = res.county
+    with alliance.reuse_membership():
+        vxy, _, crs = cov.project(c.villages, c.facilities)
+        vxy[:] = 0.0  # each call gets its own arrays
+        again, _, same = cov.project(c.villages, c.facilities)
+        assert len(calls) == 2 and same is crs
+        assert np.isfinite(again).all() and not (again == 0).all()
+    cov.project(c.villages, c.facilities)  # outside a block: projected again
+    assert len(calls) == 3
+
+
+def test_tables_kept_in_a_block_belong_to_their_county(
+    counties: dict[str, tcmcounty.County],
+) -> None:
+    """Counties sharing a block (one a changed copy of the other) get their own figures."""
+    names = ["wenxi", "wenxi-awkward", "anyue"]
+    alone = {n: compute(counties[n], by="township") for n in names}
+    alone_county = {n: compute(counties[n]) for n in names}
+    with alliance.reuse_membership():
+        for n in [*names, *reversed(names)]:
+            pd.testing.assert_frame_equal(compute(counties[n], by="township"), alone[n])
+            pd.testing.assert_frame_equal(compute(counties[n]), alone_county[n])
+    assert not alone["wenxi"].equals(alone["wenxi-awkward"])

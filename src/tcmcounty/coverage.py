@@ -46,7 +46,7 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from tcmcounty.county import County
-from tcmcounty.indicators.alliance import AllianceCoverage, tcm_led_alliance_coverage
+from tcmcounty.indicators.alliance import AllianceCoverage, reuse, tcm_led_alliance_coverage
 from tcmcounty.pairs import Costs, county_crs, metric_xy
 from tcmcounty.services import BASE_LEVELS, get_level, service_mask
 
@@ -301,7 +301,21 @@ def project(
 
     Rows without a location give NaN coordinates (they have no distance and are never
     covered). See :func:`resolve_crs` for how the CRS is chosen.
+
+    Inside a :func:`~tcmcounty.indicators.alliance.reuse_membership` block (a report's
+    results) the same tables are projected once; each call gets its own copy of the arrays.
     """
+    if crs is not None:
+        return _project(villages, facilities, crs)
+    vxy, fxy, metric = reuse(
+        ("project",), (villages, facilities), lambda: _project(villages, facilities, None)
+    )
+    return vxy.copy(), fxy.copy(), metric
+
+
+def _project(
+    villages: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, crs: object | None
+) -> tuple[FloatArray, FloatArray, CRS]:
     metric = resolve_crs(villages, facilities, crs)
     return metric_xy(villages, metric), metric_xy(facilities, metric), metric
 

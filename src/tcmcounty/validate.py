@@ -518,6 +518,7 @@ def _check_coordinates(raw: RawBundle) -> None:
             boundary = b.union_all()
         except Exception:
             boundary = None
+    metric = None  # the boundary in its metric CRS, projected once for the three tables
     for name in ("townships", "villages", "facilities"):
         df = raw.tables.get(name)
         if df is None:
@@ -573,7 +574,23 @@ def _check_coordinates(raw: RawBundle) -> None:
             wlon, wlat = to_wgs84(lon[good], lat[good], str(coords.get(name, "EPSG:4326")))
         except ValueError:
             continue
-        _check_inside(raw, name, df, np.flatnonzero(good), wlon, wlat, boundary)
+        if metric is None:
+            metric = _metric_boundary(boundary)
+        _check_inside(raw, name, df, np.flatnonzero(good), wlon, wlat, metric)
+
+
+def _metric_boundary(boundary: object) -> tuple[object, object]:
+    """Return the county's metric CRS and its boundary in it, prepared for point tests."""
+    import geopandas as gpd
+    import shapely
+
+    from tcmcounty.crs import metric_crs
+
+    c = boundary.centroid  # type: ignore[attr-defined]
+    crs = metric_crs(c.x, c.y)
+    poly = gpd.GeoSeries([boundary], crs="EPSG:4326").to_crs(crs).iloc[0]
+    shapely.prepare(poly)
+    return crs, poly
 
 
 def _check_inside(
@@ -583,17 +600,18 @@ def _check_inside(
     idx: np.ndarray,
     lon: np.ndarray,
     lat: np.ndarray,
-    boundary: object,
+    metric: tuple[object, object],
 ) -> None:
     import geopandas as gpd
+    import shapely
 
-    from tcmcounty.crs import metric_crs
-
-    c = boundary.centroid  # type: ignore[attr-defined]
-    crs = metric_crs(c.x, c.y)
-    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(crs)
-    poly = gpd.GeoSeries([boundary], crs="EPSG:4326").to_crs(crs).iloc[0]
-    dist = pts.distance(poly).to_numpy()
+    crs, poly = metric
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(crs).to_numpy()
+    # a point inside (or on) the boundary is at distance 0: only the others are measured
+    dist = np.zeros(len(pts))
+    outside = ~shapely.intersects(poly, pts)
+    if outside.any():
+        dist[outside] = shapely.distance(pts[outside], poly)
     for j in np.flatnonzero(dist > BOUNDARY_TOLERANCE_M):
         raw.problem(
             "warning" if dist[j] < 20_000 else "error",

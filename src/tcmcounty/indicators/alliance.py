@@ -99,16 +99,32 @@ def reuse_membership() -> Iterator[None]:
         _SCOPE.reset(token)
 
 
-def _once(county: County, what: tuple[object, ...], make: Callable[[], _T]) -> _T:
-    """``make()``, computed once per county and ``what`` inside a :func:`reuse_membership` block."""
+def reuse(what: tuple[object, ...], objects: tuple[object, ...], make: Callable[[], _T]) -> _T:
+    """``make()``, computed once per ``what`` and ``objects`` inside a :func:`reuse_membership` block.
+
+    ``objects`` (the tables ``make`` reads) are matched by identity and must not change within
+    the block; outside any block ``make()`` is called every time. An exception is not kept:
+    the next call raises it again.
+
+    Examples
+    --------
+    >>> table = [1, 2]
+    >>> with reuse_membership():
+    ...     reuse(("sum",), (table,), lambda: [sum(table)]) is reuse(("sum",), (table,), list)
+    True
+    """
     memo = _SCOPE.get()
     if memo is None:
         return make()
-    tables = (county.villages, county.facilities, county.alliances)
-    key = (*what, id(county), *(id(t) for t in tables))
+    key = (*what, *(id(t) for t in objects))
     if key not in memo:
-        memo[key] = (make(), *tables)  # the tables are kept so that their ids stay theirs
+        memo[key] = (make(), *objects)  # the objects are kept so that their ids stay theirs
     return memo[key][0]  # type: ignore[return-value]
+
+
+def _once(county: County, what: tuple[object, ...], make: Callable[[], _T]) -> _T:
+    """``make()``, computed once per county and ``what`` inside a :func:`reuse_membership` block."""
+    return reuse(what, (county, county.villages, county.facilities, county.alliances), make)
 
 
 def _serving(county: County) -> pd.DataFrame:

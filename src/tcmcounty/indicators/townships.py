@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from tcmcounty.indicators import kinds as K
-from tcmcounty.indicators.alliance import covered_villages
+from tcmcounty.indicators.alliance import covered_villages, reuse
 from tcmcounty.indicators.model import Spec
 
 Positions = npt.NDArray[np.intp]
@@ -37,6 +38,28 @@ _EMPTY: Positions = np.zeros(0, dtype=np.intp)
 _NONE_LEFT: dict[tuple[object, ...], K.Quantity] = {}
 
 
+_A = TypeVar("_A")
+
+
+def _frozen(a: _A) -> _A:
+    """Make the arrays of ``a`` (an array, a tuple or list of arrays, or ``None``) read-only.
+
+    Arrays kept for the rest of a :func:`~tcmcounty.indicators.alliance.reuse_membership`
+    block are shared by every quantity that reads them: none may change them.
+    """
+    if isinstance(a, np.ndarray):
+        a.flags.writeable = False
+    elif isinstance(a, (tuple, list)):
+        for x in a:
+            _frozen(x)
+    return a
+
+
+def _kept(table: pd.DataFrame, what: tuple[object, ...], make: Callable[[], _A]) -> _A:
+    """``make()`` (read-only arrays of ``table``), made once per table inside a reuse block."""
+    return reuse(("townships", *what), (table,), lambda: _frozen(make()))
+
+
 def _positions(keys: pd.Series, codes: Sequence[str]) -> list[Positions]:
     """Row positions of each township code in ``codes`` (NA keys belong to no township)."""
     keys = keys.reset_index(drop=True)
@@ -45,19 +68,23 @@ def _positions(keys: pd.Series, codes: Sequence[str]) -> list[Positions]:
 
 
 def _na(table: pd.DataFrame, col: str) -> npt.NDArray[np.bool_]:
-    return table[col].isna().to_numpy(dtype=bool)
+    return _kept(table, ("na", col), lambda: table[col].isna().to_numpy(dtype=bool))
 
 
 def _ints(table: pd.DataFrame, col: str) -> npt.NDArray[np.int64] | None:
     """Return the column as whole numbers (blanks 0), ``None`` when it does not convert exactly."""
-    try:
-        return table[col].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
-    except (TypeError, ValueError):
-        return None
+
+    def make() -> npt.NDArray[np.int64] | None:
+        try:
+            return table[col].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+        except (TypeError, ValueError):
+            return None
+
+    return _kept(table, ("ints", col), make)
 
 
 def _texts(table: pd.DataFrame, col: str) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
-    return table[col].to_numpy(dtype=object), _na(table, col)
+    return _kept(table, ("texts", col), lambda: table[col].to_numpy(dtype=object)), _na(table, col)
 
 
 def _unique(
@@ -81,16 +108,23 @@ class _Facilities:
         self.f = f = ctx.county.facilities
         self.types = K._list(spec.param("types"), "types")
         self.required = K._list(spec.param("require_reported"), "require_reported")
+        self.pos = _kept(
+            f,
+            ("groups", tuple(self.types), ctx.level, tuple(codes)),
+            lambda: self._groups(ctx.level, codes),
+        )
+        self.status = _texts(f, "status") if "status" in f else None
+
+    def _groups(self, level: str, codes: Sequence[str]) -> list[Positions]:
+        f = self.f
         typed = (
             f["type"].isin(self.types).fillna(False).to_numpy(dtype=bool)
             if self.types
             else np.ones(len(f), dtype=bool)
         )
-        if ctx.level == "county":  # one group: the whole county
-            self.pos = [np.flatnonzero(typed).astype(np.intp)]
-        else:
-            self.pos = _positions(f["township_code"].astype("string").where(typed), codes)
-        self.status = _texts(f, "status") if "status" in f else None
+        if level == "county":  # one group: the whole county
+            return [np.flatnonzero(typed).astype(np.intp)]
+        return _positions(f["township_code"].astype("string").where(typed), codes)
 
     def statuses(self, pos: Positions) -> tuple[str, ...]:
         """Distinct statuses of the facilities at ``pos`` (as ``kinds._fac_status``)."""
@@ -183,6 +217,17 @@ def _meets(spec: Spec, f: pd.DataFrame) -> npt.NDArray[np.bool_] | None:
     if not isinstance(where, Mapping):
         return None  # the kind raises its own error
     at_least, share = K._thresholds(spec)
+    key = ("meets", repr((dict(where), at_least, share)))
+    return _kept(f, key, lambda: _meeting(f, where, at_least, share))
+
+
+def _meeting(
+    f: pd.DataFrame,
+    where: Mapping[str, object],
+    at_least: Mapping[str, Fraction],
+    share: Mapping[str, object] | None,
+) -> npt.NDArray[np.bool_]:
+    """Rows of ``f`` meeting the conditions of :func:`_meets`."""
     ok = np.ones(len(f), dtype=bool)
     for col, wanted in where.items():
         ok &= f[col].eq(wanted).fillna(False).astype(bool).to_numpy(dtype=bool)
