@@ -14,10 +14,15 @@ time in :func:`tcmcounty.reporting.plotting.figure_png` (drawing + encoding), th
 county, and the PNG bytes. The last line gives a cold start: the first report's figures in a
 fresh process (font registration and first-use costs included).
 
+With ``--save DIR`` the PNGs of the timed counties are written to ``DIR``; with
+``--compare DIR`` each is compared with the PNG of the same name in ``DIR`` (saved by another
+version of the code): the largest difference of a channel (0-255) and the number of pixels
+that differ, so a change that should not change what a reader sees can be checked.
+
 Usage::
 
     python benchmarks/bench_figures.py [--synthetic 3] [--seed 7] [--repeat 3] [--no-cold]
-                                       [--gc-freeze]
+                                       [--gc-freeze] [--save DIR] [--compare DIR]
 """
 
 from __future__ import annotations
@@ -92,6 +97,49 @@ def first_time(view: object, other: object) -> dict[str, tuple[float, float, int
     for name in other.FIGURES:  # type: ignore[attr-defined]
         draw(other, name)
     return {name: draw(view, name) for name in view.FIGURES}  # type: ignore[attr-defined]
+
+
+def pngs(paths: list[Path]) -> dict[str, bytes]:
+    """Every figure of each county, as its report draws it, named ``<county>-<figure>.png``."""
+    out = {}
+    for v in views(paths):
+        for name in v.FIGURES:  # type: ignore[attr-defined]
+            data = v._draw(name)  # type: ignore[attr-defined]
+            if data:
+                out[f"{Path(v.params.county).name}-{name}.png"] = data  # type: ignore[attr-defined]
+    return out
+
+
+def compare(ours: dict[str, bytes], folder: Path) -> str:
+    """Largest channel difference and differing pixels of each PNG against ``folder``'s."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def pixels(data: bytes) -> np.ndarray:
+        with Image.open(io.BytesIO(data)) as im:
+            return np.asarray(im.convert("RGB")).astype(int)
+
+    lines = [
+        "| PNG | max difference | pixels differing | KB (theirs -> ours) |",
+        "|---|---|---|---|",
+    ]
+    for name, data in sorted(ours.items()):
+        theirs = folder / name
+        if not theirs.is_file():
+            lines.append(f"| {name} | (not in {folder}) | | |")
+            continue
+        a, b = pixels(data), pixels(theirs.read_bytes())
+        if a.shape != b.shape:
+            lines.append(
+                f"| {name} | size {a.shape[1]}x{a.shape[0]} vs {b.shape[1]}x{b.shape[0]} | | |"
+            )
+            continue
+        diff = np.abs(a - b).max(axis=2)
+        kb = f"{theirs.stat().st_size / 1024:.0f} -> {len(data) / 1024:.0f}"
+        lines.append(f"| {name} | {diff.max()} | {int((diff > 0).sum())} | {kb} |")
+    return "\n".join(lines)
 
 
 def measure(paths: list[Path], warm: Path, repeat: int, gc_freeze: bool = False) -> list[dict]:
@@ -178,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="gc.freeze() once the counties are loaded (as a warm worker could)",
     )
+    ap.add_argument("--save", type=Path, help="write the timed counties' PNGs to this folder")
+    ap.add_argument("--compare", type=Path, help="compare the PNGs with those in this folder")
     args = ap.parse_args(argv)
 
     from tcmcounty import synth
@@ -202,6 +252,16 @@ def main(argv: list[str] | None = None) -> int:
             + "):\n"
         )
         print(table(rows, CountyView.FIGURES))
+        if args.save or args.compare:
+            drawn = pngs(paths)  # (after the timing: a fresh view of each county)
+            if args.save:
+                args.save.mkdir(parents=True, exist_ok=True)
+                for name, data in drawn.items():
+                    (args.save / name).write_bytes(data)
+                print(f"\n{len(drawn)} PNGs written to {args.save}")
+            if args.compare:
+                print(f"\nAgainst the PNGs in {args.compare}:\n")
+                print(compare(drawn, args.compare))
         if not args.no_cold:
             print(f"\nCold process, first county ({paths[0].name}): {cold(paths[0]) * 1000:.0f} ms")
     return 0
