@@ -117,6 +117,30 @@ def test_figures_match_plain_matplotlib(
             assert diff.max() <= 64, kind
 
 
+def test_chart_layout_measured_once_is_matplotlibs(
+    res: RS.CountyResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tight_layout(rect=...) with each Axes measured once: the layout of matplotlib's two
+    measuring passes, and the Axes measure themselves again afterwards."""
+    import contextlib
+
+    ours = P.indicator_chart(res.indicators)
+    assert all("get_tightbbox" not in vars(ax) for ax in ours.axes)
+    calls = []
+    with P._measured_once(ours):
+        ax = ours.axes[0]
+        renderer = ours.canvas.get_renderer()
+        first = ax.get_tightbbox(renderer, for_layout_only=True)
+        assert ax.get_tightbbox(renderer, for_layout_only=True) is first  # not measured again
+        calls.append(ax.get_tightbbox(renderer) is first)
+    assert calls == [False]  # another way of asking is another measurement
+    with monkeypatch.context() as m:
+        m.setattr(P, "_measured_once", lambda fig: contextlib.nullcontext())
+        plain = P.indicator_chart(res.indicators)
+    assert vars(ours.subplotpars) == vars(plain.subplotpars)
+    assert np.array_equal(_pixels(P.figure_png(ours)), _pixels(P.figure_png(plain)))
+
+
 def test_tight_box_larger_than_the_figure_is_kept_whole() -> None:
     """A legend far below the axes: the PNG still shows it, as savefig's tight box does."""
 

@@ -410,8 +410,45 @@ def indicator_chart(table: pd.DataFrame, lang: str = "zh-en", max_pct: float = 2
         text = note + ", ".join(skipped[:12]) + (" …" if len(skipped) > 12 else "")
         fig.text(0.01, 0.005, text, fontsize=7, color="#555555", wrap=True, va="bottom")
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout(rect=(0, 0.04 if skipped else 0, 1, 1))
+    with _measured_once(fig):
+        fig.tight_layout(rect=(0, 0.04 if skipped else 0, 1, 1))
     return fig
+
+
+@contextlib.contextmanager
+def _measured_once(fig: MplFigure) -> Iterator[None]:
+    """Within the block, each Axes of ``fig`` measures its tight box once per way of asking.
+
+    Given a ``rect``, ``tight_layout`` computes the layout twice (the second pass fits it into
+    the rect) from the tight boxes of the same, unchanged Axes: the second pass gets the
+    first one's boxes instead of measuring every label again, and computes the same layout.
+    Use it around a layout only (nothing may change the figure inside the block).
+    """
+    patched = []
+    for ax in fig.axes:
+        memo: dict[tuple[object, ...], tuple[object, object]] = {}
+
+        def once(
+            renderer: object = None,
+            *args: object,
+            _measure: Callable[..., object] = ax.get_tightbbox,
+            _memo: dict[tuple[object, ...], tuple[object, object]] = memo,
+            **kw: object,
+        ) -> object:
+            if args or kw.get("bbox_extra_artists") is not None:
+                return _measure(renderer, *args, **kw)
+            key = (id(renderer), *sorted(kw.items()))
+            if key not in _memo:  # (the renderer is kept: its id stays its own)
+                _memo[key] = (renderer, _measure(renderer, **kw))
+            return _memo[key][1]
+
+        ax.get_tightbbox = once  # type: ignore[method-assign]
+        patched.append(ax)
+    try:
+        yield
+    finally:
+        for ax in patched:
+            del ax.get_tightbbox
 
 
 def coverage_chart(
