@@ -8,7 +8,7 @@ vocabularies, missing columns) are found earlier by :mod:`tcmcounty.readers.cell
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -228,14 +228,24 @@ def _check_meta(raw: RawBundle) -> None:
                 )  # type: ignore[arg-type]
 
 
+def _flagged(df: pd.DataFrame, mask: pd.Series | np.ndarray) -> Iterator[tuple[object, pd.Series]]:
+    """Return ``df[mask].iterrows()``, selecting nothing when a plain boolean mask flags no row."""
+    dtype = getattr(mask, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype == np.bool_ and not mask.any():
+        return iter(())
+    return df[mask].iterrows()
+
+
 def _check_unique(raw: RawBundle) -> None:
     for name, df in raw.tables.items():
         key = TABLES[name].key
         if key is None or key not in df:
             continue
         dup = df[key].notna() & df[key].duplicated(keep="first")
+        if isinstance(dup.dtype, np.dtype) and dup.dtype == np.bool_ and not dup.any():
+            continue
         first = df.drop_duplicates(key).set_index(key)["_row"]
-        for _, r in df[dup].iterrows():
+        for _, r in _flagged(df, dup):
             raw.problem(
                 "error",
                 name,
@@ -304,7 +314,7 @@ def _check_references(raw: RawBundle) -> None:
     adcode = str(raw.meta.get("adcode", ""))
     t = raw.tables.get("townships")
     if t is not None and adcode:
-        for _, r in t[t["code"].notna() & ~t["code"].astype(str).str.startswith(adcode)].iterrows():
+        for _, r in _flagged(t, t["code"].notna() & ~t["code"].astype(str).str.startswith(adcode)):
             raw.problem(
                 "error",
                 "townships",
@@ -317,7 +327,7 @@ def _check_references(raw: RawBundle) -> None:
     v = raw.tables.get("villages")
     if v is not None and towns is not None:
         bad = v["township_code"].notna() & ~v["township_code"].isin(towns)
-        for _, r in v[bad].iterrows():
+        for _, r in _flagged(v, bad):
             raw.problem(
                 "error",
                 "villages",
@@ -333,7 +343,7 @@ def _check_references(raw: RawBundle) -> None:
             & ~bad
             & (v["code"].astype(str).str[:9] != v["township_code"].astype(str))
         )
-        for _, r in v[mism].iterrows():
+        for _, r in _flagged(v, mism):
             raw.problem(
                 "warning",
                 "villages",
@@ -351,7 +361,7 @@ def _check_references(raw: RawBundle) -> None:
         ):
             if ids is None:
                 continue
-            for _, r in f[f[col].notna() & ~f[col].isin(ids)].iterrows():
+            for _, r in _flagged(f, f[col].notna() & ~f[col].isin(ids)):
                 raw.problem(
                     "error",
                     "facilities",
@@ -369,7 +379,7 @@ def _check_references(raw: RawBundle) -> None:
                 "village_clinic",
             ]
         )
-        for _, r in f[needs_town & f["township_code"].isna()].iterrows():
+        for _, r in _flagged(f, needs_town & f["township_code"].isna()):
             raw.problem(
                 "error",
                 "facilities",
@@ -379,7 +389,7 @@ def _check_references(raw: RawBundle) -> None:
                 "township_code",
             )
         clinics = f["type"].isin(["village_clinic"])
-        for _, r in f[clinics & f["village_code"].isna()].iterrows():
+        for _, r in _flagged(f, clinics & f["village_code"].isna()):
             raw.problem(
                 "warning",
                 "facilities",
@@ -423,7 +433,7 @@ def _check_values(raw: RawBundle) -> None:
                 continue
             p, w = pd.to_numeric(f[part], errors="coerce"), pd.to_numeric(f[whole], errors="coerce")
             over = (p.notna() & w.notna() & (p > w)).to_numpy(dtype=bool)
-            for _, r in f[over].iterrows():
+            for _, r in _flagged(f, over):
                 raw.problem(
                     "error",
                     "facilities",
@@ -459,7 +469,7 @@ def _check_values(raw: RawBundle) -> None:
     for name in ("townships", "villages"):
         df = raw.tables.get(name)
         if df is not None:
-            for _, r in df[df["population"].notna() & (df["population"] == 0)].iterrows():
+            for _, r in _flagged(df, df["population"].notna() & (df["population"] == 0)):
                 raw.problem(
                     "warning", name, "population is 0", "人口为0", int(r["_row"]), "population", 0
                 )

@@ -32,6 +32,8 @@ from tcmcounty.schema import (
     vocabulary_lookup,
 )
 
+#: Digits, a point and digits (a coordinate); ``$`` would also match before a final newline.
+_DECIMAL = re.compile(r"\d+\.\d+\Z", re.ASCII)
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)
 #: Largest number a count cell may hold. Anything larger is no count of people, beds or staff
@@ -161,8 +163,13 @@ def parse_number(text: str) -> float | None:
     return value / 100.0 if pct else value
 
 
+#: A memo's "not parsed yet" (a cell may parse to ``None``).
+_UNPARSED = object()
 _SPACES = re.compile(r"\s+")
 _TOTAL = re.compile(r"^(合计|总计|小计|全县合计|全县|汇总|total)$", re.IGNORECASE)
+#: The first characters :data:`_TOTAL` can match (cells are stripped, so a cell's first
+#: character is the first of its text without spaces; ``(?i)t`` matches only t and T).
+_TOTAL_FIRST = frozenset("合总小全汇tT")
 
 
 def find_header(
@@ -346,6 +353,19 @@ def parse_rows(
         for c in keep
         if contract[c.column].kind not in ("text", "ids")  # type: ignore[index]
     }
+    # per kept column: position, contract column, memo (None: parsed every time), whether it
+    # is scaled, whether it is one part of a sum, and the match itself
+    plan = [
+        (
+            c.position,
+            contract[c.column],  # type: ignore[index]
+            memo.get(c.column),  # type: ignore[arg-type]
+            c.scale != 1.0,
+            c.rule == "part",
+            c,
+        )
+        for c in keep
+    ]
     columns: dict[str, list[object]] = {"_row": []}
     n_records = 0
     for offset, row in enumerate(itertools.chain(text_rows[hi + used :], tail), start=used):
@@ -366,20 +386,18 @@ def parse_rows(
             _beyond_header(row, known_positions, number, add)
         values: dict[str, object] = {}
         parts: dict[str, list[object]] = {}
-        for c in keep:
-            text = row[c.position] if c.position < len(row) else ""
-            col = contract[c.column]  # type: ignore[index]
-            cache = memo.get(c.column)  # type: ignore[arg-type]
-            if cache is not None and text in cache:
-                value = cache[text]
-            else:
+        n_cells = len(row)
+        for position, col, cache, scaled, part, c in plan:
+            text = row[position] if position < n_cells else ""
+            value = _UNPARSED if cache is None else cache.get(text, _UNPARSED)
+            if value is _UNPARSED:
                 before = len(problems)
                 value = _parse_cell(text, col, number, c.written, add)
                 if cache is not None and len(problems) == before and len(cache) < 100_000:
                     cache[text] = value
-            if c.scale != 1.0 and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if scaled and isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = _scaled(value, c, col, number, text, add)
-            if c.rule == "part":
+            if part:
                 parts.setdefault(col.name, []).append(value)
             else:
                 values[col.name] = value
@@ -454,7 +472,11 @@ def _skipped_row(
         return "note row ignored", "说明行，已忽略"
     if _NOTE.match(nonempty[0]):
         return "note row ignored", "说明行，已忽略"
-    if any(_TOTAL.match(_SPACES.sub("", c)) for c in row[:3] if c and len(c) <= 16):
+    if any(
+        c[0] in _TOTAL_FIRST and _TOTAL.match(_SPACES.sub("", c))
+        for c in row[:3]
+        if c and len(c) <= 16
+    ):
         return "total row ignored (合计 rows are not facilities)", "合计行，已忽略"
     first = nonempty[0]
     if len(nonempty) >= 2 and (
@@ -519,17 +541,36 @@ def _frame(columns: dict[str, list[object]], table: Table, n: int) -> pd.DataFra
         values = columns.get(c.name)
         if values is None:
             values = [[] for _ in range(n)] if c.kind == "ids" else [None] * n
-        if c.kind in ("int", "float"):
+        if c.kind in ("int", "float") and _exact_numbers(values, c.kind):
+            data[c.name] = pd.array(values, dtype="Int64" if c.kind == "int" else "Float64")
+        elif c.kind in ("int", "float"):
             series = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
             series = series.astype("Float64")
             data[c.name] = series.astype("Int64") if c.kind == "int" else series
-        elif c.kind == "bool":
-            data[c.name] = pd.Series(values, dtype=object).astype("boolean")
+        elif c.kind == "bool":  # the array astype("boolean") of the values would give
+            data[c.name] = pd.array(values, dtype="boolean")
         elif c.kind in ("ids", "date"):
             data[c.name] = pd.Series(values, dtype=object)
-        else:
-            data[c.name] = pd.Series(values, dtype=object).astype("string")
+        else:  # str or None: the array astype("string") would give
+            data[c.name] = pd.array(values, dtype="string")
     return pd.DataFrame(data)
+
+
+#: Integers up to this size pass through a float unchanged.
+_FLOAT_EXACT = 2**53
+
+
+def _exact_numbers(values: list[object], kind: str) -> bool:
+    """Whether ``values`` convert straight to ``Int64`` / ``Float64`` as through ``to_numeric``.
+
+    True when every value is ``None`` or, for ``int``, an ``int`` of at most 2**53 (which a
+    float holds exactly), for ``float`` a finite ``float``: the values the cell parsers give.
+    """
+    if kind == "int":
+        return all(
+            v is None or (type(v) is int and -_FLOAT_EXACT <= v <= _FLOAT_EXACT) for v in values
+        )
+    return all(v is None or (type(v) is float and math.isfinite(v)) for v in values)
 
 
 def _any_key_cell(row: list[str], keep: list[ColumnMatch]) -> bool:
@@ -632,8 +673,13 @@ def _zh_label(vocabulary: str, value: str) -> str:
 
 
 def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) -> object:
-    if col.kind in ("int", "float") and text.isascii() and text.isdigit():
-        return _count(int(text), col, row, header, text, add)  # the common case, fast
+    if col.kind in ("int", "float") and text.isascii():
+        if text.isdigit():
+            return _count(int(text), col, row, header, text, add)  # the common case, fast
+        if col.kind == "float" and _DECIMAL.match(text):  # 105.3428: what parse_number gives
+            value = float(text)
+            if math.isfinite(value):
+                return value
     if _CONTROL.search(text):
         text = _clean_cell(text, col, row, header, add)
     if not text.isascii():
