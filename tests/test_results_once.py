@@ -280,3 +280,18 @@ def test_tables_kept_in_a_block_belong_to_their_county(
             pd.testing.assert_frame_equal(compute(counties[n], by="township"), alone[n])
             pd.testing.assert_frame_equal(compute(counties[n]), alone_county[n])
     assert not alone["wenxi"].equals(alone["wenxi-awkward"])
+
+
+def test_indicator_rows_read_as_iterrows_reads_them() -> None:
+    """Records and the headline's unmet rows hold what ``iterrows`` + ``row.get`` give."""
+    res = R.compute_results("wenxi")
+    cols = list(res.indicator_records()[0])
+    for ind in (res.indicators, res.indicators.drop(columns=["need_unit", "target_grade"])):
+        res.indicators = ind
+        want = [{c: R._plain(r.get(c)) for c in cols} for _, r in ind.iterrows()]
+        assert res.indicator_records() == want
+        unmet = res.headline()["unmet"]
+        rows = [r for _, r in ind.iterrows() if r["met"] is False]
+        assert unmet and [u["id"] for u in unmet] == [str(r["id"]) for r in rows]
+        assert [u["need_unit"] for u in unmet] == [R._plain(r.get("need_unit", "")) for r in rows]
+        assert [u["value"] for u in unmet] == [R._plain(r.get("value")) for r in rows]

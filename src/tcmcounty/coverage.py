@@ -672,25 +672,27 @@ class CoverageResult:
                 )
             else:
                 names = {}
-            out = pd.DataFrame({"township_code": agg.index.to_numpy()})
-            out["name"] = [names.get(c, "") for c in out["township_code"]]
+            town_codes = agg.index.to_numpy()
+            columns: dict[str, object] = {
+                "township_code": town_codes,
+                "name": [names.get(c, "") for c in town_codes],
+            }
             agg = agg.reset_index(drop=True)
         elif by == "county":
             agg = frame.sum().to_frame().T
-            out = pd.DataFrame({"county": [self.county_name]})
+            columns = {"county": [self.county_name]}
         else:
             raise ValueError(f"by must be 'village', 'township' or 'county', not {by!r}")
-        out["pop_total"] = agg["pop_total"].to_numpy(dtype=float)
+        total = agg["pop_total"].to_numpy(dtype=float)
+        columns["pop_total"] = total
         for t in self.thresholds:
             pc = agg[f"pop_covered_{t.label}"].to_numpy(dtype=float)
-            out[f"pop_covered_{t.label}"] = pc
+            columns[f"pop_covered_{t.label}"] = pc
             with np.errstate(invalid="ignore", divide="ignore"):
-                out[f"covered_share_{t.label}"] = np.where(
-                    out["pop_total"] > 0, pc / out["pop_total"], np.nan
-                )
+                columns[f"covered_share_{t.label}"] = np.where(total > 0, pc / total, np.nan)
         for c in ("n_villages", "n_pop_unreported", "n_unlocated"):
-            out[c] = agg[c].to_numpy(dtype=int)
-        return out
+            columns[c] = agg[c].to_numpy(dtype=int)
+        return pd.DataFrame(columns)  # one frame, columns in the order they were set
 
     def uncovered(self, threshold: str | float | Threshold | None = None) -> pd.DataFrame:
         """Villages not covered at ``threshold`` (default: the largest), in input order.

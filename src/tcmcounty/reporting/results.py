@@ -286,19 +286,13 @@ class CountyResults:
             out["n_met"] = int(is_met.sum())
             out["n_unmet"] = int(is_unmet.sum())
             out["n_no_verdict"] = len(ind) - out["n_met"] - out["n_unmet"]
-            for _, r in ind[is_unmet].iterrows():
+            names = ("id", "name_zh", "name_en")
+            plain = ("value", "value_text", "unit", "target", "target_grade", "need", "need_unit")
+            for r in _cells(ind[is_unmet], [*names, *plain], default=""):
                 out["unmet"].append(
                     {
-                        "id": str(r.get("id", "")),
-                        "name_zh": str(r.get("name_zh", "")),
-                        "name_en": str(r.get("name_en", "")),
-                        "value": _plain(r.get("value")),
-                        "value_text": _plain(r.get("value_text")),
-                        "unit": _plain(r.get("unit")),
-                        "target": _plain(r.get("target")),
-                        "target_grade": _plain(r.get("target_grade")),
-                        "need": _plain(r.get("need")),
-                        "need_unit": _plain(r.get("need_unit")),
+                        **{c: str(v) for c, v in zip(names, r[:3], strict=True)},
+                        **{c: _plain(v) for c, v in zip(plain, r[3:], strict=True)},
                     }
                 )
         cov = self.coverage.get("any_tcm")
@@ -330,7 +324,27 @@ class CountyResults:
             "need_unit",
             "input_status",
         ]
-        return [{c: _plain(r.get(c)) for c in cols} for _, r in self.indicators.iterrows()]
+        return [
+            {c: _plain(v) for c, v in zip(cols, r, strict=True)}
+            for r in _cells(self.indicators, cols)
+        ]
+
+
+def _cells(df: pd.DataFrame, cols: Sequence[str], default: object = None) -> Iterator[list[object]]:
+    """Yield each row's cells of ``cols`` (``default`` for a column ``df`` lacks).
+
+    The cells are those ``df.iterrows()`` holds (both read ``DataFrame.values``), without a
+    Series per row; ``default`` is what ``row.get(col, default)`` would give.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"id": ["A", "B"], "value": [1.5, None]})
+    >>> list(_cells(df, ["value", "id", "unit"]))
+    [[1.5, 'A', None], [nan, 'B', None]]
+    """
+    pos = [df.columns.get_loc(c) if c in df.columns else None for c in cols]
+    for row in df.values:
+        yield [default if p is None else row[p] for p in pos]
 
 
 def _met_series(ind: pd.DataFrame) -> pd.Series:
