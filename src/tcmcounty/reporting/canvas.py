@@ -4,10 +4,12 @@ Matplotlib measures and lays out every text of a figure with FreeType (and HarfB
 caches the measurements per renderer, that is per figure. A batch worker draws the same
 labels (titles, legends, indicator names, degrees) for every county, in a 16 MB CJK font where
 laying out one label costs about as much as drawing a hundred village dots. :class:`Canvas`
-gives its figures a renderer that keeps text metrics and glyph layouts for the whole process
-(bounded caches, keyed by everything the result depends on: the text, the font files, size,
-resolution, hinting, font features and language), so the pixels are exactly those of
-matplotlib's own renderer (``tests/test_plotting_speed.py`` compares them).
+gives its figures a renderer that keeps text metrics, glyph layouts and rendered glyph
+bitmaps for the whole process (bounded caches, keyed by everything the result depends on: the
+text, the font files, size, resolution, hinting, font features and language; for a bitmap,
+its glyph and the fraction of a pixel it is drawn at), and that looks up fonts and their
+vertical metrics once, so the pixels are exactly those of matplotlib's own renderer
+(``tests/test_plotting_cache.py`` compares them).
 
 Examples
 --------
@@ -105,13 +107,8 @@ if hasattr(os, "register_at_fork"):
 
 def clear_text_caches() -> None:
     """Forget every cached text measurement and layout (e.g. after changing fonts)."""
-    for cache in (
-        _METRICS,
-        _LAYOUTS,
-        _HEIGHTS,
-        _FILES,
-        _GLYPHS,
-    ):  # (module globals: a fork replaces them)
+    # (module globals: a fork replaces them)
+    for cache in (_METRICS, _LAYOUTS, _HEIGHTS, _FILES, _GLYPHS):
         with cache.lock:
             cache.data.clear()
             cache.hits = cache.misses = 0
