@@ -37,6 +37,8 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from PIL import Image
 
+from tcmcounty import resources
+
 __all__ = [
     "FONT_NAME",
     "LANGS",
@@ -57,7 +59,7 @@ __all__ = [
 ]
 
 LANGS = ("zh", "en", "zh-en")
-FONT_FILE = "NotoSansCJKsc-Regular.otf"
+FONT_FILE = resources.CJK_FONT_FILE
 #: Display resolution of report figures (CSS pixels per inch; keeps a report well under 2 MB).
 DPI = 96
 #: zlib strategy of report PNGs (``Z_RLE``): a palette image compresses fast and well with it.
@@ -82,16 +84,9 @@ Z_FURNITURE = 9.0
 def font_path() -> Path | None:
     """Return the path of the bundled CJK font file, or ``None`` if ``mplfonts`` is absent.
 
-    The package is located without importing it (importing ``mplfonts`` changes rcParams).
+    The same file as the report pages embed (:func:`tcmcounty.resources.cjk_font`).
     """
-    spec = importlib.util.find_spec("mplfonts")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for base in spec.submodule_search_locations:
-        p = Path(base) / "fonts" / FONT_FILE
-        if p.is_file():
-            return p
-    return None
+    return resources.cjk_font()
 
 
 def register_cjk_font() -> str:
