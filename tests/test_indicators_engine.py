@@ -550,3 +550,23 @@ def test_tcm_hospital_without_the_facility_is_a_validation_warning(tmp_path: Pat
     ]
     assert len(found) == 1 and found[0].severity == "warning"
     assert "county_tcm_hospital" in found[0].message_en and "县级中医医院" in found[0].message_zh
+
+
+def test_kept_assessments_keep_a_float_and_its_fraction_apart() -> None:
+    """0.1 is read as 1/10, the Fraction of its binary value is not: the memo keeps both."""
+    from fractions import Fraction
+
+    from tcmcounty.indicators import Target, assess
+    from tcmcounty.indicators import engine as E
+
+    t = Target("T-X", "at_least", low=10.0)
+    binary = Fraction(0.1)
+    for first, second in ((0.1, binary), (binary, 0.1)):
+        E._assess.cache_clear()
+        assert E._assess(first, 1, 100, t) == assess(first, 1, 100, t)
+        assert E._assess(second, 1, 100, t) == assess(second, 1, 100, t)
+    assert assess(0.1, 1, 100, t).gap == 0.0 and assess(binary, 1, 100, t).gap > 0
+    with pytest.raises(ValueError, match=">= 0"):
+        E._assess(-1, 1, 100, t)  # errors are raised every time, never kept
+    with pytest.raises(ValueError, match=">= 0"):
+        E._assess(-1, 1, 100, t)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -166,11 +167,17 @@ def _frame(records: list[dict[str, object]]) -> pd.DataFrame:
     return df
 
 
+#: :func:`assess` of each numerator, denominator, factor, target and band met (townships repeat
+#: them: 0 of 1, 1 of 1 …). An Assessment is immutable; the arguments' types are part of the
+#: key (a float and the Fraction equal to it are not the same input); errors are not kept.
+_assess = functools.lru_cache(maxsize=1 << 14, typed=True)(assess)
+
+
 def _row(
     ind: Indicator, level: Level, code: str, name: str, num: Quantity, den: Quantity, ts: TargetSet
 ) -> _Row:
     target = ts.lookup(ind.id, level)
-    result = assess(num.value, den.value, ind.factor, target, band=ind.range_is_band)
+    result = _assess(num.value, den.value, ind.factor, target, band=ind.range_is_band)
     return _Row(ind, level, code, name, num, den, target, result)
 
 
