@@ -324,12 +324,12 @@ def print_table(runs: list[dict], costs: dict | None = None, scaling: float | No
     if p1 and p2 and p1["cpu"] == p1["cpu"] and p2["cpu"] == p2["cpu"]:
         print(
             f"CPU per report, pool: {p1['cpu']:.2f} s with 1 worker, {p2['cpu']:.2f} s with 2 "
-            f"(+{100 * (p2['cpu'] / p1['cpu'] - 1):.0f}% when two run at once)"
+            f"({100 * (p2['cpu'] / p1['cpu'] - 1):+.0f}% when two run at once)"
         )
     if d1 and d2:
         print(
             f"CPU per report, Dask: {d1['cpu']:.2f} s with 1 worker, {d2['cpu']:.2f} s with 2 "
-            f"(+{100 * (d2['cpu'] / d1['cpu'] - 1):.0f}%)"
+            f"({100 * (d2['cpu'] / d1['cpu'] - 1):+.0f}%)"
         )
     if scaling:
         print(f"Control: two processes of pure Python arithmetic run {scaling:.2f}× one")
