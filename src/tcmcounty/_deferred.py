@@ -85,7 +85,6 @@ def defer() -> None:
                 continue
             mod = _Standin(name)
             mod.__spec__ = spec
-            mod.__file__ = spec.origin
             if spec.submodule_search_locations is not None:
                 mod.__path__ = list(spec.submodule_search_locations)
             for attr in names:
