@@ -66,11 +66,6 @@ def _forward(module: str, name: str) -> Callable[..., Any]:
     return call
 
 
-def is_deferred(name: str) -> bool:
-    """Return True if ``name`` is a stand-in whose real module has not been imported yet."""
-    return isinstance(sys.modules.get(name), _Standin)
-
-
 def defer() -> None:
     """Put stand-ins for :data:`DEFERRED` modules that are installed and not yet imported."""
     with _lock:
