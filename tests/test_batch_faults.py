@@ -46,10 +46,10 @@ from tcmcounty import load_county
 from tcmcounty.cli import main
 from tcmcounty.cli.output import emit
 from tcmcounty.errors import ReportError
+from tcmcounty.inputs.workbook import write_workbook
 from tcmcounty.reporting import results as RS
 from tcmcounty.run import report as R
 from tcmcounty.run.batch import STATUS_FILE, read_status, run_batch
-from tcmcounty.workbook import write_workbook
 
 DATE = "2023-11-01"
 CONTROL = ["北\x00村", "南\n村", "东\x1b[31m村", "西\x0b\x0c村", "中\r村", "\x7f末村"]

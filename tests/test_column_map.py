@@ -15,7 +15,7 @@ import pytest
 
 import tcmcounty
 from tcmcounty.cli import main
-from tcmcounty.readers.columnmap import ColumnMap, sidecar
+from tcmcounty.inputs.columnmap import ColumnMap, sidecar
 
 BASICS = [
     ("行政区划代码", "", "410101", "", ""),
@@ -264,7 +264,7 @@ def test_satisfaction_rate_above_100_percent_is_an_error(tmp_path: Path) -> None
 def test_villages_given_only_by_name_get_their_nbs_code(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from tcmcounty.workbook import write_workbook
+    from tcmcounty.inputs.workbook import write_workbook
 
     wenxi = tcmcounty.load_county("wenxi", warn=False)
     path = write_workbook(tmp_path / "闻喜.xlsx", wenxi)

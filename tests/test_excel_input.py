@@ -9,7 +9,7 @@ import pytest
 
 import tcmcounty
 from tcmcounty.cli import main
-from tcmcounty.workbook import write_workbook
+from tcmcounty.inputs.workbook import write_workbook
 
 
 @pytest.fixture

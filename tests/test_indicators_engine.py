@@ -538,7 +538,7 @@ def test_tcm_hospital_grade_needs_the_hospital_among_the_facilities(tmp_path: Pa
 def test_tcm_hospital_without_the_facility_is_a_validation_warning(tmp_path: Path) -> None:
     from test_indicators_bundle import write_bundle
 
-    from tcmcounty.load import validate
+    from tcmcounty.inputs.load import validate
 
     t = base_tables()
     t["meta"]["tcm_hospital"] = {"grade": "二级甲等", "status": "official", "source": "s1"}  # type: ignore[index]

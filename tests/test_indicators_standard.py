@@ -311,8 +311,8 @@ def test_impossible_county_items_are_refused(tmp_path: Path) -> None:
 
 
 def test_headers_and_items_planners_write() -> None:
-    from tcmcounty.readers.basics import ItemMatcher
-    from tcmcounty.readers.matching import Matcher
+    from tcmcounty.inputs.basics import ItemMatcher
+    from tcmcounty.inputs.matching import Matcher
     from tcmcounty.schema import FACILITIES
 
     m = Matcher(FACILITIES)
@@ -346,7 +346,7 @@ def test_headers_and_items_planners_write() -> None:
 def test_workbook_reads_the_new_items_and_refuses_a_rate_above_100(tmp_path: Path) -> None:
     import openpyxl
 
-    from tcmcounty.workbook import write_workbook
+    from tcmcounty.inputs.workbook import write_workbook
 
     county = load_county(write_standard(tmp_path / "c"), warn=False)
     book = write_workbook(tmp_path / "c.xlsx", county)

@@ -27,6 +27,8 @@ import tcmcounty.run.index as I
 from tcmcounty import load_county
 from tcmcounty.cli import main
 from tcmcounty.cli.output import emit
+from tcmcounty.inputs.load import validate
+from tcmcounty.inputs.workbook import write_workbook
 from tcmcounty.io import (
     FORMULA_START,
     csv_text,
@@ -35,9 +37,7 @@ from tcmcounty.io import (
     set_cell,
     spreadsheet_text,
 )
-from tcmcounty.load import validate
 from tcmcounty.run.batch import BatchRow, read_status, write_status
-from tcmcounty.workbook import write_workbook
 
 HYPERLINK = '=HYPERLINK("http://evil.example/","点我")'
 FORMULAS = [

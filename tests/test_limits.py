@@ -84,7 +84,7 @@ def test_stray_corner_workbook_under_2_gb(tmp_path: Path, record_property: objec
     from openpyxl import load_workbook
 
     import tcmcounty
-    from tcmcounty.workbook import write_workbook
+    from tcmcounty.inputs.workbook import write_workbook
 
     path = write_workbook(tmp_path / "corner.xlsx", tcmcounty.load_county(TINY, warn=False))
     wb = load_workbook(path)
@@ -126,8 +126,8 @@ def test_workbook_cell_cap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import tcmcounty
-    from tcmcounty.readers import sheets
-    from tcmcounty.workbook import write_workbook
+    from tcmcounty.inputs import sheets
+    from tcmcounty.inputs.workbook import write_workbook
 
     monkeypatch.setattr(sheets, "MAX_CELLS", 50)
     path = write_workbook(tmp_path / "c.xlsx", tcmcounty.load_county(TINY, warn=False))
@@ -163,7 +163,7 @@ def test_warnings_summarised(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_mixed_encoding_that_gb18030_would_decode(tmp_path: Path) -> None:
     """A UTF-8 line whose bytes GB18030 also decodes (silent mojibake before) is refused."""
-    from tcmcounty.readers.text import DecodeError, decode
+    from tcmcounty.inputs.text import DecodeError, decode
 
     utf8 = "东村".encode()
     assert utf8.decode("gb18030")  # GB18030 would read it, as mojibake
@@ -179,9 +179,11 @@ def test_nbs_comparison_stops_once_most_codes_differ(
     """Invented village codes under a real county code: compared in steps, then stopped."""
     import importlib
 
-    from tcmcounty.load import read_raw
+    from tcmcounty.inputs.load import read_raw
 
-    V = importlib.import_module("tcmcounty.validate")  # the package exports a function of the name
+    V = importlib.import_module(
+        "tcmcounty.inputs.validate"
+    )  # the package exports a function of the name
 
     monkeypatch.setattr(V, "NBS_CHUNK", 50)
     monkeypatch.setattr(V, "NBS_MAX_FINDINGS", 20)

@@ -97,8 +97,8 @@ def _fill_template(template: Path, county: tcmcounty.County, out: Path) -> None:
     """Fill the empty template as a planner would: by the Chinese header of each column."""
     from openpyxl import load_workbook
 
+    from tcmcounty.inputs.workbook import _fmt
     from tcmcounty.schema import TABLES
-    from tcmcounty.workbook import _fmt
 
     wb = load_workbook(template)
     frames = {
@@ -171,7 +171,7 @@ def test_excel_round_trip_template_filled_loaded_equals_csv(
 
 
 def test_export_then_load_equals_bundle(tiny_bundle: Path, tmp_path: Path) -> None:
-    from tcmcounty.workbook import write_workbook
+    from tcmcounty.inputs.workbook import write_workbook
 
     a = tcmcounty.load_county(tiny_bundle, warn=False)
     b = tcmcounty.load_county(write_workbook(tmp_path / "x.xlsx", a), warn=False)
@@ -255,7 +255,7 @@ def test_bundled_counties_found_by_name() -> None:
 
 @needs_bundles
 def test_bundled_excel_round_trip(tmp_path: Path) -> None:
-    from tcmcounty.workbook import write_workbook
+    from tcmcounty.inputs.workbook import write_workbook
 
     a = tcmcounty.load_county(ANYUE, warn=False)
     b = tcmcounty.load_county(write_workbook(tmp_path / "安岳县.xlsx", a), warn=False)
@@ -284,8 +284,8 @@ def test_points_outside_the_boundary_are_measured_as_before() -> None:
     from shapely.geometry import box
 
     from tcmcounty.crs import metric_crs
-    from tcmcounty.readers.raw import RawBundle
-    from tcmcounty.validate import BOUNDARY_TOLERANCE_M, _check_coordinates
+    from tcmcounty.inputs.raw import RawBundle
+    from tcmcounty.inputs.validate import BOUNDARY_TOLERANCE_M, _check_coordinates
 
     square = box(111.1, 35.2, 111.3, 35.4)
     lon = np.array([111.2, 111.3, 111.31, 111.36, 111.7, 111.1, 110.9])

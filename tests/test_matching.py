@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tcmcounty.readers.basics import ItemMatcher
-from tcmcounty.readers.cells import parse_date, vocabulary_value
-from tcmcounty.readers.matching import (
+from tcmcounty.inputs.basics import ItemMatcher
+from tcmcounty.inputs.cells import parse_date, vocabulary_value
+from tcmcounty.inputs.matching import (
     Matcher,
     name_key,
     name_stem,

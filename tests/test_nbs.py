@@ -1,4 +1,4 @@
-"""The shipped NBS 2023 code list (tcmcounty.nbs): counts, rules, lookups, checks, build."""
+"""The shipped NBS 2023 code list (tcmcounty.inputs.nbs): counts, rules, lookups, checks, build."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 from conftest import ANYUE, ROOT, TINY, WENXI
 
 import tcmcounty
-from tcmcounty import nbs
 from tcmcounty.errors import CountyNotFoundError
+from tcmcounty.inputs import nbs
 
 SHIPPED = ROOT / "src" / "tcmcounty" / "data" / "nbs"
 

@@ -9,11 +9,11 @@ import pytest
 from conftest import TINY_FILES, write_bundle
 
 from tcmcounty.errors import Problem
-from tcmcounty.load import read_raw
-from tcmcounty.readers.cells import MAX_COUNT, clean_text, parse_number
-from tcmcounty.readers.meta import check_shape
-from tcmcounty.readers.raw import RawBundle
-from tcmcounty.validate import COUNTY_LIMITS, FIRST_YEAR, ROW_LIMITS
+from tcmcounty.inputs.cells import MAX_COUNT, clean_text, parse_number
+from tcmcounty.inputs.load import read_raw
+from tcmcounty.inputs.meta import check_shape
+from tcmcounty.inputs.raw import RawBundle
+from tcmcounty.inputs.validate import COUNTY_LIMITS, FIRST_YEAR, ROW_LIMITS
 
 
 def _village_population(tmp_path: Path, value: str) -> list[Problem]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tcmcounty.readers.cells import _frame, _parse_cell, parse_number, parse_rows
+from tcmcounty.inputs.cells import _frame, _parse_cell, parse_number, parse_rows
 from tcmcounty.schema import TABLES, Column, Table
 
 

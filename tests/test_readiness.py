@@ -203,7 +203,7 @@ def test_report_cli_and_index_agree(
 def test_cli_on_a_filled_workbook(
     filled_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tcmcounty.workbook import write_workbook
+    from tcmcounty.inputs.workbook import write_workbook
 
     book = write_workbook(tmp_path / "测试县.xlsx", tcmcounty.load_county(filled_path, warn=False))
     capsys.readouterr()

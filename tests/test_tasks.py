@@ -203,7 +203,7 @@ def test_county_without_tasks_has_none(tiny_bundle: Path) -> None:
 def test_workbook_round_trip(filled: tcmcounty.County, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from tcmcounty.workbook import write_workbook
+    from tcmcounty.inputs.workbook import write_workbook
 
     path = write_workbook(tmp_path / "测试县.xlsx", filled)
     ws = load_workbook(path)["任务分工"]
@@ -254,7 +254,7 @@ def test_own_sheet_found_by_its_headers(filled: tcmcounty.County, tmp_path: Path
     """A county's own sheet (named Sheet3, with 序号 and 责任单位) is read as the task table."""
     from openpyxl import load_workbook
 
-    from tcmcounty.workbook import write_workbook
+    from tcmcounty.inputs.workbook import write_workbook
 
     path = write_workbook(tmp_path / "县里的表.xlsx", filled)
     wb = load_workbook(path)

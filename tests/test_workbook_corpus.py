@@ -22,7 +22,7 @@ import pytest
 import tcmcounty
 from tcmcounty.county import County, Figure
 from tcmcounty.indicators import compute
-from tcmcounty.workbook import write_workbook
+from tcmcounty.inputs.workbook import write_workbook
 
 MAKER = Path(__file__).parent / "fixtures" / "workbooks" / "make_workbooks.py"
 TOLERANCE = 1e-9

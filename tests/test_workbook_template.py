@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 import tcmcounty
 from tcmcounty.cli import main
+from tcmcounty.inputs.workbook import vocabulary_label, vocabulary_labels, write_workbook
 from tcmcounty.schema import TABLES
-from tcmcounty.workbook import vocabulary_label, vocabulary_labels, write_workbook
 
 ADCODE = "360733"  # 会昌县, 江西省赣州市: not a bundled county
 

@@ -11,7 +11,7 @@ The few names a planner types:
 from tcmcounty import _deferred
 from tcmcounty.county import County, Figure, FigureEntry
 from tcmcounty.errors import CountyNotFoundError, InputError, Problem, ReportError, TcmCountyError
-from tcmcounty.load import list_counties, load_county, validate
+from tcmcounty.inputs.load import list_counties, load_county, validate
 
 _deferred.defer()  # a dependency of nbformat costs 2-3 s per process at import (see _deferred)
 

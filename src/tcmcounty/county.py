@@ -23,6 +23,55 @@ STATUS_LABELS = {
     "synthetic": "模拟 synthetic",
 }
 
+#: Marker of a county total summed from the facility roster (:attr:`Figure.derived`).
+DERIVED_ROSTER = "roster"
+#: How each derivation marker is printed: marker -> (Chinese, English).
+DERIVED_LABELS: dict[str, tuple[str, str]] = {
+    DERIVED_ROSTER: ("由机构名册汇总", "derived from roster")
+}
+
+
+def status_label(status: object, derived: object = None) -> str:
+    """Return a data status as every output prints it, with the derivation marker if any.
+
+    The indicator table of the report and of ``tcmcounty indicators``, the readiness table and
+    summary.xlsx all print the status of an indicator's inputs with this function, so a county
+    total summed from the facility roster says so wherever the status is shown.
+
+    Parameters
+    ----------
+    status : {"official", "estimated", "synthetic"} or None
+        The weakest status of the inputs; ``None`` (or NA) when there is none.
+    derived : str, optional
+        A key of :data:`DERIVED_LABELS` (``"roster"``) when an input was derived; empty or
+        ``None`` otherwise.
+
+    Returns
+    -------
+    str
+        ``"估算 estimated"``; with a marker the bilingual form
+        ``"模拟，由机构名册汇总 / synthetic, derived from roster"``; ``"—"`` without a status.
+
+    Examples
+    --------
+    >>> status_label("official")
+    '官方 official'
+    >>> status_label("synthetic", "roster")
+    '模拟，由机构名册汇总 / synthetic, derived from roster'
+    >>> status_label(None)
+    '—'
+    """
+    text = status if isinstance(status, str) else ""
+    marker = derived if isinstance(derived, str) else ""
+    if not text:
+        return "—"
+    label = STATUS_LABELS.get(text, text)
+    if not marker:
+        return label
+    zh_status, _, en_status = label.partition(" ")
+    zh, en = DERIVED_LABELS.get(marker, (marker, marker))
+    return f"{zh_status}，{zh} / {en_status or text}, {en}"
+
 
 def weakest_status(statuses: object) -> Status | None:
     """Return the weakest of several statuses (``synthetic`` < ``estimated`` < ``official``).
@@ -55,7 +104,13 @@ class Figure:
     source : str, optional
         An id in the bundle's ``sources.csv``.
     method : str
-        How an estimate was made (empty for official figures).
+        How an estimate was made, or how a derived figure was summed (empty for official
+        figures).
+    derived : str, optional
+        ``"roster"`` (:data:`DERIVED_ROSTER`) when the county did not give the figure and it is
+        the sum of the facility roster's column; ``status`` is then the weakest status of the
+        rows summed and ``method`` says how many facilities report it. ``None`` for a figure the
+        county gave.
     """
 
     value: float
@@ -63,6 +118,7 @@ class Figure:
     year: int | None = None
     source: str | None = None
     method: str = ""
+    derived: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,17 +127,31 @@ class FigureEntry:
 
     ``official`` is ``None`` when the figure is not reported; ``estimate`` is ``None`` when no
     estimate was made. The two are never merged: :meth:`best` says which one it returns.
+
+    ``derived`` is the sum of the facility roster's column (:attr:`Figure.derived` is
+    ``"roster"``), set only when the county gives neither an official figure nor an estimate and
+    the roster is complete enough (:mod:`tcmcounty.inputs.totals`). ``roster_note`` says why
+    the roster's sum was *not* used when the roster has the column but too few facilities report
+    it (bilingual; empty otherwise).
     """
 
     key: str
     official: Figure | None = None
     estimate: Figure | None = None
     note: str = ""
+    derived: Figure | None = None
+    roster_note: str = ""
 
     def best(self, allow_estimate: bool = True) -> Figure | None:
-        """Return the official figure, else the estimate when allowed, else ``None``."""
+        """Return the official figure, else the roster's sum, else the estimate when allowed.
+
+        A figure derived from the roster is not an estimate: it is returned whatever
+        ``allow_estimate`` says (its status says how good its rows are).
+        """
         if self.official is not None:
             return self.official
+        if self.derived is not None:
+            return self.derived
         if allow_estimate:
             return self.estimate
         return None
@@ -180,7 +250,7 @@ class County:
         )
 
     def figure(self, key: str, allow_estimate: bool = True) -> Figure | None:
-        """Return a resource or population figure by key (official first, then the estimate).
+        """Return a resource or population figure by key (official, roster's sum, then the estimate).
 
         Parameters
         ----------

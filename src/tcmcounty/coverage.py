@@ -430,7 +430,7 @@ def read_travel_times(path: str | os.PathLike[str]) -> pd.DataFrame:
     ValueError
         If the file lacks the three columns.
     """
-    from tcmcounty.readers.text import decode
+    from tcmcounty.inputs.text import decode
 
     text, _ = decode(Path(path).read_bytes())
     table = pd.read_csv(io.StringIO(text), dtype={"demand_id": str, "supply_id": str})

@@ -1,7 +1,7 @@
 """The county data contract: tables, columns, closed vocabularies and header aliases.
 
 This module only *describes* the contract (see ``docs/data-format.md``); parsing lives in
-:mod:`tcmcounty.readers` and checks in :mod:`tcmcounty.validate`.
+:mod:`tcmcounty.inputs` and checks in :mod:`tcmcounty.inputs.validate`.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
             "县中医医院",
             "县中医院",
             "中医医院",
+            "中医院",
             "中医（综合）医院",
             "中医综合医院",
             "A210",

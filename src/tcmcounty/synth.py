@@ -32,7 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from tcmcounty import boundaries
+from tcmcounty.inputs import boundaries
 from tcmcounty.io import write_text_atomic
 from tcmcounty.schema import TABLES
 

@@ -8,8 +8,8 @@ import sys
 
 from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.county import STATUS_LABELS, STATUSES
-from tcmcounty.load import ValidationReport, list_counties, load_county, validate
-from tcmcounty.workbook import write_workbook
+from tcmcounty.inputs.load import ValidationReport, list_counties, load_county, validate
+from tcmcounty.inputs.workbook import write_workbook
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -105,7 +105,7 @@ def _template(args: argparse.Namespace) -> int:
         out = write_workbook(args.out)
         print(f"wrote {out} / 已生成模板")
         return 0
-    from tcmcounty.nbs import county_units
+    from tcmcounty.inputs.nbs import county_units
 
     units = county_units(args.county)  # CountyNotFoundError -> exit 2
     out = write_workbook(args.out, adcode=units.adcode)

@@ -10,7 +10,7 @@ from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit, wants_bom
 from tcmcounty.indicators import compare, compute, met_mark
 from tcmcounty.indicators.model import grade_label, target_with_grade
-from tcmcounty.load import load_county
+from tcmcounty.inputs.load import load_county
 
 _POPULATION_HELP = "population base: resident 常住人口 (default) or registered 户籍人口"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tcmcounty.inputs.columnmap import SheetReading, map_text, sidecar
+from tcmcounty.inputs.load import read_raw, resolve
+from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.io import atomic_path
-from tcmcounty.load import read_raw, resolve
-from tcmcounty.readers.columnmap import SheetReading, map_text, sidecar
-from tcmcounty.readers.raw import RawBundle
 
 _HOW = {
     "name": "recognised by its name / 按表名识别",
@@ -55,7 +55,7 @@ def reading_lines(reading: SheetReading) -> list[str]:
 
     Examples
     --------
-    >>> from tcmcounty.readers.matching import ColumnMatch
+    >>> from tcmcounty.inputs.matching import ColumnMatch
     >>> r = SheetReading("x.xlsx", "机构", "facilities", "name", 2,
     ...                  [ColumnMatch(0, "机构类别", "type", "synonym")])
     >>> reading_lines(r)[1]

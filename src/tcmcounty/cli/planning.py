@@ -111,7 +111,7 @@ def _plan(args: argparse.Namespace) -> int:
         wants_travel,
     )
     from tcmcounty.coverage import parse_threshold
-    from tcmcounty.load import load_county
+    from tcmcounty.inputs.load import load_county
     from tcmcounty.plan import plan_sites
 
     county = load_county(args.path, warn=False, columns=args.columns)
@@ -174,8 +174,9 @@ def _register_synth(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def _synth(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tcmcounty import boundaries, synth
-    from tcmcounty.load import validate
+    from tcmcounty import synth
+    from tcmcounty.inputs import boundaries
+    from tcmcounty.inputs.load import validate
 
     codes = [boundaries.normalise_adcode(a) for a in args.adcodes]
     if args.random:

@@ -58,8 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run_readiness(args: argparse.Namespace) -> int:
     """Run ``tcmcounty readiness``; exit 0 whether or not the county is ready."""
     from tcmcounty.cli.output import emit, wants_bom
+    from tcmcounty.inputs.load import load_county
     from tcmcounty.io import write_text_atomic
-    from tcmcounty.load import load_county
     from tcmcounty.reporting.parameters import ReportParameters
     from tcmcounty.reporting.readiness import county_readiness, to_frame
 

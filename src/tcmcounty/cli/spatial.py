@@ -94,7 +94,7 @@ def _register_coverage(sub: argparse._SubParsersAction) -> None:  # type: ignore
 
 
 def _load(path: str, columns: str | None = None):
-    from tcmcounty.load import load_county
+    from tcmcounty.inputs.load import load_county
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

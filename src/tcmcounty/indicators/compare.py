@@ -87,7 +87,7 @@ def compare(
         )
     if not counties:
         raise ValueError("counties must not be empty")
-    from tcmcounty.load import load_county
+    from tcmcounty.inputs.load import load_county
 
     loaded = [c if isinstance(c, County) else load_county(c, warn=False) for c in counties]
     tables = [

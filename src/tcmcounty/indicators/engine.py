@@ -281,7 +281,7 @@ def compute(
     '≥ 10%'
     """
     if isinstance(county, (str, os.PathLike)):
-        from tcmcounty.load import load_county
+        from tcmcounty.inputs.load import load_county
 
         county = load_county(county, warn=False)
     if not isinstance(county, County):

@@ -11,7 +11,7 @@ import pandas as pd
 
 import tcmcounty
 from tcmcounty.formatting import fmt_num, fmt_pct
-from tcmcounty.readers.sources import supplied_by_user
+from tcmcounty.inputs.sources import supplied_by_user
 from tcmcounty.reporting.parameters import ReportParameters
 from tcmcounty.reporting.sections import (
     REPORT_CSS,

@@ -173,7 +173,7 @@ def _check_travel(
 
 
 def _check_county(value: object) -> str:
-    from tcmcounty.load import resolve
+    from tcmcounty.inputs.load import resolve
 
     name = text_parameter(value, "county")
     try:

@@ -41,8 +41,8 @@ import pandas as pd
 import tcmcounty
 from tcmcounty.county import STATUSES, County
 from tcmcounty.errors import TcmCountyError
+from tcmcounty.inputs.load import EXCEL_SUFFIXES, load_county, resolve
 from tcmcounty.io import atomic_path
-from tcmcounty.load import EXCEL_SUFFIXES, load_county, resolve
 from tcmcounty.plans import CountyPlan, Milestone, county_plan  # noqa: F401  (re-exported)
 from tcmcounty.reporting.parameters import (  # noqa: F401  (re-exported)
     DEFAULT_THRESHOLDS_KM,

@@ -172,7 +172,7 @@ def discover(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list
     Each input may be a bundle folder (with ``county.toml``), an Excel workbook, a folder
     holding such bundles or workbooks (one level down), or a bundled county's name.
     """
-    from tcmcounty.load import resolve
+    from tcmcounty.inputs.load import resolve
     from tcmcounty.reporting.results import is_county_input
 
     found: list[Path] = []
@@ -601,7 +601,7 @@ def run_batch(
     ReportError
         If the output folder is locked by another run, or the kernel is not installed.
     """
-    from tcmcounty.load import resolve
+    from tcmcounty.inputs.load import resolve
 
     t0 = time.perf_counter()
     out = Path(out_dir)

@@ -783,7 +783,7 @@ def render_report(
     tcmcounty.pdf.PdfEngineError
         ``pdf`` is true and no HTML→PDF engine is installed (nothing is rendered).
     """
-    from tcmcounty.load import resolve
+    from tcmcounty.inputs.load import resolve
     from tcmcounty.run import index as I
 
     printer = _pdf_engine(pdf)
@@ -835,7 +835,7 @@ def render_comparison(
 
     ``pdf`` also prints the finished HTML to ``<name>.pdf``, as in :func:`render_report`.
     """
-    from tcmcounty.load import resolve
+    from tcmcounty.inputs.load import resolve
 
     printer = _pdf_engine(pdf)
     if engine == "kernel":

@@ -26,11 +26,13 @@ silently: the caller reports them with the candidates and the map entry that fix
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tcmcounty.schema import Table
+from tcmcounty.schema import Column, Table
 
 #: Bracket characters folded to ``(`` and ``)``.
 _OPEN = "（［【〔〖｛{[<《〈「『"
@@ -97,6 +99,9 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     (r"执业\(含助理\)医师|执业医师\(含助理\)|执业医师\(助理\)", "执业(助理)医师"),
     (r"诊疗量$|诊疗人次数$|就诊人次$", "诊疗人次"),
     (r"^中医药健康管理|^中医健康管理", "中医药健康管理"),
+    (r"^(?:驻地|政府驻地|所在地|中心点|位置|坐标|地理)(经度|纬度)$", r"\1"),
+    (r"^东经(?:度)?$", "经度"),
+    (r"^北纬(?:度)?$", "纬度"),
     (
         r"^(?:是否已|是否有|是否设置|是否设有|是否建有|是否|能否|可否|有无|已建|已设|已|设置|设有|建有|具备|有)",
         "",
@@ -157,8 +162,13 @@ class HeaderParts:
 
 
 def _meaning(s: str) -> str:
-    for pattern, repl in _SYNONYMS:
-        s = pattern.sub(repl, s)
+    """Apply :data:`SYNONYMS` until nothing changes (``行政村(社区)`` → ``村(社区)`` → ``村``)."""
+    for _ in range(4):
+        before = s
+        for pattern, repl in _SYNONYMS:
+            s = pattern.sub(repl, s)
+        if s == before:
+            break
     return s
 
 
@@ -208,6 +218,14 @@ KNOWN_IGNORED: dict[str, tuple[str, str]] = {
         "编制床位不读取；床位数按实有床位计",
     ),
     "合计": ("total column", "合计列"),
+    "户籍人口": (
+        "registered population (户籍人口) is not read; populations are resident (常住人口)",
+        "户籍人口不读取；人口按常住人口计",
+    ),
+    "乡村医生": (
+        "village doctors (乡村医生) are not licensed physicians (执业（助理）医师)",
+        "乡村医生不计入执业（助理）医师",
+    ),
     "备注": ("remarks", "备注"),
     "填报人": ("form filler", "填报人"),
     "联系电话": ("contact phone", "联系电话"),
@@ -237,6 +255,21 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
 }
 
 
+_NUMBER_CELL = re.compile(r"^[+-]?[\d,，.]+%?$")
+#: Rules of a reading that rests on a guess confirmed by the column's values.
+GUESS_RULES = frozenset({"content", "composed", "pinyin", "near"})
+#: Share of a column's values that must fit a meaning for the content to confirm it.
+CONTENT_FIT = 0.9
+#: Attribute words a header may add to a column's subject (``牵头单位`` + ``编号``).
+_ATTRIBUTES = re.compile(r"(?:编号|编码|代码|id|号|名称|名字|全称|简称)$")
+#: Headers of one cell holding both coordinates (``经纬度``: ``115.95,25.50``).
+_PAIR_HEADER = re.compile(
+    r"^(?:经纬度|经纬度坐标|坐标|位置坐标|gps坐标|gps|地理坐标|lnglat|lonlat|latlon|经度纬度|经度,纬度|经度/纬度|纬度,经度|纬度/经度)$"
+)
+#: A content check: (column name, or ``lonlat``/``latlon`` for a pair, position) -> share of fit.
+Fit = Callable[[str, int], float]
+
+
 @dataclass(frozen=True)
 class ColumnMatch:
     """How one header cell was read.
@@ -251,13 +284,18 @@ class ColumnMatch:
         Canonical column (``None``: ignored).
     rule : str
         ``exact``, ``synonym``, ``map`` (from a column map), ``part`` (one part of a sum),
-        ``ignored`` or ``unknown``.
+        ``pair`` (one number of a ``lon,lat`` cell), ``fallback`` (a second column of the same
+        meaning, read where the first is blank), ``ignored``, ``unknown``, or a guess
+        confirmed by the column's values (:data:`GUESS_RULES`: ``content``, ``composed``,
+        ``pinyin``, ``near``).
     note : str
         What the user should know (English / Chinese).
     scale : float
         Multiplier from the header's unit.
     percent : bool
         The header's unit is ``%``.
+    split : int, optional
+        For a ``pair``: which number of the cell (0 first, 1 second).
     """
 
     position: int
@@ -267,6 +305,12 @@ class ColumnMatch:
     note: str = ""
     scale: float = 1.0
     percent: bool = False
+    split: int | None = None
+
+    @property
+    def guessed(self) -> bool:
+        """Whether the reading rests on a guess (content, a composed or pinyin header)."""
+        return self.rule in GUESS_RULES
 
 
 @dataclass
@@ -358,14 +402,21 @@ class Matcher:
         return sorted({c for m in close for c in self._keys[m]})
 
     def score(self, cells: list[str]) -> int:
-        """Count the cells of a row that are headers of this table (to find the header row)."""
-        return sum(1 for c in cells if c and (self.candidates(c) or self.part(c)))
+        """Score a row as this table's header: known headers, less cells that look like data.
+
+        A data row may hold a cell that happens to be a header (``Y`` is an alias of ``lat``);
+        its numbers count against it, so the whole row decides, not one cell.
+        """
+        known = sum(1 for c in cells if c and (self.candidates(c) or self.part(c)))
+        numbers = sum(1 for c in cells if c and _NUMBER_CELL.match(c))
+        return known - numbers
 
     def match(
         self,
         cells: list[str],
         overrides: dict[str, str] | None = None,
         ignore: tuple[str, ...] = (),
+        fit: Fit | None = None,
     ) -> HeaderMatch:
         """Read a header row: one :class:`ColumnMatch` per cell, then sums and duplicates.
 
@@ -377,19 +428,31 @@ class Matcher:
             ``header as written -> canonical column`` from a column map; always wins.
         ignore : tuple of str
             Headers the user chose to ignore.
+        fit : callable, optional
+            ``fit(column, position)``: the share of the values under ``position`` that fit
+            ``column`` (see :func:`tcmcounty.inputs.cells.content_fit`). With it, a header that
+            is a near miss, a composition (``牵头单位编号``), pinyin initials (``jgmc``) or
+            ambiguous is read when its values confirm exactly one meaning; a header that says
+            nothing is read only when its values are distinctive (codes, a ``lon,lat`` pair).
 
         Returns
         -------
         HeaderMatch
+
+        Examples
+        --------
+        >>> from tcmcounty.schema import ALLIANCES
+        >>> hm = Matcher(ALLIANCES).match(["医联体名称", "牵头单位编号"], fit=lambda c, p: 1.0)
+        >>> [(c.column, c.rule) for c in hm.columns]
+        [('name', 'synonym'), ('lead_facility_id', 'composed')]
         """
         out = HeaderMatch()
         mapped = {normalise(k): v for k, v in (overrides or {}).items()}
         ignored = {normalise(i) for i in ignore}
         for pos, written in enumerate(cells):
             if written:
-                match, problem = self._match_cell(pos, written, mapped, ignored)
-                if match is not None:
-                    out.columns.append(match)
+                matches, problem = self._match_cell(pos, written, mapped, ignored, fit)
+                out.columns.extend(matches)
                 if problem is not None:
                     out.problems.append(problem)
         self._merge_parts(out)
@@ -397,65 +460,222 @@ class Matcher:
         return out
 
     def _match_cell(
-        self, pos: int, written: str, mapped: dict[str, str], ignored: set[str]
-    ) -> tuple[ColumnMatch | None, tuple[str, str, str, str] | None]:
-        """Read one header cell: map, ignore, exact or synonym, part of a sum, or refuse."""
+        self,
+        pos: int,
+        written: str,
+        mapped: dict[str, str],
+        ignored: set[str],
+        fit: Fit | None,
+    ) -> tuple[list[ColumnMatch], tuple[str, str, str, str] | None]:
+        """Read one header cell: map, ignore, exact or synonym, part of a sum, guess, or refuse."""
         hp = parse_header(written)
         n = normalise(written)
         if n in ignored:
-            return ColumnMatch(
-                pos, written, None, "ignored", "column map: ignore / 按列映射忽略"
-            ), None
+            return [
+                ColumnMatch(pos, written, None, "ignored", "column map: ignore / 按列映射忽略")
+            ], None
         if n in mapped:
-            valid = sorted(c.name for c in self.table.columns)
-            if mapped[n] in valid:
-                return ColumnMatch(pos, written, mapped[n], "map", "", hp.scale, hp.percent), None
-            return None, (
-                "error",
-                f"column map names an unknown column {mapped[n]!r}; valid: {', '.join(valid)}",
-                f"列映射中的列名 {mapped[n]!r} 无效；可用：{', '.join(valid)}",
-                written,
-            )
+            return self._mapped(pos, written, mapped[n], hp)
         found = self.candidates(written)
-        if len(found) > 1:
-            names = ", ".join(sorted(found))
-            return ColumnMatch(pos, written, None, "ambiguous"), (
-                "error",
-                f"ambiguous header: it may mean {names}; say which in a column map "
-                f'(tcmcounty inspect FILE --write-map, then edit "{written}" = "…")',
-                f"表头有歧义：可能是 {names}；请在列映射文件中指定（tcmcounty inspect 文件 --write-map）",
-                written,
-            )
-        if found:
+        if len(found) == 1:
             col = next(iter(found))
             exact = n in {normalise(h) for h in self.table.column(col).headers()}
             note = ""
             if hp.scale != 1.0:
                 note = f"unit {hp.unit}: values × {hp.scale:,.0f} / 单位{hp.unit}，数值乘以 {hp.scale:,.0f}"
             rule = "exact" if exact else "synonym"
-            return ColumnMatch(pos, written, col, rule, note, hp.scale, hp.percent), None
-        part = self.part(written)
-        if part is not None:
-            return ColumnMatch(pos, written, part[0], "part", "", hp.scale), None
-        if not n:  # 序号, a bare number: a row-number column
-            return ColumnMatch(pos, written, None, "ignored", "row number / 序号列"), None
-        if hp.key in KNOWN_IGNORED or n in KNOWN_IGNORED:
-            en, zh = KNOWN_IGNORED.get(hp.key) or KNOWN_IGNORED[n]
-            return ColumnMatch(pos, written, None, "ignored", f"{en} / {zh}"), None
-        near = self.near(written)
-        if near:
-            names = ", ".join(near)
-            return ColumnMatch(pos, written, None, "ambiguous"), (
+            return [ColumnMatch(pos, written, col, rule, note, hp.scale, hp.percent)], None
+        if len(found) > 1:
+            chosen = _confirmed(found, pos, fit)
+            if chosen is not None:
+                return [self._guess(pos, written, chosen, "content", found, fit, hp)], None
+            names = ", ".join(sorted(found))
+            return [ColumnMatch(pos, written, None, "ambiguous")], (
                 "error",
-                f"header not recognised; it looks like {names} but is not the same: "
-                f'say what it is in a column map ("{written}" = "{near[0]}") or ignore it '
-                f'(ignore = ["{written}"])',
-                f"表头无法确认：与 {names} 相近但不相同；请在列映射文件中指定或忽略",
+                f"ambiguous header: it may mean {names}; say which in a column map "
+                f'(tcmcounty inspect FILE --write-map, then edit "{written}" = "…")',
+                f"表头有歧义：可能是 {names}；请在列映射文件中指定（tcmcounty inspect 文件 --write-map）",
                 written,
             )
-        return ColumnMatch(
-            pos, written, None, "unknown", "unknown column ignored / 未知列，已忽略"
-        ), None
+        part = self.part(written)
+        if part is not None:
+            return [ColumnMatch(pos, written, part[0], "part", "", hp.scale)], None
+        if not n:  # 序号, a bare number: a row-number column
+            return [ColumnMatch(pos, written, None, "ignored", "row number / 序号列")], None
+        if hp.key in KNOWN_IGNORED or n in KNOWN_IGNORED:
+            en, zh = KNOWN_IGNORED.get(hp.key) or KNOWN_IGNORED[n]
+            return [ColumnMatch(pos, written, None, "ignored", f"{en} / {zh}")], None
+        pair = self._pair(pos, written, fit)
+        if pair:
+            return pair, None
+        for rule, guesses in (
+            ("composed", self.composed(written)),
+            ("pinyin", self.pinyin(written)),
+        ):
+            if not guesses:
+                continue
+            chosen = _confirmed(guesses, pos, fit) if fit else None
+            if chosen is None and fit is None and len(guesses) == 1:
+                chosen = next(iter(guesses))
+            if chosen is not None:
+                return [self._guess(pos, written, chosen, rule, guesses, fit, hp)], None
+            names = ", ".join(sorted(guesses))
+            return [ColumnMatch(pos, written, None, "ambiguous")], (
+                "error",
+                f"header read as {names} ({rule}), but the values under it do not fit "
+                f"{'it' if len(guesses) == 1 else 'exactly one of them'}: say what it is in a "
+                f'column map ("{written}" = "{sorted(guesses)[0]}") or ignore it',
+                f"表头像是 {names}，但该列的内容不符：请在列映射文件中指定或忽略",
+                written,
+            )
+        near = self.near(written)
+        # a near miss is read only where values can tell meanings apart (flags, codes, classes,
+        # coordinates, dates): any count fits a count column, so 实际开放床位 still stops
+        specific = {
+            n for n in near if self.table.column(n).kind not in ("int", "float", "text", "ids")
+        }
+        if specific and fit is not None:
+            chosen = _confirmed(specific, pos, fit)
+            if chosen is not None:
+                return [self._guess(pos, written, chosen, "near", set(near), fit, hp)], None
+        if not near and fit is not None:
+            distinctive = {c.name for c in self.table.columns if _distinctive(c)}
+            chosen = _confirmed(distinctive, pos, fit)
+            if chosen is not None:
+                return [self._guess(pos, written, chosen, "content", set(), fit, hp)], None
+        if near:
+            names = ", ".join(near)
+            return [ColumnMatch(pos, written, None, "ambiguous")], (
+                "error",
+                f"header not recognised; it looks like {names} but is not the same, and the "
+                f'values under it do not confirm it: say what it is in a column map ("{written}" '
+                f'= "{near[0]}") or ignore it (ignore = ["{written}"])',
+                f"表头无法确认：与 {names} 相近但不相同，该列内容也无法确认；请在列映射文件中指定或忽略",
+                written,
+            )
+        return [
+            ColumnMatch(pos, written, None, "unknown", "unknown column ignored / 未知列，已忽略")
+        ], None
+
+    def _mapped(
+        self, pos: int, written: str, target: str, hp: HeaderParts
+    ) -> tuple[list[ColumnMatch], tuple[str, str, str, str] | None]:
+        """Read a header the column map names: a column, or ``lon,lat`` / ``lat,lon`` (a pair)."""
+        valid = sorted(c.name for c in self.table.columns)
+        pair = [p.strip() for p in target.split(",")]
+        if len(pair) == 2 and set(pair) == {"lon", "lat"} and {"lon", "lat"} <= set(valid):
+            note = f"one cell holds {target} / 一个单元格含经度与纬度"
+            return [
+                ColumnMatch(pos, written, pair[0], "pair", note, split=0),
+                ColumnMatch(pos, written, pair[1], "pair", note, split=1),
+            ], None
+        if target in valid:
+            return [ColumnMatch(pos, written, target, "map", "", hp.scale, hp.percent)], None
+        return [], (
+            "error",
+            f"column map names an unknown column {target!r}; valid: {', '.join(valid)}",
+            f"列映射中的列名 {target!r} 无效；可用：{', '.join(valid)}",
+            written,
+        )
+
+    def _guess(
+        self,
+        pos: int,
+        written: str,
+        column: str,
+        rule: str,
+        candidates: set[str],
+        fit: Fit | None,
+        hp: HeaderParts,
+    ) -> ColumnMatch:
+        """Return a reading resting on a guess, with its evidence in words."""
+        share = f"{fit(column, pos):.0%}" if fit is not None else ""
+        zh = self.table.column(column).zh
+        why = {
+            "content": "its values",
+            "composed": "header = subject + attribute",
+            "pinyin": "pinyin initials",
+            "near": "header close to a known one",
+        }[rule]
+        why_zh = {
+            "content": "按列内容",
+            "composed": "表头由主体加属性组成",
+            "pinyin": "拼音首字母",
+            "near": "表头与已知表头相近",
+        }[rule]
+        others = sorted(candidates - {column})
+        en = f"guess: {column} ({why}"
+        zh_note = f"推断为 {zh}（{why_zh}"
+        if share:
+            en += f"; {share} of its values fit"
+            zh_note += f"；{share} 的取值相符"
+        if others:
+            en += f"; not {', '.join(others)}"
+        note = f"{en}) / {zh_note}）"
+        return ColumnMatch(pos, written, column, rule, note, hp.scale, hp.percent)
+
+    def _pair(self, pos: int, written: str, fit: Fit | None) -> list[ColumnMatch]:
+        """Two matches (lon, lat) for one cell holding both coordinates, when content says so."""
+        names = {c.name for c in self.table.columns}
+        if not {"lon", "lat"} <= names or fit is None:
+            return []
+        header_says = bool(_PAIR_HEADER.match(normalise(written)))
+        for order in ("lonlat", "latlon"):
+            share = fit(order, pos)
+            if share >= CONTENT_FIT and (header_says or share >= 0.99):
+                first, second = ("lon", "lat") if order == "lonlat" else ("lat", "lon")
+                note = (
+                    f"one cell holds {first},{second} ({share:.0%} of the values) "
+                    f"/ 一个单元格含{'经度、纬度' if order == 'lonlat' else '纬度、经度'}"
+                )
+                return [
+                    ColumnMatch(pos, written, first, "pair", note, split=0),
+                    ColumnMatch(pos, written, second, "pair", note, split=1),
+                ]
+        return []
+
+    def composed(self, header: str) -> set[str]:
+        """Columns a header composed of a known subject and an attribute may mean.
+
+        ``牵头单位编号`` is ``牵头单位`` (lead_facility_id) + ``编号``; ``机构分类代码`` is
+        ``机构分类`` (type) + ``代码``; ``中医药服务`` is read through the flag ``提供中医药服务``.
+
+        Examples
+        --------
+        >>> from tcmcounty.schema import ALLIANCES, FACILITIES
+        >>> Matcher(ALLIANCES).composed("牵头单位编号"), Matcher(FACILITIES).composed("机构分类代码")
+        ({'lead_facility_id'}, {'type'})
+        """
+        k = key(header)
+        out: set[str] = set()
+        stem = _ATTRIBUTES.sub("", k)
+        if stem and stem != k:
+            out |= self.candidates(stem) or self._keys.get(stem, set())
+        if not out and len(k) >= 3:
+            # a header that is the end of exactly one known header: 中医药服务 ⊂ 提供中医药服务
+            ends = {
+                c
+                for h, cols in self._keys.items()
+                if len(h) > len(k) and h.endswith(k)
+                for c in cols
+            }
+            if len(ends) == 1:
+                out |= ends
+        return out
+
+    def pinyin(self, header: str) -> set[str]:
+        """Columns whose header has these pinyin initials (``jgmc`` = 机构名称).
+
+        Examples
+        --------
+        >>> from tcmcounty.schema import FACILITIES
+        >>> sorted(Matcher(FACILITIES).pinyin("cwzs"))
+        ['beds']
+        """
+        k = normalise(header).replace("_", "")
+        if not (k.isascii() and k.isalpha() and 2 <= len(k) <= 10):
+            return set()
+        return set(_initials(self.table.name).get(k, set()))
 
     def _merge_parts(self, out: HeaderMatch) -> None:
         """Note columns given as parts of a sum; never add parts to the column itself."""
@@ -492,23 +712,82 @@ class Matcher:
             ]
 
 
+def _confirmed(candidates: set[str], pos: int, fit: Fit | None) -> str | None:
+    """Return the one candidate the values fit (at least :data:`CONTENT_FIT`), or ``None``."""
+    if fit is None or not candidates:
+        return None
+    fitting = [c for c in sorted(candidates) if fit(c, pos) >= CONTENT_FIT]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _distinctive(col: Column) -> bool:
+    """Columns whose values alone say what they are (codes of a fixed length, facility classes)."""
+    return (col.kind == "code" and col.digits in (9, 12)) or col.vocabulary == "facility_type"
+
+
+@functools.cache
+def _initials(table: str) -> dict[str, frozenset[str]]:
+    """Pinyin initials of every accepted header of a table -> the columns they mean."""
+    from pypinyin import Style, lazy_pinyin
+
+    from tcmcounty.schema import TABLES
+
+    out: dict[str, set[str]] = {}
+    for col in TABLES[table].columns:
+        for h in col.headers():
+            n = normalise(h)
+            if n.isascii():
+                continue
+            k = parse_header(h).key
+            texts = {n, k} | ({k + "数", k + "总数"} if col.kind == "int" else set())
+            for text in texts:
+                letters = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER))
+                letters = re.sub(r"[^a-z]", "", letters.lower())
+                if len(letters) >= 2:
+                    out.setdefault(letters, set()).add(col.name)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def _check_duplicates(out: HeaderMatch) -> None:
-    """Two headers that mean one column are an error naming both."""
-    taken: dict[str, str] = {}
-    for c in out.columns:
+    """Two headers that mean one column: an error naming both, unless one is only a guess.
+
+    A column read by a guess (or as one half of a ``lon,lat`` pair) that another header names
+    plainly becomes its ``fallback``: read only where the plain column is blank (a WS 218 code
+    column beside a 机构类别 column, say). Two plain headers, or two guesses, stay an error.
+    """
+    first: dict[str, ColumnMatch] = {}
+    plain = {c.column for c in out.columns if c.column and not (c.guessed or c.rule == "pair")}
+    for i, c in enumerate(out.columns):
         if c.column is None or c.rule == "part":
             continue
-        if c.column in taken:
+        soft = c.guessed or c.rule == "pair"
+        if soft and c.column in plain:
+            other = next(
+                o
+                for o in out.columns
+                if o.column == c.column and o is not c and not (o.guessed or o.rule == "pair")
+            )
+            note = (
+                f"also means {c.column}: read only where '{other.written}' is blank "
+                f"/ 同为该列：仅在 '{other.written}' 为空时使用"
+            )
+            out.columns[i] = ColumnMatch(
+                c.position, c.written, c.column, "fallback", note, c.scale, c.percent, c.split
+            )
+            out.problems.append(("info", note, note, c.written))
+            continue
+        if c.column in first:
             out.problems.append(
                 (
                     "error",
-                    f"duplicate column: '{taken[c.column]}' and '{c.written}' both mean '{c.column}'",
-                    f"重复的列：'{taken[c.column]}' 与 '{c.written}' 都表示 '{c.column}'",
+                    f"duplicate column: '{first[c.column].written}' and '{c.written}' both mean "
+                    f"'{c.column}'; say which in a column map (ignore the other)",
+                    f"重复的列：'{first[c.column].written}' 与 '{c.written}' 都表示 '{c.column}'",
                     c.written,
                 )
             )
         else:
-            taken[c.column] = c.written
+            first[c.column] = c
 
 
 # ------------------------------------------------------------------------------ sheets

@@ -16,8 +16,8 @@ import re
 from typing import Any
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS
-from tcmcounty.readers.cells import MAX_COUNT, clean_text
-from tcmcounty.readers.raw import RawBundle
+from tcmcounty.inputs.cells import MAX_COUNT, clean_text
+from tcmcounty.inputs.raw import RawBundle
 
 #: Largest ``county.toml`` read (a real one is 2–10 KB).
 MAX_TOML_BYTES = 1024 * 1024

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from tcmcounty.errors import Problem
-from tcmcounty.readers.columnmap import SheetReading
+from tcmcounty.inputs.columnmap import SheetReading
 
 
 @dataclass

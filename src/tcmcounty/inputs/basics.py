@@ -13,10 +13,10 @@ import re
 import unicodedata
 
 from tcmcounty.county import RESOURCE_KEYS
-from tcmcounty.readers.cells import cell_text, is_missing, parse_number, vocabulary_value
-from tcmcounty.readers.columnmap import SheetMap, SheetReading
-from tcmcounty.readers.matching import Matcher, key, normalise, parse_header
-from tcmcounty.readers.raw import RawBundle
+from tcmcounty.inputs.cells import cell_text, is_missing, parse_number, vocabulary_value
+from tcmcounty.inputs.columnmap import SheetMap, SheetReading
+from tcmcounty.inputs.matching import Matcher, key, normalise, parse_header
+from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.schema import Column, Table
 
 #: Rows of the 县基本情况 sheet: (key in county.toml, Chinese label).
@@ -340,7 +340,7 @@ def read_county_sheet(
                 )
     if not any("source" in cells for _, _, cells in entries) and entries:
         # No 来源 column (wide form, or a two-column list): the figures are the county's own.
-        from tcmcounty.readers.sources import USER_SOURCE
+        from tcmcounty.inputs.sources import USER_SOURCE
 
         for _, _, cells in entries:
             cells["source"] = USER_SOURCE

@@ -2,7 +2,7 @@
 
 :func:`check` runs the checks that need more than one cell: county metadata, unique ids,
 references between tables, coordinates and plausibility. Parse-level problems (types,
-vocabularies, missing columns) are found earlier by :mod:`tcmcounty.readers.cells`.
+vocabularies, missing columns) are found earlier by :mod:`tcmcounty.inputs.cells`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS
 from tcmcounty.crs import SUPPORTED, normalise_crs_name, to_wgs84
-from tcmcounty.readers.raw import RawBundle
+from tcmcounty.inputs.raw import RawBundle
+from tcmcounty.inputs.totals import check_roster_totals
 from tcmcounty.schema import TABLES, vocabulary_lookup
 
 #: Plausible ranges of county ratios (per 1,000 residents); outside them a warning is given.
@@ -69,6 +70,10 @@ FACILITY_PARTS: tuple[tuple[str, str, str, str], ...] = (
         "适宜技术类数多于项数：每一类至少有一项",
     ),
 )
+#: Facility parts that, when larger than their whole, are not used (a warning) instead of
+#: refusing the roster: registers often count a TCM doctor of a station under another
+#: facility's licence, so the category count of one row is unreliable but harmless to drop.
+UNUSED_WHEN_OVER = frozenset({"tcm_physicians"})
 #: County figures that count people and are part of another figure: (part, whole, en, zh).
 COUNTY_PARTS: tuple[tuple[str, str, str, str], ...] = (
     (
@@ -110,6 +115,7 @@ def check(raw: RawBundle) -> None:
     _check_coordinates(raw)
     _check_gcj02_declared_as_wgs84(raw)
     _check_population(raw)
+    check_roster_totals(raw)
     _check_row_limits(raw)
     _check_county_limits(raw)
     _check_years(raw)
@@ -433,16 +439,20 @@ def _check_values(raw: RawBundle) -> None:
                 continue
             p, w = pd.to_numeric(f[part], errors="coerce"), pd.to_numeric(f[whole], errors="coerce")
             over = (p.notna() & w.notna() & (p > w)).to_numpy(dtype=bool)
+            dropped = part in UNUSED_WHEN_OVER
             for _, r in _flagged(f, over):
                 raw.problem(
-                    "error",
+                    "warning" if dropped else "error",
                     "facilities",
-                    f"{en} ({whole} = {r[whole]})",
-                    f"{zh}（{r[whole]}）",
+                    f"{en} ({whole} = {r[whole]})"
+                    + ("; the row's count is read as not reported" if dropped else ""),
+                    f"{zh}（{r[whole]}）" + ("；该行此数按未填报处理" if dropped else ""),
                     int(r["_row"]),
                     raw.header("facilities", part) if part != "tcm_physicians" else part,
                     r[part],
                 )
+            if dropped and over.any():
+                f.loc[over, part] = pd.NA
     _check_county_parts(raw)
     for name in ("townships", "villages", "facilities", "alliances"):
         df = raw.tables.get(name)
@@ -745,10 +755,10 @@ def _check_nbs(raw: RawBundle) -> None:
     """Compare the county and its township and village codes with the NBS 2023 codes.
 
     Runs only when the county code is a 6-digit code of the NBS list (the shipped national
-    table, see :mod:`tcmcounty.nbs`); every difference is a warning naming the row and the NBS
+    table, see :mod:`tcmcounty.inputs.nbs`); every difference is a warning naming the row and the NBS
     name.
     """
-    from tcmcounty import nbs
+    from tcmcounty.inputs import nbs
 
     adcode = str(raw.meta.get("adcode", "")).strip()
     if not nbs.is_county_code(adcode) or raw.meta.get("synthetic") is True:
@@ -787,7 +797,7 @@ def _check_nbs_villages(raw: RawBundle, adcode: str) -> None:
     A village whose code NBS does not know costs a name search of the whole county; a bundle
     of a million invented codes would take an hour to say the same thing a million times.
     """
-    from tcmcounty import nbs
+    from tcmcounty.inputs import nbs
 
     v = raw.tables.get("villages")
     if v is None:

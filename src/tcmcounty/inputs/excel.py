@@ -2,7 +2,7 @@
 
 Sheets are recognised by name (``一、县基本情况``, ``四、医疗卫生机构名册``) or, when the name is
 unfamiliar (``Sheet1``), by their header content. Headers and county items go through
-:mod:`tcmcounty.readers.matching`; a column map (:mod:`tcmcounty.readers.columnmap`) overrides
+:mod:`tcmcounty.inputs.matching`; a column map (:mod:`tcmcounty.inputs.columnmap`) overrides
 any guess.
 """
 
@@ -12,19 +12,19 @@ import zipfile
 from pathlib import Path
 
 from tcmcounty.errors import Problem
-from tcmcounty.readers.basics import (
+from tcmcounty.inputs.basics import (
     COUNTY_COLUMNS,
     COUNTY_FIELDS,
     read_county_sheet,
     score_county_sheet,
 )
-from tcmcounty.readers.cells import FORMULA_EN, FORMULA_ZH, UncachedFormula, parse_rows
-from tcmcounty.readers.columnmap import ColumnMap, SheetReading
-from tcmcounty.readers.matching import Matcher, sheet_key
-from tcmcounty.readers.meta import clean_names
-from tcmcounty.readers.raw import RawBundle
-from tcmcounty.readers.sheets import NOT_XLSX, Sheet, read_sheets, sniff
-from tcmcounty.readers.sources import default_sources, ensure_user_source
+from tcmcounty.inputs.cells import FORMULA_EN, FORMULA_ZH, UncachedFormula, parse_rows
+from tcmcounty.inputs.columnmap import ColumnMap, SheetReading
+from tcmcounty.inputs.matching import Matcher, sheet_key
+from tcmcounty.inputs.meta import clean_names
+from tcmcounty.inputs.raw import RawBundle
+from tcmcounty.inputs.sheets import NOT_XLSX, Sheet, read_sheets, sniff
+from tcmcounty.inputs.sources import default_sources, ensure_user_source
 from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, OPTIONAL_TABLES, TABLES
 
 __all__ = ["COUNTY_COLUMNS", "COUNTY_FIELDS", "read_workbook", "recognise_sheets"]
@@ -80,7 +80,7 @@ def recognise_sheets(
         ``table -> sheet``; ``(table, sheet a, sheet b)`` for two sheets claiming one table;
         ``sheet -> "map" | "name" | "content"``.
     """
-    from tcmcounty.readers.cells import cell_text
+    from tcmcounty.inputs.cells import cell_text
 
     tables = ["county", *TABLES]
     chosen: dict[str, str] = {}
@@ -147,12 +147,12 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
     path : pathlib.Path
         The ``.xlsx`` file.
     columns : ColumnMap, optional
-        The user's corrections (see :mod:`tcmcounty.readers.columnmap`).
+        The user's corrections (see :mod:`tcmcounty.inputs.columnmap`).
 
     Returns
     -------
     RawBundle
-        The same shape as a bundle folder read by :func:`~tcmcounty.readers.bundle.read_bundle`;
+        The same shape as a bundle folder read by :func:`~tcmcounty.inputs.bundle.read_bundle`;
         ``readings`` says how every sheet, column and county item was read.
     """
     columns = columns or ColumnMap()
@@ -274,7 +274,7 @@ def _sheet_problem(
 
 def _uncached_items(rows: list[list[object]], raw: RawBundle) -> None:
     """Report formulas without a saved value on the county sheet, by item label."""
-    from tcmcounty.readers.cells import cell_text, column_letter
+    from tcmcounty.inputs.cells import cell_text, column_letter
 
     for i, row in enumerate(rows, start=1):
         for j, cell in enumerate(row):
@@ -301,7 +301,7 @@ def _unread_sheet(
     raw: RawBundle, path: Path, sheet: str, rows: list[list[object]], columns: ColumnMap
 ) -> None:
     """Warn about a sheet holding data that no table claims (its data would be dropped)."""
-    from tcmcounty.readers.cells import cell_text
+    from tcmcounty.inputs.cells import cell_text
 
     if sheet_key(sheet) in {sheet_key(n) for n in INSTRUCTION_SHEETS}:
         return

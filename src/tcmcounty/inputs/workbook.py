@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County, Figure
+from tcmcounty.inputs.excel import COUNTY_COLUMNS, COUNTY_FIELDS
 from tcmcounty.io import atomic_path, set_cell
-from tcmcounty.readers.excel import COUNTY_COLUMNS, COUNTY_FIELDS
 from tcmcounty.schema import COUNTY_SHEET, TABLES, VOCABULARIES, Column
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -161,7 +161,7 @@ def write_workbook(
         ``plan`` (if any) fills the sheet 实施步骤.
     adcode : str, optional
         A county code or unique county name of the NBS 2023 list (see
-        :func:`tcmcounty.nbs.county_units`): the template is pre-filled with the county's code,
+        :func:`tcmcounty.inputs.nbs.county_units`): the template is pre-filled with the county's code,
         name, province and city, its townships (code, name, type) and villages (code, name,
         township code and name, kind), and the ``数据来源`` row of the NBS codes they cite.
         Numbers, facilities and alliances are left to fill in. Not together with ``county``.
@@ -183,8 +183,8 @@ def write_workbook(
     >>> out.exists()
     True
     >>> out = write_workbook(pathlib.Path(tempfile.mkdtemp()) / "会昌县.xlsx", adcode="360733")
-    >>> import tcmcounty.nbs
-    >>> len(tcmcounty.nbs.county_units("360733").villages)
+    >>> import tcmcounty.inputs.nbs
+    >>> len(tcmcounty.inputs.nbs.county_units("360733").villages)
     277
     """
     from openpyxl import Workbook
@@ -275,7 +275,7 @@ def plan_frame(plan: object) -> pd.DataFrame:
 
 
 def _nbs_content(adcode: str) -> tuple[dict[str, object], dict[str, pd.DataFrame]]:
-    from tcmcounty.nbs import NBS_SOURCE, NBS_SOURCE_ID, county_units
+    from tcmcounty.inputs.nbs import NBS_SOURCE, NBS_SOURCE_ID, county_units
 
     units = county_units(adcode)
     meta = {

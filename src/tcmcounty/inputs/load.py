@@ -14,15 +14,16 @@ import pandas as pd
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County, Figure, FigureEntry
 from tcmcounty.crs import to_wgs84
 from tcmcounty.errors import CountyNotFoundError, InputError, Problem, summarise
+from tcmcounty.inputs import RawBundle, read_bundle, read_workbook
+from tcmcounty.inputs.cells import vocabulary_value
+from tcmcounty.inputs.columnmap import ColumnMap, sidecar
+from tcmcounty.inputs.references import resolve_references
+from tcmcounty.inputs.tasks import check_tasks
+from tcmcounty.inputs.totals import apply_roster_totals, roster_sums
+from tcmcounty.inputs.validate import check
 from tcmcounty.plans import plan_from_table
-from tcmcounty.readers import RawBundle, read_bundle, read_workbook
-from tcmcounty.readers.cells import vocabulary_value
-from tcmcounty.readers.columnmap import ColumnMap, sidecar
-from tcmcounty.readers.references import resolve_references
-from tcmcounty.readers.tasks import check_tasks
 from tcmcounty.schema import TABLES
 from tcmcounty.tasks import tasks_from_table
-from tcmcounty.validate import check
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -126,7 +127,7 @@ def _given_file(p: Path) -> Path:
     """Accept a workbook whatever its name; say what any other file is and what to do."""
     import stat
 
-    from tcmcounty.readers.sheets import NOT_XLSX, sniff
+    from tcmcounty.inputs.sheets import NOT_XLSX, sniff
 
     mode = p.stat().st_mode
     if not stat.S_ISREG(mode):
@@ -398,15 +399,21 @@ def build_county(raw: RawBundle) -> County:
             else raw.boundary.set_crs("EPSG:4326")
         )
     ref = meta.get("reference_year")
+    year = int(ref) if isinstance(ref, (int, float, np.integer)) else None
+    # County totals the county does not give are the roster's sums when the roster is complete
+    # enough (marked derived = "roster"); check_roster_totals reported which and why.
+    resources = apply_roster_totals(
+        _entries(meta.get("resources"), RESOURCE_KEYS), roster_sums(raw), year
+    )
     county = County(
         adcode=str(meta.get("adcode", "")),
         name_zh=str(meta.get("name_zh", "")),
         name_en=str(meta.get("name_en", "")),
         province=str(meta.get("province", "")),
         city=str(meta.get("city", "")),
-        reference_year=int(ref) if isinstance(ref, (int, float, np.integer)) else None,
+        reference_year=year,
         population=_entries(meta.get("population"), POPULATION_KEYS),
-        resources=_entries(meta.get("resources"), RESOURCE_KEYS),
+        resources=resources,
         townships=towns,
         villages=villages,
         facilities=fac,

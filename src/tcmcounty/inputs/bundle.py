@@ -8,11 +8,11 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from tcmcounty.readers.cells import parse_rows
-from tcmcounty.readers.columnmap import ColumnMap
-from tcmcounty.readers.raw import RawBundle
-from tcmcounty.readers.sources import default_sources
-from tcmcounty.readers.text import MAX_BYTES, DecodeError, read_csv_rows
+from tcmcounty.inputs.cells import parse_rows
+from tcmcounty.inputs.columnmap import ColumnMap
+from tcmcounty.inputs.raw import RawBundle
+from tcmcounty.inputs.sources import default_sources
+from tcmcounty.inputs.text import MAX_BYTES, DecodeError, read_csv_rows
 from tcmcounty.schema import OPTIONAL_TABLES, TABLES
 
 BOUNDARY_FILES = ("boundary.geojson", "boundary.gpkg", "boundary.shp")
@@ -117,7 +117,7 @@ def _not_a_file(file: Path, raw: RawBundle, table: str) -> bool:
 
 def _read_meta(meta_path: Path, raw: RawBundle) -> None:
     """Read ``county.toml`` (UTF-8, at most 1 MB) and check its shape."""
-    from tcmcounty.readers.meta import MAX_TOML_BYTES, check_shape
+    from tcmcounty.inputs.meta import MAX_TOML_BYTES, check_shape
 
     if meta_path.stat().st_size > MAX_TOML_BYTES:
         raw.problem(

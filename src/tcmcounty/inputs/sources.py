@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tcmcounty.readers.raw import RawBundle
+from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.schema import TABLES
 
 #: Source id given to the figures of a bundle without a sources table.

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tcmcounty.errors import InputError, Problem
-from tcmcounty.readers.matching import ColumnMatch, normalise
+from tcmcounty.inputs.matching import ColumnMatch, normalise
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def map_text(readings: list[SheetReading]) -> str:
 
     Examples
     --------
-    >>> from tcmcounty.readers.matching import ColumnMatch
+    >>> from tcmcounty.inputs.matching import ColumnMatch
     >>> r = SheetReading("x.xlsx", "机构", "facilities", "name", 1,
     ...                  [ColumnMatch(0, "机构类别", "type", "synonym")])
     >>> print(map_text([r]).splitlines()[-3:])

@@ -6,6 +6,7 @@ Cells arrive as text (CSV) or as Python values (Excel). Every failure becomes a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -18,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from tcmcounty.errors import Problem
-from tcmcounty.readers.columnmap import SheetMap, SheetReading
-from tcmcounty.readers.matching import ColumnMatch, Matcher, normalise
+from tcmcounty.inputs.columnmap import SheetMap, SheetReading
+from tcmcounty.inputs.matching import ColumnMatch, Matcher, normalise
 from tcmcounty.schema import (
     FALSE_TOKENS,
     MISSING_TOKENS,
@@ -37,7 +38,7 @@ _DECIMAL = re.compile(r"\d+\.\d+\Z", re.ASCII)
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)
 #: Largest number a count cell may hold. Anything larger is no count of people, beds or staff
-#: (and would wrap around in a 64-bit integer); plausibility rules in :mod:`tcmcounty.validate`
+#: (and would wrap around in a 64-bit integer); plausibility rules in :mod:`tcmcounty.inputs.validate`
 #: give the tighter, per-column limits.
 MAX_COUNT = 10**12
 #: Control characters (newline, tab, NUL, DEL, C1, line and paragraph separators).
@@ -111,7 +112,10 @@ def other_script_digits(text: str) -> bool:
 AddProblem = Callable[..., None]
 #: Rows searched for the header.
 HEADER_ROWS = 15
-_NOTE = re.compile(r"^\s*(注|备注|说明|note|notes|资料来源|数据来源)\s*[:：]", re.IGNORECASE)
+_NOTE = re.compile(
+    r"^\s*(注|备注|说明|note|notes|资料来源|数据来源|填表说明|填报说明)\s*[\d一二三四五六七八九十①-⑩]*\s*[:：]",
+    re.IGNORECASE,
+)
 
 
 def cell_text(value: object) -> str:
@@ -173,18 +177,34 @@ _TOTAL_FIRST = frozenset("合总小全汇tT")
 
 
 def find_header(
-    rows: list[list[str]], matcher: Matcher, limit: int = 15
+    rows: list[list[str]],
+    matcher: Matcher,
+    limit: int = 15,
+    merged: list[tuple[int, int, int, int]] | None = None,
+    first_row_number: int = 1,
 ) -> tuple[int, list[str], int]:
     """Find the header row among the first ``limit`` rows (title rows above it are skipped).
 
-    A header of two rows (a group label such as ``卫生人员`` above ``执业医师 | 注册护士``) is
-    merged: cells of the lower row fill the positions where the upper row is empty or unknown.
+    Whole rows are scored (:meth:`Matcher.score`: known headers less data-like cells). A header
+    of two rows (a group label such as ``人员情况`` merged above ``执业医师 | 注册护士``) is
+    joined: each lower cell is read alone, then with its group label after or before it
+    (``能否提供`` under ``中医药服务`` is ``能否提供中医药服务``), and ``其中：中医类别`` with
+    the header to its left (``中医类别执业(助理)医师``).
 
     Returns
     -------
     index, cells, rows_used : int, list of str, int
         Index of the (first) header row, the header cells, and 1 or 2 header rows; index ``-1``
         when no row has two known headers.
+
+    Examples
+    --------
+    >>> from tcmcounty.schema import FACILITIES
+    >>> rows = [["机构名称", "人员情况", "", "中医药服务", ""],
+    ...         ["", "执业（助理）医师", "其中：中医类别", "中医馆", "能否提供"],
+    ...         ["甲卫生院", "5", "1", "是", "是"]]
+    >>> find_header(rows, Matcher(FACILITIES))[1]
+    ['机构名称', '执业（助理）医师', '中医类别执业（助理）医师', '中医馆', '能否提供中医药服务']
     """
     need = min(2, len(matcher.table.columns))
     best, best_score = -1, 0
@@ -196,26 +216,171 @@ def find_header(
                 break
     if best < 0:
         return -1, [], 0
-    cells = list(rows[best])
-    if best + 1 < len(rows):
-        below = rows[best + 1]
-        fills = {
-            j: c
-            for j, c in enumerate(below)
-            if c
-            and (matcher.candidates(c) or matcher.part(c))
-            and (
-                j >= len(cells)
-                or not cells[j]
-                or not (matcher.candidates(cells[j]) or matcher.part(cells[j]))
-            )
-        }
-        if fills and all(not c or j in fills for j, c in enumerate(below)):
-            cells += [""] * (len(below) - len(cells))
-            for j, c in fills.items():
-                cells[j] = c
-            return best, cells, 2
-    return best, cells, 1
+    options: list[tuple[int, int, list[str], int]] = [(best_score, 1, list(rows[best]), best)]
+    for top in (best - 1, best):
+        if 0 <= top and top + 1 < len(rows):
+            upper = _spread_labels(rows, top, merged or [], first_row_number)
+            joined = _join_two_rows(upper, rows[top + 1], matcher)
+            if joined is not None:
+                options.append((matcher.score(joined), 2, joined, top))
+    _score, used, cells, top = max(options, key=lambda o: (o[0], -o[1]))
+    return top, cells, used
+
+
+def _known(matcher: Matcher, text: str) -> bool:
+    return bool(text) and bool(matcher.candidates(text) or matcher.part(text))
+
+
+def _spread_labels(
+    rows: list[list[str]], index: int, merged: list[tuple[int, int, int, int]], first: int
+) -> list[str]:
+    """Return the header row with each horizontally merged label copied over its whole span."""
+    cells = list(rows[index])
+    number = first + index
+    for top, left, bottom, right in merged:
+        if top <= number <= bottom and right > left and left - 1 < len(cells):
+            label = cells[left - 1]
+            cells += [""] * (right - len(cells))
+            for j in range(left, right):
+                cells[j] = cells[j] or label
+    return cells
+
+
+def _join_two_rows(upper: list[str], lower: list[str], matcher: Matcher) -> list[str] | None:
+    """Join a group-label row and the row below it, or ``None`` when the lower row is data."""
+    if not any(lower) or any(_NUM_CELL.match(c) for c in lower if c):
+        return None
+    width = max(len(upper), len(lower))
+    up = upper + [""] * (width - len(upper))
+    low = lower + [""] * (width - len(lower))
+    label = ""
+    out = list(up)
+    gained = False
+    for j in range(width):
+        if up[j] and not _known(matcher, up[j]):
+            label = up[j]
+        elif up[j]:
+            label = ""
+        if not low[j]:
+            continue
+        group = up[j] if up[j] and not _known(matcher, up[j]) else ("" if up[j] else label)
+        options = [low[j]]
+        if group:
+            options += [group + low[j], low[j] + group]
+        if _OF_WHICH_CELL.match(low[j]) and j > 0 and out[j - 1]:
+            options.append(_OF_WHICH_CELL.sub("", low[j]) + out[j - 1])
+        found = next((o for o in options if _known(matcher, o)), None)
+        if found is None and low[j].startswith(("其中", "含")):
+            found = next((o for o in options[1:] if _known(matcher, o)), None)
+        if found is not None and not (up[j] and _known(matcher, up[j])):
+            out[j] = found
+            gained = True
+        elif not up[j] or not _known(matcher, up[j]):
+            out[j] = low[j]  # unknown below an unknown label: the lower cell names the column
+    return out if gained else None
+
+
+_NUM_CELL = re.compile(r"^[+-]?[\d,，.]+%?$")
+_OF_WHICH_CELL = re.compile(r"^\s*(?:其中|含)\s*[:：,，]?\s*")
+
+
+#: Cells below a header looked at to confirm what its column holds.
+CONTENT_SAMPLE = 300
+_PAIR = re.compile(
+    r"^\s*\(?\s*([+-]?\d+(?:\.\d+)?)\s*(?:[,，;；/、]\s*|\s+)([+-]?\d+(?:\.\d+)?)\s*\)?\s*$"
+)
+#: Plausible ranges of coordinates in China (degrees), for telling a longitude from a latitude.
+LON_RANGE = (73.0, 136.0)
+LAT_RANGE = (3.0, 54.0)
+
+
+def split_pair(text: str, index: int) -> str:
+    """Return the first (0) or second (1) number of a cell holding two (``115.95,25.50``).
+
+    A cell that is not a pair gives its whole text as the first number (so that it is reported
+    where it is parsed) and nothing as the second.
+
+    Examples
+    --------
+    >>> split_pair("115.949814,25.503444", 1), split_pair("115.9 25.5", 0)
+    ('25.503444', '115.9')
+    """
+    m = _PAIR.match(unicodedata.normalize("NFKC", text)) if text else None
+    if m is None:
+        return text if index == 0 else ""
+    return m.group(index + 1)
+
+
+def content_fit(column: Column | str, sample: list[str]) -> float:
+    """Return the share of a column's non-empty values that fit a meaning.
+
+    A value fits a column of the contract when the column's own cell parser reads it without a
+    problem (one rule for reading and for recognising), a longitude or latitude lies in China's
+    range, and a text column's value is not a number. ``lonlat`` / ``latlon`` ask whether the
+    cells hold both coordinates in that order.
+
+    Examples
+    --------
+    >>> from tcmcounty.schema import FACILITIES
+    >>> content_fit(FACILITIES.column("type"), ["A100", "D600", "村卫生室", ""])
+    1.0
+    >>> content_fit("lonlat", ["115.95,25.50", "115.84,25.43"])
+    1.0
+    """
+    values = [t for t in sample if t and not (is_missing(t) and t.strip() not in ("无", "×"))]
+    if not values:
+        return 0.0
+    if isinstance(column, str):
+        lo, la = (0, 1) if column == "lonlat" else (1, 0)
+        ok = 0
+        for t in values:
+            m = _PAIR.match(unicodedata.normalize("NFKC", t))
+            if (
+                m
+                and _within(float(m.group(lo + 1)), LON_RANGE)
+                and _within(float(m.group(la + 1)), LAT_RANGE)
+            ):
+                ok += 1
+        return ok / len(values)
+    found: list[tuple[object, ...]] = []
+
+    def record(*args: object, **kwargs: object) -> None:
+        if args and args[0] == "error":
+            found.append(args)
+
+    ok = 0
+    for t in values:
+        del found[:]
+        value = _parse_cell(t, column, 0, "", record)
+        if found or value is None:
+            continue
+        if column.name == "lon" and not _within(value, LON_RANGE):  # type: ignore[arg-type]
+            continue
+        if column.name == "lat" and not _within(value, LAT_RANGE):  # type: ignore[arg-type]
+            continue
+        if column.kind == "text" and parse_number(t) is not None:
+            continue
+        ok += 1
+    return ok / len(values)
+
+
+def _within(value: object, bounds: tuple[float, float]) -> bool:
+    return isinstance(value, (int, float)) and bounds[0] <= float(value) <= bounds[1]
+
+
+def _fitter(table: Table, sample: list[list[str]]) -> Callable[[str, int], float]:
+    """Return ``fit(column, position)`` over the sampled rows below a header (cached)."""
+    cache: dict[tuple[str, int], float] = {}
+
+    def fit(name: str, position: int) -> float:
+        k = (name, position)
+        if k not in cache:
+            cells = [r[position] for r in sample if position < len(r)]
+            column: Column | str = name if name in ("lonlat", "latlon") else table.column(name)
+            cache[k] = content_fit(column, cells)
+        return cache[k]
+
+    return fit
 
 
 def parse_rows(
@@ -229,7 +394,7 @@ def parse_rows(
 ) -> tuple[pd.DataFrame | None, list[Problem], SheetReading]:
     """Parse a table given as a list of rows (the header somewhere near the top).
 
-    Headers are read by :class:`~tcmcounty.readers.matching.Matcher` (synonyms, units, two
+    Headers are read by :class:`~tcmcounty.inputs.matching.Matcher` (synonyms, units, two
     columns summed); title rows, ``注：`` rows, blank rows and ``合计`` rows are skipped and
     reported.
 
@@ -297,7 +462,7 @@ def parse_rows(
         )
         return None, problems, reading
     matcher = Matcher(table, sheet_map.columns)
-    hi, header, used = find_header(text_rows, matcher)
+    hi, header, used = find_header(text_rows, matcher, HEADER_ROWS, merged, first_row_number)
     if hi < 0:
         add(
             "error",
@@ -308,7 +473,12 @@ def parse_rows(
         return None, problems, reading
     header_row = first_row_number + hi
     reading.header_row = header_row
-    hm = matcher.match(header, sheet_map.columns, sheet_map.ignore)
+    ahead: list[list[str]] = []
+    if sheet is None:  # a CSV stream: look at the next rows too, then read them again
+        ahead = list(itertools.islice(tail, CONTENT_SAMPLE))
+        tail = itertools.chain(ahead, tail)
+    sample = (text_rows[hi + used :] + ahead)[:CONTENT_SAMPLE]
+    hm = matcher.match(header, sheet_map.columns, sheet_map.ignore, fit=_fitter(table, sample))
     reading.columns = hm.columns
     for sev, en, zh, written in hm.problems:
         add("note" if sev == "info" else sev, en, zh, header_row, written)
@@ -354,14 +524,21 @@ def parse_rows(
         if contract[c.column].kind not in ("text", "ids")  # type: ignore[index]
     }
     # per kept column: position, contract column, memo (None: parsed every time), whether it
-    # is scaled, whether it is one part of a sum, and the match itself
+    # is scaled, how it combines ("part" of a sum, "fallback" where the first is blank, or
+    # None), and the match itself
+    # a column read from two places (a fallback) may be blank in either; required is checked
+    # once both are combined
+    backed = {c.column for c in keep if c.rule == "fallback"}
+    required_both = [n for n in backed if not contract[n].nullable]  # type: ignore[index]
+    for n in backed:
+        contract[n] = dataclasses.replace(contract[n], nullable=True)  # type: ignore[index]
     plan = [
         (
             c.position,
             contract[c.column],  # type: ignore[index]
             memo.get(c.column),  # type: ignore[arg-type]
             c.scale != 1.0,
-            c.rule == "part",
+            c.rule if c.rule in ("part", "fallback") else None,
             c,
         )
         for c in keep
@@ -386,9 +563,12 @@ def parse_rows(
             _beyond_header(row, known_positions, number, add)
         values: dict[str, object] = {}
         parts: dict[str, list[object]] = {}
+        fallbacks: dict[str, object] = {}
         n_cells = len(row)
-        for position, col, cache, scaled, part, c in plan:
+        for position, col, cache, scaled, combine, c in plan:
             text = row[position] if position < n_cells else ""
+            if c.split is not None:
+                text = split_pair(text, c.split)
             value = _UNPARSED if cache is None else cache.get(text, _UNPARSED)
             if value is _UNPARSED:
                 before = len(problems)
@@ -397,13 +577,28 @@ def parse_rows(
                     cache[text] = value
             if scaled and isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = _scaled(value, c, col, number, text, add)
-            if part:
+            if combine == "part":
                 parts.setdefault(col.name, []).append(value)
+            elif combine == "fallback":
+                fallbacks[col.name] = value
             else:
                 values[col.name] = value
         for name, got_parts in parts.items():
             got = [v for v in got_parts if isinstance(v, (int, float))]
             values[name] = sum(got) if got else None  # type: ignore[assignment]
+        for name, value in fallbacks.items():
+            if values.get(name) in (None, []):
+                values[name] = value
+        for name in required_both:
+            if values.get(name) is None:
+                both = " / ".join(c.written for c in keep if c.column == name)
+                add(
+                    "error",
+                    f"a value is required in '{both}'",
+                    f"'{both}' 不能都为空",
+                    number,
+                    both,
+                )
         columns["_row"].append(number)
         for name, value in values.items():
             if name not in columns:
@@ -601,12 +796,63 @@ _WS218 = re.compile(r"^\(?([A-Ma-m]\d{3})\)?")
 
 
 @functools.lru_cache(maxsize=4096)
+def vocabulary_match(text: str, vocabulary: str) -> tuple[str | None, str]:
+    """Return the canonical value of a cell in a closed vocabulary and how it was found.
+
+    ``how`` is ``exact`` (a listed spelling, the canonical value, a WS 218-2002 class code with
+    or without its name: ``D600``, ``D600 村卫生室``, ``村卫生室（D600）``), ``contains`` (the
+    cell contains exactly one longest listed spelling: ``县级中医医院`` ⊃ ``中医医院``),
+    ``ws218`` (a WS 218 class code outside the classes analysed: ``J100`` → ``other``) or
+    ``none``.
+
+    Examples
+    --------
+    >>> vocabulary_match("县级中医医院", "facility_type")
+    ('county_tcm_hospital', 'contains')
+    >>> vocabulary_match("J100", "facility_type")
+    ('other', 'ws218')
+    """
+    lookup = vocabulary_lookup(vocabulary)
+    t = unicodedata.normalize("NFKC", text).strip().lower()
+    if t in lookup:
+        return lookup[t], "exact"
+    compact = re.sub(r"\s+", "", t)
+    if compact in lookup:
+        return lookup[compact], "exact"
+    m = _WS218.match(compact) or re.search(r"\(([a-m]\d{3})\)$", compact)
+    if m and m.group(1) in lookup:
+        return lookup[m.group(1)], "exact"
+    rest = re.sub(r"^\(?[a-m]\d{3}\)?|\([a-m]\d{3}\)$", "", compact).strip("()-—:：、 ")
+    fullwidth = _folded_lookup(vocabulary)
+    found = fullwidth.get(rest) or fullwidth.get(compact)
+    if found:
+        return found, "exact"
+    if vocabulary == "facility_type" and m and not rest:
+        return "other", "ws218"
+    target = rest or compact
+    inside = [k for k in fullwidth if len(k) >= 3 and not k.isascii() and k in target]
+    if inside:
+        longest = max(len(k) for k in inside)
+        meanings = {fullwidth[k] for k in inside if len(k) == longest}
+        if len(meanings) == 1:
+            return meanings.pop(), "contains"
+    if vocabulary == "facility_type" and m:
+        return "other", "ws218"
+    return None, "none"
+
+
+@functools.cache
+def _folded_lookup(vocabulary: str) -> dict[str, str]:
+    return {
+        re.sub(r"\s+", "", unicodedata.normalize("NFKC", k)): v
+        for k, v in vocabulary_lookup(vocabulary).items()
+    }
+
+
 def vocabulary_value(text: str, vocabulary: str) -> str | None:
     """Return the canonical value of a cell in a closed vocabulary, or ``None``.
 
-    Accepts the canonical value, any listed spelling (Chinese or English), a WS 218-2002 class
-    code with or without its name (``D600``, ``D600 村卫生室``, ``村卫生室（D600）``), and
-    brackets or spaces around the words.
+    See :func:`vocabulary_match` for what is accepted.
 
     Examples
     --------
@@ -615,19 +861,7 @@ def vocabulary_value(text: str, vocabulary: str) -> str | None:
     >>> vocabulary_value("官方", "status")
     'official'
     """
-    lookup = vocabulary_lookup(vocabulary)
-    t = unicodedata.normalize("NFKC", text).strip().lower()
-    if t in lookup:
-        return lookup[t]
-    compact = re.sub(r"\s+", "", t)
-    if compact in lookup:
-        return lookup[compact]
-    m = _WS218.match(compact) or re.search(r"\(([a-m]\d{3})\)$", compact)
-    if m and m.group(1) in lookup:
-        return lookup[m.group(1)]
-    rest = re.sub(r"^\(?[a-m]\d{3}\)?|\([a-m]\d{3}\)$", "", compact).strip("()-—:：、 ")
-    fullwidth = {unicodedata.normalize("NFKC", k): v for k, v in lookup.items()}
-    return fullwidth.get(rest) or fullwidth.get(compact)
+    return vocabulary_match(text, vocabulary)[0]
 
 
 _DATE_PATTERNS = (
@@ -798,7 +1032,21 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
         return day
     if col.kind in ("enum", "status"):
         vocab = "status" if col.kind == "status" else col.vocabulary or ""
-        canonical = vocabulary_value(text, vocab)
+        canonical, how = vocabulary_match(text, vocab)
+        if how in ("contains", "ws218"):
+            label = _zh_label(vocab, canonical or "")
+            en, zh = (
+                (
+                    f"read as {canonical} ({label}): the value contains that name",
+                    f"按 {label} 读取（取值包含该名称）",
+                )
+                if how == "contains"
+                else (
+                    f"WS 218 class code outside the types analysed: read as {canonical}",
+                    f"WS 218 机构分类代码不在分析的类型之内，按 {label} 读取",
+                )
+            )
+            add("note", en, zh, row, header, text)
         if canonical is None:
             hint = suggest(text, vocab)
             values = list(dict.fromkeys(vocabulary_lookup(vocab).values()))

@@ -1,7 +1,7 @@
 """Checks of the 任务分工 table that need more than one cell (run with the other checks).
 
 Cell-level problems (an unknown 完成情况, a date that is no date, an empty 牵头单位) are found
-when the sheet is parsed (:mod:`tcmcounty.readers.cells`); here: task numbers used twice, a
+when the sheet is parsed (:mod:`tcmcounty.inputs.cells`); here: task numbers used twice, a
 stage the timetable does not list (the task then has no deadline), and tasks reported 已完成
 without evidence.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.plans import CountyPlan, county_plan, plan_from_table
-from tcmcounty.readers.raw import RawBundle
 from tcmcounty.tasks import find_stage
 
 

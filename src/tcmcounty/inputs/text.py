@@ -1,8 +1,9 @@
-"""Reading CSV files written in UTF-8, UTF-8 with BOM, GBK or GB18030.
+"""Reading CSV files written in UTF-8, UTF-8 with BOM, GBK, GB18030 or UTF-16 with BOM.
 
 Decoding is strict and whole: a file is UTF-8 or it is GBK/GB18030, never a mixture. A UTF-8
 line pasted into a GBK file would otherwise turn 西村 into mojibake without a word (GB18030
-decodes almost any bytes), so such a file is refused, naming the line.
+decodes almost any bytes), so such a file is refused, naming the line. A file that starts with
+a UTF-16 byte order mark (Excel's "Unicode text", WPS exports) is UTF-16 as a whole.
 """
 
 from __future__ import annotations
@@ -52,20 +53,36 @@ def _utf8_line(data: bytes) -> int | None:
     return None
 
 
+#: Byte order marks of UTF-16 (checked after UTF-32's, which begins like UTF-16-LE's).
+UTF16_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM), else GB18030 (a superset of GBK).
+    r"""Decode bytes as UTF-8 (with or without BOM), else GB18030 (a superset of GBK).
+
+    Bytes that start with a UTF-16 (or UTF-32) byte order mark are decoded as such.
 
     Returns
     -------
     text, encoding : str
-        The decoded text and the name of the encoding that worked (``utf-8``, ``utf-8-sig`` or
-        ``gb18030``).
+        The decoded text and the name of the encoding that worked (``utf-8``, ``utf-8-sig``,
+        ``gb18030``, ``utf-16`` or ``utf-32``).
 
     Raises
     ------
     DecodeError
-        If the bytes are in neither, or if a GBK file holds UTF-8 lines (naming the first).
+        If the bytes are in none of them, or if a GBK file holds UTF-8 lines (naming the first).
+
+    Examples
+    --------
+    >>> decode("村名称,人口".encode("gbk"))
+    ('村名称,人口', 'gb18030')
+    >>> decode("村名称\t人口".encode("utf-16"))
+    ('村名称\t人口', 'utf-16')
     """
+    for bom, name in UTF16_BOMS:
+        if data.startswith(bom):
+            return _decode_utf16(data, name), name
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -88,6 +105,22 @@ def decode(data: bytes) -> tuple[str, str]:
     if mixed is not None:
         raise _mixed(mixed, first_bad)
     return text, "gb18030"
+
+
+def _decode_utf16(data: bytes, name: str) -> str:
+    try:
+        return data.decode(name).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        unit = 4 if name == "utf-32" else 2
+        line = data[: exc.start].decode(name, errors="replace").count("\n") + 1
+        raise DecodeError(
+            f"cannot decode the file (line {line}): it starts as {name.upper()} (byte order mark) "
+            f"but is not {name.upper()} throughout (odd length or a broken {unit}-byte unit); "
+            "save it again as UTF-8",
+            f"无法解码（第 {line} 行）：文件以 {name.upper()} 字节顺序标记开头，但后文并非 {name.upper()}；"
+            "请另存为 UTF-8",
+            line,
+        ) from None
 
 
 def _mixed(utf8_line: int, gbk_line: int) -> DecodeError:
@@ -122,6 +155,62 @@ def read_csv_rows(path: Path) -> tuple[Iterator[list[str]], str]:
     if sample.count("\t") > sample.count(",") and sample.count("\t") > 0:
         delimiter = "\t"
     return _rows(text, delimiter), enc
+
+
+#: Delimiters a text table may use, most likely first.
+DELIMITERS = (",", "\t", ";")
+
+
+def sniff_delimiter(text: str) -> str:
+    r"""Guess a text table's delimiter (comma, tab or semicolon) from its first lines.
+
+    Each candidate splits the first lines (quotes respected); the one that gives the same
+    number of fields, more than one, on most lines wins; ties go to the earlier candidate in
+    :data:`DELIMITERS`. A table of one column is comma-separated.
+
+    Examples
+    --------
+    >>> sniff_delimiter("村名称;人口;备注\n西村;3500;\"含1,2组\"\n")
+    ';'
+    >>> sniff_delimiter("村名称\t人口\n西村\t3,500\n")
+    '\t'
+    """
+    sample = text[:65536]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]
+    lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        if not any(delimiter in ln for ln in lines):
+            continue
+        try:
+            counts = [len(r) for r in csv.reader(lines, delimiter=delimiter)]
+        except csv.Error:
+            continue
+        common = max(set(counts), key=lambda n: (counts.count(n), n))
+        if common < 2:
+            continue
+        score = (counts.count(common) / len(counts), common)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def split_rows(text: str, delimiter: str) -> Iterator[list[str]]:
+    r"""Split decoded text into rows of fields, as they are consumed.
+
+    Raises
+    ------
+    DecodeError
+        While the rows are read, if a field is longer than :data:`MAX_FIELD` characters or the
+        text is malformed.
+
+    Examples
+    --------
+    >>> list(split_rows('村名称,人口\n"西村,一组",3500\n', ","))
+    [['村名称', '人口'], ['西村,一组', '3500']]
+    """
+    return _rows(text, delimiter)
 
 
 def _rows(text: str, delimiter: str) -> Iterator[list[str]]:

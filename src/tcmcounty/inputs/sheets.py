@@ -6,8 +6,8 @@ cell from the file, only the non-empty cells are kept, cells far away from the t
 reported and dropped, and the workbook as a whole is capped at :data:`MAX_CELLS` cells.
 
 Formula cells without a saved value (a file written by a program and never opened in Excel)
-come back as :class:`~tcmcounty.readers.cells.UncachedFormula`; merged ranges are returned so
-that :func:`~tcmcounty.readers.cells.parse_rows` can give every row of a merged cell its value.
+come back as :class:`~tcmcounty.inputs.cells.UncachedFormula`; merged ranges are returned so
+that :func:`~tcmcounty.inputs.cells.parse_rows` can give every row of a merged cell its value.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from tcmcounty.readers.cells import UncachedFormula, cell_text, column_letter
+from tcmcounty.inputs.cells import UncachedFormula, cell_text, column_letter
 
 #: Non-empty cells read from one workbook at most (the template's tables fill a few thousand;
 #: a county of 1,000 villages and 600 facilities about 30,000).
@@ -40,12 +40,17 @@ Finding = tuple[str, str, str, int | None, str | None, str | None]
 
 @dataclass
 class Sheet:
-    """The cells of one sheet: ``rows[i]`` is sheet row ``i + 1``; merged ranges; findings."""
+    """The cells of one sheet: ``rows[i]`` is sheet row ``i + 1``; merged ranges; findings.
+
+    ``hidden`` is True for a sheet hidden in its workbook (hidden or "very hidden"): often old
+    data kept out of sight, which a reader should rank below the visible sheets.
+    """
 
     title: str
     rows: list[list[object]]
     merged: list[Merged] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    hidden: bool = False
 
 
 def sniff(path: Path) -> str:
@@ -109,13 +114,17 @@ NOT_XLSX: dict[str, tuple[str, str]] = {
 }
 
 
-def read_sheets(source: IO[bytes]) -> tuple[list[Sheet], list[Finding]]:
+def read_sheets(
+    source: IO[bytes], *, include_hidden: bool = False
+) -> tuple[list[Sheet], list[Finding]]:
     """Read the visible sheets of an .xlsx workbook by their real extent.
 
     Parameters
     ----------
     source : binary file
         The open workbook.
+    include_hidden : bool
+        Also read hidden sheets (returned with ``hidden=True``); by default they are skipped.
 
     Returns
     -------
@@ -130,9 +139,11 @@ def read_sheets(source: IO[bytes]) -> tuple[list[Sheet], list[Finding]]:
     budget = MAX_CELLS
     try:
         for ws in wb.worksheets:
-            if ws.sheet_state != "visible":
+            hidden = ws.sheet_state != "visible"
+            if hidden and not include_hidden:
                 continue
             sheet, used = _read_sheet(ws, wb, budget)
+            sheet.hidden = hidden
             budget -= used
             sheets.append(sheet)
             if budget <= 0:
@@ -194,18 +205,9 @@ def _read_sheet(ws: object, wb: object, budget: int) -> tuple[Sheet, int]:
                 if count >= budget:
                     break
         merged_cells = parser.merged_cells
-    title = str(ws.title)  # type: ignore[attr-defined]
-    sheet = Sheet(title, [])
-    _drop_stray(cells, sheet)
-    last_row = max(cells, default=0)
-    rows: list[list[object]] = [[] for _ in range(last_row)]
-    for idx, kept in cells.items():
-        width = max(c for c, _ in kept)
-        row: list[object] = [None] * width
-        for c, v in kept:
-            row[c - 1] = v
-        rows[idx - 1] = row
-    sheet.rows = rows
+    sheet = build_sheet(str(ws.title), cells)  # type: ignore[attr-defined]
+    rows = sheet.rows
+    last_row = len(rows)
     width = max((len(r) for r in rows), default=0)
     declared_rows = getattr(ws, "max_row", None) or 0
     declared_cols = getattr(ws, "max_column", None) or 0
@@ -229,6 +231,41 @@ def _read_sheet(ws: object, wb: object, budget: int) -> tuple[Sheet, int]:
             if b is not None and b[0] <= last_row:
                 sheet.merged.append(b)
     return sheet, count
+
+
+def build_sheet(title: str, cells: dict[int, list[tuple[int, object]]]) -> Sheet:
+    """Make a :class:`Sheet` from its non-empty cells, dropping (and reporting) stray ones.
+
+    Parameters
+    ----------
+    title : str
+        The sheet's title.
+    cells : dict
+        ``row -> [(column, value), ...]``, 1-based, non-empty cells only; changed in place
+        (stray cells are removed).
+
+    Returns
+    -------
+    Sheet
+        ``rows[i]`` is sheet row ``i + 1``, each as long as its last non-empty cell; no merged
+        ranges yet; a finding for each cell far outside the table.
+
+    Examples
+    --------
+    >>> s = build_sheet("村社区", {1: [(1, "村名称"), (3, "人口")], 3: [(1, "西村")]})
+    >>> s.rows
+    [['村名称', None, '人口'], [], ['西村']]
+    """
+    sheet = Sheet(title, [])
+    _drop_stray(cells, sheet)
+    rows: list[list[object]] = [[] for _ in range(max(cells, default=0))]
+    for idx, kept in cells.items():
+        row: list[object] = [None] * max(c for c, _ in kept)
+        for c, v in kept:
+            row[c - 1] = v
+        rows[idx - 1] = row
+    sheet.rows = rows
+    return sheet
 
 
 def _bounds(ref: str) -> Merged | None:
