@@ -341,7 +341,8 @@ def test_missing_population_is_not_reported(tmp_path: Path) -> None:
 
 def test_missing_figure_is_na_not_zero(county) -> None:
     df = compute(county)
-    for ind, key in (("T-PH", "public_health_staff"), ("T-TCMDOC-1000", "tcm_physicians")):
+    # tcm_physicians is not given either, but the roster gives it (tests/test_roster_totals.py)
+    for ind, key in (("T-PH", "public_health_staff"), ("T-TCMSHARE", "tcm_staff")):
         r = row(df, ind)
         assert pd.isna(r["value"]) and pd.isna(r["numerator"]) and key in r["reason"]
         assert r["value_text"] == "—"

@@ -43,7 +43,11 @@ def test_missing_figure_is_missing_and_estimate_kept_apart(tiny_bundle: Path) ->
         and phys.estimate.status == "estimated"
     )
     assert county.figure("physicians", allow_estimate=False) is None
-    assert county.figure("nurses") is None
+    assert county.figure("public_health_staff") is None  # not given, not in the roster
+    nurses = county.resources["nurses"]  # not given; every facility reports it: the roster's sum
+    assert nurses.official is None and nurses.estimate is None
+    assert nurses.derived is not None and nurses.derived.derived == "roster"
+    assert county.figure("nurses") == nurses.derived and county.figure("nurses").value == 26
     assert county.figure("beds").value == 60 and county.figure("beds").status == "official"
     assert county.figure("registered").value == 12000
     with pytest.raises(KeyError, match="unknown figure"):

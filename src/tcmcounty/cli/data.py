@@ -68,6 +68,12 @@ def summary_lines(report: ValidationReport) -> list[str]:
     missing = [k for k, e in c.resources.items() if e.official is None]
     if missing:
         lines.append("  not reported (official) / 官方未报告: " + ", ".join(missing))
+    derived = [e.key for e in c.resources.values() if e.official is None and e.derived]
+    if derived:
+        lines.append(
+            "  derived from roster / 由机构名册汇总 (the facility roster's sum is used): "
+            + ", ".join(derived)
+        )
     return lines
 
 

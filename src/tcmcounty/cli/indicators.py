@@ -8,6 +8,7 @@ import pandas as pd
 
 from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit, wants_bom
+from tcmcounty.county import status_label
 from tcmcounty.indicators import compare, compute, met_mark
 from tcmcounty.indicators.model import grade_label, target_with_grade
 from tcmcounty.inputs.load import load_county
@@ -85,6 +86,12 @@ def _footnotes(df: pd.DataFrame) -> str:
             "  estimated inputs / 使用估算值 (official figure not reported; estimate used): "
             + ", ".join(est)
         )
+    derived = df[df["input_derived"].notna().to_numpy(dtype=bool)]["id"].unique()
+    if len(derived):
+        lines.append(
+            "  county totals derived from roster / 由机构名册汇总 (not on the county sheet; the "
+            "facility roster's sum): " + ", ".join(derived)
+        )
     syn = df[df["input_status"].eq("synthetic").fillna(False).astype(bool)]["id"].unique()
     if len(syn):
         lines.append(
@@ -116,7 +123,10 @@ def _county_table(df: pd.DataFrame) -> pd.DataFrame:
                 _need_text(n, u.split(" / ")[0], e)
                 for n, u, e in zip(df["need"], df["need_unit"], df["excess"], strict=True)
             ],
-            "状态 status": df["input_status"].fillna("—"),
+            "状态 status": [
+                status_label(s, d)
+                for s, d in zip(df["input_status"], df["input_derived"], strict=True)
+            ],
         }
     )
 
@@ -189,7 +199,7 @@ def run_compare(args: argparse.Namespace) -> int:
         args.population,
         args.targets,
         allow_estimates=not args.no_estimates,
-        columns=("value_text", "met", "input_status"),
+        columns=("value_text", "met", "input_status", "input_derived"),
     )
     table = wide[["id", "name_zh", "target"]].rename(
         columns={"id": "ID", "name_zh": "指标", "target": "目标 target"}
@@ -199,7 +209,12 @@ def run_compare(args: argparse.Namespace) -> int:
         table[label] = wide[f"{label} value_text"] + wide[f"{label} met"].map(
             lambda m: " ✗" if pd.notna(m) and not m else ""
         )
-        table[f"{label} 状态"] = wide[f"{label} input_status"].fillna("—")
+        table[f"{label} 状态"] = [
+            status_label(s, d)
+            for s, d in zip(
+                wide[f"{label} input_status"], wide[f"{label} input_derived"], strict=True
+            )
+        ]
     title = (
         f"示范县指标对比 / indicators compared; population base / 人口口径: {args.population}; "
         f"target set / 目标集: {wide.attrs['target_set_label']}\n✗ = 未达标 not met\n"

@@ -102,7 +102,11 @@ def render_text(r: Readiness) -> str:
     ]
     order = {"not_met": 0, "no_data": 1, "met": 2}
     for t in sorted(r.targets, key=lambda t: order[t.verdict]):
-        status = f" ({t.input_status})" if t.input_status and t.input_status != "official" else ""
+        status = (
+            f" ({t.status_shown})"
+            if t.input_derived or (t.input_status and t.input_status != "official")
+            else ""
+        )
         lines.append(
             f"  {t.id:<16} {t.shown} → {t.target}: {VERDICT_ZH[t.verdict]} "
             f"{VERDICT_EN[t.verdict]} [{GRADE_LABELS.get(t.grade, t.grade)}]{status}"

@@ -44,6 +44,7 @@ COLUMNS: tuple[str, ...] = (
     "numerator_year",
     "denominator_year",
     "input_status",
+    "input_derived",
     "note",
     "reason",
     "target_set",
@@ -149,6 +150,7 @@ def _record(r: _Row, target_set: TargetSet) -> dict[str, object]:
         "numerator_year": r.num.year,
         "denominator_year": r.den.year,
         "input_status": weakest_status(statuses),
+        "input_derived": "; ".join(dict.fromkeys([*r.num.derived, *r.den.derived])) or None,
         "note": "; ".join(dict.fromkeys(notes)),
         "reason": _reason(r.num, r.den),
         "target_set": t.set_id if t else target_set.id,
@@ -257,7 +259,9 @@ def compute(
         ``>= 0`` when met), ``need`` (smallest whole number of ``need_unit`` to add; 0 when met;
         for ``at_most`` targets the number to remove), ``excess`` (units above an upper bound),
         ``numerator``, ``denominator`` and their definitions and years, ``input_status``
-        (weakest of official / estimated / synthetic), ``note``, ``reason`` (why NA),
+        (weakest of official / estimated / synthetic), ``input_derived`` (``"roster"`` when a
+        county total the county did not give was summed from the facility roster, else NA;
+        print it with :func:`tcmcounty.county.status_label`), ``note``, ``reason`` (why NA),
         ``target_set``, ``target_source``, ``target_basis``, ``target_evidence``,
         ``target_grade`` (``verified`` / ``derived`` / ``unverified``; empty without a target)
         and ``area`` (the area of the standard, :data:`~tcmcounty.indicators.model.AREAS`).

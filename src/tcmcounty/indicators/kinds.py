@@ -80,6 +80,9 @@ class Quantity:
 
     ``value`` is exact (a :class:`~fractions.Fraction`) so that targets and ``need`` are decided
     without floating-point error; ``None`` means not computable and ``reason`` says why.
+    ``derived`` holds the markers of inputs the county did not give but that were derived from
+    its other data (``"roster"``: a county total summed from the facility roster,
+    :attr:`tcmcounty.county.Figure.derived`).
     """
 
     value: Fraction | None
@@ -89,6 +92,7 @@ class Quantity:
     reason: str = ""
     notes: tuple[str, ...] = ()
     text: str | None = None
+    derived: tuple[str, ...] = ()
 
 
 def exact(x: object) -> Fraction:
@@ -133,7 +137,12 @@ def _types_text(types: list[str]) -> str:
 
 
 def resource(spec: Spec, ctx: Context) -> Quantity:
-    """Return a county total from ``county.toml`` ``[resources.<field>]`` (official, else the estimate)."""
+    """Return a county total from ``county.toml`` ``[resources.<field>]``.
+
+    The official figure, else the facility roster's sum when the county gives no figure
+    (:mod:`tcmcounty.inputs.totals`; noted, and ``derived`` is ``("roster",)``), else the
+    estimate when allowed.
+    """
     key = str(spec.param("field"))
     zh = RESOURCE_KEYS.get(key, key)
     definition = describe(spec, ctx.level, ctx.population)
@@ -144,9 +153,12 @@ def resource(spec: Spec, ctx: Context) -> Quantity:
             reason=f"{key} is only reported for the whole county / 该项只有全县合计",
         )
     entry = ctx.county.resources.get(key)
-    if entry is None or (entry.official is None and entry.estimate is None):
+    if entry is None or (
+        entry.official is None and entry.derived is None and entry.estimate is None
+    ):
+        roster = f"; {entry.roster_note}" if entry is not None and entry.roster_note else ""
         return Quantity(
-            None, definition=definition, reason=f"{zh} ({key}) not reported / {zh}未报告"
+            None, definition=definition, reason=f"{zh} ({key}) not reported / {zh}未报告{roster}"
         )
     fig = entry.best(ctx.allow_estimates)
     if fig is None:
@@ -156,10 +168,17 @@ def resource(spec: Spec, ctx: Context) -> Quantity:
             reason=f"{zh} ({key}) not reported (an estimate exists; estimates not allowed) / {zh}未报告（有估算值，未允许使用）",
         )
     notes: tuple[str, ...] = ()
-    if entry.official is None:
+    if entry.official is None and fig.derived:
+        notes = (
+            f"{key}: not on the county sheet; derived from roster / 由机构名册汇总: {fig.method}",
+        )
+    elif entry.official is None:
         method = f": {fig.method}" if fig.method else ""
         notes = (f"{key}: official figure not reported; estimate used{method}",)
-    return Quantity(exact(fig.value), (fig.status,), fig.year, definition, notes=notes)
+    derived = (fig.derived,) if fig.derived else ()
+    return Quantity(
+        exact(fig.value), (fig.status,), fig.year, definition, notes=notes, derived=derived
+    )
 
 
 def population(spec: Spec, ctx: Context) -> Quantity:

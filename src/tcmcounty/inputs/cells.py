@@ -391,6 +391,7 @@ def parse_rows(
     first_row_number: int = 1,
     sheet_map: SheetMap | None = None,
     merged: list[tuple[int, int, int, int]] | None = None,
+    fixed: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame | None, list[Problem], SheetReading]:
     """Parse a table given as a list of rows (the header somewhere near the top).
 
@@ -414,6 +415,9 @@ def parse_rows(
     merged : list of (first row, first column, last row, last column), optional
         Merged ranges of the sheet (1-based); below the header, every row of a merged range
         gets the value of its top cell (a note says so), instead of "not reported".
+    fixed : dict, optional
+        Values the sheet's name stands for (``{"type": "village_clinic"}``): a required column
+        given here may be absent, and rows that leave it blank take the value.
 
     Returns
     -------
@@ -496,7 +500,13 @@ def parse_rows(
                 c.written,
             )
     seen = {c.column for c in hm.columns if c.column}
-    missing = [c for c in table.columns if c.required and c.name not in seen]
+    fixed = {**(fixed or {}), **sheet_map.fill}
+    missing = [
+        c for c in table.columns if c.required and c.name not in seen and c.name not in fixed
+    ]
+    if fixed:
+        said = ", ".join(f"{k} = {v}" for k, v in fixed.items())
+        reading.note = f"from the sheet name: {said} / 按表名：{said}"
     for c in missing:
         add(
             "error",
@@ -621,7 +631,52 @@ def parse_rows(
             header_row,
         )
         return None, problems, reading
-    return _frame(columns, table, n_records), problems, reading
+    frame = _frame(columns, table, n_records)
+    _tick_columns(frame, table, memo, keep, header_row, add)
+    for name, value in fixed.items():
+        if name in frame:
+            frame[name] = frame[name].fillna(value)
+    return frame, problems, reading
+
+
+#: Marks of a tick column, where a mark means yes and a blank means no.
+TICKS = frozenset("√✓✔○●☑")
+
+
+def _tick_columns(
+    frame: pd.DataFrame,
+    table: Table,
+    memo: dict[str, dict[str, object]],
+    keep: list[ColumnMatch],
+    header_row: int,
+    add: AddProblem,
+) -> None:
+    """Read the blanks of a tick column (only ``√`` marks, no 否/×) as "no", with a note.
+
+    A column whose every filled cell is a tick mark follows the convention "√ where it
+    exists": its blanks mean no, not "not reported". A column that also says 否 somewhere
+    keeps its blanks as not reported.
+    """
+    for col in table.columns:
+        if col.kind != "bool" or col.name not in frame or col.name not in memo:
+            continue
+        seen = [t for t in memo[col.name] if t and not is_missing(t)]
+        if not seen or not all(t.strip() in TICKS for t in seen):
+            continue
+        values = frame[col.name]
+        blanks = int(values.isna().sum())
+        if not blanks or (values == False).any():  # noqa: E712
+            continue
+        frame[col.name] = values.fillna(False)
+        header = next((c.written for c in keep if c.column == col.name), col.name)
+        add(
+            "note",
+            f"tick column: only {'/'.join(sorted(set(seen)))} marks, so its {blanks} blank cells "
+            "are read as no",
+            f"打勾列：仅有 {'/'.join(sorted(set(seen)))} 标记，{blanks} 个空白单元格按“否”读取",
+            header_row,
+            header,
+        )
 
 
 def _expand_merged(

@@ -33,6 +33,7 @@ class SheetMap:
     table: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     ignore: tuple[str, ...] = ()
+    fill: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

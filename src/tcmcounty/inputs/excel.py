@@ -11,7 +11,10 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pandas as pd
+
 from tcmcounty.errors import Problem
+from tcmcounty.inputs.assembly import STACKABLE, sheet_facility_type, sheet_fixed
 from tcmcounty.inputs.basics import (
     COUNTY_COLUMNS,
     COUNTY_FIELDS,
@@ -22,7 +25,7 @@ from tcmcounty.inputs.cells import FORMULA_EN, FORMULA_ZH, UncachedFormula, pars
 from tcmcounty.inputs.columnmap import ColumnMap, SheetReading
 from tcmcounty.inputs.matching import Matcher, sheet_key
 from tcmcounty.inputs.meta import clean_names
-from tcmcounty.inputs.raw import RawBundle
+from tcmcounty.inputs.raw import ROW_BLOCK, RawBundle
 from tcmcounty.inputs.sheets import NOT_XLSX, Sheet, read_sheets, sniff
 from tcmcounty.inputs.sources import default_sources, ensure_user_source
 from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, OPTIONAL_TABLES, TABLES
@@ -67,18 +70,23 @@ def _names(table: str) -> set[str]:
 
 def recognise_sheets(
     sheets: dict[str, list[list[object]]], columns: ColumnMap
-) -> tuple[dict[str, str], list[tuple[str, str, str]], dict[str, str]]:
+) -> tuple[dict[str, str], list[tuple[str, str, str]], dict[str, str], dict[str, list[str]]]:
     """Decide which sheet holds which table.
 
     A column map's ``table = "…"`` wins; then the sheet name; then, for sheets whose name is
     unfamiliar, the header content (the table whose headers the sheet matches best, all its
     required columns present).
 
+    Several sheets may hold one roster table (:data:`STACKABLE`: one sheet per township, the
+    village clinics on a sheet of their own): they are stacked. Two sheets claiming another
+    table (the county sheet, the sources) are a conflict.
+
     Returns
     -------
-    chosen, conflicts, how : dict, list, dict
-        ``table -> sheet``; ``(table, sheet a, sheet b)`` for two sheets claiming one table;
-        ``sheet -> "map" | "name" | "content"``.
+    chosen, conflicts, how, stacked : dict, list, dict, dict
+        ``table -> first sheet``; ``(table, sheet a, sheet b)`` for two sheets claiming one
+        table; ``sheet -> "map" | "name" | "content"``; ``table -> all its sheets`` where
+        there are several.
     """
     from tcmcounty.inputs.cells import cell_text
 
@@ -86,9 +94,14 @@ def recognise_sheets(
     chosen: dict[str, str] = {}
     how: dict[str, str] = {}
     conflicts: list[tuple[str, str, str]] = []
+    stacked: dict[str, list[str]] = {}
 
     def claim(table: str, sheet: str, why: str) -> None:
         if table in chosen and chosen[table] != sheet:
+            if table in STACKABLE:
+                stacked.setdefault(table, [chosen[table]]).append(sheet)
+                how[sheet] = why
+                return
             conflicts.append((table, chosen[table], sheet))
             return
         chosen[table] = sheet
@@ -106,13 +119,16 @@ def recognise_sheets(
             if k in _names(table):
                 claim(table, sheet, "name")
                 break
+        else:
+            if sheet_facility_type(sheet) is not None:
+                claim("facilities", sheet, "name")
     for sheet, rows in sheets.items():
         if sheet in how or sheet_key(sheet) in {sheet_key(n) for n in INSTRUCTION_SHEETS}:
             continue
         text = [[cell_text(c) for c in r] for r in rows[:15]]
         scores: dict[str, int] = {}
         for table in TABLES:
-            if table in chosen:
+            if table in chosen and table not in STACKABLE:
                 continue
             t = TABLES[table]
             m = Matcher(t, columns.for_sheet(sheet).columns)
@@ -130,13 +146,8 @@ def recognise_sheets(
         top = max(scores.values())
         best_tables = [t for t, s in scores.items() if s == top]
         if len(best_tables) == 1:
-            table = best_tables[0]
-            if table in chosen:
-                conflicts.append((table, chosen[table], sheet))
-            else:
-                chosen[table] = sheet
-                how[sheet] = "content"
-    return chosen, conflicts, how
+            claim(best_tables[0], sheet, "content")
+    return chosen, conflicts, how, stacked
 
 
 def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
@@ -192,7 +203,24 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         for sev, en, zh, row, col, value in s.findings:
             raw.problems.append(_sheet_problem(path.name, s.title, sev, en, zh, row, col, value))
     sheets = {s.title: s.rows for s in found}
-    chosen, conflicts, how = recognise_sheets(sheets, columns)
+    hidden = [
+        t
+        for t in sheets
+        if getattr(by_title[t], "hidden", False) and not columns.for_sheet(t).table
+    ]
+    for t in hidden:
+        raw.problems.append(
+            Problem(
+                "warning",
+                path.name,
+                "hidden sheet not read (often last year's data); unhide it or name its table in "
+                f'a column map (["{t}"] table = "…") to read it',
+                "隐藏的工作表未读取（常为往年数据）；如需读取，请取消隐藏或在列映射中指定",
+                t,
+            )
+        )
+    sheets = {t: r for t, r in sheets.items() if t not in hidden}
+    chosen, conflicts, how, stacked = recognise_sheets(sheets, columns)
     for table, a, b in conflicts:
         label = "县基本情况" if table == "county" else TABLES[table].zh
         raw.problem(
@@ -233,19 +261,53 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                     f"未找到{table.zh}工作表（{table.sheet}）；现有：{'、'.join(sheets)}",
                 )
             continue
-        df, problems, reading = parse_rows(
-            sheets[sheet],
-            table,
-            path.name,
-            sheet,
-            sheet_map=columns.for_sheet(sheet),
-            merged=by_title[sheet].merged,
-        )
-        reading.how = how.get(sheet, "name")
-        raw.readings.append(reading)
-        raw.problems.extend(problems)
-        if df is not None:
-            raw.tables[name] = df
+        frames = []
+        parts = stacked.get(name, [sheet])
+        for k, part in enumerate(parts):
+            fixed = sheet_fixed(name, part, len(parts) > 1, raw)
+            df, problems, reading = parse_rows(
+                sheets[part],
+                table,
+                path.name,
+                part,
+                sheet_map=columns.for_sheet(part),
+                merged=by_title[part].merged,
+                fixed=fixed,
+            )
+            reading.how = how.get(part, "name")
+            raw.readings.append(reading)
+            raw.problems.extend(problems)
+            if df is not None:
+                copy_of = _copy_of(df, frames, parts)
+                if copy_of is not None:
+                    raw.problems.append(
+                        Problem(
+                            "error",
+                            path.name,
+                            f"sheet '{part}' repeats the rows of sheet '{copy_of}' ({table.name}): "
+                            "a copy? Delete one, or hide the old one",
+                            f"工作表 '{part}' 与 '{copy_of}' 的内容相同（{table.zh}）：是否为副本？"
+                            "请删除或隐藏其中一个",
+                            part,
+                        )
+                    )
+                    continue
+                df["_row"] += k * ROW_BLOCK
+                frames.append(df)
+        if len(parts) > 1:
+            raw.stacked[name] = parts
+            raw.problems.append(
+                Problem(
+                    "note",
+                    path.name,
+                    f"{table.name}: {len(parts)} sheets stacked into one table ({', '.join(parts)})",
+                    f"{table.zh}：{len(parts)} 个工作表合并为一张表（{'、'.join(parts)}）",
+                )
+            )
+        if frames:
+            raw.tables[name] = (
+                frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+            )
     for sheet in sheets:
         if sheet not in how:
             raw.readings.append(
@@ -257,6 +319,17 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
     else:
         ensure_user_source(raw, f"workbook {path.name}", f"工作簿 {path.name}")
     return raw
+
+
+def _copy_of(df: pd.DataFrame, frames: list[pd.DataFrame], parts: list[str]) -> str | None:
+    """Return the sheet whose rows ``df`` repeats (a copied sheet), or None."""
+    body = df.drop(columns="_row").reset_index(drop=True)
+    for k, other in enumerate(frames):
+        if len(other) == len(body) and other.drop(columns="_row").reset_index(drop=True).equals(
+            body
+        ):
+            return parts[k]
+    return None
 
 
 def _sheet_problem(

@@ -247,7 +247,21 @@ COMPOUND: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {
 SUBJECTS: dict[str, tuple[str, ...]] = {
     "townships": ("乡镇", "街道"),
     "villages": ("村", "社区"),
-    "facilities": ("医疗卫生机构", "医疗机构", "卫生机构", "机构", "单位"),
+    "facilities": (
+        "医疗卫生机构",
+        "医疗机构",
+        "卫生机构",
+        "机构",
+        "单位",
+        # a sheet of one type names its rows by the type (村卫生室名称)
+        "村卫生室",
+        "卫生室",
+        "乡镇卫生院",
+        "卫生院",
+        "社区卫生服务中心",
+        "社区卫生服务站",
+        "医院",
+    ),
     "alliances": ("医联体", "医共体", "医疗联合体", "联合体", "医疗集团"),
     "sources": ("数据来源", "来源", "资料"),
     "timetable": ("工作", "实施"),

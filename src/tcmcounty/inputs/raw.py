@@ -11,6 +11,10 @@ import pandas as pd
 from tcmcounty.errors import Problem
 from tcmcounty.inputs.columnmap import SheetReading
 
+#: Rows of the second, third … sheet stacked into one table are numbered from
+#: ``k * ROW_BLOCK``, so that a row keeps the sheet it came from (:meth:`RawBundle.locate`).
+ROW_BLOCK = 10_000_000
+
 
 @dataclass
 class RawBundle:
@@ -30,6 +34,23 @@ class RawBundle:
     meta_file: str = "county.toml"
     meta_sheet: str | None = None
     readings: list[SheetReading] = field(default_factory=list)
+    stacked: dict[str, list[str]] = field(default_factory=dict)
+
+    def locate(self, table: str, row: int | None) -> tuple[str | None, int | None]:
+        """Return the sheet and the row number the user sees for a row of ``table``.
+
+        Examples
+        --------
+        >>> raw = RawBundle(Path("x.xlsx"), {}, {}, {}, {"facilities": "机构"})
+        >>> raw.stacked["facilities"] = ["机构", "村卫生室"]
+        >>> raw.locate("facilities", ROW_BLOCK + 7)
+        ('村卫生室', 7)
+        """
+        sheets = self.stacked.get(table)
+        if sheets and row is not None and row >= ROW_BLOCK:
+            k, r = divmod(row, ROW_BLOCK)
+            return sheets[min(k, len(sheets) - 1)], r
+        return self.sheets.get(table), row
 
     def header(self, table: str, column: str) -> str:
         """Return the header as the user wrote it for a canonical column (for messages)."""
@@ -56,7 +77,8 @@ class RawBundle:
         elif table == "boundary":
             file, sheet = "boundary.geojson", None
         else:
-            file, sheet = self.files.get(table, table), self.sheets.get(table)
+            file = self.files.get(table, table)
+            sheet, row = self.locate(table, row)
         self.problems.append(
             Problem(
                 severity,  # type: ignore[arg-type]

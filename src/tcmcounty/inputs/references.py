@@ -81,7 +81,30 @@ def resolve_references(raw: RawBundle) -> None:
         _ids(raw, "facilities", facilities)
         _township_codes(raw, "facilities", facilities, town_names)
         _facility_villages(raw, facilities, village_names, village_town)
+        _townships_from_villages(raw, facilities, village_town)
         _alliances(raw, facilities)
+
+
+def _townships_from_villages(
+    raw: RawBundle, df: pd.DataFrame, village_town: dict[str, str]
+) -> None:
+    """Give a facility listed by its village code alone its village's township (a note says so)."""
+    if "village_code" not in df or "township_code" not in df:
+        return
+    filled = 0
+    for i in df.index[df["village_code"].notna() & df["township_code"].isna()]:
+        town = village_town.get(_text(df.loc[i, "village_code"]))
+        if town:
+            df.loc[i, "township_code"] = town
+            filled += 1
+    if filled:
+        raw.problem(
+            "note",
+            "facilities",
+            f"{filled} facilities given their township from their village (villages table)",
+            f"{filled} 个机构按所在村确定乡镇（村表）",
+            column=raw.header("facilities", "village_code"),
+        )
 
 
 def _ids(raw: RawBundle, table: str, df: pd.DataFrame) -> None:
@@ -281,6 +304,44 @@ def _facility_villages(
         )
 
 
+#: Words in an alliance's name that say its kind (first match wins).
+_KIND_WORDS = (
+    ("医共体", "county_medical_community"),
+    ("共同体", "county_medical_community"),
+    ("总院", "county_medical_community"),
+    ("医疗集团", "urban_medical_group"),
+    ("专科联盟", "specialty_alliance"),
+    ("远程", "telemedicine_network"),
+)
+
+
+def _alliances_from_names(facilities: pd.DataFrame) -> pd.DataFrame:
+    """Build the alliance table from the alliance names on the facility rows (no sheet of its own).
+
+    Each distinct name is an alliance (its id is its name); its kind comes from its name
+    (``…医共体`` is a county medical community), else ``other``; members are added from the
+    facility rows by :func:`_alliances`.
+    """
+    names: list[str] = []
+    for tokens in facilities["alliance_ids"]:
+        for t in tokens if isinstance(tokens, list) else []:
+            if t not in names:
+                names.append(t)
+    kinds = [next((k for w, k in _KIND_WORDS if w in n), "other") for n in names]
+    return pd.DataFrame(
+        {
+            "_row": pd.Series([0] * len(names), dtype="int64"),
+            "id": pd.array(names, dtype="string"),
+            "name": pd.array(names, dtype="string"),
+            "kind": pd.array(kinds, dtype="string"),
+            "lead_facility_id": pd.array([None] * len(names), dtype="string"),
+            "member_ids": pd.Series([[] for _ in names], dtype=object),
+            "status": pd.array([None] * len(names), dtype="string"),
+            "source": pd.array([None] * len(names), dtype="string"),
+        }
+    )
+
+
 def _alliances(raw: RawBundle, facilities: pd.DataFrame) -> None:
     alliances = raw.tables.get("alliances")
     ids = [_text(v) for v in facilities["id"]]
@@ -308,14 +369,16 @@ def _alliances(raw: RawBundle, facilities: pd.DataFrame) -> None:
         return
     header = raw.header("facilities", "alliance_ids")
     if alliances is None or not len(alliances):
+        alliances = _alliances_from_names(facilities)
+        raw.tables["alliances"] = alliances
         raw.problem(
-            "error",
+            "note",
             "facilities",
-            "facilities name alliances but there is no alliance table (医联体 sheet)",
-            "机构表填写了所属医联体，但没有医联体表",
+            f"no alliance sheet: {len(alliances)} alliance(s) made from the names in this column "
+            f"({'; '.join(alliances['name'].astype(str))}); their lead facilities are not known",
+            f"无医联体表：已按本列名称建立 {len(alliances)} 个医联体；牵头机构未知",
             column=header,
         )
-        return
     a_ids = [_text(v) for v in alliances["id"]]
     a_names = _Names(a_ids, [_text(v) for v in alliances["name"]])
     added = 0

@@ -148,10 +148,7 @@ class RosterSum:
 
     def method(self) -> str:
         """How the derived figure was made (:attr:`tcmcounty.county.Figure.method`)."""
-        return (
-            f"sum of {self.key} over the facility roster ({self.where}): {self.coverage_en} "
-            f"/ 机构名册（{self.where}）{self.key}合计：{self.coverage_zh}"
-        )
+        return f"sum of {self.key} over the facility roster ({self.where}): {self.coverage_en}"
 
     def refusal(self) -> tuple[str, str]:
         """Why the sum is not used as the county total: (English, Chinese)."""

@@ -16,7 +16,7 @@ import pandas as pd
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS
 from tcmcounty.crs import SUPPORTED, normalise_crs_name, to_wgs84
 from tcmcounty.inputs.raw import RawBundle
-from tcmcounty.inputs.totals import check_roster_totals
+from tcmcounty.inputs.totals import check_roster_totals, roster_sums
 from tcmcounty.schema import TABLES, vocabulary_lookup
 
 #: Plausible ranges of county ratios (per 1,000 residents); outside them a warning is given.
@@ -668,19 +668,28 @@ def _check_population(raw: RawBundle) -> None:
             )
     if total:
         res = raw.meta.get("resources", {})
+        sums = roster_sums(raw)
         for key, (lo, hi) in PLAUSIBLE_PER_1000.items():
             entry = res.get(key) if isinstance(res, dict) else None
+            value, derived_en, derived_zh = None, "", ""
             if isinstance(entry, dict) and isinstance(entry.get("value"), (int, float)):
-                ratio = entry["value"] / total * 1000
+                value = entry["value"]
+            elif key in sums and sums[key].usable and not _figure_value(entry)[1]:
+                # the county total will be the roster's sum (tcmcounty.inputs.totals)
+                value = sums[key].total
+                derived_en, derived_zh = " (derived from roster)", "（由机构名册汇总）"
+            if value is not None:
+                ratio = value / total * 1000
                 if not lo <= ratio <= hi:
                     raw.problem(
                         "warning",
                         "county",
-                        f"{ratio:.2f} per 1,000 residents is far from national references ({lo}–{hi})",
-                        f"每千人 {ratio:.2f}，明显偏离全国参考范围（{lo}–{hi}）",
-                        entry.get("_row"),  # type: ignore[arg-type]
+                        f"{ratio:.2f} per 1,000 residents{derived_en} is far from national "
+                        f"references ({lo}–{hi})",
+                        f"每千人 {ratio:.2f}{derived_zh}，明显偏离全国参考范围（{lo}–{hi}）",
+                        entry.get("_row") if isinstance(entry, dict) else None,  # type: ignore[arg-type]
                         f"resources.{key}",
-                        entry["value"],
+                        value,
                     )
 
 

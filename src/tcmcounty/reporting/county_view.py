@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 import tcmcounty
+from tcmcounty.county import status_label
 from tcmcounty.formatting import fmt_num, fmt_pct
 from tcmcounty.inputs.sources import supplied_by_user
 from tcmcounty.reporting.parameters import ReportParameters
@@ -287,7 +288,7 @@ class CountyView:
                 ("target", "目标", "target"),
                 ("verdict_text", "判定", "verdict"),
                 ("grade_label", "目标证据等级", "evidence grade of the target"),
-                ("input_status", "数据状态", "data status"),
+                ("status_shown", "数据状态", "data status"),
             ]
             # one name column (the indicators section has both)
             cols = [c for c in cols if c[0] != ("name_zh" if lang == "en" else "name_en")]
@@ -408,7 +409,7 @@ class CountyView:
             ("met", "判定", "verdict"),
             ("need", "缺口", "need"),
             ("need_unit", "缺口单位", "need unit"),
-            ("input_status", "数据状态", "data status"),
+            ("status_shown", "数据状态", "data status"),
             ("reason", "说明", "note"),
         ]
         if lang == "zh":
@@ -450,7 +451,15 @@ class CountyView:
                     ind["target_grade"] if "target_grade" in ind else [""] * len(ind),
                     strict=True,
                 )
-            ]
+            ],
+            status_shown=[
+                status_label(s, d)
+                for s, d in zip(
+                    ind["input_status"] if "input_status" in ind else [None] * len(ind),
+                    ind["input_derived"] if "input_derived" in ind else [None] * len(ind),
+                    strict=True,
+                )
+            ],
         )
         areas = ind["area"] if "area" in ind else pd.Series("other", index=ind.index)
         out = ""

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from tcmcounty.county import status_label
 from tcmcounty.indicators.model import GRADE_LABELS
 from tcmcounty.plans import CountyPlan, plan_of
 from tcmcounty.tasks import counts, task_state
@@ -43,6 +44,12 @@ class TargetCheck:
     grade: str
     reason: str = ""
     input_status: str = ""
+    input_derived: str = ""
+
+    @property
+    def status_shown(self) -> str:
+        """The data status as every output prints it (:func:`tcmcounty.county.status_label`)."""
+        return status_label(self.input_status or None, self.input_derived or None)
 
     @property
     def shown(self) -> str:
@@ -285,6 +292,7 @@ class Readiness:
                     "verdict": t.verdict,
                     "grade": t.grade,
                     "input_status": t.input_status or None,
+                    "input_derived": t.input_derived or None,
                 }
                 for t in self.targets
             ],
@@ -313,6 +321,8 @@ class Readiness:
                     "grade": t.grade,
                     "grade_label": GRADE_LABELS.get(t.grade, t.grade),
                     "input_status": t.input_status,
+                    "input_derived": t.input_derived,
+                    "status_shown": t.status_shown,
                     "reason": t.reason,
                 }
                 for t in self.targets
@@ -328,6 +338,8 @@ class Readiness:
                 "grade",
                 "grade_label",
                 "input_status",
+                "input_derived",
+                "status_shown",
                 "reason",
             ],
         )
@@ -376,6 +388,7 @@ def _targets(indicators: pd.DataFrame | None) -> tuple[tuple[TargetCheck, ...], 
                 grade=grade,
                 reason=_text(r.get("reason")),
                 input_status=_text(r.get("input_status")),
+                input_derived=_text(r.get("input_derived")),
             )
         )
     return tuple(out), tuple(without)
@@ -505,6 +518,7 @@ def to_frame(r: Readiness) -> pd.DataFrame:
         "verdict",
         "grade",
         "input_status",
+        "input_derived",
     ]
     rows: list[dict[str, object]] = [
         {"kind": "summary", "id": "ready" if r.ready else "not_ready", "value": r.summary()}
@@ -521,6 +535,7 @@ def to_frame(r: Readiness) -> pd.DataFrame:
                 "verdict": t.verdict,
                 "grade": t.grade,
                 "input_status": t.input_status,
+                "input_derived": t.input_derived or None,
             }
         )
     for state, n in (r.task_states or {}).items():

@@ -323,6 +323,7 @@ class CountyResults:
             "need",
             "need_unit",
             "input_status",
+            "input_derived",
         ]
         return [
             {c: _plain(v) for c, v in zip(cols, r, strict=True)}

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from tcmcounty.county import STATUS_LABELS
+from tcmcounty.county import status_label
 from tcmcounty.formatting import (
     SHARE_FORMAT,
     Displayed,
@@ -349,13 +349,12 @@ def _indicator_cells(col: _Column, x: dict[str, Any]) -> list[tuple[object, str 
         value, fmt = (v if isinstance(v, (int, float)) or v is None else str(v)), None
     met = x.get("met")
     need = x.get("need")
-    status = str(x.get("input_status") or "")
     return [
         (value, fmt),
         (target_with_grade(x.get("target") or "", x.get("target_grade") or "unverified"), None),
         (_MET_TEXT[met] if isinstance(met, bool) else "—", None),
         (need if isinstance(need, (int, float)) else None, "0"),
-        (STATUS_LABELS.get(status, status), None),
+        (status_label(x.get("input_status"), x.get("input_derived")), None),
     ]
 
 
