@@ -22,7 +22,6 @@ INDICATOR_KEYS: dict[str, tuple[str, str]] = {
     "hall_share_pct": ("T-ZYG-HALL", "value"),
     "pavilion_share_pct": ("T-ZYG-PAV", "value"),
     "pavilion_need": ("T-ZYG-PAV", "need"),
-    "vc_tcm_share_pct": ("T-VC-TCM", "value"),
 }
 #: Truth key -> facility type counted.
 COUNT_KEYS = {
@@ -103,6 +102,14 @@ def compare(path: Path, county: object, table: object) -> Comparison:
             check(key, len(county.townships))  # type: ignore[attr-defined]
         elif key == "villages":
             check(key, len(county.villages))  # type: ignore[attr-defined]
+        elif key == "vc_tcm_share_pct":
+            # village clinics alone (T-VC-TCM also counts community stations): the reading of
+            # the roster, not the indicator's definition, is what is compared
+            vc = county.facilities[county.facilities["type"] == "village_clinic"]  # type: ignore[attr-defined]
+            flags = vc["provides_tcm"]
+            check(
+                key, None if flags.isna().any() or not len(vc) else 100 * flags.astype(bool).mean()
+            )
         elif key == "resident_population":
             entry = county.population.get("resident")  # type: ignore[attr-defined]
             fig = entry.official if entry is not None and entry.official else None

@@ -113,7 +113,9 @@ AddProblem = Callable[..., None]
 #: Rows searched for the header.
 HEADER_ROWS = 15
 _NOTE = re.compile(
-    r"^\s*(注|备注|说明|note|notes|资料来源|数据来源|填表说明|填报说明)\s*[\d一二三四五六七八九十①-⑩]*\s*[:：]",
+    r"^\s*(注|备注|说明|note|notes|资料来源|数据来源|填表说明|填报说明|填表人|填报人|审核人|制表人|"
+    r"制表单位|填报单位|单位负责人|负责人|统计负责人|联系人|联系电话|填表日期|填报日期|制表日期|报出日期)"
+    r"\s*[\d一二三四五六七八九十①-⑩]*\s*[:：]",
     re.IGNORECASE,
 )
 
@@ -228,7 +230,9 @@ def find_header(
 
 
 def _known(matcher: Matcher, text: str) -> bool:
-    return bool(text) and bool(matcher.candidates(text) or matcher.part(text))
+    return bool(text) and bool(
+        matcher.candidates(text) or matcher.part(text) or len(matcher.composed(text)) == 1
+    )
 
 
 def _spread_labels(
@@ -247,35 +251,38 @@ def _spread_labels(
 
 
 def _join_two_rows(upper: list[str], lower: list[str], matcher: Matcher) -> list[str] | None:
-    """Join a group-label row and the row below it, or ``None`` when the lower row is data."""
-    if not any(lower) or any(_NUM_CELL.match(c) for c in lower if c):
-        return None
+    """Join a group-label row and the row below it, or ``None`` when the lower row is data.
+
+    Where the lower row has a cell, it names the column, read alone, then with its group label
+    after or before it; where it is empty, the upper cell is the header (a label merged over
+    both rows).
+    """
+    if not any(lower) or any(_NUM_CELL.match(c) for c in (*lower, *upper) if c):
+        return None  # a row with numbers is data (or a label row: 乡镇代码 | 360424100)
     width = max(len(upper), len(lower))
     up = upper + [""] * (width - len(upper))
     low = lower + [""] * (width - len(lower))
-    label = ""
     out = list(up)
     gained = False
+    label = ""
     for j in range(width):
-        if up[j] and not _known(matcher, up[j]):
-            label = up[j]
-        elif up[j]:
-            label = ""
+        if up[j]:
+            # a label that is no header by itself (人员情况) groups the cells to its right
+            label = "" if matcher.candidates(up[j]) or matcher.part(up[j]) else up[j]
         if not low[j]:
             continue
-        group = up[j] if up[j] and not _known(matcher, up[j]) else ("" if up[j] else label)
+        group = up[j] or label
         options = [low[j]]
         if group:
             options += [group + low[j], low[j] + group]
         if _OF_WHICH_CELL.match(low[j]) and j > 0 and out[j - 1]:
-            options.append(_OF_WHICH_CELL.sub("", low[j]) + out[j - 1])
+            # 其中：中医类别 under 执业（助理）医师 is 中医类别执业（助理）医师
+            options.insert(0, _OF_WHICH_CELL.sub("", low[j]) + out[j - 1])
         found = next((o for o in options if _known(matcher, o)), None)
-        if found is None and low[j].startswith(("其中", "含")):
-            found = next((o for o in options[1:] if _known(matcher, o)), None)
-        if found is not None and not (up[j] and _known(matcher, up[j])):
+        if found is not None:
             out[j] = found
             gained = True
-        elif not up[j] or not _known(matcher, up[j]):
+        elif not _known(matcher, up[j]):
             out[j] = low[j]  # unknown below an unknown label: the lower cell names the column
     return out if gained else None
 
@@ -582,7 +589,11 @@ def parse_rows(
             value = _UNPARSED if cache is None else cache.get(text, _UNPARSED)
             if value is _UNPARSED:
                 before = len(problems)
-                value = _parse_cell(text, col, number, c.written, add)
+                # a count in 万 (3.6228 万人) is a fraction before its unit makes it whole
+                as_col = (
+                    dataclasses.replace(col, kind="float") if scaled and col.kind == "int" else col
+                )
+                value = _parse_cell(text, as_col, number, c.written, add)
                 if cache is not None and len(problems) == before and len(cache) < 100_000:
                     cache[text] = value
             if scaled and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -850,6 +861,9 @@ def _scaled(
 _WS218 = re.compile(r"^\(?([A-Ma-m]\d{3})\)?")
 
 
+_PRIVATE = re.compile(r"民营|私立|私营|个体|私人|股份")
+
+
 @functools.lru_cache(maxsize=4096)
 def vocabulary_match(text: str, vocabulary: str) -> tuple[str | None, str]:
     """Return the canonical value of a cell in a closed vocabulary and how it was found.
@@ -885,7 +899,9 @@ def vocabulary_match(text: str, vocabulary: str) -> tuple[str | None, str]:
     if vocabulary == "facility_type" and m and not rest:
         return "other", "ws218"
     target = rest or compact
-    inside = [k for k in fullwidth if len(k) >= 3 and not k.isascii() and k in target]
+    if vocabulary == "facility_type" and _PRIVATE.search(target):
+        return "other", "contains"  # 民营中医医院 is no county TCM hospital
+    inside = [k for k in fullwidth if len(k) >= 2 and not k.isascii() and k in target]
     if inside:
         longest = max(len(k) for k in inside)
         meanings = {fullwidth[k] for k in inside if len(k) == longest}

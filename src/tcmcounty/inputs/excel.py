@@ -23,11 +23,12 @@ from tcmcounty.inputs.basics import (
 )
 from tcmcounty.inputs.cells import FORMULA_EN, FORMULA_ZH, UncachedFormula, parse_rows
 from tcmcounty.inputs.columnmap import ColumnMap, SheetReading
+from tcmcounty.inputs.completion import FROM_NBS, complete_from_nbs, infer_adcode
 from tcmcounty.inputs.matching import Matcher, sheet_key
 from tcmcounty.inputs.meta import clean_names
 from tcmcounty.inputs.raw import ROW_BLOCK, RawBundle
 from tcmcounty.inputs.sheets import NOT_XLSX, Sheet, read_sheets, sniff
-from tcmcounty.inputs.sources import default_sources, ensure_user_source
+from tcmcounty.inputs.sources import default_sources, ensure_nbs_source, ensure_user_source
 from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, OPTIONAL_TABLES, TABLES
 
 __all__ = ["COUNTY_COLUMNS", "COUNTY_FIELDS", "read_workbook", "recognise_sheets"]
@@ -251,7 +252,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         sheet = chosen.get(name)
         raw.sheets[name] = sheet or table.sheet
         if sheet is None:
-            if name not in OPTIONAL_TABLES:
+            if name not in OPTIONAL_TABLES and name not in FROM_NBS:
                 raw.problem(
                     "error",
                     name,
@@ -314,11 +315,32 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 SheetReading(path.name, sheet, None, "ignored", note="no table recognised / 未识别")
             )
             _unread_sheet(raw, path, sheet, sheets[sheet], columns)
+    _complete(raw, sheets)
     if "sources" not in chosen:
         default_sources(raw, f"workbook {path.name}", f"工作簿 {path.name}")
     else:
         ensure_user_source(raw, f"workbook {path.name}", f"工作簿 {path.name}")
+    if any(raw.files.get(t) == "NBS 2023" for t in FROM_NBS):
+        ensure_nbs_source(raw)
     return raw
+
+
+def _complete(raw: RawBundle, sheets: dict[str, list[list[object]]]) -> None:
+    """Supply missing township and village tables from the NBS codes, else report them."""
+    infer_adcode(raw)
+    complete_from_nbs(raw)
+    for name in FROM_NBS:
+        if name in raw.tables or any(p.table == name for p in raw.readings if p.table):
+            continue
+        table = TABLES[name]
+        raw.problem(
+            "error",
+            name,
+            f"sheet '{table.sheet}' ({name}) is missing: no sheet is named so or has its "
+            f"headers ({', '.join(c.zh for c in table.columns if c.required)}), and the county "
+            f"is not known to take them from the national codes; sheets found: {', '.join(sheets)}",
+            f"未找到{table.zh}工作表（{table.sheet}），且无法识别本县以采用统计用区划代码；现有：{'、'.join(sheets)}",
+        )
 
 
 def _copy_of(df: pd.DataFrame, frames: list[pd.DataFrame], parts: list[str]) -> str | None:

@@ -475,7 +475,8 @@ def _load_calamine(path: Path, scans: list[_Scan] | None) -> tuple[list[Sheet], 
     by_name = {s.name: s for s in scans or []}
     sheets: list[Sheet] = []
     budget = MAX_CELLS
-    with CalamineWorkbook.from_path(str(path)) as wb:
+    # from_filelike: calamine then tells the format by content; from_path goes by the suffix
+    with path.open("rb") as f, CalamineWorkbook.from_filelike(f) as wb:
         for i, meta in enumerate(wb.sheets_metadata):
             if meta.typ != SheetTypeEnum.WorkSheet:
                 continue  # chart and dialog sheets hold no cells
@@ -537,11 +538,23 @@ def _calamine_cells(ws: object, budget: int) -> tuple[dict[int, list[tuple[int, 
 
 # .xls: the Workbook stream of an OLE2 compound file, then its BIFF records ----------------------
 
-_END_OF_CHAIN = 0xFFFFFFFA  # sector numbers from here up are markers, not sectors
+_MARKERS = 0xFFFFFFFA  # sector numbers from here up are markers (end of chain, free ...)
+_DIFSECT, _END_OF_CHAIN = 0xFFFFFFFC, 0xFFFFFFFE
+#: Entries calamine reserves room for, from bytes 62-65 of the header (4 bytes each).
+_MAX_DIFAT_RESERVE = 1 << 24
 
 
 def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
-    """Return the first of the named streams of an OLE2 compound file (None: it has none)."""
+    """Return the first of the named streams of an OLE2 compound file (None: it has none).
+
+    The file is read as calamine will read it, and refused where calamine would follow a
+    looping sector chain or reserve memory by a damaged count (both stop the process).
+
+    Raises
+    ------
+    ValueError
+        If the file is damaged in one of those ways, or otherwise cannot be followed.
+    """
     if len(data) < 512 or data[:8] != OLE2_MAGIC:
         raise ValueError("not an OLE2 compound file")
     shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
@@ -549,9 +562,12 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
         raise ValueError(f"OLE2 sector size 2^{shift} / 2^{mini_shift} not supported")
     size = 1 << shift
     n_sectors = (len(data) - 1) // size  # the header takes the first sector's place
-    (n_fat, dir_start, _tx, cutoff, minifat_start, _n_minifat, difat_next, n_difat) = (
-        struct.unpack_from("<8I", data, 0x2C)
+    n_fat, dir_start, _tx, _cutoff, minifat_start, n_minifat, difat_next = struct.unpack_from(
+        "<7I", data, 0x2C
     )
+    (reserve,) = struct.unpack_from("<I", data, 62)
+    if n_fat > n_sectors or n_minifat > n_sectors or reserve > _MAX_DIFAT_RESERVE:
+        raise ValueError("OLE2 header counts beyond the file's size (damaged header)")
 
     def sector(i: int) -> bytes:
         if i >= n_sectors:
@@ -560,55 +576,64 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
 
     def chain(start: int, table: list[int]) -> Iterator[int]:
         s, steps = start, 0
-        while s < _END_OF_CHAIN:
+        while s != _END_OF_CHAIN:
             if s >= len(table) or steps > len(table):
                 raise ValueError("OLE2 sector chain broken or looping")
             yield s
             s, steps = table[s], steps + 1
 
     difat = list(struct.unpack_from("<109I", data, 0x4C))
-    for _ in range(min(n_difat, n_sectors)):
-        if difat_next >= _END_OF_CHAIN:
-            break
+    seen: set[int] = set()
+    while difat_next < _MARKERS:  # calamine follows the DIFAT chain whatever its stated length
+        if difat_next in seen:
+            raise ValueError("OLE2 DIFAT chain looping")
+        seen.add(difat_next)
         entries = struct.unpack(f"<{size // 4}I", sector(difat_next))
         difat += entries[:-1]
         difat_next = entries[-1]
-    fat_bytes = b"".join(sector(s) for s in difat[:n_fat] if s < _END_OF_CHAIN)
+    fat_sectors = [s for s in difat if s < _DIFSECT]
+    if len(fat_sectors) > n_sectors:
+        raise ValueError("OLE2 allocation table longer than the file")
+    fat_bytes = b"".join(sector(s) for s in fat_sectors)
     fat = list(struct.unpack(f"<{len(fat_bytes) // 4}I", fat_bytes))
     directory = b"".join(sector(s) for s in chain(dir_start, fat))
     entries_ = []
     for off in range(0, len(directory) - 127, 128):
-        name_len, kind = struct.unpack_from("<HB", directory, off + 64)
-        name = directory[off : off + max(0, min(name_len, 64) - 2)].decode("utf-16-le", "replace")
+        name = directory[off : off + 64].decode("utf-16-le", "replace").split("\x00")[0]
         start, length = struct.unpack_from("<IQ", directory, off + 116)
         if shift == 9:
             length &= 0xFFFFFFFF  # version 3 files: the high half may hold garbage
-        entries_.append((name, kind, start, length))
+        entries_.append((name, start, length))
     if not entries_:
         raise ValueError("OLE2 directory empty")
-    wanted = {n.lower(): n for n in names}
-    for name, kind, start, length in entries_:
-        if kind != 2 or name.lower() not in wanted:
-            continue
-        if length >= cutoff:
-            return b"".join(sector(s) for s in chain(start, fat))[:length]
-        _root, _k, root_start, root_length = entries_[0]
+    mini = b""
+    minifat: list[int] = []
+    if n_minifat:
+        _root, root_start, root_length = entries_[0]
         mini = b"".join(sector(s) for s in chain(root_start, fat))[:root_length]
         minifat_bytes = b"".join(sector(s) for s in chain(minifat_start, fat))
         minifat = list(struct.unpack(f"<{len(minifat_bytes) // 4}I", minifat_bytes))
-        return b"".join(mini[s * 64 : (s + 1) * 64] for s in chain(start, minifat))[:length]
+    for wanted in names:  # in calamine's order, by exact name
+        for name, start, length in entries_:
+            if name != wanted:
+                continue
+            if length >= 4096:  # calamine's cutoff, whatever the header says
+                return b"".join(sector(s) for s in chain(start, fat))[:length]
+            return b"".join(mini[s * 64 : (s + 1) * 64] for s in chain(start, minifat))[:length]
     return None
 
 
 #: BIFF records of one cell each: NUMBER, LABEL, RSTRING, BOOLERR, RK, LABELSST, FORMULA.
 _BIFF_CELLS = frozenset((0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x0006))
-_BIFF_MULRK, _BIFF_BOF, _BIFF_EOF = 0x00BD, 0x0809, 0x000A
+_BIFF_MULRK, _BIFF_BOF, _BIFF_EOF, _BIFF_DIMENSIONS = 0x00BD, 0x0809, 0x000A, 0x0200
+#: Cells of the largest sheet an .xls can hold (65,536 rows × 256 columns).
+_XLS_MAX_CELLS = 65536 * 256
 _BIFF_BOUNDSHEET, _BIFF_FILEPASS = 0x0085, 0x002F
 
 
 def _scan_xls(data: bytes) -> list[_Scan]:
     """Count and locate the cells of each sheet of an .xls, as calamine will lay them out."""
-    stream = _ole_stream(data, ("Workbook", "Book"))
+    stream = _ole_stream(data, ("Workbook", "Book", "WORKBOOK", "BOOK"))
     del data
     if stream is None:
         en, zh = NOT_A_TABLE["ole"]
@@ -646,6 +671,10 @@ def _scan_xls(data: bytes) -> list[_Scan]:
                     break
             elif depth > 1 or length < 4:
                 continue  # an embedded chart's records
+            elif (
+                typ == _BIFF_DIMENSIONS and _xls_stated_cells(stream[body_at:pos]) > _XLS_MAX_CELLS
+            ):
+                raise ValueError(f"sheet '{name}' states a size beyond the .xls format's limits")
             elif typ in _BIFF_CELLS:
                 row, col = struct.unpack_from("<HH", stream, body_at)
                 scan.add(row, row, col, col, 1)
@@ -656,6 +685,22 @@ def _scan_xls(data: bytes) -> list[_Scan]:
                     scan.add(row, row, first, last, last - first + 1)
         scans.append(scan)
     return scans
+
+
+def _xls_stated_cells(body: bytes) -> int:
+    """Return the cells calamine reserves room for by a DIMENSIONS record (its arithmetic)."""
+    if len(body) == 10:
+        rf, rl, cf, cl = struct.unpack_from("<4H", body)
+    elif len(body) == 14:
+        rf, rl, cf, cl = struct.unpack_from("<IIHH", body)
+    else:
+        return 0
+    if cf > 0xFF or cl < cf:
+        cf = 0
+    end = (rl - 1, cl - 1) if rl >= 1 and cl >= 1 else (rf, cf)
+    rows = (end[0] - rf + 1) & 0xFFFFFFFF  # u32 arithmetic, wrapping
+    cols = (end[1] - cf + 1) & 0xFFFFFFFF
+    return rows * cols
 
 
 def _biff_name(raw: bytes, biff8: bool) -> str:
@@ -773,20 +818,22 @@ def _scan_xlsb_sheet(buf: bytes, scan: _Scan) -> None:
 
 _TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-_T_TABLE, _T_ROW = f"{{{_TABLE_NS}}}table", f"{{{_TABLE_NS}}}table-row"
-_T_CELL, _T_COVERED = f"{{{_TABLE_NS}}}table-cell", f"{{{_TABLE_NS}}}covered-table-cell"
-_ROWS_REPEATED = f"{{{_TABLE_NS}}}number-rows-repeated"
-_COLS_REPEATED = f"{{{_TABLE_NS}}}number-columns-repeated"
-_COLS_SPANNED = f"{{{_TABLE_NS}}}number-columns-spanned"
-_ROWS_SPANNED = f"{{{_TABLE_NS}}}number-rows-spanned"
-_VALUE_TYPE = f"{{{_OFFICE_NS}}}value-type"
+# element and attribute names as expat gives them with namespace_separator=" "
+_T_TABLE, _T_ROW = f"{_TABLE_NS} table", f"{_TABLE_NS} table-row"
+_T_CELL, _T_COVERED = f"{_TABLE_NS} table-cell", f"{_TABLE_NS} covered-table-cell"
+_T_NAME = f"{_TABLE_NS} name"
+_ROWS_REPEATED = f"{_TABLE_NS} number-rows-repeated"
+_COLS_REPEATED = f"{_TABLE_NS} number-columns-repeated"
+_COLS_SPANNED = f"{_TABLE_NS} number-columns-spanned"
+_ROWS_SPANNED = f"{_TABLE_NS} number-rows-spanned"
+_VALUE_TYPE = f"{_OFFICE_NS} value-type"
 #: Attributes that make a cell non-empty for calamine (besides value-type "string").
 _ODS_VALUES = (
     *(
-        f"{{{_OFFICE_NS}}}{a}"
+        f"{_OFFICE_NS} {a}"
         for a in ("value", "string-value", "date-value", "time-value", "boolean-value")
     ),
-    f"{{{_TABLE_NS}}}formula",
+    f"{_TABLE_NS} formula",
 )
 
 
@@ -797,58 +844,72 @@ def _repeat(value: str | None) -> int:
     return n
 
 
-def _scan_ods(path: Path) -> list[_Scan]:
-    """Count and locate the cells, and read the merged ranges, of each table of an .ods.
+class _OdsScanner:
+    """expat handlers counting the cells of each table of an .ods's ``content.xml``.
 
     Repeated rows and cells (``number-rows-repeated``, ``number-columns-repeated``) are
-    counted, never expanded; rows are dropped from the tree as they are read.
+    counted, never expanded; no tree is built, so memory stays flat whatever the file.
+    A cell is non-empty by its attributes alone, as calamine decides.
     """
-    import xml.etree.ElementTree as ET
 
-    scans: list[_Scan] = []
-    scan: _Scan | None = None
-    scan_el: ET.Element | None = None
-    stack: list[ET.Element] = []
-    row = col = 0
-    row_cells, row_first, row_last = 0, 0, 0
+    def __init__(self) -> None:
+        self.scans: list[_Scan] = []
+        self.scan: _Scan | None = None
+        self.depth = 0  # tables open (a table inside a cell is a sub-table: not counted)
+        self.row = self.col = 0
+        self.row_repeat = 1
+        self.row_cells = self.row_first = self.row_last = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if tag == _T_TABLE:
+            self.depth += 1
+            if self.depth == 1:
+                self.scan = _Scan(attrs.get(_T_NAME, ""), merged=[])
+                self.row = 0
+            return
+        scan = self.scan
+        if scan is None or self.depth != 1:
+            return
+        if tag == _T_ROW:
+            self.row_repeat = _repeat(attrs.get(_ROWS_REPEATED))
+            self.col = self.row_cells = self.row_first = self.row_last = 0
+        elif tag == _T_CELL or tag == _T_COVERED:
+            n = _repeat(attrs.get(_COLS_REPEATED))
+            if attrs.get(_VALUE_TYPE) == "string" or any(a in attrs for a in _ODS_VALUES):
+                if not self.row_cells:
+                    self.row_first = self.col
+                self.row_cells += n
+                self.row_last = self.col + n - 1
+            if tag == _T_CELL and (_COLS_SPANNED in attrs or _ROWS_SPANNED in attrs):
+                cs = _repeat(attrs.get(_COLS_SPANNED))
+                rs = _repeat(attrs.get(_ROWS_SPANNED))
+                if (cs > 1 or rs > 1) and scan.merged is not None:
+                    scan.merged.append((self.row + 1, self.col + 1, self.row + rs, self.col + cs))
+            self.col += n
+
+    def end(self, tag: str) -> None:
+        if tag == _T_TABLE:
+            self.depth -= 1
+            if self.depth == 0 and self.scan is not None:
+                self.scans.append(self.scan)
+                self.scan = None
+        elif tag == _T_ROW and self.scan is not None and self.depth == 1:
+            n = self.row_repeat
+            if self.row_cells:
+                self.scan.add(
+                    self.row, self.row + n - 1, self.row_first, self.row_last, self.row_cells * n
+                )
+            self.row += n
+
+
+def _scan_ods(path: Path) -> list[_Scan]:
+    """Count and locate the cells, and read the merged ranges, of each table of an .ods."""
+    from xml.parsers import expat
+
+    scanner = _OdsScanner()
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = scanner.start
+    parser.EndElementHandler = scanner.end
     with zipfile.ZipFile(path) as zf, zf.open("content.xml") as f:
-        for event, el in ET.iterparse(f, events=("start", "end")):
-            tag = el.tag
-            if event == "start":
-                stack.append(el)
-                if tag == _T_TABLE and scan is None:
-                    scan = _Scan(el.get(f"{{{_TABLE_NS}}}name", ""), merged=[])
-                    scan_el, row = el, 0
-                elif tag == _T_ROW:
-                    col, row_cells, row_first, row_last = 0, 0, 0, 0
-                continue
-            stack.pop()
-            if scan is None:
-                continue
-            if tag in (_T_CELL, _T_COVERED):
-                n = _repeat(el.get(_COLS_REPEATED))
-                if el.get(_VALUE_TYPE) == "string" or any(
-                    el.get(a) is not None for a in _ODS_VALUES
-                ):
-                    if not row_cells:
-                        row_first = col
-                    row_cells += n
-                    row_last = col + n - 1
-                spanned_c = _repeat(el.get(_COLS_SPANNED))
-                spanned_r = _repeat(el.get(_ROWS_SPANNED))
-                if tag == _T_CELL and (spanned_c > 1 or spanned_r > 1) and scan.merged is not None:
-                    scan.merged.append((row + 1, col + 1, row + spanned_r, col + spanned_c))
-                col += n
-            elif tag == _T_ROW:
-                n = _repeat(el.get(_ROWS_REPEATED))
-                if row_cells:
-                    scan.add(row, row + n - 1, row_first, row_last, row_cells * n)
-                row += n
-                el.clear()
-                if stack:
-                    stack[-1].remove(el)
-            elif el is scan_el:
-                scans.append(scan)
-                scan = scan_el = None
-                el.clear()
-    return scans
+        parser.ParseFile(f)
+    return scanner.scans

@@ -79,10 +79,22 @@ UNITS: dict[str, tuple[float, bool]] = {
     "度": (1.0, False),
     "°": (1.0, False),
     "张/千人": (1.0, False),
+    # flag columns say how they are filled: 中医馆（Y/N）, 中医阁（是/否）, 中医馆(√)
+    "y/n": (1.0, False),
+    "是/否": (1.0, False),
+    "有/无": (1.0, False),
+    "√": (1.0, False),
+    "打√": (1.0, False),
+    "是否": (1.0, False),
+    "1/0": (1.0, False),
     "人/千人": (1.0, False),
     "人/万人": (1.0, False),
 }
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+#: A bracket at the end of a header telling how a flag is written: (1是0否), (是/否), (y/n), (√).
+_FLAG_LEGEND = re.compile(
+    r"\((?=[^()]*(?:是|否|有|无|能|√|y/n|1/0))(?:[\d是否有无能不可已未建设立y/n√×/、,，:：=\s]|打|填|或)+\)$"
+)
 _UNIT_TAIL = re.compile(rf"(?:\((?:单位[:：]?)?({_UNIT_ALT})\)|[/／]({_UNIT_ALT}))$")
 
 #: Rewrites by meaning, applied in order to a normalised header (regex, replacement).
@@ -106,6 +118,8 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
         r"^(?:是否已|是否有|是否设置|是否设有|是否建有|是否|能否|可否|有无|已建|已设|已|设置|设有|建有|具备|有)",
         "",
     ),
+    (r"(?<=.)(?:合计|总计|小计)$", ""),  # 实有床位合计 is 实有床位
+    (r"(?<=[村镇乡区道构位院室体])名$", "名称"),  # 村名 is 村名称
     (r"(?:总数|数量|人数|数)$", ""),
 )
 _SYNONYMS = tuple((re.compile(p), r) for p, r in SYNONYMS)
@@ -189,6 +203,7 @@ def parse_header(text: object) -> HeaderParts:
     s = normalise(written)
     unit = None
     scale, percent = 1.0, False
+    s = _FLAG_LEGEND.sub("", s) or s  # 是否中医馆(1是0否), 中医阁(有/无)
     m = _UNIT_TAIL.search(s)
     if m and m.start() > 0:
         unit = m.group(1) or m.group(2)
@@ -491,6 +506,17 @@ class Matcher:
         if n in mapped:
             return self._mapped(pos, written, mapped[n], hp)
         found = self.candidates(written)
+        if len(found) == 1 and _count_of(n, self.table.column(next(iter(found)))):
+            col = next(iter(found))
+            return [
+                ColumnMatch(
+                    pos,
+                    written,
+                    None,
+                    "ignored",
+                    f"a count of {col}, not {col} itself / 为 {col} 的个数，不是其本身",
+                )
+            ], None
         if len(found) == 1:
             col = next(iter(found))
             exact = n in {normalise(h) for h in self.table.column(col).headers()}
@@ -675,6 +701,16 @@ class Matcher:
             }
             if len(ends) == 1:
                 out |= ends
+        if not out and len(k) >= 4:
+            # or the start of exactly one: 提供中医药 ⊂ 提供中医药服务
+            starts = {
+                c
+                for h, cols in self._keys.items()
+                if len(h) > len(k) and h.startswith(k)
+                for c in cols
+            }
+            if len(starts) == 1:
+                out |= starts
         return out
 
     def pinyin(self, header: str) -> set[str]:
@@ -724,6 +760,14 @@ class Matcher:
                 ColumnMatch(c.position, c.written, column, rule, note, c.scale) if c in parts else c
                 for c in out.columns
             ]
+
+
+_COUNT_SUFFIX = re.compile(r"(?:个数|数量|总数|人数|家数|数)$")
+
+
+def _count_of(normalised: str, col: Column) -> bool:
+    """Whether a header is the number of something whose column is not a count (成员单位数)."""
+    return col.kind in ("ids", "text", "code") and bool(_COUNT_SUFFIX.search(normalised))
 
 
 def _confirmed(candidates: set[str], pos: int, fit: Fit | None) -> str | None:

@@ -63,6 +63,9 @@ def resolve_references(raw: RawBundle) -> None:
         else None
     )
     adcode = str(raw.meta.get("adcode", ""))
+    if towns is not None:
+        _township_codes_from_nbs(raw, towns, adcode)
+        town_names = _Names(list(towns["code"].fillna("")), list(towns["name"].fillna("")))
     if villages is not None:
         _township_codes(raw, "villages", villages, town_names)
         _village_codes_from_nbs(raw, villages, adcode)
@@ -193,6 +196,54 @@ def _unresolved(
             row,
             header,
             name,
+        )
+
+
+def _township_codes_from_nbs(raw: RawBundle, towns: pd.DataFrame, adcode: str) -> None:
+    """Give townships listed by name only their NBS codes (a note; an error where none fits)."""
+    missing = towns["code"].isna() | (towns["code"].astype("string").str.strip() == "")
+    if not missing.any():
+        return
+    from tcmcounty.inputs import nbs
+
+    header = raw.header("townships", "name")
+    filled = 0
+    for i in towns.index[missing]:
+        name = _text(towns.loc[i, "name"])
+        found: list[tuple[str, str]] = []
+        if adcode.isdigit() and len(adcode) == 6 and name:
+            try:
+                found = nbs.find_township(adcode, name)
+            except LookupError:
+                found = []
+        if len(found) == 1:
+            towns.loc[i, "code"] = found[0][0]
+            filled += 1
+            continue
+        raw.problem(
+            "error",
+            "townships",
+            "township code missing, and "
+            + (
+                f"the name matches several NBS townships ({', '.join(f'{c} {n}' for c, n in found)})"
+                if found
+                else "no NBS township of this county has this name"
+            )
+            + "; write the 9-digit code",
+            "缺少乡镇代码，且"
+            + ("名称对应多个统计局乡镇" if found else "本县统计用区划代码中没有该名称")
+            + "；请填写9位代码",
+            int(towns.loc[i, "_row"]),
+            header,
+            name,
+        )
+    if filled:
+        raw.problem(
+            "note",
+            "townships",
+            f"{filled} township codes taken from the NBS 2023 codes by name",
+            f"{filled} 个乡镇代码按名称取自国家统计局 2023 年统计用区划代码",
+            column=header,
         )
 
 

@@ -42,6 +42,31 @@ def ensure_user_source(raw: RawBundle, what_en: str, what_zh: str) -> None:
     )
 
 
+#: Source id of the national division codes (tables supplied by :mod:`.completion`).
+NBS_SOURCE = "nbs2023"
+
+
+def ensure_nbs_source(raw: RawBundle) -> None:
+    """Add the NBS 2023 division codes to the sources table (cited by supplied tables)."""
+    df = raw.tables.get("sources")
+    if df is None or (df["id"] == NBS_SOURCE).any():
+        return
+    row = {c: None for c in df.columns}
+    row.update(
+        {
+            "_row": 0,
+            "id": NBS_SOURCE,
+            "title": "2023年统计用区划代码和城乡划分代码 / NBS 2023 statistical division codes",
+            "issuer": "国家统计局 / National Bureau of Statistics",
+            "year": 2023,
+            "url": "https://www.stats.gov.cn/sj/tjbz/tjyqhdmhcxhfdm/2023/",
+        }
+    )
+    raw.tables["sources"] = pd.concat([df, pd.DataFrame([row])], ignore_index=True).astype(
+        df.dtypes.to_dict()
+    )
+
+
 def default_sources(raw: RawBundle, what_en: str, what_zh: str) -> None:
     """Give a bundle without a sources table the single source "provided by the user".
 
