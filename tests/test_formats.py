@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tcmcounty.inputs import formats
 from tcmcounty.inputs.cells import cell_text
 from tcmcounty.inputs.formats import book_kind, read_book, read_folder_tables
 from tcmcounty.inputs.sheets import Sheet
@@ -356,10 +355,9 @@ def test_kind_is_told_by_content_not_name(tmp_path: Path) -> None:
     assert book_kind(xlsb_villages(tmp_path / "c.bin")) == "xlsb"
     assert read_book(tmp_path / "xls-named.xlsx")[0][0].rows[1] == HEADER
     assert read_book(tmp_path / "ods-named.xls")[0][0].rows[0] == HEADER
-    assert read_book(tmp_path / "csv-named.xls")[0][0].rows == [
-        ["村名称", "人口"],
-        ["西村", "3500"],
-    ]
+    sheets, ((sev, en, *_),) = read_book(tmp_path / "csv-named.xls")
+    assert sheets[0].rows == [["村名称", "人口"], ["西村", "3500"]]
+    assert sev == "warning" and en.startswith("the file is named .xls but holds text")
     sheets, findings = read_book(tmp_path / "export.xls")
     assert sheets == []
     ((sev, en, zh, *_),) = findings
@@ -456,8 +454,9 @@ def test_read_folder_tables(tmp_path: Path) -> None:
     assert s["村.tsv"].rows[1] == ["西村", "3500"]
     assert s["村.xls/旧数据"].hidden
     ((sev, en, zh, *_),) = findings
-    assert sev == "error" and en.startswith("坏.xls: cannot open the workbook")
-    assert zh.startswith("坏.xls：无法打开工作簿")
+    assert sev == "error"
+    assert en.startswith("坏.xls: cannot open the Excel 97–2003 workbook (.xls)")
+    assert zh.startswith("坏.xls：无法打开Excel 97–2003 工作簿（.xls）")
 
 
 # --- damaged files -------------------------------------------------------------------------------
@@ -498,6 +497,15 @@ def _broken_files(tmp_path: Path) -> dict[str, Path]:
     return out
 
 
+def test_not_a_file(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.xlsx")  # would block a read
+    for path in (tmp_path / "pipe.xlsx", tmp_path, tmp_path / "missing.xls"):
+        sheets, ((sev, en, *_),) = read_book(path)
+        assert sheets == [] and sev == "error" and "is not a file" in en
+
+
 def test_damaged_files_give_a_finding(tmp_path: Path) -> None:
     """Each damaged file gives one error finding; the .xls chains calamine would follow
     forever, and the count it would reserve 16 GB by, are caught before it reads them."""
@@ -508,7 +516,7 @@ def test_damaged_files_give_a_finding(tmp_path: Path) -> None:
         "truncated.ods": "the file is a damaged zip archive",
         "bad-xml.ods": "ExpatError: unbound prefix",
         "bad-records.xlsb": "xlsb record cut short",
-        "bad-rels.xlsb": "cannot open the workbook",
+        "bad-rels.xlsb": "cannot open the Excel binary workbook (.xlsb) (PanicException",
         "random.xlsb": "the file is a damaged zip archive",
         "empty.ods": "the file is an empty file (0 bytes)",
     }
@@ -528,18 +536,28 @@ def test_damaged_files_give_a_finding(tmp_path: Path) -> None:
 
 
 def test_cell_cap_applies_to_every_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(formats, "MAX_CELLS", 5)
+    """One cap, :data:`tcmcounty.inputs.sheets.MAX_CELLS`, for every reader."""
+    from openpyxl import Workbook
+
+    from tcmcounty.inputs import sheets
+
+    monkeypatch.setattr(sheets, "MAX_CELLS", 5)
     csv = tmp_path / "v.csv"
     csv.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    wb = Workbook()
+    for row in (HEADER, *VILLAGES):
+        wb.active.append(row)
+    wb.save(tmp_path / "v.xlsx")
     files = [
+        tmp_path / "v.xlsx",
         write_xls(tmp_path / "v.xls"),
         write_ods(tmp_path / "v.ods"),
         xlsb_villages(tmp_path / "v.xlsb"),
         csv,
     ]
     for path in files:
-        sheets, findings = read_book(path)
-        assert sheets == [], path.name
+        found, findings = read_book(path)
+        assert found == [] or path.suffix == ".xlsx", path.name  # read_sheets keeps what it read
         ((_sev, en, zh, *_),) = findings
         assert "more than 5 non-empty cells" in en and "非空单元格超过 5 个" in zh, path.name
 

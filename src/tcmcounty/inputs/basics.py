@@ -98,6 +98,7 @@ ITEM_ALIASES: dict[str, tuple[str, ...]] = {
         "中医类别全科医生数",
         "合格中医类别全科医生数",
         "中医全科医生数",
+        "中医类全科医生",
         "tcm_gps",
     ),
     "resources.tcm_staff": ("中医药人员", "中医药人员总数", "tcm_staff"),
@@ -234,11 +235,14 @@ class ItemMatcher:
         self.valid = {k for k, _ in (*COUNTY_FIELDS, *EXTRA_FIELDS)}
 
     def candidates(self, label: str) -> set[str]:
-        """Fields a label may mean."""
+        """Fields a label may mean (by its words, or by pinyin initials: ``czrk`` = 常住人口)."""
         n = normalise(label)
         if n in self._literal:
             return {self._literal[n]}
-        return set(self._keys.get(key(label), set()))
+        found = set(self._keys.get(key(label), set()))
+        if not found and _initials_like(n):
+            found = {f for f in self._by_initials().get(n, ()) if not f.startswith("part:")}
+        return found
 
     def lookup(self, label: str) -> str | None:
         """Return the one field a label means, else ``None``."""
@@ -247,11 +251,53 @@ class ItemMatcher:
 
     def part(self, label: str) -> tuple[str, int] | None:
         """``(field, part index)`` when the label is one part of a summed item."""
-        return self._parts.get(key(label))
+        got = self._parts.get(key(label))
+        n = normalise(label)
+        if got is None and _initials_like(n) and not self._keys.get(key(label)):
+            parts = [f for f in self._by_initials().get(n, ()) if f.startswith("part:")]
+            if len(parts) == 1:
+                field_key, i = parts[0][5:].rsplit(":", 1)
+                got = (field_key, int(i))
+        return got
+
+    def _by_initials(self) -> dict[str, set[str]]:
+        """Pinyin initials of every label -> fields (``part:field:i`` for parts of a sum)."""
+        if not hasattr(self, "_initials"):
+            from pypinyin import Style, lazy_pinyin
+
+            out: dict[str, set[str]] = {}
+
+            def add(text: str, target: str) -> None:
+                if text.isascii():
+                    return
+                letters = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER)).lower()
+                letters = "".join(ch for ch in letters if "a" <= ch <= "z")
+                if len(letters) >= 2:
+                    out.setdefault(letters, set()).add(target)
+
+            for field_key, zh in (*COUNTY_FIELDS, *EXTRA_FIELDS):
+                for label in (zh, *ITEM_ALIASES.get(field_key, ())):
+                    for text in {normalise(label), key(label)}:
+                        add(text, field_key)
+            for field_key, parts in ITEM_PARTS.items():
+                for i, labels in enumerate(parts):
+                    for label in labels:
+                        add(key(label), f"part:{field_key}:{i}")
+            for targets in out.values():
+                # a whole whose initials are a part's (执业(助理)医师 and 执业助理医师 are both
+                # zyzlys) is left to the part: the sum of the parts is read, said in a note
+                parts = {t.split(":")[1] for t in targets if t.startswith("part:")}
+                targets -= parts
+            self._initials = out
+        return self._initials
 
     def known(self, label: str) -> bool:
         """Return True when the label is an item or an item part."""
         return bool(label) and (bool(self.candidates(label)) or self.part(label) is not None)
+
+
+def _initials_like(n: str) -> bool:
+    return n.isascii() and n.isalpha() and 2 <= len(n) <= 10
 
 
 def score_county_sheet(rows: list[list[str]]) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from tcmcounty.inputs.cells import parse_rows
+from tcmcounty.inputs.cells import parse_rows, tick_blanks
 from tcmcounty.inputs.columnmap import ColumnMap
 from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.inputs.sources import default_sources
@@ -82,6 +82,7 @@ def read_bundle(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         raw.problems.extend(problems)
         if df is not None:
             raw.tables[name] = df
+            raw.problems.extend(tick_blanks(df, table, raw.readings))
     if "sources" not in raw.tables and not (path / TABLES["sources"].file).is_file():
         default_sources(raw, f"folder {path.name}", f"文件夹 {path.name}")
     for fname in BOUNDARY_FILES:

@@ -608,8 +608,19 @@ def parse_rows(
             got = [v for v in got_parts if isinstance(v, (int, float))]
             values[name] = sum(got) if got else None  # type: ignore[assignment]
         for name, value in fallbacks.items():
-            if values.get(name) in (None, []):
+            first = values.get(name)
+            if first in (None, []):
                 values[name] = value
+            elif value not in (None, []) and value != first:
+                both = [c.written for c in keep if c.column == name]
+                add(
+                    "warning",
+                    f"'{both[0]}' says {first}, '{both[-1]}' says {value}: '{both[0]}' is used",
+                    f"'{both[0]}' 为 {first}，'{both[-1]}' 为 {value}：采用 '{both[0]}'",
+                    number,
+                    both[-1],
+                    value,
+                )
         for name in required_both:
             if values.get(name) is None:
                 both = " / ".join(c.written for c in keep if c.column == name)
@@ -643,7 +654,11 @@ def parse_rows(
         )
         return None, problems, reading
     frame = _frame(columns, table, n_records)
-    _tick_columns(frame, table, memo, keep, header_row, add)
+    reading.flag_texts = {
+        c.name: frozenset(t.strip() for t in memo.get(c.name, {}) if t and not is_missing(t))
+        for c in table.columns
+        if c.kind == "bool" and c.name in memo
+    }
     for name, value in fixed.items():
         if name in frame:
             frame[name] = frame[name].fillna(value)
@@ -654,40 +669,48 @@ def parse_rows(
 TICKS = frozenset("√✓✔○●☑")
 
 
-def _tick_columns(
-    frame: pd.DataFrame,
-    table: Table,
-    memo: dict[str, dict[str, object]],
-    keep: list[ColumnMatch],
-    header_row: int,
-    add: AddProblem,
-) -> None:
-    """Read the blanks of a tick column (only ``√`` marks, no 否/×) as "no", with a note.
+def tick_blanks(frame: pd.DataFrame, table: Table, readings: list[SheetReading]) -> list[Problem]:
+    """Read the blanks of tick columns as "no" over a whole table (all its sheets), with a note.
 
-    A column whose every filled cell is a tick mark follows the convention "√ where it
-    exists": its blanks mean no, not "not reported". A column that also says 否 somewhere
-    keeps its blanks as not reported.
+    A flag column whose every filled cell, on every sheet of the table, is a tick mark
+    (``√``) follows the convention "√ where it exists": its blanks mean no, not "not
+    reported". Decided over the whole table, so that a township sheet whose centre has no
+    中医馆 (a column without any mark there) is read the same way as the others. A column that
+    says 否 anywhere keeps its blanks as not reported.
+
+    Returns
+    -------
+    list of Problem
+        One note per column so read, located at the first sheet's header.
     """
+    out: list[Problem] = []
+    mine = [r for r in readings if r.table == table.name]
     for col in table.columns:
-        if col.kind != "bool" or col.name not in frame or col.name not in memo:
+        if col.kind != "bool" or col.name not in frame:
             continue
-        seen = [t for t in memo[col.name] if t and not is_missing(t)]
-        if not seen or not all(t.strip() in TICKS for t in seen):
+        seen = set().union(*(r.flag_texts.get(col.name, frozenset()) for r in mine))
+        if not seen or not all(t in TICKS for t in seen):
             continue
         values = frame[col.name]
         blanks = int(values.isna().sum())
         if not blanks or (values == False).any():  # noqa: E712
             continue
         frame[col.name] = values.fillna(False)
-        header = next((c.written for c in keep if c.column == col.name), col.name)
-        add(
-            "note",
-            f"tick column: only {'/'.join(sorted(set(seen)))} marks, so its {blanks} blank cells "
-            "are read as no",
-            f"打勾列：仅有 {'/'.join(sorted(set(seen)))} 标记，{blanks} 个空白单元格按“否”读取",
-            header_row,
-            header,
+        first = next(r for r in mine if col.name in r.flag_texts)
+        header = next((c.written for c in first.columns if c.column == col.name), col.name)
+        marks = "/".join(sorted(seen))
+        out.append(
+            Problem(
+                "note",
+                first.file,
+                f"tick column: only {marks} marks, so its {blanks} blank cells are read as no",
+                f"打勾列：仅有 {marks} 标记，{blanks} 个空白单元格按“否”读取",
+                first.sheet,
+                first.header_row,
+                header,
+            )
         )
+    return out
 
 
 def _expand_merged(

@@ -109,7 +109,7 @@ class ColumnMap:
                             value=str(v),
                         )
                     )
-            sheets[normalise(sheet)] = SheetMap(table, cols, ignore)
+            sheets[normalise(_file_stem(sheet))] = SheetMap(table, cols, ignore)
         if problems:
             raise InputError(problems, where)
         return cls(sheets, path)
@@ -138,7 +138,18 @@ class ColumnMap:
         """Return what the map says about a sheet or file (an empty :class:`SheetMap` if nothing)."""
         if name is None:
             return SheetMap()
-        return self.sheets.get(normalise(name), SheetMap())
+        return self.sheets.get(normalise(_file_stem(name)), SheetMap())
+
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xls", ".xlsx", ".xlsm", ".xlsb", ".ods")
+
+
+def _file_stem(name: str) -> str:
+    """Return a file name without its table suffix (a map may name ``机构.csv`` or ``机构``)."""
+    for suffix in _TABLE_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def sidecar(path: Path) -> Path:
@@ -158,6 +169,8 @@ class SheetReading:
     columns: list[ColumnMatch] = field(default_factory=list)
     items: list[tuple[int, str, str | None, str]] = field(default_factory=list)
     note: str = ""
+    #: Texts seen in each flag column (for the tick convention over a whole table).
+    flag_texts: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:

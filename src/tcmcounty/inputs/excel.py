@@ -21,13 +21,20 @@ from tcmcounty.inputs.basics import (
     read_county_sheet,
     score_county_sheet,
 )
-from tcmcounty.inputs.cells import FORMULA_EN, FORMULA_ZH, UncachedFormula, parse_rows
+from tcmcounty.inputs.cells import (
+    FORMULA_EN,
+    FORMULA_ZH,
+    UncachedFormula,
+    parse_rows,
+    tick_blanks,
+)
 from tcmcounty.inputs.columnmap import ColumnMap, SheetReading
 from tcmcounty.inputs.completion import FROM_NBS, complete_from_nbs, infer_adcode
-from tcmcounty.inputs.matching import Matcher, sheet_key
+from tcmcounty.inputs.formats import read_book, read_folder_tables
+from tcmcounty.inputs.matching import Matcher, normalise, sheet_key
 from tcmcounty.inputs.meta import clean_names
 from tcmcounty.inputs.raw import ROW_BLOCK, RawBundle
-from tcmcounty.inputs.sheets import NOT_XLSX, Sheet, read_sheets, sniff
+from tcmcounty.inputs.sheets import NOT_XLSX, Sheet, sniff
 from tcmcounty.inputs.sources import default_sources, ensure_nbs_source, ensure_user_source
 from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, OPTIONAL_TABLES, TABLES
 
@@ -135,7 +142,7 @@ def recognise_sheets(
             m = Matcher(t, columns.for_sheet(sheet).columns)
             best = 0
             for row in text:
-                found = {m.lookup(c) for c in row if c} - {None}
+                found = {m.recognise(c) for c in row if c} - {None}
                 if all(c.name in found for c in t.columns if c.required):
                     best = max(best, len(found))
             if best >= 2:
@@ -177,28 +184,20 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         meta_file=path.name,
         meta_sheet=COUNTY_SHEET,
     )
-    if not _check_zip(path, raw):
+    found, findings = read_folder_tables(path) if path.is_dir() else read_book(path)
+    for sev, en, zh, _row, _col, _value in findings:
+        raw.problems.append(Problem(sev, path.name, en, zh))  # type: ignore[arg-type]
+    if any(f[0] == "error" for f in findings) and not found:
         return raw
-    if sniff(path) != "xlsx":
-        en, zh = NOT_XLSX.get(sniff(path), NOT_XLSX["other"])
-        _file_problem(raw, path, f"the file is {en}", zh)
-        return raw
-    try:
-        with path.open("rb") as f:
-            found, findings = read_sheets(f)
-    except Exception as exc:  # openpyxl raises many types on a damaged file
+    if not found:
         _file_problem(
             raw,
             path,
-            f"cannot open the workbook ({type(exc).__name__}: {str(exc)[:200]}); open it in Excel "
-            "or WPS and save it again as .xlsx",
-            f"无法打开工作簿（{type(exc).__name__}）；请用 Excel 或 WPS 打开后重新另存为 .xlsx",
+            "no table found: the folder holds no .csv, .tsv, .txt, .xls, .xlsx or .ods file",
+            "未找到表格：文件夹中没有 .csv、.tsv、.txt、.xls、.xlsx 或 .ods 文件",
         )
         return raw
-    for _sev, en, zh, _row, _col, _value in findings:
-        _file_problem(raw, path, en, zh)
-    if any(f[0] == "error" for f in findings):
-        return raw
+    _unused_map_entries(raw, path, columns, [s.title for s in found])
     by_title: dict[str, Sheet] = {s.title: s for s in found}
     for s in found:
         for sev, en, zh, row, col, value in s.findings:
@@ -209,7 +208,10 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         for t in sheets
         if getattr(by_title[t], "hidden", False) and not columns.for_sheet(t).table
     ]
+    instructions = {sheet_key(n) for n in INSTRUCTION_SHEETS}
     for t in hidden:
+        if sheet_key(t) in instructions:
+            continue  # the template's own lists
         raw.problems.append(
             Problem(
                 "warning",
@@ -309,6 +311,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
             raw.tables[name] = (
                 frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
             )
+            raw.problems.extend(tick_blanks(raw.tables[name], table, raw.readings))
     for sheet in sheets:
         if sheet not in how:
             raw.readings.append(
@@ -341,6 +344,22 @@ def _complete(raw: RawBundle, sheets: dict[str, list[list[object]]]) -> None:
             f"is not known to take them from the national codes; sheets found: {', '.join(sheets)}",
             f"未找到{table.zh}工作表（{table.sheet}），且无法识别本县以采用统计用区划代码；现有：{'、'.join(sheets)}",
         )
+
+
+def _unused_map_entries(raw: RawBundle, path: Path, columns: ColumnMap, titles: list[str]) -> None:
+    """Warn about column-map sections that name no sheet or file of what is read."""
+    known = {normalise(t) for t in titles}
+    for key in columns.sheets:
+        if key not in known:
+            raw.problems.append(
+                Problem(
+                    "warning",
+                    str(columns.path.name if columns.path else "column map"),
+                    f"the column map names [{key}], which is no sheet or file of {path.name} "
+                    f"(sheets: {', '.join(titles)}); that section is not used",
+                    f"列映射中的 [{key}] 不是 {path.name} 的工作表或文件，未使用",
+                )
+            )
 
 
 def _copy_of(df: pd.DataFrame, frames: list[pd.DataFrame], parts: list[str]) -> str | None:

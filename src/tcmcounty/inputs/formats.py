@@ -40,9 +40,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tcmcounty.inputs import sheets as _sheets
 from tcmcounty.inputs.cells import column_letter
 from tcmcounty.inputs.sheets import (
-    MAX_CELLS,
     NOT_XLSX,
     OLE2_MAGIC,
     Finding,
@@ -56,9 +56,11 @@ from tcmcounty.inputs.text import MAX_BYTES, DecodeError, decode, sniff_delimite
 
 __all__ = [
     "BOOK_SUFFIXES",
+    "KIND_NAMES",
     "MAX_BOOK_BYTES",
     "MAX_SPAN",
     "NOT_A_TABLE",
+    "WORKBOOK_SUFFIXES",
     "book_kind",
     "read_book",
     "read_folder_tables",
@@ -138,9 +140,9 @@ def _error(en: str, zh: str, row: int | None = None) -> Finding:
 def _cell_cap(sheet: str) -> _Refused:
     """Refuse as :func:`~tcmcounty.inputs.sheets.read_sheets` does at the cell cap."""
     return _Refused(
-        f"workbook refused: more than {MAX_CELLS:,} non-empty cells (sheet '{sheet}' reached "
+        f"workbook refused: more than {_sheets.MAX_CELLS:,} non-empty cells (sheet '{sheet}' reached "
         "the limit); a county's tables fill far fewer",
-        f"拒绝读取：非空单元格超过 {MAX_CELLS:,} 个（工作表“{sheet}”处达到上限）",
+        f"拒绝读取：非空单元格超过 {_sheets.MAX_CELLS:,} 个（工作表“{sheet}”处达到上限）",
     )
 
 
@@ -251,6 +253,13 @@ def read_book(path: Path) -> tuple[list[Sheet], list[Finding]]:
     'the file is neither a workbook (.xlsx, .xlsm'
     """
     kind = "file"
+    if not path.is_file():  # a pipe would block the first read; a folder is no book
+        return [], [
+            _error(
+                f"{path.name} is not a file (a folder, a named pipe, or missing)",
+                f"{path.name} 不是文件（文件夹、命名管道或不存在）",
+            )
+        ]
     try:
         kind = book_kind(path)
         if kind == "xlsx":
@@ -258,7 +267,21 @@ def read_book(path: Path) -> tuple[list[Sheet], list[Finding]]:
         if kind in CALAMINE_KINDS:
             return _read_calamine(path, kind)
         if kind == "text":
-            return _read_text(path)
+            sheets, findings = _read_text(path)
+            if path.suffix.lower() in WORKBOOK_SUFFIXES:
+                findings.insert(
+                    0,
+                    (
+                        "warning",
+                        f"the file is named {path.suffix} but holds text (a CSV table?): read "
+                        "as a text table",
+                        f"文件名为 {path.suffix}，内容却是文本（CSV 表格？）：按文本表格读取",
+                        None,
+                        None,
+                        None,
+                    ),
+                )
+            return sheets, findings
         en, zh = NOT_A_TABLE.get(kind, NOT_A_TABLE["other"])
         return [], [_error(f"the file is {en}", zh)]
     except _Refused as exc:
@@ -326,6 +349,17 @@ def read_folder_tables(folder: Path) -> tuple[list[Sheet], list[Finding]]:
     return sheets, findings
 
 
+#: What each kind of file is called in messages: kind -> (English, Chinese).
+KIND_NAMES: dict[str, tuple[str, str]] = {
+    "xlsx": ("Excel workbook (.xlsx)", "Excel 工作簿（.xlsx）"),
+    "xlsb": ("Excel binary workbook (.xlsb)", "Excel 二进制工作簿（.xlsb）"),
+    "xls": ("Excel 97–2003 workbook (.xls)", "Excel 97–2003 工作簿（.xls）"),
+    "ods": ("OpenDocument spreadsheet (.ods)", "OpenDocument 表格（.ods）"),
+    "text": ("text table", "文本表格"),
+}
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+
+
 def _damaged(exc: BaseException, kind: str) -> Finding:
     if isinstance(exc, MemoryError):
         return _error(
@@ -333,10 +367,9 @@ def _damaged(exc: BaseException, kind: str) -> Finding:
             "county's tables, or save them as .xlsx",
             "内存不足，无法读取该文件：请删除与本县表格无关的内容，或另存为 .xlsx",
         )
-    what = {"text": "text table", "file": "file"}.get(kind, "workbook")
-    zh = {"text": "文本表格", "file": "文件"}.get(kind, "工作簿")
+    en, zh = KIND_NAMES.get(kind, ("file", "文件"))
     return _error(
-        f"cannot open the {what} ({type(exc).__name__}: {str(exc)[:200]}); it may be damaged: "
+        f"cannot open the {en} ({type(exc).__name__}: {str(exc)[:200]}); it may be damaged: "
         "open it in Excel or WPS and save it again as .xlsx",
         f"无法打开{zh}（{type(exc).__name__}），文件可能已损坏：请用 Excel 或 WPS 打开后重新另存为 .xlsx",
     )
@@ -389,7 +422,7 @@ def _read_text(path: Path) -> tuple[list[Sheet], list[Finding]]:
         if kept:
             cells[i] = kept
             count += len(kept)
-            if count > MAX_CELLS:
+            if count > _sheets.MAX_CELLS:
                 raise _cell_cap(path.stem)
     return [build_sheet(path.stem, cells)], []
 
@@ -432,7 +465,7 @@ def _check_scans(scans: list[_Scan]) -> None:
     total = 0
     for s in scans:
         total += s.cells
-        if total > MAX_CELLS:
+        if total > _sheets.MAX_CELLS:
             raise _cell_cap(s.name)
     for s in scans:
         if s.span > MAX_SPAN and s.first is not None and s.last is not None:
@@ -474,7 +507,7 @@ def _load_calamine(path: Path, scans: list[_Scan] | None) -> tuple[list[Sheet], 
 
     by_name = {s.name: s for s in scans or []}
     sheets: list[Sheet] = []
-    budget = MAX_CELLS
+    budget = _sheets.MAX_CELLS  # read when called: one cap for every reader
     # from_filelike: calamine then tells the format by content; from_path goes by the suffix
     with path.open("rb") as f, CalamineWorkbook.from_filelike(f) as wb:
         for i, meta in enumerate(wb.sheets_metadata):

@@ -26,6 +26,8 @@ from tcmcounty.schema import TABLES
 from tcmcounty.tasks import tasks_from_table
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+#: Files read as a county's workbook (by content; the suffix only says to try).
+BOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".txt")
 
 
 def data_dirs() -> list[Path]:
@@ -98,7 +100,7 @@ def resolve(name_or_path: str | os.PathLike[str]) -> Path:
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise TypeError(f"name_or_path must be a str or path, not {type(name_or_path).__name__}")
     p = Path(name_or_path)
-    if p.is_dir() or (p.is_file() and p.suffix.lower() in EXCEL_SUFFIXES):
+    if p.is_dir():
         return p
     if p.exists():
         return _given_file(p)
@@ -143,15 +145,24 @@ def _given_file(p: Path) -> Path:
             ],
             str(p),
         )
+    from tcmcounty.inputs.formats import book_kind
+
     kind = sniff(p)
-    if kind == "xlsx":
+    book = book_kind(p)
+    if book in ("xlsx", "xlsb", "xls", "ods"):
         return p
-    if p.suffix.lower() in (".csv", ".txt", ".toml"):
-        en = (
-            f"a single {p.suffix} file: a county is a folder holding county.toml and the CSV "
-            "tables, or one .xlsx workbook; give the folder"
+    if book == "text" or p.suffix.lower() in (".toml",):
+        what = (
+            f"a single {p.suffix} file"
+            if p.suffix.lower() in (".csv", ".tsv", ".txt", ".toml")
+            else f"not an {p.suffix} workbook but a text table"
         )
-        zh = f"这是单个 {p.suffix} 文件：县数据应为含 county.toml 与各 CSV 表的文件夹，或一个 .xlsx 工作簿"
+        en = (
+            f"{what}: a county is a workbook (.xlsx, .xls, .ods), or a folder holding its "
+            "tables (CSV files of any names, or county.toml and the contract's CSV files); give "
+            "the folder"
+        )
+        zh = f"这是单个表格文件（{p.suffix}）：县数据应为一个工作簿（.xlsx、.xls、.ods），或存放各表的文件夹；请提供文件夹"
     else:
         en, zh = NOT_XLSX.get(kind, NOT_XLSX["other"])
     raise InputError([Problem("error", p.name, f"the file is {en}", zh)], str(p))
@@ -176,6 +187,12 @@ def column_map(path: Path, columns: ColumnsArg = None) -> ColumnMap:
     return ColumnMap.read(beside) if beside.is_file() else ColumnMap()
 
 
+def _is_bundle(folder: Path) -> bool:
+    """Whether a folder is a bundle of the contract (county.toml or its CSV file names)."""
+    names = ("county.toml", *(t.file for t in TABLES.values()))
+    return any((folder / n).is_file() for n in names)
+
+
 def read_raw(name_or_path: str | os.PathLike[str], columns: ColumnsArg = None) -> RawBundle:
     """Read and check a bundle folder or workbook without raising on bad content.
 
@@ -188,7 +205,10 @@ def read_raw(name_or_path: str | os.PathLike[str], columns: ColumnsArg = None) -
     """
     path = resolve(name_or_path)
     cmap = column_map(path, columns)
-    raw = read_workbook(path, cmap) if path.is_file() else read_bundle(path, cmap)
+    if path.is_file() or not _is_bundle(path):
+        raw = read_workbook(path, cmap)  # a workbook, or a folder of tables of any names
+    else:
+        raw = read_bundle(path, cmap)
     resolve_references(raw)
     check(raw)
     check_tasks(raw)

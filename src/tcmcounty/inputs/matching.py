@@ -418,6 +418,33 @@ class Matcher:
         found = self.candidates(header)
         return next(iter(found)) if len(found) == 1 else None
 
+    def recognise(self, header: str) -> str | None:
+        """Return the column a header most likely means, by its words alone, or ``None``.
+
+        A plain header, a part of a sum, or a composed or pinyin header with one meaning: what
+        finding a header row and recognising a sheet by its headers use (the values confirm a
+        guess later, in :meth:`match`).
+
+        Examples
+        --------
+        >>> from tcmcounty.schema import FACILITIES
+        >>> m = Matcher(FACILITIES)
+        >>> m.recognise("jgmc"), m.recognise("机构分类代码"), m.recognise("执业助理医师")
+        ('name', 'type', 'physicians')
+        """
+        found = self.candidates(header)
+        if len(found) == 1:
+            return next(iter(found))
+        if found:
+            return None
+        part = self.part(header)
+        if part is not None:
+            return part[0]
+        for guesses in (self.composed(header), self.pinyin(header)):
+            if len(guesses) == 1:
+                return next(iter(guesses))
+        return None
+
     def part(self, header: str) -> tuple[str, int] | None:
         """Return ``(column, part index)`` when the header is one part of a summed column."""
         return self._parts.get(key(header))
@@ -436,7 +463,7 @@ class Matcher:
         A data row may hold a cell that happens to be a header (``Y`` is an alias of ``lat``);
         its numbers count against it, so the whole row decides, not one cell.
         """
-        known = sum(1 for c in cells if c and (self.candidates(c) or self.part(c)))
+        known = sum(1 for c in cells if c and self.recognise(c))
         numbers = sum(1 for c in cells if c and _NUMBER_CELL.match(c))
         return known - numbers
 
@@ -828,6 +855,20 @@ def _check_duplicates(out: HeaderMatch) -> None:
             note = (
                 f"also means {c.column}: read only where '{other.written}' is blank "
                 f"/ 同为该列：仅在 '{other.written}' 为空时使用"
+            )
+            out.columns[i] = ColumnMatch(
+                c.position, c.written, c.column, "fallback", note, c.scale, c.percent, c.split
+            )
+            out.problems.append(("info", note, note, c.written))
+            continue
+        if (
+            c.column in first
+            and soft
+            and (first[c.column].guessed or first[c.column].rule == "pair")
+        ):
+            note = (
+                f"also means {c.column}: read only where '{first[c.column].written}' is blank "
+                f"/ 同为该列：仅在 '{first[c.column].written}' 为空时使用"
             )
             out.columns[i] = ColumnMatch(
                 c.position, c.written, c.column, "fallback", note, c.scale, c.percent, c.split
