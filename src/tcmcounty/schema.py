@@ -313,7 +313,7 @@ FACILITIES = Table(
             "text",
             False,
             True,
-            aliases=("编号", "机构代码", "统一社会信用代码", "组织机构代码", "登记号"),
+            aliases=("编号", "机构代码", "机构编码", "统一社会信用代码", "组织机构代码", "登记号"),
         ),
         Column("name", "机构名称", "text", True, False, aliases=("名称",)),
         Column(

@@ -259,6 +259,8 @@ def _join_two_rows(upper: list[str], lower: list[str], matcher: Matcher) -> list
     """
     if not any(lower) or any(_NUM_CELL.match(c) for c in (*lower, *upper) if c):
         return None  # a row with numbers is data (or a label row: 乡镇代码 | 360424100)
+    if len({c for c in upper if c}) < 2:
+        return None  # one label over the whole table is its title, not a group of columns
     width = max(len(upper), len(lower))
     up = upper + [""] * (width - len(upper))
     low = lower + [""] * (width - len(lower))

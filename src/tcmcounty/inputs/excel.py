@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from tcmcounty.errors import Problem
-from tcmcounty.inputs.assembly import STACKABLE, sheet_facility_type, sheet_fixed
+from tcmcounty.inputs.assembly import STACKABLE, combine, sheet_facility_type, sheet_fixed
 from tcmcounty.inputs.basics import (
     COUNTY_COLUMNS,
     COUNTY_FIELDS,
@@ -33,7 +33,7 @@ from tcmcounty.inputs.completion import FROM_NBS, complete_from_nbs, infer_adcod
 from tcmcounty.inputs.formats import read_book, read_folder_tables
 from tcmcounty.inputs.matching import Matcher, normalise, sheet_key
 from tcmcounty.inputs.meta import clean_names
-from tcmcounty.inputs.raw import ROW_BLOCK, RawBundle
+from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.inputs.sheets import NOT_XLSX, Sheet, sniff
 from tcmcounty.inputs.sources import default_sources, ensure_nbs_source, ensure_user_source
 from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, OPTIONAL_TABLES, TABLES
@@ -264,9 +264,9 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                     f"未找到{table.zh}工作表（{table.sheet}）；现有：{'、'.join(sheets)}",
                 )
             continue
-        frames = []
+        frames: list[tuple[str, pd.DataFrame]] = []
         parts = stacked.get(name, [sheet])
-        for k, part in enumerate(parts):
+        for part in parts:
             fixed = sheet_fixed(name, part, len(parts) > 1, raw)
             df, problems, reading = parse_rows(
                 sheets[part],
@@ -281,24 +281,9 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
             raw.readings.append(reading)
             raw.problems.extend(problems)
             if df is not None:
-                copy_of = _copy_of(df, frames, parts)
-                if copy_of is not None:
-                    raw.problems.append(
-                        Problem(
-                            "error",
-                            path.name,
-                            f"sheet '{part}' repeats the rows of sheet '{copy_of}' ({table.name}): "
-                            "a copy? Delete one, or hide the old one",
-                            f"工作表 '{part}' 与 '{copy_of}' 的内容相同（{table.zh}）：是否为副本？"
-                            "请删除或隐藏其中一个",
-                            part,
-                        )
-                    )
-                    continue
-                df["_row"] += k * ROW_BLOCK
-                frames.append(df)
+                frames.append((part, df))
         if len(parts) > 1:
-            raw.stacked[name] = parts
+            raw.stacked[name] = [p for p, _ in frames]  # rows are numbered by these
             raw.problems.append(
                 Problem(
                     "note",
@@ -308,9 +293,9 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 )
             )
         if frames:
-            raw.tables[name] = (
-                frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-            )
+            combined, found = combine(frames, table, path.name)
+            raw.problems.extend(found)
+            raw.tables[name] = combined
             raw.problems.extend(tick_blanks(raw.tables[name], table, raw.readings))
     for sheet in sheets:
         if sheet not in how:
@@ -360,17 +345,6 @@ def _unused_map_entries(raw: RawBundle, path: Path, columns: ColumnMap, titles: 
                     f"列映射中的 [{key}] 不是 {path.name} 的工作表或文件，未使用",
                 )
             )
-
-
-def _copy_of(df: pd.DataFrame, frames: list[pd.DataFrame], parts: list[str]) -> str | None:
-    """Return the sheet whose rows ``df`` repeats (a copied sheet), or None."""
-    body = df.drop(columns="_row").reset_index(drop=True)
-    for k, other in enumerate(frames):
-        if len(other) == len(body) and other.drop(columns="_row").reset_index(drop=True).equals(
-            body
-        ):
-            return parts[k]
-    return None
 
 
 def _sheet_problem(

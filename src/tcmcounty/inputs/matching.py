@@ -104,7 +104,10 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
         "村",
     ),
     (r"居民委员会|居委会", "社区"),
-    (r"乡镇\(街道\)|乡镇/街道|乡镇、街道|乡\(镇\)|乡、镇|镇\(乡\)|乡镇街道|镇街", "乡镇"),
+    (
+        r"乡\(镇、场\)|乡镇场|乡\(镇、街道\)|乡镇\(街道\)|乡镇/街道|乡镇、街道|乡\(镇\)|乡、镇|镇\(乡\)|乡镇街道|镇街",
+        "乡镇",
+    ),
     (r"县\(市、区\)|县\(市,区\)|县\(区\)|县\(市\)|县市区|区县", "县"),
     (r"类别|分类|性质", "类型"),
     (r"所在|隶属|归属|所处", "所属"),
@@ -446,8 +449,17 @@ class Matcher:
         return None
 
     def part(self, header: str) -> tuple[str, int] | None:
-        """Return ``(column, part index)`` when the header is one part of a summed column."""
-        return self._parts.get(key(header))
+        """Return ``(column, part index)`` when the header is one part of a summed column.
+
+        Pinyin initials count too: ``zyys`` (执业医师) and ``zyzlys`` (执业助理医师) are the
+        two parts of physicians.
+        """
+        found = self._parts.get(key(header))
+        if found is None:
+            n = normalise(header).replace("_", "")
+            if _initials_like(n):
+                found = _part_initials(self.table.name).get(n)
+        return found
 
     def near(self, header: str) -> list[str]:
         """Known headers close to an unknown one (for "did you mean")."""
@@ -511,6 +523,7 @@ class Matcher:
                 out.columns.extend(matches)
                 if problem is not None:
                     out.problems.append(problem)
+        self._eliminate(out, fit)
         self._merge_parts(out)
         _check_duplicates(out)
         return out
@@ -623,6 +636,31 @@ class Matcher:
         return [
             ColumnMatch(pos, written, None, "unknown", "unknown column ignored / 未知列，已忽略")
         ], None
+
+    def _eliminate(self, out: HeaderMatch, fit: Fit | None) -> None:
+        """Read an ambiguous guess whose other meanings the row's other headers already take.
+
+        ``zyg`` may be 中医馆 or 中医阁 (both zyg); beside ``zyge`` (中医阁) it is 中医馆.
+        """
+        for i, c in enumerate(out.columns):
+            if c.rule != "ambiguous":
+                continue
+            guesses = self.composed(c.written) or self.pinyin(c.written)
+            taken = {o.column for o in out.columns if o.column and o is not c}
+            left = guesses - taken
+            if len(guesses) < 2 or len(left) != 1:
+                continue
+            col = next(iter(left))
+            if fit is not None and fit(col, c.position) < CONTENT_FIT:
+                continue
+            others = ", ".join(sorted(guesses & taken))
+            note = (
+                f"guess: {col} (the other meaning, {others}, is another header of this row) "
+                f"/ 推断为 {self.table.column(col).zh}（另一含义已由本行其他表头占用）"
+            )
+            rule = "pinyin" if self.pinyin(c.written) else "composed"
+            out.columns[i] = ColumnMatch(c.position, c.written, col, rule, note)
+            out.problems = [p for p in out.problems if p[3] != c.written or p[0] != "error"]
 
     def _mapped(
         self, pos: int, written: str, target: str, hp: HeaderParts
@@ -750,9 +788,13 @@ class Matcher:
         ['beds']
         """
         k = normalise(header).replace("_", "")
-        if not (k.isascii() and k.isalpha() and 2 <= len(k) <= 10):
+        if not _initials_like(k):
             return set()
-        return set(_initials(self.table.name).get(k, set()))
+        exact = set(_initials(self.table.name).get(k, set()))
+        if exact or len(k) < 3:
+            return exact
+        # an abbreviation of the end of one header: zyfw (中医服务) of tgzyfw (提供中医服务)
+        return {c for h, cols in _initials(self.table.name).items() if h.endswith(k) for c in cols}
 
     def _merge_parts(self, out: HeaderMatch) -> None:
         """Note columns given as parts of a sum; never add parts to the column itself."""
@@ -826,11 +868,38 @@ def _initials(table: str) -> dict[str, frozenset[str]]:
             k = parse_header(h).key
             texts = {n, k} | ({k + "数", k + "总数"} if col.kind == "int" else set())
             for text in texts:
-                letters = "".join(lazy_pinyin(text, style=Style.FIRST_LETTER))
-                letters = re.sub(r"[^a-z]", "", letters.lower())
+                first = lazy_pinyin(text, style=Style.FIRST_LETTER)
+                # initials, and initials with the last syllable in full (中医阁 zyge, 中医馆 zyguan)
+                for parts in (first, [*first[:-1], *lazy_pinyin(text[-1:])]):
+                    letters = re.sub(r"[^a-z]", "", "".join(parts).lower())
+                    if len(letters) >= 2:
+                        out.setdefault(letters, set()).add(col.name)
+    parts = _part_initials(table)
+    for letters, targets in out.items():
+        if letters in parts:  # 执业(助理)医师 and 执业助理医师 are both zyzlys: the part is read
+            targets.discard(parts[letters][0])
+    return {k: frozenset(v) for k, v in out.items() if v}
+
+
+@functools.cache
+def _part_initials(table: str) -> dict[str, tuple[str, int]]:
+    """Pinyin initials of the parts of summed columns (``zyys`` -> physicians, part 0)."""
+    from pypinyin import Style, lazy_pinyin
+
+    out: dict[str, tuple[str, int]] = {}
+    for target, parts in COMPOUND.get(table, {}).items():
+        for i, names in enumerate(parts):
+            for n in names:
+                letters = "".join(lazy_pinyin(key(n), style=Style.FIRST_LETTER)).lower()
+                letters = re.sub(r"[^a-z]", "", letters)
                 if len(letters) >= 2:
-                    out.setdefault(letters, set()).add(col.name)
-    return {k: frozenset(v) for k, v in out.items()}
+                    out.setdefault(letters, (target, i))
+    return out
+
+
+def _initials_like(text: str) -> bool:
+    """Whether a header looks like pinyin initials (``jgmc``, ``cwzs``)."""
+    return text.isascii() and text.isalpha() and 2 <= len(text) <= 10
 
 
 def _check_duplicates(out: HeaderMatch) -> None:
