@@ -320,9 +320,16 @@ FACILITIES = Table(
             "type", "机构类型", "enum", True, False, vocabulary="facility_type", aliases=("类型",)
         ),
         Column("township_code", "乡镇代码", "code", digits=9, aliases=("所属乡镇代码",)),
-        Column("township_name", "乡镇名称", "text", aliases=("所属乡镇", "所属乡镇名称", "乡镇")),
+        Column(
+            "township_name",
+            "乡镇名称",
+            "text",
+            aliases=("所属乡镇", "所属乡镇名称", "乡镇", "所属街道", "街道"),
+        ),
         Column("village_code", "村代码", "code", digits=12, aliases=("所属村代码",)),
-        Column("village_name", "村名称", "text", aliases=("所属村", "所属村名称", "村")),
+        Column(
+            "village_name", "村名称", "text", aliases=("所属村", "所属村名称", "村", "所属社区")
+        ),
         Column("lon", "经度", "float", aliases=("longitude", "x")),
         Column("lat", "纬度", "float", aliases=("latitude", "y")),
         Column("beds", "床位数", "int", aliases=("实有床位", "实有床位数", "床位", "开放床位")),

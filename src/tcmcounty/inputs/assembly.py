@@ -36,10 +36,13 @@ def sheet_facility_type(sheet: str) -> str | None:
     >>> sheet_facility_type("医疗机构") is None
     True
     """
-    value, how = vocabulary_match(sheet_key(sheet), "facility_type")
-    if how != "exact" or value in (None, "other"):
-        return None
-    return value
+    for name in dict.fromkeys(
+        (sheet, sheet.rsplit("/", 1)[-1])
+    ):  # a block: 机构/二、社区卫生服务站
+        value, how = vocabulary_match(sheet_key(name), "facility_type")
+        if how == "exact" and value not in (None, "other"):
+            return value
+    return None
 
 
 def sheet_township(sheet: str, raw: RawBundle) -> str | None:
@@ -281,3 +284,106 @@ def _blank(value: object) -> bool:
     if isinstance(value, float) and value != value:
         return True
     return isinstance(value, list) and not value
+
+
+def split_tables(title: str, rows: list[list[object]]) -> list[tuple[str, int, list[list[object]]]]:
+    """Split a sheet holding several tables, one under another, into one block per table.
+
+    A new table starts after a blank row, at a title row (one cell of text) or directly at a
+    header-like row (at least three cells of text, no number) that is followed by data. The
+    first block keeps the sheet's name; the others are named by their title
+    (``机构/二、社区卫生服务站``) or place (``机构（表2，第33行起）``) so that a message says where
+    they are, and keep their row numbers.
+
+    Returns
+    -------
+    list of (name, first row number, rows)
+
+    Examples
+    --------
+    >>> rows = [["机构名称", "床位"], ["甲院", 5], [], ["二、村卫生室"], ["名称", "类别", "村"],
+    ...         ["乙室", "村卫生室", "东村"]]
+    >>> [(n, r) for n, r, _ in split_tables("机构", rows)]
+    [('机构', 1), ('机构/二、村卫生室', 4)]
+    """
+    starts = [0]
+    blank_before = False
+    seen_data = False
+    for i, row in enumerate(rows):
+        cells = [c for c in row if c is not None and str(c).strip()]
+        if not cells:
+            blank_before = seen_data
+            continue
+        if blank_before and (_is_title(cells) or _is_header(cells, rows[i + 1 : i + 2])):
+            starts.append(i)
+            seen_data = False
+        elif len(cells) >= 2:
+            seen_data = True
+        blank_before = False
+    if len(starts) == 1:
+        return [(title, 1, rows)]
+    out = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(rows)
+        head = next((c for c in rows[start] if c is not None and str(c).strip()), "")
+        label = (
+            str(head).strip()
+            if _is_title([head])
+            and len([c for c in rows[start] if c is not None and str(c).strip()]) == 1
+            else ""
+        )
+        name = (
+            title
+            if k == 0
+            else (f"{title}/{label}" if label else f"{title}（表{k + 1}，第{start + 1}行起）")
+        )
+        out.append((name, start + 1, rows[start:end]))
+    return out
+
+
+def _is_title(cells: list[object]) -> bool:
+    return (
+        len(cells) == 1
+        and isinstance(cells[0], str)
+        and not cells[0].lstrip().startswith(("注", "备注", "说明", "填表", "制表"))
+    )
+
+
+def _is_header(cells: list[object], below: list[list[object]]) -> bool:
+    if len(cells) < 3 or not all(isinstance(c, str) for c in cells):
+        return False
+    nxt = [c for c in (below[0] if below else []) if c is not None and str(c).strip()]
+    return any(isinstance(c, (int, float)) for c in nxt)
+
+
+def village_and_clinic(rows: list[list[object]]) -> bool:
+    """Whether a sheet lists villages and their clinics on one row (村名称 … 卫生室名称 …).
+
+    Such a sheet holds two tables: the villages (every row) and the village clinics (the rows
+    that name a clinic).
+
+    Examples
+    --------
+    >>> village_and_clinic([["村代码", "村名称", "常住人口", "卫生室名称", "中医阁"]])
+    True
+    >>> village_and_clinic([["机构名称", "村名称", "中医阁"]])  # a roster naming its villages
+    False
+    """
+    from tcmcounty.inputs.cells import cell_text, find_header
+    from tcmcounty.inputs.matching import Matcher
+    from tcmcounty.schema import FACILITIES, VILLAGES
+
+    text = [[cell_text(c) for c in r] for r in rows[:15]]
+    villages, facilities = Matcher(VILLAGES), Matcher(FACILITIES)
+    at, header, _ = find_header(text, facilities)
+    if at < 0:
+        return False
+    read_v = {j: villages.recognise(h) for j, h in enumerate(header) if h}
+    village_name = [j for j, c in read_v.items() if c == "name"]
+    about_village = [j for j, c in read_v.items() if c in ("code", "population")]
+    clinic_name = [
+        j for j, h in enumerate(header) if h and "卫生室" in h and facilities.recognise(h) == "name"
+    ]
+    return bool(
+        village_name and about_village and clinic_name and set(village_name).isdisjoint(clinic_name)
+    )

@@ -401,6 +401,7 @@ def parse_rows(
     sheet_map: SheetMap | None = None,
     merged: list[tuple[int, int, int, int]] | None = None,
     fixed: dict[str, str] | None = None,
+    blank_name_skipped: bool = False,
 ) -> tuple[pd.DataFrame | None, list[Problem], SheetReading]:
     """Parse a table given as a list of rows (the header somewhere near the top).
 
@@ -427,6 +428,9 @@ def parse_rows(
     fixed : dict, optional
         Values the sheet's name stands for (``{"type": "village_clinic"}``): a required column
         given here may be absent, and rows that leave it blank take the value.
+    blank_name_skipped : bool
+        Rows without a name are not records of this table (a sheet of villages and their
+        clinics: a village without a clinic); they are skipped and counted in a note.
 
     Returns
     -------
@@ -475,7 +479,20 @@ def parse_rows(
         )
         return None, problems, reading
     matcher = Matcher(table, sheet_map.columns)
-    hi, header, used = find_header(text_rows, matcher, HEADER_ROWS, merged, first_row_number)
+    if sheet_map.header_row is not None:
+        hi, used = sheet_map.header_row - first_row_number, 1
+        if not 0 <= hi < len(text_rows) or not any(text_rows[hi]):
+            add(
+                "error",
+                f"the column map says the header is on row {sheet_map.header_row}, which is "
+                "empty or beyond the first rows",
+                f"列映射指定表头在第 {sheet_map.header_row} 行，但该行为空或超出范围",
+                row=sheet_map.header_row,
+            )
+            return None, problems, reading
+        header = list(text_rows[hi])
+    else:
+        hi, header, used = find_header(text_rows, matcher, HEADER_ROWS, merged, first_row_number)
     if hi < 0:
         add(
             "error",
@@ -491,7 +508,13 @@ def parse_rows(
         ahead = list(itertools.islice(tail, CONTENT_SAMPLE))
         tail = itertools.chain(ahead, tail)
     sample = (text_rows[hi + used :] + ahead)[:CONTENT_SAMPLE]
-    hm = matcher.match(header, sheet_map.columns, sheet_map.ignore, fit=_fitter(table, sample))
+    hm = matcher.match(
+        header,
+        sheet_map.columns,
+        sheet_map.ignore,
+        fit=_fitter(table, sample),
+        summed=sheet_map.summed(),
+    )
     reading.columns = hm.columns
     for sev, en, zh, written in hm.problems:
         add("note" if sev == "info" else sev, en, zh, header_row, written)
@@ -564,6 +587,11 @@ def parse_rows(
     ]
     columns: dict[str, list[object]] = {"_row": []}
     n_records = 0
+    name_at = next((c.position for c in keep if c.column == "name"), None)
+    nameless = 0
+    value_map = {
+        col: {k.strip(): v for k, v in mapping.items()} for col, mapping in sheet_map.values.items()
+    }
     for offset, row in enumerate(itertools.chain(text_rows[hi + used :], tail), start=used):
         number = header_row + offset
         nonempty = [c for c in row if c]
@@ -575,6 +603,9 @@ def parse_rows(
         if skip is not None:
             en, zh = skip
             add("warning", en, zh, number, None, nonempty[0][:40] if "note" in en else None)
+            continue
+        if blank_name_skipped and name_at is not None and not (name_at < len(row) and row[name_at]):
+            nameless += 1
             continue
         if formulas:
             _uncached(rows[hi + offset], header, number, add)  # type: ignore[index]
@@ -588,6 +619,8 @@ def parse_rows(
             text = row[position] if position < n_cells else ""
             if c.split is not None:
                 text = split_pair(text, c.split)
+            if col.name in value_map:
+                text = value_map[col.name].get(text, text)
             value = _UNPARSED if cache is None else cache.get(text, _UNPARSED)
             if value is _UNPARSED:
                 before = len(problems)
@@ -655,6 +688,14 @@ def parse_rows(
             header_row,
         )
         return None, problems, reading
+    if nameless:
+        add(
+            "note",
+            f"{nameless} rows name no {table.name[:-1] if table.name.endswith('s') else table.name} "
+            "(a village without a clinic): not read as one",
+            f"{nameless} 行未填名称（如没有卫生室的村）：不作为{table.zh}读取",
+            header_row,
+        )
     frame = _frame(columns, table, n_records)
     reading.flag_texts = {
         c.name: frozenset(t.strip() for t in memo.get(c.name, {}) if t and not is_missing(t))

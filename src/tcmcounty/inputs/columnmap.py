@@ -34,6 +34,13 @@ class SheetMap:
     columns: dict[str, str] = field(default_factory=dict)
     ignore: tuple[str, ...] = ()
     fill: dict[str, str] = field(default_factory=dict)
+    header_row: int | None = None
+    sums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def summed(self) -> dict[str, str]:
+        """Return ``header -> column`` for every header that is one part of a sum."""
+        return {h: col for col, headers in self.sums.items() for h in headers}
 
 
 @dataclass(frozen=True)
@@ -75,41 +82,7 @@ class ColumnMap:
                     )
                 )
                 continue
-            cols: dict[str, str] = {}
-            ignore: tuple[str, ...] = ()
-            table = None
-            for k, v in body.items():
-                if k == "ignore":
-                    if not (isinstance(v, list) and all(isinstance(i, str) for i in v)):
-                        problems.append(
-                            Problem(
-                                "error",
-                                where,
-                                "ignore must be a list of headers",
-                                "ignore 应为表头列表",
-                                sheet=sheet,
-                                column=k,
-                            )
-                        )
-                        continue
-                    ignore = tuple(v)
-                elif k == "table":
-                    table = str(v)
-                elif isinstance(v, str):
-                    cols[k] = v
-                else:
-                    problems.append(
-                        Problem(
-                            "error",
-                            where,
-                            'expected "header" = "canonical_column" (a string)',
-                            '应为 "表头" = "列名"（字符串）',
-                            sheet=sheet,
-                            column=k,
-                            value=str(v),
-                        )
-                    )
-            sheets[normalise(_file_stem(sheet))] = SheetMap(table, cols, ignore)
+            sheets[normalise(_file_stem(sheet))] = _sheet_map(sheet, body, where, problems)
         if problems:
             raise InputError(problems, where)
         return cls(sheets, path)
@@ -139,6 +112,90 @@ class ColumnMap:
         if name is None:
             return SheetMap()
         return self.sheets.get(normalise(_file_stem(name)), SheetMap())
+
+
+def _sheet_map(
+    sheet: str, body: dict[str, object], where: str, problems: list[Problem]
+) -> SheetMap:
+    """Read one ``["sheet"]`` section of a column map, recording what is malformed."""
+
+    def bad(key: str, en: str, zh: str, value: object = None) -> None:
+        problems.append(
+            Problem(
+                "error",
+                where,
+                en,
+                zh,
+                sheet=sheet,
+                column=key,
+                value=None if value is None else str(value),
+            )
+        )
+
+    cols: dict[str, str] = {}
+    ignore: tuple[str, ...] = ()
+    table: str | None = None
+    fill: dict[str, str] = {}
+    header_row: int | None = None
+    sums: dict[str, tuple[str, ...]] = {}
+    values: dict[str, dict[str, str]] = {}
+    for k, v in body.items():
+        if k == "ignore":
+            if isinstance(v, list) and all(isinstance(i, str) for i in v):
+                ignore = tuple(v)
+            else:
+                bad(k, "ignore must be a list of headers", "ignore 应为表头列表")
+        elif k == "table":
+            table = str(v)
+        elif k == "header_row":
+            if isinstance(v, int) and not isinstance(v, bool) and v >= 1:
+                header_row = v
+            else:
+                bad(k, "header_row must be a row number (1 or more)", "header_row 应为行号", v)
+        elif k == "fill":
+            if isinstance(v, dict) and all(isinstance(x, str) for x in v.values()):
+                fill = {str(a): str(b) for a, b in v.items()}
+            else:
+                bad(k, 'fill must be a table: fill = { type = "village_clinic" }', "fill 应为表", v)
+        elif k == "sum":
+            ok = isinstance(v, dict) and all(
+                isinstance(x, list) and len(x) >= 2 and all(isinstance(h, str) for h in x)
+                for x in v.values()
+            )
+            if ok:
+                sums = {str(a): tuple(b) for a, b in v.items()}  # type: ignore[union-attr]
+            else:
+                bad(
+                    k,
+                    'sum must be a table of header lists: ["sheet".sum] physicians = ["执业医师", '
+                    '"执业助理医师"]',
+                    "sum 应为列名到表头列表的表",
+                    v,
+                )
+        elif k == "values":
+            ok = isinstance(v, dict) and all(
+                isinstance(x, dict) and all(isinstance(y, str) for y in x.values())
+                for x in v.values()
+            )
+            if ok:
+                values = {str(a): {str(x): str(y) for x, y in b.items()} for a, b in v.items()}  # type: ignore[union-attr]
+            else:
+                bad(
+                    k,
+                    'values must be tables of value = value: ["sheet".values.type] "J100" = "other"',
+                    "values 应为 取值 = 取值 的表",
+                    v,
+                )
+        elif isinstance(v, str):
+            cols[k] = v
+        else:
+            bad(
+                k,
+                'expected "header" = "canonical_column" (a string)',
+                '应为 "表头" = "列名"（字符串）',
+                v,
+            )
+    return SheetMap(table, cols, ignore, fill, header_row, sums, values)
 
 
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xls", ".xlsx", ".xlsm", ".xlsb", ".ods")

@@ -14,7 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from tcmcounty.errors import Problem
-from tcmcounty.inputs.assembly import STACKABLE, combine, sheet_facility_type, sheet_fixed
+from tcmcounty.inputs.assembly import (
+    STACKABLE,
+    combine,
+    sheet_facility_type,
+    sheet_fixed,
+    split_tables,
+    village_and_clinic,
+)
 from tcmcounty.inputs.basics import (
     COUNTY_COLUMNS,
     COUNTY_FIELDS,
@@ -155,6 +162,13 @@ def recognise_sheets(
         best_tables = [t for t, s in scores.items() if s == top]
         if len(best_tables) == 1:
             claim(best_tables[0], sheet, "content")
+    for sheet, rows in sheets.items():
+        if sheet not in how:
+            continue
+        holds = [t for t in ("villages", "facilities") if sheet in stacked.get(t, [chosen.get(t)])]
+        if len(holds) == 1 and village_and_clinic(rows):
+            other = "facilities" if holds[0] == "villages" else "villages"
+            claim(other, sheet, how[sheet])
     return chosen, conflicts, how, stacked
 
 
@@ -198,11 +212,15 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         )
         return raw
     _unused_map_entries(raw, path, columns, [s.title for s in found])
-    by_title: dict[str, Sheet] = {s.title: s for s in found}
+    by_title: dict[str, Sheet] = {}
+    first_row: dict[str, int] = {}
     for s in found:
         for sev, en, zh, row, col, value in s.findings:
             raw.problems.append(_sheet_problem(path.name, s.title, sev, en, zh, row, col, value))
-    sheets = {s.title: s.rows for s in found}
+        for name, first, rows in split_tables(s.title, s.rows):
+            by_title[name] = Sheet(name, rows, s.merged, [], getattr(s, "hidden", False))
+            first_row[name] = first
+    sheets = {t: s.rows for t, s in by_title.items()}
     hidden = [
         t
         for t in sheets
@@ -234,15 +252,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
             f"两个工作表都像是{label}：'{a}' 与 '{b}'；请保留一个，或在列映射中指定",
         )
     cs = chosen.get("county")
-    if cs is None:
-        raw.problem(
-            "error",
-            "county",
-            f"sheet '{COUNTY_SHEET}' is missing: no sheet is named so or lists the county's "
-            f"items (县代码, 县名称, 常住人口 …); sheets found: {', '.join(sheets)}",
-            f"未找到县基本情况工作表（{COUNTY_SHEET}）；现有：{'、'.join(sheets)}",
-        )
-    else:
+    if cs is not None:
         raw.meta_sheet = cs
         _uncached_items(sheets[cs], raw)
         reading = SheetReading(path.name, cs, "county", how.get(cs, "name"))
@@ -268,14 +278,19 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         parts = stacked.get(name, [sheet])
         for part in parts:
             fixed = sheet_fixed(name, part, len(parts) > 1, raw)
+            dual = name == "facilities" and village_and_clinic(sheets[part])
+            if dual:
+                fixed.setdefault("type", "village_clinic")
             df, problems, reading = parse_rows(
                 sheets[part],
                 table,
                 path.name,
                 part,
                 sheet_map=columns.for_sheet(part),
+                first_row_number=first_row[part],
                 merged=by_title[part].merged,
                 fixed=fixed,
+                blank_name_skipped=dual,
             )
             reading.how = how.get(part, "name")
             raw.readings.append(reading)
@@ -314,8 +329,34 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
 
 
 def _complete(raw: RawBundle, sheets: dict[str, list[list[object]]]) -> None:
-    """Supply missing township and village tables from the NBS codes, else report them."""
-    infer_adcode(raw)
+    """Supply missing township and village tables from the NBS codes, else report them.
+
+    A workbook without a county sheet is accepted when its county can be identified (from its
+    codes or its file name): its name and code then come from the NBS codes, and its totals from
+    its tables where they are complete (see :mod:`tcmcounty.inputs.totals`).
+    """
+    no_county_sheet = not any(r.table == "county" for r in raw.readings)
+    adcode = infer_adcode(raw)
+    if no_county_sheet:
+        if adcode is None:
+            raw.problem(
+                "error",
+                "county",
+                f"sheet '{COUNTY_SHEET}' is missing: no sheet is named so or lists the county's "
+                f"items (县代码, 县名称, 常住人口 …), and no code or name in the file says which "
+                f"county it is; sheets found: {', '.join(sheets)}",
+                f"未找到县基本情况工作表（{COUNTY_SHEET}），文件中的代码和名称也无法确定是哪个县；"
+                f"现有：{'、'.join(sheets)}",
+            )
+        else:
+            raw.meta_sheet = None
+            raw.problem(
+                "note",
+                "county",
+                f"no county sheet: the county is {raw.meta.get('name_zh')} ({adcode}); its totals "
+                "come from its tables where they are complete",
+                f"无县基本情况表：本县为 {raw.meta.get('name_zh')}（{adcode}）；全县合计按各表汇总（如完整）",
+            )
     complete_from_nbs(raw)
     for name in FROM_NBS:
         if name in raw.tables or any(p.table == name for p in raw.readings if p.table):

@@ -164,7 +164,9 @@ def _given_file(p: Path) -> Path:
         )
         zh = f"这是单个表格文件（{p.suffix}）：县数据应为一个工作簿（.xlsx、.xls、.ods），或存放各表的文件夹；请提供文件夹"
     else:
-        en, zh = NOT_XLSX.get(kind, NOT_XLSX["other"])
+        from tcmcounty.inputs.formats import NOT_A_TABLE
+
+        en, zh = NOT_A_TABLE.get(book, NOT_XLSX.get(kind, NOT_XLSX["other"]))
     raise InputError([Problem("error", p.name, f"the file is {en}", zh)], str(p))
 
 

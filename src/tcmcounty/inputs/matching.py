@@ -278,6 +278,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
         "卫生院",
         "社区卫生服务中心",
         "社区卫生服务站",
+        "服务站",
         "医院",
     ),
     "alliances": ("医联体", "医共体", "医疗联合体", "联合体", "医疗集团"),
@@ -386,6 +387,7 @@ class Matcher:
             for h in col.headers():
                 self._literal[normalise(h)] = col.name
                 self._add(key(h), col.name)
+        self._names = frozenset(c.name for c in table.columns)
         for h, col_name in (extra or {}).items():
             self._literal[normalise(h)] = col_name
         self._parts: dict[str, tuple[str, int]] = {}
@@ -437,7 +439,10 @@ class Matcher:
         """
         found = self.candidates(header)
         if len(found) == 1:
-            return next(iter(found))
+            col = next(iter(found))
+            if col not in self._names:
+                return None  # a column map naming no column: reported by match()
+            return None if _count_of(normalise(header), self.table.column(col)) else col
         if found:
             return None
         part = self.part(header)
@@ -485,6 +490,7 @@ class Matcher:
         overrides: dict[str, str] | None = None,
         ignore: tuple[str, ...] = (),
         fit: Fit | None = None,
+        summed: dict[str, str] | None = None,
     ) -> HeaderMatch:
         """Read a header row: one :class:`ColumnMatch` per cell, then sums and duplicates.
 
@@ -502,6 +508,8 @@ class Matcher:
             is a near miss, a composition (``牵头单位编号``), pinyin initials (``jgmc``) or
             ambiguous is read when its values confirm exactly one meaning; a header that says
             nothing is read only when its values are distinctive (codes, a ``lon,lat`` pair).
+        summed : dict, optional
+            ``header -> column`` of headers a column map sums into one column.
 
         Returns
         -------
@@ -517,7 +525,14 @@ class Matcher:
         out = HeaderMatch()
         mapped = {normalise(k): v for k, v in (overrides or {}).items()}
         ignored = {normalise(i) for i in ignore}
+        sums = {normalise(k): v for k, v in (summed or {}).items()}
         for pos, written in enumerate(cells):
+            if written and normalise(written) in sums:
+                hp = parse_header(written)
+                out.columns.append(
+                    ColumnMatch(pos, written, sums[normalise(written)], "part", "", hp.scale)
+                )
+                continue
             if written:
                 matches, problem = self._match_cell(pos, written, mapped, ignored, fit)
                 out.columns.extend(matches)
@@ -546,6 +561,8 @@ class Matcher:
         if n in mapped:
             return self._mapped(pos, written, mapped[n], hp)
         found = self.candidates(written)
+        if len(found) == 1 and next(iter(found)) not in self._names:
+            found = set()
         if len(found) == 1 and _count_of(n, self.table.column(next(iter(found)))):
             col = next(iter(found))
             return [
@@ -816,7 +833,8 @@ class Matcher:
                 note, rule, column = f"'{used}' is used", "ignored", None
             else:
                 zh = self.table.column(target).zh  # type: ignore[arg-type]
-                complete = len(parts) == len(COMPOUND[self.table.name][target])  # type: ignore[index]
+                known_parts = COMPOUND.get(self.table.name, {}).get(target)  # type: ignore[arg-type]
+                complete = known_parts is None or len(parts) == len(known_parts)
                 note = (
                     f"{labels} summed into {target} / {labels} 相加为 {zh}"
                     if complete
@@ -915,6 +933,18 @@ def _check_duplicates(out: HeaderMatch) -> None:
         if c.column is None or c.rule == "part":
             continue
         soft = c.guessed or c.rule == "pair"
+        if c.rule == "map" and c.column in first and first[c.column].rule == "map":
+            soft, plain_first = True, first[c.column]
+            note = (
+                f"the column map names a second header for {c.column}: read only where "
+                f"'{plain_first.written}' is blank / 列映射为同一列指定了第二个表头：仅在 "
+                f"'{plain_first.written}' 为空时使用"
+            )
+            out.columns[i] = ColumnMatch(
+                c.position, c.written, c.column, "fallback", note, c.scale, c.percent, c.split
+            )
+            out.problems.append(("info", note, note, c.written))
+            continue
         if soft and c.column in plain:
             other = next(
                 o

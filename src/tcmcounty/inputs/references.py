@@ -82,10 +82,39 @@ def resolve_references(raw: RawBundle) -> None:
         _ids(raw, "alliances", raw.tables["alliances"])
     if facilities is not None:
         _ids(raw, "facilities", facilities)
+        _township_level_codes(raw, facilities, towns)
         _township_codes(raw, "facilities", facilities, town_names)
         _facility_villages(raw, facilities, village_names, village_town)
         _townships_from_villages(raw, facilities, village_town)
         _alliances(raw, facilities)
+
+
+def _township_level_codes(raw: RawBundle, df: pd.DataFrame, towns: pd.DataFrame | None) -> None:
+    """Read a 12-digit code ending in 000 (a township's own 统计用区划代码) as its township.
+
+    Rosters such as 卫统 give every facility a 12-digit 行政区划代码: a village's, or its
+    township's followed by ``000`` for a facility of the township itself.
+    """
+    if "village_code" not in df or towns is None or "code" not in towns:
+        return
+    codes = set(towns["code"].dropna().astype(str))
+    moved = 0
+    for i in df.index[df["village_code"].notna()]:
+        code = _text(df.loc[i, "village_code"])
+        if len(code) == 12 and code.endswith("000") and code[:9] in codes:
+            if not _text(df.loc[i, "township_code"]):
+                df.loc[i, "township_code"] = code[:9]
+            df.loc[i, "village_code"] = pd.NA
+            moved += 1
+    if moved:
+        raw.problem(
+            "note",
+            "facilities",
+            f"{moved} codes ending in 000 are their township's own code: read as the township, "
+            "no village",
+            f"{moved} 个以 000 结尾的代码为乡镇本级代码：按乡镇读取，不属于任何村",
+            column=raw.header("facilities", "village_code"),
+        )
 
 
 def _townships_from_villages(
