@@ -45,7 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         nargs="?",
         const="",
         metavar="OUT.toml",
-        help="write the column map (default: <file>.columns.toml beside the input)",
+        help="write the column map of this reading, guesses marked (default: "
+        "<file>.columns.toml beside the input, which every command then uses)",
+    )
+    p.add_argument(
+        "--accept",
+        action="store_true",
+        help="accept this reading: write it as <file>.columns.toml beside the input, so that "
+        "every command reads the file exactly so / 确认识别结果：写出文件旁的列映射，之后所有命令按此读取",
     )
     p.set_defaults(func=_inspect)
 
@@ -102,9 +109,14 @@ def _inspect(args: argparse.Namespace) -> int:
     raw = read_raw(path, args.columns)
     for line in describe(raw):
         print(line)
-    if args.write_map is not None:
+    if args.write_map is not None or args.accept:
         out = Path(args.write_map) if args.write_map else sidecar(path)
         with atomic_path(out) as tmp:
             tmp.write_text(map_text(raw.readings), encoding="utf-8")
-        print(f"wrote {out} / 已写出列映射")
+        used = (
+            " (used by every command from now on / 之后所有命令自动使用)"
+            if out == sidecar(path)
+            else ""
+        )
+        print(f"wrote {out}{used} / 已写出列映射")
     return 2 if any(p.severity == "error" for p in raw.problems) else 0

@@ -503,6 +503,7 @@ def parse_rows(
         return None, problems, reading
     header_row = first_row_number + hi
     reading.header_row = header_row
+    reading.header_rows = used
     ahead: list[list[str]] = []
     if sheet is None:  # a CSV stream: look at the next rows too, then read them again
         ahead = list(itertools.islice(tail, CONTENT_SAMPLE))
@@ -539,6 +540,7 @@ def parse_rows(
     if fixed:
         said = ", ".join(f"{k} = {v}" for k, v in fixed.items())
         reading.note = f"from the sheet name: {said} / 按表名：{said}"
+        reading.fixed = dict(fixed)
     for c in missing:
         add(
             "error",

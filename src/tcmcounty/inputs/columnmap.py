@@ -226,6 +226,10 @@ class SheetReading:
     columns: list[ColumnMatch] = field(default_factory=list)
     items: list[tuple[int, str, str | None, str]] = field(default_factory=list)
     note: str = ""
+    #: Rows the header takes (2 for a group label above the column names).
+    header_rows: int = 1
+    #: Values the sheet's name gives its rows (``{"type": "village_clinic"}``).
+    fixed: dict[str, str] = field(default_factory=dict)
     #: Texts seen in each flag column (for the tick convention over a whole table).
     flag_texts: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -240,43 +244,95 @@ def _q(s: str) -> str:
 
 
 def map_text(readings: list[SheetReading]) -> str:
-    """Write a column map holding every guess of a read, for the user to check and correct.
+    r"""Write the column map of a read: every sheet, table, header row and column, guesses marked.
+
+    The map is complete (reading the file with it gives exactly this read) and valid TOML (one
+    line per header; a header written twice in a row is commented out). Guesses carry a
+    ``# guess`` comment saying on what they rest, for the user to check.
 
     Examples
     --------
     >>> from tcmcounty.inputs.matching import ColumnMatch
     >>> r = SheetReading("x.xlsx", "机构", "facilities", "name", 1,
-    ...                  [ColumnMatch(0, "机构类别", "type", "synonym")])
-    >>> print(map_text([r]).splitlines()[-3:])
-    ['["机构"]', 'table = "facilities"  # recognised by name', '"机构类别" = "type"  # synonym']
+    ...                  [ColumnMatch(0, "机构类别", "type", "synonym"),
+    ...                   ColumnMatch(1, "经纬度", "lon", "pair", split=0),
+    ...                   ColumnMatch(1, "经纬度", "lat", "pair", split=1),
+    ...                   ColumnMatch(2, "执业医师", "physicians", "part"),
+    ...                   ColumnMatch(3, "执业助理医师", "physicians", "part")])
+    >>> print("\n".join(map_text([r]).splitlines()[6:]))
+    ["机构"]
+    table = "facilities"  # recognised by name
+    header_row = 1
+    "机构类别" = "type"  # synonym
+    "经纬度" = "lon,lat"  # one cell holds both
+    <BLANKLINE>
+    ["机构".sum]
+    "physicians" = ["执业医师", "执业助理医师"]
     """
     lines = [
-        "# Column map written by `tcmcounty inspect --write-map`. Check each line; change the",
-        "# right-hand side where a guess is wrong, add headers to `ignore`, then pass it with",
-        "# --columns (or keep it beside the workbook as <workbook>.columns.toml).",
-        "# 列映射：请逐行核对，右侧为标准列名；不需要的列写入 ignore。",
+        "# Column map written by `tcmcounty inspect`. Check each line, above all those marked",
+        "# `# guess`; change the right-hand side where it is wrong, add headers to `ignore`.",
+        "# Kept beside the file as <file>.columns.toml it is used by every command.",
+        "# 列映射：请逐行核对（尤其是标有 guess 的推断）；右侧为标准列名；不需要的列写入 ignore。",
+        "# 与数据文件同名并以 .columns.toml 结尾时，所有命令自动使用。",
     ]
+    done: set[str] = set()
     for r in readings:
         if r.table is None and not r.items:
             continue
         lines.append("")
-        lines.append(f"[{_q(r.label)}]")
-        lines.append(f"table = {_q(r.table or '')}  # recognised by {r.how}")
-        ignored: list[str] = []
-        for c in r.columns:
-            if c.rule == "part":
-                lines.append(f"# {_q(c.written)} is one part of {c.column} (summed)")
-            elif c.column:
-                lines.append(f"{_q(c.written)} = {_q(c.column)}  # {c.rule}")
-            else:
-                ignored.append(c.written)
-        for _row, written, field_key, rule in r.items:
-            if rule.startswith("part"):
-                lines.append(f"# {_q(written)} is one part of {field_key} (summed)")
-            elif field_key:
-                lines.append(f"{_q(written)} = {_q(field_key)}  # {rule}")
-            else:
-                ignored.append(written)
-        if ignored:
-            lines.append("ignore = [" + ", ".join(_q(i) for i in ignored) + "]")
+        if r.label in done:  # a sheet holding a second table (villages and their clinics)
+            lines.append(f"# [{_q(r.label)}] is also read as {r.table}, by its headers")
+            continue
+        done.add(r.label)
+        lines.extend(_section(r))
     return "\n".join(lines) + "\n"
+
+
+def _section(r: SheetReading) -> list[str]:
+    """Return the lines of one sheet's section (see :func:`map_text`)."""
+    out = [f"[{_q(r.label)}]", f"table = {_q(r.table or '')}  # recognised by {r.how}"]
+    if r.header_row and r.header_rows == 1 and r.table != "county":
+        out.append(f"header_row = {r.header_row}")
+    if r.fixed:
+        out.append("fill = { " + ", ".join(f"{k} = {_q(v)}" for k, v in r.fixed.items()) + " }")
+    written: set[str] = set()
+    ignored: list[str] = []
+    sums: dict[str, list[str]] = {}
+    for c in r.columns:
+        key = normalise(c.written)
+        if c.rule == "part" and c.column:
+            sums.setdefault(c.column, []).append(c.written)
+            continue
+        if c.rule == "pair" and c.split == 1:
+            continue
+        if key in written:
+            out.append(f"# {_q(c.written)} (a second column of this header) is not read")
+            continue
+        written.add(key)
+        if c.rule == "pair":
+            other = next(
+                (o.column for o in r.columns if o.position == c.position and o.split == 1), "lat"
+            )
+            out.append(f"{_q(c.written)} = {_q(f'{c.column},{other}')}  # one cell holds both")
+        elif c.column:
+            comment = f"guess — check: {c.note}" if c.guessed else c.rule
+            out.append(f"{_q(c.written)} = {_q(c.column)}  # {comment}")
+        elif c.written not in ignored:
+            ignored.append(c.written)
+    for _row, label, field_key, rule in r.items:
+        if rule.startswith("part"):
+            out.append(f"# {_q(label)} is one part of {field_key} (summed)")
+        elif field_key:
+            out.append(f"{_q(label)} = {_q(field_key)}  # {rule}")
+        elif label not in ignored:
+            ignored.append(label)
+    if ignored:
+        out.append("ignore = [" + ", ".join(_q(i) for i in ignored) + "]")
+    if sums:
+        out.append("")
+        out.append(f"[{_q(r.label)}.sum]")
+        out.extend(
+            f"{_q(col)} = [" + ", ".join(_q(h) for h in hs) + "]" for col, hs in sums.items()
+        )
+    return out

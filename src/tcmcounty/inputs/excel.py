@@ -35,7 +35,7 @@ from tcmcounty.inputs.cells import (
     parse_rows,
     tick_blanks,
 )
-from tcmcounty.inputs.columnmap import ColumnMap, SheetReading
+from tcmcounty.inputs.columnmap import ColumnMap, SheetMap, SheetReading
 from tcmcounty.inputs.completion import FROM_NBS, complete_from_nbs, infer_adcode
 from tcmcounty.inputs.formats import read_book, read_folder_tables
 from tcmcounty.inputs.matching import Matcher, normalise, sheet_key
@@ -275,7 +275,8 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 )
             continue
         frames: list[tuple[str, pd.DataFrame]] = []
-        parts = stacked.get(name, [sheet])
+        order = list(sheets)
+        parts = sorted(stacked.get(name, [sheet]), key=order.index)  # workbook order
         for part in parts:
             fixed = sheet_fixed(name, part, len(parts) > 1, raw)
             dual = name == "facilities" and village_and_clinic(sheets[part])
@@ -286,7 +287,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 table,
                 path.name,
                 part,
-                sheet_map=columns.for_sheet(part),
+                sheet_map=_map_for(columns, part, name),
                 first_row_number=first_row[part],
                 merged=by_title[part].merged,
                 fixed=fixed,
@@ -370,6 +371,12 @@ def _complete(raw: RawBundle, sheets: dict[str, list[list[object]]]) -> None:
             f"is not known to take them from the national codes; sheets found: {', '.join(sheets)}",
             f"未找到{table.zh}工作表（{table.sheet}），且无法识别本县以采用统计用区划代码；现有：{'、'.join(sheets)}",
         )
+
+
+def _map_for(columns: ColumnMap, sheet: str, table: str) -> SheetMap:
+    """Return what the map says about a sheet for one table (a sheet may hold two)."""
+    sheet_map = columns.for_sheet(sheet)
+    return SheetMap() if sheet_map.table and sheet_map.table != table else sheet_map
 
 
 def _unused_map_entries(raw: RawBundle, path: Path, columns: ColumnMap, titles: list[str]) -> None:

@@ -207,10 +207,21 @@ def read_raw(name_or_path: str | os.PathLike[str], columns: ColumnsArg = None) -
     """
     path = resolve(name_or_path)
     cmap = column_map(path, columns)
+    beside = columns is None and cmap.path is not None
     if path.is_file() or not _is_bundle(path):
         raw = read_workbook(path, cmap)  # a workbook, or a folder of tables of any names
     else:
         raw = read_bundle(path, cmap)
+    if beside:
+        raw.problems.append(
+            Problem(
+                "note",
+                cmap.path.name,  # type: ignore[union-attr]
+                f"the column map beside the file is used ({cmap.path.name}); delete or rename it "
+                "to read the file without it",
+                f"已使用文件旁的列映射（{cmap.path.name}）；如不需要请删除或改名",
+            )
+        )
     resolve_references(raw)
     check(raw)
     check_tasks(raw)
