@@ -112,7 +112,7 @@ def compare(path: Path, county: object, table: object) -> Comparison:
             )
         elif key == "resident_population":
             entry = county.population.get("resident")  # type: ignore[attr-defined]
-            fig = entry.official if entry is not None and entry.official else None
+            fig = entry.best(allow_estimate=False) if entry is not None else None
             check(key, fig.value if fig is not None else None)
     return out
 

@@ -26,8 +26,11 @@ STATUS_LABELS = {
 #: Marker of a county total summed from the facility roster (:attr:`Figure.derived`).
 DERIVED_ROSTER = "roster"
 #: How each derivation marker is printed: marker -> (Chinese, English).
+#: Marker of a resident population summed over the township table.
+DERIVED_TOWNSHIPS = "townships"
 DERIVED_LABELS: dict[str, tuple[str, str]] = {
-    DERIVED_ROSTER: ("由机构名册汇总", "derived from roster")
+    DERIVED_ROSTER: ("由机构名册汇总", "derived from roster"),
+    DERIVED_TOWNSHIPS: ("由各乡镇人口汇总", "summed over townships"),
 }
 
 
@@ -58,6 +61,8 @@ def status_label(status: object, derived: object = None) -> str:
     '官方 official'
     >>> status_label("synthetic", "roster")
     '模拟，由机构名册汇总 / synthetic, derived from roster'
+    >>> status_label("official", "roster; townships")
+    '官方，由机构名册汇总、由各乡镇人口汇总 / official, derived from roster, summed over townships'
     >>> status_label(None)
     '—'
     """
@@ -69,7 +74,9 @@ def status_label(status: object, derived: object = None) -> str:
     if not marker:
         return label
     zh_status, _, en_status = label.partition(" ")
-    zh, en = DERIVED_LABELS.get(marker, (marker, marker))
+    markers = [m.strip() for m in marker.split(";") if m.strip()]
+    zh = "、".join(DERIVED_LABELS.get(m, (m, m))[0] for m in markers)
+    en = ", ".join(DERIVED_LABELS.get(m, (m, m))[1] for m in markers)
     return f"{zh_status}，{zh} / {en_status or text}, {en}"
 
 

@@ -211,7 +211,9 @@ def population(spec: Spec, ctx: Context) -> Quantity:
             definition,
         )
     entry = ctx.county.population.get(kind)
-    if entry is None or (entry.official is None and entry.estimate is None):
+    if entry is None or (
+        entry.official is None and entry.derived is None and entry.estimate is None
+    ):
         return Quantity(None, definition=definition, reason=f"{label} not reported / 人口未报告")
     fig = entry.best(ctx.allow_estimates)
     if fig is None:
@@ -221,10 +223,15 @@ def population(spec: Spec, ctx: Context) -> Quantity:
             reason=f"{label} not reported (an estimate exists; estimates not allowed) / 人口未报告（有估算值，未允许使用）",
         )
     notes: tuple[str, ...] = ()
-    if entry.official is None:
+    if entry.official is None and fig.derived:
+        notes = (f"{kind} population: not given; {fig.method}",)
+    elif entry.official is None:
         method = f": {fig.method}" if fig.method else ""
         notes = (f"{kind} population: official figure not reported; estimate used{method}",)
-    return Quantity(exact(fig.value), (fig.status,), fig.year, definition, notes=notes)
+    derived = (fig.derived,) if fig.derived else ()
+    return Quantity(
+        exact(fig.value), (fig.status,), fig.year, definition, notes=notes, derived=derived
+    )
 
 
 def _township(ctx: Context) -> Mapping[str, object] | None:

@@ -19,7 +19,11 @@ from tcmcounty.inputs.cells import vocabulary_value
 from tcmcounty.inputs.columnmap import ColumnMap, sidecar
 from tcmcounty.inputs.references import resolve_references
 from tcmcounty.inputs.tasks import check_tasks
-from tcmcounty.inputs.totals import apply_roster_totals, roster_sums
+from tcmcounty.inputs.totals import (
+    apply_roster_totals,
+    apply_township_population,
+    roster_sums,
+)
 from tcmcounty.inputs.validate import check
 from tcmcounty.plans import plan_from_table
 from tcmcounty.schema import TABLES
@@ -445,7 +449,9 @@ def build_county(raw: RawBundle) -> County:
         province=str(meta.get("province", "")),
         city=str(meta.get("city", "")),
         reference_year=year,
-        population=_entries(meta.get("population"), POPULATION_KEYS),
+        population=apply_township_population(
+            _entries(meta.get("population"), POPULATION_KEYS), raw, year
+        ),
         resources=resources,
         townships=towns,
         villages=villages,

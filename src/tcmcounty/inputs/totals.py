@@ -28,7 +28,14 @@ from fractions import Fraction
 
 import pandas as pd
 
-from tcmcounty.county import DERIVED_ROSTER, RESOURCE_KEYS, Figure, FigureEntry, weakest_status
+from tcmcounty.county import (
+    DERIVED_ROSTER,
+    DERIVED_TOWNSHIPS,
+    RESOURCE_KEYS,
+    Figure,
+    FigureEntry,
+    weakest_status,
+)
 from tcmcounty.inputs.raw import RawBundle
 
 #: County totals the roster can give: resource key (``[resources.<key>]``) -> facility column.
@@ -381,3 +388,97 @@ def apply_roster_totals(
             en, zh = s.refusal()
             out[key] = replace(entry, roster_note=f"{en} / {zh}")
     return out
+
+
+@dataclass(frozen=True)
+class TownshipSum:
+    """The resident population summed over the township table, and whether it may stand.
+
+    ``usable`` only when every township reports its population: a sum over part of the
+    townships is never the county's population.
+    """
+
+    total: float
+    townships: int
+    reporting: int
+    status: str
+
+    @property
+    def usable(self) -> bool:
+        """Every township reports a population (and there is at least one)."""
+        return self.townships > 0 and self.reporting == self.townships
+
+    def figure(self, year: int | None) -> Figure:
+        """Return the derived figure (``derived = "townships"``)."""
+        return Figure(
+            self.total,
+            self.status,  # type: ignore[arg-type]
+            year,
+            None,
+            f"sum of the {self.townships} townships' populations / {self.townships} 个乡镇人口之和",
+            DERIVED_TOWNSHIPS,
+        )
+
+
+def township_population(raw: RawBundle) -> TownshipSum | None:
+    """Sum the township table's populations (``None`` without a township population column)."""
+    towns = raw.tables.get("townships")
+    if towns is None or "population" not in towns or not len(towns):
+        return None
+    pop = pd.to_numeric(towns["population"], errors="coerce")
+    if not pop.notna().any():
+        return None
+    statuses = towns["population_status"] if "population_status" in towns else None
+    given = [s for s in statuses[pop.notna()] if isinstance(s, str)] if statuses is not None else []
+    status = weakest_status(given) or "official"
+    return TownshipSum(float(pop.sum()), len(towns), int(pop.notna().sum()), status)
+
+
+def _resident_given(raw: RawBundle) -> bool:
+    pop = raw.meta.get("population")
+    entry = pop.get("resident") if isinstance(pop, dict) else None
+    return isinstance(entry, dict) and (
+        entry.get("value") is not None or isinstance(entry.get("estimate"), dict)
+    )
+
+
+def check_township_population(raw: RawBundle) -> None:
+    """Say when the resident population is the townships' sum, or why it cannot be."""
+    if _resident_given(raw):
+        return
+    s = township_population(raw)
+    if s is None:
+        return
+    if s.usable:
+        raw.problem(
+            "note",
+            "county",
+            f"the resident population is not given: the sum of the {s.townships} townships' "
+            f"populations, {number_text(s.total)}, is used (summed over townships)",
+            f"未填常住人口：采用 {s.townships} 个乡镇人口之和 {number_text(s.total)}（由各乡镇人口汇总）",
+            column="population.resident",
+        )
+    else:
+        raw.problem(
+            "warning",
+            "county",
+            f"the resident population is not given and only {s.reporting} of {s.townships} "
+            f"townships report one (their sum {number_text(s.total)} is part of the county): "
+            "every per-resident figure is not reported; give the county's population",
+            f"未填常住人口，且仅 {s.townships} 个乡镇中 {s.reporting} 个填报人口（合计 "
+            f"{number_text(s.total)} 只是部分）：所有人均指标无法计算；请填写全县常住人口",
+            column="population.resident",
+        )
+
+
+def apply_township_population(
+    population: dict[str, FigureEntry], raw: RawBundle, year: int | None
+) -> dict[str, FigureEntry]:
+    """Return ``population`` with the townships' sum as the resident population where none is given."""
+    entry = population.get("resident") or FigureEntry("resident")
+    if entry.official is not None or entry.estimate is not None or entry.derived is not None:
+        return population
+    s = township_population(raw)
+    if s is None or not s.usable:
+        return population
+    return {**population, "resident": replace(entry, derived=s.figure(year))}

@@ -16,7 +16,7 @@ import pandas as pd
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS
 from tcmcounty.crs import SUPPORTED, normalise_crs_name, to_wgs84
 from tcmcounty.inputs.raw import RawBundle
-from tcmcounty.inputs.totals import check_roster_totals, roster_sums
+from tcmcounty.inputs.totals import check_roster_totals, check_township_population, roster_sums
 from tcmcounty.schema import TABLES, vocabulary_lookup
 
 #: Plausible ranges of county ratios (per 1,000 residents); outside them a warning is given.
@@ -116,6 +116,7 @@ def check(raw: RawBundle) -> None:
     _check_gcj02_declared_as_wgs84(raw)
     _check_population(raw)
     check_roster_totals(raw)
+    check_township_population(raw)
     _check_row_limits(raw)
     _check_county_limits(raw)
     _check_years(raw)
