@@ -356,34 +356,77 @@ def _is_header(cells: list[object], below: list[list[object]]) -> bool:
     return any(isinstance(c, (int, float)) for c in nxt)
 
 
-def village_and_clinic(rows: list[list[object]]) -> bool:
-    """Whether a sheet lists villages and their clinics on one row (村名称 … 卫生室名称 …).
+#: Units that a sheet may list with their facility on the same row: unit table -> (the word
+#: that names the facility in its header, the facility's type).
+UNIT_FACILITY = {
+    "villages": ("卫生室", "village_clinic"),
+    "townships": ("卫生院", "township_health_centre"),
+}
 
-    Such a sheet holds two tables: the villages (every row) and the village clinics (the rows
-    that name a clinic).
+
+def unit_and_facility(rows: list[list[object]]) -> str | None:
+    """Return the unit table of a sheet listing units and their facility on one row, or None.
+
+    ``村代码 | 村名称 | 常住人口 | 卫生室名称 | 中医阁`` lists villages and their clinics; ``乡镇名称 |
+    乡镇代码 | 常住人口 | 卫生院名称 | 床位`` townships and their centres. Such a sheet holds two
+    tables: the units (every row) and the facilities (the rows that name one).
 
     Examples
     --------
-    >>> village_and_clinic([["村代码", "村名称", "常住人口", "卫生室名称", "中医阁"]])
+    >>> unit_and_facility([["村代码", "村名称", "常住人口", "卫生室名称", "中医阁"]])
+    'villages'
+    >>> unit_and_facility([["乡镇名称", "乡镇代码", "常住人口", "卫生院名称", "床位"]])
+    'townships'
+    >>> unit_and_facility([["机构名称", "村名称", "中医阁"]]) is None  # a roster naming its villages
     True
-    >>> village_and_clinic([["机构名称", "村名称", "中医阁"]])  # a roster naming its villages
-    False
     """
     from tcmcounty.inputs.cells import cell_text, find_header
     from tcmcounty.inputs.matching import Matcher
-    from tcmcounty.schema import FACILITIES, VILLAGES
+    from tcmcounty.schema import FACILITIES, TABLES
 
     text = [[cell_text(c) for c in r] for r in rows[:15]]
-    villages, facilities = Matcher(VILLAGES), Matcher(FACILITIES)
+    facilities = Matcher(FACILITIES)
     at, header, _ = find_header(text, facilities)
     if at < 0:
-        return False
-    read_v = {j: villages.recognise(h) for j, h in enumerate(header) if h}
-    village_name = [j for j, c in read_v.items() if c == "name"]
-    about_village = [j for j, c in read_v.items() if c in ("code", "population")]
-    clinic_name = [
-        j for j, h in enumerate(header) if h and "卫生室" in h and facilities.recognise(h) == "name"
-    ]
-    return bool(
-        village_name and about_village and clinic_name and set(village_name).isdisjoint(clinic_name)
-    )
+        return None
+    for unit, (word, _type) in UNIT_FACILITY.items():
+        units = Matcher(TABLES[unit])
+        read = {j: units.recognise(h) for j, h in enumerate(header) if h}
+        unit_name = [j for j, c in read.items() if c == "name"]
+        about = [j for j, c in read.items() if c in ("code", "population")]
+        facility_name = [
+            j for j, h in enumerate(header) if h and word in h and facilities.recognise(h) == "name"
+        ]
+        if unit_name and about and facility_name and set(unit_name).isdisjoint(facility_name):
+            return unit
+    return None
+
+
+def transposed(rows: list[list[object]]) -> list[list[object]] | None:
+    """Return a sheet whose items are rows and units columns turned the usual way, or None.
+
+    ``项目 | 围场镇 | 四合永镇 …`` over ``乡镇代码 | 130828100 | …`` becomes one row per township.
+    The first cell (项目, 指标 or empty) becomes the header of the units' names: 乡镇名称 when the
+    names end like townships, 村名称 when like villages.
+
+    Examples
+    --------
+    >>> transposed([["项目", "甲镇", "乙乡"], ["常住人口", 100, 200]])
+    [['乡镇名称', '常住人口'], ['甲镇', 100], ['乙乡', 200]]
+    """
+    if len(rows) < 2 or not rows[0]:
+        return None
+    corner = str(rows[0][0] or "").strip()
+    names = [str(c).strip() for c in rows[0][1:] if c is not None and str(c).strip()]
+    if corner not in ("", "项目", "指标", "名称", "单位") or len(names) < 2:
+        return None
+    width = max(len(r) for r in rows)
+    grid = [list(r) + [None] * (width - len(r)) for r in rows]
+    out = [list(col) for col in zip(*grid, strict=True)]
+    if sum(bool(_TOWNSHIP_SUFFIX.search(n)) for n in names) >= 0.8 * len(names):
+        out[0][0] = "乡镇名称"
+    elif sum(n.endswith(("村", "社区", "村委会", "居委会")) for n in names) >= 0.8 * len(names):
+        out[0][0] = "村名称"
+    else:
+        out[0][0] = "名称"
+    return [r for r in out if any(c is not None and str(c).strip() for c in r)]

@@ -300,6 +300,18 @@ def _initials_like(n: str) -> bool:
     return n.isascii() and n.isalpha() and 2 <= len(n) <= 10
 
 
+def _item_column(rows: list[list[str]], given: int, items: ItemMatcher) -> int:
+    """Return the column holding the items: the header's, or the next one.
+
+    A header's column may hold group labels (``人口 | 常住人口 | 647200``) and the next the items.
+    """
+
+    def known(j: int) -> int:
+        return sum(1 for r in rows if j < len(r) and items.known(r[j]))
+
+    return given + 1 if known(given + 1) > known(given) else given
+
+
 def score_county_sheet(rows: list[list[str]]) -> int:
     """How many county items a sheet's first column (or one row, for the wide form) names."""
     m = ItemMatcher()
@@ -341,7 +353,7 @@ def read_county_sheet(
         reading.header_row = header_at + 1
         reading.columns = hm.columns
         pos = {c.column: c.position for c in hm.columns if c.column}
-        item_pos = pos.get("item", 0)
+        item_pos = _item_column(text[header_at + 1 :], pos.get("item", 0), items)
         for j, row in enumerate(text[header_at + 1 :], start=header_at + 2):
             label = row[item_pos] if item_pos < len(row) else ""
             if not label:

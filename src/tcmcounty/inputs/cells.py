@@ -534,6 +534,7 @@ def parse_rows(
             )
     seen = {c.column for c in hm.columns if c.column}
     fixed = {**(fixed or {}), **sheet_map.fill}
+    fixed_values = _fixed_values(fixed, table, header_row, add)
     missing = [
         c for c in table.columns if c.required and c.name not in seen and c.name not in fixed
     ]
@@ -704,10 +705,32 @@ def parse_rows(
         for c in table.columns
         if c.kind == "bool" and c.name in memo
     }
-    for name, value in fixed.items():
+    for name, value in fixed_values.items():
         if name in frame:
             frame[name] = frame[name].fillna(value)
     return frame, problems, reading
+
+
+def _fixed_values(
+    fixed: dict[str, str], table: Table, header_row: int, add: AddProblem
+) -> dict[str, object]:
+    """Parse the values a sheet's name or a map's ``fill`` gives (``是`` for a flag, a type …)."""
+    names = {c.name: c for c in table.columns}
+    out: dict[str, object] = {}
+    for name, text in fixed.items():
+        if name not in names:
+            add(
+                "error",
+                f"fill names an unknown column {name!r}; valid: {', '.join(sorted(names))}",
+                f"fill 中的列名 {name!r} 无效",
+                header_row,
+                name,
+            )
+            continue
+        value = _parse_cell(str(text), names[name], header_row, f"fill.{name}", add)
+        if value is not None:
+            out[name] = value
+    return out
 
 
 #: Marks of a tick column, where a mark means yes and a blank means no.

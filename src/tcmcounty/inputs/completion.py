@@ -132,6 +132,22 @@ def complete_from_nbs(raw: RawBundle) -> list[str]:
     done = []
     for table in missing:
         frame = units.townships if table == "townships" else units.villages
+        towns = raw.tables.get("townships")
+        if table == "villages" and towns is not None and len(towns):
+            listed = _listed_townships(towns, adcode)
+            keep = frame["township_code"].astype(str).isin(listed)
+            if not keep.all():
+                left = sorted(set(frame.loc[~keep, "township_code"].astype(str)))
+                raw.problem(
+                    "warning",
+                    "townships",
+                    f"the township sheet lists {len(listed)} of the county's "
+                    f"{len(units.townships)} NBS townships: the {int((~keep).sum())} villages of "
+                    f"the {len(left)} others ({', '.join(left[:5])}…) are not taken either",
+                    f"乡镇表只列出本县 {len(units.townships)} 个乡镇中的 {len(listed)} 个：其余 "
+                    f"{len(left)} 个乡镇的 {int((~keep).sum())} 个村也未采用",
+                )
+            frame = frame[keep]
         raw.tables[table] = _frame(table, frame)
         raw.sheets[table] = None
         raw.files[table] = "NBS 2023"
@@ -145,6 +161,22 @@ def complete_from_nbs(raw: RawBundle) -> list[str]:
             f"文件中没有{zh}表：本县 {len(frame)} 个{zh}取自{_NBS_SOURCE.split(' / ')[0]}（名称与代码；人口未填报）",
         )
     return done
+
+
+def _listed_townships(towns: pd.DataFrame, adcode: str) -> set[str]:
+    """Return the NBS codes of the townships a township table lists (by code, else by name)."""
+    from tcmcounty.inputs import nbs
+
+    out: set[str] = set()
+    codes = towns["code"] if "code" in towns else pd.Series([None] * len(towns))
+    for code, name in zip(codes, towns["name"], strict=True):
+        if isinstance(code, str) and code.strip():
+            out.add(code.strip())
+        elif isinstance(name, str) and name.strip():
+            found = nbs.find_township(adcode, name)
+            if len(found) == 1:
+                out.add(found[0][0])
+    return out
 
 
 def _frame(table: str, nbs_frame: pd.DataFrame) -> pd.DataFrame:

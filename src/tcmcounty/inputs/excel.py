@@ -16,11 +16,13 @@ import pandas as pd
 from tcmcounty.errors import Problem
 from tcmcounty.inputs.assembly import (
     STACKABLE,
+    UNIT_FACILITY,
     combine,
     sheet_facility_type,
     sheet_fixed,
     split_tables,
-    village_and_clinic,
+    transposed,
+    unit_and_facility,
 )
 from tcmcounty.inputs.basics import (
     COUNTY_COLUMNS,
@@ -32,6 +34,7 @@ from tcmcounty.inputs.cells import (
     FORMULA_EN,
     FORMULA_ZH,
     UncachedFormula,
+    cell_text,
     parse_rows,
     tick_blanks,
 )
@@ -165,10 +168,14 @@ def recognise_sheets(
     for sheet, rows in sheets.items():
         if sheet not in how:
             continue
-        holds = [t for t in ("villages", "facilities") if sheet in stacked.get(t, [chosen.get(t)])]
-        if len(holds) == 1 and village_and_clinic(rows):
-            other = "facilities" if holds[0] == "villages" else "villages"
-            claim(other, sheet, how[sheet])
+        holds = [
+            t
+            for t in ("townships", "villages", "facilities")
+            if sheet in stacked.get(t, [chosen.get(t)])
+        ]
+        unit = unit_and_facility(rows) if len(holds) == 1 else None
+        if unit is not None:
+            claim("facilities" if holds[0] == unit else unit, sheet, how[sheet])
     return chosen, conflicts, how, stacked
 
 
@@ -242,6 +249,20 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         )
     sheets = {t: r for t, r in sheets.items() if t not in hidden}
     chosen, conflicts, how, stacked = recognise_sheets(sheets, columns)
+    turned = _turn_unread(sheets, by_title, how, columns)
+    if turned:
+        chosen, conflicts, how, stacked = recognise_sheets(sheets, columns)
+        for t in turned:
+            if t in how:
+                raw.problems.append(
+                    Problem(
+                        "note",
+                        path.name,
+                        "read transposed: its items are rows and its units columns",
+                        "按转置读取：项目在行，各单位在列",
+                        t,
+                    )
+                )
     for table, a, b in conflicts:
         label = "县基本情况" if table == "county" else TABLES[table].zh
         raw.problem(
@@ -279,9 +300,10 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         parts = sorted(stacked.get(name, [sheet]), key=order.index)  # workbook order
         for part in parts:
             fixed = sheet_fixed(name, part, len(parts) > 1, raw)
-            dual = name == "facilities" and village_and_clinic(sheets[part])
-            if dual:
-                fixed.setdefault("type", "village_clinic")
+            unit = unit_and_facility(sheets[part]) if name == "facilities" else None
+            dual = unit is not None
+            if unit is not None:
+                fixed.setdefault("type", UNIT_FACILITY[unit][1])
             df, problems, reading = parse_rows(
                 sheets[part],
                 table,
@@ -295,6 +317,8 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
             )
             reading.how = how.get(part, "name")
             raw.readings.append(reading)
+            if name in UNIT_FACILITY and unit_and_facility(sheets[part]) == name:
+                problems = _quiet_facility_columns(problems, reading, part)
             raw.problems.extend(problems)
             if df is not None:
                 frames.append((part, df))
@@ -371,6 +395,54 @@ def _complete(raw: RawBundle, sheets: dict[str, list[list[object]]]) -> None:
             f"is not known to take them from the national codes; sheets found: {', '.join(sheets)}",
             f"未找到{table.zh}工作表（{table.sheet}），且无法识别本县以采用统计用区划代码；现有：{'、'.join(sheets)}",
         )
+
+
+def _quiet_facility_columns(
+    problems: list[Problem], reading: SheetReading, sheet: str
+) -> list[Problem]:
+    """On a sheet of units and their facilities, the facility columns are not unknown."""
+    from tcmcounty.inputs.matching import Matcher
+
+    facilities = Matcher(TABLES["facilities"])
+    theirs = {
+        c.written for c in reading.columns if c.column is None and facilities.recognise(c.written)
+    }
+    if not theirs:
+        return problems
+    kept = [p for p in problems if not (p.severity == "warning" and p.column in theirs)]
+    kept.append(
+        Problem(
+            "note",
+            reading.file,
+            f"{', '.join(sorted(theirs))}: read as the facilities listed on this sheet",
+            f"{'、'.join(sorted(theirs))}：作为本表所列机构读取",
+            sheet,
+            reading.header_row,
+        )
+    )
+    return kept
+
+
+def _turn_unread(
+    sheets: dict[str, list[list[object]]],
+    by_title: dict[str, Sheet],
+    how: dict[str, str],
+    columns: ColumnMap,
+) -> list[str]:
+    """Turn the sheets no table claimed that read as a table once transposed (in place)."""
+    turned = []
+    for title, rows in list(sheets.items()):
+        if title in how or sheet_key(title) in {sheet_key(n) for n in INSTRUCTION_SHEETS}:
+            continue
+        grid = transposed([[cell_text(c) or None for c in r] for r in rows])
+        if grid is None:
+            continue
+        _, _, got, _ = recognise_sheets({title: grid}, columns)
+        if title in got:
+            sheets[title] = grid
+            by_title[title] = Sheet(title, grid, [], [], getattr(by_title[title], "hidden", False))
+            turned.append(title)
+    return turned
 
 
 def _map_for(columns: ColumnMap, sheet: str, table: str) -> SheetMap:

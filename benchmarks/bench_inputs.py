@@ -1,0 +1,142 @@
+"""Benchmark: county files made elsewhere, read as they are, after one confirmation, and how fast.
+
+For every county file of ``tests/fixtures/elsewhere/`` (made by a generator that never read
+tcmcounty's readers, with truths computed from its own numbers) and of
+``shared/workbooks-from-elsewhere/`` (made outside the project), one row:
+
+=============  ==================================================================================
+column         meaning
+=============  ==================================================================================
+as is          ``ok``: read with no error and every truth figure read and equal (0 edits);
+               ``partial``: read, no figure wrong, some truth figure not read (no verdict);
+               ``refused``: the reader stopped with located errors; ``WRONG``: a figure differs
+               from the truth (must never happen)
+accepted       the same after ``tcmcounty inspect FILE --accept`` (the map of the reading written
+               beside the file and read back): one confirmation, no hand edit
+wrong          the figures that differ from the truth (name: read / true)
+read+check s   seconds for :func:`tcmcounty.inputs.load.read_raw` (read, resolve, validate)
+=============  ==================================================================================
+
+Then, for the .xlsx files, the time to read their cells with openpyxl (what the readers use for
+.xlsx: merged ranges, formulas without a saved value) and with python-calamine (what they use
+for .xls, .xlsb and .ods), median of ``--repeat`` runs, as a ratio::
+
+    python benchmarks/bench_inputs.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from elsewhere_truth import compare, inputs  # noqa: E402
+
+import tcmcounty  # noqa: E402
+from tcmcounty import indicators  # noqa: E402
+from tcmcounty.errors import InputError  # noqa: E402
+from tcmcounty.inputs.columnmap import ColumnMap, map_text  # noqa: E402
+from tcmcounty.inputs.load import read_raw  # noqa: E402
+
+FOLDERS = [
+    ROOT / "tests" / "fixtures" / "elsewhere",
+    ROOT.parent / "shared" / "workbooks-from-elsewhere",
+]
+
+
+def verdict(path: Path, columns: ColumnMap | None = None) -> tuple[str, list[str]]:
+    """Read a county file and compare it with its truths: (status, wrong figures)."""
+    try:
+        county = tcmcounty.load_county(path, warn=False, columns=columns)
+    except InputError:
+        return "refused", []
+    result = compare(path, county, indicators.compute(county))
+    wrong = [f"{k}: {got:.4g} / {want:.4g}" for k, got, want in result.wrong]  # type: ignore[str-format]
+    if wrong:
+        return "WRONG", wrong
+    return ("ok" if result.ok else "partial"), []
+
+
+def accepted(path: Path) -> str:
+    """Status after ``inspect --accept``: the map of the reading, read back."""
+    raw = read_raw(path)
+    with tempfile.TemporaryDirectory() as d:
+        mapfile = Path(d) / "map.columns.toml"
+        mapfile.write_text(map_text(raw.readings), encoding="utf-8")
+        return verdict(path, ColumnMap.read(mapfile))[0]
+
+
+def timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    """Median seconds of ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def engines(path: Path, repeat: int) -> tuple[float, float]:
+    """Median seconds to read an .xlsx's cells with openpyxl and with python-calamine."""
+    from python_calamine import CalamineWorkbook
+
+    from tcmcounty.inputs.sheets import read_sheets
+
+    def with_openpyxl() -> None:
+        with path.open("rb") as f:
+            read_sheets(f, include_hidden=True)
+
+    def with_calamine() -> None:
+        wb = CalamineWorkbook.from_path(str(path))
+        for name in wb.sheet_names:
+            wb.get_sheet_by_name(name).to_python()
+
+    return timed(with_openpyxl, repeat), timed(with_calamine, repeat)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    files = [p for folder in FOLDERS if folder.is_dir() for p in inputs(folder)]
+    rows = []
+    for p in files:
+        status, wrong = verdict(p)
+        after = accepted(p)
+        seconds = timed(lambda p=p: read_raw(p), max(1, args.repeat // 2))
+        rows.append((p, status, after, wrong, seconds))
+    width = max(len(p.name) for p in files)
+    print(f"{'file':<{width}}  {'as is':<8} {'accepted':<8} {'read+check s':>12}  wrong")
+    for p, status, after, wrong, seconds in rows:
+        print(f"{p.name:<{width}}  {status:<8} {after:<8} {seconds:>12.2f}  {'; '.join(wrong)}")
+    n = len(rows)
+    count = {s: sum(r[1] == s for r in rows) for s in ("ok", "partial", "refused", "WRONG")}
+    after_ok = sum(r[2] == "ok" for r in rows)
+    print()
+    print(f"files: {n}")
+    print(f"read as is, every figure right: {count['ok']} ({count['ok'] / n:.0%})")
+    print(f"after one confirmation (inspect --accept): {after_ok} ({after_ok / n:.0%})")
+    print(f"read, some figure not read (no verdict): {count['partial']}")
+    print(f"refused with located errors: {count['refused']}")
+    print(f"wrong numbers: {count['WRONG']}")
+    biggest = max(rows, key=lambda r: r[0].stat().st_size if r[0].is_file() else 0)
+    print(f"largest file {biggest[0].name}: read and validated in {biggest[4]:.2f} s")
+    print()
+    print(f"{'xlsx file':<{width}}  {'openpyxl ms':>11} {'calamine ms':>11} {'ratio':>6}")
+    for p in files:
+        if p.suffix == ".xlsx":
+            a, b = engines(p, args.repeat)
+            print(f"{p.name:<{width}}  {a * 1000:>11.1f} {b * 1000:>11.1f} {a / b:>6.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
