@@ -14,7 +14,8 @@ from openpyxl import Workbook
 from tcmcounty.inputs.cells import content_fit, find_header, split_pair, vocabulary_match
 from tcmcounty.inputs.columnmap import ColumnMap
 from tcmcounty.inputs.load import read_raw
-from tcmcounty.inputs.matching import Matcher, key, name_key, name_stem
+from tcmcounty.inputs.matching import Matcher, key
+from tcmcounty.inputs.names import name_key, name_stem
 from tcmcounty.inputs.nbs import county_units
 from tcmcounty.schema import ALLIANCES, FACILITIES, VILLAGES
 

@@ -6,14 +6,8 @@ import pytest
 
 from tcmcounty.inputs.basics import ItemMatcher
 from tcmcounty.inputs.cells import parse_date, vocabulary_value
-from tcmcounty.inputs.matching import (
-    Matcher,
-    name_key,
-    name_stem,
-    normalise,
-    parse_header,
-    sheet_key,
-)
+from tcmcounty.inputs.matching import Matcher, normalise, parse_header, sheet_key
+from tcmcounty.inputs.names import name_key, name_stem
 from tcmcounty.schema import ALLIANCES, FACILITIES, TOWNSHIPS, VILLAGES
 
 

@@ -14,7 +14,8 @@ import pandas as pd
 
 from tcmcounty.errors import Problem
 from tcmcounty.inputs.cells import vocabulary_match
-from tcmcounty.inputs.matching import name_key, sheet_key
+from tcmcounty.inputs.matching import sheet_key
+from tcmcounty.inputs.names import name_key
 from tcmcounty.inputs.raw import ROW_BLOCK, RawBundle
 from tcmcounty.schema import Table
 
@@ -402,12 +403,13 @@ def unit_and_facility(rows: list[list[object]]) -> str | None:
     return None
 
 
-def transposed(rows: list[list[object]]) -> list[list[object]] | None:
+def transposed(rows: list[list[object]], force: bool = False) -> list[list[object]] | None:
     """Return a sheet whose items are rows and units columns turned the usual way, or None.
 
     ``项目 | 围场镇 | 四合永镇 …`` over ``乡镇代码 | 130828100 | …`` becomes one row per township.
     The first cell (项目, 指标 or empty) becomes the header of the units' names: 乡镇名称 when the
-    names end like townships, 村名称 when like villages.
+    names end like townships, 村名称 when like villages. ``force`` (a column map's
+    ``transpose = true``) turns any sheet.
 
     Examples
     --------
@@ -418,7 +420,7 @@ def transposed(rows: list[list[object]]) -> list[list[object]] | None:
         return None
     corner = str(rows[0][0] or "").strip()
     names = [str(c).strip() for c in rows[0][1:] if c is not None and str(c).strip()]
-    if corner not in ("", "项目", "指标", "名称", "单位") or len(names) < 2:
+    if not force and (corner not in ("", "项目", "指标", "名称", "单位") or len(names) < 2):
         return None
     width = max(len(r) for r in rows)
     grid = [list(r) + [None] * (width - len(r)) for r in rows]

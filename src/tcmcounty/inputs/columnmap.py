@@ -37,6 +37,7 @@ class SheetMap:
     header_row: int | None = None
     sums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    transpose: bool = False
 
     def summed(self) -> dict[str, str]:
         """Return ``header -> column`` for every header that is one part of a sum."""
@@ -139,6 +140,7 @@ def _sheet_map(
     header_row: int | None = None
     sums: dict[str, tuple[str, ...]] = {}
     values: dict[str, dict[str, str]] = {}
+    transpose = False
     for k, v in body.items():
         if k == "ignore":
             if isinstance(v, list) and all(isinstance(i, str) for i in v):
@@ -147,6 +149,11 @@ def _sheet_map(
                 bad(k, "ignore must be a list of headers", "ignore 应为表头列表")
         elif k == "table":
             table = str(v)
+        elif k == "transpose":
+            if isinstance(v, bool):
+                transpose = v
+            else:
+                bad(k, "transpose must be true or false", "transpose 应为 true 或 false", v)
         elif k == "header_row":
             if isinstance(v, int) and not isinstance(v, bool) and v >= 1:
                 header_row = v
@@ -195,7 +202,7 @@ def _sheet_map(
                 '应为 "表头" = "列名"（字符串）',
                 v,
             )
-    return SheetMap(table, cols, ignore, fill, header_row, sums, values)
+    return SheetMap(table, cols, ignore, fill, header_row, sums, values, transpose)
 
 
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xls", ".xlsx", ".xlsm", ".xlsb", ".ods")
@@ -230,6 +237,8 @@ class SheetReading:
     header_rows: int = 1
     #: Values the sheet's name gives its rows (``{"type": "village_clinic"}``).
     fixed: dict[str, str] = field(default_factory=dict)
+    #: The sheet was read transposed (items in rows, one column per unit).
+    transposed: bool = False
     #: Texts seen in each flag column (for the tick convention over a whole table).
     flag_texts: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -292,6 +301,8 @@ def map_text(readings: list[SheetReading]) -> str:
 def _section(r: SheetReading) -> list[str]:
     """Return the lines of one sheet's section (see :func:`map_text`)."""
     out = [f"[{_q(r.label)}]", f"table = {_q(r.table or '')}  # recognised by {r.how}"]
+    if r.transposed:
+        out.append("transpose = true  # items in rows, one column per unit")
     if r.header_row and r.header_rows == 1 and r.table != "county":
         out.append(f"header_row = {r.header_row}")
     if r.fixed:

@@ -248,8 +248,14 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
             )
         )
     sheets = {t: r for t, r in sheets.items() if t not in hidden}
+    told = [t for t in sheets if columns.for_sheet(t).transpose]
+    for t in told:
+        grid = transposed([[cell_text(c) or None for c in r] for r in sheets[t]], force=True)
+        if grid is not None:
+            sheets[t] = grid
+            by_title[t] = Sheet(t, grid, [], [], getattr(by_title[t], "hidden", False))
     chosen, conflicts, how, stacked = recognise_sheets(sheets, columns)
-    turned = _turn_unread(sheets, by_title, how, columns)
+    turned = told + _turn_unread(sheets, by_title, how, columns)
     if turned:
         chosen, conflicts, how, stacked = recognise_sheets(sheets, columns)
         for t in turned:
@@ -316,6 +322,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 blank_name_skipped=dual,
             )
             reading.how = how.get(part, "name")
+            reading.transposed = part in turned
             raw.readings.append(reading)
             if name in UNIT_FACILITY and unit_and_facility(sheets[part]) == name:
                 problems = _quiet_facility_columns(problems, reading, part)
@@ -432,7 +439,11 @@ def _turn_unread(
     """Turn the sheets no table claimed that read as a table once transposed (in place)."""
     turned = []
     for title, rows in list(sheets.items()):
-        if title in how or sheet_key(title) in {sheet_key(n) for n in INSTRUCTION_SHEETS}:
+        if (
+            title in how
+            or sheet_key(title) in {sheet_key(n) for n in INSTRUCTION_SHEETS}
+            or columns.for_sheet(title).transpose
+        ):
             continue
         grid = transposed([[cell_text(c) or None for c in r] for r in rows])
         if grid is None:

@@ -23,7 +23,6 @@ import difflib
 import gzip
 import importlib.resources
 import io
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,6 +31,13 @@ from typing import NamedTuple
 import pandas as pd
 
 from tcmcounty.errors import CountyNotFoundError, TcmCountyError
+from tcmcounty.inputs.names import (
+    _clean,
+    normalise_township_name,
+    normalise_village_name,
+    short_township_name,
+    short_village_name,
+)
 
 #: Township types of the data contract, in the order of the code ranges.
 TOWNSHIP_TYPES: tuple[str, ...] = ("街道", "镇", "乡", "其他")
@@ -62,27 +68,6 @@ _TOWNSHIP_SUFFIX_TYPE: tuple[tuple[str, str], ...] = (
     ("镇", "镇"),
     ("乡", "乡"),
 )
-#: Office suffixes of township names and what they are replaced with (short name).
-_TOWNSHIP_OFFICES: tuple[tuple[str, str], ...] = (
-    ("街道办事处", "街道"),
-    ("地区办事处", "地区"),
-    ("办事处", ""),
-)
-#: Type suffixes removed from a township's short name to give its stem.
-_TOWNSHIP_KIND_SUFFIXES: tuple[str, ...] = ("街道", "地区", "苏木", "镇", "乡")
-#: Committee suffixes of village names (longest first) and the kind suffix they stand for.
-_VILLAGE_COMMITTEES: tuple[tuple[str, str], ...] = (
-    ("社区居民委员会", "社区"),
-    ("社区居委会", "社区"),
-    ("居民委员会", "社区"),
-    ("居委会", "社区"),
-    ("村民委员会", "村"),
-    ("村委会", "村"),
-    ("牧民委员会", ""),
-    ("牧委会", ""),
-    ("委员会", ""),
-)
-_VILLAGE_KIND_SUFFIXES: tuple[str, ...] = ("社区", "村")
 #: Cities of the NBS list that are not prefecture-level cities: 直辖市 districts and counties.
 _MUNICIPALITY_CITIES = frozenset({"市辖区", "县"})
 
@@ -162,76 +147,6 @@ def village_kind(code: str, name: str) -> str:
         return "社区" if int(digits) < 200 else "村"
     name = _clean(name)
     return "社区" if ("居" in name or "社区" in name) else "村"
-
-
-def _clean(name: object) -> str:
-    """NFKC, no spaces, ASCII brackets."""
-    s = unicodedata.normalize("NFKC", str(name)).strip()
-    return "".join(s.split())
-
-
-def short_township_name(name: str) -> str:
-    """Return a township name without 人民政府 / 办事处 (``岳城街道办事处`` -> ``岳城街道``).
-
-    Examples
-    --------
-    >>> short_township_name("岳城街道办事处"), short_township_name("龙台镇人民政府")
-    ('岳城街道', '龙台镇')
-    """
-    s = _clean(name).removesuffix("人民政府")
-    for suffix, repl in _TOWNSHIP_OFFICES:
-        if s.endswith(suffix) and len(s) > len(suffix):
-            return s[: -len(suffix)] + repl
-    return s
-
-
-def normalise_township_name(name: str) -> str:
-    """Return the stem of a township name (镇/乡/街道/办事处/人民政府 removed).
-
-    Examples
-    --------
-    >>> normalise_township_name("岳城街道办事处"), normalise_township_name("龙台镇人民政府")
-    ('岳城', '龙台')
-    """
-    return _strip_one(short_township_name(name), _TOWNSHIP_KIND_SUFFIXES)
-
-
-def short_village_name(name: str) -> str:
-    """Return a village name without its committee suffix, ending in 村 or 社区.
-
-    Examples
-    --------
-    >>> short_village_name("岳井村村民委员会"), short_village_name("牛居村民委员会")
-    ('岳井村', '牛居村')
-    >>> short_village_name("水东居委会"), short_village_name("土城门社区居民委员会")
-    ('水东社区', '土城门社区')
-    """
-    s = _clean(name)
-    for suffix, kind in _VILLAGE_COMMITTEES:
-        if s.endswith(suffix) and len(s) > len(suffix):
-            rest = s[: -len(suffix)]
-            return rest if rest.endswith(_VILLAGE_KIND_SUFFIXES) else rest + kind
-    return s
-
-
-def normalise_village_name(name: str) -> str:
-    """Return the stem of a village name (村民委员会/居民委员会, then 村/社区 removed).
-
-    Examples
-    --------
-    >>> normalise_village_name("岳井村村民委员会"), normalise_village_name("岳井村")
-    ('岳井', '岳井')
-    >>> normalise_village_name("土城门社区居民委员会"), normalise_village_name("土城门社区")
-    ('土城门', '土城门')
-    """
-    return _strip_one(short_village_name(name), _VILLAGE_KIND_SUFFIXES)
-
-
-def _strip_one(s: str, suffixes: tuple[str, ...]) -> str:
-    for suffix in suffixes:
-        if s.endswith(suffix) and len(s) > len(suffix):
-            return s[: -len(suffix)]
-    return s
 
 
 class _Names(NamedTuple):

@@ -2,8 +2,8 @@
 
 A village's township, a facility's township and village, an alliance's lead and members, and
 a facility's alliances may be written as names (``东镇镇``, ``岳井村``, ``闻喜县中医院``) or codes.
-Names are compared after :func:`~tcmcounty.inputs.matching.name_key` (村民委员会 → 村, …) and,
-failing that, without their kind suffix (:func:`~tcmcounty.inputs.matching.name_stem`). An
+Names are compared after :func:`~tcmcounty.inputs.names.name_key` (村民委员会 → 村, …) and,
+failing that, without their kind suffix (:func:`~tcmcounty.inputs.names.name_stem`). An
 unknown or ambiguous name is an error naming the row; every name read as a code is noted.
 """
 
@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import pandas as pd
 
-from tcmcounty.inputs.matching import name_key, name_stem
+from tcmcounty.inputs.names import name_key, name_stem
 from tcmcounty.inputs.raw import RawBundle
 
 
