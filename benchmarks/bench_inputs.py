@@ -14,7 +14,8 @@ as is          ``ok``: read with no error and every truth figure read and equal 
 accepted       the same after ``tcmcounty inspect FILE --accept`` (the map of the reading written
                beside the file and read back): one confirmation, no hand edit
 wrong          the figures that differ from the truth (name: read / true)
-read+check s   seconds for :func:`tcmcounty.inputs.load.read_raw` (read, resolve, validate)
+read+check s   seconds for :func:`tcmcounty.inputs.load.read_raw` (read, resolve, validate),
+               median of repeats in one process; the largest file also in a fresh process
 =============  ==================================================================================
 
 Then, for the .xlsx files, the time to read their cells with openpyxl (what the readers use for
@@ -101,6 +102,19 @@ def engines(path: Path, repeat: int) -> tuple[float, float]:
     return timed(with_openpyxl, repeat), timed(with_calamine, repeat)
 
 
+def first_read(path: Path) -> float:
+    """Seconds of the first read_raw of ``path`` in a fresh process (the package imported)."""
+    import subprocess
+
+    code = (
+        "import time, warnings; warnings.simplefilter('ignore'); import tcmcounty\n"
+        "from tcmcounty.inputs.load import read_raw\n"
+        f"t = time.perf_counter(); read_raw({str(path)!r}); print(time.perf_counter() - t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -128,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"refused with located errors: {count['refused']}")
     print(f"wrong numbers: {count['WRONG']}")
     biggest = max(rows, key=lambda r: r[0].stat().st_size if r[0].is_file() else 0)
-    print(f"largest file {biggest[0].name}: read and validated in {biggest[4]:.2f} s")
+    print(
+        f"largest file {biggest[0].name}: read and validated in {biggest[4]:.2f} s "
+        f"(again in one process), {first_read(biggest[0]):.2f} s (first read in a fresh process)"
+    )
     print()
     print(f"{'xlsx file':<{width}}  {'openpyxl ms':>11} {'calamine ms':>11} {'ratio':>6}")
     for p in files:

@@ -128,6 +128,7 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
 _SYNONYMS = tuple((re.compile(p), r) for p, r in SYNONYMS)
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise(text: object) -> str:
     r"""Normalise a header, item or sheet name for matching.
 
@@ -189,6 +190,7 @@ def _meaning(s: str) -> str:
     return s
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_header(text: object) -> HeaderParts:
     """Split a header into its key (meaning) and unit.
 
