@@ -214,6 +214,35 @@ def test_an_attribute_sheet_adds_columns_to_the_units_read(tmp_path: Path) -> No
     assert not _errors(raw)
 
 
+def test_a_list_sheet_marks_the_facilities_it_names(tmp_path: Path) -> None:
+    roster = [
+        ["机构名称", "机构类别", "所在乡镇"],
+        ["文武坝镇卫生院", "乡镇卫生院", "文武坝镇"],
+        ["红旗社区卫生室", "村卫生室", "文武坝镇"],
+        ["富东社区卫生室", "村卫生室", "文武坝镇"],
+    ]
+    path = _book(
+        tmp_path / "c.xlsx",
+        _county(
+            {
+                "机构": roster,
+                "中医阁名单": [
+                    ["序号", "所在乡镇", "机构名称", "验收时间"],
+                    [1, "文武坝镇", "红旗社区卫生室", "2023年1月"],
+                ],
+                "中医馆": [["机构名称", "中医馆建设情况"], ["文武坝镇卫生院", "未建"]],
+            }
+        ),
+    )
+    raw = read_raw(path)
+    f = raw.tables["facilities"].set_index("name")
+    assert len(f) == 3
+    assert f.loc["红旗社区卫生室", "has_tcm_pavilion"] == True  # noqa: E712
+    assert f.loc["富东社区卫生室", "has_tcm_pavilion"] == False  # noqa: E712 (not on the list)
+    assert f.loc["文武坝镇卫生院", "has_tcm_hall"] == False  # noqa: E712 (未建, not a list)
+    assert not _errors(raw)
+
+
 def test_two_tables_on_one_sheet(tmp_path: Path) -> None:
     path = _book(
         tmp_path / "c.xlsx",

@@ -16,6 +16,8 @@ _HOW = {
     "map": "assigned by the column map / 按列映射指定",
     "file": "file / 文件",
     "ignored": "not read / 未读取",
+    "attribute": "more columns of facilities already read / 已读机构的补充列",
+    "list": "a list of facilities that have what the sheet names / 具备该项的机构名单",
 }
 
 

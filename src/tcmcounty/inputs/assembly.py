@@ -100,7 +100,10 @@ OVERLAP_SHARE = 0.2
 
 
 def combine(
-    pieces: list[tuple[str, pd.DataFrame]], table: Table, file: str
+    pieces: list[tuple[str, pd.DataFrame]],
+    table: Table,
+    file: str,
+    kinds: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Combine the sheets read for one table into one frame.
 
@@ -118,14 +121,20 @@ def combine(
         The contract table.
     file : str
         The file's name, for messages.
+    kinds : dict, optional
+        ``sheet -> "attribute" | "list"`` for sheets that only add columns to facilities
+        already read (:func:`attribute_sheet`): they are merged, never stacked.
 
     Returns
     -------
     DataFrame or None, list of Problem
     """
+    kinds = kinds or {}
     problems: list[Problem] = []
     acc: pd.DataFrame | None = None
     seen: list[tuple[str, pd.DataFrame]] = []
+    extras = [(k, p, d) for k, (p, d) in enumerate(pieces) if kinds.get(p) in ("attribute", "list")]
+    pieces = [(p, d) for p, d in pieces if kinds.get(p) not in ("attribute", "list")]
     for k, (part, df) in enumerate(pieces):
         df = df.copy()
         df["_row"] += k * ROW_BLOCK
@@ -168,7 +177,41 @@ def combine(
         else:
             acc = pd.concat([acc, df], ignore_index=True)
         seen.append((part, df))
+    for k, part, df in extras:
+        if acc is None:
+            continue
+        df = df.copy()
+        df["_row"] += (len(pieces) + k) * ROW_BLOCK
+        acc, found = _merge(
+            acc, df, _unique_keys(acc), _keys(df), part, table, file, new_rows=False
+        )
+        problems.extend(found)
+        if kinds[part] == "list":
+            acc, found = _not_listed(acc, part, file)
+            problems.extend(found)
     return acc, problems
+
+
+def _not_listed(acc: pd.DataFrame, part: str, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read the flag of the facilities a list sheet does not name as "no" (where blank)."""
+    col = _list_column(part)
+    if col is None or col not in acc:
+        return acc, []
+    blank = acc[col].isna()
+    if not blank.any():
+        return acc, []
+    acc = acc.copy()
+    acc[col] = acc[col].fillna(False)
+    return acc, [
+        Problem(
+            "note",
+            file,
+            f"'{part}' lists the facilities with {col}: the {int(blank.sum())} others are read as "
+            "without",
+            f"'{part}' 为名单：其余 {int(blank.sum())} 个机构按“无”读取",
+            part,
+        )
+    ]
 
 
 def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
@@ -217,6 +260,7 @@ def _merge(
     part: str,
     table: Table,
     file: str,
+    new_rows: bool = True,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Add the columns of an attribute sheet to the units already read."""
     problems: list[Problem] = []
@@ -263,7 +307,19 @@ def _merge(
             part,
         )
     )
-    if extra:
+    if extra and not new_rows:
+        rows = df.iloc[extra]
+        problems.append(
+            Problem(
+                "warning",
+                file,
+                f"sheet '{part}': {len(extra)} names are no facility of the roster and are not read "
+                f"({', '.join(str(n) for n in rows['name'].head(5))})",
+                f"工作表 '{part}'：{len(extra)} 个名称不在机构名册中，未读取",
+                part,
+            )
+        )
+    elif extra:
         rows = df.iloc[extra]
         acc = pd.concat([acc, rows], ignore_index=True)
         problems.append(
@@ -432,3 +488,69 @@ def transposed(rows: list[list[object]], force: bool = False) -> list[list[objec
     else:
         out[0][0] = "名称"
     return [r for r in out if any(c is not None and str(c).strip() for c in r)]
+
+
+def _list_column(sheet: str) -> str | None:
+    """Return the flag a sheet's name lists (``中医阁名单`` → has_tcm_pavilion), or None."""
+    from tcmcounty.inputs.matching import Matcher
+    from tcmcounty.schema import FACILITIES
+
+    for name in dict.fromkeys((sheet, sheet.rsplit("/", 1)[-1])):
+        col = Matcher(FACILITIES).recognise(sheet_key(name))
+        if col is not None and FACILITIES.column(col).kind == "bool":
+            return col
+    return None
+
+
+def attribute_sheet(rows: list[list[object]], sheet: str) -> str | None:
+    """Say whether a sheet gives more of the facilities already read: ``attribute``, ``list``.
+
+    ``attribute``: the sheet names facilities (a name column) and some of their columns but not
+    their type (``机构名称 | 中医馆建设情况 | 建成年份``); ``list``: the sheet's name is a flag and
+    it lists the facilities that have it (``中医阁名单``). Both are merged into the facilities by
+    name (:func:`combine`); a list's flag is "no" for facilities it does not name.
+
+    Examples
+    --------
+    >>> attribute_sheet([["序号", "机构名称", "中医馆建设情况", "建成年份"]], "中医馆")
+    'attribute'
+    >>> attribute_sheet([["序号", "所在乡镇", "机构名称", "验收时间"]], "中医阁名单")
+    'list'
+    >>> attribute_sheet([["序号", "所在乡镇", "人口"]], "人口") is None
+    True
+    """
+    from tcmcounty.inputs.cells import cell_text, find_header
+    from tcmcounty.inputs.matching import Matcher
+    from tcmcounty.schema import FACILITIES
+
+    text = [[cell_text(c) for c in r] for r in rows[:15]]
+    m = Matcher(FACILITIES)
+    at, header, _ = find_header(text, m)
+    if at < 0:
+        at, header = next(
+            ((i, r) for i, r in enumerate(text) if any(m.recognise(c) == "name" for c in r if c)),
+            (-1, []),
+        )
+    found = {m.recognise(c) for c in header if c} - {None}
+    if "name" not in found or "type" in found:
+        return None
+    from tcmcounty.schema import TOWNSHIPS, VILLAGES
+
+    units = (Matcher(TOWNSHIPS), Matcher(VILLAGES))
+    names = [c for c in header if c and m.recognise(c) == "name"]
+    if any(u.recognise(c) == "name" for c in names for u in units):
+        return None  # 名称 alone may name townships or villages: not a facility's name
+    flag = _list_column(sheet)
+    if flag is not None and flag not in found:
+        return "list"
+    about = found - {"name", "township_name", "township_code", "village_name", "village_code"}
+    return "attribute" if about else None
+
+
+def listed(df: pd.DataFrame, sheet: str) -> pd.DataFrame:
+    """Mark every facility of a list sheet as having the flag the sheet lists."""
+    col = _list_column(sheet)
+    if col is not None:
+        df = df.copy()
+        df[col] = pd.array([True] * len(df), dtype="boolean")
+    return df

@@ -402,6 +402,7 @@ def parse_rows(
     merged: list[tuple[int, int, int, int]] | None = None,
     fixed: dict[str, str] | None = None,
     blank_name_skipped: bool = False,
+    optional: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame | None, list[Problem], SheetReading]:
     """Parse a table given as a list of rows (the header somewhere near the top).
 
@@ -431,6 +432,9 @@ def parse_rows(
     blank_name_skipped : bool
         Rows without a name are not records of this table (a sheet of villages and their
         clinics: a village without a clinic); they are skipped and counted in a note.
+    optional : frozenset of str
+        Required columns this sheet may lack (a sheet of more columns of facilities already
+        read: their type is known).
 
     Returns
     -------
@@ -536,7 +540,9 @@ def parse_rows(
     fixed = {**(fixed or {}), **sheet_map.fill}
     fixed_values = _fixed_values(fixed, table, header_row, add)
     missing = [
-        c for c in table.columns if c.required and c.name not in seen and c.name not in fixed
+        c
+        for c in table.columns
+        if c.required and c.name not in seen and c.name not in fixed and c.name not in optional
     ]
     if fixed:
         said = ", ".join(f"{k} = {v}" for k, v in fixed.items())

@@ -38,6 +38,7 @@ class SheetMap:
     sums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     transpose: bool = False
+    role: str | None = None
 
     def summed(self) -> dict[str, str]:
         """Return ``header -> column`` for every header that is one part of a sum."""
@@ -141,6 +142,7 @@ def _sheet_map(
     sums: dict[str, tuple[str, ...]] = {}
     values: dict[str, dict[str, str]] = {}
     transpose = False
+    role: str | None = None
     for k, v in body.items():
         if k == "ignore":
             if isinstance(v, list) and all(isinstance(i, str) for i in v):
@@ -149,6 +151,17 @@ def _sheet_map(
                 bad(k, "ignore must be a list of headers", "ignore 应为表头列表")
         elif k == "table":
             table = str(v)
+        elif k == "role":
+            if v in ("attribute", "list"):
+                role = str(v)
+            else:
+                bad(
+                    k,
+                    'role must be "attribute" (more columns of units already read) or "list" '
+                    "(the units that have what the sheet names)",
+                    "role 应为 attribute 或 list",
+                    v,
+                )
         elif k == "transpose":
             if isinstance(v, bool):
                 transpose = v
@@ -202,7 +215,7 @@ def _sheet_map(
                 '应为 "表头" = "列名"（字符串）',
                 v,
             )
-    return SheetMap(table, cols, ignore, fill, header_row, sums, values, transpose)
+    return SheetMap(table, cols, ignore, fill, header_row, sums, values, transpose, role)
 
 
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xls", ".xlsx", ".xlsm", ".xlsb", ".ods")
@@ -303,6 +316,8 @@ def _section(r: SheetReading) -> list[str]:
     out = [f"[{_q(r.label)}]", f"table = {_q(r.table or '')}  # recognised by {r.how}"]
     if r.transposed:
         out.append("transpose = true  # items in rows, one column per unit")
+    if r.how in ("attribute", "list"):
+        out.append(f"role = {_q(r.how)}  # adds to the units read on other sheets")
     if r.header_row and r.header_rows == 1 and r.table != "county":
         out.append(f"header_row = {r.header_row}")
     if r.fixed:

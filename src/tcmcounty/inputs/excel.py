@@ -17,7 +17,9 @@ from tcmcounty.errors import Problem
 from tcmcounty.inputs.assembly import (
     STACKABLE,
     UNIT_FACILITY,
+    attribute_sheet,
     combine,
+    listed,
     sheet_facility_type,
     sheet_fixed,
     split_tables,
@@ -125,10 +127,11 @@ def recognise_sheets(
         chosen[table] = sheet
         how[sheet] = why
 
+    instructions = {sheet_key(n) for n in INSTRUCTION_SHEETS}
     for sheet in sheets:
         forced = columns.for_sheet(sheet).table
         if forced:
-            claim(forced, sheet, "map")
+            claim(forced, sheet, columns.for_sheet(sheet).role or "map")
     for sheet in sheets:
         if sheet in how or sheet_key(sheet) in {sheet_key(n) for n in INSTRUCTION_SHEETS}:
             continue
@@ -165,6 +168,12 @@ def recognise_sheets(
         best_tables = [t for t, s in scores.items() if s == top]
         if len(best_tables) == 1:
             claim(best_tables[0], sheet, "content")
+    if "facilities" in chosen:
+        for sheet, rows in sheets.items():
+            if sheet not in how and sheet_key(sheet) not in instructions:
+                kind = attribute_sheet(rows, sheet)
+                if kind is not None:
+                    claim("facilities", sheet, kind)
     for sheet, rows in sheets.items():
         if sheet not in how:
             continue
@@ -310,6 +319,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
             dual = unit is not None
             if unit is not None:
                 fixed.setdefault("type", UNIT_FACILITY[unit][1])
+            extra = how.get(part) in ("attribute", "list")
             df, problems, reading = parse_rows(
                 sheets[part],
                 table,
@@ -320,6 +330,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 merged=by_title[part].merged,
                 fixed=fixed,
                 blank_name_skipped=dual,
+                optional=frozenset({"type"}) if extra else frozenset(),
             )
             reading.how = how.get(part, "name")
             reading.transposed = part in turned
@@ -328,6 +339,8 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 problems = _quiet_facility_columns(problems, reading, part)
             raw.problems.extend(problems)
             if df is not None:
+                if how.get(part) == "list":
+                    df = listed(df, part)
                 frames.append((part, df))
         if len(parts) > 1:
             raw.stacked[name] = [p for p, _ in frames]  # rows are numbered by these
@@ -340,7 +353,9 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 )
             )
         if frames:
-            combined, found = combine(frames, table, path.name)
+            combined, found = combine(
+                frames, table, path.name, {p: how[p] for p, _ in frames if p in how}
+            )
             raw.problems.extend(found)
             raw.tables[name] = combined
             raw.problems.extend(tick_blanks(raw.tables[name], table, raw.readings))
