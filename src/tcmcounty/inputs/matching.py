@@ -776,26 +776,18 @@ class Matcher:
         stem = _ATTRIBUTES.sub("", k)
         if stem and stem != k:
             out |= self.candidates(stem) or self._keys.get(stem, set())
-        if not out and len(k) >= 3:
-            # a header that is the end of exactly one known header: 中医药服务 ⊂ 提供中医药服务
-            ends = {
-                c
-                for h, cols in self._keys.items()
-                if len(h) > len(k) and h.endswith(k)
-                for c in cols
-            }
-            if len(ends) == 1:
-                out |= ends
-        if not out and len(k) >= 4:
-            # or the start of exactly one: 提供中医药 ⊂ 提供中医药服务
-            starts = {
-                c
-                for h, cols in self._keys.items()
-                if len(h) > len(k) and h.startswith(k)
-                for c in cols
-            }
-            if len(starts) == 1:
-                out |= starts
+        # the end of exactly one known header (中医药服务 ⊂ 提供中医药服务), or its start
+        # (提供中医药 ⊂ 提供中医药服务)
+        for part_of, shortest in ((str.endswith, 3), (str.startswith, 4)):
+            if not out and len(k) >= shortest:
+                found = {
+                    c
+                    for h, cols in self._keys.items()
+                    if len(h) > len(k) and part_of(h, k)
+                    for c in cols
+                }
+                if len(found) == 1:
+                    out |= found
         return out
 
     def pinyin(self, header: str) -> set[str]:
