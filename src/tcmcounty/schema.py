@@ -83,6 +83,7 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
     "facility_type": {
         "county_general_hospital": (
             "县人民医院",
+            "人民医院",
             "县级综合医院",
             "综合医院",
             "A100",
@@ -120,8 +121,13 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
             "township health centre",
         ),
         "community_health_centre": ("社区卫生服务中心", "B100", "community health centre"),
-        "community_health_station": ("社区卫生服务站", "B200", "community health station"),
-        "village_clinic": ("村卫生室", "卫生室", "D600", "village clinic"),
+        "community_health_station": (
+            "社区卫生服务站",
+            "社区服务站",
+            "B200",
+            "community health station",
+        ),
+        "village_clinic": ("村卫生室", "卫生室", "D600", "village clinic", "village health clinic"),
         "tcm_clinic": (
             "中医诊所",
             "中医门诊部",
@@ -324,20 +330,35 @@ FACILITIES = Table(
             "township_name",
             "乡镇名称",
             "text",
-            aliases=("所属乡镇", "所属乡镇名称", "乡镇", "所属街道", "街道"),
+            aliases=("所属乡镇", "所属乡镇名称", "乡镇", "所属街道", "街道", "town", "township"),
         ),
         Column("village_code", "村代码", "code", digits=12, aliases=("所属村代码",)),
         Column(
-            "village_name", "村名称", "text", aliases=("所属村", "所属村名称", "村", "所属社区")
+            "village_name",
+            "村名称",
+            "text",
+            aliases=("所属村", "所属村名称", "村", "所属社区", "village"),
         ),
         Column("lon", "经度", "float", aliases=("longitude", "x")),
         Column("lat", "纬度", "float", aliases=("latitude", "y")),
         Column("beds", "床位数", "int", aliases=("实有床位", "实有床位数", "床位", "开放床位")),
-        Column("physicians", "执业（助理）医师数", "int", aliases=("执业(助理)医师数", "医师数")),
+        Column(
+            "physicians",
+            "执业（助理）医师数",
+            "int",
+            aliases=("执业(助理)医师数", "医师数", "doctors", "licensed doctors"),
+        ),
         Column("tcm_physicians", "中医类别医师数", "int", aliases=("中医类别执业（助理）医师数",)),
-        Column("nurses", "注册护士数", "int", aliases=("护士数", "注册护士")),
-        Column("has_tcm_hall", "中医馆", "bool", aliases=("设有中医馆", "是否有中医馆")),
-        Column("has_tcm_pavilion", "中医阁", "bool", aliases=("设有中医阁", "是否有中医阁")),
+        Column("nurses", "注册护士数", "int", aliases=("护士数", "注册护士", "registered nurses")),
+        Column(
+            "has_tcm_hall", "中医馆", "bool", aliases=("设有中医馆", "是否有中医馆", "tcm_hall")
+        ),
+        Column(
+            "has_tcm_pavilion",
+            "中医阁",
+            "bool",
+            aliases=("设有中医阁", "是否有中医阁", "tcm_pavilion"),
+        ),
         Column(
             "provides_tcm",
             "提供中医药服务",
