@@ -97,7 +97,8 @@ def test_values_by_meaning() -> None:
     assert vocabulary_match("J100", "facility_type") == ("other", "ws218")
     assert vocabulary_match("D211", "facility_type") == ("other", "ws218")
     assert vocabulary_match("民营中医医院", "facility_type") == ("other", "contains")
-    assert vocabulary_match("村卫生所", "facility_type") == (None, "none")
+    assert vocabulary_match("村卫生所", "facility_type") == ("village_clinic", "exact")
+    assert vocabulary_match("县级医院", "facility_type") == (None, "none")  # general or TCM?
 
 
 def test_a_two_row_header_is_joined() -> None:

@@ -237,7 +237,7 @@ def test_vocabularies(text: str, vocabulary: str, value: str) -> None:
 
 def test_unknown_codes_are_not_guessed() -> None:
     assert vocabulary_value("Z999", "facility_type") is None
-    assert vocabulary_value("村卫生所", "facility_type") is None
+    assert vocabulary_value("村保健站", "facility_type") is None
 
 
 def test_dates() -> None:

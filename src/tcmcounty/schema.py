@@ -94,6 +94,8 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
             "县中医院",
             "中医医院",
             "中医院",
+            "民族医医院",  # 中医类医院 include 民族医医院 (维吾尔医、藏医、蒙医 …)
+            "A230",
             "中医（综合）医院",
             "中医综合医院",
             "A210",
@@ -127,7 +129,14 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
             "B200",
             "community health station",
         ),
-        "village_clinic": ("村卫生室", "卫生室", "D600", "village clinic", "village health clinic"),
+        "village_clinic": (
+            "村卫生室",
+            "卫生室",
+            "村卫生所",
+            "D600",
+            "village clinic",
+            "village health clinic",
+        ),
         "tcm_clinic": (
             "中医诊所",
             "中医门诊部",
@@ -266,7 +275,7 @@ TOWNSHIPS = Table(
         _SRC,
     ),
     key="code",
-    sheet_aliases=("乡镇街道", "乡镇（街道）", "townships"),
+    sheet_aliases=("乡镇街道", "乡镇（街道）", "townships", "towns", "town"),
 )
 
 VILLAGES = Table(
@@ -293,7 +302,12 @@ VILLAGES = Table(
             aliases=("名称", "村（社区）名称", "村", "行政村", "村（社区）", "村居"),
         ),
         Column("township_code", "乡镇代码", "code", False, True, 9, aliases=("所属乡镇代码",)),
-        Column("township_name", "乡镇名称", "text", aliases=("所属乡镇", "所属乡镇名称", "乡镇")),
+        Column(
+            "township_name",
+            "乡镇名称",
+            "text",
+            aliases=("所属乡镇", "所属乡镇名称", "乡镇", "town"),
+        ),
         Column("kind", "类别", "enum", vocabulary="village_kind", aliases=("类型",)),
         Column("lon", "经度", "float", aliases=("longitude", "x")),
         Column("lat", "纬度", "float", aliases=("latitude", "y")),
@@ -363,7 +377,7 @@ FACILITIES = Table(
             "provides_tcm",
             "提供中医药服务",
             "bool",
-            aliases=("能提供中医药服务", "开展中医药服务", "提供中医服务"),
+            aliases=("能提供中医药服务", "开展中医药服务", "提供中医服务", "tcm_service"),
         ),
         Column(
             "tcm_techniques",

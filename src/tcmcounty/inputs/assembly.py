@@ -554,3 +554,54 @@ def listed(df: pd.DataFrame, sheet: str) -> pd.DataFrame:
         df = df.copy()
         df[col] = pd.array([True] * len(df), dtype="boolean")
     return df
+
+
+_NUMBER = re.compile(r"^[\d.,%+-]+$")
+
+
+def side_by_side(
+    name: str, first: int, rows: list[list[object]], merged: list[tuple[int, int, int, int]]
+) -> list[tuple[str, int, list[list[object]], list[tuple[int, int, int, int]]]]:
+    """Split two tables set side by side under labels (``乡镇 | … | 行政村（社区） | …``).
+
+    The sign: a row of at least two labels above a header row that repeats its headers
+    (``代码 | 名称 | 常住人口 | 代码 | 名称 | 常住人口``), each label over the first column of its
+    table. Each table becomes a block named ``sheet/label`` (its label names its table), with its
+    columns, its rows from the header down (row numbers kept) and its merged ranges.
+
+    Examples
+    --------
+    >>> rows = [["乡镇", None, "行政村（社区）", None], ["代码", "名称", "代码", "名称"],
+    ...         ["441621100", "紫城镇", "441621100001", "九田社区居民委员会"]]
+    >>> [(n, top, b[0]) for n, top, b, _ in side_by_side("乡镇村", 2, rows, [])]
+    [('乡镇村/乡镇', 3, ['代码', '名称']), ('乡镇村/行政村（社区）', 3, ['代码', '名称'])]
+    """
+    for i in range(min(6, len(rows) - 1)):
+        cells = [c for c in rows[i] if c is not None and str(c).strip()]
+        labels = [(j, c.strip()) for j, c in enumerate(rows[i]) if isinstance(c, str) and c.strip()]
+        header = [c.strip() if isinstance(c, str) else "" for c in rows[i + 1]]
+        filled = [h for h in header if h]
+        numbers = sum(1 for c in rows[i + 1] if isinstance(c, (int, float)))
+        if (
+            len(labels) != len(cells)  # a label row holds text only
+            or not 2 <= len(labels) <= len(filled) // 2
+            or numbers
+            or len(set(filled)) == len(filled)
+            or any(_NUMBER.match(h) for h in filled)
+            or any(_NUMBER.match(t) for _, t in labels)
+        ):
+            continue
+        if not all(j < len(header) and header[j] for j, _ in labels):
+            continue
+        out = []
+        for k, (start, label) in enumerate(labels):
+            end = labels[k + 1][0] if k + 1 < len(labels) else max(len(r) for r in rows)
+            block = [list(r[start:end]) for r in rows[i + 1 :]]
+            ranges = [
+                (top, left - start, bottom, right - start)
+                for top, left, bottom, right in merged
+                if start < left <= end and right <= end
+            ]
+            out.append((f"{name}/{label}", first + i + 1, block, ranges))
+        return out
+    return [(name, first, rows, merged)]

@@ -15,7 +15,7 @@ import unicodedata
 from tcmcounty.county import RESOURCE_KEYS
 from tcmcounty.inputs.cells import cell_text, is_missing, parse_number, vocabulary_value
 from tcmcounty.inputs.columnmap import SheetMap, SheetReading
-from tcmcounty.inputs.matching import Matcher, key, normalise, parse_header
+from tcmcounty.inputs.matching import ColumnMatch, Matcher, key, normalise, parse_header
 from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.schema import Column, Table
 
@@ -71,7 +71,16 @@ ITEM_ALIASES: dict[str, tuple[str, ...]] = {
         "县区代码",
         "adcode",
     ),
-    "name_zh": ("县（市、区）名称", "县（市、区）", "县名", "县区名称", "地区名称", "name_zh"),
+    "name_zh": (
+        "县（市、区）名称",
+        "县（市、区）",
+        "县名",
+        "县区名称",
+        "地区名称",
+        "name_zh",
+        "county",
+        "county name",
+    ),
     "name_en": ("英文名", "name_en"),
     "province": ("省", "所属省份", "省（区、市）", "省（自治区、直辖市）", "province"),
     "city": ("市", "地级市", "所属地市", "市（州）", "所属市（州）", "city"),
@@ -86,20 +95,21 @@ ITEM_ALIASES: dict[str, tuple[str, ...]] = {
         "床位总数",
         "beds",
     ),
-    "resources.physicians": ("执业（助理）医师", "执业(助理)医师数", "physicians"),
+    "resources.physicians": ("执业（助理）医师", "执业(助理)医师数", "physicians", "doctors"),
     "resources.nurses": ("注册护士", "护士数", "nurses"),
     "resources.public_health_staff": (
         "公共卫生人员",
         "专业公共卫生机构人员数",
         "public_health_staff",
     ),
-    "resources.gps": ("全科医生", "全科医师数", "gps"),
+    "resources.gps": ("全科医生", "全科医师数", "gps", "gp"),
     "resources.tcm_gps": (
         "中医类别全科医生数",
         "合格中医类别全科医生数",
         "中医全科医生数",
         "中医类全科医生",
         "tcm_gps",
+        "tcm_gp",
     ),
     "resources.tcm_staff": ("中医药人员", "中医药人员总数", "tcm_staff"),
     "resources.health_staff": ("卫生技术人员", "卫生技术人员总数", "health_staff"),
@@ -296,6 +306,9 @@ class ItemMatcher:
         return bool(label) and (bool(self.candidates(label)) or self.part(label) is not None)
 
 
+_YEAR_HEADER = re.compile(r"^\s*((?:19|20)\d{2})\s*年?(?:度|末)?\s*$")
+
+
 def _initials_like(n: str) -> bool:
     return n.isascii() and n.isalpha() and 2 <= len(n) <= 10
 
@@ -343,22 +356,43 @@ def read_county_sheet(
     columns = Matcher(BASICS, sheet_map.columns)
     entries: list[tuple[int, str, dict[str, str]]] = []  # (row, label, cells by column)
     header_at = -1
+    year_at: int | None = None
     for i, row in enumerate(text[:15]):
         found = {columns.lookup(c) for c in row if c}
-        if "value" in found and ("item" in found or normalise(row[0]) in ("", "项目", "指标")):
+        years = [j for j, c in enumerate(row) if _YEAR_HEADER.match(c)]
+        if "value" not in found and "item" in found and len(years) == 1:
+            year_at = years[0]  # 项目 | 单位 | 2023年: the year heads the values
+        if ("value" in found or year_at is not None) and (
+            "item" in found or normalise(row[0]) in ("", "项目", "指标")
+        ):
             header_at = i
             break
+        year_at = None
     if header_at >= 0:
         hm = columns.match(text[header_at], sheet_map.columns, sheet_map.ignore)
+        if year_at is not None:
+            written = text[header_at][year_at]
+            hm.columns = [c for c in hm.columns if c.position != year_at] + [
+                ColumnMatch(
+                    year_at,
+                    written,
+                    "value",
+                    "content",
+                    f"a year heads the values: figures of {written} / 表头为年份：数值为该年数据",
+                )
+            ]
         reading.header_row = header_at + 1
         reading.columns = hm.columns
         pos = {c.column: c.position for c in hm.columns if c.column}
         item_pos = _item_column(text[header_at + 1 :], pos.get("item", 0), items)
+        year = _YEAR_HEADER.match(text[header_at][year_at]) if year_at is not None else None
         for j, row in enumerate(text[header_at + 1 :], start=header_at + 2):
             label = row[item_pos] if item_pos < len(row) else ""
             if not label:
                 continue
             cells = {name: row[p] if p < len(row) else "" for name, p in pos.items()}
+            if year is not None and not cells.get("year"):
+                cells["year"] = year.group(1)
             entries.append((j, label, cells))
     else:
         wide_at = -1

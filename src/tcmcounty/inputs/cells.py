@@ -36,6 +36,7 @@ from tcmcounty.schema import (
 #: Digits, a point and digits (a coordinate); ``$`` would also match before a final newline.
 _DECIMAL = re.compile(r"\d+\.\d+\Z", re.ASCII)
 _NUM = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+_SPACED = re.compile(r"^[+-]?\d{1,3}( \d{3})+(\.\d+)?$", re.ASCII)
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$", re.ASCII)
 #: Largest number a count cell may hold. Anything larger is no count of people, beds or staff
 #: (and would wrap around in a 64-bit integer); plausibility rules in :mod:`tcmcounty.inputs.validate`
@@ -156,6 +157,8 @@ def parse_number(text: str) -> float | None:
     """
     s = (text if text.isascii() else unicodedata.normalize("NFKC", text)).strip()
     s = s.replace("，", ",")
+    if " " in s and _SPACED.match(s):
+        s = s.replace(" ", "")  # 28 920: a space between groups of three digits
     pct = s.endswith("%")
     if pct:
         s = s[:-1].strip()
@@ -560,6 +563,9 @@ def parse_rows(
         return None, problems, reading
 
     keep = [c for c in hm.columns if c.column]
+    # a row with nothing of its own is no record, even where a merged cell spans it (a
+    # township merged down the rows of its villages, in a table beside)
+    blank_before = {i for i, r in enumerate(text_rows) if not any(r)}
     _expand_merged(text_rows, merged or [], header_row + used - 1, first_row_number, add)
     header_keys = {normalise(h) for h in header if h} | {h for h in header if h}
     contract = {c.column: table.column(c.column) for c in keep}  # type: ignore[index]
@@ -604,7 +610,7 @@ def parse_rows(
     for offset, row in enumerate(itertools.chain(text_rows[hi + used :], tail), start=used):
         number = header_row + offset
         nonempty = [c for c in row if c]
-        if not nonempty:
+        if not nonempty or (hi + offset) in blank_before:
             if formulas:
                 _uncached(rows[hi + offset], header, number, add)  # type: ignore[index]
             continue

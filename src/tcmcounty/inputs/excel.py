@@ -22,6 +22,7 @@ from tcmcounty.inputs.assembly import (
     listed,
     sheet_facility_type,
     sheet_fixed,
+    side_by_side,
     split_tables,
     transposed,
     unit_and_facility,
@@ -135,9 +136,9 @@ def recognise_sheets(
     for sheet in sheets:
         if sheet in how or sheet_key(sheet) in {sheet_key(n) for n in INSTRUCTION_SHEETS}:
             continue
-        k = sheet_key(sheet)
+        keys = {sheet_key(sheet), sheet_key(sheet.rsplit("/", 1)[-1])}  # a block: 乡镇村/乡镇
         for table in tables:
-            if k in _names(table):
+            if keys & _names(table):
                 claim(table, sheet, "name")
                 break
         else:
@@ -166,6 +167,8 @@ def recognise_sheets(
             continue
         top = max(scores.values())
         best_tables = [t for t, s in scores.items() if s == top]
+        if len(best_tables) > 1:
+            best_tables = _by_codes(best_tables, text, columns.for_sheet(sheet).columns)
         if len(best_tables) == 1:
             claim(best_tables[0], sheet, "content")
     if "facilities" in chosen:
@@ -186,6 +189,32 @@ def recognise_sheets(
         if unit is not None:
             claim("facilities" if holds[0] == unit else unit, sheet, how[sheet])
     return chosen, conflicts, how, stacked
+
+
+def _by_codes(tables: list[str], text: list[list[str]], extra: dict[str, str]) -> list[str]:
+    """Break a tie between tables by the length of the codes under a ``code`` header.
+
+    ``code | name | population`` may be townships or villages: 9-digit codes are townships',
+    12-digit ones villages'.
+    """
+    keep = []
+    for table in tables:
+        col = (
+            TABLES[table].column("code")
+            if "code" in {c.name for c in TABLES[table].columns}
+            else None
+        )
+        if col is None or col.digits is None:
+            continue
+        m = Matcher(TABLES[table], extra)
+        for i, row in enumerate(text):
+            at = [j for j, c in enumerate(row) if c and m.recognise(c) == "code"]
+            if at:
+                values = [r[at[0]] for r in text[i + 1 :] if at[0] < len(r) and r[at[0]]]
+                if values and all(v.isdigit() and len(v) == col.digits for v in values):
+                    keep.append(table)
+                break
+    return keep if len(keep) == 1 else tables
 
 
 def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
@@ -234,8 +263,9 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         for sev, en, zh, row, col, value in s.findings:
             raw.problems.append(_sheet_problem(path.name, s.title, sev, en, zh, row, col, value))
         for name, first, rows in split_tables(s.title, s.rows):
-            by_title[name] = Sheet(name, rows, s.merged, [], getattr(s, "hidden", False))
-            first_row[name] = first
+            for part, top, block, merged in side_by_side(name, first, rows, s.merged):
+                by_title[part] = Sheet(part, block, merged, [], getattr(s, "hidden", False))
+                first_row[part] = top
     sheets = {t: s.rows for t, s in by_title.items()}
     hidden = [
         t

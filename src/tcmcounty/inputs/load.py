@@ -194,9 +194,21 @@ def column_map(path: Path, columns: ColumnsArg = None) -> ColumnMap:
 
 
 def _is_bundle(folder: Path) -> bool:
-    """Whether a folder is a bundle of the contract (county.toml or its CSV file names)."""
-    names = ("county.toml", *(t.file for t in TABLES.values()))
-    return any((folder / n).is_file() for n in names)
+    """Whether a folder is a bundle of the contract.
+
+    It is when it holds ``county.toml``, or when every table file in it has a name of the
+    contract (``villages.csv`` …: a bundle missing its county.toml, reported as such). A folder
+    with other table files (``county.csv``, ``机构.csv``) is read as a workbook of its files.
+    """
+    if (folder / "county.toml").is_file():
+        return True
+    contract = {t.file for t in TABLES.values()}
+    tables = [
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in (".csv", ".tsv", ".txt", ".xls", ".xlsx", ".ods")
+    ]
+    return bool(tables) and all(n in contract for n in tables)
 
 
 def read_raw(name_or_path: str | os.PathLike[str], columns: ColumnsArg = None) -> RawBundle:

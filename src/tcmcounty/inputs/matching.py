@@ -105,10 +105,11 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     ),
     (r"居民委员会|居委会", "社区"),
     (
-        r"乡\(镇、场\)|乡镇场|乡\(镇、街道\)|乡镇\(街道\)|乡镇/街道|乡镇、街道|乡\(镇\)|乡、镇|镇\(乡\)|乡镇街道|镇街",
+        r"乡镇\([^()]*\)|乡\([^()]*\)|镇\([^()]*\)|乡镇场|乡镇/街道|乡镇、街道|乡、镇|乡镇街道|镇街|乡级|乡镇级",
         "乡镇",
     ),
-    (r"县\(市、区\)|县\(市,区\)|县\(区\)|县\(市\)|县市区|区县", "县"),
+    (r"县\([^()]*\)|旗\([^()]*\)|县市区|区县", "县"),
+    (r"^(?:年末|年底|期末)(?=.)", ""),  # 年末常住人口 is 常住人口
     (r"类别|分类|性质", "类型"),
     (r"所在|隶属|归属|所处", "所属"),
     (r"执业\(含助理\)医师|执业医师\(含助理\)|执业医师\(助理\)", "执业(助理)医师"),
@@ -145,7 +146,7 @@ def normalise(text: object) -> str:
     s = re.sub(r"^\s*[①-⑳㈠-㈩⑴-⒇]", "", str(text if text is not None else ""))  # before NFKC
     s = unicodedata.normalize("NFKC", s).lower()
     s = s.translate(_BRACKETS)
-    s = re.sub(r"\s+", "", s)
+    s = re.sub(r"[\s_]+", "", s)  # resident_population = resident population
     for _ in range(3):
         before = s
         s = _NUMBERING.sub("", s)
@@ -417,8 +418,10 @@ class Matcher:
         if found:
             return set(found)
         for subject in SUBJECTS.get(self.table.name, ()):
-            if k.startswith(subject) and k[len(subject) :] in self._keys:
-                return set(self._keys[k[len(subject) :]])
+            if k.startswith(subject):
+                rest = re.sub(r"^\([^()]*\)", "", k[len(subject) :])  # 卫生院(中心)名称
+                if rest in self._keys:
+                    return set(self._keys[rest])
         return set()
 
     def lookup(self, header: str) -> str | None:

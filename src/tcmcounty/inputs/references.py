@@ -68,6 +68,7 @@ def resolve_references(raw: RawBundle) -> None:
         town_names = _Names(list(towns["code"].fillna("")), list(towns["name"].fillna("")))
     if villages is not None:
         _township_codes(raw, "villages", villages, town_names)
+        _villages_in_their_township(raw, villages, towns)
         _village_codes_from_nbs(raw, villages, adcode)
     village_names = None
     village_town: dict[str, str] = {}
@@ -87,6 +88,29 @@ def resolve_references(raw: RawBundle) -> None:
         _facility_villages(raw, facilities, village_names, village_town)
         _townships_from_villages(raw, facilities, village_town)
         _alliances(raw, facilities)
+
+
+def _villages_in_their_township(
+    raw: RawBundle, villages: pd.DataFrame, towns: pd.DataFrame | None
+) -> None:
+    """Give a village listed without its township the township its 12-digit code names."""
+    if towns is None or "code" not in towns or "township_code" not in villages:
+        return
+    codes = set(towns["code"].dropna().astype(str))
+    filled = 0
+    for i in villages.index[villages["township_code"].isna() & villages["code"].notna()]:
+        code = _text(villages.loc[i, "code"])
+        if len(code) == 12 and code[:9] in codes:
+            villages.loc[i, "township_code"] = code[:9]
+            filled += 1
+    if filled:
+        raw.problem(
+            "note",
+            "villages",
+            f"{filled} villages given their township from the first 9 digits of their code",
+            f"{filled} 个村按代码前 9 位确定所属乡镇",
+            column=raw.header("villages", "code"),
+        )
 
 
 def _township_level_codes(raw: RawBundle, df: pd.DataFrame, towns: pd.DataFrame | None) -> None:
