@@ -1,8 +1,8 @@
 """Benchmark: county files made elsewhere, read as they are, after one confirmation, and how fast.
 
-For every county file of ``tests/fixtures/elsewhere/`` (made by a generator that never read
-tcmcounty's readers, with truths computed from its own numbers) and of
-``shared/workbooks-from-elsewhere/`` (made outside the project), one row:
+For every county file of ``tests/fixtures/elsewhere/`` and ``tests/fixtures/heldout/`` (made by
+generators that never read tcmcounty's readers, with truths computed from their own numbers)
+and of ``shared/workbooks-from-elsewhere/`` (made outside the project), one row:
 
 =============  ==================================================================================
 column         meaning

@@ -60,7 +60,43 @@ def sheet_township(sheet: str, raw: RawBundle) -> str | None:
     return sheet.strip() if _TOWNSHIP_SUFFIX.search(name) else None
 
 
-def sheet_fixed(table: str, sheet: str, stacked: bool, raw: RawBundle) -> dict[str, str]:
+def title_township(rows: list[list[object]], raw: RawBundle) -> str | None:
+    """Return the township a sheet's title names (``宾川县金牛镇医疗卫生机构统计表``), or None.
+
+    Only the first rows above the header are looked at, and only a name of the county's
+    townships (its township table, else the NBS codes) that is the one named counts.
+    """
+    towns = raw.tables.get("townships")
+    names: list[str] = []
+    if towns is not None and len(towns):
+        names = [str(n) for n in towns["name"].dropna()]
+    else:
+        from tcmcounty.errors import CountyNotFoundError
+        from tcmcounty.inputs import nbs
+        from tcmcounty.inputs.completion import infer_adcode
+
+        adcode = infer_adcode(raw)
+        try:
+            names = list(nbs.county_units(adcode).townships["name"]) if adcode else []
+        except CountyNotFoundError:
+            names = []
+    for row in rows[:3]:
+        cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+        if len(cells) != 1 or len(cells[0]) < 4:
+            continue
+        hits = {n for n in names if n and name_key(n) in cells[0]}
+        if len(hits) == 1:
+            return hits.pop()
+    return None
+
+
+def sheet_fixed(
+    table: str,
+    sheet: str,
+    stacked: bool,
+    raw: RawBundle,
+    rows: list[list[object]] | None = None,
+) -> dict[str, str]:
     """Return the columns a sheet's name fixes for its rows (filled where a row leaves them blank).
 
     Parameters
@@ -86,7 +122,7 @@ def sheet_fixed(table: str, sheet: str, stacked: bool, raw: RawBundle) -> dict[s
         if kind is not None:
             fixed["type"] = kind
     if stacked and table in ("facilities", "villages"):
-        township = sheet_township(sheet, raw)
+        township = sheet_township(sheet, raw) or (title_township(rows, raw) if rows else None)
         if township is not None:
             fixed["township_name"] = township
     return fixed

@@ -378,14 +378,16 @@ def read_county_sheet(
                     written,
                     "value",
                     "content",
-                    f"a year heads the values: figures of {written} / 表头为年份：数值为该年数据",
+                    f"guess: value (its header is a year, {written}: the figures of that year) "
+                    "/ 推断为数值（表头为年份：数值为该年数据）",
                 )
             ]
         reading.header_row = header_at + 1
         reading.columns = hm.columns
         pos = {c.column: c.position for c in hm.columns if c.column}
         item_pos = _item_column(text[header_at + 1 :], pos.get("item", 0), items)
-        year = _YEAR_HEADER.match(text[header_at][year_at]) if year_at is not None else None
+        value_header = next((c.written for c in hm.columns if c.column == "value"), "")
+        year = _YEAR_HEADER.match(value_header)  # 项目 | 单位 | 2023年: figures of 2023
         for j, row in enumerate(text[header_at + 1 :], start=header_at + 2):
             label = row[item_pos] if item_pos < len(row) else ""
             if not label:

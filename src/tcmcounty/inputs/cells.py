@@ -20,7 +20,7 @@ import pandas as pd
 
 from tcmcounty.errors import Problem
 from tcmcounty.inputs.columnmap import SheetMap, SheetReading
-from tcmcounty.inputs.matching import ColumnMatch, Matcher, normalise
+from tcmcounty.inputs.matching import ColumnMatch, Matcher, flag_legend, normalise
 from tcmcounty.schema import (
     FALSE_TOKENS,
     MISSING_TOKENS,
@@ -283,6 +283,8 @@ def _join_two_rows(upper: list[str], lower: list[str], matcher: Matcher) -> list
         if _OF_WHICH_CELL.match(low[j]) and j > 0 and out[j - 1]:
             # 其中：中医类别 under 执业（助理）医师 is 中医类别执业（助理）医师
             options.insert(0, _OF_WHICH_CELL.sub("", low[j]) + out[j - 1])
+        # a qualifier in brackets of the label: 中医药（民族医药）服务
+        options += [b for o in options if (b := _BRACKETED.sub("", o)) != o]
         found = next((o for o in options if _known(matcher, o)), None)
         if found is not None:
             out[j] = found
@@ -292,6 +294,7 @@ def _join_two_rows(upper: list[str], lower: list[str], matcher: Matcher) -> list
     return out if gained else None
 
 
+_BRACKETED = re.compile(r"[（(][^（()）]*[）)]")
 _NUM_CELL = re.compile(r"^[+-]?[\d,，.]+%?$")
 _OF_WHICH_CELL = re.compile(r"^\s*(?:其中|含)\s*[:：,，]?\s*")
 
@@ -607,6 +610,11 @@ def parse_rows(
     value_map = {
         col: {k.strip(): v for k, v in mapping.items()} for col, mapping in sheet_map.values.items()
     }
+    for c in keep:  # 中医阁（1是 2否）: the header says what its digits mean
+        if contract[c.column].kind == "bool" and (legend := flag_legend(c.written)):  # type: ignore[index]
+            value_map.setdefault(c.column, {}).update(  # type: ignore[arg-type]
+                {k: v for k, v in legend.items() if k not in value_map.get(c.column, {})}  # type: ignore[arg-type]
+            )
     for offset, row in enumerate(itertools.chain(text_rows[hi + used :], tail), start=used):
         number = header_row + offset
         nonempty = [c for c in row if c]
@@ -1190,7 +1198,15 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
             return True
         if t in FALSE_TOKENS:
             return False
-        add("error", "expected yes/no (是/否, true/false, 1/0)", "应为 是/否", row, header, text)
+        add(
+            "error",
+            "expected yes/no (是/否, true/false, 1/0); if this word means yes or no here, say "
+            f'so once in the column map: [SHEET.values.{col.name}] "{text[:20]}" = "是"',
+            f'应为 是/否；如该词在本表中表示是或否，请在列映射中写明：[表名.values.{col.name}] "{text[:20]}" = "是"',
+            row,
+            header,
+            text,
+        )
         return None
     if col.kind == "date":
         day = parse_date(text, end=col.name in ("end", "due"))  # "2023年9月" ends on the 30th
@@ -1229,6 +1245,11 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
             if hint:
                 en += f" (did you mean '{hint}'?)"
                 zh += f"（是否应为 '{_zh_label(vocab, hint)}'？）"
+            en += (
+                f"; say what it is once in the column map: [SHEET.values.{col.name}] "
+                f'"{text[:20]}" = "{hint or values[0]}"'
+            )
+            zh += f'；可在列映射中写明：[表名.values.{col.name}] "{text[:20]}" = "…"'
             add("error", en, zh, row, header, text)
             return None
         return canonical

@@ -41,6 +41,7 @@ def infer_adcode(raw: RawBundle) -> str | None:
 
     given = str(raw.meta.get("adcode") or "").strip()
     if given:
+        _names_from_nbs(raw, given)
         return given
     found: str | None = None
     how_en = how_zh = ""
@@ -86,6 +87,29 @@ def infer_adcode(raw: RawBundle) -> str | None:
         column="adcode",
     )
     return found
+
+
+def _names_from_nbs(raw: RawBundle, adcode: str) -> None:
+    """Give a county sheet that states its code but not its name the NBS name (a note)."""
+    if str(raw.meta.get("name_zh") or "").strip():
+        return
+    from tcmcounty.errors import CountyNotFoundError
+    from tcmcounty.inputs import nbs
+
+    try:
+        units = nbs.county_units(adcode)
+    except CountyNotFoundError:
+        return
+    raw.meta["name_zh"] = units.name
+    raw.meta.setdefault("province", units.province)
+    raw.meta.setdefault("city", units.city)
+    raw.problem(
+        "note",
+        "county",
+        f"the county's name is not given: {units.name}, the NBS name of code {adcode}",
+        f"未填县名称：按代码 {adcode} 取国家统计局名称 {units.name}",
+        column="name_zh",
+    )
 
 
 def _from_file_name(name: str) -> str | None:

@@ -344,7 +344,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         order = list(sheets)
         parts = sorted(stacked.get(name, [sheet]), key=order.index)  # workbook order
         for part in parts:
-            fixed = sheet_fixed(name, part, len(parts) > 1, raw)
+            fixed = sheet_fixed(name, part, len(parts) > 1, raw, sheets[part])
             unit = unit_and_facility(sheets[part]) if name == "facilities" else None
             dual = unit is not None
             if unit is not None:

@@ -95,6 +95,23 @@ _UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True
 _FLAG_LEGEND = re.compile(
     r"\((?=[^()]*(?:是|否|有|无|能|√|y/n|1/0))(?:[\d是否有无能不可已未建设立y/n√×/、,，:：=\s]|打|填|或)+\)$"
 )
+_LEGEND_PAIR = re.compile(r"(\d)\s*[=＝:：]?\s*(是|否|有|无|能|不能)")
+
+
+def flag_legend(header: str) -> dict[str, str]:
+    """Return what the digits of a flag column mean, from its header's legend.
+
+    Examples
+    --------
+    >>> flag_legend("为中医阁（1是 2否）")
+    {'1': '是', '2': '否'}
+    >>> flag_legend("中医馆")
+    {}
+    """
+    m = _FLAG_LEGEND.search(normalise(header))
+    return dict(_LEGEND_PAIR.findall(m.group(0))) if m else {}
+
+
 _UNIT_TAIL = re.compile(rf"(?:\((?:单位[:：]?)?({_UNIT_ALT})\)|[/／]({_UNIT_ALT}))$")
 
 #: Rewrites by meaning, applied in order to a normalised header (regex, replacement).
@@ -119,7 +136,7 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
     (r"^东经(?:度)?$", "经度"),
     (r"^北纬(?:度)?$", "纬度"),
     (
-        r"^(?:是否已建成|是否建成|是否已|是否有|是否设置|是否设有|是否建有|是否|能否|可否|有无|已建成|建成|已建|已设|已|设置|设有|建有|具备|有)",
+        r"^(?:是否已建成|是否建成|是否已|是否有|是否设置|是否设立|是否设有|是否建有|是否为|是否|能否|可否|有无|已建成|建成|已建|已设|已|设置|设立|设有|建有|具备|有|为(?=中医))",
         "",
     ),
     (r"(?<=.)(?:合计|总计|小计)$", ""),  # 实有床位合计 is 实有床位
@@ -200,7 +217,7 @@ def parse_header(text: object) -> HeaderParts:
     --------
     >>> p = parse_header("年末常住人口（万人）")
     >>> p.key, p.unit, p.scale
-    ('年末常住人口', '万人', 10000.0)
+    ('常住人口', '万人', 10000.0)
     >>> parse_header("是否设置中医馆").key
     '中医馆'
     >>> parse_header("村（社区）代码").key == parse_header("村代码").key
