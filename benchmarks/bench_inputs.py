@@ -131,16 +131,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'file':<{width}}  {'as is':<8} {'accepted':<8} {'read+check s':>12}  wrong")
     for p, status, after, wrong, seconds in rows:
         print(f"{p.name:<{width}}  {status:<8} {after:<8} {seconds:>12.2f}  {'; '.join(wrong)}")
-    n = len(rows)
-    count = {s: sum(r[1] == s for r in rows) for s in ("ok", "partial", "refused", "WRONG")}
-    after_ok = sum(r[2] == "ok" for r in rows)
     print()
-    print(f"files: {n}")
-    print(f"read as is, every figure right: {count['ok']} ({count['ok'] / n:.0%})")
-    print(f"after one confirmation (inspect --accept): {after_ok} ({after_ok / n:.0%})")
-    print(f"read, some figure not read (no verdict): {count['partial']}")
-    print(f"refused with located errors: {count['refused']}")
-    print(f"wrong numbers: {count['WRONG']}")
+    print(
+        f"{'folder':<28} {'files':>5} {'as is ok':>9} {'accepted':>9} {'partial':>8} {'refused':>8} {'WRONG':>6}"
+    )
+    for folder in [*FOLDERS, None]:
+        sel = [r for r in rows if folder is None or r[0].parent == folder]
+        if not sel:
+            continue
+        n = len(sel)
+        count = {s: sum(r[1] == s for r in sel) for s in ("ok", "partial", "refused", "WRONG")}
+        after_ok = sum(r[2] == "ok" for r in sel)
+        label = "all" if folder is None else folder.name
+        print(
+            f"{label:<28} {n:>5} {count['ok']:>4} ({count['ok'] / n:>3.0%}) {after_ok:>4} ({after_ok / n:>3.0%})"
+            f" {count['partial']:>8} {count['refused']:>8} {count['WRONG']:>6}"
+        )
     biggest = max(rows, key=lambda r: r[0].stat().st_size if r[0].is_file() else 0)
     print(
         f"largest file {biggest[0].name}: read and validated in {biggest[4]:.2f} s "

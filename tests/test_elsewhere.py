@@ -1,7 +1,7 @@
 """County files made elsewhere: read as they are, with the figures their makers computed.
 
 ``tests/fixtures/elsewhere/`` and ``tests/fixtures/heldout/`` hold county files written by
-generators that never read the readers (``generate.py`` in each; the second made later and
+generators that never read the readers (``generate.py``, ``generate_heldout.py``; the second made later and
 measured blind first), in the shapes bureaus send; ``../shared/workbooks-from-elsewhere/``
 holds three made outside the project. Each has truths computed from its own cells without
 tcmcounty (``tests/elsewhere_truth.py`` compares). ``benchmarks/bench_inputs.py`` prints the
