@@ -48,6 +48,7 @@ from tcmcounty.inputs.load import read_raw  # noqa: E402
 
 FOLDERS = [
     ROOT / "tests" / "fixtures" / "elsewhere",
+    ROOT / "tests" / "fixtures" / "heldout",
     ROOT.parent / "shared" / "workbooks-from-elsewhere",
 ]
 
@@ -102,6 +103,15 @@ def engines(path: Path, repeat: int) -> tuple[float, float]:
     return timed(with_openpyxl, repeat), timed(with_calamine, repeat)
 
 
+def _villages(path: Path) -> int:
+    """The number of villages a file's truth gives (0 when it gives none)."""
+    import json
+
+    from elsewhere_truth import truth_path
+
+    return int(json.loads(truth_path(path).read_text(encoding="utf-8")).get("villages", 0))
+
+
 def first_read(path: Path) -> float:
     """Seconds of the first read_raw of ``path`` in a fresh process (the package imported)."""
     import subprocess
@@ -147,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:<28} {n:>5} {count['ok']:>4} ({count['ok'] / n:>3.0%}) {after_ok:>4} ({after_ok / n:>3.0%})"
             f" {count['partial']:>8} {count['refused']:>8} {count['WRONG']:>6}"
         )
-    biggest = max(rows, key=lambda r: r[0].stat().st_size if r[0].is_file() else 0)
+    biggest = max(rows, key=lambda r: _villages(r[0]))
     print(
-        f"largest file {biggest[0].name}: read and validated in {biggest[4]:.2f} s "
+        f"largest county {biggest[0].name} ({_villages(biggest[0])} villages): read and validated "
+        f"in {biggest[4]:.2f} s "
         f"(again in one process), {first_read(biggest[0]):.2f} s (first read in a fresh process)"
     )
     print()
