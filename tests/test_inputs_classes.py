@@ -312,3 +312,18 @@ def test_a_map_section_that_names_no_sheet_is_said(tmp_path: Path) -> None:
     path = _book(tmp_path / "c.xlsx", _county({}))
     raw = read_raw(path, ColumnMap.from_text('["机构.csv"]\ntable = "facilities"\n'))
     assert any("names [机构]" in p.message_en for p in raw.problems)
+
+
+def test_a_county_item_left_unread_is_a_warning(tmp_path: Path) -> None:
+    """A layout the reader misses never lets a total summed from the tables pass in silence."""
+    from tcmcounty.inputs.basics import ItemMatcher, _unread_items
+    from tcmcounty.inputs.columnmap import SheetReading
+    from tcmcounty.inputs.raw import RawBundle
+
+    raw = RawBundle(tmp_path / "c.xlsx", {}, {}, {}, {})
+    reading = SheetReading("c.xlsx", "基本情况", "county", "name")
+    reading.items = [(3, "县名", "name_zh", "synonym")]
+    _unread_items(
+        [["项目"], ["县名", "会昌县"], ["常住人口", "436500"]], reading, ItemMatcher(), raw
+    )
+    assert [p.column for p in raw.problems if p.severity == "warning"] == ["常住人口"]

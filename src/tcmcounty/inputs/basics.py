@@ -568,7 +568,38 @@ def read_county_sheet(
     for rate in _SURVEY_RATES:
         _count_from_rate(meta, raw, *rate)
     _managed_from_rate(meta, raw)
+    _unread_items(text, reading, items, raw)
     return meta
+
+
+def _unread_items(
+    text: list[list[str]], reading: SheetReading, items: ItemMatcher, raw: RawBundle
+) -> None:
+    """Warn about a county item written on the sheet but not read (a layout not understood).
+
+    A figure the county gives must never be replaced in silence by one summed from its tables:
+    when a cell names an item (``常住人口``) that the reading did not take, the sheet's layout
+    was not understood, and the warning says where and how to say it in a column map.
+    """
+    read = {f for _row, _label, f, _rule in reading.items if f}
+    read |= {f for _row, _label, f, rule in reading.items if f and rule.startswith("part")}
+    seen: set[str] = set()
+    for i, row in enumerate(text, start=1):
+        for j, cell in enumerate(row):
+            field = items.lookup(cell) if cell and len(cell) <= 30 else None
+            if field is None or field in read or field in seen or "." not in field:
+                continue
+            seen.add(field)
+            raw.problem(
+                "warning",
+                "county",
+                f"'{cell}' (row {i}, column {j + 1}) names the county item {field}, which was "
+                "not read: the sheet's layout was not understood; say where its value is in a "
+                f'column map (["sheet"] "{cell}" = "{field}")',
+                f"第 {i} 行的“{cell}”是县级项目 {field}，但未被读取：该表的版式未能识别；请在列映射中指明",
+                i,
+                cell,
+            )
 
 
 #: Health-management rates read from a county's sheet: rate -> (managed, residents to manage, labels).
