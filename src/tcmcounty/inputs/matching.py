@@ -939,68 +939,48 @@ def _check_duplicates(out: HeaderMatch) -> None:
     """Two headers that mean one column: an error naming both, unless one is only a guess.
 
     A column read by a guess (or as one half of a ``lon,lat`` pair) that another header names
-    plainly becomes its ``fallback``: read only where the plain column is blank (a WS 218 code
-    column beside a 机构类别 column, say). Two plain headers, or two guesses, stay an error.
+    plainly, or that an earlier guess already takes, becomes its ``fallback``: read only where
+    the first is blank (a WS 218 code column beside a 机构类别 column, say); so does a second
+    header the column map names for one column. Two plain headers stay an error.
     """
+
+    def soft(c: ColumnMatch) -> bool:
+        return c.guessed or c.rule == "pair"
+
     first: dict[str, ColumnMatch] = {}
-    plain = {c.column for c in out.columns if c.column and not (c.guessed or c.rule == "pair")}
+    plain = {c.column: c for c in reversed(out.columns) if c.column and not soft(c)}
     for i, c in enumerate(out.columns):
         if c.column is None or c.rule == "part":
             continue
-        soft = c.guessed or c.rule == "pair"
-        if c.rule == "map" and c.column in first and first[c.column].rule == "map":
-            soft, plain_first = True, first[c.column]
-            note = (
-                f"the column map names a second header for {c.column}: read only where "
-                f"'{plain_first.written}' is blank / 列映射为同一列指定了第二个表头：仅在 "
-                f"'{plain_first.written}' 为空时使用"
-            )
-            out.columns[i] = ColumnMatch(
-                c.position, c.written, c.column, "fallback", note, c.scale, c.percent, c.split
-            )
-            out.problems.append(("info", note, note, c.written))
-            continue
-        if soft and c.column in plain:
-            other = next(
-                o
-                for o in out.columns
-                if o.column == c.column and o is not c and not (o.guessed or o.rule == "pair")
-            )
-            note = (
-                f"also means {c.column}: read only where '{other.written}' is blank "
-                f"/ 同为该列：仅在 '{other.written}' 为空时使用"
-            )
-            out.columns[i] = ColumnMatch(
-                c.position, c.written, c.column, "fallback", note, c.scale, c.percent, c.split
-            )
-            out.problems.append(("info", note, note, c.written))
-            continue
-        if (
-            c.column in first
-            and soft
-            and (first[c.column].guessed or first[c.column].rule == "pair")
-        ):
-            note = (
-                f"also means {c.column}: read only where '{first[c.column].written}' is blank "
-                f"/ 同为该列：仅在 '{first[c.column].written}' 为空时使用"
-            )
-            out.columns[i] = ColumnMatch(
-                c.position, c.written, c.column, "fallback", note, c.scale, c.percent, c.split
-            )
-            out.problems.append(("info", note, note, c.written))
-            continue
-        if c.column in first:
+        earlier = first.get(c.column)
+        if c.rule == "map" and earlier is not None and earlier.rule == "map":
+            primary, why = earlier, "the column map names a second header for it"
+        elif soft(c) and c.column in plain:
+            primary, why = plain[c.column], "also means it"
+        elif soft(c) and earlier is not None and soft(earlier):
+            primary, why = earlier, "also means it"
+        elif earlier is not None:
             out.problems.append(
                 (
                     "error",
-                    f"duplicate column: '{first[c.column].written}' and '{c.written}' both mean "
+                    f"duplicate column: '{earlier.written}' and '{c.written}' both mean "
                     f"'{c.column}'; say which in a column map (ignore the other)",
-                    f"重复的列：'{first[c.column].written}' 与 '{c.written}' 都表示 '{c.column}'",
+                    f"重复的列：'{earlier.written}' 与 '{c.written}' 都表示 '{c.column}'",
                     c.written,
                 )
             )
+            continue
         else:
             first[c.column] = c
+            continue
+        note = (
+            f"{c.column}: {why}; read only where '{primary.written}' is blank "
+            f"/ 同为该列：仅在 '{primary.written}' 为空时使用"
+        )
+        out.columns[i] = ColumnMatch(
+            c.position, c.written, c.column, "fallback", note, c.scale, c.percent, c.split
+        )
+        out.problems.append(("info", note, note, c.written))
 
 
 # ------------------------------------------------------------------------------ sheets
