@@ -460,6 +460,9 @@ def parse_rows(
         col: str | None = None,
         val: object = None,
     ) -> None:
+        if sheet is not None:  # [SHEET.values.type] of a map line: the sheet's own name
+            en = en.replace("[SHEET.", f'["{sheet}".')
+            zh = zh.replace("[表名.", f'["{sheet}".')
         problems.append(
             Problem(sev, file, en, zh, sheet, row, col, None if val is None else str(val))  # type: ignore[arg-type]
         )
@@ -1201,8 +1204,8 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
         add(
             "error",
             "expected yes/no (是/否, true/false, 1/0); if this word means yes or no here, say "
-            f'so once in the column map: [SHEET.values.{col.name}] "{text[:20]}" = "是"',
-            f'应为 是/否；如该词在本表中表示是或否，请在列映射中写明：[表名.values.{col.name}] "{text[:20]}" = "是"',
+            f'so once in the column map: [SHEET.values.{col.name}] "{text[:20]}" = "{_yes_no(text)}"',
+            f'应为 是/否；如该词在本表中表示是或否，请在列映射中写明：[表名.values.{col.name}] "{text[:20]}" = "{_yes_no(text)}"',
             row,
             header,
             text,
@@ -1256,6 +1259,11 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
     if col.kind == "ids":
         return [p.strip() for p in re.split(r"[;；,，、\s]+", text) if p.strip()]
     return text  # pragma: no cover
+
+
+def _yes_no(text: str) -> str:
+    """Guess which of 是/否 a word for a flag leans to, for a suggestion (未达标 → 否)."""
+    return "否" if re.search(r"[未不无没非]", text) else "是"
 
 
 def _count(

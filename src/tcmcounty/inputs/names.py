@@ -83,12 +83,14 @@ def short_village_name(name: str) -> str:
     ('水东社区', '土城门社区')
     >>> short_village_name("姚村村") == short_village_name("姚村村委会") == "姚村"
     True
+    >>> short_village_name("廖家村居委会")
+    '廖家村社区'
     """
     s = _clean(name)
     for suffix, kind in _VILLAGE_COMMITTEES:
         if s.endswith(suffix) and len(s) > len(suffix):
             rest = s[: -len(suffix)]
-            return rest if rest.endswith(_VILLAGE_KIND_SUFFIXES) else rest + kind
+            return rest if rest.endswith(kind) else rest + kind  # 廖家村居委会 is 廖家村社区
     for kind in _VILLAGE_KIND_SUFFIXES:
         if s.endswith(kind * 2) and len(s) > 2 * len(kind):
             return s[: -len(kind)]  # 姚村村 is 姚村 (NBS 姚村村委会)
