@@ -327,3 +327,31 @@ def test_a_county_item_left_unread_is_a_warning(tmp_path: Path) -> None:
         [["项目"], ["县名", "会昌县"], ["常住人口", "436500"]], reading, ItemMatcher(), raw
     )
     assert [p.column for p in raw.problems if p.severity == "warning"] == ["常住人口"]
+
+
+def test_a_merged_count_is_read_once_and_error_values_are_refused(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "机构"
+    for r in (
+        ["机构名称", "机构类别", "所在乡镇", "中医诊疗人次", "床位"],
+        ["文武坝镇卫生院", "乡镇卫生院", "文武坝镇", 1200, 54],
+        ["筠门岭镇卫生院", "乡镇卫生院", "筠门岭镇", None, 40],
+    ):
+        ws.append(r)
+    ws.merge_cells("D2:D3")  # one number for two centres
+    for title, rows in _county({}).items():
+        sheet = wb.create_sheet(title)
+        for r in rows:
+            sheet.append(r)
+    path = tmp_path / "c.xlsx"
+    wb.save(path)
+    raw = read_raw(path)
+    visits = raw.tables["facilities"].set_index("name")["tcm_visits"]
+    assert visits["文武坝镇卫生院"] == 1200 and visits.isna()["筠门岭镇卫生院"]  # not 2 × 1200
+    assert any("merged cells D2:D3 hold one count" in p.message_en for p in raw.problems)
+
+    ws["E3"] = "#REF!"
+    wb.save(path)
+    raw = read_raw(path)
+    assert any("#REF!" in e and "row 3" in e for e in _errors(raw))

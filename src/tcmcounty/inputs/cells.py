@@ -572,7 +572,8 @@ def parse_rows(
     # a row with nothing of its own is no record, even where a merged cell spans it (a
     # township merged down the rows of its villages, in a table beside)
     blank_before = {i for i, r in enumerate(text_rows) if not any(r)}
-    _expand_merged(text_rows, merged or [], header_row + used - 1, first_row_number, add)
+    counts = {c.position for c in keep if table.column(c.column).kind == "int"}  # type: ignore[arg-type]
+    _expand_merged(text_rows, merged or [], header_row + used - 1, first_row_number, add, counts)
     header_keys = {normalise(h) for h in header if h} | {h for h in header if h}
     contract = {c.column: table.column(c.column) for c in keep}  # type: ignore[index]
     known_positions = {c.position for c in hm.columns}
@@ -810,8 +811,15 @@ def _expand_merged(
     last_header_row: int,
     first_row_number: int,
     add: AddProblem,
+    counts: set[int] | None = None,
 ) -> None:
-    """Give every row of a merged range below the header the value of the range's top cell."""
+    """Give every row of a merged range below the header the value of the range's top cell.
+
+    A name, a type or a township merged down its rows belongs to each of them; a **count**
+    merged over several rows (中医诊疗人次 of two facilities in one cell) is one number for the
+    group, never each row's: it is read on the first row only, and a warning says so (the
+    others are not reported), so a merged count is never counted twice.
+    """
     for top, left, bottom, right in merged:
         if top <= last_header_row or bottom == top:
             continue
@@ -820,6 +828,18 @@ def _expand_merged(
             continue
         value = text_rows[i][left - 1] if left - 1 < len(text_rows[i]) else ""
         if not value:
+            continue
+        if counts and (left - 1) in counts:
+            ref = f"{column_letter(left - 1)}{top}:{column_letter(right - 1)}{bottom}"
+            add(
+                "warning",
+                f"merged cells {ref} hold one count for {bottom - top + 1} rows: read on row "
+                f"{top} only, the other rows not reported; give each row its own count",
+                f"合并单元格 {ref} 为 {bottom - top + 1} 行共用一个数：仅计入第 {top} 行，其余行按未填报处理；请逐行填写",
+                top,
+                column_letter(left - 1),
+                value[:40],
+            )
             continue
         for r in range(i + 1, min(bottom - first_row_number + 1, len(text_rows))):
             row = text_rows[r]
@@ -1091,6 +1111,12 @@ def _zh_label(vocabulary: str, value: str) -> str:
     return next((w for w in (value, *spellings) if re.search(r"[\u4e00-\u9fff]", w)), value)
 
 
+#: What a spreadsheet shows where a formula failed: never a value.
+ERROR_VALUES = frozenset(
+    {"#REF!", "#N/A", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+)
+
+
 def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) -> object:
     if col.kind in ("int", "float") and text.isascii():
         if text.isdigit():
@@ -1099,6 +1125,17 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
             value = float(text)
             if math.isfinite(value):
                 return value
+    if text[:1] == "#" and text.strip().upper() in ERROR_VALUES:
+        add(
+            "error",
+            f"a spreadsheet error value ({text.strip()}): the formula behind this cell is broken; "
+            "fix it in Excel or WPS, or type the value",
+            f"单元格为公式错误值（{text.strip()}）：请在 Excel 或 WPS 中修正公式或直接填写数值",
+            row,
+            header,
+            text,
+        )
+        return [] if col.kind == "ids" else None
     if _CONTROL.search(text):
         text = _clean_cell(text, col, row, header, add)
     if not text.isascii():
