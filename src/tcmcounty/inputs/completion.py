@@ -76,9 +76,7 @@ def infer_adcode(raw: RawBundle) -> str | None:
     except CountyNotFoundError:
         return None
     raw.meta["adcode"] = found
-    raw.meta.setdefault("name_zh", units.name)
-    raw.meta.setdefault("province", units.province)
-    raw.meta.setdefault("city", units.city)
+    _identity(raw, units)
     raw.problem(
         "note",
         "county",
@@ -101,8 +99,7 @@ def _names_from_nbs(raw: RawBundle, adcode: str) -> None:
     except CountyNotFoundError:
         return
     raw.meta["name_zh"] = units.name
-    raw.meta.setdefault("province", units.province)
-    raw.meta.setdefault("city", units.city)
+    _identity(raw, units)
     raw.problem(
         "note",
         "county",
@@ -110,6 +107,12 @@ def _names_from_nbs(raw: RawBundle, adcode: str) -> None:
         f"未填县名称：按代码 {adcode} 取国家统计局名称 {units.name}",
         column="name_zh",
     )
+
+
+def _identity(raw: RawBundle, units: object) -> None:
+    """Give the county's name, province and city from its NBS record where the file has none."""
+    for key, attr in (("name_zh", "name"), ("province", "province"), ("city", "city")):
+        raw.meta.setdefault(key, getattr(units, attr))
 
 
 def _from_file_name(name: str) -> str | None:
