@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_indicators_bundle import T2, base_tables, make_county
+from test_indicators_bundle import T1, T2, base_tables, make_county
 
 from tcmcounty import County
 from tcmcounty.indicators import Target, assess, compute
@@ -137,7 +137,8 @@ def test_assess_rejects_bad_factor_and_negative_counts() -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(n=st.integers(min_value=1, max_value=60), pav=st.integers(min_value=0, max_value=60))
+# n >= 2: one clinic in each of the two townships with 行政村, or the roster is incomplete
+@given(n=st.integers(min_value=2, max_value=60), pav=st.integers(min_value=0, max_value=60))
 def test_adding_need_pavilions_to_a_county_meets_the_target(
     tmp_path_factory: pytest.TempPathFactory, n: int, pav: int
 ) -> None:
@@ -157,7 +158,8 @@ def test_adding_need_pavilions_to_a_county_meets_the_target(
                 "id": f"V{i}",
                 "name": f"第{i}村卫生室",
                 "type": "village_clinic",  # type: ignore[operator]
-                "township_code": T2,
+                # one in each township with villages: a complete roster (tcmcounty.roster)
+                "township_code": T1 if i == 0 else T2,
                 "has_tcm_pavilion": "是" if i < k else "否",
                 "provides_tcm": "是",
             }

@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 from tcmcounty.plans import CountyPlan
+from tcmcounty.roster import Structure
 from tcmcounty.tasks import TaskList
 
 Status = Literal["official", "estimated", "synthetic"]
@@ -217,6 +218,10 @@ class County:
     plan : CountyPlan or None
         The county's creation timetable (实施步骤) when the bundle has one; otherwise
         :func:`tcmcounty.reporting.results.county_plan` finds the bundled plan of the two anchor counties.
+    structure : Structure or None
+        The townships and villages the facility roster should cover (the county's own tables
+        or the NBS codes, :func:`tcmcounty.inputs.structure.expected_structure`); ``None`` when
+        unknown. Indicators withhold verdicts a gap in the roster could change.
     tasks : TaskList or None
         The plan's tasks and responsible units (任务分工, ``tasks.csv``); ``None`` when the
         county gives none.
@@ -243,6 +248,7 @@ class County:
     path: Path | None = None
     plan: CountyPlan | None = None
     tasks: TaskList | None = None
+    structure: Structure | None = None
 
     @property
     def name(self) -> str:

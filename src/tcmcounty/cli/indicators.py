@@ -75,11 +75,12 @@ def _need_text(need: object, unit: str, excess: object) -> str:
 
 
 def _footnotes(df: pd.DataFrame) -> str:
-    lines = []
+    lines = [f"  {text}" for text in df.attrs.get("target_readings", ())]
     for r in df.itertuples(index=False):
         if r.reason:
             where = f" {r.area_name}" if r.level == "township" else ""
-            lines.append(f"  {r.id}{where}: NA — {r.reason}")
+            what = "no verdict / 无法判断" if r.no_verdict else "NA"
+            lines.append(f"  {r.id}{where}: {what} — {r.reason}")
     est = df[df["note"].str.contains("estimate used", regex=False, na=False)]["id"].unique()
     if len(est):
         lines.append(

@@ -17,6 +17,7 @@ from tcmcounty.indicators.model import Indicator, Level, Target, TargetSet
 from tcmcounty.indicators.registry import Registry, load_registry
 from tcmcounty.indicators.targets import load_targets
 from tcmcounty.indicators.townships import evaluate_county, evaluate_townships
+from tcmcounty.indicators.verdicts import Decision, Verdicts
 
 #: Columns of the indicator table, in order.
 COLUMNS: tuple[str, ...] = (
@@ -47,6 +48,7 @@ COLUMNS: tuple[str, ...] = (
     "input_derived",
     "note",
     "reason",
+    "no_verdict",
     "target_set",
     "target_source",
     "target_basis",
@@ -71,6 +73,10 @@ BY_VALUES = (None, "county", "township")
 MET_MARKS = {True: "✓ 达标 met", False: "✗ 未达标 not met"}
 
 
+#: The decision of a row whose verdict the data support.
+_STANDS = Decision()
+
+
 @dataclass(frozen=True)
 class _Row:
     ind: Indicator
@@ -81,6 +87,7 @@ class _Row:
     den: Quantity
     target: Target | None
     result: Assessment
+    decision: Decision = _STANDS
 
 
 def _value_text(ind: Indicator, num: Quantity, a: Assessment) -> str:
@@ -113,6 +120,13 @@ def _range_notes(ind: Indicator, t: Target | None, a: Assessment) -> list[str]:
 def _record(r: _Row, target_set: TargetSet) -> dict[str, object]:
     ind, a, t = r.ind, r.result, r.target
     notes = [*r.num.notes, *r.den.notes]
+    withheld = r.decision.withheld
+    if withheld:  # the data cannot support a verdict: the value stands, met / need do not
+        a = Assessment(a.value, None, None, None, None)
+    if r.decision.note:
+        notes.append(r.decision.note)
+    if t is not None and t.reading:
+        notes.append(t.reading)
     if t is None and a.value is not None:
         notes.append(
             f"no target for this indicator at {r.level} level in target set {target_set.id}"
@@ -152,7 +166,8 @@ def _record(r: _Row, target_set: TargetSet) -> dict[str, object]:
         "input_status": weakest_status(statuses),
         "input_derived": "; ".join(dict.fromkeys([*r.num.derived, *r.den.derived])) or None,
         "note": "; ".join(dict.fromkeys(notes)),
-        "reason": _reason(r.num, r.den),
+        "reason": withheld or _reason(r.num, r.den),
+        "no_verdict": withheld,
         "target_set": t.set_id if t else target_set.id,
         "target_source": t.citation if t else "",
         "target_basis": t.basis if t else "",
@@ -176,21 +191,36 @@ _assess = functools.lru_cache(maxsize=1 << 14, typed=True)(assess)
 
 
 def _row(
-    ind: Indicator, level: Level, code: str, name: str, num: Quantity, den: Quantity, ts: TargetSet
+    ind: Indicator,
+    level: Level,
+    code: str,
+    name: str,
+    num: Quantity,
+    den: Quantity,
+    ts: TargetSet,
+    verdicts: Verdicts,
 ) -> _Row:
     target = ts.lookup(ind.id, level)
     result = _assess(num.value, den.value, ind.factor, target, band=ind.range_is_band)
-    return _Row(ind, level, code, name, num, den, target, result)
+    decision = verdicts.check(ind, level, code, num, den, target, result)
+    return _Row(ind, level, code, name, num, den, target, result, decision)
 
 
-def _one(ind: Indicator, ctx: Context, ts: TargetSet, code: str, name: str) -> _Row:
+def _one(
+    ind: Indicator, ctx: Context, ts: TargetSet, code: str, name: str, verdicts: Verdicts
+) -> _Row:
     num_spec, den_spec = ind.specs(ctx.level)
     num, den = evaluate_county(num_spec, ctx), evaluate_county(den_spec, ctx)
-    return _row(ind, ctx.level, code, name, num, den, ts)
+    return _row(ind, ctx.level, code, name, num, den, ts, verdicts)
 
 
 def _by_township(
-    county: County, reg: Registry, ts: TargetSet, population: str, allow_estimates: bool
+    county: County,
+    reg: Registry,
+    ts: TargetSet,
+    population: str,
+    allow_estimates: bool,
+    verdicts: Verdicts,
 ) -> list[_Row]:
     """Rows of every township, township by township: each quantity computed for all at once.
 
@@ -208,7 +238,7 @@ def _by_township(
             nums = evaluate_townships(num_spec, ctx, codes)
             columns.append((ind, nums, evaluate_townships(den_spec, ctx, codes)))
     return [
-        _row(ind, "township", code, name, nums[i], dens[i], ts)
+        _row(ind, "township", code, name, nums[i], dens[i], ts, verdicts)
         for i, (code, name) in enumerate(zip(codes, names, strict=True))
         for ind, nums, dens in columns
     ]
@@ -300,9 +330,10 @@ def compute(
         raise TypeError(f"allow_estimates must be a bool, not {type(allow_estimates).__name__}")
     reg = (registry or load_registry()).select(indicators)
     ts = load_targets(targets)
+    verdicts = Verdicts(county)
     with reuse_membership():
         if by == "township":
-            rows = _by_township(county, reg, ts, population, allow_estimates)
+            rows = _by_township(county, reg, ts, population, allow_estimates, verdicts)
         else:
             rows = [
                 _one(
@@ -311,6 +342,7 @@ def compute(
                     ts,
                     county.adcode,
                     county.name_zh,
+                    verdicts,
                 )
                 for ind in reg
             ]
@@ -323,6 +355,11 @@ def compute(
             "target_set": ts.id,
             "target_set_label": ts.label,
             "allow_estimates": allow_estimates,
+            "target_readings": tuple(
+                dict.fromkeys(
+                    f"{t.indicator}: {t.reading}" for t in ts.targets.values() if t.reading
+                )
+            ),
         }
     )
     return df

@@ -261,6 +261,9 @@ class Target:
     grade : {"verified", "derived", "unverified"}
         Evidence grade of the target (:data:`EVIDENCE_GRADES`, meanings in
         :data:`GRADE_MEANINGS`); a user target without one is ``"unverified"``.
+    reading : str
+        How a user file's value was read when it was not taken as written (a share written as a
+        fraction, ``0.9`` read as 90%); printed beside every result of the target.
     set_id : str
         ID of the target set the target comes from.
 
@@ -283,6 +286,7 @@ class Target:
     evidence: str = ""
     set_id: str = ""
     grade: str = "unverified"
+    reading: str = ""
 
     def __post_init__(self) -> None:
         if self.grade not in EVIDENCE_GRADES:

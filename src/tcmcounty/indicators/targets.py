@@ -39,6 +39,7 @@ import io
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from tcmcounty.errors import InputError, Problem
@@ -53,6 +54,7 @@ from tcmcounty.indicators.model import (
     EVIDENCE_GRADES,
     LEVELS,
     TARGET_KINDS,
+    Indicator,
     Target,
     TargetSet,
 )
@@ -298,6 +300,7 @@ def parse_targets(
         raise InputError(problems, file)
     set_id = str(meta.get("id") or default_id)
     targets: dict[str, Target] = {}
+    wheres: dict[str, str] = {}
     for key, entry in section.items():
         if not isinstance(entry, Mapping):
             problems.append(
@@ -313,6 +316,9 @@ def parse_targets(
         t = _target(str(key), entry, registry, set_id, file, "targets.", problems, require_grade)
         if t is not None:
             targets[t.key] = t
+            wheres[t.key] = f"targets.{key}"
+    if not require_grade:
+        targets = _share_units(targets, wheres, registry, file, problems)
     if problems:
         raise InputError(problems, file)
     return TargetSet(
@@ -391,6 +397,7 @@ def parse_targets_csv(
     if problems:
         raise InputError(problems, file)
     targets: dict[str, Target] = {}
+    wheres: dict[str, str] = {}
     for n, r in enumerate(rows[1:], start=2):
         rec = {h: (r[i].strip() if i < len(r) else "") for i, h in enumerate(header) if h}
         key = rec.pop("id")
@@ -398,9 +405,84 @@ def parse_targets_csv(
         t = _target(key, entry, registry, default_id, file, f"row {n}: ", problems)
         if t is not None:
             targets[t.key] = t
+            wheres[t.key] = f"row {n}: {key}"
+    targets = _share_units(targets, wheres, registry, file, problems)
     if problems:
         raise InputError(problems, file)
     return TargetSet(default_id, targets=targets, files=(file,))
+
+
+def _is_share(ind: Indicator) -> bool:
+    return ind.factor == 100 and ind.unit_zh.strip() == "%"
+
+
+def _share_units(
+    targets: dict[str, Target],
+    wheres: Mapping[str, str],
+    registry: Registry,
+    file: str,
+    problems: list[Problem],
+) -> dict[str, Target]:
+    """Read a user file's share targets in percent; fractions only when the whole file uses them.
+
+    A share (an indicator in %) is written 0–100. A file whose every share target is at most 1
+    wrote them as fractions (0.9 for 90%): they are read ×100 and each target says so
+    (:attr:`Target.reading`). A file that mixes the two (0.9 beside 85) is refused at the
+    fraction's row: it cannot be told whether 0.9 means 0.9% or 90%. A share above 100 is refused.
+    """
+    shares = {
+        k: t
+        for k, t in targets.items()
+        if t.kind in ("at_least", "at_most", "range", "equals") and _is_share(registry[t.indicator])
+    }
+    values = {k: [v for v in (t.low, t.high) if v is not None] for k, t in shares.items()}
+    for k, vs in values.items():
+        if any(v > 100 for v in vs):
+            problems.append(
+                problem(
+                    file,
+                    wheres.get(k, k),
+                    f"a share target above 100%: {targets[k].indicator} is a percentage (0–100)",
+                    "占比目标超过 100%：该指标为百分比（0–100）",
+                    max(vs),
+                )
+            )
+    small = [k for k, vs in values.items() if vs and all(v <= 1 for v in vs)]
+    large = [k for k, vs in values.items() if any(1 < v <= 100 for v in vs)]
+    if small and large:
+        other = targets[large[0]]
+        for k in small:
+            written = "–".join(f"{v:g}" for v in values[k])
+            problems.append(
+                problem(
+                    file,
+                    wheres.get(k, k),
+                    f"share target {written} looks like a fraction while other share targets of "
+                    f"this file are percentages ({other.indicator} = {other.describe()}); write "
+                    f"it in percent (e.g. {100 * values[k][0]:g} for {written})",
+                    f"占比目标 {written} 像是小数，而本文件其他占比目标为百分数（{other.indicator} = "
+                    f"{other.describe()}）；请按百分数填写（如 {100 * values[k][0]:g}）",
+                    written,
+                )
+            )
+        return targets
+    out = dict(targets)
+    for k in small:
+        t = targets[k]
+        low = None if t.low is None else round(t.low * 100, 10)
+        high = None if t.high is None else round(t.high * 100, 10)
+        written = "–".join(f"{v:g}" for v in values[k])
+        read = "–".join(f"{v:g}" for v in (low, high) if v is not None)
+        out[k] = replace(
+            t,
+            low=low,
+            high=high,
+            text="",
+            reading=f"target written {written} read as {read}% (every share target in "
+            f"{Path(file).name} is at most 1: fractions) / 目标值 {written} 按比例读作 {read}%"
+            "（该文件所有占比目标均不超过 1，视为小数）",
+        )
+    return out
 
 
 @functools.lru_cache(maxsize=4)

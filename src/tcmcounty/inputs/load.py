@@ -18,6 +18,7 @@ from tcmcounty.inputs import RawBundle, read_bundle, read_workbook
 from tcmcounty.inputs.cells import vocabulary_value
 from tcmcounty.inputs.columnmap import ColumnMap, sidecar
 from tcmcounty.inputs.references import resolve_references
+from tcmcounty.inputs.structure import raw_structure
 from tcmcounty.inputs.tasks import check_tasks
 from tcmcounty.inputs.totals import (
     apply_roster_totals,
@@ -480,5 +481,6 @@ def build_county(raw: RawBundle) -> County:
             tables["timetable"], str(meta.get("adcode", "")), str(meta.get("name_zh", "")), raw.path
         ),
         tasks=tasks_from_table(tables["tasks"], raw.path),
+        structure=raw_structure(raw),
     )
     return county

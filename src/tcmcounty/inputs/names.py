@@ -139,3 +139,40 @@ def name_stem(name: str) -> str:
     key = name_key(name)
     stem = _strip_one(key, _VILLAGE_KIND_SUFFIXES)
     return stem if stem != key else _strip_one(key, _TOWNSHIP_KIND_SUFFIXES)
+
+
+#: Kind suffixes of facility names, longest first (``facility_key`` drops one).
+_FACILITY_KINDS: tuple[str, ...] = (
+    "社区卫生服务中心",
+    "社区卫生服务站",
+    "中心卫生院",
+    "卫生服务站",
+    "村卫生室",
+    "卫生院",
+    "卫生室",
+    "卫生所",
+    "医务室",
+    "诊所",
+)
+
+
+def facility_key(name: object) -> str:
+    """Return the folded name of a facility, to find one unit listed twice.
+
+    NFKC (full-width letters, spaces and brackets), no spaces or invisible characters, the kind
+    suffix dropped (卫生室 = 村卫生室, 卫生院 = 中心卫生院) and the place's stem (:func:`name_stem`).
+    A bracketed number stays: ``卫生室（一）`` and ``卫生室（二）`` are two units.
+
+    Examples
+    --------
+    >>> facility_key("富东村卫生室") == facility_key("富东卫生室　") == facility_key("富东\u200b卫生室")
+    True
+    >>> facility_key("富东村卫生室（一）") == facility_key("富东村卫生室（二）")
+    False
+    """
+    s = "".join(ch for ch in _clean(name) if unicodedata.category(ch) not in ("Cf", "Zs"))
+    for kind in _FACILITY_KINDS:
+        if s.endswith(kind) and len(s) > len(kind):
+            s = s[: -len(kind)]
+            break
+    return name_stem(s) or s

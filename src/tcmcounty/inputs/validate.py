@@ -15,8 +15,12 @@ import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS
 from tcmcounty.crs import SUPPORTED, normalise_crs_name, to_wgs84
+from tcmcounty.inputs.consistency import check_consistency
+from tcmcounty.inputs.identity import check_identity
 from tcmcounty.inputs.raw import RawBundle
+from tcmcounty.inputs.structure import raw_structure
 from tcmcounty.inputs.totals import check_roster_totals, check_township_population, roster_sums
+from tcmcounty.roster import gap_text, roster_gaps
 from tcmcounty.schema import TABLES, vocabulary_lookup
 
 #: Plausible ranges of county ratios (per 1,000 residents); outside them a warning is given.
@@ -42,53 +46,6 @@ ROW_LIMITS: dict[tuple[str, str], tuple[int, int]] = {
     ("facilities", "prescriptions"): (3_000_000, 30_000_000),
     ("facilities", "herbal_prescriptions"): (2_000_000, 30_000_000),
 }
-#: Facility counts that are part of another count of the same facility: (part, whole, en, zh).
-FACILITY_PARTS: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "tcm_physicians",
-        "physicians",
-        "TCM-category physicians exceed all physicians",
-        "中医类别医师数超过执业（助理）医师数",
-    ),
-    ("tcm_visits", "visits", "TCM visits exceed all visits", "中医诊疗人次超过总诊疗人次"),
-    (
-        "nondrug_visits",
-        "tcm_visits",
-        "visits with a non-drug therapy exceed TCM visits (count visits, not 项次)",
-        "中医非药物疗法诊疗人次超过中医诊疗人次（按人次计，不按项次）",
-    ),
-    (
-        "herbal_prescriptions",
-        "prescriptions",
-        "herbal prescriptions exceed all outpatient prescriptions",
-        "中药饮片处方数超过门诊处方数",
-    ),
-    (
-        "tcm_technique_categories",
-        "tcm_techniques",
-        "more technique categories (类) than techniques (项): every category has at least one technique",
-        "适宜技术类数多于项数：每一类至少有一项",
-    ),
-)
-#: Facility parts that, when larger than their whole, are not used (a warning) instead of
-#: refusing the roster: registers often count a TCM doctor of a station under another
-#: facility's licence, so the category count of one row is unreliable but harmless to drop.
-UNUSED_WHEN_OVER = frozenset({"tcm_physicians"})
-#: County figures that count people and are part of another figure: (part, whole, en, zh).
-COUNTY_PARTS: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "elderly_tcm_managed",
-        "elderly_65",
-        "more residents 65+ managed than residents 65+",
-        "接受中医药健康管理的老年人多于65岁及以上常住居民",
-    ),
-    (
-        "children_tcm_managed",
-        "children_0_36",
-        "more children managed than children 0–36 months to manage",
-        "接受中医药健康管理的儿童多于应管理的0～36个月儿童",
-    ),
-)
 #: Resource figures that count residents: checked against the population limits, not the staff limits.
 RESOURCE_PEOPLE = ("elderly_65", "elderly_tcm_managed", "children_0_36", "children_tcm_managed")
 #: County figures: group -> (unlikely above: warning, impossible above: error).
@@ -109,9 +66,11 @@ def check(raw: RawBundle) -> None:
     """Append every cross-table problem of ``raw`` to ``raw.problems``."""
     _check_meta(raw)
     _check_unique(raw)
+    check_identity(raw)
     _check_sources(raw)
     _check_references(raw)
     _check_values(raw)
+    check_consistency(raw)
     _check_coordinates(raw)
     _check_gcj02_declared_as_wgs84(raw)
     _check_population(raw)
@@ -124,6 +83,7 @@ def check(raw: RawBundle) -> None:
     _check_clinic_township(raw)
     _check_nbs(raw)
     _check_tcm_hospital_listed(raw)
+    _check_roster_gaps(raw)
 
 
 def _figure_items(meta: dict[str, object]) -> Iterable[tuple[str, str, dict[str, object]]]:
@@ -433,28 +393,6 @@ def _check_references(raw: RawBundle) -> None:
 
 
 def _check_values(raw: RawBundle) -> None:
-    f = raw.tables.get("facilities")
-    if f is not None:
-        for part, whole, en, zh in FACILITY_PARTS:
-            if part not in f or whole not in f:
-                continue
-            p, w = pd.to_numeric(f[part], errors="coerce"), pd.to_numeric(f[whole], errors="coerce")
-            over = (p.notna() & w.notna() & (p > w)).to_numpy(dtype=bool)
-            dropped = part in UNUSED_WHEN_OVER
-            for _, r in _flagged(f, over):
-                raw.problem(
-                    "warning" if dropped else "error",
-                    "facilities",
-                    f"{en} ({whole} = {r[whole]})"
-                    + ("; the row's count is read as not reported" if dropped else ""),
-                    f"{zh}（{r[whole]}）" + ("；该行此数按未填报处理" if dropped else ""),
-                    int(r["_row"]),
-                    raw.header("facilities", part) if part != "tcm_physicians" else part,
-                    r[part],
-                )
-            if dropped and over.any():
-                f.loc[over, part] = pd.NA
-    _check_county_parts(raw)
     for name in ("townships", "villages", "facilities", "alliances"):
         df = raw.tables.get(name)
         if df is None:
@@ -494,38 +432,6 @@ def _figure_value(entry: object) -> tuple[float | None, dict[str, object] | None
     if isinstance(fig, dict) and _is_number(fig.get("value")):
         return float(fig["value"]), fig  # type: ignore[arg-type]
     return None, None
-
-
-def _check_county_parts(raw: RawBundle) -> None:
-    """Health-management counts: the managed are part of the residents to manage, those of the county."""
-    res = raw.meta.get("resources")
-    res = res if isinstance(res, dict) else {}
-    for part, whole, en, zh in COUNTY_PARTS:
-        p, fig = _figure_value(res.get(part))
-        w, _ = _figure_value(res.get(whole))
-        if p is not None and w is not None and p > w:
-            raw.problem(
-                "error",
-                "county",
-                f"{en} ({p:,.0f} > {w:,.0f}): impossible",
-                f"{zh}（{p:,.0f} > {w:,.0f}），不可能",
-                fig.get("_row") if fig else None,  # type: ignore[arg-type]
-                str(fig.get("_column", f"resources.{part}")) if fig else f"resources.{part}",
-                f"{p:.0f}",
-            )
-    total = _resident_total(raw)
-    for key in ("elderly_65", "children_0_36"):
-        v, fig = _figure_value(res.get(key))
-        if v is not None and total and v > total:
-            raw.problem(
-                "error",
-                "county",
-                f"{key} ({v:,.0f}) is more than the county's resident population ({total:,.0f}): impossible",
-                f"{RESOURCE_KEYS[key]}（{v:,.0f}）多于全县常住人口（{total:,.0f}），不可能",
-                fig.get("_row") if fig else None,  # type: ignore[arg-type]
-                str(fig.get("_column", f"resources.{key}")) if fig else f"resources.{key}",
-                f"{v:.0f}",
-            )
 
 
 def _check_coordinates(raw: RawBundle) -> None:
@@ -1081,3 +987,27 @@ def _check_tcm_hospital_listed(raw: RawBundle) -> None:
         None,
         "tcm_hospital",
     )
+
+
+def _check_roster_gaps(raw: RawBundle) -> None:
+    """Warn when the roster misses units the county's townships and villages say it has.
+
+    The same words as the indicators whose verdict the gap withholds
+    (:mod:`tcmcounty.indicators.verdicts`): one rule, :func:`tcmcounty.roster.roster_gaps`.
+    """
+    f = raw.tables.get("facilities")
+    if f is None:
+        return
+    gaps = roster_gaps(raw_structure(raw), f)
+    en, zh = gap_text(gaps.values(), names=True)
+    if en:
+        raw.problem(
+            "warning",
+            "facilities",
+            f"{en}; shares over these units get no verdict unless the missing ones cannot change "
+            "it (list every unit)",
+            f"{zh}；涉及这些机构的占比指标，除非缺失机构不影响判定，否则无法判断是否达标"
+            "（请列全机构）",
+            None,
+            "type",
+        )

@@ -1,0 +1,276 @@
+"""Whether the data can support a verdict: a 达标 / 未达标 that missing rows cannot overturn.
+
+A value computed over the rows a county listed is a fact about those rows; a verdict is a claim
+about the county. :class:`Verdicts` gives a verdict only when it holds **whatever the missing
+data say**:
+
+* each quantity gets bounds: the value if every unknown unit says "no" (or adds nothing) and
+  if every unknown unit says "yes" (or adds without limit);
+* unknown units are the units the county's structure expects but the roster does not list
+  (:func:`tcmcounty.roster.roster_gaps`) and listed units with a blank in a column the
+  quantity reads;
+* a count share (``facility_count`` over ``facility_count``) counts every unknown unit in its
+  denominator, and between none and all of them in its numerator;
+* a sum (``facility_sum``) is taken as complete when at least :data:`MIN_REPORTED` of the
+  units it should cover report it (the rule of roster totals,
+  :data:`tcmcounty.inputs.totals.MIN_REPORTING`); below that it is a lower bound only;
+* a county total summed from the roster (``derived = "roster"``) is a lower bound while the
+  roster is incomplete.
+
+The verdict at every corner of the bounds must be the verdict of the value; otherwise the row
+gets **no verdict** and the reason in words
+(``数据不全：名册列出 1/20 个乡镇的卫生院；…无法判断是否达标``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import pandas as pd
+
+from tcmcounty.county import DERIVED_ROSTER, County
+from tcmcounty.formatting import value_text
+from tcmcounty.indicators.assess import Assessment, assess
+from tcmcounty.indicators.kinds import FACILITY_COLUMNS_ZH, Quantity, exact
+from tcmcounty.indicators.model import Indicator, Spec, Target
+from tcmcounty.roster import GROUP_TYPES, Gap, Structure, gap_text, groups_of, roster_gaps
+
+#: Share of the units a sum should cover that must report it for the sum to be taken as complete.
+MIN_REPORTED = Fraction(9, 10)
+#: Conditions of a ``facility_count`` that make it a numerator (a subset of its units).
+_CONDITIONS = ("where", "at_least", "share_at_least")
+
+Bound = Fraction | None  # None: without limit
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Lowest and highest a quantity can be whatever its unknown units say, and why."""
+
+    low: Bound
+    high: Bound
+    en: tuple[str, ...] = ()
+    zh: tuple[str, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        """Return True when the unknown units cannot change the quantity."""
+        return self.low == self.high and self.low is not None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What :meth:`Verdicts.check` decided: ``withheld`` is the reason (empty: verdict stands)."""
+
+    withheld: str = ""
+    note: str = ""
+
+
+@dataclass
+class Verdicts:
+    """Decide, row by row, whether a county's data support the verdict :func:`assess` gave.
+
+    Parameters
+    ----------
+    county : County
+        The county the indicator table is computed for.
+
+    Examples
+    --------
+    >>> import tcmcounty
+    >>> v = Verdicts(tcmcounty.load_county("anyue", warn=False))
+    >>> v.gaps(None)["centres"].zh, v.gaps(None)["centres"].complete
+    ('名册列出 44/44 个乡镇的卫生院', True)
+    """
+
+    county: County
+    _gaps: dict[str | None, dict[str, Gap]] = field(default_factory=dict)
+    _counts: dict[tuple[object, ...], pd.Series] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------------------------------
+    # what the county's data leave unknown
+
+    def gaps(self, area: str | None) -> dict[str, Gap]:
+        """Return the roster gaps of the county (``area`` None) or of one township."""
+        if area not in self._gaps:
+            c = self.county
+            structure = (
+                c.structure if c.structure is not None else Structure(c.townships, c.villages)
+            )
+            self._gaps[area] = roster_gaps(structure, c.facilities, area)
+        return self._gaps[area]
+
+    def _count(self, types: Sequence[str], cols: Sequence[str], area: str | None) -> int:
+        """Rows of ``types`` in ``area`` with every column of ``cols`` filled in."""
+        key = (tuple(types), tuple(cols))
+        if key not in self._counts:
+            f = self.county.facilities
+            mask = f["type"].isin(list(types)).fillna(False)
+            for col in cols:
+                if col in f:
+                    mask &= f[col].notna()
+            towns = f["township_code"].astype("string") if "township_code" in f else None
+            counts = (
+                towns[mask.to_numpy(dtype=bool)].value_counts(dropna=False)
+                if towns is not None
+                else pd.Series(dtype=int)
+            )
+            counts["__all__"] = int(mask.sum())
+            self._counts[key] = counts
+        counts = self._counts[key]
+        return int(counts.get("__all__" if area is None else area, 0))
+
+    def _missing(self, types: Sequence[str], area: str | None) -> tuple[int, list[Gap]]:
+        gaps = self.gaps(area)
+        open_ = [gaps[g] for g in groups_of(types) if not gaps[g].complete]
+        return sum(g.missing for g in open_), open_
+
+    def bounds(self, spec: Spec, q: Quantity, level: str, area: str | None) -> Bounds:
+        """Return the bounds of quantity ``q`` of ``spec`` (exact when nothing is unknown)."""
+        v = q.value
+        if v is None:
+            return Bounds(None, None)
+        if spec.kind == "resource":
+            if DERIVED_ROSTER in q.derived and level == "county":
+                everything = [t for types in GROUP_TYPES.values() for t in types]
+                missing, open_ = self._missing(everything, None)
+                if missing:
+                    en, zh = gap_text(open_)
+                    return Bounds(
+                        v,
+                        None,
+                        (f"{en}; the county total summed from it is a lower bound",),
+                        (f"{zh}；由名册汇总的全县合计偏低",),
+                    )
+            return Bounds(v, v)
+        if spec.kind not in ("facility_count", "facility_sum"):
+            return Bounds(v, v)
+        types = [str(t) for t in (spec.param("types") or ())]
+        read = _read_columns(spec)
+        listed = self._count(types, (), area)
+        reported = self._count(types, read, area)
+        missing, open_ = self._missing(types, area)
+        blank = listed - reported
+        unknown = blank + missing
+        if not unknown:
+            return Bounds(v, v)
+        en, zh = gap_text(open_)
+        en_l, zh_l = ([en] if en else []), ([zh] if zh else [])
+        if blank:
+            cols_zh = "、".join(FACILITY_COLUMNS_ZH.get(c, c) for c in read)
+            en_l.append(f"{blank} of {listed} listed facilities left {', '.join(read)} blank")
+            zh_l.append(f"名册中 {blank}/{listed} 个机构未填{cols_zh}")
+        if spec.kind == "facility_sum":
+            if reported >= MIN_REPORTED * (listed + missing):
+                return Bounds(v, v)
+            return Bounds(v, None, tuple(en_l), tuple(zh_l))
+        if any(spec.param(c) for c in _CONDITIONS):
+            # counted rows are the units known to meet the conditions; each unknown may too
+            return Bounds(v, v + unknown, tuple(en_l), tuple(zh_l))
+        # every unit of the types counts: the unknown units are there, only not seen
+        whole = Fraction(listed + missing)
+        return Bounds(whole, whole, tuple(en_l), tuple(zh_l))
+
+    # ----------------------------------------------------------------------------------------
+    # the decision
+
+    def check(
+        self,
+        ind: Indicator,
+        level: str,
+        area: str | None,
+        num: Quantity,
+        den: Quantity,
+        target: Target | None,
+        result: Assessment,
+    ) -> Decision:
+        """Return whether the verdict ``result.met`` holds whatever the unknown units say."""
+        if result.met is None or target is None:
+            return Decision()
+        num_spec, den_spec = ind.specs(level)  # type: ignore[arg-type]
+        where = area if level == "township" else None
+        bn = self.bounds(num_spec, num, level, where)
+        bd = self.bounds(den_spec, den, level, where)
+        if bn.exact and bd.exact and bn.low == num.value and bd.low == den.value:
+            return Decision()
+        why_en = list(dict.fromkeys([*bn.en, *bd.en]))
+        why_zh = list(dict.fromkeys([*bn.zh, *bd.zh]))
+        corners = [
+            (n, d)
+            for n in dict.fromkeys((bn.low, bn.high))
+            for d in dict.fromkeys((bd.low, bd.high))
+        ]
+        verdicts = [_met_at(n, d, ind, target) for n, d in corners]
+        if all(m is result.met for m in verdicts):
+            if not why_zh:
+                return Decision()
+            return Decision(
+                note=f"{'; '.join(why_en)}, but the verdict holds whatever the missing data say / "
+                f"{'；'.join(why_zh)}，但无论缺失数据如何，判定不变"
+            )
+        values = [_value_at(n, d, ind) for n, d in corners]
+        span_en, span_zh = _span(ind, values)
+        return Decision(
+            withheld=f"{'; '.join(why_en) or 'incomplete data'}{span_en}: no verdict / "
+            f"{'；'.join(why_zh) or '数据不全'}{span_zh}，无法判断是否达标"
+        )
+
+
+def _read_columns(spec: Spec) -> list[str]:
+    """Facility columns a ``facility_count`` / ``facility_sum`` spec reads, in order."""
+    cols: list[str] = [str(c) for c in (spec.param("require_reported") or ())]
+    for key in ("where", "at_least"):
+        cols.extend(str(c) for c in (spec.param(key) or {}))  # type: ignore[union-attr]
+    share = spec.param("share_at_least")
+    if isinstance(share, dict):
+        cols.extend((str(share["part"]), str(share["whole"])))
+    if spec.param("field"):
+        cols.append(str(spec.param("field")))
+    return list(dict.fromkeys(cols))
+
+
+def _value_at(n: Bound, d: Bound, ind: Indicator) -> float | None:
+    if n is None and d is None:
+        return None
+    if n is None:
+        return math.inf
+    if d is None:
+        return 0.0
+    if d == 0:
+        return None
+    return float(n * exact(ind.factor) / d)
+
+
+def _met_at(n: Bound, d: Bound, ind: Indicator, target: Target) -> bool | None:
+    """Return the verdict if the numerator were ``n`` and the denominator ``d`` (None: without limit)."""
+    if n is None and d is None:
+        return None
+    if n is None:  # the value without limit
+        if target.kind in ("at_least", "boolean") or (
+            target.kind == "range" and not ind.range_is_band
+        ):
+            return True
+        return False
+    if d is None:  # the value tends to 0
+        n, d = Fraction(0), Fraction(1)
+    if d == 0:
+        return None
+    return assess(n, d, ind.factor, target, band=ind.range_is_band).met
+
+
+def _span(ind: Indicator, values: list[float | None]) -> tuple[str, str]:
+    """``, from 5.0 % to 100.0 % depending on the missing data`` (both languages)."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if len(finite) != len(values) or not finite:
+        return (
+            ", the missing data could move the value without limit",
+            "，缺失数据可使数值任意变化",
+        )
+    lo, hi = (f"{value_text(ind, v)} {ind.unit_zh}".strip() for v in (min(finite), max(finite)))
+    return (
+        f", the value could be anywhere from {lo} to {hi} depending on the missing data",
+        f"，按缺失数据全为“否”或全为“是”计算，数值在 {lo} 至 {hi} 之间",
+    )

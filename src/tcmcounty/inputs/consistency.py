@@ -1,0 +1,366 @@
+"""One table of consistency rules, applied at every level of a county's data.
+
+Each rule is declared once in :data:`RULES` and applied by :func:`check_consistency` wherever
+its cells are: county items (县基本情况), facility rows, and sums across levels (villages →
+township → county). A rule's message is bilingual and names both cells. Severity follows one
+principle: **error** where the data are impossible (a part larger than its whole, a 精品中医馆
+without a 中医馆), **warning** where they are only unlikely (parts adding to much less than their
+whole). The roster's sums against the county's totals are checked by
+:func:`tcmcounty.inputs.totals.check_roster_totals` with the same tolerance,
+:data:`SUM_TOLERANCE`.
+
+The table is printed in ``docs/indicators.md`` (§ Consistency rules); a test keeps the two
+together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS
+from tcmcounty.inputs.raw import RawBundle
+
+Level = Literal["county", "facilities", "townships", "villages"]
+Severity = Literal["error", "warning"]
+
+#: Parts may exceed their whole by this share before a sum across levels is refused (rounding,
+#: a village counted in two places); below ``1 - SUM_TOLERANCE`` of the whole, when every part is
+#: given, a warning says the parts miss something.
+SUM_TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One consistency rule.
+
+    Parameters
+    ----------
+    kind : {"part", "implies", "sum", "whole"}
+        ``part``: ``a <= b`` on one row (or among county items); ``implies``: ``a`` yes needs
+        ``b`` yes on the same row; ``sum``: the ``a`` of the rows of ``level`` within one unit
+        of the next level up add to at most its ``b`` (within :data:`SUM_TOLERANCE`); ``whole``:
+        county item ``a`` is a whole number.
+    level : {"county", "facilities", "townships", "villages"}
+        Where the rule applies.
+    a, b : str
+        Column or county item names (``b`` empty for ``whole``).
+    en, zh : str
+        What is wrong, in words.
+    severity : {"error", "warning"}
+        ``warning`` only where the data stay usable.
+    """
+
+    kind: Literal["part", "implies", "sum", "whole"]
+    level: Level
+    a: str
+    b: str
+    en: str
+    zh: str
+    severity: Severity = "error"
+
+
+#: Every consistency rule of the data contract.
+RULES: tuple[Rule, ...] = (
+    # ---- county items (县基本情况): parts of a count never exceed it
+    Rule("part", "county", "tcm_physicians", "physicians",
+         "TCM-category physicians exceed all physicians", "中医类别执业（助理）医师数超过执业（助理）医师数"),
+    Rule("part", "county", "tcm_gps", "gps",
+         "qualified TCM GPs exceed all GPs", "合格的中医类别全科医生数超过全科医生数"),
+    Rule("part", "county", "gps", "physicians",
+         "GPs exceed all physicians (a GP is a registered physician)", "全科医生数超过执业（助理）医师数"),
+    Rule("part", "county", "physicians", "health_staff",
+         "physicians exceed all health professionals (卫生技术人员)", "执业（助理）医师数超过卫生技术人员数"),
+    Rule("part", "county", "nurses", "health_staff",
+         "nurses exceed all health professionals (卫生技术人员)", "注册护士数超过卫生技术人员数"),
+    Rule("part", "county", "tcm_staff", "health_staff",
+         "TCM staff exceed all health professionals", "中医药人员数超过卫生技术人员数"),
+    Rule("part", "county", "tcm_physicians", "tcm_staff",
+         "TCM-category physicians exceed all TCM staff (they are part of it)", "中医类别执业（助理）医师数超过中医药人员数"),
+    Rule("part", "county", "elderly_tcm_managed", "elderly_65",
+         "more residents 65+ managed than residents 65+", "接受中医药健康管理的老年人多于65岁及以上常住居民"),
+    Rule("part", "county", "children_tcm_managed", "children_0_36",
+         "more children managed than children 0–36 months to manage", "接受中医药健康管理的儿童多于应管理的0～36个月儿童"),
+    Rule("part", "county", "elderly_65", "resident",
+         "residents 65+ exceed the county's resident population", "65岁及以上常住居民多于全县常住人口"),
+    Rule("part", "county", "children_0_36", "resident",
+         "children 0–36 months exceed the county's resident population", "0～36个月儿童多于全县常住人口"),
+    # ---- county items that count people, beds or staff: whole numbers
+    *(Rule("whole", "county", k, "", "a count must be a whole number", "人数、床位数须为整数")
+      for k in (*POPULATION_KEYS, *RESOURCE_KEYS)),
+    # ---- one facility row: parts and what a yes implies
+    Rule("part", "facilities", "tcm_physicians", "physicians",
+         "TCM-category physicians exceed all physicians", "中医类别医师数超过执业（助理）医师数", "warning"),
+    Rule("part", "facilities", "tcm_visits", "visits",
+         "TCM visits exceed all visits", "中医诊疗人次超过总诊疗人次"),
+    Rule("part", "facilities", "nondrug_visits", "tcm_visits",
+         "visits with a non-drug therapy exceed TCM visits (count visits, not 项次)",
+         "中医非药物疗法诊疗人次超过中医诊疗人次（按人次计，不按项次）"),
+    Rule("part", "facilities", "nondrug_visits", "visits",
+         "visits with a non-drug therapy exceed all visits", "中医非药物疗法诊疗人次超过总诊疗人次"),
+    Rule("part", "facilities", "herbal_prescriptions", "prescriptions",
+         "herbal prescriptions exceed all outpatient prescriptions", "中药饮片处方数超过门诊处方数"),
+    Rule("part", "facilities", "tcm_technique_categories", "tcm_techniques",
+         "more technique categories (类) than techniques (项): every category has at least one technique",
+         "适宜技术类数多于项数：每一类至少有一项"),
+    Rule("implies", "facilities", "is_quality_tcm_hall", "has_tcm_hall",
+         "a 精品（示范）中医馆 needs a 中医馆: 中医馆 says no", "精品（示范）中医馆须先有中医馆，但中医馆为“否”"),
+    Rule("implies", "facilities", "has_tcm_pavilion", "provides_tcm",
+         "a clinic with a 中医阁 provides TCM services: 提供中医药服务 says no",
+         "设有中医阁的机构即能提供中医药服务，但“提供中医药服务”为“否”"),
+    Rule("implies", "facilities", "has_tcm_hall", "provides_tcm",
+         "a centre with a 中医馆 provides TCM services: 提供中医药服务 says no",
+         "设有中医馆的机构即能提供中医药服务，但“提供中医药服务”为“否”"),
+    # ---- sums across levels
+    Rule("sum", "villages", "population", "population",
+         "the villages of this township add up to more people than the township",
+         "该乡镇各村人口之和多于乡镇人口"),
+    Rule("sum", "townships", "population", "resident",
+         "the townships add up to more people than the county's resident population",
+         "各乡镇人口之和多于全县常住人口"),
+)  # fmt: skip
+
+#: Facility parts that, when larger than their whole, are read as not reported (a warning)
+#: instead of refusing the roster: registers often count a TCM doctor of a station under another
+#: facility's licence, so the category count of one row is unreliable but harmless to drop.
+UNUSED_WHEN_OVER = frozenset({"tcm_physicians"})
+
+
+def rules(kind: str, level: Level) -> Iterator[Rule]:
+    """Return the rules of one kind at one level, in table order."""
+    return (r for r in RULES if r.kind == kind and r.level == level)
+
+
+def check_consistency(raw: RawBundle) -> None:
+    """Apply every rule of :data:`RULES` to ``raw``; append the problems to ``raw.problems``."""
+    _county_rules(raw)
+    f = raw.tables.get("facilities")
+    if f is not None and len(f):
+        _facility_parts(raw, f)
+        _facility_implies(raw, f)
+    _level_sums(raw)
+
+
+# ---------------------------------------------------------------------------------------------
+# county items
+
+
+def _county_item(raw: RawBundle, key: str) -> tuple[float | None, dict[str, object]]:
+    """Return the value a county item is read as (official, else its estimate) and its figure."""
+    group = "population" if key in POPULATION_KEYS else "resources"
+    section = raw.meta.get(group)
+    entry = section.get(key) if isinstance(section, dict) else None
+    if not isinstance(entry, dict):
+        return None, {}
+    fig = entry if "value" in entry else entry.get("estimate")
+    if not isinstance(fig, dict):
+        return None, {}
+    v = fig.get("value")
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return None, fig
+    return float(v), fig
+
+
+def _where(fig: dict[str, object], key: str) -> tuple[int | None, str]:
+    group = "population" if key in POPULATION_KEYS else "resources"
+    row = fig.get("_row")
+    return (int(row) if isinstance(row, (int, np.integer)) else None), str(
+        fig.get("_column", f"{group}.{key}")
+    )
+
+
+def _label(key: str) -> str:
+    return RESOURCE_KEYS.get(key) or POPULATION_KEYS.get(key) or key
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,}"
+
+
+def _county_rules(raw: RawBundle) -> None:
+    for rule in rules("whole", "county"):
+        v, fig = _county_item(raw, rule.a)
+        if v is not None and not v.is_integer():
+            row, col = _where(fig, rule.a)
+            raw.problem(
+                rule.severity,
+                "county",
+                f"{rule.a}: {rule.en}, not {v:g}",
+                f"{_label(rule.a)}：{rule.zh}，不能是 {v:g}",
+                row,
+                col,
+                f"{v:g}",
+            )
+    for rule in rules("part", "county"):
+        p, pfig = _county_item(raw, rule.a)
+        w, wfig = _county_item(raw, rule.b)
+        if p is None or w is None or p <= w:
+            continue
+        row, col = _where(pfig, rule.a)
+        wrow, _ = _where(wfig, rule.b)
+        at = f" (row {wrow})" if wrow is not None else ""
+        at_zh = f"（第 {wrow} 行）" if wrow is not None else ""
+        raw.problem(
+            rule.severity,
+            "county",
+            f"{rule.en}: {rule.a} {_num(p)} > {rule.b} {_num(w)}{at}: impossible",
+            f"{rule.zh}：{_label(rule.a)} {_num(p)} > {_label(rule.b)} {_num(w)}{at_zh}，不可能",
+            row,
+            col,
+            _num(p),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# one facility row
+
+
+def _rows(f: pd.DataFrame, mask: np.ndarray) -> Iterator[tuple[int, pd.Series]]:
+    for i in np.flatnonzero(mask):
+        yield i, f.iloc[i]
+
+
+def _facility_parts(raw: RawBundle, f: pd.DataFrame) -> None:
+    dropped: dict[str, np.ndarray] = {}
+    for rule in rules("part", "facilities"):
+        if rule.a not in f or rule.b not in f:
+            continue
+        p = pd.to_numeric(f[rule.a], errors="coerce")
+        w = pd.to_numeric(f[rule.b], errors="coerce")
+        over = (p.notna() & w.notna() & (p > w)).to_numpy(dtype=bool)
+        drop = rule.a in UNUSED_WHEN_OVER
+        for _, r in _rows(f, over):
+            whole = f"{raw.header('facilities', rule.b)} = {_num(float(r[rule.b]))}"
+            raw.problem(
+                "warning" if drop else rule.severity,
+                "facilities",
+                f"{rule.en} ({whole})"
+                + ("; the row's count is read as not reported" if drop else ""),
+                f"{rule.zh}（{whole}）" + ("；该行此数按未填报处理" if drop else ""),
+                int(r["_row"]),
+                raw.header("facilities", rule.a),
+                _num(float(r[rule.a])),
+            )
+        if drop and over.any():
+            dropped[rule.a] = over
+    for col, over in dropped.items():
+        f.loc[over, col] = pd.NA
+
+
+def _is(s: pd.Series, value: bool) -> np.ndarray:
+    """Cells of a yes/no column that are ``value`` (blanks are neither)."""
+    return s.eq(value).fillna(False).to_numpy(dtype=bool)
+
+
+def _facility_implies(raw: RawBundle, f: pd.DataFrame) -> None:
+    for rule in rules("implies", "facilities"):
+        if rule.a not in f or rule.b not in f:
+            continue
+        bad = _is(f[rule.a], True) & _is(f[rule.b], False)
+        for _, r in _rows(f, bad):
+            other = raw.header("facilities", rule.b)
+            raw.problem(
+                rule.severity,
+                "facilities",
+                f"{rule.en} (column '{other}')",
+                f"{rule.zh}（“{other}”列）",
+                int(r["_row"]),
+                raw.header("facilities", rule.a),
+                "是",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# sums across levels
+
+
+def _level_sums(raw: RawBundle) -> None:
+    towns = raw.tables.get("townships")
+    villages = raw.tables.get("villages")
+    if towns is not None and villages is not None and len(villages) and len(towns):
+        _villages_in_townships(raw, towns, villages)
+    if towns is not None and len(towns):
+        _townships_in_county(raw, towns)
+
+
+def _villages_in_townships(raw: RawBundle, towns: pd.DataFrame, villages: pd.DataFrame) -> None:
+    rule = next(rules("sum", "villages"))
+    if "population" not in villages or "population" not in towns:
+        return
+    pop = pd.to_numeric(villages["population"], errors="coerce")
+    codes = villages["township_code"].astype("string")
+    sums = pop.groupby(codes).sum(min_count=1)
+    given = pop.notna().groupby(codes).all()
+    t_pop = pd.to_numeric(towns["population"], errors="coerce")
+    for i, code in enumerate(towns["code"].astype("string")):
+        whole = t_pop.iloc[i]
+        total = sums.get(code)
+        if pd.isna(whole) or total is None or pd.isna(total) or whole <= 0:
+            continue
+        row = int(towns["_row"].iloc[i])
+        name = str(towns["name"].iloc[i]) if "name" in towns else str(code)
+        both = f"{_num(float(total))} vs {name} {_num(float(whole))}"
+        both_zh = f"各村合计 {_num(float(total))}，{name} {_num(float(whole))}"
+        if total > whole * (1 + SUM_TOLERANCE):
+            raw.problem(
+                rule.severity,
+                "townships",
+                f"{rule.en} ({both}, more than {SUM_TOLERANCE:.0%} over): check both, or the "
+                "populations are of different years or bases (户籍 / 常住)",
+                f"{rule.zh}（{both_zh}，超出 {SUM_TOLERANCE:.0%} 以上）：请核对，或两者年份、口径（户籍/常住）不同",
+                row,
+                raw.header("townships", "population"),
+                _num(float(whole)),
+            )
+        elif bool(given.get(code, False)) and total < whole * (1 - SUM_TOLERANCE):
+            raw.problem(
+                "warning",
+                "townships",
+                f"the villages of this township add up to {total / whole:.0%} of its population "
+                f"({both}): a village or its population may be missing",
+                f"该乡镇各村人口之和只有乡镇人口的 {total / whole:.0%}（{both_zh}）：可能缺村或缺人口数",
+                row,
+                raw.header("townships", "population"),
+                _num(float(whole)),
+            )
+
+
+def _townships_in_county(raw: RawBundle, towns: pd.DataFrame) -> None:
+    rule = next(rules("sum", "townships"))
+    county, fig = _county_item(raw, "resident")
+    if county is None or county <= 0 or "population" not in towns:
+        return
+    pop = pd.to_numeric(towns["population"], errors="coerce")
+    if not pop.notna().any():
+        return
+    total = float(pop.sum())
+    row, col = _where(fig, "resident")
+    both = f"{_num(total)} vs {_num(county)}"
+    if total > county * (1 + SUM_TOLERANCE):
+        raw.problem(
+            rule.severity,
+            "county",
+            f"{rule.en} ({both}, {total / county:.0%}): check both, or the populations are of "
+            "different years or bases (户籍 / 常住)",
+            f"{rule.zh}（{both}，为 {total / county:.0%}）：请核对，或两者年份、口径（户籍/常住）不同",
+            row,
+            col,
+            _num(county),
+        )
+    elif pop.notna().all() and total < county * (1 - SUM_TOLERANCE):
+        raw.problem(
+            "warning",
+            "county",
+            f"every township gives its population, and they add up to only {total / county:.0%} "
+            f"of the county's resident population ({both}): a township or its population may be "
+            "wrong",
+            f"各乡镇均已填人口，但合计只有全县常住人口的 {total / county:.0%}（{both}）：可能有乡镇人口有误",
+            row,
+            col,
+            _num(county),
+        )
