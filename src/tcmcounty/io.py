@@ -13,16 +13,20 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import hashlib
 import io
 import math
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from tcmcounty.errors import TcmCountyError
 from tcmcounty.formatting import FLOAT_FORMAT
 
 
@@ -30,6 +34,48 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+#: Bytes of a file name most file systems allow (ext4, XFS, APFS, NTFS in UTF-16 units).
+NAME_MAX_BYTES = 255
+#: Bytes of the target's name kept in a temporary name (the rest is replaced by a hash).
+TEMP_NAME_KEEP = 48
+#: Longest target suffix kept at the end of a temporary name (``.xlsx``, ``.ipynb``).
+TEMP_SUFFIX_KEEP = 8
+
+
+def _cut_utf8(text: str, limit: int) -> str:
+    """Return the longest start of ``text`` whose UTF-8 form fits in ``limit`` bytes."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def temp_name_parts(target: Path) -> dict[str, str]:
+    """Return ``prefix`` and ``suffix`` of a temporary file beside ``target``, of bounded length.
+
+    A temporary name is ``.<start of the name>~<hash>.<random>.tmp<suffix>``: at most
+    :data:`TEMP_NAME_KEEP` bytes of the target's name (cut on a character boundary), an
+    8-digit hash of the whole name (two long names that start alike never share a prefix),
+    the random part ``mkstemp`` adds, and the target's suffix when it is short. So however
+    long the target's name (a county folder named by 85 Chinese characters), the temporary
+    name stays far below :data:`NAME_MAX_BYTES`; it still starts with ``.`` and holds
+    ``.tmp`` (what :func:`tcmcounty.run.report.clean_partial_files` removes).
+
+    Examples
+    --------
+    >>> parts = temp_name_parts(Path("测" * 85 + "-worklist.xlsx"))
+    >>> parts["suffix"], len((parts["prefix"] + "abcdefgh" + parts["suffix"]).encode()) < 100
+    ('.tmp.xlsx', True)
+    >>> temp_name_parts(Path("a.html"))["prefix"][:8]
+    '.a.html~'
+    """
+    name = Path(target).name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    suffix = Path(name).suffix
+    keep = suffix if len(suffix.encode("utf-8", "surrogateescape")) <= TEMP_SUFFIX_KEEP else ""
+    start = _cut_utf8(
+        name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), TEMP_NAME_KEEP
+    )
+    return {"prefix": f".{start}~{digest}.", "suffix": ".tmp" + keep}
 
 
 @contextlib.contextmanager
@@ -50,9 +96,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent
-    )
+    fd, name = tempfile.mkstemp(**temp_name_parts(target), dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
@@ -150,9 +194,7 @@ def write_files_atomic(files: dict[Path, bytes], mode: int | None = None) -> lis
 
 def _stage(target: Path, data: bytes, mode: int) -> Path:
     """Write ``data`` to a new temporary file beside ``target``; return its path."""
-    fd, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent
-    )
+    fd, name = tempfile.mkstemp(**temp_name_parts(target), dir=target.parent)
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -169,7 +211,7 @@ def _backup(target: Path) -> Path | None:
     if target.is_symlink() or not target.is_file():
         return None
     for _ in range(5):
-        name = target.parent / f".{target.name}.{os.urandom(4).hex()}.bak.tmp"
+        name = target.parent / f"{temp_name_parts(target)['prefix']}{os.urandom(4).hex()}.bak.tmp"
         try:
             os.link(target, name)
             return name
@@ -178,6 +220,201 @@ def _backup(target: Path) -> Path | None:
         except OSError:  # no hard links here: the old content cannot come back
             return None
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Files a user points an option at: refused by name and kind, never by their content
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What a file given to an option must be, for messages (English and Chinese).
+
+    ``what`` names the role (``travel-time table``), ``expected`` says what such a file is
+    (``a CSV table whose first line names the columns demand_id, supply_id, minutes``).
+    """
+
+    what_en: str
+    what_zh: str
+    expected_en: str
+    expected_zh: str
+    max_bytes: int | None = None
+
+
+class UnusableFileError(TcmCountyError, ValueError):
+    """A file given for an option is not of the kind the option reads.
+
+    The message names the file, what it was to be used as and what such a file is; it never
+    quotes the file's content (a path pointed at a system file or a secret must not print it).
+    """
+
+    def __init__(
+        self, path: object, kind: FileKind, reason_en: str = "", reason_zh: str = ""
+    ) -> None:
+        self.path, self.kind = str(path), kind
+        why_en = f" ({reason_en})" if reason_en else ""
+        why_zh = f"（{reason_zh}）" if reason_zh else ""
+        super().__init__(
+            f"{path}: cannot be used as the {kind.what_en}{why_en}: expected {kind.expected_en} "
+            f"/ 不能用作{kind.what_zh}{why_zh}：应为{kind.expected_zh}"
+        )
+
+
+def unusable_file(
+    path: object, kind: FileKind, reason_en: str = "", reason_zh: str = ""
+) -> UnusableFileError:
+    """Return the error for a file that cannot be used as ``kind`` (the one message for all).
+
+    ``reason_en`` / ``reason_zh`` must be the tool's own words (``not found``, ``not valid
+    JSON``), never text taken from the file or from a library's exception about it.
+
+    Examples
+    --------
+    >>> k = FileKind("speed table", "速度表", "a TOML file", "TOML 文件")
+    >>> print(unusable_file("/etc/passwd", k, "not valid TOML", "不是有效的 TOML"))
+    /etc/passwd: cannot be used as the speed table (not valid TOML): expected a TOML file / 不能用作速度表（不是有效的 TOML）：应为TOML 文件
+    """
+    return UnusableFileError(path, kind, reason_en, reason_zh)
+
+
+def check_user_file(path: str | os.PathLike[str], kind: FileKind) -> Path:
+    """Return ``path`` if it is a regular file that can be read (and not too large), else raise.
+
+    A folder, a named pipe or device (reading it would block or never end), a missing or
+    unreadable file, or one larger than ``kind.max_bytes`` is refused by
+    :func:`unusable_file`, before any byte of it is read.
+
+    Raises
+    ------
+    UnusableFileError
+        Naming the file, its role and what was expected.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise unusable_file(p, kind, "not found", "文件不存在") from None
+    except OSError as exc:
+        raise unusable_file(p, kind, exc.strerror or "cannot be opened", "无法打开") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise unusable_file(p, kind, "a folder, not a file", "这是文件夹")
+    if not stat.S_ISREG(st.st_mode):
+        raise unusable_file(p, kind, "not a regular file (a pipe or device)", "不是普通文件")
+    if not os.access(p, os.R_OK):
+        raise unusable_file(p, kind, "permission denied", "没有读取权限")
+    if kind.max_bytes is not None and st.st_size > kind.max_bytes:
+        raise unusable_file(
+            p,
+            kind,
+            f"{st.st_size // 2**20} MB, more than the {kind.max_bytes // 2**20} MB read at most",
+            f"文件 {st.st_size // 2**20} MB，超过上限 {kind.max_bytes // 2**20} MB",
+        )
+    return p
+
+
+# --------------------------------------------------------------------------------------------
+# Caches: versioned, checksummed, rebuilt when they do not load
+
+#: First bytes of every cache file the tool writes; a header line follows (kind, version,
+#: payload length, SHA-256 of the payload), then the payload.
+CACHE_MAGIC = b"tcmcounty-cache\n"
+#: A cache file larger than this is not read (a damaged length must not exhaust memory).
+CACHE_MAX_BYTES = 1 << 30
+
+
+def write_cache(path: Path, payload: bytes, *, kind: str, version: str) -> bool:
+    """Write ``payload`` as a cache file: :data:`CACHE_MAGIC`, a header line, the payload.
+
+    The header names the ``kind`` of cache and its ``version`` and carries the payload's
+    length and SHA-256, which :func:`read_cache` checks. The file is written atomically and
+    private to the user (mode 0600). A cache that cannot be written only costs time: returns
+    ``False`` then, never raises ``OSError``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.cache"
+    >>> write_cache(p, b"data", kind="demo", version="1")
+    True
+    >>> read_cache(p, kind="demo", version="1")
+    (b'data', '')
+    """
+    head = f"{kind}\t{version}\t{len(payload)}\t{hashlib.sha256(payload).hexdigest()}\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                fh.write(CACHE_MAGIC + head.encode("ascii") + payload)
+            os.chmod(tmp, 0o600)
+    except OSError:
+        return False
+    return True
+
+
+def read_cache(
+    path: Path, *, kind: str, version: str, max_bytes: int = CACHE_MAX_BYTES
+) -> tuple[bytes | None, str]:
+    """Return the payload of a cache file written by :func:`write_cache`, checked.
+
+    Returns
+    -------
+    payload, why : bytes or None, str
+        The payload and ``""``; or ``None`` and why it is not used: ``""`` when there is no
+        such file, else a short reason (not a cache file, another kind or version, cut short,
+        checksum mismatch, unreadable). The caller rebuilds the cache and says so in one line
+        (:func:`cache_note`); a cache that does not load is never an error.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.cache"
+    >>> _ = write_cache(p, b"0123456789", kind="demo", version="1")
+    >>> read_cache(p, kind="demo", version="2")
+    (None, 'cache version 1, this version of tcmcounty reads 2')
+    >>> _ = p.write_bytes(p.read_bytes()[:-3])  # cut short
+    >>> read_cache(p, kind="demo", version="1")
+    (None, 'cut short (7 of 10 bytes)')
+    """
+    try:
+        if not path.is_file():
+            return None, ""
+        size = path.stat().st_size
+        if size > max_bytes:
+            return None, f"larger than {max_bytes // 2**20} MB"
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        return None, f"unreadable ({exc.strerror or type(exc).__name__})"
+    if not data.startswith(CACHE_MAGIC):
+        return None, "not a tcmcounty cache file (an older format, or damaged)"
+    end = data.find(b"\n", len(CACHE_MAGIC), len(CACHE_MAGIC) + 512)
+    fields = data[len(CACHE_MAGIC) : end].decode("ascii", "replace").split("\t")
+    if end < 0 or len(fields) != 4 or not fields[2].isdigit():
+        return None, "damaged header"
+    got_kind, got_version, length, digest = fields
+    if got_kind != kind:
+        return None, f"a {got_kind!r} cache, not {kind!r}"
+    if got_version != version:
+        return None, f"cache version {got_version}, this version of tcmcounty reads {version}"
+    payload, n = data[end + 1 :], int(length)
+    if len(payload) < n:
+        return None, f"cut short ({len(payload)} of {n} bytes)"
+    if len(payload) > n:
+        return None, "longer than written (damaged)"
+    if hashlib.sha256(payload).hexdigest() != digest:
+        return None, "checksum mismatch (damaged)"
+    return payload, ""
+
+
+def cache_note(what_en: str, what_zh: str, path: Path, why: str) -> str:
+    """Return the one line said when a cache file did not load and was rebuilt.
+
+    Examples
+    --------
+    >>> cache_note("road-graph cache", "路网缓存", Path("/c/ab.npz"), "cut short (1 of 9 bytes)")
+    'note: road-graph cache ab.npz did not load (cut short (1 of 9 bytes)); rebuilt / 路网缓存无法读取，已重建'
+    """
+    return f"note: {what_en} {path.name} did not load ({why}); rebuilt / {what_zh}无法读取，已重建"
 
 
 # --------------------------------------------------------------------------------------------
