@@ -101,7 +101,8 @@ def test_gcj02_declared_as_wgs84_is_warned(
         lon, lat = 113.6 + rng.uniform(0, 0.1), 34.68 + rng.uniform(0, 0.05)
         code = f"4101011002{10 + i}"
         villages.append(
-            f"{code},新村{i},410101100,村,{lon:.6f},{lat:.6f},official,100,2020,official,s1"
+            # no population: the township's villages already add up to its population
+            f"{code},新村{i},410101100,村,{lon:.6f},{lat:.6f},official,,,,s1"
         )
         glon, glat = wgs84_to_gcj02(lon, lat)
         facilities.append(

@@ -115,7 +115,9 @@ def test_round3_case(case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
         tagged = [ln for ln in text.splitlines() if ln.startswith(tags)]
         lines = [ln for ln in tagged if _matches(ln, e)]
         want = {k: e[k] for k in ("file", "sheet", "row", "column", "fragment", "values") if k in e}
-        assert lines, f"expected a {'/'.join(tags)} line with {want}; got:\n" + "\n".join(tagged[:40])
+        assert lines, f"expected a {'/'.join(tags)} line with {want}; got:\n" + "\n".join(
+            tagged[:40]
+        )
         chinese = lines[0].split(" / ", 1)[-1]
         assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese), "a Chinese message is expected"
     if "not_fragment" in e:
@@ -142,11 +144,15 @@ def test_round3_case(case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
             r = rows.loc[iid]
             why = r.get("no_verdict")
             if not pd.isna(r["met"]) or why is None or pd.isna(why) or not str(why).strip():
-                problems.append(f"{iid}: met={r['met']!r}, no_verdict={why!r} (expected no verdict, with a reason)")
+                problems.append(
+                    f"{iid}: met={r['met']!r}, no_verdict={why!r} (expected no verdict, with a reason)"
+                )
         for iid, met in e.get("verdict", {}).items():
             r = rows.loc[iid]
             if pd.isna(r["met"]) or bool(r["met"]) != met:
-                problems.append(f"{iid}: met={r['met']!r}, expected {met} (value {r['value']!r}, no_verdict={r.get('no_verdict')!r})")
+                problems.append(
+                    f"{iid}: met={r['met']!r}, expected {met} (value {r['value']!r}, no_verdict={r.get('no_verdict')!r})"
+                )
         for iid, value in e.get("value", {}).items():
             got = rows.loc[iid, "value"]
             if pd.isna(got) or abs(float(got) - value) > 0.05:

@@ -234,10 +234,8 @@ def base_tables() -> dict[str, object]:
                 "name": "测试县人民医院",
                 "type": "county_general_hospital",
                 "township_code": T1,
-                "beds": 80,
-                "physicians": 20,
-                "tcm_physicians": 2,
-                "nurses": 30,
+                # staff and beds not in the roster: with them the roster would hold more than the
+                # county totals (beds 60, physicians 30, nurses 33), which validation refuses
                 "provides_tcm": "是",
             },
         ],

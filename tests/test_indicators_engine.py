@@ -279,6 +279,8 @@ def test_aggregate_then_divide_differs_from_mean_of_ratios(tmp_path: Path) -> No
     ]
     t["facilities"] = keep + clinics
     t["alliances"] = []
+    # the county total counts at least the 59 physicians the roster lists (validation refuses less)
+    t["meta"]["resources"]["physicians"]["value"] = 60  # type: ignore[index]
     c = make_county(tmp_path / "c", t)
     county_row = row(compute(c), "T-ZYG-PAV")
     towns = compute(c, by="township")
@@ -301,9 +303,13 @@ def test_zero_and_missing_denominators(tmp_path: Path) -> None:
     t = base_tables()
     t["townships"][1]["population"] = 0  # type: ignore[index]
     t["meta"]["resources"]["physicians"]["value"] = 0  # type: ignore[index]
+    for key in ("gps", "tcm_gps"):  # parts of the physicians: 0 too, or validation refuses them
+        t["meta"]["resources"][key]["value"] = 0  # type: ignore[index]
     t["facilities"] = [
-        f for f in t["facilities"] if f["township_code"] != T2 or f["type"] != "village_clinic"
-    ]  # type: ignore[attr-defined]
+        {**f, "physicians": 0, "tcm_physicians": 0}  # no roster row may list more than the county
+        for f in t["facilities"]  # type: ignore[attr-defined]
+        if f["township_code"] != T2 or f["type"] != "village_clinic"
+    ]
     c = make_county(tmp_path / "c", t)
     df = compute(c)
     dnr = row(df, "T-DNR")  # 33 nurses / 0 physicians
@@ -316,9 +322,8 @@ def test_zero_and_missing_denominators(tmp_path: Path) -> None:
     assert p2["denominator"] == 0 and pd.isna(p2["value"]) and "denominator is zero" in p2["reason"]
     values = towns["value"].dropna().to_numpy(dtype=float)
     assert not any(math.isinf(v) for v in values)
-    assert row(towns, "T-DOC", T1)["value"] == pytest.approx(
-        1.0
-    )  # the other township is unaffected
+    # the other township keeps a value (0 physicians over 6,000 residents), not NA
+    assert row(towns, "T-DOC", T1)["value"] == pytest.approx(0.0)
 
 
 def test_missing_population_is_not_reported(tmp_path: Path) -> None:

@@ -82,9 +82,9 @@ EXTRA: dict[str, dict[str, object]] = {
         "tcm_visits": 300,
         "nondrug_visits": 50,
     },
-    "F6": {  # clinic: 3类8项; no TCM visits at all (0 is a reported zero)
-        "tcm_technique_categories": 3,
-        "tcm_techniques": 8,
+    "F6": {  # clinic giving no TCM: no technique, no TCM visit (0 is a reported zero)
+        "tcm_technique_categories": 0,
+        "tcm_techniques": 0,
         "visits": 1500,
         "tcm_visits": 0,
         "nondrug_visits": 0,
@@ -96,10 +96,7 @@ MCH = {
     "name": "测试县妇幼保健院",
     "type": "maternal_child_hospital",
     "township_code": T1,
-    "beds": 20,
-    "physicians": 6,
-    "tcm_physicians": 0,
-    "nurses": 10,
+    # no beds or staff: with them the roster would hold more than the county totals
     "has_tcm_department": "否",
 }
 RESOURCES = {
@@ -193,7 +190,7 @@ def test_tcm_visit_share_of_primary_care(table) -> None:
     # F7's blank visits leave 5 of 6 facilities reporting, under 90%: the blank could hold enough
     # TCM visits to reach 30%, so the data support no verdict (indicators/verdicts.py)
     assert pd.isna(r["met"]) and pd.isna(r["need"])
-    assert "1 of 6 listed facilities left visits, tcm_visits blank" in r["no_verdict"]
+    assert "1 of 4 listed village clinics left visits, tcm_visits blank" in r["no_verdict"]
     assert "无法判断是否达标" in r["no_verdict"] and r["reason"] == r["no_verdict"]
     assert r["target_grade"] == "unverified" and "2020" in r["target"]
 
@@ -310,7 +307,7 @@ def test_impossible_county_items_are_refused(tmp_path: Path) -> None:
     assert "survey.aware" in msg and "impossible" in msg
     t = standard_tables()
     t["meta"]["resources"]["children_0_36"]["value"] = 20000  # type: ignore[index]
-    with pytest.raises(InputError, match="more than the county's resident population"):
+    with pytest.raises(InputError, match="exceed the county's resident population"):
         load_county(write_standard(tmp_path / "d", t), warn=False)
 
 

@@ -284,7 +284,7 @@ def test_no_candidates_is_explicit(tmp_path: Path) -> None:
     fac = (
         TINY_FILES["facilities.csv"]
         .replace(",否,否,是,4,", ",否,是,是,4,")
-        .replace(",否,否,否,0,", ",否,是,否,0,")
+        .replace(",否,否,否,0,", ",否,是,是,0,")  # a 中医阁 gives TCM: provides_tcm 是
     )
     fac = fac.replace(
         "西村卫生室,village_clinic,410101100,410101100202,,,0,1,0,0,否,否",

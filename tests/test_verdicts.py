@@ -207,7 +207,7 @@ def test_share_targets_as_fractions(tmp_path: Path) -> None:
     frac.write_text("id,kind,value\nT-SAT,at_least,0.9\nT-ZYG-PAV,at_least,0.1\n", encoding="utf-8")
     ts = load_targets(frac)
     assert ts.lookup("T-SAT", "county").low == 90.0
-    assert "0.9 read as 90%" in ts.lookup("T-SAT", "county").reading
+    assert "target written 0.9 read as 90%" in ts.lookup("T-SAT", "county").reading
     mixed = tmp_path / "mixed.csv"
     mixed.write_text("id,kind,value\nT-SAT,at_least,0.9\nT-ZYG-PAV,at_least,15\n", encoding="utf-8")
     with pytest.raises(tcmcounty.InputError, match=r"row 2: T-SAT.*looks like a fraction"):
@@ -216,3 +216,19 @@ def test_share_targets_as_fractions(tmp_path: Path) -> None:
     over.write_text('[targets.T-SAT]\nkind = "at_least"\nvalue = 120\n', encoding="utf-8")
     with pytest.raises(tcmcounty.InputError, match="above 100%"):
         load_targets(over)
+
+
+def test_docs_state_every_consistency_rule() -> None:
+    """docs/indicators.md prints the one table of rules (tcmcounty.inputs.consistency.RULES)."""
+    from tcmcounty.inputs.consistency import RULES
+
+    docs = (Path(__file__).parents[1] / "docs" / "indicators.md").read_text(encoding="utf-8")
+    table = docs.split("## Consistency rules", 1)[1].split("\n\n**", 1)[0]
+    for r in RULES:
+        if r.kind == "whole":
+            continue
+        line = next((ln for ln in table.splitlines() if f"`{r.a}`" in ln and f"`{r.b}`" in ln
+                     and ln.startswith(f"| {r.level} ")), None)  # fmt: skip
+        assert line is not None, r
+        assert f"| {r.severity} |" in line and r.zh in line, line
+    assert "90%" in docs.split("## No verdict without", 1)[1].split("## Consistency", 1)[0]

@@ -244,3 +244,48 @@ def gap_text(gaps: Iterable[Gap], *, names: bool = False) -> tuple[str, str]:
 def _names(empty: tuple[str, ...], sep: str) -> str:
     more = len(empty) - NAMES_SHOWN
     return sep.join(empty[:NAMES_SHOWN]) + (f"{sep}… (+{more})" if more > 0 else "")
+
+
+#: How each group of units is named in a sentence (English, Chinese); ``other``: the rest.
+GROUP_LABELS: dict[str, tuple[str, str]] = {
+    "centres": ("health centres", "卫生院（社区卫生服务中心）"),
+    "clinics": ("village clinics", "村卫生室（社区卫生服务站）"),
+    "other": ("facilities", "机构"),
+}
+#: Columns of the roster that the share indicators read, by group (blanks make units unknown).
+GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
+    "centres": ("has_tcm_hall", "is_quality_tcm_hall", "physicians", "tcm_physicians"),
+    "clinics": ("provides_tcm", "has_tcm_pavilion"),
+}
+
+
+def group_of(facility_type: str) -> str:
+    """Return the roster group of one facility type (``"other"`` outside the groups).
+
+    Examples
+    --------
+    >>> group_of("village_clinic"), group_of("county_tcm_hospital")
+    ('clinics', 'other')
+    """
+    return next((g for g, ts in GROUP_TYPES.items() if facility_type in ts), "other")
+
+
+def blank_text(group: str, blank: int, listed: int, columns: Iterable[str]) -> tuple[str, str]:
+    """Say that ``blank`` of ``listed`` units of ``group`` left ``columns`` blank (en, zh).
+
+    Examples
+    --------
+    >>> blank_text("clinics", 31, 199, ["has_tcm_pavilion"])[1]
+    '名册中 31/199 个村卫生室（社区卫生服务站）未填中医阁'
+    """
+    from tcmcounty.schema import TABLES
+
+    cols = list(columns)
+    table = TABLES["facilities"]
+    known = {c.name: c.zh for c in table.columns}
+    zh_cols = "、".join(known.get(c, c) for c in cols)
+    en, zh = GROUP_LABELS.get(group, GROUP_LABELS["other"])
+    return (
+        f"{blank} of {listed} listed {en} left {', '.join(cols)} blank",
+        f"名册中 {blank}/{listed} 个{zh}未填{zh_cols}",
+    )

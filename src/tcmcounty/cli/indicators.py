@@ -75,7 +75,7 @@ def _need_text(need: object, unit: str, excess: object) -> str:
 
 
 def _footnotes(df: pd.DataFrame) -> str:
-    lines = [f"  {text}" for text in df.attrs.get("target_readings", ())]
+    lines = [f"NOTE {text}" for text in df.attrs.get("target_readings", ())]
     for r in df.itertuples(index=False):
         if r.reason:
             where = f" {r.area_name}" if r.level == "township" else ""

@@ -356,9 +356,7 @@ def compute(
             "target_set_label": ts.label,
             "allow_estimates": allow_estimates,
             "target_readings": tuple(
-                dict.fromkeys(
-                    f"{t.indicator}: {t.reading}" for t in ts.targets.values() if t.reading
-                )
+                dict.fromkeys(t.reading for t in ts.targets.values() if t.reading)
             ),
         }
     )

@@ -478,9 +478,9 @@ def _share_units(
             low=low,
             high=high,
             text="",
-            reading=f"target written {written} read as {read}% (every share target in "
-            f"{Path(file).name} is at most 1: fractions) / 目标值 {written} 按比例读作 {read}%"
-            "（该文件所有占比目标均不超过 1，视为小数）",
+            reading=f"{Path(file).name}, {wheres.get(k, k)}: target written {written} read as "
+            f"{read}% (every share target of the file is at most 1: fractions) / 目标值 "
+            f"{written} 按比例读作 {read}%（该文件所有占比目标均不超过 1，视为小数）",
         )
     return out
 

@@ -34,9 +34,18 @@ import pandas as pd
 from tcmcounty.county import DERIVED_ROSTER, County
 from tcmcounty.formatting import value_text
 from tcmcounty.indicators.assess import Assessment, assess
-from tcmcounty.indicators.kinds import FACILITY_COLUMNS_ZH, Quantity, exact
+from tcmcounty.indicators.kinds import Quantity, exact
 from tcmcounty.indicators.model import Indicator, Spec, Target
-from tcmcounty.roster import GROUP_TYPES, Gap, Structure, gap_text, groups_of, roster_gaps
+from tcmcounty.roster import (
+    GROUP_TYPES,
+    Gap,
+    Structure,
+    blank_text,
+    gap_text,
+    group_of,
+    groups_of,
+    roster_gaps,
+)
 
 #: Share of the units a sum should cover that must report it for the sum to be taken as complete.
 MIN_REPORTED = Fraction(9, 10)
@@ -148,31 +157,55 @@ class Verdicts:
             return Bounds(v, v)
         if spec.kind not in ("facility_count", "facility_sum"):
             return Bounds(v, v)
-        types = [str(t) for t in (spec.param("types") or ())]
-        read = _read_columns(spec)
-        listed = self._count(types, (), area)
-        reported = self._count(types, read, area)
-        missing, open_ = self._missing(types, area)
-        blank = listed - reported
-        unknown = blank + missing
+        unknown, complete, en_l, zh_l = self.unknown(spec, area)
         if not unknown:
             return Bounds(v, v)
-        en, zh = gap_text(open_)
-        en_l, zh_l = ([en] if en else []), ([zh] if zh else [])
-        if blank:
-            cols_zh = "、".join(FACILITY_COLUMNS_ZH.get(c, c) for c in read)
-            en_l.append(f"{blank} of {listed} listed facilities left {', '.join(read)} blank")
-            zh_l.append(f"名册中 {blank}/{listed} 个机构未填{cols_zh}")
         if spec.kind == "facility_sum":
-            if reported >= MIN_REPORTED * (listed + missing):
-                return Bounds(v, v)
-            return Bounds(v, None, tuple(en_l), tuple(zh_l))
+            return Bounds(v, v) if complete else Bounds(v, None, tuple(en_l), tuple(zh_l))
         if any(spec.param(c) for c in _CONDITIONS):
             # counted rows are the units known to meet the conditions; each unknown may too
             return Bounds(v, v + unknown, tuple(en_l), tuple(zh_l))
         # every unit of the types counts: the unknown units are there, only not seen
-        whole = Fraction(listed + missing)
+        types = [str(t) for t in (spec.param("types") or ())]
+        whole = Fraction(self._count(types, (), area) + self._missing(types, area)[0])
         return Bounds(whole, whole, tuple(en_l), tuple(zh_l))
+
+    def unknown(self, spec: Spec, area: str | None) -> tuple[int, bool, list[str], list[str]]:
+        """Return the units a facility spec cannot see, and why (in words).
+
+        Returns
+        -------
+        unknown : int
+            Units expected but not listed, plus listed units with a blank in a column read.
+        complete : bool
+            Whether every group of units (centres, clinics, the rest) reports at least
+            :data:`MIN_REPORTED` of what it should: the rule that lets a sum stand.
+        en, zh : list of str
+            The gaps and the blanks, in the words ``validate`` uses.
+        """
+        types = [str(t) for t in (spec.param("types") or ())]
+        read = _read_columns(spec)
+        en_l: list[str] = []
+        zh_l: list[str] = []
+        gaps = self.gaps(area)
+        open_ = [gaps[g] for g in groups_of(types) if not gaps[g].complete]
+        en, zh = gap_text(open_)
+        if en:
+            en_l.append(en)
+            zh_l.append(zh)
+        unknown, complete = 0, True
+        for group in dict.fromkeys(group_of(t) for t in types):
+            mine = [t for t in types if group_of(t) == group]
+            listed = self._count(mine, (), area)
+            reported = self._count(mine, read, area)
+            missing = gaps[group].missing if group in gaps else 0
+            unknown += listed - reported + missing
+            complete &= reported >= MIN_REPORTED * (listed + missing)
+            if listed > reported:
+                b_en, b_zh = blank_text(group, listed - reported, listed, read)
+                en_l.append(b_en)
+                zh_l.append(b_zh)
+        return unknown, complete, en_l, zh_l
 
     # ----------------------------------------------------------------------------------------
     # the decision

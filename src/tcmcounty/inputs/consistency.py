@@ -42,8 +42,8 @@ class Rule:
     Parameters
     ----------
     kind : {"part", "implies", "sum", "whole"}
-        ``part``: ``a <= b`` on one row (or among county items); ``implies``: ``a`` yes needs
-        ``b`` yes on the same row; ``sum``: the ``a`` of the rows of ``level`` within one unit
+        ``part``: ``a <= b`` on one row (or among county items); ``implies``: ``a`` yes (or, for a count,
+        above 0) needs ``b`` yes on the same row; ``sum``: the ``a`` of the rows of ``level`` within one unit
         of the next level up add to at most its ``b`` (within :data:`SUM_TOLERANCE`); ``whole``:
         county item ``a`` is a whole number.
     level : {"county", "facilities", "townships", "villages"}
@@ -116,6 +116,15 @@ RULES: tuple[Rule, ...] = (
     Rule("implies", "facilities", "has_tcm_hall", "provides_tcm",
          "a centre with a 中医馆 provides TCM services: 提供中医药服务 says no",
          "设有中医馆的机构即能提供中医药服务，但“提供中医药服务”为“否”"),
+    *(Rule("implies", "facilities", col, "provides_tcm",
+           f"a facility with {what} provides TCM services: 提供中医药服务 says no",
+           f"有{zh}的机构即能提供中医药服务，但“提供中医药服务”为“否”")
+      for col, what, zh in (
+          ("tcm_visits", "TCM visits", "中医诊疗人次"),
+          ("nondrug_visits", "visits with a TCM non-drug therapy", "中医非药物疗法诊疗人次"),
+          ("herbal_prescriptions", "herbal prescriptions", "中药饮片处方"),
+          ("tcm_techniques", "TCM appropriate techniques", "中医药适宜技术"),
+      )),
     # ---- sums across levels
     Rule("sum", "villages", "population", "population",
          "the villages of this township add up to more people than the township",
@@ -182,6 +191,11 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,}"
 
 
+def _plain(v: float) -> str:
+    """Return the value as the cell holds it, for the ``value`` of a message (no separators)."""
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
 def _county_rules(raw: RawBundle) -> None:
     for rule in rules("whole", "county"):
         v, fig = _county_item(raw, rule.a)
@@ -190,11 +204,11 @@ def _county_rules(raw: RawBundle) -> None:
             raw.problem(
                 rule.severity,
                 "county",
-                f"{rule.a}: {rule.en}, not {v:g}",
-                f"{_label(rule.a)}：{rule.zh}，不能是 {v:g}",
+                f"{rule.a}: {rule.en}, not {v!r}",
+                f"{_label(rule.a)}：{rule.zh}，不能是 {v!r}",
                 row,
                 col,
-                f"{v:g}",
+                repr(v),
             )
     for rule in rules("part", "county"):
         p, pfig = _county_item(raw, rule.a)
@@ -212,7 +226,7 @@ def _county_rules(raw: RawBundle) -> None:
             f"{rule.zh}：{_label(rule.a)} {_num(p)} > {_label(rule.b)} {_num(w)}{at_zh}，不可能",
             row,
             col,
-            _num(p),
+            _plain(p),
         )
 
 
@@ -244,7 +258,7 @@ def _facility_parts(raw: RawBundle, f: pd.DataFrame) -> None:
                 f"{rule.zh}（{whole}）" + ("；该行此数按未填报处理" if drop else ""),
                 int(r["_row"]),
                 raw.header("facilities", rule.a),
-                _num(float(r[rule.a])),
+                _plain(float(r[rule.a])),
             )
         if drop and over.any():
             dropped[rule.a] = over
@@ -253,8 +267,11 @@ def _facility_parts(raw: RawBundle, f: pd.DataFrame) -> None:
 
 
 def _is(s: pd.Series, value: bool) -> np.ndarray:
-    """Cells of a yes/no column that are ``value`` (blanks are neither)."""
-    return s.eq(value).fillna(False).to_numpy(dtype=bool)
+    """Cells of a yes/no column that are ``value`` (blanks are neither); a count is yes above 0."""
+    if pd.api.types.is_bool_dtype(s) or s.dropna().map(lambda v: isinstance(v, bool)).all():
+        return s.eq(value).fillna(False).to_numpy(dtype=bool)
+    n = pd.to_numeric(s, errors="coerce")
+    return ((n > 0) if value else (n == 0)).fillna(False).to_numpy(dtype=bool)
 
 
 def _facility_implies(raw: RawBundle, f: pd.DataFrame) -> None:
@@ -271,7 +288,7 @@ def _facility_implies(raw: RawBundle, f: pd.DataFrame) -> None:
                 f"{rule.zh}（“{other}”列）",
                 int(r["_row"]),
                 raw.header("facilities", rule.a),
-                "是",
+                "是" if isinstance(r[rule.a], bool) else _plain(float(r[rule.a])),
             )
 
 

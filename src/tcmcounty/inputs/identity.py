@@ -38,14 +38,23 @@ def check_identity(raw: RawBundle) -> None:
                    "warning")  # fmt: skip
     v = raw.tables.get("villages")
     if v is not None and len(v) and "name" in v:
+        # two villages with one short name but their own codes are NBS namesakes (六峰社区居委会
+        # and 六峰居委会 of one town): only a row without a code of its own can repeat another
         _twice(raw, "villages", v, lambda r: (_town(r), name_key(str(r["name"]))),
                "the same village as row {first} ({name}) in this township: one village listed twice",
-               "与第 {first} 行（{name}）为本乡镇同一村，重复列出", "error")  # fmt: skip
+               "与第 {first} 行（{name}）为本乡镇同一村，重复列出", "error",
+               same=lambda a, b: "?" in (_code(a), _code(b)))  # fmt: skip
     a = raw.tables.get("alliances")
     if a is not None and len(a) and "name" in a:
         _twice(raw, "alliances", a, lambda r: facility_key(r["name"]),
                "the same alliance as row {first} ({name}): one alliance listed twice",
                "与第 {first} 行（{name}）为同一医联体，重复列出", "error")  # fmt: skip
+
+
+def _code(r: pd.Series) -> str:
+    """Return the village's own code, or ``"?"`` when it has none (it may then repeat any namesake)."""
+    code = r.get("code")
+    return "?" if code is None or pd.isna(code) or not str(code).strip() else str(code).strip()
 
 
 def _town(r: pd.Series) -> str:
@@ -68,9 +77,13 @@ def _twice(
     en: str,
     zh: str,
     severity: str,
+    same: Callable[[pd.Series, pd.Series], bool] | None = None,
 ) -> None:
-    """Report every row whose ``key`` an earlier row already has, naming the earlier row."""
-    seen: dict[Hashable, pd.Series] = {}
+    """Report every row whose ``key`` an earlier row already has, naming the earlier row.
+
+    ``same(first, row)``, when given, must also hold for the two to be one unit.
+    """
+    seen: dict[Hashable, list[pd.Series]] = {}
     for _, r in df.iterrows():
         name = r.get("name")
         if name is None or pd.isna(name) or not str(name).strip():
@@ -78,9 +91,10 @@ def _twice(
         k = key(r)
         if k is None or k == "" or (isinstance(k, tuple) and k[-1] == ""):
             continue
-        first = seen.get(k)
+        earlier = seen.setdefault(k, [])
+        first = next((e for e in earlier if same is None or same(e, r)), None)
         if first is None:
-            seen[k] = r
+            earlier.append(r)
             continue
         _, shown = raw.locate(table, int(first["_row"]))
         fields = {"first": shown, "name": str(first["name"]).strip()}

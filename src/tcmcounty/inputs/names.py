@@ -141,18 +141,23 @@ def name_stem(name: str) -> str:
     return stem if stem != key else _strip_one(key, _TOWNSHIP_KIND_SUFFIXES)
 
 
-#: Kind suffixes of facility names, longest first (``facility_key`` drops one).
-_FACILITY_KINDS: tuple[str, ...] = (
-    "社区卫生服务中心",
-    "社区卫生服务站",
-    "中心卫生院",
-    "卫生服务站",
-    "村卫生室",
-    "卫生院",
-    "卫生室",
-    "卫生所",
-    "医务室",
-    "诊所",
+#: Kind suffixes of facility names, longest first, and the kind they stand for.
+_FACILITY_KINDS: tuple[tuple[str, str], ...] = (
+    ("妇幼保健计划生育服务中心", "妇幼"),
+    ("社区卫生服务中心", "社区中心"),
+    ("社区卫生服务站", "服务站"),
+    ("妇幼保健院", "妇幼"),
+    ("人民医院", "人民医院"),
+    ("中医医院", "中医院"),
+    ("中医院", "中医院"),
+    ("中心卫生院", "卫生院"),
+    ("卫生服务站", "服务站"),
+    ("村卫生室", "卫生室"),
+    ("卫生院", "卫生院"),
+    ("卫生室", "卫生室"),
+    ("卫生所", "卫生室"),
+    ("医务室", "医务室"),
+    ("诊所", "诊所"),
 )
 
 
@@ -160,8 +165,9 @@ def facility_key(name: object) -> str:
     """Return the folded name of a facility, to find one unit listed twice.
 
     NFKC (full-width letters, spaces and brackets), no spaces or invisible characters, the kind
-    suffix dropped (卫生室 = 村卫生室, 卫生院 = 中心卫生院) and the place's stem (:func:`name_stem`).
-    A bracketed number stays: ``卫生室（一）`` and ``卫生室（二）`` are two units.
+    suffix written one way (卫生室 = 村卫生室 = 卫生所, 卫生院 = 中心卫生院, 中医院 = 中医医院) and the
+    place's stem (:func:`name_stem`). A bracketed number stays: ``卫生室（一）`` and ``卫生室（二）``
+    are two units.
 
     Examples
     --------
@@ -169,10 +175,15 @@ def facility_key(name: object) -> str:
     True
     >>> facility_key("富东村卫生室（一）") == facility_key("富东村卫生室（二）")
     False
+    >>> facility_key("会昌县中医院") == facility_key("会昌县中医医院")
+    True
+    >>> facility_key("会昌县中医院") == facility_key("会昌县人民医院")
+    False
     """
     s = "".join(ch for ch in _clean(name) if unicodedata.category(ch) not in ("Cf", "Zs"))
-    for kind in _FACILITY_KINDS:
-        if s.endswith(kind) and len(s) > len(kind):
-            s = s[: -len(kind)]
+    kind = ""
+    for suffix, canonical in _FACILITY_KINDS:
+        if s.endswith(suffix) and len(s) > len(suffix):
+            s, kind = s[: -len(suffix)], canonical
             break
-    return name_stem(s) or s
+    return f"{name_stem(s) or s}|{kind}"

@@ -44,6 +44,8 @@ class Sheet:
 
     ``hidden`` is True for a sheet hidden in its workbook (hidden or "very hidden"): often old
     data kept out of sight, which a reader should rank below the visible sheets.
+    ``hidden_rows`` are the rows holding data that Excel hides (hidden by hand or filtered out):
+    they are read like the others, and a warning lists them (:data:`HIDDEN_ROWS_SHOWN` at most).
     """
 
     title: str
@@ -51,6 +53,7 @@ class Sheet:
     merged: list[Merged] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     hidden: bool = False
+    hidden_rows: list[int] = field(default_factory=list)
 
 
 def sniff(path: Path) -> str:
@@ -205,7 +208,15 @@ def _read_sheet(ws: object, wb: object, budget: int) -> tuple[Sheet, int]:
                 if count >= budget:
                     break
         merged_cells = parser.merged_cells
+        hidden_rows = sorted(
+            int(r)
+            for r, attrs in parser.row_dimensions.items()
+            if str(attrs.get("hidden", "")).lower() in ("1", "true") and int(r) in cells
+        )
     sheet = build_sheet(str(ws.title), cells)  # type: ignore[attr-defined]
+    if hidden_rows:
+        sheet.hidden_rows = hidden_rows
+        sheet.findings.append(_hidden_rows_finding(hidden_rows))
     rows = sheet.rows
     last_row = len(rows)
     width = max((len(r) for r in rows), default=0)
@@ -231,6 +242,26 @@ def _read_sheet(ws: object, wb: object, budget: int) -> tuple[Sheet, int]:
             if b is not None and b[0] <= last_row:
                 sheet.merged.append(b)
     return sheet, count
+
+
+#: Hidden rows named in the warning, at most.
+HIDDEN_ROWS_SHOWN = 10
+
+
+def _hidden_rows_finding(rows: list[int]) -> Finding:
+    """Return the warning for rows Excel hides: they are read, the planner should know which."""
+    shown = ", ".join(str(r) for r in rows[:HIDDEN_ROWS_SHOWN])
+    more = f" … (+{len(rows) - HIDDEN_ROWS_SHOWN})" if len(rows) > HIDDEN_ROWS_SHOWN else ""
+    return (
+        "warning",
+        f"{len(rows)} hidden row(s) with data (hidden or filtered out in Excel): rows {shown}{more}; "
+        "they are read like the others: unhide them to check, delete them if they are not data",
+        f"{len(rows)} 行含数据的隐藏行（在 Excel 中被隐藏或筛选掉）：第 {shown}{more} 行；这些行照常读取："
+        "请取消隐藏核对，若不是数据请删除",
+        rows[0],
+        None,
+        None,
+    )
 
 
 def build_sheet(title: str, cells: dict[int, list[tuple[int, object]]]) -> Sheet:

@@ -36,6 +36,7 @@ from tcmcounty.county import (
     FigureEntry,
     weakest_status,
 )
+from tcmcounty.inputs.consistency import SUM_TOLERANCE
 from tcmcounty.inputs.raw import RawBundle
 
 #: County totals the roster can give: resource key (``[resources.<key>]``) -> facility column.
@@ -316,7 +317,21 @@ def check_roster_totals(raw: RawBundle) -> None:
         partial_en = "" if s.reporting == s.facilities else f" over the {s.coverage_en}"
         partial_zh = "" if s.reporting == s.facilities else f"（{s.coverage_zh}）"
         if given is not None:
-            if s.reporting and differs(given, s.total):
+            if s.reporting and s.total > given * (1 + SUM_TOLERANCE):
+                diff = difference_text(given, s.total)
+                raw.problem(
+                    "error",
+                    "county",
+                    f"the roster's facilities add up to more {key} ({number_text(s.total)}) than "
+                    f"the county total on the county sheet ({number_text(given)}, {diff}): "
+                    "impossible, the county total counts every facility; correct one of them",
+                    f"机构名册合计{zh_name} {number_text(s.total)}，多于县基本情况中的全县合计 "
+                    f"{number_text(given)}（{diff}），不可能：全县合计包含所有机构；请更正其一",
+                    row,  # type: ignore[arg-type]
+                    column,
+                    number_text(given),
+                )
+            elif s.reporting and differs(given, s.total):
                 diff = difference_text(given, s.total)
                 raw.problem(
                     "warning",
