@@ -244,70 +244,66 @@ class FileKind:
 class UnusableFileError(TcmCountyError, ValueError):
     """A file given for an option is not of the kind the option reads.
 
-    The message names the file, what it was to be used as and what such a file is; it never
-    quotes the file's content (a path pointed at a system file or a secret must not print it).
-    """
-
-    def __init__(
-        self, path: object, kind: FileKind, reason_en: str = "", reason_zh: str = ""
-    ) -> None:
-        self.path, self.kind = str(path), kind
-        why_en = f" ({reason_en})" if reason_en else ""
-        why_zh = f"（{reason_zh}）" if reason_zh else ""
-        super().__init__(
-            f"{path}: cannot be used as the {kind.what_en}{why_en}: expected {kind.expected_en} "
-            f"/ 不能用作{kind.what_zh}{why_zh}：应为{kind.expected_zh}"
-        )
-
-
-def unusable_file(
-    path: object, kind: FileKind, reason_en: str = "", reason_zh: str = ""
-) -> UnusableFileError:
-    """Return the error for a file that cannot be used as ``kind`` (the one message for all).
-
-    ``reason_en`` / ``reason_zh`` must be the tool's own words (``not found``, ``not valid
-    JSON``), never text taken from the file or from a library's exception about it.
+    The message names the file, what it was to be used as, why not (in the tool's own words)
+    and what such a file is; it never quotes the file's content (a path pointed at a system
+    file or a secret must not print it). ``reason_en`` / ``reason_zh`` are predicates:
+    ``"not found"``, ``"is not valid TOML (line 1, column 7)"``.
 
     Examples
     --------
     >>> k = FileKind("speed table", "速度表", "a TOML file", "TOML 文件")
-    >>> print(unusable_file("/etc/passwd", k, "not valid TOML", "不是有效的 TOML"))
-    /etc/passwd: cannot be used as the speed table (not valid TOML): expected a TOML file / 不能用作速度表（不是有效的 TOML）：应为TOML 文件
+    >>> print(UnusableFileError("/etc/passwd", k, "is not valid TOML", "不是有效的 TOML"))
+    /etc/passwd: speed table is not valid TOML; expected a TOML file / 速度表不是有效的 TOML；应为TOML 文件
     """
-    return UnusableFileError(path, kind, reason_en, reason_zh)
+
+    def __init__(self, path: object, kind: FileKind, reason_en: str, reason_zh: str) -> None:
+        self.path, self.kind = str(path), kind
+        super().__init__(
+            f"{path}: {kind.what_en} {reason_en}; expected {kind.expected_en} "
+            f"/ {kind.what_zh}{reason_zh}；应为{kind.expected_zh}"
+        )
 
 
-def check_user_file(path: str | os.PathLike[str], kind: FileKind) -> Path:
+def check_user_file(
+    path: str | os.PathLike[str], kind: FileKind, error: type[UnusableFileError] = UnusableFileError
+) -> Path:
     """Return ``path`` if it is a regular file that can be read (and not too large), else raise.
 
     A folder, a named pipe or device (reading it would block or never end), a missing or
-    unreadable file, or one larger than ``kind.max_bytes`` is refused by
-    :func:`unusable_file`, before any byte of it is read.
+    unreadable file, or one larger than ``kind.max_bytes`` is refused with ``error`` (a
+    :class:`UnusableFileError`), before any byte of it is read.
 
     Raises
     ------
     UnusableFileError
         Naming the file, its role and what was expected.
+
+    Examples
+    --------
+    >>> k = FileKind("speed table", "速度表", "a TOML file", "TOML 文件")
+    >>> check_user_file("/no/such.toml", k)
+    Traceback (most recent call last):
+    tcmcounty.io.UnusableFileError: /no/such.toml: speed table not found; expected a TOML file / 速度表文件不存在；应为TOML 文件
     """
     p = Path(path)
     try:
         st = p.stat()
     except FileNotFoundError:
-        raise unusable_file(p, kind, "not found", "文件不存在") from None
+        raise error(p, kind, "not found", "文件不存在") from None
     except OSError as exc:
-        raise unusable_file(p, kind, exc.strerror or "cannot be opened", "无法打开") from None
+        raise error(p, kind, f"cannot be opened ({exc.strerror})", "无法打开") from None
     if stat.S_ISDIR(st.st_mode):
-        raise unusable_file(p, kind, "a folder, not a file", "这是文件夹")
+        raise error(p, kind, "is a folder, not a file", "是文件夹，不是文件")
     if not stat.S_ISREG(st.st_mode):
-        raise unusable_file(p, kind, "not a regular file (a pipe or device)", "不是普通文件")
+        raise error(p, kind, "is not a regular file (a pipe or device)", "不是普通文件")
     if not os.access(p, os.R_OK):
-        raise unusable_file(p, kind, "permission denied", "没有读取权限")
+        raise error(p, kind, "cannot be read (permission denied)", "没有读取权限")
     if kind.max_bytes is not None and st.st_size > kind.max_bytes:
-        raise unusable_file(
+        raise error(
             p,
             kind,
-            f"{st.st_size // 2**20} MB, more than the {kind.max_bytes // 2**20} MB read at most",
-            f"文件 {st.st_size // 2**20} MB，超过上限 {kind.max_bytes // 2**20} MB",
+            f"is {st.st_size // 2**20} MB, more than the {kind.max_bytes // 2**20} MB read at most",
+            f"有 {st.st_size // 2**20} MB，超过上限 {kind.max_bytes // 2**20} MB",
         )
     return p
 

@@ -212,6 +212,7 @@ def road_travel_times(
     res = pair_times(graph, vxy, fxy, cutoff=cutoff, max_snap_m=max_snap_m, barriers=bar)
     table, vil, fac = _frames(county, res)
     notes = [
+        *([f"  {graph.cache_note}"] if graph.cache_note else []),
         f"  {graph.summary()}" + (" (cached)" if graph.from_cache else ""),
         f"  speeds: {', '.join(speeds.files)}; connector to the road walked at "
         f"{graph.off_road_kmh:g} km/h; max snap {max_snap_m:g} m",

@@ -35,8 +35,10 @@ import numpy.typing as npt
 from pyproj import CRS
 from scipy.spatial import cKDTree
 
-from tcmcounty.travel._errors import TravelInputError
+from tcmcounty.io import FileKind, check_user_file
+from tcmcounty.travel._errors import TravelFileError, TravelInputError
 from tcmcounty.travel.graph import PairTimes, Snap
+from tcmcounty.travel.roads import BARRIER_LAYER, check_vector_file
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -45,6 +47,87 @@ UNITS: dict[str, str] = {
     "minutes_per_metre": "minutes to cross one metre (Malaria Atlas Project friction surfaces)",
     "kmh": "travel speed in km/h (0 = impassable)",
 }
+
+
+#: Cells of a raster read at most (before and after reprojection): 25 million, 5,000 × 5,000,
+#: 200 MB as 64-bit numbers; a county at 30 m takes about 3 million. The size a raster
+#: declares is checked before anything is read, so a small file declaring 300,000 × 300,000
+#: cells is refused instead of asking for 335 GiB.
+MAX_RASTER_CELLS = 25_000_000
+#: A friction or speed raster file (``--friction``).
+FRICTION_RASTER = FileKind(
+    "friction raster",
+    "摩擦面栅格",
+    "a single-band GeoTIFF (or another raster GDAL reads) of minutes per metre or km/h, "
+    f"at most {MAX_RASTER_CELLS:,} cells (clipped to the county)",
+    f"GDAL 可读的单波段栅格（如 GeoTIFF，每米分钟数或公里/小时），不超过 {MAX_RASTER_CELLS:,} 个像元（裁剪到本县）",
+)
+
+
+def check_raster_size(width: int, height: int, path: object) -> None:
+    """Refuse a raster of more than :data:`MAX_RASTER_CELLS` cells before it is allocated.
+
+    Raises
+    ------
+    TravelFileError
+        Naming the file, the size it declares, the memory that would take and the limit.
+
+    Examples
+    --------
+    >>> check_raster_size(300_000, 300_000, "big.tif")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    tcmcounty.travel._errors.TravelFileError: big.tif: friction raster declares 300,000 × 300,000 cells (670.6 GiB as 64-bit numbers), more than the 25,000,000 cells read at most; ...
+    """
+    cells = int(width) * int(height)
+    if cells > MAX_RASTER_CELLS:
+        gib = cells * 8 / 2**30
+        raise TravelFileError(
+            path,
+            FRICTION_RASTER,
+            f"declares {int(width):,} × {int(height):,} cells ({gib:.1f} GiB as 64-bit numbers), "
+            f"more than the {MAX_RASTER_CELLS:,} cells read at most; clip it to the county "
+            "first (gdalwarp -te ...)",
+            f"声明了 {int(width):,} × {int(height):,} 个像元（约 {gib:.1f} GiB），超过上限 "
+            f"{MAX_RASTER_CELLS:,}；请先裁剪到本县（gdalwarp -te ...）",
+        )
+
+
+def check_raster_file(path: str | os.PathLike[str]) -> Path:
+    """Return ``path`` if rasterio opens it as a raster of a size that may be read, else refuse.
+
+    Only the header is read. A file that is no raster is refused by
+    :class:`~tcmcounty.travel._errors.TravelFileError`, never quoting GDAL's message (which
+    may quote the file).
+
+    Raises
+    ------
+    TravelFileError
+    """
+    p = check_user_file(path, FRICTION_RASTER, TravelFileError)
+    try:
+        import rasterio
+    except ModuleNotFoundError:
+        raise TravelInputError(
+            f"{path}: friction rasters need rasterio: pip install 'tcmcounty[roads]'"
+        ) from None
+    try:
+        with rasterio.open(p) as src:
+            width, height, count = src.width, src.height, src.count
+    except Exception as exc:  # RasterioIOError ...: its text may quote the file
+        raise _unreadable(p, exc) from None
+    if count < 1:
+        raise TravelFileError(p, FRICTION_RASTER, "has no band", "没有波段")
+    check_raster_size(width, height, p)
+    return p
+
+
+def _unreadable(path: object, exc: BaseException) -> TravelFileError:
+    return TravelFileError(
+        path,
+        FRICTION_RASTER,
+        f"is unreadable: rasterio cannot read it ({type(exc).__name__})",
+        "无法读取（rasterio 无法打开）",
+    )
 
 
 @dataclass(frozen=True)
@@ -127,7 +210,35 @@ def _to_minutes_per_m(values: FloatArray, units: str, source: str) -> FloatArray
         )
     out = np.full(v.shape, np.inf)
     out[good] = v[good] if units == "minutes_per_metre" else 60.0 / (1000.0 * v[good])
+    _check_cell_speeds(v, out, units, source)
     return out
+
+
+def _check_cell_speeds(v: FloatArray, minutes_per_m: FloatArray, units: str, source: str) -> None:
+    """Refuse cells faster than the motorised bound of :data:`~tcmcounty.travel.speeds.SPEED_BOUNDS`.
+
+    ``inf`` km/h (or a friction of nearly 0) would make a cell free to cross; it is refused
+    naming the first such cell (row, column) and its value. ``inf`` minutes per metre means
+    impassable, as nodata does.
+    """
+    from tcmcounty.travel.speeds import SPEED_BOUNDS
+
+    top = SPEED_BOUNDS["motor"][1]
+    fastest = 60.0 / (1000.0 * top)  # minutes per metre at the top speed
+    bad = minutes_per_m < fastest
+    if units == "kmh":
+        bad |= np.isposinf(v)
+    if bad.any():
+        r, c = (int(i) for i in np.argwhere(bad)[0])
+        unit = "km/h" if units == "kmh" else "minutes per metre"
+        unit_zh = "公里/小时" if units == "kmh" else "分钟/米"
+        raise TravelInputError(
+            f"{source}: {int(bad.sum()):,} cell(s) faster than {top:g} km/h, the first at row "
+            f"{r + 1}, column {c + 1}: {float(v[r, c]):g} {unit}; speeds above {top:g} km/h "
+            f"(friction below {fastest:g} minutes per metre) are not travel speeds "
+            f"/ {int(bad.sum()):,} 个像元速度超过 {top:g} 公里/小时（第 {r + 1} 行第 {c + 1} 列："
+            f"{float(v[r, c]):g} {unit_zh}），不是合理的出行速度"
+        )
 
 
 def surface_from_array(
@@ -180,14 +291,13 @@ def read_friction(
         raise TravelInputError(
             f"{path}: friction rasters need rasterio: pip install 'tcmcounty[roads]'"
         ) from None
-    p = Path(path)
-    if not p.exists():
-        raise TravelInputError(f"{p}: friction raster not found")
+    p = check_user_file(path, FRICTION_RASTER, TravelFileError)
     target = CRS.from_user_input(crs)
     try:
         with rasterio.open(p) as src:
             if src.crs is None:
                 raise TravelInputError(f"{p}: the raster has no CRS")
+            check_raster_size(src.width, src.height, p)  # before anything is allocated
             band = src.read(1, masked=True).astype(float).filled(np.nan)
             if CRS.from_user_input(src.crs.to_wkt()) == target:
                 transform = src.transform
@@ -195,6 +305,7 @@ def read_friction(
                 transform, w, h = calculate_default_transform(
                     src.crs, target.to_wkt(), src.width, src.height, *src.bounds
                 )
+                check_raster_size(w, h, p)  # the reprojected grid may be larger
                 out = np.full((h, w), np.nan)
                 reproject(
                     band,
@@ -209,7 +320,7 @@ def read_friction(
                 )
                 band = out
     except rasterio.errors.RasterioError as exc:
-        raise TravelInputError(f"{p}: cannot read the raster ({exc})") from None
+        raise _unreadable(p, exc) from None
     surface = surface_from_array(band, transform, target, units=units, source=str(p))
     if barriers is not None:
         surface = apply_barriers(surface, barriers)
@@ -230,10 +341,16 @@ def barrier_geometry(barriers: Any, crs: CRS) -> Any:
     if barriers is None:
         return None
     if isinstance(barriers, (str, Path)):
+        path = check_vector_file(barriers, BARRIER_LAYER)
         try:
-            barriers = gpd.read_file(barriers, engine="pyogrio")
-        except Exception as exc:  # pyogrio's DataSourceError and OSError
-            raise TravelInputError(f"{barriers}: cannot read the barrier layer ({exc})") from None
+            barriers = gpd.read_file(path, engine="pyogrio")
+        except Exception as exc:  # pyogrio's errors may quote the file: never shown
+            raise TravelFileError(
+                path,
+                BARRIER_LAYER,
+                f"cannot be read by GDAL ({type(exc).__name__})",
+                "无法由 GDAL 读取",
+            ) from None
     if isinstance(barriers, (gpd.GeoDataFrame, gpd.GeoSeries)):
         if barriers.crs is None:
             raise TravelInputError("the barrier layer has no CRS; set one (e.g. EPSG:4326)")

@@ -57,7 +57,8 @@ DEFAULT_MAX_SNAP_M = 1000.0
 _MIN_ARC = 1e-9
 #: Cached graphs kept in memory.
 _MEMORY: dict[str, RoadGraph] = {}
-_CACHE_VERSION = "1"
+#: Version of the road-graph cache files; a file of another version is rebuilt.
+_CACHE_VERSION = "2"
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +98,9 @@ class RoadGraph:
         Time to build (0 when loaded from the cache is not distinguished; see ``from_cache``).
     from_cache : bool
         Whether the graph came from the memory or disk cache.
+    cache_note : str
+        One line when a disk cache file was there but did not load (damaged, cut short,
+        another version) and the graph was rebuilt; ``""`` otherwise.
     """
 
     matrix: sparse.csr_matrix
@@ -114,6 +118,7 @@ class RoadGraph:
     n_lines: int = 0
     build_seconds: float = 0.0
     from_cache: bool = False
+    cache_note: str = ""
     _tree: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -324,57 +329,76 @@ def graph_key(digest: str, mode: str, speeds: SpeedTable, crs: CRS) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _save(graph: RoadGraph, path: Path) -> None:
-    from tcmcounty.io import atomic_path
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                node_xy=graph.node_xy,
-                seg=graph.seg,
-                seg_minutes=graph.seg_minutes,
-                seg_oneway=graph.seg_oneway,
-                meta=np.array(
-                    [
-                        graph.mode,
-                        graph.crs.to_wkt(),
-                        repr(graph.off_road_kmh),
-                        repr(graph.unknown_classes),
-                        str(graph.n_lines),
-                    ]
-                ),
-            )
+#: ``kind`` of the road-graph cache files (:func:`tcmcounty.io.write_cache`).
+_CACHE_KIND = "road-graph"
 
 
-def _load(path: Path, key: str) -> RoadGraph | None:
+def _save(graph: RoadGraph, path: Path) -> bool:
+    """Write ``graph`` to the disk cache (versioned, checksummed); ``False`` if it cannot."""
+    import io
+
+    from tcmcounty.io import write_cache
+
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        node_xy=graph.node_xy,
+        seg=graph.seg,
+        seg_minutes=graph.seg_minutes,
+        seg_oneway=graph.seg_oneway,
+        meta=np.array(
+            [
+                graph.mode,
+                graph.crs.to_wkt(),
+                repr(graph.off_road_kmh),
+                repr(graph.unknown_classes),
+                str(graph.n_lines),
+            ]
+        ),
+    )
+    return write_cache(path, buf.getvalue(), kind=_CACHE_KIND, version=_CACHE_VERSION)
+
+
+def _load(path: Path, key: str) -> tuple[RoadGraph | None, str]:
+    """Return the cached graph in ``path`` and ``""``, or ``None`` and why it did not load.
+
+    The file's version and checksum are checked first (:func:`tcmcounty.io.read_cache`); a
+    file that passes but still does not make a graph is reported the same way. The caller
+    rebuilds the graph: a damaged cache never fails a run and is never trusted.
+    """
     import ast
+    import io
 
+    from tcmcounty.io import read_cache
+
+    payload, why = read_cache(path, kind=_CACHE_KIND, version=_CACHE_VERSION)
+    if payload is None:
+        return None, why
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as z:
             seg, minutes, one = z["seg"], z["seg_minutes"], z["seg_oneway"]
             node_xy = z["node_xy"]
             mode, wkt, off, unknown, n_lines = (str(x) for x in z["meta"])
-    except (OSError, KeyError, ValueError):
-        return None  # a damaged cache file is rebuilt, never trusted
-    chains, core_index, matrix = _core(seg, minutes, one, len(node_xy))
-    return RoadGraph(
-        matrix=matrix,
-        chains=chains,
-        core_index=core_index,
-        node_xy=node_xy,
-        seg=seg,
-        seg_minutes=minutes,
-        seg_oneway=one,
-        mode=mode,
-        crs=CRS.from_wkt(wkt),
-        off_road_kmh=float(off),
-        key=key,
-        unknown_classes=ast.literal_eval(unknown),
-        n_lines=int(n_lines),
-        from_cache=True,
-    )
+        chains, core_index, matrix = _core(seg, minutes, one, len(node_xy))
+        graph = RoadGraph(
+            matrix=matrix,
+            chains=chains,
+            core_index=core_index,
+            node_xy=node_xy,
+            seg=seg,
+            seg_minutes=minutes,
+            seg_oneway=one,
+            mode=mode,
+            crs=CRS.from_wkt(wkt),
+            off_road_kmh=float(off),
+            key=key,
+            unknown_classes=ast.literal_eval(unknown),
+            n_lines=int(n_lines),
+            from_cache=True,
+        )
+    except Exception as exc:  # whatever a damaged payload raises: rebuild, never fail
+        return None, f"its content does not make a graph ({type(exc).__name__})"
+    return graph, ""
 
 
 def build_graph(
@@ -405,7 +429,9 @@ def build_graph(
     cache : bool, default True
         Keep graphs in memory, and graphs of files (``layer=None`` with ``reader``) on disk too
         (``$TCMCOUNTY_CACHE_DIR/roads`` or ``~/.cache/tcmcounty/roads``;
-        ``TCMCOUNTY_CACHE_DIR=""`` turns the disk cache off).
+        ``TCMCOUNTY_CACHE_DIR=""`` turns the disk cache off). A cache file is versioned and
+        checksummed; one that does not load is rebuilt and overwritten, with a one-line
+        ``cache_note`` on the graph.
 
     Raises
     ------
@@ -423,11 +449,16 @@ def build_graph(
     folder = _cache_dir() if cache and layer is None else None
     if cache and key in _MEMORY:
         return _MEMORY[key]
-    if folder is not None and (folder / f"{key}.npz").exists():
-        g = _load(folder / f"{key}.npz", key)
-        if g is not None:
-            _MEMORY[key] = g
-            return g
+    note = ""
+    if folder is not None:
+        cached, why = _load(folder / f"{key}.npz", key)
+        if cached is not None:
+            _MEMORY[key] = cached
+            return cached
+        if why:  # there was a file, and it did not load: rebuilt below and overwritten
+            from tcmcounty.io import cache_note
+
+            note = cache_note("road-graph cache", "路网缓存", folder / f"{key}.npz", why)
     t0 = time.perf_counter()
     if layer is None:
         layer = reader()
@@ -444,14 +475,11 @@ def build_graph(
         unknown_classes=unknown,
         n_lines=len(layer),
     )
-    g = _replace(g, build_seconds=time.perf_counter() - t0)
+    g = _replace(g, build_seconds=time.perf_counter() - t0, cache_note=note)
     if cache:
-        _MEMORY[key] = g
+        _MEMORY[key] = _replace(g, cache_note="")
         if folder is not None:
-            try:
-                _save(g, folder / f"{key}.npz")
-            except OSError:
-                pass  # a read-only cache folder only costs a rebuild next time
+            _save(g, folder / f"{key}.npz")  # a read-only cache folder only costs a rebuild
     return g
 
 

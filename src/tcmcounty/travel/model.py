@@ -17,10 +17,17 @@ distance model: straight line × detour 1 (no road or friction layer) / 距离�
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+
+from tcmcounty.io import FileKind, check_user_file
+from tcmcounty.travel._errors import TravelFileError
 
 #: Sensitivity band of the road / straight-line detour factor.
 DETOUR_BAND: tuple[float, float] = (1.2, 1.5)
@@ -37,6 +44,64 @@ DETOUR_SOURCES: tuple[str, ...] = (
 )
 
 Kind = Literal["straight", "roads", "friction", "table"]
+
+#: Columns a travel-time table must have (read by :func:`tcmcounty.coverage.read_travel_times`).
+TRAVEL_TIME_COLUMNS: tuple[str, ...] = ("demand_id", "supply_id", "minutes")
+#: A travel-time table file (``--travel-times``).
+TRAVEL_TABLE = FileKind(
+    "travel-time table",
+    "出行时间表",
+    "a CSV table (UTF-8 or GBK) whose first line names the columns "
+    + ", ".join(TRAVEL_TIME_COLUMNS),
+    "首行为列名 " + "、".join(TRAVEL_TIME_COLUMNS) + " 的 CSV 表格（UTF-8 或 GBK 编码）",
+    max_bytes=200 * 1024 * 1024,
+)
+
+
+def check_travel_table(path: str | os.PathLike[str]) -> Path:
+    r"""Return ``path`` if it is a travel-time table by its first line, else refuse it unquoted.
+
+    Only the header is judged (the columns of :data:`TRAVEL_TIME_COLUMNS`); the values are
+    checked when the table is read. A file that is no such table is refused by
+    :class:`~tcmcounty.travel._errors.TravelFileError`, which never quotes the file.
+
+    Raises
+    ------
+    TravelFileError
+        Naming the file, the columns missing and what a travel-time table is.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("demand_id,supply_id,minutes\n1,2,3.5\n", encoding="utf-8")
+    >>> check_travel_table(p) == p
+    True
+    >>> _ = p.write_text("SECRET-TOKEN\n", encoding="utf-8")
+    >>> check_travel_table(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    tcmcounty.travel._errors.TravelFileError: ...: travel-time table lacks, in its first line, the columns demand_id, supply_id, minutes; ...
+    """
+    from tcmcounty.inputs.text import DecodeError, decode
+
+    p = check_user_file(path, TRAVEL_TABLE, TravelFileError)
+    try:
+        text, _ = decode(p.read_bytes())
+    except (OSError, DecodeError):
+        raise TravelFileError(
+            p, TRAVEL_TABLE, "is not text in UTF-8 or GBK", "不是 UTF-8 或 GBK 文本"
+        ) from None
+    first = next(csv.reader(io.StringIO(text[:65536].lstrip("\ufeff"))), [])
+    header = {c.strip() for c in first}
+    missing = [c for c in TRAVEL_TIME_COLUMNS if c not in header]
+    if missing:
+        raise TravelFileError(
+            p,
+            TRAVEL_TABLE,
+            f"lacks, in its first line, the columns {', '.join(missing)}",
+            f"首行缺少列 {'、'.join(missing)}",
+        )
+    return p
 
 
 @dataclass(frozen=True)

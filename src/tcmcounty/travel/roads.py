@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from tcmcounty.travel._errors import TravelInputError
+from tcmcounty.io import FileKind, check_user_file
+from tcmcounty.travel._errors import TravelFileError, TravelInputError
 
 #: Column names tried, in order, for the road class (Geofabrik shapefiles use ``fclass``).
 CLASS_COLUMNS = ("road_class", "highway", "fclass", "class", "type", "道路等级", "等级", "公路等级")
@@ -43,6 +44,70 @@ _FORWARD = {"yes", "true", "1", "f", "ft", "forward", "是", "单行"}
 _BACKWARD = {"-1", "t", "tf", "reverse", "backward"}
 _BOTH = {"no", "false", "0", "b", "both", "", "nan", "none", "<na>", "否", "双向"}
 _VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".zip")
+#: First bytes of an OpenStreetMap PBF extract: a BlobHeader whose type is "OSMHeader".
+_PBF_HEAD = b"OSMHeader"
+#: A road layer file (``--roads``).
+ROAD_LAYER = FileKind(
+    "road layer",
+    "路网",
+    "an OpenStreetMap extract (.osm.pbf) or road lines in "
+    + ", ".join(_VECTOR_SUFFIXES)
+    + " readable by GDAL",
+    "OpenStreetMap 数据（.osm.pbf），或 GDAL 可读的道路线图层（"
+    + "、".join(_VECTOR_SUFFIXES)
+    + "）",
+)
+#: A barrier layer file (``--barriers``).
+BARRIER_LAYER = FileKind(
+    "barrier layer",
+    "障碍图层",
+    "water polygons in " + ", ".join(_VECTOR_SUFFIXES) + " readable by GDAL",
+    "GDAL 可读的水体面图层（" + "、".join(_VECTOR_SUFFIXES) + "）",
+)
+
+
+def check_vector_file(path: str | os.PathLike[str], kind: FileKind = ROAD_LAYER) -> Path:
+    """Return ``path`` if GDAL (pyogrio) opens it as a vector layer, else refuse it unquoted.
+
+    Only the file's layer information is read; a failure names the file, its role and what
+    was expected (:class:`~tcmcounty.travel._errors.TravelFileError`), never GDAL's message, which may quote
+    the file.
+
+    Raises
+    ------
+    TravelFileError
+    """
+    p = check_user_file(path, kind, TravelFileError)
+    if not p.name.lower().endswith(_VECTOR_SUFFIXES):
+        raise TravelFileError(p, kind, "has an unknown suffix", "文件扩展名不支持")
+    try:
+        import pyogrio
+
+        pyogrio.read_info(p)
+    except Exception as exc:  # DataSourceError, DataLayerError ...: their text may quote the file
+        raise TravelFileError(
+            p, kind, f"cannot be read by GDAL ({type(exc).__name__})", "无法由 GDAL 读取"
+        ) from None
+    return p
+
+
+def check_road_file(path: str | os.PathLike[str]) -> Path:
+    """Return ``path`` if it looks like a road layer (.osm.pbf header, or a vector layer).
+
+    Raises
+    ------
+    TravelFileError
+        Naming the file and what a road layer is; the file is never quoted.
+    """
+    p = check_user_file(path, ROAD_LAYER, TravelFileError)
+    if p.name.lower().endswith(".pbf"):
+        with open(p, "rb") as fh:
+            if _PBF_HEAD not in fh.read(64):
+                raise TravelFileError(
+                    p, ROAD_LAYER, "is not an OSM PBF extract", "不是 OSM PBF 数据"
+                )
+        return p
+    return check_vector_file(p, ROAD_LAYER)
 
 
 @dataclass(frozen=True)
@@ -110,21 +175,58 @@ def parse_oneway(values: pd.Series) -> np.ndarray:
     return out
 
 
-def parse_speed(values: pd.Series) -> np.ndarray:
+#: A number at the start of a speed (``50``, ``7.5``, ``1e308``), units may follow (``30 mph``).
+_SPEED_NUMBER = r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)"
+#: Words that spell a non-finite number: a speed given as such is refused, not skipped.
+_NOT_FINITE = frozenset({"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+
+
+def parse_speed(values: pd.Series, where: str | None = None) -> np.ndarray:
     """Speeds in km/h from numbers or OSM ``maxspeed`` text (``"50"``, ``"30 mph"``); else NaN.
+
+    Missing values, 0 and words (OSM ``none``, ``signals``, ``walk``) give NaN: the line
+    takes its class's speed. With ``where`` (the layer and column, for messages), a speed
+    that is given but is no speed — ``nan``, ``inf``, ``1e308``, ``-5``, ``900`` — is refused
+    (:func:`tcmcounty.travel.speeds.check_speed`, motorised bounds), naming the feature and
+    the value; without it, such values also give NaN.
+
+    Raises
+    ------
+    TravelInputError
+        With ``where``: the first speed outside the bounds, by feature number and value.
 
     Examples
     --------
     >>> parse_speed(pd.Series(["50", "30 mph", "none", None, 40])).round(1).tolist()
     [50.0, 48.3, nan, nan, 40.0]
+    >>> parse_speed(pd.Series([60, 1e308]), where="roads.gpkg, column 'speed'")
+    Traceback (most recent call last):
+    tcmcounty.travel._errors.TravelInputError: roads.gpkg, column 'speed', feature 2: speed 1e+308 km/h is outside 1–200 km/h for motorised travel / 速度 1e+308 公里/小时超出机动车速度范围 1–200 公里/小时
     """
+    from tcmcounty.travel.speeds import check_speed
+
     text = values.astype("string").fillna("").str.strip().str.lower()
-    num = pd.to_numeric(text.str.extract(r"^(\d+(?:\.\d+)?)", expand=False), errors="coerce")
+    num = pd.to_numeric(text.str.extract(_SPEED_NUMBER, expand=False), errors="coerce")
     mph = text.str.contains("mph", regex=False).fillna(False).to_numpy(dtype=bool)
     out = num.to_numpy(dtype=float)
     out[mph] *= 1.609344
+    given = np.isfinite(out) & (out != 0)
+    if where is not None:
+        words = text.isin(_NOT_FINITE).to_numpy(dtype=bool)
+        lo, hi = _motor_bounds()
+        bad = words | (given & ~((out >= lo) & (out <= hi)))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            value = float(text.iloc[i]) if words[i] else float(out[i])
+            check_speed(value, "motor", f"{where}, feature {i + 1}", closed_ok=False)
     out[~(out > 0)] = np.nan
     return out
+
+
+def _motor_bounds() -> tuple[float, float]:
+    from tcmcounty.travel.speeds import SPEED_BOUNDS
+
+    return SPEED_BOUNDS["motor"]
 
 
 def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], what: str, src: str):
@@ -198,7 +300,9 @@ def roads_from_frame(
                 else np.full(len(sub), "", dtype=object)
             ),
             "speed_kmh": (
-                parse_speed(sub[scol]) if scol is not None else np.full(len(sub), np.nan)
+                parse_speed(sub[scol], where=f"{source}, column {scol!r}")
+                if scol is not None
+                else np.full(len(sub), np.nan)
             ),
             "oneway": (
                 parse_oneway(sub[ocol]) if ocol is not None else np.zeros(len(sub), np.int8)
@@ -239,7 +343,12 @@ def _read_pbf(path: Path, bbox: tuple[float, float, float, float] | None) -> gpd
             warnings.filterwarnings("ignore", message="Could not find any edges")
             edges = osm.get_network(network_type="all", extra_attributes=["junction"])
     except Exception as exc:  # pyrosm raises plain exceptions of many kinds on a broken file
-        raise TravelInputError(f"{path}: not a readable OSM PBF extract ({exc})") from None
+        raise TravelFileError(
+            path,
+            ROAD_LAYER,
+            f"is not a readable OSM PBF extract ({type(exc).__name__})",
+            "不是可读的 OSM PBF 数据",
+        ) from None
     if edges is None or len(edges) == 0:
         raise TravelInputError(f"{path}: the OSM extract has no highway ways in the area read")
     edges = edges.copy()
@@ -278,9 +387,7 @@ def read_roads(
     TravelInputError
         If the file is missing, unreadable, has no lines or no class/speed column.
     """
-    p = Path(path)
-    if not p.exists():
-        raise TravelInputError(f"{p}: road layer not found")
+    p = check_user_file(path, ROAD_LAYER, TravelFileError)
     name = p.name.lower()
     digest = file_digest(p, class_column, speed_column, oneway_column, layer, bbox)
     if name.endswith(".pbf"):
@@ -295,14 +402,14 @@ def read_roads(
             kind="osm.pbf",
         )
     if not name.endswith(_VECTOR_SUFFIXES):
-        raise TravelInputError(
-            f"{p}: unknown road-layer format; expected .osm.pbf, {', '.join(_VECTOR_SUFFIXES)}"
-        )
+        raise TravelFileError(p, ROAD_LAYER, "has an unknown suffix", "文件扩展名不支持")
     try:
         box = None if bbox is None else gpd.GeoSeries([shapely.box(*bbox)], crs="EPSG:4326")
         gdf = gpd.read_file(p, layer=layer, bbox=box, engine="pyogrio")
-    except Exception as exc:  # pyogrio's DataSourceError / DataLayerError, and OSError
-        raise TravelInputError(f"{p}: cannot read the road layer ({exc})") from None
+    except Exception as exc:  # pyogrio's DataSourceError / DataLayerError: may quote the file
+        raise TravelFileError(
+            p, ROAD_LAYER, f"cannot be read by GDAL ({type(exc).__name__})", "无法由 GDAL 读取"
+        ) from None
     return roads_from_frame(
         gdf,
         source=str(p),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,12 +27,74 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tcmcounty.travel._errors import TravelInputError
+from tcmcounty.io import FileKind, check_user_file
+from tcmcounty.travel._errors import TravelFileError, TravelInputError
 
 #: Travel modes: walking (both directions on every way) and motorised (one-way respected).
 MODES: dict[str, str] = {"walk": "walking / 步行", "motor": "motorised / 机动车"}
 
 _GRADES = ("verified", "derived", "unverified")
+
+#: Speeds (km/h) a mode may have: walking (steps, paths, a brisk walk) and motorised travel
+#: (a village track to an expressway). 0 closes a class to a mode; any other speed outside
+#: these bounds — nan, inf, 1e308, 0.01 — is refused, wherever it is given (a speed table,
+#: a road layer's speed column, a speed raster), naming where and the value.
+SPEED_BOUNDS: dict[str, tuple[float, float]] = {"walk": (0.5, 15.0), "motor": (1.0, 200.0)}
+#: A speed table file (``--speeds``).
+SPEED_TABLE = FileKind(
+    "speed table",
+    "速度表",
+    "a TOML file of [classes.<name>] tables with walk and motor speeds in km/h "
+    "(see docs/travel.md)",
+    "TOML 格式的速度表（[classes.<名称>] 表，含 walk、motor 速度，单位公里/小时；见 docs/travel.md）",
+    max_bytes=1024 * 1024,
+)
+
+
+def check_speed(value: object, mode: str, where: str, *, closed_ok: bool = True) -> float:
+    """Return ``value`` as a speed in km/h for ``mode`` if it is one, else refuse it by name.
+
+    A speed is a finite number within :data:`SPEED_BOUNDS` for the mode, or 0 (the mode may
+    not use the class) where ``closed_ok``.
+
+    Raises
+    ------
+    TravelInputError
+        Naming ``where``, the value and the bounds, in English and Chinese.
+
+    Examples
+    --------
+    >>> check_speed(40, "motor", "x.toml [classes.secondary] motor")
+    40.0
+    >>> check_speed(1e308, "motor", "x.toml [classes.secondary] motor")
+    Traceback (most recent call last):
+    tcmcounty.travel._errors.TravelInputError: x.toml [classes.secondary] motor: speed 1e+308 km/h is outside 1–200 km/h for motorised travel (0 closes the class to it) / 速度 1e+308 公里/小时超出机动车速度范围 1–200 公里/小时（0 表示禁行）
+    """
+    lo, hi = SPEED_BOUNDS[check_mode(mode)]
+    zero = " (0 closes the class to it)" if closed_ok else ""
+    zero_zh = "（0 表示禁行）" if closed_ok else ""
+    mode_en = "walking" if mode == "walk" else "motorised travel"
+    mode_zh = "步行" if mode == "walk" else "机动车"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not np.isfinite(value)
+        or value < 0
+    ):
+        raise TravelInputError(
+            f"{where}: speed must be a number of km/h >= 0, not {value!r}: "
+            f"{lo:g}–{hi:g} km/h for {mode_en}{zero} / 速度须为数值（{mode_zh} {lo:g}–{hi:g} "
+            f"公里/小时{zero_zh}），不能是 {value!r}"
+        )
+    v = float(value)
+    if v == 0 and closed_ok:
+        return v
+    if not lo <= v <= hi:
+        raise TravelInputError(
+            f"{where}: speed {v:g} km/h is outside {lo:g}–{hi:g} km/h for {mode_en}{zero} "
+            f"/ 速度 {v:g} 公里/小时超出{mode_zh}速度范围 {lo:g}–{hi:g} 公里/小时{zero_zh}"
+        )
+    return v
 
 
 def check_mode(mode: str) -> str:
@@ -150,27 +213,20 @@ def _default_file() -> Path:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    p = check_user_file(path, SPEED_TABLE, TravelFileError)
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise TravelInputError(f"{path}: speed table not found") from None
+        return tomllib.loads(p.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise TravelFileError(p, SPEED_TABLE, "is not UTF-8 text", "不是 UTF-8 文本") from None
     except tomllib.TOMLDecodeError as exc:
-        raise TravelInputError(
-            f"{path}: not a valid TOML speed table ({exc}); quote Chinese class names, "
-            'e.g. [classes."村道"]'
+        at = re.search(r"line \d+, column \d+", str(exc))  # where, never the text itself
+        raise TravelFileError(
+            p,
+            SPEED_TABLE,
+            f"is not a valid TOML file{f' ({at.group()})' if at else ''}; quote Chinese class "
+            'names, e.g. [classes."村道"]',
+            "不是有效的 TOML 文件（中文类别名须加引号）",
         ) from None
-
-
-def _number(raw: object, where: str) -> float:
-    if (
-        isinstance(raw, bool)
-        or not isinstance(raw, (int, float))
-        or not np.isfinite(raw)
-        or raw < 0
-    ):
-        raise TravelInputError(f"{where}: speed must be a number of km/h >= 0, not {raw!r}")
-    return float(raw)
 
 
 def _class(name: str, raw: dict[str, Any], base: ClassSpeed | None, file: str) -> ClassSpeed:
@@ -191,8 +247,8 @@ def _class(name: str, raw: dict[str, Any], base: ClassSpeed | None, file: str) -
     return ClassSpeed(
         name=name,
         label=str(raw.get("label", base.label if base else name)),
-        walk=_number(walk, f"{where} walk"),
-        motor=_number(motor, f"{where} motor"),
+        walk=check_speed(walk, "walk", f"{where} walk"),
+        motor=check_speed(motor, "motor", f"{where} motor"),
         source=str(raw.get("source", base.source if base else file)),
         grade=grade,
         aliases=tuple(str(a) for a in raw.get("aliases", base.aliases if base else ())),
@@ -214,9 +270,9 @@ def _merge(table: SpeedTable | None, data: dict[str, Any], file: str) -> SpeedTa
     off_road = dict(table.off_road) if table else {}
     for mode in MODES:
         if mode in (data.get("off_road") or {}):
-            off_road[mode] = _number(data["off_road"][mode], f"{file} [off_road] {mode}")
-            if off_road[mode] <= 0:
-                raise TravelInputError(f"{file} [off_road] {mode}: must be > 0 km/h")
+            off_road[mode] = check_speed(
+                data["off_road"][mode], mode, f"{file} [off_road] {mode}", closed_ok=False
+            )
     missing = [m for m in MODES if m not in off_road]
     if missing:
         raise TravelInputError(f"{file}: [off_road] needs a speed for {', '.join(missing)}")
@@ -237,7 +293,8 @@ def load_speeds(path: str | os.PathLike[str] | None = None) -> SpeedTable:
     Raises
     ------
     TravelInputError
-        If the file is missing, not TOML, or a speed is not a number >= 0.
+        If the file is missing, not TOML, or a speed is neither 0 nor within
+        :data:`SPEED_BOUNDS` for its mode.
 
     Examples
     --------
