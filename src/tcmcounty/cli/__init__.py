@@ -1,7 +1,9 @@
 """The ``tcmcounty`` command line.
 
-Each module of this package adds its subcommands with a ``register(subparsers)`` function.
-Every :class:`~tcmcounty.errors.TcmCountyError` becomes a message and exit code 2; no
+Each module of this package adds its subcommands with a ``register(subparsers)`` function;
+:func:`tcmcounty.cli.checks.apply_checks` then gives every numeric option its checked type,
+and :func:`tcmcounty.cli.checks.check_files` checks every file given to an option before any
+work. Every :class:`~tcmcounty.errors.TcmCountyError` becomes a message and exit code 2; no
 traceback reaches the user.
 """
 
@@ -14,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from tcmcounty import __version__
+from tcmcounty.cli.checks import apply_checks, check_files
 from tcmcounty.errors import CountyNotFoundError, InputError, TcmCountyError
 
 #: Modules of ``tcmcounty.cli`` that register subcommands (absent ones are skipped).
@@ -39,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
-    return parser
+    return apply_checks(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_files(args)  # every file given to an option is of its kind, before any work
         return int(args.func(args) or 0)
     except InputError as exc:
         print(str(exc), file=sys.stderr)

@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 
+from tcmcounty.cli.checks import Number, Share
 from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit, wants_bom
 
@@ -17,27 +18,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _register_synth(sub)
 
 
-def _share(text: str) -> float:
-    s = text.strip()
-    try:
-        value = float(s[:-1]) / 100.0 if s.endswith("%") else float(s)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a share: {text!r} (write 0.1 or 10%)") from exc
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(
-            f"share must be between 0 and 1 (or 0%–100%), not {text!r}"
-        )
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, not {text!r}")
-    return value
+#: A share of clinics (``0.1`` or ``10%``) and a count; their bounds are in
+#: :data:`tcmcounty.cli.checks.NUMBERS`, applied to every subcommand.
+_share = Share()
+_count = Number(integer=True)
 
 
 def _register_plan(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import tcmcounty
 from tcmcounty.errors import InputError, ReportError, TcmCountyError
+from tcmcounty.io import FileKind, UnusableFileError, check_user_file
 from tcmcounty.reporting.parameters import LANGUAGES as LANGUAGES
 from tcmcounty.reporting.parameters import ReportParameters as ReportParameters
 from tcmcounty.reporting.records import JobRecord as JobRecord
@@ -103,6 +104,70 @@ def template_path(name: str = "county_report") -> Path:
         f"{', '.join(str(p) for p in looked)}; the package ships it in tcmcounty/notebooks/ — "
         f"reinstall tcmcounty); pass --template PATH / 未找到报告模板"
     )
+
+
+#: A report template file (``--template``).
+TEMPLATE_FILE = FileKind(
+    "report template",
+    "报告模板",
+    "a Jupyter notebook (.ipynb: JSON with cells), such as notebooks/county_report.ipynb",
+    "Jupyter 笔记本（.ipynb，含 cells 的 JSON），如 notebooks/county_report.ipynb",
+    max_bytes=64 * 1024 * 1024,
+)
+
+
+class TemplateFileError(UnusableFileError, ReportError):
+    """A file given as a report template is not a notebook (never quoted in the message)."""
+
+
+def read_template(path: str | os.PathLike[str]) -> str:
+    """Return the text of a report template after checking that it is a notebook.
+
+    The file must be UTF-8 JSON that nbformat reads as a notebook. Anything else is refused
+    naming the file and what a template is (:class:`TemplateFileError`), never quoting it:
+    nbformat's own message starts with the file's first characters.
+
+    Raises
+    ------
+    TemplateFileError
+        If the file is missing, unreadable, not UTF-8, not JSON or not a notebook.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.ipynb"
+    >>> _ = p.write_text("SECRET-TOKEN-123", encoding="utf-8")
+    >>> read_template(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    tcmcounty.run.report.TemplateFileError: ...t.ipynb: report template is not JSON; expected a Jupyter notebook ...
+    """
+    import nbformat
+
+    tpl = check_user_file(path, TEMPLATE_FILE, TemplateFileError)
+    try:
+        text = tpl.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise TemplateFileError(
+            tpl, TEMPLATE_FILE, "is not UTF-8 text", "不是 UTF-8 文本"
+        ) from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise TemplateFileError(tpl, TEMPLATE_FILE, "is not JSON", "不是 JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise TemplateFileError(
+            tpl, TEMPLATE_FILE, "is JSON but no notebook", "是 JSON 但不是笔记本"
+        )
+    try:
+        nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat's errors quote the file: only their kind is said
+        raise TemplateFileError(
+            tpl,
+            TEMPLATE_FILE,
+            f"is no notebook nbformat reads ({type(exc).__name__})",
+            "无法按笔记本读取",
+        ) from None
+    return text
 
 
 # =============================================================================================
@@ -716,10 +781,7 @@ def make_spec(
         if template
         else template_path("county_report" if kind == KIND_COUNTY else "compare_counties")
     )
-    try:
-        text = tpl.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReportError(f"cannot read template {tpl}: {exc}") from None
+    text = read_template(tpl)
     paths = [str(Path(p).resolve()) for p in inputs]
     if name is None:
         name = (
