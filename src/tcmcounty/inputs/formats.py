@@ -34,6 +34,8 @@ A damaged file gives an error finding, never an exception.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
 import struct
 import zipfile
 from collections.abc import Iterator
@@ -58,6 +60,7 @@ __all__ = [
     "BOOK_SUFFIXES",
     "KIND_NAMES",
     "MAX_BOOK_BYTES",
+    "MAX_CELL_CHARS",
     "MAX_SPAN",
     "NOT_A_TABLE",
     "WORKBOOK_SUFFIXES",
@@ -76,6 +79,10 @@ MAX_BOOK_BYTES = MAX_BYTES
 MAX_UNCOMPRESSED = 500 * 1024 * 1024
 #: Unpacked ÷ packed size of a zip beyond which it is taken for a compression bomb.
 MAX_RATIO = 200
+#: Characters a cell may hold: Excel's own limit. A workbook with a longer cell was not saved
+#: by Excel or WPS; it is refused before its text is held in memory (a 300 MB string that
+#: compresses under :data:`MAX_RATIO` would otherwise exhaust it).
+MAX_CELL_CHARS = 32_767
 
 #: File names :func:`read_folder_tables` reads (by suffix; each is then read by content).
 BOOK_SUFFIXES = (".csv", ".tsv", ".txt", ".xls", ".xlsx", ".xlsm", ".xlsb", ".ods")
@@ -401,8 +408,233 @@ def _check_zip(path: Path, limit: int) -> None:
 
 def _read_xlsx(path: Path) -> tuple[list[Sheet], list[Finding]]:
     _check_zip(path, MAX_UNCOMPRESSED)
+    _scan_xlsx(path)  # cell text and sheet extent, before openpyxl holds any of it
     with path.open("rb") as f:
         return read_sheets(f, include_hidden=True)
+
+
+# .xlsx: cell text and sheet extent, streamed ------------------------------------------------
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+# element names as expat gives them with namespace_separator=" "
+_X_SI, _X_T = f"{_MAIN_NS} si", f"{_MAIN_NS} t"
+_X_ROW, _X_C, _X_V = f"{_MAIN_NS} row", f"{_MAIN_NS} c", f"{_MAIN_NS} v"
+_X_F = f"{_MAIN_NS} f"
+_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+#: Bytes of an .xlsx part fed to expat at a time (its text is counted, never kept).
+_CHUNK = 1 << 20
+
+
+def _cell_text_refused(where_en: str, where_zh: str, n: int) -> _Refused:
+    return _Refused(
+        f"workbook refused: {where_en} holds {n:,} characters, more than the {MAX_CELL_CHARS:,} "
+        "a cell can hold in Excel (no workbook saved by Excel or WPS has such a cell); delete "
+        "or shorten it",
+        f"拒绝读取：{where_zh}有 {n:,} 个字符，超过 Excel 单元格上限 {MAX_CELL_CHARS:,} 个字符"
+        "（Excel 或 WPS 保存的工作簿不会有这样的单元格）；请删除或缩短",
+    )
+
+
+def _xlsx_sheet_parts(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str]], str | None]:
+    """Return ``(sheet name, part)`` of each worksheet, and the shared-strings part (if any)."""
+    import xml.etree.ElementTree as ET
+
+    parts = {n.lower(): n for n in zf.namelist()}
+
+    def read_small(name: str) -> bytes:
+        if zf.getinfo(name).file_size > 16 * 2**20:  # workbook.xml and rels are a few KB
+            raise _Refused(
+                f"workbook refused: its part {name} is larger than 16 MB",
+                f"拒绝读取：工作簿的 {name} 部分超过 16 MB",
+            )
+        return zf.read(name)
+
+    rels: dict[str, tuple[str, str]] = {}
+    rels_name = parts.get("xl/_rels/workbook.xml.rels")
+    if rels_name is not None:
+        for r in ET.fromstring(read_small(rels_name)).iter(f"{{{_PKG_REL_NS}}}Relationship"):
+            target = r.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            rels[r.get("Id", "")] = (r.get("Type", "").rsplit("/", 1)[-1], part.lower())
+    sheets: list[tuple[str, str]] = []
+    book = parts.get("xl/workbook.xml")
+    if book is not None:
+        for sh in ET.fromstring(read_small(book)).iter(f"{{{_MAIN_NS}}}sheet"):
+            kind, part = rels.get(sh.get(f"{{{_REL_NS}}}id", ""), ("", ""))
+            if kind == "worksheet" and part in parts:
+                sheets.append((sh.get("name", ""), parts[part]))
+    shared = next((p for k, p in rels.values() if k == "sharedStrings"), "xl/sharedstrings.xml")
+    return sheets, parts.get(shared)
+
+
+def _parse_part(zf: zipfile.ZipFile, name: str, start: object, end: object, text: object) -> None:
+    """Stream one part of the zip through expat (no tree, text counted by the handlers)."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.buffer_size = 1 << 16
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    with zf.open(name) as f:
+        while chunk := f.read(_CHUNK):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+
+
+def _long_shared_strings(zf: zipfile.ZipFile, part: str) -> set[int]:
+    """Return the indices of the shared strings longer than :data:`MAX_CELL_CHARS` (text not kept)."""
+    long: set[int] = set()
+    state = {"i": -1, "n": 0, "in_t": 0}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag == _X_SI:
+            state["i"] += 1
+            state["n"] = 0
+        elif tag == _X_T:
+            state["in_t"] += 1
+
+    def end(tag: str) -> None:
+        if tag == _X_T:
+            state["in_t"] -= 1
+        elif tag == _X_SI and state["n"] > MAX_CELL_CHARS:
+            long.add(state["i"])
+
+    def text(data: str) -> None:
+        if state["in_t"]:
+            state["n"] += len(data)
+
+    _parse_part(zf, part, start, end, text)
+    return long
+
+
+class _XlsxSheetScanner:
+    """expat handlers finding, in one sheet part, over-long cell text and the cells' extent.
+
+    A cell's value (``<v>``), inline string (``<is><t>``) and formula (``<f>``) are counted,
+    never kept (only a short ``<v>``: a shared-string index). The rows holding non-empty cells
+    and the first row of each column are kept to find the extent as
+    :func:`~tcmcounty.inputs.sheets.build_sheet` will lay the sheet out, after the same
+    stray-cell rule (:data:`~tcmcounty.inputs.sheets.STRAY_ROWS`, ``STRAY_COLUMNS``).
+    """
+
+    def __init__(self, sheet: str, long_shared: set[int]) -> None:
+        self.sheet, self.long_shared = sheet, long_shared
+        self.rows: set[int] = set()
+        self.first_row: dict[int, int] = {}
+        self.row = 0
+        self.col = 0
+        self.shared = False
+        self.cell_open = False
+        self.n = 0  # characters of the open cell's value, inline text or formula
+        self.blank = True  # no character but white space so far
+        self.v = ""  # the start of its <v>: a shared-string index
+        self.counting = 0
+        self.in_v = False
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if tag == _X_C:
+            m = _CELL_REF.match(attrs.get("r", ""))
+            if m:
+                self.col = _column_number(m.group(1))
+                self.row = int(m.group(2))
+            else:
+                self.col += 1
+            self.shared = attrs.get("t") == "s"
+            self.cell_open, self.n, self.blank, self.v = True, 0, True, ""
+        elif tag == _X_ROW:
+            r = attrs.get("r", "")
+            self.row = int(r) if r.isdigit() else self.row + 1
+            self.col = 0
+        elif self.cell_open and tag in (_X_V, _X_T, _X_F):
+            self.counting += 1
+            self.in_v = tag == _X_V
+            if tag == _X_F:
+                self.blank = False  # a formula is kept even without a saved value
+
+    def end(self, tag: str) -> None:
+        if tag in (_X_V, _X_T, _X_F) and self.counting:
+            self.counting -= 1
+            self.in_v = False
+        elif tag == _X_C and self.cell_open:
+            self.cell_open = False
+            ref = f"{column_letter(self.col - 1)}{self.row}"
+            where = (f"sheet '{self.sheet}' cell {ref}", f"工作表“{self.sheet}”单元格 {ref}")
+            if self.n > MAX_CELL_CHARS:
+                raise _cell_text_refused(*where, self.n)
+            if self.shared and self.v.strip().isdigit() and int(self.v) in self.long_shared:
+                raise _cell_text_refused(*where, MAX_CELL_CHARS + 1)
+            if not self.blank:
+                self.rows.add(self.row)
+                if self.row < self.first_row.get(self.col, self.row + 1):
+                    self.first_row[self.col] = self.row
+
+    def text(self, data: str) -> None:
+        if self.counting:
+            self.n += len(data)
+            if self.blank and not data.isspace():
+                self.blank = False
+            if self.in_v and len(self.v) < 32:
+                self.v += data[:32]
+
+    def span(self) -> tuple[int, int]:
+        """Rows and columns the sheet is laid out over once stray cells are dropped."""
+        if not self.rows:
+            return 0, 0
+        cut_row = _cut(sorted(self.rows), _sheets.STRAY_ROWS)
+        cut_col = _cut(
+            sorted(c for c, r in self.first_row.items() if r <= cut_row), _sheets.STRAY_COLUMNS
+        )
+        return cut_row, cut_col
+
+
+def _cut(values: list[int], gap: int) -> int:
+    """Return the last value before the first gap wider than ``gap`` (the last if none)."""
+    for a, b in itertools.pairwise(values):
+        if b - a > gap:
+            return a
+    return values[-1]
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _scan_xlsx(path: Path) -> None:
+    """Refuse an .xlsx whose cells openpyxl would have to hold in unbounded memory.
+
+    Streamed with expat, before openpyxl reads anything: a cell's text longer than
+    :data:`MAX_CELL_CHARS` (Excel's own limit; a 300 MB string would exhaust memory), and a
+    sheet whose non-empty cells, stray ones dropped as the reader drops them, span more than
+    :data:`MAX_SPAN` cells (the reader lays rows out up to their last cell).
+
+    Raises
+    ------
+    _Refused
+        Naming the sheet and cell, or the sheet and its extent, and the limit.
+    """
+    with zipfile.ZipFile(path) as zf:
+        sheets, shared = _xlsx_sheet_parts(zf)
+        long_shared = _long_shared_strings(zf, shared) if shared is not None else set()
+        for name, part in sheets:
+            scan = _XlsxSheetScanner(name, long_shared)
+            _parse_part(zf, part, scan.start, scan.end, scan.text)
+            rows, cols = scan.span()
+            if rows * cols > MAX_SPAN:
+                ref = f"A1:{column_letter(cols - 1)}{rows}"
+                raise _Refused(
+                    f"workbook refused: sheet '{name}' lays its cells out over {ref} "
+                    f"({rows * cols:,} cells, more than the {MAX_SPAN:,} read at most); a "
+                    "county's table spans far fewer: delete the cells outside the table",
+                    f"拒绝读取：工作表“{name}”的数据铺满 {ref}（{rows * cols:,} 个单元格，超过上限 "
+                    f"{MAX_SPAN:,}）；一个县的表格远小于此，请删除表格以外的单元格",
+                )
 
 
 def _read_text(path: Path) -> tuple[list[Sheet], list[Finding]]:
@@ -514,7 +746,7 @@ def _load_calamine(path: Path, scans: list[_Scan] | None) -> tuple[list[Sheet], 
             if meta.typ != SheetTypeEnum.WorkSheet:
                 continue  # chart and dialog sheets hold no cells
             ws = wb.get_sheet_by_name(meta.name)
-            cells, used = _calamine_cells(ws, budget)
+            cells, used = _calamine_cells(ws, budget, meta.name)
             budget -= used
             if budget < 0:
                 raise _cell_cap(meta.name)
@@ -533,8 +765,16 @@ def _load_calamine(path: Path, scans: list[_Scan] | None) -> tuple[list[Sheet], 
     return sheets, []
 
 
-def _calamine_cells(ws: object, budget: int) -> tuple[dict[int, list[tuple[int, object]]], int]:
-    """Return the non-empty cells of a calamine sheet, 1-based, valued as openpyxl does."""
+def _calamine_cells(
+    ws: object, budget: int, name: str = ""
+) -> tuple[dict[int, list[tuple[int, object]]], int]:
+    """Return the non-empty cells of a calamine sheet, 1-based, valued as openpyxl does.
+
+    Raises
+    ------
+    _Refused
+        For a cell whose text is longer than :data:`MAX_CELL_CHARS` (named by sheet and cell).
+    """
     end = ws.end  # type: ignore[attr-defined]
     if end is None:
         return {}, 0
@@ -543,6 +783,7 @@ def _calamine_cells(ws: object, budget: int) -> tuple[dict[int, list[tuple[int, 
     n_rows = 0
     width = 0
     date, datetime = dt.date, dt.datetime
+    long: tuple[int, int, int] | None = None
     for n_rows, row in enumerate(ws.iter_rows(), start=1):  # type: ignore[attr-defined]
         width = len(row)
         kept: list[tuple[int, object]] = []
@@ -553,6 +794,8 @@ def _calamine_cells(ws: object, budget: int) -> tuple[dict[int, list[tuple[int, 
             if t is str:
                 if not v.strip():
                     continue
+                if len(v) > MAX_CELL_CHARS and long is None:
+                    long = (n_rows - 1, c, len(v))
             elif t is date:
                 v = datetime(v.year, v.month, v.day)  # openpyxl gives dates as datetimes
             kept.append((c, v))
@@ -565,6 +808,11 @@ def _calamine_cells(ws: object, budget: int) -> tuple[dict[int, list[tuple[int, 
     # offsets are taken from the extent so that either way the cells land where they are.
     row_offset = end[0] + 1 - n_rows
     col_offset = end[1] + 1 - width
+    if long is not None:
+        ref = f"{column_letter(long[1] + col_offset)}{long[0] + row_offset + 1}"
+        raise _cell_text_refused(
+            f"sheet '{name}' cell {ref}", f"工作表“{name}”单元格 {ref}", long[2]
+        )
     cells = {r + row_offset + 1: [(c + col_offset + 1, v) for c, v in kept] for r, kept in relative}
     return cells, count
 
