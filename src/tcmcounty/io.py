@@ -578,6 +578,8 @@ def _cell_value(value: object) -> object:
 def write_xlsx(target: Path, sheets: dict[str, Any]) -> Path:
     """Write data frames to an xlsx workbook atomically, one sheet each; text stays text.
 
+    The workbook is marked as the tool's output (:func:`mark_output_workbook`).
+
     Floats are shown with 2–4 decimals (:func:`set_cell` ``rounded``), the cell keeps them all.
 
     Parameters
@@ -595,7 +597,7 @@ def write_xlsx(target: Path, sheets: dict[str, Any]) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    wb = Workbook()
+    wb = mark_output_workbook(Workbook())
     wb.remove(wb.active)
     bold = Font(bold=True)
     for name, df in sheets.items():
@@ -610,6 +612,87 @@ def write_xlsx(target: Path, sheets: dict[str, Any]) -> Path:
     with atomic_path(Path(target)) as tmp:
         wb.save(tmp)
     return Path(target)
+
+
+# --------------------------------------------------------------------------------------------
+# The tool's own workbooks: marked, so that no run takes them for a county's data
+
+#: Keyword in the document properties of every workbook the tool writes as a result (tables,
+#: ``summary.xlsx``, worklists) — never in a county workbook it writes to be filled in or
+#: re-read (``tcmcounty template`` / ``export``). A batch skips a marked workbook.
+OUTPUT_MARK = "tcmcounty-output"
+_CORE = "docProps/core.xml"
+_CP = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+
+
+def mark_output_workbook(wb: Any) -> Any:
+    """Mark an openpyxl workbook as a result of the tool (:data:`OUTPUT_MARK`); return it."""
+    wb.properties.creator = "tcmcounty"
+    wb.properties.keywords = OUTPUT_MARK
+    return wb
+
+
+def mark_output_xlsx(data: bytes) -> bytes:
+    """Return an .xlsx (as bytes) with :data:`OUTPUT_MARK` in its core properties.
+
+    For workbooks built elsewhere and handed over as bytes (a report's worklists); the other
+    parts are copied unchanged. Bytes that are no workbook are returned as they are.
+
+    Examples
+    --------
+    >>> import io as _io
+    >>> from openpyxl import Workbook
+    >>> buf = _io.BytesIO(); Workbook().save(buf)
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "w.xlsx"
+    >>> _ = p.write_bytes(mark_output_xlsx(buf.getvalue()))
+    >>> is_output_workbook(p)
+    True
+    """
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zin:
+            root = ET.fromstring(zin.read(_CORE))
+            keywords = root.find(f"{{{_CP}}}keywords")
+            if keywords is None:
+                keywords = ET.SubElement(root, f"{{{_CP}}}keywords")
+            keywords.text = OUTPUT_MARK
+            ET.register_namespace("cp", _CP)
+            for prefix, uri in (
+                ("dc", "http://purl.org/dc/elements/1.1/"),
+                ("dcterms", "http://purl.org/dc/terms/"),
+                ("xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            ):
+                ET.register_namespace(prefix, uri)
+            core = ET.tostring(root, xml_declaration=True, encoding="UTF-8")
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+                for info in zin.infolist():
+                    zout.writestr(info, core if info.filename == _CORE else zin.read(info))
+    except (zipfile.BadZipFile, KeyError, ET.ParseError):
+        return data
+    return out.getvalue()
+
+
+def is_output_workbook(path: str | os.PathLike[str]) -> bool:
+    """Tell whether ``path`` is a workbook the tool wrote as a result (:data:`OUTPUT_MARK`).
+
+    Reads only the workbook's core properties (a few hundred bytes); ``False`` for anything
+    that is not such a workbook, unreadable files included.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(_CORE)
+            if info.file_size > 65536:
+                return False
+            text = zf.read(info).decode("utf-8", "replace")
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError):
+        return False
+    return f">{OUTPUT_MARK}<" in text
 
 
 # --------------------------------------------------------------------------------------------

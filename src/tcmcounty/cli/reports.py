@@ -120,32 +120,16 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _interruptible() -> dict[int, Any]:
-    """Turn SIGTERM (and SIGHUP) into :class:`~tcmcounty.run.batch.Terminated`.
-
-    The batch then stops its workers and kernels, writes the status table and the index, and
-    the command exits with 128 + the signal number (143 for SIGTERM), as a shell reports a
-    process ended by that signal. A second signal while that runs ends the process at once.
-    Returns the previous handlers.
-    """
-    from tcmcounty.run.batch import Terminated
-
-    def handler(signum: int, frame: object) -> None:
-        for s in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_DFL)
-        raise Terminated(signum)
-
-    old: dict[int, Any] = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-    for s in old:
-        signal.signal(s, handler)
-    return old
-
-
 def _run(**kw: Any) -> int:
-    """Run a batch from the command line; a terminating signal gives 128 + its number."""
+    """Run a batch from the command line; a terminating signal gives 128 + its number.
+
+    The batch installs its own signal handlers (:func:`tcmcounty.run.batch.stop_on_signals`):
+    SIGTERM / SIGHUP end here as :class:`~tcmcounty.run.batch.Terminated`, SIGINT as
+    ``KeyboardInterrupt`` (exit 130 in :func:`tcmcounty.cli.main`), whatever the process
+    inherited.
+    """
     from tcmcounty.run.batch import Terminated, run_batch
 
-    old = _interruptible()
     try:
         result = run_batch(**kw)
     except Terminated as exc:
@@ -155,9 +139,6 @@ def _run(**kw: Any) -> int:
             file=sys.stderr,
         )
         return 128 + exc.signum
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
     return _finish(result)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import functools
 import gc
 import logging
 import multiprocessing as mp
@@ -32,6 +33,7 @@ import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -127,6 +129,8 @@ class BatchResult:
     backend: str = "pool"
     #: What went wrong with the output folder itself (removed, read-only, status not written).
     problems: list[str] = field(default_factory=list)
+    #: What the batch did of its own accord (inputs skipped as the tool's own outputs).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[BatchRow]:
@@ -156,6 +160,7 @@ class BatchResult:
         if self.failed:
             lines.append(f"{len(self.failed)} failed / 失败 {len(self.failed)} 项:")
             lines += [f"  {r.county}: {r.status}: {r.error}" for r in self.failed]
+        lines += [f"note / 说明: {n}" for n in self.notes]
         lines += [f"problem / 问题: {p}" for p in self.problems]
         if not any(p.startswith(STATUS_FILE) for p in self.problems):
             lines.append(f"status table / 状态表: {self.out_dir / STATUS_FILE}")
@@ -166,25 +171,84 @@ class BatchResult:
 # Inputs
 
 
-def discover(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list[BatchRow]]:
+#: Files every batch writes into its output folder (besides each report's own files).
+BATCH_FILES = ("index.html", "summary.xlsx", STATUS_FILE)
+
+
+def own_outputs(folder: Path) -> set[str]:
+    """Return the names of the files in ``folder`` that a batch wrote there.
+
+    Read from the folder's report records (each lists its outputs: the worklist workbook,
+    the HTML, the notebook), plus the batch's own tables (:data:`BATCH_FILES`) when there is
+    at least one record. Together with the mark in the tool's workbooks
+    (:func:`tcmcounty.io.is_output_workbook`) this tells a report folder's files from county
+    inputs without trusting file names alone.
+    """
+    from tcmcounty.run.report import read_record
+
+    names: set[str] = set()
+    try:
+        records = [p for p in folder.glob("*.json") if p.is_file() and not p.is_symlink()]
+    except OSError:
+        return names
+    for p in records:
+        rec = read_record(p)
+        if rec is None:
+            continue
+        names.add(p.name)
+        names.update(str(o) for o in rec.get("outputs") or [] if isinstance(o, str))
+    if names:
+        names.update(BATCH_FILES)
+    return names
+
+
+def _is_own_output(path: Path, manifest: dict[Path, set[str]]) -> bool:
+    """Tell whether ``path`` is a file the tool wrote (its mark, or its folder's records)."""
+    from tcmcounty.io import is_output_workbook
+
+    if not path.is_file():
+        return False
+    if is_output_workbook(path):
+        return True
+    folder = path.parent
+    if folder not in manifest:
+        manifest[folder] = own_outputs(folder)
+    return path.name in manifest[folder]
+
+
+def discover(
+    inputs: Sequence[str | os.PathLike[str]], notes: list[str] | None = None
+) -> tuple[list[Path], list[BatchRow]]:
     """Expand inputs into county inputs; return them and rows for inputs that are no county.
 
     Each input may be a bundle folder (with ``county.toml``), an Excel workbook, a folder
-    holding such bundles or workbooks (one level down), or a bundled county's name.
+    holding such bundles or workbooks (one level down), or a bundled county's name. Files the
+    tool wrote itself — a report folder's ``summary.xlsx``, worklists, index — are skipped
+    (:func:`_is_own_output`), each with a line appended to ``notes``.
     """
     from tcmcounty.inputs.load import resolve
     from tcmcounty.reporting.results import is_county_input
 
     found: list[Path] = []
     bad: list[BatchRow] = []
+    manifest: dict[Path, set[str]] = {}
+    skipped: list[Path] = []
+
+    def county(p: Path) -> bool:
+        if not is_county_input(p):
+            return False
+        if _is_own_output(p, manifest):
+            skipped.append(p)
+            return False
+        return True
+
     for item in inputs:
         p = Path(item)
         if is_county_input(p):
-            found.append(p)
+            if county(p):
+                found.append(p)
         elif p.is_dir():
-            kids = sorted(
-                c for c in p.iterdir() if not c.name.startswith(".") and is_county_input(c)
-            )
+            kids = sorted(c for c in p.iterdir() if not c.name.startswith(".") and county(c))
             if kids:
                 found.extend(kids)
             else:
@@ -193,7 +257,12 @@ def discover(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list
                         p.name or str(p),
                         "failed",
                         error="no county bundle (folder with county.toml) or .xlsx workbook here "
-                        "/ 该目录下没有县数据",
+                        "/ 该目录下没有县数据"
+                        + (
+                            " (only files tcmcounty wrote: a report folder? / 只有本工具生成的文件)"
+                            if skipped
+                            else ""
+                        ),
                         input=str(p),
                     )
                 )
@@ -202,6 +271,12 @@ def discover(inputs: Sequence[str | os.PathLike[str]]) -> tuple[list[Path], list
                 found.append(resolve(str(item)))
             except CountyNotFoundError as exc:
                 bad.append(BatchRow(p.name or str(item), "failed", error=str(exc), input=str(item)))
+    if notes is not None:
+        notes += [
+            f"skipped {p}: written by tcmcounty (a report folder's summary or worklist), not a "
+            "county / 已跳过本工具生成的文件（非县数据）"
+            for p in skipped
+        ]
     seen: set[Path] = set()
     unique = []
     for p in found:
@@ -546,6 +621,55 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: Signals that stop a batch: SIGINT as Ctrl-C does (:class:`KeyboardInterrupt`), SIGTERM and
+#: SIGHUP as :class:`Terminated` (exit 128 + the signal's number).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Install the batch's own handlers for :data:`STOP_SIGNALS`, whatever was inherited.
+
+    A process started in the background by a script inherits SIGINT *ignored* (and Python then
+    installs no handler of its own): without this, Ctrl-C or ``kill -INT`` would do nothing and
+    the batch would run on. Here SIGINT always raises :class:`KeyboardInterrupt` and SIGTERM /
+    SIGHUP raise :class:`Terminated`, so the batch stops its workers and kernels, writes the
+    status table and the index, and exits with 130 / 143 / 129. A second SIGTERM or SIGHUP
+    while that runs ends the process at once. The previous handlers come back afterwards.
+    Outside the main thread (where Python cannot set handlers) nothing is changed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        for s in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_DFL)
+        raise Terminated(signum)
+
+    old = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
+def _stopping_on_signals(func: Callable[..., BatchResult]) -> Callable[..., BatchResult]:
+    """Run ``func`` under :func:`stop_on_signals`."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> BatchResult:
+        with stop_on_signals():
+            return func(*args, **kwargs)
+
+    return run
+
+
+@_stopping_on_signals
 def run_batch(
     inputs: Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str] = "reports",
@@ -612,11 +736,14 @@ def run_batch(
     workers = workers or default_workers()
     if workers < 1:
         raise ReportError(f"workers must be >= 1, not {workers}")
-    paths, rows = discover(inputs)
+    notes: list[str] = []
+    paths, rows = discover(inputs, notes)
     # before the lock creates anything: never write into (or below) a county's input folder
     check_output_folder(out, [*inputs, *paths, *(g for group in comparisons for g in group)])
     remote = bool(dask) and dask != "local"
-    result = BatchResult(out, workers=workers, backend=f"dask {dask}" if dask else "pool")
+    result = BatchResult(
+        out, workers=workers, backend=f"dask {dask}" if dask else "pool", notes=notes
+    )
     with OutputLock(out, "tcmcounty batch"):
         where = _folder_id(out)
         clean_partial_files(out)

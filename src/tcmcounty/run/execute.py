@@ -463,22 +463,38 @@ def _font_id(path: Path) -> str:
     return f"{path.stem}-{st.st_size}-{int(st.st_mtime)}"
 
 
-def _write_cache(target: Path, data: bytes) -> None:
-    from tcmcounty.io import atomic_path
+#: Version of the font cache files (character lists and font subsets); another is rebuilt.
+FONT_CACHE_VERSION = "1"
 
-    with contextlib.suppress(OSError):  # a read-only cache only costs time
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(target) as tmp:
-            tmp.write_bytes(data)
+
+def _write_cache(target: Path, data: bytes, kind: str) -> None:
+    """Write a font cache file (versioned, checksummed); a read-only cache only costs time."""
+    from tcmcounty.io import write_cache
+
+    write_cache(target, data, kind=kind, version=FONT_CACHE_VERSION)
+
+
+def _read_cache(target: Path, kind: str) -> bytes | None:
+    """Return a font cache file's payload, or ``None`` (then rebuilt, with a note if damaged).
+
+    A file that is cut short, damaged or of another version is never used: a report would
+    embed a broken font, or miss characters, with no error.
+    """
+    from tcmcounty.io import cache_note, read_cache
+
+    payload, why = read_cache(target, kind=kind, version=FONT_CACHE_VERSION)
+    if why:
+        print(cache_note("font cache", "字体缓存", target, why), file=sys.stderr)
+    return payload
 
 
 def _cached_subset(source: Path | bytes, chars: str, cached: Path) -> bytes:
     """:func:`_subset_font`, read from ``cached`` when a process made it before (else written)."""
-    with contextlib.suppress(OSError):
-        if cached.is_file():
-            return cached.read_bytes()
+    data = _read_cache(cached, "font-subset")
+    if data is not None:
+        return data
     data = _subset_font(source, chars)
-    _write_cache(cached, data)
+    _write_cache(cached, data, "font-subset")
     return data
 
 
@@ -498,11 +514,11 @@ def _base_font(path: Path) -> tuple[bytes, frozenset[str]] | None:
         h.update(f"{f.name}:{len(f.read_bytes())}".encode())
     listed = _cache_root() / f"{_font_id(path)}-base-{h.hexdigest()[:10]}.txt"
     chars = ""
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        chars = listed.read_text(encoding="utf-8") if listed.is_file() else ""
+    with contextlib.suppress(UnicodeDecodeError):
+        chars = (_read_cache(listed, "font-characters") or b"").decode("utf-8")
     if not chars:
         chars = "".join(sorted(set(_gb2312() + _SYMBOLS) | _nbs_characters()))
-        _write_cache(listed, chars.encode("utf-8"))
+        _write_cache(listed, chars.encode("utf-8"), "font-characters")
     data = _cached_subset(path, chars, listed.with_suffix(".otf"))
     _FONT_CACHE["base"] = (data, frozenset(chars))
     return _FONT_CACHE["base"]  # type: ignore[no-any-return]

@@ -29,7 +29,7 @@ from tcmcounty.formatting import (
     is_percent,
     number_format,
 )
-from tcmcounty.io import atomic_path, set_cell, set_link, xml_safe_text
+from tcmcounty.io import atomic_path, mark_output_workbook, set_cell, set_link, xml_safe_text
 from tcmcounty.reporting.records import KINDS as KINDS
 from tcmcounty.reporting.records import JobRecord
 
@@ -494,7 +494,7 @@ def write_summary_xlsx(
         for r in (load_records(out) if records is None else records)
         if r.get("kind") == "county_report"
     ]
-    wb = Workbook()
+    wb = mark_output_workbook(Workbook())  # a batch never takes it for a county
     ws = wb.active
     ws.title = "汇总 summary"
     _write_summary_sheet(ws, out, recs, _indicator_columns(recs))

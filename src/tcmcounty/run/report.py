@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import tcmcounty
 from tcmcounty.errors import InputError, ReportError, TcmCountyError
-from tcmcounty.io import FileKind, UnusableFileError, check_user_file
+from tcmcounty.io import FileKind, UnusableFileError, check_user_file, mark_output_xlsx
 from tcmcounty.reporting.parameters import LANGUAGES as LANGUAGES
 from tcmcounty.reporting.parameters import ReportParameters as ReportParameters
 from tcmcounty.reporting.records import JobRecord as JobRecord
@@ -576,7 +576,11 @@ def write_outcome(
             raise ReportError(f"refusing to write {rel!r} outside {out}")
     rec = dict(outcome.record)
     rec["written"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    files = {out / rel: data for rel, data in outcome.files.items()}
+    # the report's workbooks (worklists) are marked: a batch over this folder skips them
+    files = {
+        out / rel: mark_output_xlsx(data) if rel.lower().endswith(".xlsx") else data
+        for rel, data in outcome.files.items()
+    }
     files[out / record_name] = (
         json.dumps(rec, ensure_ascii=False, indent=1, default=str) + "\n"
     ).encode("utf-8")
