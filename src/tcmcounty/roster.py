@@ -254,8 +254,15 @@ GROUP_LABELS: dict[str, tuple[str, str]] = {
 }
 #: Columns of the roster that the share indicators read, by group (blanks make units unknown).
 GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
-    "centres": ("has_tcm_hall", "is_quality_tcm_hall", "physicians", "tcm_physicians"),
-    "clinics": ("provides_tcm", "has_tcm_pavilion"),
+    "centres": (
+        "has_tcm_hall",
+        "is_quality_tcm_hall",
+        "physicians",
+        "tcm_physicians",
+        "tcm_techniques",
+        "tcm_technique_categories",
+    ),
+    "clinics": ("provides_tcm", "has_tcm_pavilion", "tcm_techniques", "tcm_technique_categories"),
 }
 
 

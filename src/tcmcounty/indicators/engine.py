@@ -166,7 +166,7 @@ def _record(r: _Row, target_set: TargetSet) -> dict[str, object]:
         "input_status": weakest_status(statuses),
         "input_derived": "; ".join(dict.fromkeys([*r.num.derived, *r.den.derived])) or None,
         "note": "; ".join(dict.fromkeys(notes)),
-        "reason": withheld or _reason(r.num, r.den),
+        "reason": "; ".join(x for x in (withheld, _reason(r.num, r.den)) if x),
         "no_verdict": withheld,
         "target_set": t.set_id if t else target_set.id,
         "target_source": t.citation if t else "",

@@ -11,9 +11,9 @@ data say**:
   quantity reads;
 * a count share (``facility_count`` over ``facility_count``) counts every unknown unit in its
   denominator, and between none and all of them in its numerator;
-* a sum (``facility_sum``) is taken as complete when at least :data:`MIN_REPORTED` of the
-  units it should cover report it (the rule of roster totals,
-  :data:`tcmcounty.inputs.totals.MIN_REPORTING`); below that it is a lower bound only;
+* a sum (``facility_sum``) can grow by as much as its unknown units hold, each taken to be no
+  larger than the largest unit of its kind (centre, clinic) the roster lists; when none of that
+  kind reports the column, without limit;
 * a county total summed from the roster (``derived = "roster"``) is a lower bound while the
   roster is incomplete.
 
@@ -47,8 +47,6 @@ from tcmcounty.roster import (
     roster_gaps,
 )
 
-#: Share of the units a sum should cover that must report it for the sum to be taken as complete.
-MIN_REPORTED = Fraction(9, 10)
 #: Conditions of a ``facility_count`` that make it a numerator (a subset of its units).
 _CONDITIONS = ("where", "at_least", "share_at_least")
 
@@ -157,11 +155,12 @@ class Verdicts:
             return Bounds(v, v)
         if spec.kind not in ("facility_count", "facility_sum"):
             return Bounds(v, v)
-        unknown, complete, en_l, zh_l = self.unknown(spec, area)
+        unknown, per_group, en_l, zh_l = self.unknown(spec, area)
         if not unknown:
             return Bounds(v, v)
         if spec.kind == "facility_sum":
-            return Bounds(v, v) if complete else Bounds(v, None, tuple(en_l), tuple(zh_l))
+            high = self._largest(spec, per_group)
+            return Bounds(v, None if high is None else v + high, tuple(en_l), tuple(zh_l))
         if any(spec.param(c) for c in _CONDITIONS):
             # counted rows are the units known to meet the conditions; each unknown may too
             return Bounds(v, v + unknown, tuple(en_l), tuple(zh_l))
@@ -170,16 +169,17 @@ class Verdicts:
         whole = Fraction(self._count(types, (), area) + self._missing(types, area)[0])
         return Bounds(whole, whole, tuple(en_l), tuple(zh_l))
 
-    def unknown(self, spec: Spec, area: str | None) -> tuple[int, bool, list[str], list[str]]:
+    def unknown(
+        self, spec: Spec, area: str | None
+    ) -> tuple[int, dict[str, int], list[str], list[str]]:
         """Return the units a facility spec cannot see, and why (in words).
 
         Returns
         -------
         unknown : int
             Units expected but not listed, plus listed units with a blank in a column read.
-        complete : bool
-            Whether every group of units (centres, clinics, the rest) reports at least
-            :data:`MIN_REPORTED` of what it should: the rule that lets a sum stand.
+        per_group : dict of str to int
+            The same by group of units (``centres``, ``clinics``, ``other``).
         en, zh : list of str
             The gaps and the blanks, in the words ``validate`` uses.
         """
@@ -193,19 +193,40 @@ class Verdicts:
         if en:
             en_l.append(en)
             zh_l.append(zh)
-        unknown, complete = 0, True
+        per_group: dict[str, int] = {}
         for group in dict.fromkeys(group_of(t) for t in types):
             mine = [t for t in types if group_of(t) == group]
             listed = self._count(mine, (), area)
             reported = self._count(mine, read, area)
             missing = gaps[group].missing if group in gaps else 0
-            unknown += listed - reported + missing
-            complete &= reported >= MIN_REPORTED * (listed + missing)
+            per_group[group] = listed - reported + missing
             if listed > reported:
                 b_en, b_zh = blank_text(group, listed - reported, listed, read)
                 en_l.append(b_en)
                 zh_l.append(b_zh)
-        return unknown, complete, en_l, zh_l
+        return sum(per_group.values()), per_group, en_l, zh_l
+
+    def _largest(self, spec: Spec, per_group: dict[str, int]) -> Fraction | None:
+        """Most the unknown units can add to a sum: each as large as the largest of its kind.
+
+        The largest reported value of the summed column among the county's listed units of the
+        same group (a missing 村卫生室 is taken to be no larger than the largest listed one);
+        ``None`` (without limit) when no unit of a group with unknowns reports it.
+        """
+        field = str(spec.param("field"))
+        types = [str(t) for t in (spec.param("types") or ())]
+        f = self.county.facilities
+        total = Fraction(0)
+        for group, n in per_group.items():
+            if not n:
+                continue
+            mine = f["type"].isin([t for t in types if group_of(t) == group]).fillna(False)
+            values = pd.to_numeric(f.loc[mine.to_numpy(dtype=bool), field], errors="coerce")
+            values = values.dropna()
+            if not len(values):
+                return None
+            total += n * exact(int(values.max()))
+        return total
 
     # ----------------------------------------------------------------------------------------
     # the decision
@@ -220,11 +241,25 @@ class Verdicts:
         target: Target | None,
         result: Assessment,
     ) -> Decision:
-        """Return whether the verdict ``result.met`` holds whatever the unknown units say."""
-        if result.met is None or target is None:
+        """Return whether the verdict ``result.met`` holds whatever the unknown units say.
+
+        A value that cannot be computed (no unit listed at all) while units are missing says
+        so too: the reason is the roster's gap, not only "denominator is zero".
+        """
+        if target is None:
             return Decision()
         num_spec, den_spec = ind.specs(level)  # type: ignore[arg-type]
         where = area if level == "township" else None
+        if result.met is None:
+            if result.value is not None or den_spec.kind not in ("facility_count", "facility_sum"):
+                return Decision()
+            types = [str(t) for t in (den_spec.param("types") or ())]
+            en, zh = gap_text([g for g in self._missing(types, where)[1]])
+            return (
+                Decision(withheld=f"{en}: no verdict / {zh}，无法判断是否达标")
+                if en
+                else Decision()
+            )
         bn = self.bounds(num_spec, num, level, where)
         bd = self.bounds(den_spec, den, level, where)
         if bn.exact and bd.exact and bn.low == num.value and bd.low == den.value:

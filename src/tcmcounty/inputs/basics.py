@@ -837,6 +837,7 @@ def _put(
         elif group == "survey":
             v = parse_number(value)
             sub[name] = v * scale if v is not None else value  # type: ignore[index]
+            meta.setdefault("_where", {})[f"survey.{name}"] = (number, label)  # type: ignore[index]
         else:
             sub[name] = value  # type: ignore[index]
         if group in ("tcm_hospital", "survey"):
@@ -847,6 +848,7 @@ def _put(
         if not is_missing(value):
             value = unicodedata.normalize("NFKC", value).strip()
             meta[field_key] = int(value) if value.isdigit() else value
+            meta.setdefault("_where", {})[field_key] = (number, label)  # type: ignore[index]
     elif field_key == "adcode":
         if not is_missing(value):
             meta[field_key] = unicodedata.normalize("NFKC", value).replace(" ", "")[:12]

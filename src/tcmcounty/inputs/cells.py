@@ -573,7 +573,10 @@ def parse_rows(
     # township merged down the rows of its villages, in a table beside)
     blank_before = {i for i, r in enumerate(text_rows) if not any(r)}
     counts = {c.position for c in keep if table.column(c.column).kind == "int"}  # type: ignore[arg-type]
-    _expand_merged(text_rows, merged or [], header_row + used - 1, first_row_number, add, counts)
+    flags = {c.position for c in keep if table.column(c.column).kind == "bool"}  # type: ignore[arg-type]
+    _expand_merged(
+        text_rows, merged or [], header_row + used - 1, first_row_number, add, counts, flags
+    )
     header_keys = {normalise(h) for h in header if h} | {h for h in header if h}
     contract = {c.column: table.column(c.column) for c in keep}  # type: ignore[index]
     known_positions = {c.position for c in hm.columns}
@@ -812,13 +815,16 @@ def _expand_merged(
     first_row_number: int,
     add: AddProblem,
     counts: set[int] | None = None,
+    flags: set[int] | None = None,
 ) -> None:
     """Give every row of a merged range below the header the value of the range's top cell.
 
     A name, a type or a township merged down its rows belongs to each of them; a **count**
     merged over several rows (中医诊疗人次 of two facilities in one cell) is one number for the
     group, never each row's: it is read on the first row only, and a warning says so (the
-    others are not reported), so a merged count is never counted twice.
+    others are not reported), so a merged count is never counted twice. A **yes/no** merged
+    over several rows (中医阁 是 for three clinics) is read on every row, with a warning: it
+    counts in the shares, so the planner must see it.
     """
     for top, left, bottom, right in merged:
         if top <= last_header_row or bottom == top:
@@ -848,10 +854,13 @@ def _expand_merged(
             if not row[left - 1]:
                 row[left - 1] = value
         ref = f"{column_letter(left - 1)}{top}:{column_letter(right - 1)}{bottom}"
+        flag = bool(flags) and (left - 1) in flags  # type: ignore[operator]
         add(
-            "note",
-            f"merged cells {ref}: every row read as {value[:40]!r}",
-            f"合并单元格 {ref}：每一行均按 {value[:40]!r} 读取",
+            "warning" if flag else "note",
+            f"merged cells {ref}: every row read as {value[:40]!r}"
+            + ("; it counts for each of them in the shares: give each row its own" if flag else ""),
+            f"合并单元格 {ref}：每一行均按 {value[:40]!r} 读取"
+            + ("；每一行都计入占比：请逐行填写" if flag else ""),
             top,
             column_letter(left - 1),
         )

@@ -15,6 +15,7 @@ together.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,9 +27,12 @@ import pandas as pd
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS
 from tcmcounty.inputs.raw import RawBundle
 
-Level = Literal["county", "facilities", "townships", "villages"]
+Level = Literal["county", "facilities", "townships", "villages", "timetable", "tasks"]
 Severity = Literal["error", "warning"]
 
+#: Years a date of a plan (timetable, task deadlines) may fall in: a 1900 date is an empty
+#: Excel date cell (serial 1), not a deadline.
+PLAN_YEARS = (2000, 2100)
 #: Parts may exceed their whole by this share before a sum across levels is refused (rounding,
 #: a village counted in two places); below ``1 - SUM_TOLERANCE`` of the whole, when every part is
 #: given, a warning says the parts miss something.
@@ -45,7 +49,8 @@ class Rule:
         ``part``: ``a <= b`` on one row (or among county items); ``implies``: ``a`` yes (or, for a count,
         above 0) needs ``b`` yes on the same row; ``sum``: the ``a`` of the rows of ``level`` within one unit
         of the next level up add to at most its ``b`` (within :data:`SUM_TOLERANCE`); ``whole``:
-        county item ``a`` is a whole number.
+        county item ``a`` is a whole number; ``order``: ``a`` is not after ``b`` on one row;
+        ``dates``: every date of column ``a`` lies within :data:`PLAN_YEARS`.
     level : {"county", "facilities", "townships", "villages"}
         Where the rule applies.
     a, b : str
@@ -56,7 +61,7 @@ class Rule:
         ``warning`` only where the data stay usable.
     """
 
-    kind: Literal["part", "implies", "sum", "whole"]
+    kind: Literal["part", "implies", "sum", "whole", "order", "dates"]
     level: Level
     a: str
     b: str
@@ -126,12 +131,22 @@ RULES: tuple[Rule, ...] = (
           ("tcm_techniques", "TCM appropriate techniques", "中医药适宜技术"),
       )),
     # ---- sums across levels
+    Rule("part", "villages", "population", "township_population",
+         "one village has more people than its whole township", "单个村的人口多于其所在乡镇人口"),
     Rule("sum", "villages", "population", "population",
          "the villages of this township add up to more people than the township",
          "该乡镇各村人口之和多于乡镇人口"),
     Rule("sum", "townships", "population", "resident",
          "the townships add up to more people than the county's resident population",
          "各乡镇人口之和多于全县常住人口"),
+    # ---- dates of the plan
+    Rule("order", "timetable", "start", "end",
+         "the stage ends before it starts", "该阶段的结束日期早于开始日期"),
+    *(Rule("dates", level, col, "",
+           f"a date of the plan must lie between {PLAN_YEARS[0]} and {PLAN_YEARS[1]} (a 1900 date "
+           "is an empty Excel date cell)",
+           f"计划日期应在 {PLAN_YEARS[0]} 至 {PLAN_YEARS[1]} 年之间（1900 年的日期多为空白的 Excel 日期单元格）")
+      for level, col in (("timetable", "start"), ("timetable", "end"), ("tasks", "due"))),
 )  # fmt: skip
 
 #: Facility parts that, when larger than their whole, are read as not reported (a warning)
@@ -153,6 +168,7 @@ def check_consistency(raw: RawBundle) -> None:
         _facility_parts(raw, f)
         _facility_implies(raw, f)
     _level_sums(raw)
+    _plan_dates(raw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,6 +330,22 @@ def _villages_in_townships(raw: RawBundle, towns: pd.DataFrame, villages: pd.Dat
     sums = pop.groupby(codes).sum(min_count=1)
     given = pop.notna().groupby(codes).all()
     t_pop = pd.to_numeric(towns["population"], errors="coerce")
+    by_code = dict(zip(towns["code"].astype("string"), t_pop, strict=True))
+    names = dict(zip(towns["code"].astype("string"), towns.get("name", towns["code"]), strict=True))
+    part = next(rules("part", "villages"))
+    for j, code in enumerate(codes):
+        whole, v = by_code.get(code), pop.iloc[j]
+        if whole is None or pd.isna(whole) or pd.isna(v) or v <= whole:
+            continue
+        raw.problem(
+            part.severity,
+            "villages",
+            f"{part.en}: {_num(float(v))} > {names[code]} {_num(float(whole))}",
+            f"{part.zh}：{_num(float(v))} > {names[code]} {_num(float(whole))}",
+            int(villages["_row"].iloc[j]),
+            raw.header("villages", "population"),
+            _plain(float(v)),
+        )
     for i, code in enumerate(towns["code"].astype("string")):
         whole = t_pop.iloc[i]
         total = sums.get(code)
@@ -381,3 +413,64 @@ def _townships_in_county(raw: RawBundle, towns: pd.DataFrame) -> None:
             col,
             _num(county),
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# dates of the plan
+
+
+def _date(v: object) -> dt.date | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return None if pd.isna(v) else v.date()
+    if isinstance(v, dt.datetime):
+        return v.date()
+    return v if isinstance(v, dt.date) else None
+
+
+def _plan_dates(raw: RawBundle) -> None:
+    for rule in rules("dates", "timetable"):
+        _date_range(raw, rule)
+    for rule in rules("dates", "tasks"):
+        _date_range(raw, rule)
+    t = raw.tables.get("timetable")
+    for rule in rules("order", "timetable"):
+        if t is None or rule.a not in t or rule.b not in t:
+            continue
+        for _, r in t.iterrows():
+            a, b = _date(r[rule.a]), _date(r[rule.b])
+            if a is None or b is None or a <= b or not _in_years(a) or not _in_years(b):
+                continue
+            head_a, head_b = raw.header("timetable", rule.a), raw.header("timetable", rule.b)
+            raw.problem(
+                rule.severity,
+                "timetable",
+                f"{rule.en}: {head_a} {a.isoformat()} is after {head_b} {b.isoformat()}",
+                f"{rule.zh}：{head_a} {a.isoformat()} 晚于 {head_b} {b.isoformat()}",
+                int(r["_row"]),
+                head_b,
+                b.isoformat(),
+            )
+
+
+def _in_years(d: dt.date) -> bool:
+    return PLAN_YEARS[0] <= d.year <= PLAN_YEARS[1]
+
+
+def _date_range(raw: RawBundle, rule: Rule) -> None:
+    df = raw.tables.get(rule.level)
+    if df is None or rule.a not in df:
+        return
+    for _, r in df.iterrows():
+        d = _date(r[rule.a])
+        if d is not None and not _in_years(d):
+            raw.problem(
+                rule.severity,
+                rule.level,
+                rule.en,
+                rule.zh,
+                int(r["_row"]),
+                raw.header(rule.level, rule.a),
+                d.isoformat(),
+            )

@@ -321,6 +321,7 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
     if cs is not None:
         raw.meta_sheet = cs
         _uncached_items(sheets[cs], raw)
+        _merged_items(by_title[cs], first_row.get(cs, 1), raw)
         reading = SheetReading(path.name, cs, "county", how.get(cs, "name"))
         raw.meta = read_county_sheet(sheets[cs], raw, reading, columns.for_sheet(cs))
         clean_names(raw.meta, raw)
@@ -534,6 +535,34 @@ def _sheet_problem(
     value: str | None,
 ) -> Problem:
     return Problem(severity, file, en, zh, sheet, row, column, value)  # type: ignore[arg-type]
+
+
+def _merged_items(sheet: Sheet, first: int, raw: RawBundle) -> None:
+    """Warn of a value merged over several items of the county sheet: it is read for the first.
+
+    One number written once for two items (床位数 and 执业（助理）医师数 in one merged cell) is
+    the first item's; the others read as not reported, and the planner must see why.
+    """
+    from tcmcounty.inputs.cells import column_letter
+
+    for top, left, bottom, right in sheet.merged:
+        if bottom == top or left == 1:
+            continue  # one row, or the item labels themselves
+        ref = f"{column_letter(left - 1)}{top}:{column_letter(right - 1)}{bottom}"
+        raw.problems.append(
+            _sheet_problem(
+                raw.meta_file,
+                sheet.title,
+                "warning",
+                f"merged cells {ref} hold one value for {bottom - top + 1} items: read for row "
+                f"{top} only, the other items not reported; give each item its own value",
+                f"合并单元格 {ref} 为 {bottom - top + 1} 个项目共用一个值：仅计入第 {top} 行，"
+                "其余项目按未填报处理；请逐项填写",
+                top + first - 1,
+                column_letter(left - 1),
+                None,
+            )
+        )
 
 
 def _uncached_items(rows: list[list[object]], raw: RawBundle) -> None:

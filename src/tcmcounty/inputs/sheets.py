@@ -213,10 +213,32 @@ def _read_sheet(ws: object, wb: object, budget: int) -> tuple[Sheet, int]:
             for r, attrs in parser.row_dimensions.items()
             if str(attrs.get("hidden", "")).lower() in ("1", "true") and int(r) in cells
         )
+        hidden_cols = sorted(
+            {
+                c
+                for attrs in parser.column_dimensions.values()
+                if str(attrs.get("hidden", "")).lower() in ("1", "true")
+                for c in range(int(attrs.get("min", 0)), int(attrs.get("max", 0)) + 1)
+            }
+            & {col for row in cells.values() for col, _ in row}
+        )
     sheet = build_sheet(str(ws.title), cells)  # type: ignore[attr-defined]
     if hidden_rows:
         sheet.hidden_rows = hidden_rows
         sheet.findings.append(_hidden_rows_finding(hidden_rows))
+    if hidden_cols:
+        letters = ", ".join(column_letter(c - 1) for c in hidden_cols)
+        sheet.findings.append(
+            (
+                "warning",
+                f"hidden column(s) {letters} with data: read like the others; unhide them to "
+                "check, delete them if they are not data",
+                f"隐藏列 {letters} 含数据：照常读取；请取消隐藏核对，若不是数据请删除",
+                None,
+                column_letter(hidden_cols[0] - 1),
+                None,
+            )
+        )
     rows = sheet.rows
     last_row = len(rows)
     width = max((len(r) for r in rows), default=0)

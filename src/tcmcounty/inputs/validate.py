@@ -20,7 +20,7 @@ from tcmcounty.inputs.identity import check_identity
 from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.inputs.structure import raw_structure
 from tcmcounty.inputs.totals import check_roster_totals, check_township_population, roster_sums
-from tcmcounty.roster import gap_text, roster_gaps
+from tcmcounty.roster import GROUP_COLUMNS, GROUP_TYPES, blank_text, gap_text, roster_gaps
 from tcmcounty.schema import TABLES, vocabulary_lookup
 
 #: Plausible ranges of county ratios (per 1,000 residents); outside them a warning is given.
@@ -822,7 +822,8 @@ def _check_years(raw: RawBundle) -> None:
     meta = raw.meta
     ref = meta.get("reference_year")
     if ref is not None:
-        _year_problem(raw, "county", ref, None, "reference_year", FIRST_YEAR)
+        row, col = where_on_county_sheet(raw, "reference_year")
+        _year_problem(raw, "county", ref, row, col, FIRST_YEAR)
     for group, key, entry in _figure_items(meta):
         for fig, label in (
             (entry, f"{group}.{key}"),
@@ -880,8 +881,7 @@ def _check_survey(raw: RawBundle) -> None:
                 "county",
                 "expected a whole number of people >= 0",
                 "应为非负整数（人数）",
-                None,
-                f"survey.{key}",
+                *where_on_county_sheet(raw, f"survey.{key}"),
                 v,
             )
         else:
@@ -895,8 +895,7 @@ def _check_survey(raw: RawBundle) -> None:
                 "county",
                 f"more people {en} ({ok:,.0f}) than surveyed ({n:,.0f}): impossible",
                 f"{zh}（{ok:,.0f}）多于调查人数（{n:,.0f}），不可能",
-                None,
-                f"survey.{ok_key}",
+                *where_on_county_sheet(raw, f"survey.{ok_key}"),
                 f"{ok:.0f}",
             )
         if n == 0 and ok is not None:
@@ -905,8 +904,7 @@ def _check_survey(raw: RawBundle) -> None:
                 "county",
                 f"a survey of 0 respondents cannot give a rate of people {en}; leave it out",
                 f"调查人数为0，无法计算{rate_zh}；请删除该项",
-                None,
-                f"survey.{n_key}",
+                *where_on_county_sheet(raw, f"survey.{n_key}"),
                 0,
             )
         if n is not None and total and n > total:
@@ -915,10 +913,23 @@ def _check_survey(raw: RawBundle) -> None:
                 "county",
                 f"more respondents ({n:,.0f}) than county residents ({total:,.0f}): impossible",
                 f"调查人数（{n:,.0f}）多于全县常住人口（{total:,.0f}），不可能",
-                None,
-                f"survey.{n_key}",
+                *where_on_county_sheet(raw, f"survey.{n_key}"),
                 f"{n:.0f}",
             )
+
+
+def where_on_county_sheet(raw: RawBundle, key: str) -> tuple[int | None, str]:
+    """Return the row and the header of a county item (``survey.satisfied``, ``reference_year``).
+
+    A workbook's county sheet records where it read each item; a ``county.toml`` has no rows,
+    and the key names the item.
+    """
+    where = raw.meta.get("_where")
+    found = where.get(key) if isinstance(where, dict) else None
+    if isinstance(found, tuple) and len(found) == 2:
+        row, label = found
+        return (int(row) if isinstance(row, int) else None), str(label)
+    return None, key
 
 
 def _resident_total(raw: RawBundle) -> float | None:
@@ -990,24 +1001,40 @@ def _check_tcm_hospital_listed(raw: RawBundle) -> None:
 
 
 def _check_roster_gaps(raw: RawBundle) -> None:
-    """Warn when the roster misses units the county's townships and villages say it has.
+    """Warn when the roster misses units, or leaves blank a column the shares read.
 
     The same words as the indicators whose verdict the gap withholds
-    (:mod:`tcmcounty.indicators.verdicts`): one rule, :func:`tcmcounty.roster.roster_gaps`.
+    (:mod:`tcmcounty.indicators.verdicts`): one rule, :func:`tcmcounty.roster.roster_gaps`, and
+    one sentence for blanks, :func:`tcmcounty.roster.blank_text`.
     """
     f = raw.tables.get("facilities")
     if f is None:
         return
     gaps = roster_gaps(raw_structure(raw), f)
     en, zh = gap_text(gaps.values(), names=True)
-    if en:
+    en_l, zh_l = (
+        ([en.removeprefix("incomplete data: ")] if en else []),
+        ([zh.removeprefix("数据不全：")] if zh else []),
+    )
+    for group, cols in GROUP_COLUMNS.items():
+        mine = f["type"].isin(GROUP_TYPES[group]).fillna(False).to_numpy(dtype=bool)
+        listed = int(mine.sum())
+        for col in cols:
+            if col not in f or not listed:
+                continue
+            blank = int(f.loc[mine, col].isna().sum())
+            if 0 < blank < listed:  # all blank: the column is not reported, said elsewhere
+                b_en, b_zh = blank_text(group, blank, listed, [col])
+                en_l.append(b_en)
+                zh_l.append(b_zh)
+    if en_l:
         raw.problem(
             "warning",
             "facilities",
-            f"{en}; shares over these units get no verdict unless the missing ones cannot change "
-            "it (list every unit)",
-            f"{zh}；涉及这些机构的占比指标，除非缺失机构不影响判定，否则无法判断是否达标"
-            "（请列全机构）",
+            f"incomplete data: {'; '.join(en_l)}; shares over these units get no verdict unless "
+            "the missing ones cannot change it (list every unit, fill every cell)",
+            f"数据不全：{'；'.join(zh_l)}；涉及这些机构的占比指标，除非缺失数据不影响判定，否则无法判断"
+            "是否达标（请列全机构、填全数据）",
             None,
             "type",
         )
