@@ -227,27 +227,29 @@ def check_toml(path: str | os.PathLike[str], kind: FileKind) -> Path:
 
 
 def check_targets(value: str) -> str:
-    """Accept a shipped target set's name, a CSV targets table or a TOML targets file.
+    """Accept a shipped target set's name, or a targets file that the targets reader accepts.
 
-    A CSV file must be text; its header and rows are judged by the targets reader, which
-    never quotes a file that is not a targets table.
+    A file is first checked for its kind without quoting it (text for ``.csv``, TOML
+    otherwise), then read in full by :func:`tcmcounty.indicators.targets.load_targets`, whose
+    errors name the file, row and key (and never quote a file that is no targets table), so
+    that a batch never starts with targets every county would fail on.
     """
-    from tcmcounty.indicators.targets import shipped_target_sets
+    from tcmcounty.indicators.targets import load_targets, shipped_target_sets
 
-    if value in shipped_target_sets():
-        return value
-    if Path(value).suffix.lower() == ".csv":
-        from tcmcounty.inputs.text import DecodeError, decode
+    if value not in shipped_target_sets():
+        if Path(value).suffix.lower() == ".csv":
+            from tcmcounty.inputs.text import DecodeError, decode
 
-        p = check_user_file(value, TARGETS_FILE)
-        try:
-            decode(p.read_bytes())
-        except DecodeError:
-            raise UnusableFileError(
-                p, TARGETS_FILE, "is not text in UTF-8 or GBK", "不是 UTF-8 或 GBK 文本"
-            ) from None
-        return value
-    check_toml(value, TARGETS_FILE)
+            p = check_user_file(value, TARGETS_FILE)
+            try:
+                decode(p.read_bytes())
+            except DecodeError:
+                raise UnusableFileError(
+                    p, TARGETS_FILE, "is not text in UTF-8 or GBK", "不是 UTF-8 或 GBK 文本"
+                ) from None
+        else:
+            check_toml(value, TARGETS_FILE)
+    load_targets(value)
     return value
 
 

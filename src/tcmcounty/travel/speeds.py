@@ -256,7 +256,17 @@ def _class(name: str, raw: dict[str, Any], base: ClassSpeed | None, file: str) -
     )
 
 
+#: Tables a speed file may hold.
+_TOP_KEYS = ("meta", "sources", "off_road", "default", "classes")
+
+
 def _merge(table: SpeedTable | None, data: dict[str, Any], file: str) -> SpeedTable:
+    unknown = sorted(set(data) - set(_TOP_KEYS))
+    if unknown:
+        raise TravelInputError(
+            f"{file}: unknown key(s) {unknown}; a speed table holds {', '.join(_TOP_KEYS)} "
+            f"/ 速度表含未知项 {unknown}；应为 {'、'.join(_TOP_KEYS)}"
+        )
     classes = dict(table.classes) if table else {}
     for name, raw in (data.get("classes") or {}).items():
         if not isinstance(raw, dict):
