@@ -19,7 +19,15 @@ command line's parsers, so a new option is covered without editing this file.
 from __future__ import annotations
 
 import io as _io
+import json
+import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -27,13 +35,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import write_bundle
+from test_report_support import make_tiny_bundle, template_with_cell
 
+from tcmcounty import io as tio
 from tcmcounty.cli import build_parser, main
 from tcmcounty.cli.checks import (
     FILE_OPTIONS,
     OUTPUT_OPTIONS,
+    Number,
+    check_thresholds,
     subcommand_actions,
 )
+from tcmcounty.run.batch import STOP_SIGNALS
 
 SECRET = "SECRET-TOKEN-123"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -323,3 +336,498 @@ def test_raster_reprojected_grid_is_checked_too(
     monkeypatch.setattr(F, "MAX_RASTER_CELLS", 120)  # 10 × 10 passes, its 11 × 12 grid does not
     with pytest.raises(TravelInputError, match="declares 11 × 12 cells"):
         F.read_friction(path, "EPSG:4544")
+
+
+# =============================================================================== class 3
+
+
+def _roads_frame(speeds: list[object] | None = None):
+    """Three road lines in metres (EPSG:4544), with a speed column when ``speeds`` is given."""
+    import geopandas as gpd
+    import shapely
+
+    lines = [shapely.LineString([(500_000 + 1000 * i, 3_300_000), (501_000 + 1000 * i, 3_300_000)])
+             for i in range(3)]  # fmt: skip
+    cols: dict[str, object] = {"fclass": ["secondary"] * 3}
+    if speeds is not None:
+        cols["speed"] = speeds
+    return gpd.GeoDataFrame(cols, geometry=lines, crs="EPSG:4544")
+
+
+def _road_graph_member(tmp: Path, monkeypatch: pytest.MonkeyPatch):
+    """Build (or load) the road graph of a file-like layer; return (result, note, file)."""
+    import tcmcounty.travel.graph as G
+    from tcmcounty.travel.roads import roads_from_frame
+
+    monkeypatch.setenv("TCMCOUNTY_CACHE_DIR", str(tmp / "cache"))
+    layer = roads_from_frame(_roads_frame())
+
+    def run() -> tuple[object, str]:
+        G._MEMORY.clear()
+        g = G.build_graph(None, "walk", "EPSG:4544", digest="hostile", reader=lambda: layer)
+        return (g.n_arcs, g.seg_minutes.round(9).tolist(), g.from_cache), g.cache_note
+
+    def file() -> Path:
+        return next((tmp / "cache" / "roads").glob("*.npz"))
+
+    return run, file, lambda result: result[:2]
+
+
+def _font_member(tmp: Path, monkeypatch: pytest.MonkeyPatch, suffix: str):
+    """The base font subset (``.otf``) or its character list (``.txt``), cached on disk."""
+    import matplotlib
+
+    from tcmcounty.run import execute as E
+
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    monkeypatch.setattr(E, "_cache_root", lambda: tmp / "fonts")
+
+    def run() -> tuple[object, str]:
+        E._FONT_CACHE.clear()
+        buf = _io.StringIO()
+        err, sys.stderr = sys.stderr, buf
+        try:
+            data, chars = E._base_font(font)
+        finally:
+            sys.stderr = err
+        from fontTools.ttLib import TTFont
+
+        glyphs = len(TTFont(_io.BytesIO(data)).getGlyphOrder())  # a font that opens
+        return (glyphs, len(chars)), buf.getvalue()
+
+    def file() -> Path:
+        return next((tmp / "fonts").glob(f"*-base-*{suffix}"))
+
+    return run, file, lambda result: result
+
+
+def _results_member(tmp: Path, monkeypatch: pytest.MonkeyPatch):
+    """A county's results in the report cache (reporting.results, HMAC-signed pickles)."""
+    from tcmcounty.reporting import results as RS
+
+    bundle = write_bundle(tmp / "410101-test")
+
+    def run() -> tuple[object, str]:
+        res = RS.load_results(bundle, cache_dir=tmp / "rcache")
+        return (res.key, len(res.county.villages)), " ".join(res.cache_notes)
+
+    def file() -> Path:
+        return next((tmp / "rcache").glob("*.pkl"))
+
+    return run, file, lambda result: result
+
+
+CACHE_MEMBERS = {
+    "road-graph": _road_graph_member,
+    "font-subset": lambda t, m: _font_member(t, m, ".otf"),
+    "font-characters": lambda t, m: _font_member(t, m, ".txt"),
+    "results": _results_member,
+}
+
+
+def _other_version(data: bytes) -> bytes:
+    if data.startswith(tio.CACHE_MAGIC):
+        head, _, rest = data[len(tio.CACHE_MAGIC) :].partition(b"\n")
+        kind, _version, *tail = head.split(b"\t")
+        return tio.CACHE_MAGIC + b"\t".join([kind, b"0", *tail]) + b"\n" + rest
+    return data.replace(b"-v2\n", b"-v1\n", 1)  # the results cache's own magic
+
+
+CORRUPTIONS: dict[str, Callable[[bytes], bytes]] = {
+    "truncated": lambda d: d[: len(d) // 2],
+    "byte-flipped": lambda d: d[:-7] + bytes([d[-7] ^ 0xFF]) + d[-6:],
+    "empty": lambda d: b"",
+    "other-version": _other_version,
+    "old-format": lambda d: d.split(b"\n", 2)[-1] if d.startswith(tio.CACHE_MAGIC) else d[40:],
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+@pytest.mark.parametrize("member", sorted(CACHE_MEMBERS))
+def test_damaged_cache_is_rebuilt_with_a_note(
+    member: str, corruption: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run, file, same = CACHE_MEMBERS[member](tmp_path, monkeypatch)
+    first, note = run()
+    assert note == ""
+    good = file().read_bytes()
+    file().write_bytes(CORRUPTIONS[corruption](good))
+    again, note = run()  # the next run succeeds: rebuilt, said in one line
+    assert same(again) == same(first)
+    assert note.count("\n") <= 1 and "did not load" in note and "重" in note, note
+    third, note = run()  # and the rebuilt file loads
+    assert note == "" and same(third) == same(first)
+    if member == "road-graph":
+        assert third[2] is True  # loaded from the disk cache
+
+
+# =============================================================================== class 4
+
+#: 83 Chinese characters: 249 bytes of UTF-8, a legal file name of 254 bytes with ".json".
+LONG_NAME = "测" * 83 + ".json"
+
+
+def _atomic_path(target: Path) -> None:
+    with tio.atomic_path(target) as tmp:
+        tmp.write_text("x", encoding="utf-8")
+
+
+TEMP_MEMBERS: dict[str, Callable[[Path], None]] = {
+    "atomic_path": _atomic_path,
+    "write_text_atomic": lambda t: tio.write_text_atomic(t, "x"),
+    "write_files_atomic": lambda t: tio.write_files_atomic({t: b"x", t.with_name("b.json"): b"y"}),
+    "write_files_atomic-replacing": lambda t: (
+        t.write_bytes(b"old"),
+        tio.write_files_atomic({t: b"x"}),
+    ),
+    "write_cache": lambda t: tio.write_cache(t, b"x", kind="k", version="1") or 1 / 0,
+}
+
+
+@pytest.mark.parametrize("member", sorted(TEMP_MEMBERS))
+def test_temporary_names_fit_the_file_system(member: str, tmp_path: Path) -> None:
+    target = tmp_path / LONG_NAME
+    assert len(target.name.encode()) == 254
+    TEMP_MEMBERS[member](target)
+    assert target.is_file()
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+
+
+def test_temporary_name_is_bounded_and_distinct() -> None:
+    a = tio.temp_name_parts(Path("测" * 85))
+    b = tio.temp_name_parts(Path("测" * 84 + "试"))
+    assert len((a["prefix"] + "12345678" + a["suffix"]).encode()) < 100
+    assert a["prefix"] != b["prefix"] and a["prefix"].startswith(".测")
+
+
+#: A county folder named by 75 Chinese characters (225 bytes): its report files fit in 255
+#: bytes, their temporary names did not.
+CHINESE_75 = "测" * 75
+
+
+def test_validate_a_county_named_by_75_chinese_characters(tmp_path: Path, capsys) -> None:
+    bundle = write_bundle(tmp_path / CHINESE_75)
+    code, said = _main(["validate", str(bundle)], capsys)
+    assert code == 0 and "valid" in said
+    workbook = tmp_path / f"{CHINESE_75}.xlsx"
+    code, said = _main(["export", str(bundle), str(workbook)], capsys)
+    assert code == 0 and workbook.is_file()
+    code, said = _main(["validate", str(workbook)], capsys)
+    assert code == 0, said
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["report", "batch"])
+def test_report_and_batch_for_a_county_named_by_75_chinese_characters(
+    command: str, tmp_path: Path, capsys
+) -> None:
+    bundle = make_tiny_bundle(tmp_path / "in", CHINESE_75)
+    out = tmp_path / "out"
+    source = str(bundle) if command == "report" else str(bundle.parent)
+    args = [command, source, "-o", str(out), "--report-date", DATE]
+    code, said = _main([*args, *(["--no-progress"] if command == "batch" else [])], capsys)
+    assert code == 0, said
+    assert (out / f"{CHINESE_75}.html").is_file()
+    assert (out / f"{CHINESE_75}-worklist.xlsx").is_file()
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name]
+
+
+# =============================================================================== class 5
+
+
+def _own_outputs_folder(root: Path) -> tuple[Path, dict[str, Path], Path]:
+    """A folder holding each kind of file the tool writes, and one county workbook."""
+    from openpyxl import Workbook
+
+    from tcmcounty import load_county
+    from tcmcounty.inputs.workbook import write_workbook
+    from tcmcounty.run.index import write_summary_xlsx
+    from tcmcounty.run.report import JobOutcome, write_outcome
+
+    folder = root / "reports"
+    folder.mkdir()
+    county = load_county(write_bundle(root / "410101-test"), warn=False)
+    members: dict[str, Path] = {}
+    members["summary"] = write_summary_xlsx(folder, [])
+    import pandas as pd
+
+    members["table"] = tio.write_xlsx(folder / "indicators.xlsx", {"t": pd.DataFrame({"a": [1]})})
+    buf = _io.BytesIO()
+    Workbook().save(buf)  # a worklist as a report job hands it over: unmarked bytes
+    rec = {"kind": "county_report", "name": "999-x", "status": "ok", "outputs": []}
+    write_outcome(folder, JobOutcome("999-x", "county_report", "ok", rec, {"999-x-worklist.xlsx": buf.getvalue()}))  # fmt: skip
+    members["worklist"] = folder / "999-x-worklist.xlsx"
+    # an older report's workbook, unmarked, known only from its record (the folder's manifest)
+    listed = write_workbook(folder / "888-old-worklist.xlsx", county)
+    old = {"kind": "county_report", "name": "888-old", "status": "ok"}
+    old["outputs"] = [listed.name]
+    (folder / "888-old.json").write_text(json.dumps(old), encoding="utf-8")
+    members["listed-in-record"] = listed
+    real = write_workbook(folder / "410101-test.xlsx", county)  # a county: still read
+    return folder, members, real
+
+
+OWN_OUTPUTS = ("summary", "table", "worklist", "listed-in-record")
+
+
+def test_batch_discovery_skips_each_kind_of_own_output(tmp_path: Path) -> None:
+    from tcmcounty.run.batch import discover
+
+    folder, members, real = _own_outputs_folder(tmp_path)
+    assert sorted(members) == sorted(OWN_OUTPUTS)
+    notes: list[str] = []
+    found, bad = discover([folder], notes)
+    assert found == [real] and bad == []
+    for name in OWN_OUTPUTS:
+        assert any(str(members[name]) in n and "本工具生成" in n for n in notes), (name, notes)
+    notes = []
+    found, bad = discover([members["summary"]], notes)  # given by name: skipped too
+    assert found == [] and len(notes) == 1
+
+
+def test_workbooks_to_fill_in_are_never_marked(tmp_path: Path) -> None:
+    from tcmcounty.inputs.workbook import write_workbook
+
+    assert not tio.is_output_workbook(write_workbook(tmp_path / "template.xlsx"))
+    assert tio.is_output_workbook(tio.write_xlsx(tmp_path / "t.xlsx", {}))
+
+
+@pytest.mark.slow
+def test_batch_over_its_own_report_folder(tmp_path: Path, capsys) -> None:
+    from tcmcounty.run.batch import read_status
+
+    src = tmp_path / "in"
+    make_tiny_bundle(src, "999001-tiny")
+    first = tmp_path / "first"
+    args = ["--no-progress", "--report-date", DATE, "--workers", "1"]
+    assert _main(["batch", str(src), "-o", str(first), *args], capsys)[0] == 0
+    make_tiny_bundle(first, "999002-other", adcode="510102")  # a county beside the outputs
+    second = tmp_path / "second"
+    code, said = _main(["batch", str(first), "-o", str(second), *args], capsys)
+    assert code == 0, said
+    assert "summary.xlsx: written by tcmcounty" in said
+    assert "999001-tiny-worklist.xlsx: written by tcmcounty" in said
+    assert [r["county"] for r in read_status(second)] == ["999002-other"]
+
+
+# =============================================================================== class 6
+
+NUMBER_MEMBERS = sorted(
+    {
+        (cmd, a.option_strings[-1])
+        for cmd, a in subcommand_actions(build_parser())
+        if a.option_strings and isinstance(a.type, Number)
+    }
+)
+
+
+def test_every_numeric_option_has_a_checked_type() -> None:
+    raw = [
+        (cmd, a.option_strings)
+        for cmd, a in subcommand_actions(build_parser())
+        if a.type in (int, float)
+    ]
+    assert raw == []
+    assert len(NUMBER_MEMBERS) >= 25
+
+
+@pytest.mark.parametrize(("command", "option"), NUMBER_MEMBERS)
+def test_numeric_option_refuses_what_means_nothing(
+    command: str, option: str, county: Path, tmp_path: Path, capsys
+) -> None:
+    for bad in ("nan", "NaN", "inf", "-inf", "1e999", "-1", "abc", "1e308"):
+        argv = [command, *_positionals(command, county, tmp_path), f"{option}={bad}"]
+        code, said = _main(argv, capsys)
+        assert code == 2, (argv, said)
+        assert option in said and CJK.search(said) and "/" in said, (argv, said)
+        assert "Traceback" not in said
+    action = next(
+        a
+        for cmd, a in subcommand_actions(build_parser())
+        if cmd == command and option in a.option_strings
+    )
+    number: Number = action.type  # type: ignore[assignment]
+    ok = number.low + (1 if number.low_open else 0)
+    assert number(str(int(ok) if number.integer else ok)) == ok  # the bounds admit a value
+
+
+THRESHOLD_MEMBERS = sorted(
+    {
+        (cmd, a.option_strings[-1])
+        for cmd, a in subcommand_actions(build_parser())
+        if a.option_strings and a.dest in ("thresholds", "radius")
+    }
+)
+
+
+@pytest.mark.parametrize(("command", "option"), THRESHOLD_MEMBERS)
+def test_threshold_option_refuses_nan_and_absurd_values(
+    command: str, option: str, county: Path, tmp_path: Path, capsys
+) -> None:
+    for bad in ("nan", "inf", "1e308", "-1", "2,nan"):
+        argv = [command, *_positionals(command, county, tmp_path), f"{option}={bad}"]
+        code, said = _main(argv, capsys)
+        assert code == 2 and "阈值" in said and "Traceback" not in said, (argv, said)
+    assert check_thresholds("1,2,5km") == "1,2,5km"
+
+
+# =============================================================================== class 7
+
+
+@pytest.mark.parametrize("sig", [s.name for s in STOP_SIGNALS])
+def test_batch_handles_stop_signals_even_when_inherited_ignored(sig: str) -> None:
+    from tcmcounty.run.batch import Terminated, stop_on_signals
+
+    signum = signal.Signals[sig]
+    before = signal.signal(signum, signal.SIG_IGN)  # as a script started in the background
+    try:
+        with pytest.raises(KeyboardInterrupt) as exc, stop_on_signals():
+            signal.raise_signal(signum)
+            time.sleep(1)  # not reached: the handler raises
+        assert isinstance(exc.value, Terminated) == (signum != signal.SIGINT)
+        assert signal.getsignal(signum) == signal.SIG_IGN  # given back afterwards
+    finally:
+        signal.signal(signum, before)
+
+
+@pytest.mark.slow
+def test_batch_started_with_sigint_ignored_still_stops_on_sigint(tmp_path: Path) -> None:
+    """``make test &`` from a script: SIGINT arrives ignored; the batch still stops cleanly."""
+    from tcmcounty.run import report as R
+    from tcmcounty.run.batch import read_status
+
+    src = tmp_path / "counties"
+    make_tiny_bundle(src, "999611-sleepy")
+    sleep = (
+        'if "sleepy" in county:\n    import os, pathlib, time\n\n'
+        '    pathlib.Path(os.environ["TCM_TEST_STARTED"]).touch()\n    time.sleep(600)'
+    )
+    tpl = template_with_cell(R.template_path("county_report"), tmp_path / "sleepy.ipynb", sleep)
+    tmp = Path(tempfile.mkdtemp(prefix="t", dir="/tmp"))
+    out, started = tmp_path / "reports", tmp_path / "cell-started"
+    env = {**os.environ, "TMPDIR": str(tmp), "TCM_TEST_STARTED": str(started)}
+    cmd = [sys.executable, "-m", "tcmcounty.cli", "batch", str(src), "--out", str(out)]
+    cmd += ["--template", str(tpl), "--workers", "1", "--no-progress", "--report-date", DATE]
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not started.exists() and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            time.sleep(0.2)
+        assert started.exists(), "the sleeping cell never started"
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(60) == 130
+        deadline = time.monotonic() + 30
+        while list(tmp.glob("tcmr-*")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not list(tmp.glob("tcmr-*"))
+        row = {r["county"]: r for r in read_status(out)}["999611-sleepy"]
+        assert row["status"] == "not run" and "interrupted" in row["error"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# =============================================================================== class 8
+
+SPEED_TABLES = {
+    "motor-nan": ("[classes.secondary]\nmotor = nan\n", "[classes.secondary] motor", "nan"),
+    "motor-inf": ("[classes.secondary]\nmotor = inf\n", "[classes.secondary] motor", "inf"),
+    "motor-1e308": ("[classes.secondary]\nmotor = 1e308\n", "[classes.secondary] motor", "1e+308"),
+    "motor-0.5": ("[classes.secondary]\nmotor = 0.5\n", "[classes.secondary] motor", "0.5"),
+    "walk-100": ("[classes.path]\nwalk = 100\n", "[classes.path] walk", "100"),
+    "default-nan": ("[default]\nmotor = nan\n", "[classes.default] motor", "nan"),
+    "off-road-0": ("[off_road]\nwalk = 0\n", "[off_road] walk", "0"),
+    "off-road-inf": ("[off_road]\nmotor = inf\n", "[off_road] motor", "inf"),
+}
+
+
+@pytest.mark.parametrize("member", sorted(SPEED_TABLES))
+def test_speed_table_refuses_non_finite_and_absurd_speeds(member: str, tmp_path: Path) -> None:
+    from tcmcounty.travel._errors import TravelInputError
+    from tcmcounty.travel.speeds import load_speeds
+
+    text, where, value = SPEED_TABLES[member]
+    path = tmp_path / "speeds.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TravelInputError) as exc:
+        load_speeds(path)
+    said = str(exc.value)
+    assert where in said and value in said and "公里/小时" in said, said
+
+
+LAYER_SPEEDS = {
+    "float-1e308": [60.0, 1e308, 40.0],
+    "float-inf": [60.0, float("inf"), 40.0],
+    "text-nan": ["60", "nan", "40"],
+    "text-inf": ["60", "Infinity", "40"],
+    "negative": [60, -5, 40],
+    "900": [60, 900, 40],
+    "text-1e308": ["60", "1e308", "40"],
+}
+
+
+@pytest.mark.parametrize("member", sorted(LAYER_SPEEDS))
+def test_road_layer_speed_column_refuses_absurd_speeds(member: str, tmp_path: Path) -> None:
+    from tcmcounty.travel._errors import TravelInputError
+    from tcmcounty.travel.roads import read_roads
+
+    path = tmp_path / "roads.gpkg"
+    _roads_frame(LAYER_SPEEDS[member]).to_file(path, engine="pyogrio")
+    with pytest.raises(TravelInputError) as exc:
+        read_roads(path)
+    said = str(exc.value)
+    assert "roads.gpkg" in said and "'speed'" in said and "feature 2" in said, said
+    assert "1–200 km/h" in said and "公里/小时" in said, said
+
+
+def test_road_layer_missing_and_osm_word_speeds_take_the_class_speed(tmp_path: Path) -> None:
+    from tcmcounty.travel.roads import read_roads
+
+    path = tmp_path / "roads.gpkg"
+    _roads_frame(["50", "none", None]).to_file(path, engine="pyogrio")
+    assert np.isnan(read_roads(path).lines["speed_kmh"].to_numpy()[1:]).all()
+
+
+RASTERS = {
+    "kmh-1e308": ("kmh", 1e308, "1e+308 km/h"),
+    "kmh-inf": ("kmh", np.inf, "inf km/h"),
+    "kmh-900": ("kmh", 900.0, "900 km/h"),
+    "friction-1e-9": ("minutes_per_metre", 1e-9, "1e-09 minutes per metre"),
+}
+
+
+@pytest.mark.parametrize("member", sorted(RASTERS))
+def test_speed_raster_refuses_cells_faster_than_any_road(member: str) -> None:
+    from affine import Affine
+
+    from tcmcounty.travel._errors import TravelInputError
+    from tcmcounty.travel.friction import surface_from_array
+
+    units, value, shown = RASTERS[member]
+    good = 5.0 if units == "kmh" else 0.012
+    cells = np.full((3, 3), good)
+    cells[1, 2] = value
+    with pytest.raises(TravelInputError) as exc:
+        surface_from_array(cells, Affine(100, 0, 0, 0, -100, 300), "EPSG:4544", units=units)
+    said = str(exc.value)
+    assert "row 2, column 3" in said and shown in said and "200 km/h" in said, said
+
+
+def test_cli_names_the_speed_key_and_value(county: Path, tmp_path: Path, capsys) -> None:
+    roads = tmp_path / "roads.gpkg"
+    _roads_frame().to_file(roads, engine="pyogrio")
+    speeds = tmp_path / "speeds.toml"
+    speeds.write_text("[classes.secondary]\nmotor = 1e308\n", encoding="utf-8")
+    argv = ["coverage", str(county), "--roads", str(roads), "--speeds", str(speeds)]
+    code, said = _main([*argv, "--mode", "motor"], capsys)
+    assert code == 2 and "[classes.secondary] motor" in said and "1e+308" in said
+    assert "公里/小时" in said and "Traceback" not in said

@@ -318,6 +318,8 @@ def check_files(args: argparse.Namespace) -> None:
 
     Raises
     ------
+    ValueError
+        For --travel-times given with --roads / --friction.
     ThresholdError
         For a threshold list that cannot be read or is out of range.
     tcmcounty.io.UnusableFileError
@@ -325,6 +327,9 @@ def check_files(args: argparse.Namespace) -> None:
     tcmcounty.errors.TcmCountyError
         From a check that reads the file in full (a speed table's speeds).
     """
+    from tcmcounty.cli.travel_options import check_travel_sources
+
+    check_travel_sources(args)  # which options go together, before what each file holds
     for dest in THRESHOLD_OPTIONS:
         value = getattr(args, dest, None)
         if isinstance(value, str) and value:

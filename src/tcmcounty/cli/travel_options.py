@@ -79,6 +79,20 @@ def wants_travel(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "roads", None) or getattr(args, "friction", None))
 
 
+def check_travel_sources(args: argparse.Namespace) -> None:
+    """Refuse --travel-times together with --roads / --friction (one source of minutes).
+
+    Raises
+    ------
+    ValueError
+        If both are given.
+    """
+    if wants_travel(args) and getattr(args, "travel_times", None):
+        raise ValueError(
+            "give --travel-times or --roads/--friction, not both / 出行时间表与路网（摩擦面）只能二选一"
+        )
+
+
 def travel_from_args(args: argparse.Namespace, county: Any, needed_minutes: float = 60.0) -> Any:
     """Compute the county's travel times from the options (None without --roads/--friction).
 
@@ -87,10 +101,9 @@ def travel_from_args(args: argparse.Namespace, county: Any, needed_minutes: floa
     ValueError
         If --travel-times is combined with --roads / --friction.
     """
+    check_travel_sources(args)
     if not wants_travel(args):
         return None
-    if getattr(args, "travel_times", None):
-        raise ValueError("give --travel-times or --roads/--friction, not both")
     cutoff = max(needed_minutes, args.max_minutes if args.max_minutes is not None else 60.0)
     if args.roads:
         from tcmcounty.travel.county import road_travel_times
