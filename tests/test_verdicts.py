@@ -234,3 +234,28 @@ def test_docs_state_every_consistency_rule() -> None:
         assert line is not None, r
         assert f"| {r.severity} |" in line and r.zh in line, line
     assert "90%" in docs.split("## No verdict without", 1)[1].split("## Consistency", 1)[0]
+
+
+def test_report_summary_and_index_say_the_same(half: Path, tmp_path: Path) -> None:
+    """The half-filled 会昌县 through the batch: no 达标 for a share it cannot support, anywhere."""
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "会昌县.xlsx").write_bytes(half.read_bytes())
+    out = tmp_path / "out"
+    code = main(["batch", str(src), "--out", str(out), "--workers", "1", "--no-progress",
+                 "--report-date", "2026-12-07"])  # fmt: skip
+    assert code == 0
+    html = next(out.rglob("*.html"), None)
+    reports = [p for p in out.rglob("*.html") if p.name != "index.html"]
+    assert html is not None and len(reports) == 1
+    page = reports[0].read_text(encoding="utf-8")
+    assert "数据不全：名册列出 1/19 个乡镇的卫生院" in page
+    summary = pd.read_excel(out / "summary.xlsx", sheet_name=None, engine="openpyxl")
+    cells = "\n".join(str(v) for df in summary.values() for v in df.to_numpy().ravel())
+    assert "无法判断：数据不全" in cells
+    # the shares the roster cannot support are nowhere 是 (met) in the summary
+    sheet = next(df for df in summary.values() if any("T-ZYG-HALL" in str(c) for c in df.columns))
+    met_cols = [c for c in sheet.columns if "T-ZYG-HALL" in str(c) and "达标" in str(c)]
+    assert met_cols and all(str(sheet[c].iloc[0]).startswith("无法判断") for c in met_cols)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "会昌县" in index

@@ -25,6 +25,9 @@ STATUS_LABELS = {
 }
 
 #: Marker of a county total summed from the facility roster (:attr:`Figure.derived`).
+#: Column of ``County.facilities`` listing, per row, the columns a contradiction put in doubt
+#: (comma-separated; :mod:`tcmcounty.inputs.consistency`): read as written, unknown for verdicts.
+DOUBT = "_doubt"
 DERIVED_ROSTER = "roster"
 #: How each derivation marker is printed: marker -> (Chinese, English).
 #: Marker of a resident population summed over the township table.

@@ -31,7 +31,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from tcmcounty.county import DERIVED_ROSTER, County
+from tcmcounty.county import DERIVED_ROSTER, DOUBT, County
 from tcmcounty.formatting import value_text
 from tcmcounty.indicators.assess import Assessment, assess
 from tcmcounty.indicators.kinds import Quantity, exact
@@ -119,6 +119,9 @@ class Verdicts:
             for col in cols:
                 if col in f:
                     mask &= f[col].notna()
+            if cols and DOUBT in f:  # a cell a contradiction put in doubt is unknown here
+                doubt = f[DOUBT].fillna("").astype(str).str.split(",")
+                mask &= ~doubt.map(lambda d: bool(set(d) & set(cols)))
             towns = f["township_code"].astype("string") if "township_code" in f else None
             counts = (
                 towns[mask.to_numpy(dtype=bool)].value_counts(dropna=False)

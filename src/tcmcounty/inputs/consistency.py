@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS
+from tcmcounty.county import DOUBT, POPULATION_KEYS, RESOURCE_KEYS
 from tcmcounty.inputs.raw import RawBundle
 
 Level = Literal["county", "facilities", "townships", "villages", "timetable", "tasks"]
@@ -114,16 +114,17 @@ RULES: tuple[Rule, ...] = (
          "more technique categories (类) than techniques (项): every category has at least one technique",
          "适宜技术类数多于项数：每一类至少有一项"),
     Rule("implies", "facilities", "is_quality_tcm_hall", "has_tcm_hall",
-         "a 精品（示范）中医馆 needs a 中医馆: 中医馆 says no", "精品（示范）中医馆须先有中医馆，但中医馆为“否”"),
+         "a 精品（示范）中医馆 needs a 中医馆: 中医馆 says no", "精品（示范）中医馆须先有中医馆，但中医馆为“否”",
+         "warning"),
     Rule("implies", "facilities", "has_tcm_pavilion", "provides_tcm",
          "a clinic with a 中医阁 provides TCM services: 提供中医药服务 says no",
-         "设有中医阁的机构即能提供中医药服务，但“提供中医药服务”为“否”"),
+         "设有中医阁的机构即能提供中医药服务，但“提供中医药服务”为“否”", "warning"),
     Rule("implies", "facilities", "has_tcm_hall", "provides_tcm",
          "a centre with a 中医馆 provides TCM services: 提供中医药服务 says no",
-         "设有中医馆的机构即能提供中医药服务，但“提供中医药服务”为“否”"),
+         "设有中医馆的机构即能提供中医药服务，但“提供中医药服务”为“否”", "warning"),
     *(Rule("implies", "facilities", col, "provides_tcm",
            f"a facility with {what} provides TCM services: 提供中医药服务 says no",
-           f"有{zh}的机构即能提供中医药服务，但“提供中医药服务”为“否”")
+           f"有{zh}的机构即能提供中医药服务，但“提供中医药服务”为“否”", "warning")
       for col, what, zh in (
           ("tcm_visits", "TCM visits", "中医诊疗人次"),
           ("nondrug_visits", "visits with a TCM non-drug therapy", "中医非药物疗法诊疗人次"),
@@ -135,10 +136,10 @@ RULES: tuple[Rule, ...] = (
          "one village has more people than its whole township", "单个村的人口多于其所在乡镇人口"),
     Rule("sum", "villages", "population", "population",
          "the villages of this township add up to more people than the township",
-         "该乡镇各村人口之和多于乡镇人口"),
+         "该乡镇各村人口之和多于乡镇人口", "warning"),
     Rule("sum", "townships", "population", "resident",
          "the townships add up to more people than the county's resident population",
-         "各乡镇人口之和多于全县常住人口"),
+         "各乡镇人口之和多于全县常住人口", "warning"),
     # ---- dates of the plan
     Rule("order", "timetable", "start", "end",
          "the stage ends before it starts", "该阶段的结束日期早于开始日期"),
@@ -290,18 +291,38 @@ def _is(s: pd.Series, value: bool) -> np.ndarray:
     return ((n > 0) if value else (n == 0)).fillna(False).to_numpy(dtype=bool)
 
 
+def _doubt(f: pd.DataFrame, mask: np.ndarray, columns: tuple[str, ...]) -> None:
+    """Mark cells of ``f`` (rows ``mask``) as doubtful: read as written, unknown for verdicts.
+
+    ``DOUBT`` holds the columns of each row that a contradiction put in doubt; the indicator
+    engine counts such a row as unknown in every share that reads one of them
+    (:mod:`tcmcounty.indicators.verdicts`), so a verdict it could change is withheld.
+    """
+    if DOUBT not in f:
+        f[DOUBT] = ""
+    for i in np.flatnonzero(mask):
+        have = [c for c in str(f[DOUBT].iloc[i]).split(",") if c]
+        f.iloc[i, f.columns.get_loc(DOUBT)] = ",".join(dict.fromkeys([*have, *columns]))
+
+
 def _facility_implies(raw: RawBundle, f: pd.DataFrame) -> None:
     for rule in rules("implies", "facilities"):
         if rule.a not in f or rule.b not in f:
             continue
         bad = _is(f[rule.a], True) & _is(f[rule.b], False)
+        flag = (
+            pd.api.types.is_bool_dtype(f[rule.a])
+            or f[rule.a].dropna().map(lambda v: isinstance(v, bool)).all()
+        )
+        _doubt(f, bad, (rule.a, rule.b) if flag else (rule.b,))
         for _, r in _rows(f, bad):
             other = raw.header("facilities", rule.b)
             raw.problem(
                 rule.severity,
                 "facilities",
-                f"{rule.en} (column '{other}')",
-                f"{rule.zh}（“{other}”列）",
+                f"{rule.en} (column '{other}'); both are read as written, and the row counts as "
+                "unknown in the shares that read them",
+                f"{rule.zh}（“{other}”列）；按所填读取，但在涉及的占比中按未知处理",
                 int(r["_row"]),
                 raw.header("facilities", rule.a),
                 "是" if isinstance(r[rule.a], bool) else _plain(float(r[rule.a])),

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 
 import pandas as pd
 
-from tcmcounty.inputs.names import facility_key, name_key
+from tcmcounty.inputs.names import facility_key, facility_place_kind, name_key
 from tcmcounty.inputs.raw import RawBundle
 
 
@@ -30,7 +30,7 @@ def check_identity(raw: RawBundle) -> None:
                "the same facility as row {first} ({name}): one unit listed twice; delete one "
                "row, or name them apart (e.g. （一）/（二）)",
                "与第 {first} 行（{name}）为同一机构，重复列出；请删去一行，或在名称中区分（如（一）/（二））",
-               "error")  # fmt: skip
+               "error", same=_same_place_kind)  # fmt: skip
         if "lon" in f and "lat" in f:
             _twice(raw, "facilities", f, _point,
                    "a facility of the same type at exactly the same point as row {first} ({name}): "
@@ -49,6 +49,12 @@ def check_identity(raw: RawBundle) -> None:
         _twice(raw, "alliances", a, lambda r: facility_key(r["name"]),
                "the same alliance as row {first} ({name}): one alliance listed twice",
                "与第 {first} 行（{name}）为同一医联体，重复列出", "error")  # fmt: skip
+
+
+def _same_place_kind(a: pd.Series, b: pd.Series) -> bool:
+    """Two names of one stem are one unit unless they say different kinds (村 / 社区)."""
+    ka, kb = facility_place_kind(a["name"]), facility_place_kind(b["name"])
+    return not (ka and kb and ka != kb)
 
 
 def _code(r: pd.Series) -> str:

@@ -187,3 +187,28 @@ def facility_key(name: object) -> str:
             s, kind = s[: -len(suffix)], canonical
             break
     return f"{name_stem(s) or s}|{kind}"
+
+
+def facility_place_kind(name: object) -> str:
+    """Return the kind of place a facility's name says it serves: ``村``, ``社区`` or ``""``.
+
+    Two facilities of one stem are one unit only when their names do not say different kinds:
+    ``周田社区卫生室`` and ``周田村委会卫生室`` serve two committees of the same name.
+
+    Examples
+    --------
+    >>> facility_place_kind("周田村委会卫生室"), facility_place_kind("周田社区卫生室")
+    ('村', '社区')
+    >>> facility_place_kind("湖口村卫生室")
+    '村'
+
+    >>> facility_place_kind("富东卫生室")
+    ''
+    """
+    s = "".join(ch for ch in _clean(name) if unicodedata.category(ch) not in ("Cf", "Zs"))
+    for suffix, _ in _FACILITY_KINDS:
+        if suffix != "村卫生室" and s.endswith(suffix) and len(s) > len(suffix):
+            s = s[: -len(suffix)]  # 湖口村卫生室 keeps its 村: 湖口村
+            break
+    key = name_key(s)
+    return next((k for k in _VILLAGE_KIND_SUFFIXES if key.endswith(k)), "")

@@ -308,7 +308,10 @@ class CountyResults:
         return out
 
     def indicator_records(self) -> list[dict[str, Any]]:
-        """Return indicator rows as plain dicts (id, names, value, unit, target, met, need)."""
+        """Return indicator rows as plain dicts (id, names, value, unit, target, met, need …).
+
+        ``no_verdict`` is why the data support no verdict (empty when they do).
+        """
         if self.indicators is None:
             return []
         cols = [
@@ -324,6 +327,7 @@ class CountyResults:
             "need_unit",
             "input_status",
             "input_derived",
+            "no_verdict",
         ]
         return [
             {c: _plain(v) for c, v in zip(cols, r, strict=True)}

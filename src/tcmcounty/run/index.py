@@ -272,6 +272,8 @@ INDICATOR_FIELDS: tuple[tuple[str, str], ...] = (
 #: Columns of the sheet of counties whose report failed.
 FAILED_COLUMNS = ("代码 adcode", "县 county", "County", "状态 status", "错误 error", "记录 record")
 _MET_TEXT = {True: "是", False: "否"}
+#: The met cell of a row whose data support no verdict (the report's reason says why).
+_NO_VERDICT = "无法判断：数据不全 no verdict: incomplete data"
 
 
 @dataclass(frozen=True)
@@ -352,7 +354,14 @@ def _indicator_cells(col: _Column, x: dict[str, Any]) -> list[tuple[object, str 
     return [
         (value, fmt),
         (target_with_grade(x.get("target") or "", x.get("target_grade") or "unverified"), None),
-        (_MET_TEXT[met] if isinstance(met, bool) else "—", None),
+        (
+            _MET_TEXT[met]
+            if isinstance(met, bool)
+            else _NO_VERDICT
+            if x.get("no_verdict")
+            else "—",
+            None,
+        ),
         (need if isinstance(need, (int, float)) else None, "0"),
         (status_label(x.get("input_status"), x.get("input_derived")), None),
     ]
