@@ -187,11 +187,11 @@ def test_tcm_visit_share_of_primary_care(table) -> None:
     r = table.loc["T-TCMVISIT"]  # F2–F6 (hospitals excluded, F7 blank left out)
     assert (r["numerator"], r["denominator"]) == (3000 + 2000 + 500 + 300 + 0, 22500)
     assert r["value"] == pytest.approx(100 * 5800 / 22500)
-    # F7's blank visits leave 5 of 6 facilities reporting, under 90%: the blank could hold enough
-    # TCM visits to reach 30%, so the data support no verdict (indicators/verdicts.py)
-    assert pd.isna(r["met"]) and pd.isna(r["need"])
-    assert "1 of 4 listed village clinics left visits, tcm_visits blank" in r["no_verdict"]
-    assert "无法判断是否达标" in r["no_verdict"] and r["reason"] == r["no_verdict"]
+    # F7's blank visits make it unknown: as large as the largest clinic listed (500 TCM visits of
+    # 2,000) it could bring at most (5800 + 500) / 22500 = 28% < 30%: not met whatever it holds
+    assert r["met"] is False or not bool(r["met"])
+    assert r["no_verdict"] == "" and "判定不变" in r["note"]
+    assert r["need"] == 6750 - 5800  # 30% of 22,500 visits
     assert r["target_grade"] == "unverified" and "2020" in r["target"]
 
 

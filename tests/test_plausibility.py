@@ -18,7 +18,10 @@ from tcmcounty.inputs.validate import COUNTY_LIMITS, FIRST_YEAR, ROW_LIMITS
 
 def _village_population(tmp_path: Path, value: str) -> list[Problem]:
     villages = TINY_FILES["villages.csv"].replace(",1000,2020,", f",{value},2020,")
-    return read_raw(write_bundle(tmp_path / "b", {"villages.csv": villages})).problems
+    # the township holds the village whatever its size (a village above its township is refused)
+    towns = TINY_FILES["townships.csv"].replace(",4000,", ",4999999,")
+    files = {"villages.csv": villages, "townships.csv": towns}
+    return read_raw(write_bundle(tmp_path / "b", files)).problems
 
 
 def _about(problems: list[Problem], column: str) -> list[Problem]:

@@ -349,10 +349,13 @@ def _generate(
     nurses = (rng.random(len(at)) < 0.3).astype(int)
     v_kind, v_name = vil_o["kind"].to_numpy(), vil_o["name"].to_numpy()
     v_town, v_code = vil_o["township_code"].to_numpy(), vil_o["code"].to_numpy()
+    seen: dict[int, int] = {}  # clinics so far per village: a second one is named （2）
     for j, i in enumerate(at):
         station = v_kind[i] == "社区"
+        seen[i] = seen.get(i, 0) + 1
+        nth = f"（{seen[i]}）" if seen[i] > 1 else ""
         add(
-            name=f"{v_name[i]}{'卫生服务站' if station else '卫生室'}",
+            name=f"{v_name[i]}{'卫生服务站' if station else '卫生室'}{nth}",
             type="community_health_station" if station else "village_clinic",
             township_code=v_town[i],
             village_code=v_code[i],

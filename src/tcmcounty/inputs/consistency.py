@@ -356,8 +356,8 @@ def _villages_in_townships(raw: RawBundle, towns: pd.DataFrame, villages: pd.Dat
     part = next(rules("part", "villages"))
     for j, code in enumerate(codes):
         whole, v = by_code.get(code), pop.iloc[j]
-        if whole is None or pd.isna(whole) or pd.isna(v) or v <= whole:
-            continue
+        if whole is None or pd.isna(whole) or whole <= 0 or pd.isna(v) or v <= whole:
+            continue  # a township of 0 people is warned as such (validate), not compared
         raw.problem(
             part.severity,
             "villages",
