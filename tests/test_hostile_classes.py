@@ -381,6 +381,8 @@ def _font_member(tmp: Path, monkeypatch: pytest.MonkeyPatch, suffix: str):
 
     font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     monkeypatch.setattr(E, "_cache_root", lambda: tmp / "fonts")
+    # the module's faces of the real font stay untouched: this test's DejaVu base never leaks
+    monkeypatch.setattr(E, "_FONT_CACHE", {})
 
     def run() -> tuple[object, str]:
         E._FONT_CACHE.clear()

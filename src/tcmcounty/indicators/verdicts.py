@@ -209,6 +209,28 @@ class Verdicts:
                 zh_l.append(b_zh)
         return sum(per_group.values()), per_group, en_l, zh_l
 
+    def _population_doubt(self, num: Spec, den: Spec, area: str | None) -> str:
+        """Why a township's per-resident figure has no verdict: its population is in doubt.
+
+        Validation marks a township whose villages add up to more people than it has
+        (:mod:`tcmcounty.inputs.consistency`); a figure per resident of it could be off by as
+        much: no verdict, said in the words of the warning.
+        """
+        if area is None or "population" not in (num.kind, den.kind):
+            return ""
+        t = self.county.townships
+        if DOUBT not in t:
+            return ""
+        rows = t[(t["code"].astype("string") == str(area)).to_numpy(dtype=bool)]
+        if not len(rows) or "population" not in str(rows[DOUBT].iloc[0]).split(","):
+            return ""
+        name = str(rows["name"].iloc[0]) if "name" in rows else str(area)
+        return (
+            f"the villages of {name} add up to more people than the township: its population is in "
+            "doubt, no verdict / "
+            f"{name}各村人口之和多于乡镇人口，乡镇人口存疑，无法判断是否达标"
+        )
+
     def _largest(self, spec: Spec, per_group: dict[str, int]) -> Fraction | None:
         """Most the unknown units can add to a sum: each as large as the largest of its kind.
 
@@ -253,6 +275,9 @@ class Verdicts:
             return Decision()
         num_spec, den_spec = ind.specs(level)  # type: ignore[arg-type]
         where = area if level == "township" else None
+        doubt = self._population_doubt(num_spec, den_spec, where)
+        if doubt and result.met is not None:
+            return Decision(withheld=doubt)
         if result.met is None:
             if result.value is not None or den_spec.kind not in ("facility_count", "facility_sum"):
                 return Decision()

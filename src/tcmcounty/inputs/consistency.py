@@ -377,12 +377,14 @@ def _villages_in_townships(raw: RawBundle, towns: pd.DataFrame, villages: pd.Dat
         both = f"{_num(float(total))} vs {name} {_num(float(whole))}"
         both_zh = f"各村合计 {_num(float(total))}，{name} {_num(float(whole))}"
         if total > whole * (1 + SUM_TOLERANCE):
+            _doubt(towns, np.arange(len(towns)) == i, ("population",))
             raw.problem(
                 rule.severity,
                 "townships",
-                f"{rule.en} ({both}, more than {SUM_TOLERANCE:.0%} over): check both, or the "
+                f"{rule.en} ({both}, more than {SUM_TOLERANCE:.0%} over; the township's per-resident "
+                "figures get no verdict): check both, or the "
                 "populations are of different years or bases (户籍 / 常住)",
-                f"{rule.zh}（{both_zh}，超出 {SUM_TOLERANCE:.0%} 以上）：请核对，或两者年份、口径（户籍/常住）不同",
+                f"{rule.zh}（{both_zh}，超出 {SUM_TOLERANCE:.0%} 以上；该乡镇人均指标不作判定）：请核对，或两者年份、口径（户籍/常住）不同",
                 row,
                 raw.header("townships", "population"),
                 _num(float(whole)),

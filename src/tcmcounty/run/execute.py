@@ -384,7 +384,7 @@ def notebook_to_html(
     return embed_cjk_font(body) if embed_font else body
 
 
-_FONT_CACHE: dict[str, Any] = {}
+_FONT_CACHE: dict[tuple[str, str], Any] = {}
 
 
 def _subset_font(source: Any, chars: Sequence[str]) -> bytes:
@@ -507,8 +507,9 @@ def _base_font(path: Path) -> tuple[bytes, frozenset[str]] | None:
     65,000-glyph font. Built once per machine (a few seconds) in ``$XDG_CACHE_HOME/tcmcounty``,
     with the list of its characters beside it.
     """
-    if "base" in _FONT_CACHE:
-        return _FONT_CACHE["base"]  # type: ignore[no-any-return]
+    key = ("base", str(path))  # per font file: a face is never cut from another font's base
+    if key in _FONT_CACHE:
+        return _FONT_CACHE[key]  # type: ignore[no-any-return]
     h = hashlib.sha256(("base-1" + _SYMBOLS).encode("utf-8"))
     for f in _nbs_files():
         h.update(f"{f.name}:{len(f.read_bytes())}".encode())
@@ -520,8 +521,8 @@ def _base_font(path: Path) -> tuple[bytes, frozenset[str]] | None:
         chars = "".join(sorted(set(_gb2312() + _SYMBOLS) | _nbs_characters()))
         _write_cache(listed, chars.encode("utf-8"), "font-characters")
     data = _cached_subset(path, chars, listed.with_suffix(".otf"))
-    _FONT_CACHE["base"] = (data, frozenset(chars))
-    return _FONT_CACHE["base"]  # type: ignore[no-any-return]
+    _FONT_CACHE[key] = (data, frozenset(chars))
+    return _FONT_CACHE[key]  # type: ignore[no-any-return]
 
 
 #: Names of the font faces a page may embed (see :func:`_font_faces`).
@@ -579,12 +580,13 @@ def _font_faces(path: Path, chars: Sequence[str]) -> list[tuple[str, bytes]]:
         common = library_characters() & base[1]
         rest = in_base
         if common and len(in_base & common) * 2 >= len(common):
-            data = _FONT_CACHE.get("common")
+            data = _FONT_CACHE.get(("common", str(path)))
             if data is None:
                 text = "".join(sorted(common))
                 key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
                 cached = _cache_root() / f"{_font_id(path)}-common-{key}.otf"
-                data = _FONT_CACHE["common"] = _cached_subset(base[0], text, cached)
+                data = _cached_subset(base[0], text, cached)
+                _FONT_CACHE[("common", str(path))] = data
             faces.append((FONT_FACES[0], data))
             rest = in_base - common
         if rest:
