@@ -575,12 +575,178 @@ def _cell_value(value: object) -> object:
     return xml_safe_text(str(value))
 
 
+# --------------------------------------------------------------------------------------------
+# Layout of every sheet the tool writes: widths, wrapping, frozen header, print setup
+
+#: Narrowest and widest column (in characters; a CJK character counts two); longer text wraps.
+MIN_COLUMN_WIDTH = 8
+MAX_COLUMN_WIDTH = 60
+#: Data status columns shown with their Chinese label (:func:`tcmcounty.county.status_label`).
+STATUS_COLUMNS = frozenset({"status", "input_status", "数据状态"})
+#: A column holding shares (0–1) shown as percentages: ``covered_share_2km``, ``pavilion_share``.
+_SHARE_COLUMN = re.compile(r"(^|_)share($|_)")
+#: Excel number format of a value stored in percent (24.5 shown ``24.5%``).
+PERCENT_POINTS_FORMAT = '0.0"%"'
+
+
+def text_width(text: str) -> int:
+    r"""Return the width of text in a spreadsheet column: CJK characters count two, longest line.
+
+    Examples
+    --------
+    >>> text_width("安岳县"), text_width("abc"), text_width("ab\n安岳县人民医院")
+    (6, 3, 14)
+    """
+    import unicodedata
+
+    return max(
+        (
+            sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+            for line in text.split("\n")
+        ),
+        default=0,
+    )
+
+
+def _shown_width(value: object, number_format: str) -> int:
+    """Approximate width of a cell as a spreadsheet shows it."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return text_width(value)
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, (int, float)):
+        if "%" in number_format:
+            points = value if '"%"' in number_format else 100 * value
+            return len(f"{points:.1f}%")
+        if isinstance(value, float) and not value.is_integer():
+            return len(f"{value:.2f}") + (2 if "1:" in number_format else 0)
+        return len(str(int(value)))
+    if isinstance(value, (dt.datetime,)):
+        return 16
+    return 10
+
+
+def is_share_column(name: object) -> bool:
+    """Tell whether a table column holds shares (0–1) shown as percentages.
+
+    Examples
+    --------
+    >>> is_share_column("covered_share_2km"), is_share_column("pavilion_share"), is_share_column("shareholder")
+    (True, True, False)
+    """
+    return isinstance(name, str) and bool(_SHARE_COLUMN.search(name))
+
+
+def shown_status(value: object, derived: object = None) -> object:
+    """Return a data status as the report shows it (``官方 official``); others unchanged.
+
+    Examples
+    --------
+    >>> shown_status("synthetic"), shown_status(None), shown_status("官方 official")
+    ('模拟 synthetic', None, '官方 official')
+    """
+    from tcmcounty.county import STATUS_LABELS, status_label
+
+    if isinstance(value, str) and value in STATUS_LABELS:
+        return status_label(value, derived)
+    return value
+
+
+def format_sheet(
+    ws: Any,
+    *,
+    header_rows: int = 1,
+    freeze: str | None = "A2",
+    max_width: float = MAX_COLUMN_WIDTH,
+    landscape: bool = True,
+) -> Any:
+    """Make a written sheet one a planner can open and print; return it.
+
+    Every workbook the tool writes goes through this after its cells are filled:
+
+    * column widths from the content (CJK characters count two, :func:`text_width`), at least
+      :data:`MIN_COLUMN_WIDTH` and at most ``max_width``; a width the writer set is kept as a
+      minimum (a date or a task column), within the same bound;
+    * text wider than its column, or of several lines, wraps (top-aligned);
+    * the header row(s) frozen (``freeze``, e.g. ``"C2"`` to keep two key columns too; ``None``
+      for a sheet without header), bold header cells keep their style;
+    * print setup: A4, landscape (``landscape``), fit to one page wide, the header row(s)
+      repeated on every page.
+
+    Parameters
+    ----------
+    ws : openpyxl.worksheet.worksheet.Worksheet
+        The filled sheet.
+    header_rows : int
+        Rows at the top repeated on every printed page (0: none).
+    freeze : str or None
+        Top-left cell of the scrolling part (``ws.freeze_panes``).
+    max_width : float
+        Widest column.
+    landscape : bool
+        Landscape (default) or portrait pages.
+
+    Examples
+    --------
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> _ = set_cell(ws, 1, 1, "任务"), set_cell(ws, 2, 1, "完成" * 150)
+    >>> ws = format_sheet(ws)
+    >>> ws.column_dimensions["A"].width, ws["A2"].alignment.wrap_text, ws.freeze_panes
+    (60, True, 'A2')
+    >>> ws.page_setup.paperSize, ws.page_setup.orientation, ws.print_title_rows
+    ('9', 'landscape', '1:1')
+    """
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None:
+                continue
+            w = _shown_width(cell.value, cell.number_format or "")
+            if w > widths.get(cell.column, 0):
+                widths[cell.column] = w
+    for col, w in widths.items():
+        dim = ws.column_dimensions[get_column_letter(col)]
+        set_before = dim.width if dim.customWidth else 0
+        dim.width = min(max_width, max(MIN_COLUMN_WIDTH, w + 2, set_before))
+    for row in ws.iter_rows():
+        for cell in row:
+            v = cell.value
+            if not isinstance(v, str):
+                continue
+            limit = ws.column_dimensions[get_column_letter(cell.column)].width or max_width
+            if "\n" in v or text_width(v) + 2 > limit:
+                cell.alignment = Alignment(
+                    wrap_text=True, vertical="top", horizontal=cell.alignment.horizontal
+                )
+    ws.freeze_panes = freeze
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = True
+    if header_rows > 0:
+        ws.print_title_rows = f"1:{header_rows}"
+    return ws
+
+
 def write_xlsx(target: Path, sheets: dict[str, Any]) -> Path:
     """Write data frames to an xlsx workbook atomically, one sheet each; text stays text.
 
-    The workbook is marked as the tool's output (:func:`mark_output_workbook`).
+    The workbook is marked as the tool's output (:func:`mark_output_workbook`) and laid out
+    for reading and printing (:func:`format_sheet`).
 
     Floats are shown with 2–4 decimals (:func:`set_cell` ``rounded``), the cell keeps them all.
+    As in the report, a share column (:func:`is_share_column`, 0–1) is shown as a percentage
+    (``0.0%``), a value whose row's ``unit`` is ``%`` (an indicator in percent, 24.5) with a
+    ``%`` format, and a data status column (:data:`STATUS_COLUMNS`) with its Chinese label
+    (:func:`shown_status`, with the row's ``input_derived`` marker).
 
     Parameters
     ----------
@@ -597,16 +763,30 @@ def write_xlsx(target: Path, sheets: dict[str, Any]) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from tcmcounty.formatting import SHARE_FORMAT
+
     wb = mark_output_workbook(Workbook())
     wb.remove(wb.active)
     bold = Font(bold=True)
     for name, df in sheets.items():
         ws = wb.create_sheet(xml_safe_text(str(name))[:31] or "Sheet")
-        for c, col in enumerate(df.columns, start=1):
-            set_cell(ws, 1, c, str(col)).font = bold
+        columns = [str(col) for col in df.columns]
+        for c, col in enumerate(columns, start=1):
+            set_cell(ws, 1, c, col).font = bold
+        unit_at = columns.index("unit") if "unit" in columns else None
+        derived_at = columns.index("input_derived") if "input_derived" in columns else None
         for r, rec in enumerate(df.itertuples(index=False), start=2):
-            for c, v in enumerate(rec, start=1):
-                set_cell(ws, r, c, v, rounded=True)
+            in_percent = unit_at is not None and str(rec[unit_at]).strip() == "%"
+            for c, (col, v) in enumerate(zip(columns, rec, strict=True), start=1):
+                fmt = None
+                if col in STATUS_COLUMNS:
+                    v = shown_status(v, rec[derived_at] if derived_at is not None else None)
+                elif is_share_column(col):
+                    fmt = SHARE_FORMAT
+                elif col == "value" and in_percent:
+                    fmt = PERCENT_POINTS_FORMAT
+                set_cell(ws, r, c, v, fmt, rounded=True)
+        format_sheet(ws)
     if not wb.sheetnames:
         wb.create_sheet("Sheet")
     with atomic_path(Path(target)) as tmp:

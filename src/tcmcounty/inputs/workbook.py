@@ -21,7 +21,7 @@ import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County, Figure
 from tcmcounty.inputs.excel import COUNTY_COLUMNS, COUNTY_FIELDS
-from tcmcounty.io import atomic_path, set_cell
+from tcmcounty.io import atomic_path, format_sheet, set_cell
 from tcmcounty.schema import COUNTY_SHEET, TABLES, VOCABULARIES, Column
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -208,6 +208,10 @@ def write_workbook(
     for name, table in TABLES.items():
         _table_sheet(wb.create_sheet(table.sheet), table, frames.get(name), vocab_ranges)
     wb.move_sheet("_lists", offset=len(wb.sheetnames))
+    for ws in wb.worksheets:
+        if ws.sheet_state == "visible":  # the hidden vocabulary lists are not printed
+            header = ws.title != "说明"
+            format_sheet(ws, header_rows=int(header), freeze="A2" if header else None)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
@@ -317,8 +321,6 @@ def _instructions_sheet(ws: object) -> None:
     for r, (zh, en) in enumerate(INSTRUCTIONS, start=1):
         set_cell(ws, r, 1, zh)
         set_cell(ws, r, 2, en)
-    ws.column_dimensions["A"].width = 90  # type: ignore[attr-defined]
-    ws.column_dimensions["B"].width = 90  # type: ignore[attr-defined]
 
 
 def _lists_sheet(ws: object) -> dict[str, str]:

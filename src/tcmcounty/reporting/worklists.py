@@ -34,7 +34,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tcmcounty.io import atomic_path, set_cell, xml_safe_text
+from tcmcounty.io import (
+    STATUS_COLUMNS,
+    atomic_path,
+    format_sheet,
+    is_share_column,
+    mark_output_workbook,
+    set_cell,
+    shown_status,
+    xml_safe_text,
+)
 from tcmcounty.schema import FACILITY_TYPE_ZH
 
 #: Township-level staff indicators whose unmet targets make the ``staff`` worklist.
@@ -740,29 +749,39 @@ def worklists_workbook(lists: Sequence[Worklist]) -> Any:
     """Build the openpyxl workbook: one sheet per action, Chinese headers, frozen, filtered.
 
     Every cell goes through :func:`tcmcounty.io.set_cell` (text stays text, never a formula;
-    floats are rounded by a number format, the cell keeps their full precision).
+    floats are rounded by a number format, the cell keeps their full precision). As in the
+    report, shares are shown as percentages and data statuses with their Chinese label; each
+    sheet is laid out for reading and printing (:func:`tcmcounty.io.format_sheet`) and the
+    workbook is marked as the tool's output.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
+    from tcmcounty.formatting import SHARE_FORMAT
+
+    wb = mark_output_workbook(Workbook())
     wb.remove(wb.active)
     bold = Font(bold=True)
     for w, name in zip(lists, _sheet_names(lists), strict=True):
         ws = wb.create_sheet(name)
         df = w.to_frame("zh")
+        keys = [c[0] for c in w.columns if c[0] in w.frame.columns]
         for c, col in enumerate(df.columns, start=1):
             set_cell(ws, 1, c, str(col)).font = bold
-            ws.column_dimensions[get_column_letter(c)].width = max(10, min(40, 2 * len(col) + 2))
         for r, rec in enumerate(df.itertuples(index=False), start=2):
-            for c, v in enumerate(rec, start=1):
-                set_cell(ws, r, c, v, rounded=True)
-        ws.freeze_panes = "A2"
+            for c, (key, v) in enumerate(zip(keys, rec, strict=True), start=1):
+                if key in STATUS_COLUMNS:
+                    set_cell(ws, r, c, shown_status(v))
+                elif is_share_column(key):
+                    set_cell(ws, r, c, v, SHARE_FORMAT)
+                else:
+                    set_cell(ws, r, c, v, rounded=True)
         last = get_column_letter(max(1, len(df.columns)))
         ws.auto_filter.ref = f"A1:{last}{len(df) + 1}"
+        format_sheet(ws)
     if not wb.sheetnames:
-        wb.create_sheet("整改清单")
+        format_sheet(wb.create_sheet("整改清单"))
     return wb
 
 

@@ -29,7 +29,14 @@ from tcmcounty.formatting import (
     is_percent,
     number_format,
 )
-from tcmcounty.io import atomic_path, mark_output_workbook, set_cell, set_link, xml_safe_text
+from tcmcounty.io import (
+    atomic_path,
+    format_sheet,
+    mark_output_workbook,
+    set_cell,
+    set_link,
+    xml_safe_text,
+)
 from tcmcounty.reporting.records import KINDS as KINDS
 from tcmcounty.reporting.records import JobRecord
 
@@ -131,6 +138,12 @@ def _link(out: Path, rec: dict[str, Any], label: str) -> str:
     return esc(label)
 
 
+def _table_links(out: Path) -> str:
+    """Links to the folder's tables that exist (a single ``report`` writes no batch_status.csv)."""
+    names = [n for n in ("summary.xlsx", "batch_status.csv") if (out / n).is_file()]
+    return " · ".join(f'<a href="{n}">{n}</a>' for n in names)
+
+
 def _county_label(rec: dict[str, Any]) -> str:
     cs = rec.get("counties") or []
     if rec.get("kind") == "comparison":
@@ -190,7 +203,7 @@ td.ready {{ max-width: 30em; font-size: 0.9em; }}
 <th>推荐中医阁 sites</th><th>{esc(READINESS_HEADER)}</th><th>数据 data</th><th>大小 size</th><th>生成 written</th><th>错误 error</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>县域比较 Comparisons</h2><ul>{comp_rows or "<li>—</li>"}</ul>
-<p><a href="summary.xlsx">summary.xlsx</a> · <a href="batch_status.csv">batch_status.csv</a></p>
+<p>{_table_links(out)}</p>
 </body></html>
 """
 
@@ -372,7 +385,6 @@ def _write_summary_sheet(
 ) -> None:
     """Fill the summary sheet: header, one row per county, links, conditional colours."""
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True)
     headers = [h for h, _ in SUMMARY_COLUMNS]
@@ -395,9 +407,7 @@ def _write_summary_sheet(
             for d, (v, fmt) in enumerate(_indicator_cells(col, by_id.get(col.id, {}))):
                 _cell(ws, i, first + d, v, fmt)
     _colour_verdicts(ws, len(recs) + 1, len(cols), width)
-    ws.freeze_panes = "C2"
-    for j in range(1, len(headers) + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 14 if j > 3 else 12
+    format_sheet(ws, freeze="C2")
 
 
 def _colour_verdicts(ws: Any, last_row: int, n_indicators: int, width: int) -> None:
@@ -449,9 +459,7 @@ def _write_failed_sheet(ws: Any, recs: list[dict[str, Any]]) -> None:
             _cell(ws, i, j, v)
     if not failed:
         _cell(ws, 2, 1, "无 none")
-    ws.freeze_panes = "A2"
-    for letter, w in zip("ABCDEF", (10, 14, 16, 10, 80, 24), strict=True):
-        ws.column_dimensions[letter].width = w
+    format_sheet(ws)
 
 
 def _write_notes_sheet(ws: Any) -> None:
@@ -472,6 +480,7 @@ def _write_notes_sheet(ws: Any) -> None:
     ]
     for i, line in enumerate(lines, 1):
         _cell(ws, i, 1, line)
+    format_sheet(ws, header_rows=0, freeze=None)
 
 
 def write_summary_xlsx(
