@@ -695,7 +695,7 @@ def format_sheet(
     >>> _ = set_cell(ws, 1, 1, "任务"), set_cell(ws, 2, 1, "完成" * 150)
     >>> ws = format_sheet(ws)
     >>> ws.column_dimensions["A"].width, ws["A2"].alignment.wrap_text, ws.freeze_panes
-    (60, True, 'A2')
+    (60.0, True, 'A2')
     >>> ws.page_setup.paperSize, ws.page_setup.orientation, ws.print_title_rows
     ('9', 'landscape', '1:1')
     """
