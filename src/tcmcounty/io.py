@@ -697,7 +697,7 @@ def format_sheet(
     >>> ws.column_dimensions["A"].width, ws["A2"].alignment.wrap_text, ws.freeze_panes
     (60.0, True, 'A2')
     >>> ws.page_setup.paperSize, ws.page_setup.orientation, ws.print_title_rows
-    ('9', 'landscape', '1:1')
+    (9, 'landscape', '$1:$1')
     """
     from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
