@@ -55,8 +55,12 @@ def test_readiness_of_the_filled_county(filled_path: Path) -> None:
     }
     assert set(r.without_number) == set(table["id"]) - set(numeric["id"])
     lines = dict(r.missing())
-    assert "1 项任务逾期" in lines and "1 项任务未报告进展" in lines
-    assert "任务 1/6 完成、1 逾期、1 未报告" in r.summary()
+    assert "1 项任务已过期限未完成（其中 0 项未报告进展）" in lines
+    assert "1 项任务未报告进展" in lines
+    assert "任务 1/6 完成、1 过期未完成、1 未报告" in r.summary()
+    # the first screen names actions in words, never an indicator's code
+    assert not any(t.id in line for line in lines for t in r.targets)
+    assert r.overdue == 1
     # after the plan: every stage over, the unreported task past its deadline (31 December)
     late = readiness(county, table, dt.date(2025, 1, 10))
     assert late.current is None and late.next is None and late.plan_end == dt.date(2024, 12, 31)

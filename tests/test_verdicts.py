@@ -10,6 +10,7 @@ said in words, the same in ``validate``, the indicator table and the readiness c
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import openpyxl
@@ -259,3 +260,8 @@ def test_report_summary_and_index_say_the_same(half: Path, tmp_path: Path) -> No
     assert met_cols and all(str(sheet[c].iloc[0]).startswith("无法判断") for c in met_cols)
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "会昌县" in index
+    # one count of each kind: the headline's "no verdict" is the readiness card's
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in out.rglob("*.json")]
+    rec = next(r for r in records if "readiness_targets_no_data" in json.dumps(r))
+    flat = {**rec, **rec.get("headline", {})} if isinstance(rec.get("headline"), dict) else rec
+    assert flat["n_no_verdict"] == flat["readiness_targets_no_data"] > 0

@@ -119,7 +119,7 @@ def render_text(r: Readiness) -> str:
         s = r.task_states
         lines += [
             "",
-            f"任务 Tasks: {r.n_tasks} — 已完成 done {s['done']}, 逾期 late {s['late']}, "
+            f"任务 Tasks: {r.n_tasks} — 已完成 done {s['done']}, 过期未完成 overdue {r.overdue}, "
             f"未到期 not yet due {s['open']}, 未报告 not reported {s['not_reported']}",
         ]
     zh, en = r.stage_text()

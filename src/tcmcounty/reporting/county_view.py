@@ -14,6 +14,7 @@ from tcmcounty.county import status_label
 from tcmcounty.formatting import fmt_num, fmt_pct
 from tcmcounty.inputs.sources import supplied_by_user
 from tcmcounty.reporting.parameters import ReportParameters
+from tcmcounty.reporting.readiness import NO_VERDICT_LABEL
 from tcmcounty.reporting.sections import (
     REPORT_CSS,
     STATUS_ZH,
@@ -255,12 +256,14 @@ class CountyView:
             "met" if n and r.n("met") == n else "", f"{r.n('met')}/{n}", "项指标达标", "targets met"
         )
         cards += card("unmet" if r.n("not_met") else "", r.n("not_met"), "项未达标", "not met")
-        cards += card("", r.n("no_data"), "项缺数据", "no data")
+        cards += card("", r.n("no_data"), NO_VERDICT_LABEL[0], NO_VERDICT_LABEL[1])
         s = r.task_states
         if s is not None:
             done = "met" if r.n_tasks and s["done"] == r.n_tasks else ""
             cards += card(done, f"{s['done']}/{r.n_tasks}", "项任务完成", "tasks done")
-            cards += card("unmet" if s["late"] else "", s["late"], "项任务逾期", "tasks late")
+            cards += card(
+                "unmet" if r.overdue else "", r.overdue, "项任务过期未完成", "tasks overdue"
+            )
             cards += card("", s["not_reported"], "项任务未报告", "tasks not reported")
         if r.next is not None:
             nx = r.next
@@ -340,7 +343,7 @@ class CountyView:
         cards = (
             f"<div class='tcm-card met'><b>{h['n_met']}</b>{_t('项达标', 'targets met', lang)}</div>"
             f"<div class='tcm-card unmet'><b>{h['n_unmet']}</b>{_t('项未达标', 'targets not met', lang)}</div>"
-            f"<div class='tcm-card'><b>{h['n_no_verdict']}</b>{_t('项无法判定', 'no verdict (data missing)', lang)}</div>"
+            f"<div class='tcm-card'><b>{h['n_no_verdict']}</b>{_t(*NO_VERDICT_LABEL, lang)}</div>"
         )
         if h["coverage_share"] is not None:
             km = float(h["coverage_threshold_km"] or 0)

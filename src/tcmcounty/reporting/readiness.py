@@ -24,10 +24,14 @@ from tcmcounty.tasks import counts, task_state
 
 Verdict = Literal["met", "not_met", "no_data"]
 VERDICTS: tuple[Verdict, ...] = ("not_met", "no_data", "met")
-VERDICT_ZH = {"met": "达标", "not_met": "未达标", "no_data": "缺数据"}
+VERDICT_ZH = {"met": "达标", "not_met": "未达标", "no_data": "无法判定"}
+#: How a count of targets without a verdict is labelled in every output (Chinese, English).
+NO_VERDICT_LABEL = ("项无法判定（缺数据）", "no verdict (data missing or incomplete)")
 VERDICT_EN = {"met": "met", "not_met": "not met", "no_data": "no data"}
 #: Grade of a target whose row carries none (read defensively from the indicator table).
 DEFAULT_GRADE = "unverified"
+#: Unmet targets the first screen names with their action, largest gaps first.
+ACTIONS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,27 @@ class TargetCheck:
     reason: str = ""
     input_status: str = ""
     input_derived: str = ""
+    need: int | None = None
+    need_unit: str = ""
+    shortfall: float | None = None
+
+    @property
+    def action(self) -> tuple[str, str]:
+        """The gap in words, with what it takes to close it (Chinese, English).
+
+        ``每千常住人口医疗卫生机构床位数 5.59，目标 ≥ 7.40，还差 841 张床位``: the value, the target
+        and the need, never the indicator's code.
+        """
+        from tcmcounty.reporting.sections import pick
+
+        unit_zh, unit_en = pick(self.need_unit, "zh"), pick(self.need_unit, "en")
+        value = self.shown
+        zh = f"{self.name_zh} {value}，目标 {pick(self.target, 'zh')}"
+        en = f"{self.name_en} {value} against {pick(self.target, 'en')}"
+        if self.need:
+            zh += f"，还差 {self.need} {unit_zh}".rstrip()
+            en += f": {self.need} more {unit_en}".rstrip()
+        return zh, en
 
     @property
     def status_shown(self) -> str:
@@ -134,6 +159,16 @@ class Readiness:
         return sum((self.task_states or {}).values())
 
     @property
+    def overdue(self) -> int:
+        """Tasks past their deadline and not done: reported late, or not reported at all.
+
+        The one count of overdue tasks every output shows (a task whose progress is not
+        reported past its deadline is overdue too, never "0 late" beside it).
+        """
+        s = self.task_states or {}
+        return int(s.get("late", 0)) + self.unreported_past_due
+
+    @property
     def ready(self) -> bool:
         """Every target met (none without data) and every task done."""
         tasks_done = self.task_states is None or self.task_states["done"] == self.n_tasks
@@ -146,6 +181,11 @@ class Readiness:
             out[t.grade] = out.get(t.grade, 0) + 1
         return out
 
+    def largest_gaps(self, k: int = ACTIONS_SHOWN) -> list[TargetCheck]:
+        """Return the ``k`` unmet targets furthest from their target (shortfall, largest first)."""
+        unmet = [t for t in self.targets if t.verdict == "not_met"]
+        return sorted(unmet, key=lambda t: -(t.shortfall or 0.0))[:k]
+
     # -- text -------------------------------------------------------------------------------
 
     def missing(self) -> list[tuple[str, str]]:
@@ -153,28 +193,45 @@ class Readiness:
         out: list[tuple[str, str]] = []
         if not self.targets:
             out.append(("没有可判定的指标", "no indicator could be assessed"))
-        for verdict, zh, en in (
-            ("not_met", "项指标未达标", "targets not met"),
-            ("no_data", "项指标缺数据无法判定", "targets without data"),
-        ):
-            ids = [t.id for t in self.targets if t.verdict == verdict]
-            if ids:
-                out.append(
-                    (f"{len(ids)} {zh}：{'、'.join(ids)}", f"{len(ids)} {en}: {', '.join(ids)}")
+        first = self.largest_gaps()
+        out.extend(t.action for t in first)
+        rest = [t for t in self.targets if t.verdict == "not_met" and t not in first]
+        if rest:
+            out.append(
+                (
+                    f"另有 {len(rest)} 项未达标：{'；'.join(t.name_zh for t in rest)}",
+                    f"{len(rest)} more targets not met: {'; '.join(t.name_en for t in rest)}",
                 )
-        weak = [t.id for t in self.targets if t.verdict != "no_data" and t.non_official]
+            )
+        no_data = [t for t in self.targets if t.verdict == "no_data"]
+        if no_data:
+            out.append(
+                (
+                    f"{len(no_data)} 项无法判定（缺数据或数据不全）：{'；'.join(t.name_zh for t in no_data)}",
+                    f"{len(no_data)} targets without a verdict (data missing or incomplete): "
+                    f"{'; '.join(t.name_en for t in no_data)}",
+                )
+            )
+        weak = [t for t in self.targets if t.verdict != "no_data" and t.non_official]
         if weak:
             out.append(
                 (
-                    f"{len(weak)} 项判定基于估算或模拟数据，须以本县官方数据核实：{'、'.join(weak)}",
+                    f"{len(weak)} 项判定基于估算或模拟数据，须以本县官方数据核实："
+                    f"{'；'.join(t.name_zh for t in weak)}",
                     f"{len(weak)} verdicts rest on estimated or synthetic data and must be checked "
-                    f"against the county's official figures: {', '.join(weak)}",
+                    f"against the county's official figures: {'; '.join(t.name_en for t in weak)}",
                 )
             )
         s = self.task_states
         if s is not None:
-            if s["late"]:
-                out.append((f"{s['late']} 项任务逾期", f"{s['late']} tasks late"))
+            if self.overdue:
+                out.append(
+                    (
+                        f"{self.overdue} 项任务已过期限未完成（其中 {self.unreported_past_due} 项未报告进展）",
+                        f"{self.overdue} tasks past their deadline and not done "
+                        f"({self.unreported_past_due} with no progress reported)",
+                    )
+                )
             if s["not_reported"]:
                 past = (
                     f"（{self.unreported_past_due} 项已过期限）" if self.unreported_past_due else ""
@@ -223,20 +280,20 @@ class Readiness:
         zh = [
             "已就绪" if self.ready else "未就绪",
             f"指标 {self.n('met')}/{len(self.targets)} 达标、{self.n('not_met')} 未达标、"
-            f"{self.n('no_data')} 缺数据",
+            f"{self.n('no_data')} 无法判定",
         ]
         en = [
             "ready" if self.ready else "not ready",
             f"targets {self.n('met')}/{len(self.targets)} met, {self.n('not_met')} not met, "
-            f"{self.n('no_data')} no data",
+            f"{self.n('no_data')} no verdict",
         ]
         s = self.task_states
         if s is not None:
             zh.append(
-                f"任务 {s['done']}/{self.n_tasks} 完成、{s['late']} 逾期、{s['not_reported']} 未报告"
+                f"任务 {s['done']}/{self.n_tasks} 完成、{self.overdue} 过期未完成、{s['not_reported']} 未报告"
             )
             en.append(
-                f"tasks {s['done']}/{self.n_tasks} done, {s['late']} late, "
+                f"tasks {s['done']}/{self.n_tasks} done, {self.overdue} overdue, "
                 f"{s['not_reported']} not reported"
             )
         stage_zh, stage_en = self.stage_text()
@@ -256,7 +313,7 @@ class Readiness:
             "readiness_targets_no_data": self.n("no_data"),
             "readiness_tasks": None if s is None else self.n_tasks,
             "readiness_tasks_done": None if s is None else s["done"],
-            "readiness_tasks_late": None if s is None else s["late"],
+            "readiness_tasks_late": None if s is None else self.overdue,
             "readiness_tasks_not_reported": None if s is None else s["not_reported"],
             "readiness_days_to_next_stage": None if self.next is None else self.next.days,
         }
@@ -389,9 +446,39 @@ def _targets(indicators: pd.DataFrame | None) -> tuple[tuple[TargetCheck, ...], 
                 reason=_text(r.get("reason")),
                 input_status=_text(r.get("input_status")),
                 input_derived=_text(r.get("input_derived")),
+                need=int(r["need"]) if _is_number(r.get("need")) else None,
+                need_unit=_text(r.get("need_unit")),
+                shortfall=_shortfall(r),
             )
         )
     return tuple(out), tuple(without)
+
+
+def _shortfall(r: dict[str, Any]) -> float | None:
+    """How far a value is from its target, as a share of the target (0 when met)."""
+    gap, low, high = r.get("gap"), r.get("target_low"), r.get("target_high")
+    if not _is_number(gap):
+        return None
+    scale = low if _is_number(low) and low else high if _is_number(high) and high else None
+    return max(0.0, -float(gap)) / abs(float(scale)) if scale else max(0.0, -float(gap))  # type: ignore[arg-type]
+
+
+def target_counts(indicators: pd.DataFrame | None) -> dict[str, int]:
+    """Count the county-level targets: met, not met, no verdict, and targets without a number.
+
+    The one count of each kind every output shows (the report's first screen and headline,
+    ``tcmcounty readiness``, index.html and summary.xlsx): ``no_data`` counts targets with a
+    number that the data cannot judge; ``without_number`` the targets that state no number
+    (shown, never judged).
+
+    Examples
+    --------
+    >>> target_counts(None)
+    {'met': 0, 'not_met': 0, 'no_data': 0, 'without_number': 0}
+    """
+    targets, without = _targets(indicators)
+    out = {v: sum(t.verdict == v for t in targets) for v in ("met", "not_met", "no_data")}
+    return {**out, "without_number": len(without)}
 
 
 def _stages(

@@ -260,7 +260,9 @@ class CountyResults:
     def headline(self) -> dict[str, Any]:
         """Return the headline figures (JSON-serialisable) used by reports and the index.
 
-        Keys: ``n_indicators``, ``n_met``, ``n_unmet``, ``n_no_verdict``, ``unmet`` (list of
+        Keys: ``n_indicators``, ``n_met``, ``n_unmet``, ``n_no_verdict`` (targets with a number
+        the data cannot judge), ``n_without_number`` (targets that state no number; the four
+        counts are :func:`tcmcounty.reporting.readiness.target_counts`), ``unmet`` (list of
         dicts with ``id``, ``name_zh``, ``name_en``, ``need``, ``need_unit``),
         ``coverage_share`` (share of residents within the middle threshold of any TCM
         service, the one the report's maps use), ``alliance_share``, ``sites_recommended`` and ``non_official``.
@@ -270,6 +272,7 @@ class CountyResults:
             "n_met": 0,
             "n_unmet": 0,
             "n_no_verdict": 0,
+            "n_without_number": 0,
             "unmet": [],
             "coverage_share": None,
             "coverage_threshold_km": None,
@@ -280,12 +283,15 @@ class CountyResults:
         ind = self.indicators
         if ind is not None and len(ind):
             met = _met_series(ind)
-            is_met = met.fillna(False).to_numpy(dtype=bool)
             is_unmet = (~met).fillna(False).to_numpy(dtype=bool)
+            from tcmcounty.reporting.readiness import target_counts
+
+            counts = target_counts(ind)  # one count of each kind, as the readiness card's
             out["n_indicators"] = len(ind)
-            out["n_met"] = int(is_met.sum())
-            out["n_unmet"] = int(is_unmet.sum())
-            out["n_no_verdict"] = len(ind) - out["n_met"] - out["n_unmet"]
+            out["n_met"] = counts["met"]
+            out["n_unmet"] = counts["not_met"]
+            out["n_no_verdict"] = counts["no_data"]
+            out["n_without_number"] = counts["without_number"]
             names = ("id", "name_zh", "name_en")
             plain = ("value", "value_text", "unit", "target", "target_grade", "need", "need_unit")
             for r in _cells(ind[is_unmet], [*names, *plain], default=""):
