@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from tcmcounty import __version__
 from tcmcounty.cli.checks import apply_checks, check_files
+from tcmcounty.cli.zh import bilingual
 from tcmcounty.errors import CountyNotFoundError, InputError, TcmCountyError
 
 #: Modules of ``tcmcounty.cli`` that register subcommands (absent ones are skipped).
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
-    return apply_checks(parser)
+    return bilingual(apply_checks(parser))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "Exit 0 when valid (warnings allowed), 2 on errors. Nothing is written.",
     )
     p.add_argument("path", help="bundle folder, .xlsx workbook, or bundled county name")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="output format (default: text) / 输出格式（默认 text 文本）",
+    )
     add_columns_option(p)
     p.set_defaults(func=_validate)
 

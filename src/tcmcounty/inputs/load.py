@@ -123,10 +123,49 @@ def resolve(name_or_path: str | os.PathLike[str]) -> Path:
         }
         if key in names:
             return Path(r["path"])
+    raise CountyNotFoundError(not_found_message(str(name_or_path), table))
+
+
+def not_found_message(given: str, table: pd.DataFrame) -> str:
+    """Say that ``given`` is neither a file nor a bundled county, with "did you mean" and a hint.
+
+    Close matches (:mod:`difflib`) are looked for among the bundled counties' folder names,
+    adcodes, Chinese, pinyin and English names, and among the files beside the path given;
+    a county that is not bundled is pointed at ``tcmcounty template --county``.
+    """
+    import difflib
+
     known = ", ".join(f"{r.folder} ({r.name_zh})" for r in table.itertuples()) or "none"
-    raise CountyNotFoundError(
-        f"no county bundle or file found for {str(name_or_path)!r}; bundled counties: {known} / "
-        f"未找到县数据 {str(name_or_path)!r}"
+    key = given.strip().lower()
+    aliases: dict[str, str] = {}
+    for r in table.itertuples():
+        folder = str(r.folder)
+        for alias in (folder, r.adcode, r.name_zh, folder.split("-", 1)[-1], r.name_en):
+            if str(alias or "").strip():
+                aliases.setdefault(str(alias).strip().lower(), folder)
+    near = [aliases[a] for a in difflib.get_close_matches(key, list(aliases), n=5, cutoff=0.6)]
+    p = Path(given)
+    with_files: list[str] = []
+    folder = p.parent if str(p.parent) else Path(".")
+    if folder.is_dir():
+        try:
+            names = [q.name for q in folder.iterdir() if not q.name.startswith(".")]
+        except OSError:
+            names = []
+        for n in difflib.get_close_matches(p.name, names[:10_000], n=3, cutoff=0.6):
+            with_files.append(str(p.with_name(n)) if str(p.parent) != "." else n)
+    guesses = list(dict.fromkeys(with_files + near))[:5]
+    mean = (
+        f" Did you mean {' or '.join(guesses)}? / 是否要找 {' 或 '.join(guesses)}？"
+        if guesses
+        else ""
+    )
+    return (
+        f"no county bundle or file found for {given!r}; bundled counties: {known} / "
+        f"未找到县数据或文件 {given!r}；内置县：{known}.{mean}\n"
+        "For a county that is not bundled, `tcmcounty template --county <adcode or name> "
+        "FILE.xlsx` writes a workbook to fill in / 未内置的县：用 `tcmcounty template --county "
+        "<区划代码或县名> 文件.xlsx` 生成待填写的工作簿"
     )
 
 

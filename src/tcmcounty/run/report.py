@@ -758,6 +758,28 @@ def county_parameters(
     ).template_parameters()
 
 
+def workbook_name(path: str | os.PathLike[str]) -> str:
+    """Report name of a county input: ``<adcode>-<name>`` for a workbook, else :func:`output_name`.
+
+    A workbook is named after the county it holds (its adcode and English or Chinese name, as
+    the README says), not after the file; one whose county cannot be read keeps the file's stem.
+    """
+    p = Path(path)
+    if not p.is_file():
+        return output_name(p)
+    from tcmcounty.inputs.load import read_raw
+
+    try:
+        meta = read_raw(p).meta
+    except Exception:  # the job itself reports what is wrong with the workbook
+        return output_name(p)
+    code = str(meta.get("adcode") or "").strip()
+    label = str(meta.get("name_en") or meta.get("name_zh") or "").strip()
+    if not (code.isdigit() and len(code) == 6 and label):
+        return output_name(p)
+    return safe_name(f"{code}-{label}")
+
+
 def make_spec(
     inputs: Sequence[str | os.PathLike[str]],
     *,
@@ -789,7 +811,7 @@ def make_spec(
     paths = [str(Path(p).resolve()) for p in inputs]
     if name is None:
         name = (
-            output_name(paths[0])
+            workbook_name(paths[0])
             if kind == KIND_COUNTY
             else "compare-" + "-".join(output_name(p).split("-", 1)[-1] for p in paths)
         )
