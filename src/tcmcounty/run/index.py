@@ -39,6 +39,14 @@ from tcmcounty.io import (
 )
 from tcmcounty.reporting.records import KINDS as KINDS
 from tcmcounty.reporting.records import JobRecord
+from tcmcounty.run.overview import (
+    FILTER_BOX,
+    OVERVIEW_CSS,
+    SORT_SCRIPT,
+    TARGET_SHEET,
+    overview_html,
+    write_target_sheet,
+)
 
 #: Status shown for a record that says ``ok`` but whose HTML is gone or not the one it wrote.
 MISSING = "missing"
@@ -195,15 +203,18 @@ th {{ background: #f1f8e9; }}
 tr.st-failed td, tr.st-timeout td {{ background: #ffebee; }}
 td.err {{ color: #b71c1c; max-width: 40em; }}
 td.ready {{ max-width: 30em; font-size: 0.9em; }}
-</style></head><body>
+{OVERVIEW_CSS}</style></head><body>
 <h1>县级中医药工作报告 <small>County reports for the primary-level TCM demonstration county review</small></h1>
 <p>{n_ok} / {len(counties)} 个县报告成功 county reports succeeded · 生成 generated {esc(stamp)}</p>
-<table><thead><tr><th>代码 code</th><th>县 county</th><th>状态 status</th><th>达标 met</th>
+{overview_html(recs)}
+<h2>各县 Counties</h2>{FILTER_BOX}
+<table id='counties' data-sortable data-filter='county-filter'><thead><tr><th>代码 code</th><th>县 county</th><th>状态 status</th><th>达标 met</th>
 <th>未达标 not met</th><th>无法判定 no verdict</th><th>中医药服务覆盖 coverage</th><th>{esc(ALLIANCE_HEADER)}</th>
 <th>推荐中医阁 sites</th><th>{esc(READINESS_HEADER)}</th><th>数据 data</th><th>大小 size</th><th>生成 written</th><th>错误 error</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>县域比较 Comparisons</h2><ul>{comp_rows or "<li>—</li>"}</ul>
 <p>{_table_links(out)}</p>
+{SORT_SCRIPT}
 </body></html>
 """
 
@@ -516,6 +527,7 @@ def write_summary_xlsx(
     ws = wb.active
     ws.title = "汇总 summary"
     _write_summary_sheet(ws, out, recs, _indicator_columns(recs))
+    write_target_sheet(wb.create_sheet(TARGET_SHEET), recs)
     _write_failed_sheet(wb.create_sheet("失败 failed"), recs)
     _write_notes_sheet(wb.create_sheet("说明 notes"))
     target = out / "summary.xlsx"
