@@ -1332,6 +1332,40 @@ class CountyView:
         ),
     )
 
+    def _appendix_entry(self, r: dict[str, Any]) -> Html:
+        """One indicator of the methods appendix as a short block (prints compactly on A4).
+
+        Name, target with its evidence grade, its basis and source (a reference a reviewer
+        can look up) and what was checked in plain words; in an English or bilingual report the
+        definition and formula too. The internal evidence codes stay in the data, not here.
+        """
+        lang = self.lang
+
+        def line(zh: str, en: str, value: object, css: str = "") -> str:
+            text = "" if value is None or (isinstance(value, float) and value != value) else value
+            if not str(text).strip():
+                return ""
+            sep = "：" if lang == "zh" else ": "
+            body = (
+                mark_cites(esc(pick(str(text), lang)))
+                if not css
+                else span(esc(pick(str(text), lang)), css)
+            )
+            return f"<p><b>{_t(zh, en, lang)}</b>{sep}{body}</p>"
+
+        name = _t(str(r.get("name_zh", "")), str(r.get("name_en", "")), lang)
+        code = "" if lang == "zh" else f" <span class='tcm-name'>{esc(r.get('id', ''))}</span>"
+        out = f"<div class='tcm-appx'><h4>{name}{code}</h4>"
+        out += f"<p><b>{_t('目标（证据等级）', 'Target (evidence grade)', lang)}</b>"
+        out += f"{'：' if lang == 'zh' else ': '}{r.get('target_shown', '')}</p>"
+        if lang != "zh":
+            out += line("定义", "Definition", r.get("definition"))
+            out += line("公式", "Formula", r.get("formula"))
+        out += line("目标依据", "Basis", r.get("target_basis"))
+        out += line("出处", "Source", r.get("target_source"), "tcm-cite")
+        out += line("核实情况", "Checked", r.get("evidence_plain"))
+        return out + "</div>"
+
     def appendix(self) -> Html:
         """Methods appendix: indicator definitions and targets, evidence, spatial methods.
 
@@ -1367,39 +1401,7 @@ class CountyView:
                     strict=True,
                 )
             ]
-            described: tuple[tuple[str, str, str], ...] = (
-                ("id", "编号", "id"),
-                ("name_zh", "指标", "indicator"),
-                ("name_en", "英文名", "name"),
-                ("definition", "定义", "definition"),
-                ("formula", "公式", "formula"),
-            )
-            if lang == "zh":  # the registry's definitions and formulas are not in Chinese yet
-                described = (("id", "编号", "id"), ("name_zh", "指标", "indicator"))
-            elif lang == "en":
-                described = tuple(d for d in described if d[0] != "name_zh")
-            cols = [
-                (k, zh, en)
-                for k, zh, en in (
-                    *described,
-                    ("target_shown", "目标（证据等级）", "target (evidence grade)"),
-                    ("target_basis", "目标依据", "basis"),
-                    ("target_source", "出处", "source"),
-                    ("evidence_plain", "核实情况", "checked"),
-                    ("target_evidence", "证据编号", "evidence"),
-                )
-                if k in ap.columns
-            ]
-            body += table_html(
-                ap,
-                cols,
-                lang,
-                classes={
-                    "target_source": "tcm-cite",
-                    "target_evidence": "tcm-cite",
-                    "target_shown": "tcm-target",
-                },
-            )
+            body += "".join(self._appendix_entry(r) for r in ap.to_dict("records"))
             if lang == "zh":
                 body += note_html(
                     "各指标的定义与计算公式目前只有英文版，见中英双语报告（<code>language = zh-en</code>）。",

@@ -483,6 +483,8 @@ tr.tcm-unmet td { background: #ffebee; }
 .tcm-banner { border: 2px solid #e65100; background: #fff3e0; padding: 0.6em 1em; margin: 0.8em 0; }
 .tcm-cards { display: flex; flex-wrap: wrap; gap: 10px; margin: 0.5em 0; }
 .tcm-card { border: 1px solid #ccc; border-radius: 6px; padding: 8px 14px; min-width: 150px; }
+.tcm-appx { break-inside: avoid; border-top: 1px solid #ddd; padding: 4px 0; }
+.tcm-appx h4 { margin: 0.4em 0 0.2em; } .tcm-appx p { margin: 0.1em 0; }
 .tcm-card b { font-size: 1.6em; display: block; }
 .tcm-card.met b { color: #2e7d32; } .tcm-card.unmet b { color: #c62828; }
 .tcm-figure img { max-width: 100%; height: auto; }
