@@ -152,7 +152,7 @@ def test_table_is_sortable_filterable_and_prints_on_a4(batch: Batch) -> None:
     page = batch.page
     assert "<table id='counties' data-sortable data-filter='county-filter'>" in page
     assert "id='county-filter'" in page
-    script = re.search(r"<script>(.*?)</script>", page, re.S)
+    script = re.search(r"<script id=\"sort-table\">(.*?)</script>", page, re.S)
     assert script and "table[data-sortable]" in script.group(1) and "aria-sort" in script.group(1)
     assert len(script.group(1)) < 4096
     assert "@page { size: A4" in page

@@ -336,7 +336,7 @@ FILTER_BOX = (
 )
 
 #: Inline script: click (or Enter on) a header to sort, type in the filter box to hide rows.
-SORT_SCRIPT = """<script>
+SORT_SCRIPT = """<script id="sort-table">
 (function () {
   var num = /^-?[\\d.,]+\\s*(%|KB)?$/;
   function key(td) {
