@@ -162,3 +162,18 @@ def test_en_report_has_no_chinese_outside_names(en_pages: dict[str, str]) -> Non
     runs = cjk_runs(en_pages["county"])
     left = {k: v for k, v in runs.items() if k not in ("中医馆", "中医阁")}
     assert not left, f"CJK in the en report: {Counter(left).most_common(40)}"
+
+
+def test_no_worklist_says_nothing_to_act_on_beside_an_unmet_target(
+    zh_pages: dict[str, str],
+) -> None:
+    """A list with no unit to name, for a target not met, says the gap is county-wide (issue 23)."""
+    html = zh_pages["county"]
+    lists = re.findall(r"<details[^>]*>(.*?)</details>", html, flags=re.S)
+    assert any("✗" in block for block in lists), "the county has unmet targets with worklists"
+    for block in lists:
+        if "✗" in block:
+            assert "无需整改的项目" not in block, block[:300]
+    assert not re.search(r"T-[A-Z]+(?:-[A-Z0-9]+)* [\d—]", html), (
+        "an indicator code in the zh worklists"
+    )

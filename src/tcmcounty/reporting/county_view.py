@@ -936,8 +936,17 @@ class CountyView:
             value = r.get("value_text")
             unit = "%" if r.get("unit") == "%" else ""
             target = graded_target(r.get("target"), r.get("target_grade"), self.lang)
-            parts.append(f"{i} {'—' if _is_na(value) else value}{unit} → {target} {mark}")
+            name = i if self.lang != "zh" else str(r.get("name_zh") or i)  # no code in zh
+            parts.append(f"{name} {'—' if _is_na(value) else value}{unit} → {target} {mark}")
         return "; ".join(parts)
+
+    def _unmet(self, ids: Sequence[str]) -> bool:
+        """Whether any of the indicators ``ids`` is not met (a verdict of 未达标)."""
+        ind = self.res.indicators
+        if ind is None or not ids:
+            return False
+        met = ind.set_index("id")["met"]
+        return any(i in met.index and not _is_na(met.loc[i]) and not bool(met.loc[i]) for i in ids)
 
     def worklist(self) -> Html:
         """Worklists (整改清单): the named units to act on, one collapsible list per action.
@@ -992,11 +1001,19 @@ class CountyView:
                 f" <span class='tcm-en'>({esc(targets)})</span>" if targets else ""
             )
             rule = note_html(_t(w.rule_zh, w.rule_en, lang))
-            inner = (
-                table_html(w.frame, w.columns, lang, fmt)
-                if n
-                else note_html(_t("无需整改的项目。", "Nothing to act on.", lang))
-            )
+            if n:
+                inner = table_html(w.frame, w.columns, lang, fmt)
+            elif self._unmet(w.target_ids):  # unmet, but not by any one unit: never "nothing"
+                inner = note_html(
+                    _t(
+                        "目标未达标，但缺口不落在某个具体机构或村：需在全县层面补足（缺口见“迎检准备”一节）。",
+                        "Not met, but the gap is not at any one facility or village: it is made up "
+                        "county-wide (the gap is in the readiness section).",
+                        lang,
+                    )
+                )
+            else:
+                inner = note_html(_t("无需整改的项目。", "Nothing to act on.", lang))
             is_open = " open" if n <= self.WORKLIST_OPEN_ROWS else ""
             body += (
                 f"<details class='tcm-worklist' id='worklist-{esc(w.action_id)}'{is_open}>"
