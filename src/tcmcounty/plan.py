@@ -815,7 +815,8 @@ class PlanResult:
         lines.extend(f"  note: {w}" for w in self.warnings)
         return lines
 
-    def _radius_text(self) -> str:
+    def radius_text(self) -> str:
+        """Return the covering radius as shown (``2 km``, ``15 min``)."""
         if self.unit == "m":
             return f"{self.radius / 1000:g} km"
         return f"{self.radius:g} min"
@@ -844,7 +845,7 @@ class PlanResult:
         if lang not in ("zh", "en"):
             raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
         zh = lang == "zh"
-        reach = self._radius_text()
+        reach = self.radius_text()
         pop = self.population_total or float("nan")
         before, after = self.population_covered_before, self.population_covered_after
         n = self.n_chosen
@@ -929,7 +930,7 @@ class PlanResult:
         m = re.search(r"\((?:[^;()]*); (\d+) swaps\)", self.method)
         swaps = int(m.group(1)) if m else None
         by_time = "travel-time" in self.method
-        reach = self._radius_text()
+        reach = self.radius_text()
         what = (
             f"{'行车时间' if by_time else '直线距离'} {reach}"
             if zh

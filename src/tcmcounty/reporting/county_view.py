@@ -135,6 +135,7 @@ class CountyView:
                     facilities=c.facilities,
                     lang=lang,
                     covered_before=R.covered_by_pavilions(res),
+                    radius=res.plan.radius_text(),
                 )
         return None if fig is None else plotting.figure_png(fig)
 

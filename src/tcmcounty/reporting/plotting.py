@@ -1223,6 +1223,14 @@ def _village_points(
     return ax.scatter(x, y, zorder=Z_VILLAGE, gid="village", **style)  # type: ignore[arg-type]
 
 
+def _uncovered_zh(km: float | None) -> str:
+    return f"{km:g} 公里内无中医药服务的村" if km else "未覆盖的村"
+
+
+def _uncovered_en(km: float | None) -> str:
+    return f"village with no TCM service within {km:g} km" if km else "uncovered village"
+
+
 def county_map(
     villages: gpd.GeoDataFrame,
     distance_km: pd.Series | np.ndarray,
@@ -1307,7 +1315,8 @@ def county_map(
                 marker="o",
                 markerfacecolor="none",
                 markeredgecolor="#d50000",
-                label=f"{label('未覆盖的村', 'uncovered village', lang)} ({int(u.sum())})",
+                label=f"{label(_uncovered_zh(threshold_km), _uncovered_en(threshold_km), lang)}"
+                f" ({int(u.sum())})",
             )
         )
     if none.any():
@@ -1432,6 +1441,7 @@ def sites_map(
     lang: str = "zh-en",
     title: tuple[str, str] = ("推荐的中医阁选址", "Recommended 中医阁 sites"),
     rank_column: str = "rank",
+    radius: str = "",
     figsize: tuple[float, float] = (7.5, 6.5),
 ) -> MplFigure:
     """Map recommended 中医阁 sites (numbered by rank) over villages and existing facilities.
@@ -1445,6 +1455,8 @@ def sites_map(
     covered_before : array-like of bool, optional
         Villages already covered by a 中医阁 (blue) or not (orange).
 
+    radius : str, optional
+        The covering radius as shown (``"2 km"``): the legend says what "not covered" means.
     Returns
     -------
     matplotlib.figure.Figure
@@ -1465,7 +1477,11 @@ def sites_map(
                 ls="",
                 marker="o",
                 color="#64b5f6",
-                label=label("已覆盖的村", "covered village", lang),
+                label=label(
+                    f"在中医阁 {radius} 内的村" if radius else "已被中医阁覆盖的村",
+                    f"village within {radius} of a 中医阁" if radius else "village covered by a 中医阁",
+                    lang,
+                ),
             ),
             Line2D(
                 [],
@@ -1473,7 +1489,13 @@ def sites_map(
                 ls="",
                 marker="o",
                 color="#ef6c00",
-                label=label("未覆盖的村", "uncovered village", lang),
+                label=label(
+                    f"不在中医阁 {radius} 内的村" if radius else "未被中医阁覆盖的村",
+                    f"village not within {radius} of a 中医阁"
+                    if radius
+                    else "village not covered by a 中医阁",
+                    lang,
+                ),
             ),
         ]
     else:
