@@ -1457,6 +1457,7 @@ def sites_map(
 
     radius : str, optional
         The covering radius as shown (``"2 km"``): the legend says what "not covered" means.
+
     Returns
     -------
     matplotlib.figure.Figure
@@ -1479,7 +1480,9 @@ def sites_map(
                 color="#64b5f6",
                 label=label(
                     f"在中医阁 {radius} 内的村" if radius else "已被中医阁覆盖的村",
-                    f"village within {radius} of a 中医阁" if radius else "village covered by a 中医阁",
+                    f"village within {radius} of a 中医阁"
+                    if radius
+                    else "village covered by a 中医阁",
                     lang,
                 ),
             ),
