@@ -121,10 +121,13 @@ def expected(bundle: Path) -> dict[str, object]:
     assert al.share == pytest.approx(float(ylt["value"]) / 100, abs=1e-12)
     assert al.met is bool(ylt["met"]) and al.met is (al.share >= 0.30)
     met = ind["met"]
+    # targets with a number the data cannot judge (a target that states no number is never
+    # judged, and counted apart: tcmcounty.reporting.readiness.target_counts)
+    numeric = (ind["target_low"].notna() | ind["target_high"].notna()).to_numpy(dtype=bool)
     counts = {
         "n_met": int((met == True).sum()),  # noqa: E712
         "n_unmet": int((met == False).sum()),  # noqa: E712
-        "n_no_verdict": int(met.isna().sum()),
+        "n_no_verdict": int((met.isna().to_numpy(dtype=bool) & numeric).sum()),
     }
     cov = cumulative_coverage(county, thresholds=[5.0], level="any_tcm").table("county")
     return {
@@ -214,7 +217,8 @@ def test_headline_counts_agree_everywhere(
     want = (fig["n_met"], fig["n_unmet"], fig["n_no_verdict"])
     assert all(v == want for v in got.values()), (want, got)
     verdicts = [i["met"] for i in rec["indicators"]]  # type: ignore[union-attr]
-    assert want == (verdicts.count(True), verdicts.count(False), verdicts.count(None))
+    assert want[:2] == (verdicts.count(True), verdicts.count(False))
+    assert want[2] <= verdicts.count(None)
 
 
 @pytest.mark.parametrize("name", NAMES)
