@@ -216,7 +216,12 @@ class CountyView:
                     ),
                 )
             )
-        meta = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
+        # two items a row: the first screen keeps room for the verdict and the actions
+        pairs = [rows[i : i + 2] for i in range(0, len(rows), 2)]
+        meta = "".join(
+            "<tr>" + "".join(f"<td>{k}</td><td>{v}</td>" for k, v in pair) + "</tr>"
+            for pair in pairs
+        )
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         title = _lbl(
             esc(c.name_zh) + " " + _t("基层中医药工作示范县评估报告", "", "zh"),
@@ -258,6 +263,18 @@ class CountyView:
         )
         cards += card("unmet" if r.n("not_met") else "", r.n("not_met"), "项未达标", "not met")
         cards += card("", r.n("no_data"), NO_VERDICT_LABEL[0], NO_VERDICT_LABEL[1])
+        # the verdict's cards, then what is missing in words, then the tasks and the timetable
+        body = f"<div class='tcm-cards'>{cards}</div>"
+        missing = r.missing()
+        if missing:
+            body += f"<p>{_t('还缺什么：', 'What is missing:', lang)}</p><ul>"
+            body += "".join(f"<li>{_t(zh, en, lang)}</li>" for zh, en in missing) + "</ul>"
+            file = self.worklist_file()
+            body += (
+                f"<p><a href='#worklist'>{_t('整改清单：逐项列出要整改的机构和村', 'Worklists: the facilities and villages to act on', lang)}</a>"
+                f" · <a href='{esc(file)}' download>{span(esc(file), 'tcm-name')}</a></p>"
+            )
+        cards = ""
         s = r.task_states
         if s is not None:
             done = "met" if r.n_tasks and s["done"] == r.n_tasks else ""
@@ -272,11 +289,9 @@ class CountyView:
                 "", nx.days, f"天后进入{nx.phase_zh}", f"days to {nx.phase_en or nx.phase_zh}"
             )
         stage_zh, stage_en = r.stage_text()
-        body = f"<div class='tcm-cards'>{cards}</div>" + note_html(_t(stage_zh, stage_en, lang))
-        missing = r.missing()
-        if missing:
-            body += f"<p>{_t('还缺什么：', 'What is missing:', lang)}</p><ul>"
-            body += "".join(f"<li>{_t(zh, en, lang)}</li>" for zh, en in missing) + "</ul>"
+        if cards:
+            body += f"<div class='tcm-cards'>{cards}</div>"
+        body += note_html(_t(stage_zh, stage_en, lang))
         frame = r.target_frame()
         if len(frame):
             order = {"not_met": 0, "no_data": 1, "met": 2}
