@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +240,25 @@ def graph_from_segments(
     keep = u != v
     u, v, minutes, one = u[keep], v[keep], minutes[keep], ow[keep] != 0
     seg = np.stack([u, v], axis=1)
+    graph = _graph(
+        seg,
+        minutes,
+        one,
+        node_xy,
+        mode=mode,
+        crs=crs,
+        off_road_kmh=float(off_road_kmh),
+        key=key,
+        unknown_classes=dict(unknown_classes or {}),
+        n_lines=n_lines,
+    )
+    return replace(graph, build_seconds=time.perf_counter() - t0)
+
+
+def _graph(
+    seg: np.ndarray, minutes: np.ndarray, one: np.ndarray, node_xy: np.ndarray, **meta: Any
+) -> RoadGraph:
+    """Make a :class:`RoadGraph` from its segments (built, or read from the cache)."""
     chains, core_index, matrix = _core(seg, minutes, one, len(node_xy))
     return RoadGraph(
         matrix=matrix,
@@ -249,13 +268,7 @@ def graph_from_segments(
         seg=seg,
         seg_minutes=minutes,
         seg_oneway=one,
-        mode=mode,
-        crs=crs,
-        off_road_kmh=float(off_road_kmh),
-        key=key,
-        unknown_classes=dict(unknown_classes or {}),
-        n_lines=n_lines,
-        build_seconds=time.perf_counter() - t0,
+        **meta,
     )
 
 
@@ -379,15 +392,11 @@ def _load(path: Path, key: str) -> tuple[RoadGraph | None, str]:
             seg, minutes, one = z["seg"], z["seg_minutes"], z["seg_oneway"]
             node_xy = z["node_xy"]
             mode, wkt, off, unknown, n_lines = (str(x) for x in z["meta"])
-        chains, core_index, matrix = _core(seg, minutes, one, len(node_xy))
-        graph = RoadGraph(
-            matrix=matrix,
-            chains=chains,
-            core_index=core_index,
-            node_xy=node_xy,
-            seg=seg,
-            seg_minutes=minutes,
-            seg_oneway=one,
+        graph = _graph(
+            seg,
+            minutes,
+            one,
+            node_xy,
             mode=mode,
             crs=CRS.from_wkt(wkt),
             off_road_kmh=float(off),
