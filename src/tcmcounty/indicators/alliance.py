@@ -44,7 +44,7 @@ INDICATOR_ID = "T-YLT"
 #: Label of the "any alliance" row: never the target figure.
 ANY_ALLIANCE_LABEL = "任一医联体（含非中医院牵头，不计入目标） any alliance (incl. not TCM-led; not the T-YLT figure)"
 #: Label of the figure judged against the target.
-TCM_LED_LABEL = "县级中医医院牵头医联体合计 (T-YLT) alliances led by the county TCM hospital"
+TCM_LED_LABEL = "县级中医医院牵头医联体合计 alliances led by the county TCM hospital (T-YLT)"
 
 
 def tcm_lead_types() -> tuple[str, ...]:

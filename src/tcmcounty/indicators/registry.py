@@ -6,6 +6,7 @@ import functools
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from tcmcounty.errors import InputError
 from tcmcounty.indicators._files import fail, packaged_text, parse_toml, problem, read_user_text
@@ -250,3 +251,39 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         return _default_registry()
     file, text = read_user_text(path)
     return parse_registry(parse_toml(text, file), file)
+
+
+def indicator_name(indicator_id: str, lang: str = "zh", table: Any = None) -> str:
+    """Name an indicator for people, in Chinese or English, instead of its code.
+
+    The name is the one in ``table`` (an indicator table with ``id``, ``name_zh``, ``name_en``,
+    which may come from a user registry) when it lists the id, else the shipped registry's;
+    an id found in neither is returned as it is.
+
+    Parameters
+    ----------
+    indicator_id : str
+        E.g. ``"T-YLT"``.
+    lang : {"zh", "en", "zh-en"}
+        ``zh-en`` gives the Chinese name.
+    table : pandas.DataFrame, optional
+        An indicator table (:func:`tcmcounty.indicators.compute_indicators`).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> indicator_name("T-TCMGP")
+    '城乡每万名居民合格的中医类别全科医生数'
+    >>> indicator_name("T-TCMGP", "en")
+    'Qualified TCM-category GPs per 10,000 residents'
+    """
+    column = "name_en" if lang == "en" else "name_zh"
+    if table is not None and column in table and "id" in table:
+        names = table.loc[table["id"] == indicator_id, column].dropna()
+        if len(names):
+            return str(names.iloc[0])
+    reg = load_registry()
+    return getattr(reg[indicator_id], column) if indicator_id in reg.ids else indicator_id

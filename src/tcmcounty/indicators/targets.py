@@ -516,6 +516,40 @@ def default_targets() -> TargetSet:
     return _shipped(DEFAULT_TARGET_SET)
 
 
+def target_set_label(set_id: str, lang: str = "zh") -> str:
+    """Name a target set for people: a shipped set by its long name, any other by its id.
+
+    A combined id (``"national-2025+sichuan-2025"``) is named part by part. The id is what
+    tables and files keep; reports in Chinese show this name instead of the code.
+
+    Parameters
+    ----------
+    set_id : str
+        The :attr:`TargetSet.id` printed in result rows.
+    lang : {"zh", "en", "zh-en"}
+        Language of the name (``zh-en`` gives the Chinese name).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> target_set_label("national-2025")
+    '示范县标准目标 + 全国2025年规划值（默认）'
+    >>> target_set_label("national-2025+my-plan", "en").split(" + ")[-1]
+    'my-plan'
+    """
+    names = []
+    for part in str(set_id).split("+"):
+        if part in shipped_target_sets():
+            ts = _shipped(part)
+            names.append(ts.name_en if lang == "en" else ts.name_zh)
+        else:
+            names.append(part)
+    return " + ".join(names)
+
+
 def load_targets(
     source: str | os.PathLike[str] | TargetSet | None = None,
     *,

@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 
 import tcmcounty
-from tcmcounty.county import status_label
+from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, status_label
 from tcmcounty.formatting import fmt_num, fmt_pct
+from tcmcounty.indicators.targets import DEFAULT_TARGET_SET, target_set_label
 from tcmcounty.inputs.sources import supplied_by_user
 from tcmcounty.reporting.parameters import ReportParameters
 from tcmcounty.reporting.readiness import NO_VERDICT_LABEL
@@ -36,6 +37,7 @@ from tcmcounty.reporting.sections import (
     span,
     table_html,
 )
+from tcmcounty.schema import TABLES
 
 # =============================================================================================
 # County view (used by notebooks/county_report.ipynb)
@@ -151,6 +153,12 @@ class CountyView:
             return None
         return float(row["target_low"].iloc[0])
 
+    def _name(self, indicator_id: str, lang: str) -> str:
+        """Name of an indicator in ``lang`` (``zh-en`` gives the Chinese name): a report names, not codes."""
+        from tcmcounty.indicators.registry import indicator_name
+
+        return indicator_name(indicator_id, lang, self.res.indicators)
+
     def _graded(self, indicator_id: str, target: object = None) -> str:
         """Return the county-level target of an indicator with its evidence grade (plain text).
 
@@ -200,7 +208,7 @@ class CountyView:
                 _t("目标值", "Targets", lang),
                 span(esc(Path(p.targets).name), "tcm-name")
                 if p.targets
-                else span("national-2025", "tcm-name") + _t("（默认）", " (default)", lang),
+                else esc(target_set_label(DEFAULT_TARGET_SET, lang)),
             ),
             (_t("数据年份", "Reference year", lang), esc(c.reference_year or "—")),
         ]
@@ -309,8 +317,10 @@ class CountyView:
                 ("grade_label", "目标证据等级", "evidence grade of the target"),
                 ("status_shown", "数据状态", "data status"),
             ]
-            # one name column (the indicators section has both)
+            # one name column (the indicators section has both); a zh report names, never codes
             cols = [c for c in cols if c[0] != ("name_zh" if lang == "en" else "name_en")]
+            if lang == "zh":
+                cols = [c for c in cols if c[0] != "id"]
 
             def rc(row: pd.Series) -> str:
                 return {"met": "tcm-met", "not_met": "tcm-unmet"}.get(str(row["verdict"]), "")
@@ -329,7 +339,7 @@ class CountyView:
                 )
             )
         if r.without_number:
-            ids = "、".join(r.without_number)
+            ids = "、".join(f"“{self._name(i, 'zh')}”" for i in r.without_number)
             body += note_html(
                 _t(
                     f"另有 {len(r.without_number)} 项指标的目标没有数值，只列出、不计入判定：{ids}。",
@@ -371,7 +381,7 @@ class CountyView:
             cards += (
                 f"<div class='tcm-card' data-tcm-headline='alliance_share'>"
                 f"<b>{esc(fmt_pct(h['alliance_share']))}</b>"
-                f"{_t('居民由县级中医医院牵头医联体覆盖 (T-YLT)', 'residents covered by alliances led by the county TCM hospital (T-YLT)', lang)}</div>"
+                f"{_t('居民由县级中医医院牵头医联体覆盖', 'residents covered by alliances led by the county TCM hospital (T-YLT)', lang)}</div>"
             )
         if h["sites_recommended"] is not None:
             cards += (
@@ -432,7 +442,7 @@ class CountyView:
             ("reason", "说明", "note"),
         ]
         if lang == "zh":
-            cols = [c for c in cols if c[0] != "name_en"]
+            cols = [c for c in cols if c[0] not in ("name_en", "id")]
         if lang == "en":
             cols = [c for c in cols if c[0] != "name_zh"]
         table = self._indicator_tables(ind, cols, verdict, row_class)
@@ -446,7 +456,8 @@ class CountyView:
             ),
         )
         sets = ", ".join(
-            sorted({str(s) for s in ind.get("target_set", pd.Series(dtype=str)).dropna()})
+            target_set_label(s, lang)
+            for s in sorted({str(s) for s in ind.get("target_set", pd.Series(dtype=str)).dropna()})
         )
         note = note_html(
             _t("目标值集：", "Target set: ", lang) + span(esc(sets or "—"), "tcm-name")
@@ -712,6 +723,7 @@ class CountyView:
                 "alliances",
             )
         t = al.table()
+        # the totals' ids (tcm_led, any) are codes: a zh report names the rows only
         cols = [
             ("id", "编号", "id"),
             ("name", "名称", "name"),
@@ -724,13 +736,16 @@ class CountyView:
             ("meets_target", "达到目标", "meets target"),
         ]
 
+        if lang == "zh":
+            cols = cols[1:]
+
         def yes_no(v: object) -> str:
             return "—" if _is_na(v) else ("✓" if bool(v) else "✗")
 
         body = (
             f"<p data-tcm-alliance-share='{esc('' if al.share is None else repr(al.share))}'>"
             + _t(
-                "县级中医医院牵头医联体覆盖人口比例（T-YLT）：",
+                "县级中医医院牵头医联体覆盖人口比例：",
                 "Covered by alliances led by the county TCM hospital (T-YLT): ",
                 lang,
             )
@@ -752,7 +767,7 @@ class CountyView:
         )
         body += note_html(
             _t(
-                "只有县级中医医院牵头的医联体计入目标（力争覆盖人口 ≥ 30%），合计即指标 T-YLT；其他医联体列出但不判定，"
+                "只有县级中医医院牵头的医联体计入目标（力争覆盖人口 ≥ 30%），合计即该项指标；其他医联体列出但不判定，"
                 "“任一医联体”一行仅供参考。一个村由其村卫生室/社区卫生服务站（无则乡镇卫生院/社区卫生服务中心）所属的医联体覆盖。"
                 f"分母：{pick(al.denominator_definition, 'zh')}。",
                 "Only alliances led by the county TCM hospital count for the target (cover ≥ 30% of residents); "
@@ -787,7 +802,10 @@ class CountyView:
         s = R.ACCESS_SETTINGS
         body = note_html(
             _t(
-                f"方法：E2SFCA（高斯距离衰减，半径 {s['radius']}），供给为中医类别执业（助理）医师数，结果为每千居民可及的中医类别医师数。",
+                "方法：增强型两步移动搜索法（E2SFCA）。第一步，每个机构的中医类别执业（助理）医师数除以"
+                f"其服务半径（{s['radius']}）内的人口；第二步，每个村把半径内各机构的这一比值相加，"
+                "距离越远权重越低（高斯衰减）。结果为每千居民可及的中医类别医师数。"
+                "基尼系数衡量各村（或各乡镇）之间的差异：0 表示完全均等，越接近 1 越不均。",
                 f"Method: E2SFCA (Gaussian decay, radius {s['radius']}); supply = TCM-category physicians; result = "
                 "TCM physicians reachable per 1,000 residents.",
                 lang,
@@ -859,7 +877,7 @@ class CountyView:
             ).replace("E2SFCA", span("E2SFCA", "tcm-name"))
             + (
                 _t(
-                    "色标上的目标（T-TCMDOC-1000）：",
+                    f"色标上的目标（{self._name('T-TCMDOC-1000', 'zh')}）：",
                     " Target on the colour bar (T-TCMDOC-1000): ",
                     lang,
                 )
@@ -996,7 +1014,7 @@ class CountyView:
         body = note_html(
             _t(
                 "以下清单列出每项未达标或部分达标目标需要整改的具体机构和村；可用浏览器“查找”（Ctrl-F）搜索名称。"
-                "全部清单另存为 Excel 文件：",
+                "全部清单另存为电子表格文件：",
                 "The lists below name the facilities and villages to act on for each target; search "
                 "them by name with the browser's find (Ctrl-F). All lists as an Excel workbook: ",
                 lang,
@@ -1248,6 +1266,13 @@ class CountyView:
             )
         )
         st = R.status_table(c)
+        if lang == "zh":  # a zh report names tables and columns by their Chinese headers
+            st = st.assign(
+                table=[TABLES[t].zh for t in st["table"]],
+                column=[
+                    TABLES[t].column(k).zh for t, k in zip(st["table"], st["column"], strict=True)
+                ],
+            )
         body += table_html(
             st,
             [
@@ -1262,6 +1287,9 @@ class CountyView:
             classes={"table": "tcm-name", "column": "tcm-name"},
         )
         est = R.estimated_figures(c)
+        if len(est) and lang == "zh":
+            labels = {**RESOURCE_KEYS, **POPULATION_KEYS}
+            est = est.assign(key=[labels.get(k, k) for k in est["key"]])
         if len(est):
             body += (
                 "<h3>" + _t("估算与模拟的数字", "Estimated and synthetic figures", lang) + "</h3>"

@@ -245,7 +245,7 @@ def halls(res: Any) -> Worklist:
         ("T-ZYG-HALL",),
         facility_gaps(res, "T-ZYG-HALL"),
         tuple(c for c in _FACILITY_COLUMNS if c[0] != "village_name"),
-        "按指标 T-ZYG-HALL 的分子规则：乡镇卫生院、社区卫生服务中心中“中医馆”不为“是”的（含未填报）。",
+        "按该项指标的计数规则：乡镇卫生院、社区卫生服务中心中“中医馆”不为“是”的（含未填报）。",
         "The numerator rule of T-ZYG-HALL: township / community health centres whose 中医馆 "
         "answer is not yes (blank answers included).",
     )
@@ -269,7 +269,7 @@ def tcm_clinics(res: Any) -> Worklist:
         ("T-VC-TCM",),
         facility_gaps(res, "T-VC-TCM"),
         _FACILITY_COLUMNS,
-        "按指标 T-VC-TCM 的分子规则：村卫生室、社区卫生服务站中“提供中医药服务”不为“是”的（含未填报）。",
+        "按该项指标的计数规则：村卫生室、社区卫生服务站中“提供中医药服务”不为“是”的（含未填报）。",
         "The numerator rule of T-VC-TCM: village clinics and community health stations whose "
         "'provides TCM' answer is not yes (blank answers included).",
     )
@@ -512,7 +512,7 @@ def alliance_gaps(res: Any) -> Worklist:
         ("T-YLT",),
         _sorted(frame, county, "village_code"),
         cols,
-        "按指标 T-YLT 的覆盖规则：村卫生室/社区卫生服务站是县级中医医院牵头医联体成员的村被覆盖；"
+        "按该项指标的覆盖规则：村卫生室/社区卫生服务站是县级中医医院牵头医联体成员的村被覆盖；"
         "没有村卫生室的村，其乡镇卫生院是成员即被覆盖。把所列机构纳入该医联体即可覆盖该村。",
         "The coverage rule of T-YLT: a village is covered when its clinic is a member of an "
         "alliance led by the county TCM hospital; a village with no clinic, when its township "
