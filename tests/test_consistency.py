@@ -327,3 +327,57 @@ def test_ten_percent_alliance_is_not_met_anywhere(
     assert by_id["any"]["meets_target"] is None
     assert by_id["tcm_led"]["meets_target"] is False
     assert summary_row(rendered, "410101")["T-YLT 达标 met"] == "否"
+
+
+# --------------------------------------------------------------------------- the first screen
+
+#: Each card of the report's first screen (``data-tcm-ready``, its English name) and the
+#: same-named figure elsewhere: summary.xlsx's column and ``tcmcounty readiness``'s JSON field.
+FIRST_SCREEN = {
+    "targets met": ("达标数 met", "met"),
+    "not met": ("未达标数 not met", "not_met"),
+    "no verdict (data missing or incomplete)": ("无法判定 no verdict", "no_data"),
+    "tasks overdue": ("过期未完成任务 tasks overdue", "overdue"),
+    "tasks not reported": ("未报告任务 tasks not reported", "not_reported"),
+}
+
+
+def first_screen(html: str) -> dict[str, str]:
+    """The readiness cards of a report: English name -> the figure in bold."""
+    cards = re.findall(r"data-tcm-ready=['\"]([^'\"]+)['\"]><b>(.*?)</b>", html)
+    return {htmllib.unescape(k): htmllib.unescape(re.sub("<[^>]+>", "", v)) for k, v in cards}
+
+
+@pytest.mark.parametrize("name", ["512021-anyue", "140823-wenxi"])
+def test_first_screen_counts_agree_everywhere(
+    rendered: Rendered, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each count on the first screen equals the same-named count in summary, index and CLI."""
+    shown = first_screen(read_html(rendered, name))
+    assert set(FIRST_SCREEN) <= set(shown), shown
+    adcode = name.split("-")[0]
+    xl = summary_row(rendered, adcode)
+    idx = index_cells(rendered, adcode)
+    got = json.loads(cli(capsys, "readiness", str(rendered.bundles[name]), "--format", "json"))
+    verdicts = [t["verdict"] for t in got["targets"]]
+    from_cli = {
+        "met": verdicts.count("met"),
+        "not_met": verdicts.count("not_met"),
+        "no_data": verdicts.count("no_data"),
+        "overdue": got["tasks_overdue"],
+        "not_reported": got["tasks"]["not_reported"],
+    }
+    for label, (column, field) in FIRST_SCREEN.items():
+        figure = int(shown[label].split("/")[0])
+        assert xl[column] == figure, (label, column, xl[column], figure)
+        assert from_cli[field] == figure, (label, field, from_cli[field], figure)
+    # the index shows the verdict counts in their columns and the rest in the readiness line
+    for label, header in (
+        ("targets met", "达标 met"),
+        ("not met", "未达标 not met"),
+        ("no verdict (data missing or incomplete)", "无法判定 no verdict"),
+    ):
+        assert int(idx[header]) == int(shown[label].split("/")[0]), (label, idx[header])
+    assert got["summary"] in idx["迎检准备 readiness"]
+    assert shown["for the review"].startswith("已就绪" if got["ready"] else "未就绪")
+    assert xl["就绪 ready"] == ("是" if got["ready"] else "否")

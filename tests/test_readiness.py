@@ -179,7 +179,7 @@ def test_index_shows_the_record_s_line(filled_path: Path, tmp_path: Path) -> Non
     ws = load_workbook(tmp_path / "summary.xlsx")["汇总 summary"]
     row = dict(zip([c.value for c in ws[1]], [c.value for c in ws[2]], strict=True))
     assert row[READINESS_HEADER] == f"{r.summary()} (2024-07-15)"
-    assert row["逾期任务 tasks late"] == 1 and row["就绪 ready"] == "否"
+    assert row["过期未完成任务 tasks overdue"] == 1 and row["就绪 ready"] == "否"
 
 
 @pytest.mark.slow

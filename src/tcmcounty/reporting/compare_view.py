@@ -11,6 +11,7 @@ import pandas as pd
 import tcmcounty
 from tcmcounty.errors import ReportError
 from tcmcounty.formatting import fmt_num, fmt_pct
+from tcmcounty.indicators.registry import indicator_name
 from tcmcounty.reporting.parameters import ReportParameters
 from tcmcounty.reporting.sections import (
     REPORT_CSS,
@@ -191,12 +192,15 @@ class CompareView:
             f"{n} met": (lambda v: "—" if _is_na(v) else ("✓" if bool(v) else "✗"))
             for n in self.names
         }
+        if lang == "zh":  # a zh report names, never codes
+            cols = [c for c in cols if c[0] != "id"]
         body = table_html(table, cols, lang, fmt, classes={"target_shown": "tcm-target"})
         same = table.loc[table["construction"] != "", "id"].tolist()
         if same:
+            named = "、".join(f"“{indicator_name(i, 'zh', table)}”" for i in same)
             body += note_html(
                 _t(
-                    f"{'、'.join(same)} 在各县都是估算值：县级总数按全国比值 × 该县人口推算，"
+                    f"{named} 在各县都是估算值：县级总数按全国比值 × 该县人口推算，"
                     "所以这些指标等于全国比值，各县相同是推算方法决定的，不说明各县实际情况相同。",
                     f"{', '.join(same)} are estimates in every county: the county total is a national "
                     "ratio × the county's population, so these indicators are the national ratio; "

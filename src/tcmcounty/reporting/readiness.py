@@ -356,6 +356,7 @@ class Readiness:
             "targets_by_verdict": {v: self.n(v) for v in VERDICTS},
             "tasks": self.task_states,
             "tasks_unreported_past_due": self.unreported_past_due,
+            "tasks_overdue": None if self.task_states is None else self.overdue,
             "current_stage": stage(self.current),
             "next_stage": stage(self.next),
             "plan_end": self.plan_end.isoformat() if self.plan_end else None,

@@ -281,7 +281,7 @@ SUMMARY_COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("推荐中医阁 sites", "0"),
     ("就绪 ready", None),
     (READINESS_HEADER, None),
-    ("逾期任务 tasks late", "0"),
+    ("过期未完成任务 tasks overdue", "0"),
     ("未报告任务 tasks not reported", "0"),
     ("含估算/模拟 non-official", None),
     ("错误 error", None),
