@@ -166,6 +166,70 @@ def span(text: str, css: str) -> str:
     return f"<span class='{esc(css)}'>{text}</span>"
 
 
+#: Columns of report tables that hold names from the county's data (townships, villages,
+#: facilities, alliances): shown through :func:`name_html`.
+NAME_COLUMNS = frozenset(
+    {
+        "name",
+        "township",
+        "township_name",
+        "village_name",
+        "facility_name",
+        "nearest_name",
+        "serving_names",
+        "other_alliances",
+        "alliance_name",
+        "lead_name",
+    }
+)
+#: Separators of a list of names in one cell (``；`` in the worklists).
+_NAME_LIST = re.compile(r"\s*[；;、]\s*")
+
+
+def name_html(name: object, lang: str) -> str:
+    """Show a name from the county's data (place, facility, alliance) in a report's language.
+
+    A ``zh`` report shows the characters as they are. An ``en`` report shows the name in
+    Latin letters (:func:`tcmcounty.placenames.place_pinyin`) with the characters beside it in
+    brackets, a ``zh-en`` report the characters then the Latin letters; both in an element of
+    class ``tcm-name``. A name without Chinese characters is shown as it is; a list of names
+    (``；``, ``;`` or ``、`` between them) name by name.
+
+    Parameters
+    ----------
+    name : object
+        The name (``str()`` of it); ``None`` gives an empty string.
+    lang : {"zh-en", "zh", "en"}
+        Report language.
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+
+    Examples
+    --------
+    >>> name_html("岳阳镇", "zh")
+    '岳阳镇'
+    >>> name_html("岳阳镇", "en")
+    "<span class='tcm-name'>Yueyang Town (岳阳镇)</span>"
+    >>> name_html("岳阳镇", "zh-en")
+    "<span class='tcm-name'>岳阳镇 <span class='tcm-en'>Yueyang Town</span></span>"
+    """
+    from tcmcounty.placenames import place_pinyin
+
+    text = "" if name is None else str(name)
+    if lang == "zh" or not _CJK.search(text) or _lower_letters(text):  # bilingual text: no name
+        return esc(text)
+    names = [n for n in _NAME_LIST.split(text) if n]
+    if len(names) > 1:
+        return ("; " if lang == "en" else "；").join(name_html(n, lang) for n in names)
+    latin = place_pinyin(text)
+    if lang == "en":
+        return span(f"{esc(latin)} ({esc(text)})", "tcm-name")
+    return span(f"{esc(text)} <span class='tcm-en'>{esc(latin)}</span>", "tcm-name")
+
+
 def graded_target(target: object, grade: object, lang: str) -> str:
     """Return a target as every view prints it: its text (one language) and its evidence grade.
 
@@ -250,6 +314,7 @@ def table_html(
     css: str = "tcm-table",
     row_class: Any = None,
     classes: dict[str, str] | None = None,
+    names: frozenset[str] = NAME_COLUMNS,
 ) -> str:
     """Render ``df`` as an escaped HTML table.
 
@@ -257,7 +322,9 @@ def table_html(
     function returning plain text (escaped here). ``row_class(row)`` may return a CSS class.
     In a ``zh`` or ``en`` report each cell keeps one language of bilingual text (:func:`pick`);
     ``classes`` maps a column to the class of its cells (``tcm-name`` for names and
-    identifiers, ``tcm-cite`` for citations and text quoted as written).
+    identifiers, ``tcm-cite`` for citations and text quoted as written). Cells of the
+    ``names`` columns (default :data:`NAME_COLUMNS`) hold names from the county's data and
+    are shown by :func:`name_html` (pinyin beside the characters outside ``zh`` reports).
     """
     formats = formats or {}
     classes = classes or {}
@@ -283,8 +350,9 @@ def table_html(
             )
             text = pick(text, lang)
             cls_td = classes.get(col)
+            shown = name_html(text, lang) if col in names else esc(text)
             cells.append(
-                f"<td class='{esc(cls_td)}'>{esc(text)}</td>" if cls_td else f"<td>{esc(text)}</td>"
+                f"<td class='{esc(cls_td)}'>{shown}</td>" if cls_td else f"<td>{shown}</td>"
             )
         body.append(
             f"<tr class='{esc(cls)}'>{''.join(cells)}</tr>" if cls else f"<tr>{''.join(cells)}</tr>"
@@ -346,14 +414,15 @@ def heat_table_html(
 ) -> str:
     """Render a table whose share cells (0–1) are coloured against their target.
 
-    ``label_col`` and ``extra`` columns are shown as plain text; ``columns`` hold shares.
+    ``label_col`` holds names of areas (shown by :func:`name_html`), ``extra`` columns
+    plain numbers; ``columns`` hold shares.
     ``targets`` maps a share column to its target share (0–1): cells below it are red, at or
     above it green (:func:`heat_colour`); columns without a target get a neutral blue ramp.
     """
     head = "".join(f"<th>{_t(zh, en, lang)}</th>" for _, zh, en in (label_col, *extra, *columns))
     rows = []
     for _, r in df.iterrows():
-        cells = [f"<td>{esc(pick(r.get(label_col[0]), lang))}</td>"]
+        cells = [f"<td>{name_html(pick(r.get(label_col[0]), lang), lang)}</td>"]
         cells += [f"<td>{esc(fmt_num(r.get(c), 0))}</td>" for c, _, _ in extra]
         for c, _, _ in columns:
             v = r.get(c)
@@ -454,10 +523,12 @@ def banner_html(
         lang,
     )
     return (
-        f"<div class='tcm-banner tcm-banner-estimated' role='alert'><strong>⚠ {title}</strong>"
-        f"<ul>{''.join(f'<li>{p}</li>' for p in parts)}</ul>"
+        # one paragraph: the first screen keeps room for the verdict and what is missing
+        f"<div class='tcm-banner tcm-banner-estimated' role='alert'><strong>⚠ {title}</strong>："
+        + "；".join(parts)
+        + "。"
         + (
-            f"<a href='#{esc(see[0])}'>{_t(f'详见“{see[1]}”一节。', f'See the {see[2]} section.', lang)}</a>"
+            f" <a href='#{esc(see[0])}'>{_t(f'详见“{see[1]}”一节。', f'See the {see[2]} section.', lang)}</a>"
             if see
             else ""
         )
