@@ -35,7 +35,7 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from tcmcounty import resources
 
@@ -54,6 +54,7 @@ __all__ = [
     "place_labels",
     "register_cjk_font",
     "sites_map",
+    "smallest_font_pt",
     "span_km",
     "value_map",
 ]
@@ -64,6 +65,8 @@ FONT_FILE = resources.CJK_FONT_FILE
 DPI = 96
 #: zlib strategy of report PNGs (``Z_RLE``): a palette image compresses fast and well with it.
 PNG_ZLIB_STRATEGY = zlib.Z_RLE
+#: ``tEXt`` key under which a report PNG records the smallest font size (pt) its figure uses.
+MIN_FONT_KEY = "tcmcounty:min-font-pt"
 #: Maps are rasterised at this multiple of :data:`DPI` and shown at their 1x size, so they
 #: stay sharp at 200% zoom and on high-density screens (the PNG records its DPI).
 MAP_SCALE = 2
@@ -205,6 +208,10 @@ def figure_png(fig: MplFigure, dpi: float | None = None, palette: bool = True) -
     dpi = float(dpi or fig.dpi)
     out = io.BytesIO()
     with _render(fig, dpi, tight=fig in _OUTSIDE_LEGEND) as (buf, (w, h)):
+        info = PngImagePlugin.PngInfo()
+        smallest = smallest_font_pt(fig)
+        if smallest is not None:
+            info.add_text(MIN_FONT_KEY, f"{smallest:g}")
         if palette:
             # the RGB of the drawn box, read straight from the canvas (its rows are longer
             # when the box is cropped): what cropping and dropping the alpha (all opaque on
@@ -213,11 +220,53 @@ def figure_png(fig: MplFigure, dpi: float | None = None, palette: bool = True) -
             q = rgb.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
             # run-length zlib: the palette image's long runs of one index compress ~2.5x
             # faster than with zlib's default strategy, at ~1.2x the size
-            q.save(out, format="PNG", dpi=(dpi, dpi), compress_type=PNG_ZLIB_STRATEGY)
+            q.save(
+                out,
+                format="PNG",
+                dpi=(dpi, dpi),
+                compress_type=PNG_ZLIB_STRATEGY,
+                pnginfo=info,
+            )
         else:
             im = Image.frombuffer("RGBA", (buf.shape[1], buf.shape[0]), buf, "raw", "RGBA", 0, 1)
-            im.crop((0, 0, w, h)).save(out, format="PNG", dpi=(dpi, dpi), compress_level=1)
+            im.crop((0, 0, w, h)).save(
+                out, format="PNG", dpi=(dpi, dpi), compress_level=1, pnginfo=info
+            )
     return out.getvalue()
+
+
+def smallest_font_pt(fig: MplFigure) -> float | None:
+    """Return the smallest font size (pt) of the text ``fig`` shows, ``None`` if it shows none.
+
+    Every visible, non-empty text of the figure counts: titles, tick labels, legends,
+    colour-bar labels, annotations and place names. :func:`figure_png` records it in the PNG
+    (``tEXt`` :data:`MIN_FONT_KEY`), so the size the text prints at can be measured from the
+    PDF (:mod:`tcmcounty.print_check`: ``size * dpi / printed pixels per inch``).
+
+    Examples
+    --------
+    >>> fig, ax = _new((2.0, 1.5))
+    >>> _ = ax.set_title("t", fontsize=11)
+    >>> _ = ax.text(0.5, 0.5, "note", fontsize=7.5)
+    >>> smallest_font_pt(fig) <= 7.5
+    True
+    """
+    from matplotlib.text import Text
+
+    hidden = {  # tick labels of axes drawn without their axes (maps)
+        id(label)
+        for ax in fig.axes
+        if not ax.axison
+        for axis in (ax.xaxis, ax.yaxis)
+        for tick in (*axis.majorTicks, *axis.minorTicks)
+        for label in (tick.label1, tick.label2)
+    }
+    sizes = [
+        float(t.get_fontsize())
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and id(t) not in hidden
+    ]
+    return min(sizes) if sizes else None
 
 
 @contextlib.contextmanager
