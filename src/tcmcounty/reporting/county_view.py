@@ -275,13 +275,14 @@ class CountyView:
         body = f"<div class='tcm-cards'>{cards}</div>"
         missing = r.missing()
         if missing:
-            body += f"<p>{_t('还缺什么：', 'What is missing:', lang)}</p><ul>"
-            body += "".join(f"<li>{_t(zh, en, lang)}</li>" for zh, en in missing) + "</ul>"
+            # the link to the worklists before the list: on the first screen whatever the list's length
             file = self.worklist_file()
             body += (
-                f"<p><a href='#worklist'>{_t('整改清单：逐项列出要整改的机构和村', 'Worklists: the facilities and villages to act on', lang)}</a>"
-                f" · <a href='{esc(file)}' download>{span(esc(file), 'tcm-name')}</a></p>"
+                f"<p>{_t('还缺什么：', 'What is missing:', lang)} "
+                f"<a href='#worklist'>{_t('整改清单：逐项列出要整改的机构和村', 'Worklists: the facilities and villages to act on', lang)}</a>"
+                f" · <a href='{esc(file)}' download>{span(esc(file), 'tcm-name')}</a></p><ul>"
             )
+            body += "".join(f"<li>{_t(zh, en, lang)}</li>" for zh, en in missing) + "</ul>"
         cards = ""
         s = r.task_states
         if s is not None:

@@ -524,9 +524,9 @@ def banner_html(
     )
     return (
         # one paragraph: the first screen keeps room for the verdict and what is missing
-        f"<div class='tcm-banner tcm-banner-estimated' role='alert'><strong>⚠ {title}</strong>："
-        + "；".join(parts)
-        + "。"
+        f"<div class='tcm-banner tcm-banner-estimated' role='alert'><strong>⚠ {title}</strong>{': ' if lang == 'en' else '：'}"
+        + ("; " if lang == "en" else "；").join(parts)
+        + ("." if lang == "en" else "。")
         + (
             f" <a href='#{esc(see[0])}'>{_t(f'详见“{see[1]}”一节。', f'See the {see[2]} section.', lang)}</a>"
             if see
