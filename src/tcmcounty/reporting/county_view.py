@@ -32,6 +32,7 @@ from tcmcounty.reporting.sections import (
     heat_table_html,
     img_html,
     mark_cites,
+    name_html,
     note_html,
     pick,
     span,
@@ -192,7 +193,10 @@ class CountyView:
         c, p, lang = self.county, self.params, self.lang
         rows = [
             (_t("行政区划代码", "Administrative code", lang), esc(c.adcode)),
-            (_t("所属", "Province / city", lang), esc(f"{c.province} {c.city}".strip())),
+            (
+                _t("所属", "Province / city", lang),
+                " ".join(name_html(x, lang) for x in (c.province, c.city) if x),
+            ),
             (_t("报告日期", "Report date", lang), esc(p.report_date.isoformat())),
             (
                 _t("人口口径", "Population basis", lang),

@@ -70,6 +70,22 @@ VALUE_ZH = {
 }
 
 
+def _value_en() -> dict[str, str]:
+    """Chinese words of the data shown in tables, in English (facility types)."""
+    from tcmcounty.schema import VOCABULARIES
+
+    out = {}
+    for aliases in VOCABULARIES["facility_type"].values():
+        en = [a for a in aliases if a.isascii() and " " in a]
+        if en:
+            out[aliases[0]] = en[0]
+    return out
+
+
+#: Chinese words of the data shown in tables, in English (``村卫生室`` → ``village clinic``).
+VALUE_EN = _value_en()
+
+
 def _split_top(text: str, sep: str) -> list[str]:
     """Split ``text`` on ``sep`` outside round brackets (ASCII or full-width)."""
     parts, depth, start, i = [], 0, 0, 0
@@ -116,14 +132,16 @@ def pick(text: object, lang: str) -> str:
     --------
     >>> pick("张床位 / beds", "zh"), pick("张床位 / beds", "en")
     ('张床位', 'beds')
-    >>> pick("张/千人 beds per 1,000", "zh"), pick("是 yes", "en")
-    ('张/千人', 'yes')
+    >>> pick("张/千人 beds per 1,000", "zh"), pick("是 yes", "en"), pick("村卫生室", "en")
+    ('张/千人', 'yes', 'village clinic')
     """
     s = "" if text is None else str(text)
     if lang not in ("zh", "en") or not s:
         return s
     if lang == "zh" and s in VALUE_ZH:
         return VALUE_ZH[s]
+    if lang == "en" and s in VALUE_EN:
+        return VALUE_EN[s]
     sides = _split_top(s, " / ")
     if len(sides) == 2 and any(_CJK.search(x) for x in sides):
         a, b = (x.strip() for x in sides)
@@ -147,17 +165,22 @@ _CITE = re.compile(r"\b([A-Z][A-Za-z]+(?:(?:, |,? &amp; )[A-Z][A-Za-z]+)* (?:1[8
 
 
 _METHOD_NAMES = re.compile(r"\b(spopt MCLP|E?2SFCA)\b")
+#: A document's title as written, in title marks (《中华人民共和国中医药法》): a citation.
+_TITLE = re.compile(r"《[^《》<>]{1,80}》")
 
 
 def mark_cites(html_text: str) -> str:
-    """Mark author–year citations (``Teitz &amp; Bart 1968``) and method names in escaped HTML.
+    """Mark citations (``Teitz &amp; Bart 1968``, ``《…》`` titles) and method names in escaped HTML.
 
     Examples
     --------
     >>> mark_cites("贪心算法（Minoux 1978）")
     "贪心算法（<span class='tcm-cite'>Minoux 1978</span>）"
+    >>> mark_cites("meet 《综合医院中医临床科室基本标准》")
+    "meet <span class='tcm-cite'>《综合医院中医临床科室基本标准》</span>"
     """
     out = _CITE.sub(lambda m: span(m[1], "tcm-cite"), html_text)
+    out = _TITLE.sub(lambda m: span(m[0], "tcm-cite"), out)
     return _METHOD_NAMES.sub(lambda m: span(m[1], "tcm-name"), out)
 
 
