@@ -229,7 +229,11 @@ def test_township_rows_sum_facilities_over_township_population(county) -> None:
     assert row(df, "T-BED", T2)["value"] == pytest.approx(15 / 4)
     # 医护比 at township level: 乡镇卫生院/社区卫生服务中心 only, target 1:1.0
     dnr2 = row(df, "T-DNR", T2)
-    assert (dnr2["numerator"], dnr2["denominator"], dnr2["target"]) == (6, 5, "1:1.0 (乡镇卫生院)")
+    assert (dnr2["numerator"], dnr2["denominator"], dnr2["target"]) == (
+        6,
+        5,
+        "1:1.0（乡镇卫生院） / 1:1.0 (township health centres)",
+    )
     assert bool(dnr2["met"])
     p2 = row(df, "T-ZYG-PAV", T2)  # F6, F7 without 中医阁
     assert (p2["value"], p2["need"]) == (0.0, 1)
