@@ -67,6 +67,12 @@ DPI = 96
 PNG_ZLIB_STRATEGY = zlib.Z_RLE
 #: ``tEXt`` key under which a report PNG records the smallest font size (pt) its figure uses.
 MIN_FONT_KEY = "tcmcounty:min-font-pt"
+#: Smallest font size (pt) of any text in a figure: what the A4 print shows at 1x (7 pt).
+MIN_FONT = 7.0
+#: Width (inches) of a full-width figure: within the A4 print's text width (186 mm, less the
+#: report's padding), so a figure prints at least at its 1x size and its smallest text at
+#: :data:`MIN_FONT` or more (:mod:`tcmcounty.print_check` measures it; ``tests/test_print.py``).
+PRINT_WIDTH_IN = 7.0
 #: Maps are rasterised at this multiple of :data:`DPI` and shown at their 1x size, so they
 #: stay sharp at 200% zoom and on high-density screens (the PNG records its DPI).
 MAP_SCALE = 2
@@ -415,7 +421,7 @@ def indicator_chart(table: pd.DataFrame, lang: str = "zh-en", max_pct: float = 2
         else:
             skipped.append(str(r.get("id") or name))
     n = max(len(rows), 1)
-    fig, ax = _new((8.0, 0.42 * n + 1.6))
+    fig, ax = _new((PRINT_WIDTH_IN, 0.42 * n + 1.6))
     if rows:
         names = [r[0] for r in rows][::-1]
         pct = np.array([r[1] for r in rows][::-1])
@@ -539,7 +545,7 @@ def coverage_chart(
                 "—" if not np.isfinite(v) else f"{100 * v:.0f}%",
                 ha="center",
                 va="center",
-                fontsize=6.5,
+                fontsize=MIN_FONT,
                 color="white" if dark else "black",
             )
     labels = [
@@ -884,7 +890,7 @@ def _colorbar(
             rotation=90,
             ha="center",
             va="center",
-            fontsize=6.5,
+            fontsize=MIN_FONT,
             color="#212121",
         )
 
@@ -1292,7 +1298,7 @@ def county_map(
     lang: str = "zh-en",
     title: tuple[str, str] = ("到最近中医药服务的距离", "Distance to the nearest TCM service"),
     vmax: float | None = None,
-    figsize: tuple[float, float] = (8.0, 7.5),
+    figsize: tuple[float, float] = (PRINT_WIDTH_IN, 6.6),
     span_km: float | None = None,
 ) -> MplFigure:
     """Map villages coloured by distance to the nearest TCM service, with facilities by type.
@@ -1432,7 +1438,7 @@ def value_map(
     cmap: str = "viridis",
     target: float | None = None,
     higher_is_better: bool = True,
-    figsize: tuple[float, float] = (7.5, 6.5),
+    figsize: tuple[float, float] = (PRINT_WIDTH_IN, 6.1),
 ) -> MplFigure:
     """Map villages coloured by any value (e.g. a 2SFCA accessibility score).
 
@@ -1491,7 +1497,7 @@ def sites_map(
     title: tuple[str, str] = ("推荐的中医阁选址", "Recommended 中医阁 sites"),
     rank_column: str = "rank",
     radius: str = "",
-    figsize: tuple[float, float] = (7.5, 6.5),
+    figsize: tuple[float, float] = (PRINT_WIDTH_IN, 6.1),
 ) -> MplFigure:
     """Map recommended 中医阁 sites (numbered by rank) over villages and existing facilities.
 

@@ -602,7 +602,10 @@ details.tcm-worklist thead th { position: sticky; top: 0; }
 #: ``<details>`` (worklists, tables by township) are printed open, as paper cannot expand
 #: them. JupyterLab's own print CSS keeps each cell output on one page and clips it
 #: (``display: table``, ``overflow``), which pushed the headline off page 1 and cut the
-#: right-hand columns: the report's outputs are let flow here. ``tests/test_print.py``.
+#: right-hand columns: the report's outputs are let flow here. Figures print at the full text
+#: width, never below their 1x size (their smallest text, 7 pt, prints at 7 pt or more), and
+#: figures shown side by side on screen print one under the other: two maps side by side on
+#: A4 print their legends at about 4 pt. ``tests/test_print.py``.
 PRINT_CSS = """
 @page { size: A4; margin: 13mm 12mm 15mm 12mm;
   @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #777; } }
@@ -629,13 +632,15 @@ PRINT_CSS = """
   .tcm-table thead { display: table-header-group; }
   .tcm-table tr, .tcm-card, .tcm-banner, .tcm-figure { break-inside: avoid; }
   .tcm-figure img { max-height: 215mm; width: auto; }
+  figure.tcm-figure, .tcm-side > figure { margin: 0.4em 0; }
+  .tcm-side { display: block; }
+  .tcm-report kbd { font-size: 0.9em; }
   .tcm-meta td { padding: 0 10px 0 0; }
   .tcm-banner { margin: 0.5em 0; padding: 0.3em 0.8em; }
   .tcm-banner ul { margin: 0.2em 0; }
   .tcm-cards { gap: 6px; }
   .tcm-card { min-width: 0; padding: 2px 10px; }
   .tcm-card b { font-size: 1.35em; }
-  .tcm-side > figure { flex-basis: 240px; }
   .tcm-report details::details-content { content-visibility: visible; }
   .tcm-report details > summary { list-style: none; }
   details.tcm-worklist thead th { position: static; }
