@@ -1108,8 +1108,14 @@ class CountyView:
             for x in (plan.document_number, plan.issuer, plan.issued and plan.issued.isoformat())
             if x
         )
-        body = note_html(f"{esc(plan.title_zh)}（{about}）" if about else esc(plan.title_zh))
-        body += table_html(tt, cols, lang, {"days_to_end": lambda v: fmt_num(v, 0)}, row_class=rc)
+        title = f"{esc(plan.title_zh)}（{about}）" if about else esc(plan.title_zh)
+        body = note_html(title if lang == "zh" else span(title, "tcm-cite"))  # the plan as cited
+        fmt: dict[str, Any] = {"days_to_end": lambda v: fmt_num(v, 0)}
+        if lang == "en":  # the phase's state in English words (the data carry the Chinese)
+            words = {"done": "past its end", "current": "in progress", "upcoming": "not started"}
+            cols = [("state", "状态", "state") if cc[0] == "state_zh" else cc for cc in cols]
+            fmt["state"] = lambda v: words.get(str(v), str(v))
+        body += table_html(tt, cols, lang, fmt, row_class=rc)
         body += note_html(
             _t("来源：", "Source: ", lang)
             + span(esc(plan.source), "tcm-cite")
