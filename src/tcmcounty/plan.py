@@ -730,6 +730,18 @@ class PlanResult:
             (self.n_existing + self.n_chosen) / self.n_clinics if self.n_clinics else float("nan")
         )
 
+    @property
+    def covered_share_before(self) -> float:
+        """Share of residents within the radius of a 中医阁 before the upgrades."""
+        pop = self.population_total
+        return self.population_covered_before / pop if pop else float("nan")
+
+    @property
+    def covered_share_after(self) -> float:
+        """Share of residents within the radius of a 中医阁 after the upgrades."""
+        pop = self.population_total
+        return self.population_covered_after / pop if pop else float("nan")
+
     def to_frame(self, lang: str = "en") -> pd.DataFrame:
         """Return the ranked table with English (``"en"``) or Chinese (``"zh"``) headers."""
         if lang not in ("en", "zh"):

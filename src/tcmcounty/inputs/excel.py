@@ -57,7 +57,17 @@ MAX_UNCOMPRESSED = 500 * 1024 * 1024  # xlsx bombs: refuse before parsing
 MAX_RATIO = 200
 
 #: Sheets that hold instructions, never data.
-INSTRUCTION_SHEETS = ("说明", "填表说明", "填报说明", "使用说明", "readme", "_lists", "指标解释")
+#: ``情景变更`` lists what a what-if scenario changed (:func:`tcmcounty.scenario.write_scenario`).
+INSTRUCTION_SHEETS = (
+    "说明",
+    "填表说明",
+    "填报说明",
+    "使用说明",
+    "readme",
+    "_lists",
+    "指标解释",
+    "情景变更",
+)
 
 
 def _check_zip(path: Path, raw: RawBundle) -> bool:
