@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import ANYUE, WENXI, write_bundle
+from first_screen_support import SCREEN, measure
 
 import tcmcounty
 from tcmcounty.cli import main
@@ -381,3 +382,23 @@ def test_first_screen_counts_agree_everywhere(
     assert got["summary"] in idx["迎检准备 readiness"]
     assert shown["for the review"].startswith("已就绪" if got["ready"] else "未就绪")
     assert xl["就绪 ready"] == ("是" if got["ready"] else "否")
+
+
+@pytest.mark.parametrize("name", ["512021-anyue", "140823-wenxi"])
+def test_first_screen_shows_verdict_gaps_and_worklist_link(
+    rendered: Rendered, name: str, tmp_path: Path
+) -> None:
+    """At 1366×768 the report shows the verdict, the three largest gaps and the worklist link."""
+    got = measure(rendered.out / f"{name}.html", tmp_path)
+    height = SCREEN[1]
+    assert got["verdict"] is not None and got["verdict"] <= height, got
+    assert str(got["verdict_text"]).startswith(("未就绪", "已就绪")), got
+    gaps = got["gaps"]
+    assert isinstance(gaps, list) and len(gaps) == 3, got
+    assert all(b is not None and b <= height for b in gaps), got
+    # each gap in words with its need: "还差 46 个卫生院/社区中心"
+    for text in got["gap_texts"]:  # type: ignore[union-attr]
+        assert re.search(r"还(差|需)[^，。]*\d", str(text)), text
+        assert not re.search(r"\bT-[A-Z]", str(text)), text
+    assert got["link"] is not None and got["link"] <= height, got
+    assert got["link_target"] == "#worklist"
