@@ -3,9 +3,16 @@ the PDF back with poppler: A4 pages, every table header of the HTML in the PDF t
 lost to the page edge), page 1 holding the title, banner and headline, each later section on
 a page of its own.
 
-Needs ``chromium`` and ``pdftotext``/``pdfinfo`` (Debian ``chromium``, ``poppler-utils``;
-``.ci/run`` installs them). Skipped when they are missing, unless
-``TCMCOUNTY_PRINT_TEST=required`` (set by ``.ci/run``), where a missing tool fails.
+The A4 print of 安岳 (zh), of the comparison and of ``index.html`` are measured with
+:mod:`tcmcounty.print_check` (issue 23, item 4): every page A4, no text under 7 pt, in the
+PDF's text or inside the figures (their PNGs record their smallest font; printed size from
+the image's pixels per inch in the PDF), and no page of 安岳 under a third full except the
+last page of a section. Each report is rendered and printed once (module fixtures).
+
+Needs ``chromium`` and poppler (``pdftotext``, ``pdfinfo``, ``pdftoppm``, ``pdftohtml``,
+``pdfimages``; Debian ``chromium``, ``poppler-utils``; ``.ci/run`` installs them). Skipped when
+they are missing, unless ``TCMCOUNTY_PRINT_TEST=required`` (set by ``.ci/run``), where a
+missing tool fails.
 """
 
 from __future__ import annotations
@@ -19,19 +26,25 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import ANYUE
 from test_report_support import make_tiny_bundle, no_temp_files
 
 from tcmcounty import pdf as P
+from tcmcounty import print_check as PC
 from tcmcounty.run import report as R
 
 pytestmark = pytest.mark.slow
 
 #: A4 in PostScript points (210 mm × 297 mm), as pdfinfo prints it.
 A4_PT = (595.28, 841.89)
+#: The poppler tools the print test reads the PDF with.
+POPPLER = ("pdftotext", "pdfinfo", "pdftoppm", "pdftohtml", "pdfimages")
+#: No printed text under this size (pt), in the PDF's text or in a figure.
+MIN_TEXT_PT = 7.0
 
 
 def _require_tools() -> None:
-    missing = [t for t in ("pdftotext", "pdfinfo") if not shutil.which(t)]
+    missing = [t for t in POPPLER if not shutil.which(t)]
     if P.find_engine() is None:
         missing.insert(0, "chromium")
     if not missing:
@@ -119,18 +132,81 @@ def check_printed(html_path: Path, pdf_path: Path, title: str) -> None:
         assert opening.startswith(_squash(heading)), f"section {heading!r} does not start a page"
 
 
-def test_county_and_comparison_print_to_a4_without_losing_columns(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A tiny county, a comparison and their ``index.html``, printed: ``{kind: html}``."""
     _require_tools()
-    tiny = make_tiny_bundle(tmp_path / "in", "999001-tiny", name_zh="小测县")
+    root = tmp_path_factory.mktemp("print")
+    tiny = make_tiny_bundle(root / "in", "999001-tiny", name_zh="小测县")
     other = make_tiny_bundle(
-        tmp_path / "in", "999002-other", adcode="510102", name_zh="另测县", name_en="Other", seed=3
+        root / "in", "999002-other", adcode="510102", name_zh="另测县", name_en="Other", seed=3
     )
-    out = tmp_path / "reports"
+    out = root / "reports"
     rec = R.render_report(tiny, out, report_date="2023-11-01", timeout=300, pdf=True)
-    check_printed(out / f"{rec['name']}.html", out / f"{rec['name']}.pdf", "小测县")
     cmp = R.render_comparison([tiny, other], out, report_date="2023-11-01", timeout=300, pdf=True)
-    check_printed(out / f"{cmp['name']}.html", out / f"{cmp['name']}.pdf", "县域比较")
-    assert not no_temp_files(out)
+    P.write_pdf(out / "index.html")
+    return {
+        "county": out / f"{rec['name']}.html",
+        "comparison": out / f"{cmp['name']}.html",
+        "index": out / "index.html",
+    }
+
+
+@pytest.fixture(scope="module")
+def anyue(tmp_path_factory: pytest.TempPathFactory) -> PC.PrintMeasure:
+    """The bundled 安岳 in Chinese, printed to A4 and measured."""
+    _require_tools()
+    out = tmp_path_factory.mktemp("anyue")
+    rec = R.render_report(
+        ANYUE, out, language="zh", report_date="2023-11-01", timeout=300, pdf=True, index=False
+    )
+    html = out / f"{rec['name']}.html"
+    return PC.measure_print(html.with_suffix(".pdf"), html)
+
+
+def check_readable(measure: PC.PrintMeasure) -> None:
+    """Assert every page A4 and no text under 7 pt, in the PDF's text and in every figure."""
+    assert measure.pages and not measure.not_a4(), f"pages not A4: {measure.not_a4()}"
+    small = [(p.number, p.min_text_pt, p.smallest) for p in measure.pages if _small(p.min_text_pt)]
+    assert not small, f"text under {MIN_TEXT_PT} pt (page, pt, text): {small}"
+    assert measure.unmatched_images == 0 and len(measure.figures) == measure.html_pngs
+    unknown = [f.page for f in measure.figures if f.printed_pt is None]
+    assert not unknown, f"figures that do not record their fonts, on pages {unknown}"
+    tiny = [(f.page, round(f.printed_pt or 0, 2)) for f in measure.figures if _small(f.printed_pt)]
+    assert not tiny, f"figure text under {MIN_TEXT_PT} pt (page, pt): {tiny}"
+
+
+def _small(pt: float | None) -> bool:
+    return pt is not None and pt < MIN_TEXT_PT - 1e-6
+
+
+def test_county_and_comparison_print_to_a4_without_losing_columns(
+    printed: dict[str, Path],
+) -> None:
+    county, comparison = printed["county"], printed["comparison"]
+    check_printed(county, county.with_suffix(".pdf"), "小测县")
+    check_printed(comparison, comparison.with_suffix(".pdf"), "县域比较")
+    assert not no_temp_files(county.parent)
+
+
+def test_anyue_prints_full_a4_pages_with_readable_text(anyue: PC.PrintMeasure) -> None:
+    """Done-when of issue 23 item 4, measured from the PDF with poppler."""
+    check_readable(anyue)
+    assert len(anyue.figures) >= 4  # the indicator chart and the maps
+    under = [(p.number, round(p.fill, 2)) for p in anyue.pages if p.number in anyue.underfull()]
+    assert not under, f"pages under a third full that end no section (page, fill): {under}"
+
+
+def test_comparison_figures_print_at_7pt_or_more(printed: dict[str, Path]) -> None:
+    html = printed["comparison"]
+    measure = PC.measure_print(html.with_suffix(".pdf"), html)
+    check_readable(measure)
+    assert len(measure.figures) >= 6  # two indicator charts, two distance charts, two maps
+
+
+def test_index_prints_on_a4_with_readable_text(printed: dict[str, Path]) -> None:
+    html = printed["index"]
+    check_readable(PC.measure_print(html.with_suffix(".pdf"), html))
 
 
 def test_print_fails_clearly_without_an_engine(

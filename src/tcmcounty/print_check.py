@@ -128,11 +128,24 @@ class FigureMeasure:
 
 @dataclass(frozen=True)
 class PrintMeasure:
-    """Measures of a whole printed report: its pages and its figures."""
+    """Measures of a whole printed report: its pages and its figures.
+
+    Attributes
+    ----------
+    pages : list of PageMeasure
+        Every page, in order.
+    figures : list of FigureMeasure
+        The PDF's images matched to a PNG of the HTML.
+    unmatched_images : int
+        The PDF's images matched to no PNG of the HTML.
+    html_pngs : int
+        The PNG images (``<img src="data:image/png...">``) of the HTML.
+    """
 
     pages: list[PageMeasure]
     figures: list[FigureMeasure] = field(default_factory=list)
     unmatched_images: int = 0
+    html_pngs: int = 0
 
     def underfull(self, least: float = 1 / 3) -> list[int]:
         """Return the pages filled less than ``least`` that do not end a section."""
@@ -173,7 +186,8 @@ class PrintMeasure:
         lines.append(
             f"pages {len(self.pages)}, not A4 {self.not_a4()}, underfull {self.underfull()}, "
             f"smallest text {self.min_text_pt()} pt, smallest figure text "
-            f"{_round(self.min_figure_pt())} pt, images without a match {self.unmatched_images}"
+            f"{_round(self.min_figure_pt())} pt, images without a match {self.unmatched_images}, "
+            f"PNGs in the HTML {self.html_pngs}"
         )
         return "\n".join(lines)
 
@@ -226,7 +240,7 @@ def measure_print(
         opening = openings[i] if i < len(openings) else ""
         pages.append(PageMeasure(i + 1, size, fills[i], least, sample, opening, end))
     figures, unmatched = _figures(pdf, source.pngs) if source.pngs else ([], 0)
-    return PrintMeasure(pages, figures, unmatched)
+    return PrintMeasure(pages, figures, unmatched, len(source.pngs))
 
 
 def page_sizes(pdf: Path) -> list[tuple[float, float]]:
@@ -250,7 +264,7 @@ def page_fills(
             scale = image.shape[0] / height
             first, last = round(top * scale), round((height - bottom) * scale)
             rows = np.flatnonzero((image[first:last] < INK_LEVEL).any(axis=1))
-            fills.append(0.0 if rows.size == 0 else (rows[-1] + 1) / (last - first))
+            fills.append(0.0 if rows.size == 0 else float(rows[-1] + 1) / (last - first))
     return fills
 
 
@@ -378,7 +392,15 @@ class _HtmlParts(HTMLParser):
 
 
 def _page_margins(css: str) -> tuple[float, float, float, float] | None:
-    """Return the margins (mm) of a CSS ``@page`` rule written in mm, if any."""
+    """Return the margins (mm) of a CSS ``@page`` rule written in mm, if any.
+
+    Examples
+    --------
+    >>> _page_margins("@page { size: A4; margin: 13mm 12mm 15mm 12mm; }")
+    (13.0, 12.0, 15.0, 12.0)
+    >>> _page_margins("@page { size: A4; margin: 12mm; }"), _page_margins("p { margin: 0 }")
+    ((12.0, 12.0, 12.0, 12.0), None)
+    """
     m = re.search(r"@page\s*\{[^}]*?margin:\s*([^;}]+)", css)
     if not m:
         return None

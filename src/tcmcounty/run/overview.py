@@ -320,7 +320,8 @@ th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::af
 @media print {
   body { margin: 0; font-size: 9pt; }
   .no-print, #county-filter { display: none; }
-  table[data-sortable] { font-size: 7pt; width: 100%; }
+  table[data-sortable] { font-size: 7.5pt; width: 100%; }
+  table[data-sortable] td.ready { font-size: 1em; }
   table[data-sortable] tr[hidden] { display: table-row; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; }
