@@ -23,13 +23,13 @@ from dataclasses import dataclass, field, fields
 from importlib import resources
 from typing import Any
 
+from tcmcounty.indicators.model import GRADE_LABELS
 from tcmcounty.reporting.sections import esc, pick
 
-#: Evidence grade -> (Chinese word, English word).
+#: Evidence grade -> (Chinese word, English word), as targets print them (``GRADE_LABELS``).
 GRADE_WORDS: dict[str, tuple[str, str]] = {
-    "verified": ("已核实", "verified"),
-    "derived": ("引自其他文件", "quoted from another document"),
-    "unverified": ("未核实", "not verified"),
+    g: tuple(label.split(" ", 1))  # type: ignore[misc]
+    for g, label in GRADE_LABELS.items()
 }
 #: What each grade means, in one plain sentence (the legend of the bibliography).
 GRADE_MEANINGS: dict[str, tuple[str, str]] = {
@@ -231,7 +231,7 @@ def grade_word(grade: str, lang: str) -> str:
     Examples
     --------
     >>> grade_word("derived", "zh"), grade_word("derived", "en")
-    ('引自其他文件', 'quoted from another document')
+    ('引自其他文件', 'derived')
     """
     if grade not in GRADE_WORDS:
         return ""
