@@ -62,7 +62,7 @@ def test_default_set_is_shipped_and_labelled() -> None:
     assert ts.lookup("T-VC-TCM").low == 100 and ts.lookup("T-ZYG-HALL").low == 100
     assert ts.lookup("T-BED").evidence.startswith("UNVERIFIED")
     assert "national 2025 planning value" in ts.lookup("T-DOC").basis
-    assert "示范县 standard" in ts.lookup("T-ZYG-PAV").basis
+    assert "demonstration-county standard" in ts.lookup("T-ZYG-PAV").basis
     assert ts.lookup("T-DOC", "township") is None  # per-capita planning values are county-level
 
 
