@@ -233,10 +233,9 @@ def test_cli_other_formats_and_options(tmp_path: Path, capsys: pytest.CaptureFix
     assert pd.read_excel(out)["id"].tolist()[:2] == ["T-BED", "T-DOC"]
     assert main(["indicators", str(ANYUE), "--population", "registered", "--format", "csv"]) == 0
     reg = pd.read_csv(io.StringIO(capsys.readouterr().out))
-    assert (
-        reg.set_index("id")
-        .loc["T-BED", "reason"]
-        .startswith("户籍人口 registered population not reported")
+    # "English / 中文": the English side in English words, for English reports
+    assert reg.set_index("id").loc["T-BED", "reason"] == (
+        "registered population not reported / 人口未报告"
     )
     assert main(["compare", str(ANYUE), str(WENXI), "--format", "csv"]) == 0
     wide = pd.read_csv(io.StringIO(capsys.readouterr().out))

@@ -254,7 +254,8 @@ def test_a_county_without_the_new_data_is_not_reported_never_zero(tmp_path: Path
     r = compute(county, indicators=["T-TCMVISIT"]).iloc[0]
     assert pd.isna(r["value"]) and "no such column" in r["reason"]
     mch = df.loc["T-MCH-TCMDEPT"]  # this county lists no 妇幼保健院 at all: no verdict, and why
-    assert pd.isna(mch["value"]) and "妇幼保健院" in mch["reason"]
+    assert pd.isna(mch["value"]) and "maternal-child hospitals" in mch["reason"]
+    assert "妇幼保健院" in mch["denominator_definition"]  # the row names it in Chinese too
 
 
 def test_a_column_blank_for_every_facility_is_not_reported(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ APPENDIX_COLUMNS = (
     "levels",
     "definition",
     "formula",
+    "formula_en",
     "target",
     "target_township",
     "target_basis",
@@ -114,10 +115,18 @@ def evidence_words(evidence: object, lang: str = "zh", grade: object = None) -> 
     return ("；" if zh else "; ").join(words)
 
 
-def _formula(ind: Indicator, level: str) -> str:
+def _formula(ind: Indicator, level: str, lang: str = "zh-en") -> str:
     num, den = ind.specs(level)  # type: ignore[arg-type]
     factor = f" × {ind.factor:,}" if ind.factor != 1 else ""
-    return f"[{describe(num, level)}] ÷ [{describe(den, level)}]{factor}"
+    return f"[{describe(num, level, lang=lang)}] ÷ [{describe(den, level, lang=lang)}]{factor}"
+
+
+def _formulas(ind: Indicator, lang: str) -> str:
+    """Return the county formula, and the township one when it differs."""
+    formula = _formula(ind, "county", lang)
+    if "township" in ind.levels and ind.specs("township") != ind.specs("county"):
+        formula += f"; township level: {_formula(ind, 'township', lang)}"
+    return formula
 
 
 def appendix(
@@ -136,6 +145,8 @@ def appendix(
     -------
     pandas.DataFrame
         Columns :data:`APPENDIX_COLUMNS`; ``df.attrs["target_set"]`` names the set.
+        ``formula`` names the inputs in English with their Chinese names beside them,
+        ``formula_en`` in English words only (for English reports).
 
     Examples
     --------
@@ -150,9 +161,6 @@ def appendix(
     for ind in reg:
         t = ts.lookup(ind.id, "county")
         tt = ts.lookup(ind.id, "township") if "township" in ind.levels else None
-        formula = _formula(ind, "county")
-        if "township" in ind.levels and ind.specs("township") != ind.specs("county"):
-            formula += f"; township level: {_formula(ind, 'township')}"
         rows.append(
             {
                 "id": ind.id,
@@ -161,7 +169,8 @@ def appendix(
                 "unit": ind.unit,
                 "levels": ", ".join(ind.levels),
                 "definition": ind.description,
-                "formula": formula,
+                "formula": _formulas(ind, "zh-en"),
+                "formula_en": _formulas(ind, "en"),
                 "target": t.describe(ind.decimals, ind.scale) if t else "",
                 "target_township": tt.describe(ind.decimals, ind.scale) if tt else "",
                 "target_basis": t.basis if t else "",

@@ -12,7 +12,7 @@ from tcmcounty.county import POPULATION_KEYS, County, weakest_status
 from tcmcounty.formatting import value_text
 from tcmcounty.indicators.alliance import reuse_membership
 from tcmcounty.indicators.assess import Assessment, assess
-from tcmcounty.indicators.kinds import Context, Quantity
+from tcmcounty.indicators.kinds import Context, Quantity, describe
 from tcmcounty.indicators.model import Indicator, Level, Target, TargetSet
 from tcmcounty.indicators.registry import Registry, load_registry
 from tcmcounty.indicators.targets import load_targets
@@ -88,6 +88,7 @@ class _Row:
     target: Target | None
     result: Assessment
     decision: Decision = _STANDS
+    population: str = "resident"
 
 
 def _value_text(ind: Indicator, num: Quantity, a: Assessment) -> str:
@@ -95,10 +96,14 @@ def _value_text(ind: Indicator, num: Quantity, a: Assessment) -> str:
     return value_text(ind, a.value, num.text or "")
 
 
-def _reason(num: Quantity, den: Quantity) -> str:
+def _reason(r: _Row) -> str:
+    num, den = r.num, r.den
     reasons = [q.reason for q in (num, den) if q.value is None and q.reason]
     if not reasons and den.value == 0:
-        reasons.append(f"denominator is zero: {den.definition} / 分母为0")
+        # the English side in English words (the definition kept in the row names the inputs
+        # in Chinese too), the Chinese side as it was
+        den_en = describe(r.ind.specs(r.level)[1], r.level, r.population, lang="en")
+        reasons.append(f"denominator is zero: {den_en} / 分母为0")
     return "; ".join(dict.fromkeys(reasons))
 
 
@@ -166,7 +171,7 @@ def _record(r: _Row, target_set: TargetSet) -> dict[str, object]:
         "input_status": weakest_status(statuses),
         "input_derived": "; ".join(dict.fromkeys([*r.num.derived, *r.den.derived])) or None,
         "note": "; ".join(dict.fromkeys(notes)),
-        "reason": "; ".join(x for x in (withheld, _reason(r.num, r.den)) if x),
+        "reason": "; ".join(x for x in (withheld, _reason(r)) if x),
         "no_verdict": withheld,
         "target_set": t.set_id if t else target_set.id,
         "target_source": t.citation if t else "",
@@ -199,11 +204,12 @@ def _row(
     den: Quantity,
     ts: TargetSet,
     verdicts: Verdicts,
+    population: str = "resident",
 ) -> _Row:
     target = ts.lookup(ind.id, level)
     result = _assess(num.value, den.value, ind.factor, target, band=ind.range_is_band)
     decision = verdicts.check(ind, level, code, num, den, target, result)
-    return _Row(ind, level, code, name, num, den, target, result, decision)
+    return _Row(ind, level, code, name, num, den, target, result, decision, population)
 
 
 def _one(
@@ -211,7 +217,7 @@ def _one(
 ) -> _Row:
     num_spec, den_spec = ind.specs(ctx.level)
     num, den = evaluate_county(num_spec, ctx), evaluate_county(den_spec, ctx)
-    return _row(ind, ctx.level, code, name, num, den, ts, verdicts)
+    return _row(ind, ctx.level, code, name, num, den, ts, verdicts, ctx.population)
 
 
 def _by_township(
@@ -238,7 +244,7 @@ def _by_township(
             nums = evaluate_townships(num_spec, ctx, codes)
             columns.append((ind, nums, evaluate_townships(den_spec, ctx, codes)))
     return [
-        _row(ind, "township", code, name, nums[i], dens[i], ts, verdicts)
+        _row(ind, "township", code, name, nums[i], dens[i], ts, verdicts, population)
         for i, (code, name) in enumerate(zip(codes, names, strict=True))
         for ind, nums, dens in columns
     ]

@@ -26,6 +26,8 @@ POPULATION_LABELS = {
     "resident": "常住人口 resident population",
     "registered": "户籍人口 registered population",
 }
+#: The population bases in English words (the English side of :data:`POPULATION_LABELS`).
+POPULATION_EN = {k: v.split(" ", 1)[1] for k, v in POPULATION_LABELS.items()}
 FACILITY_COLUMNS_ZH = {
     "beds": "床位",
     "physicians": "执业（助理）医师",
@@ -43,6 +45,61 @@ FACILITY_COLUMNS_ZH = {
     "herbal_prescriptions": "中药饮片处方数",
     "is_quality_tcm_hall": "精品（示范）中医馆",
     "has_tcm_department": "中医科",
+}
+#: What the facility columns of :data:`FACILITY_COLUMNS_ZH` count, in English words (中医馆 and
+#: 中医阁 are the programme's own names, kept in English text too).
+FACILITY_COLUMNS_EN = {
+    "beds": "beds",
+    "physicians": "licensed and assistant physicians",
+    "tcm_physicians": "TCM-category physicians",
+    "nurses": "registered nurses",
+    "has_tcm_hall": "has a 中医馆",
+    "has_tcm_pavilion": "has a 中医阁",
+    "provides_tcm": "provides TCM services",
+    "tcm_techniques": "TCM appropriate techniques offered",
+    "tcm_technique_categories": "categories of TCM appropriate techniques",
+    "visits": "total visits",
+    "tcm_visits": "TCM visits",
+    "nondrug_visits": "TCM non-drug therapy visits",
+    "prescriptions": "outpatient prescriptions",
+    "herbal_prescriptions": "herbal-pieces prescriptions",
+    "is_quality_tcm_hall": "upgraded (model) 中医馆",
+    "has_tcm_department": "has a TCM department",
+}
+#: County totals of :data:`tcmcounty.county.RESOURCE_KEYS` in English words.
+RESOURCE_EN = {
+    "beds": "beds in health institutions",
+    "physicians": "licensed (assistant) physicians",
+    "nurses": "registered nurses",
+    "public_health_staff": "public-health staff",
+    "gps": "general practitioners",
+    "tcm_gps": "qualified TCM-category general practitioners",
+    "tcm_staff": "TCM staff",
+    "health_staff": "health technical staff",
+    "tcm_physicians": "TCM-category licensed (assistant) physicians",
+    "elderly_65": "resident population aged 65 and over",
+    "elderly_tcm_managed": "residents aged 65 and over receiving TCM health management",
+    "children_0_36": "children aged 0–36 months to be managed",
+    "children_tcm_managed": "children aged 0–36 months receiving TCM health management",
+}
+#: Facility types in English words, plural (``village_clinic`` → ``village clinics``).
+FACILITY_TYPE_EN = {
+    "county_general_hospital": "county general hospitals",
+    "county_tcm_hospital": "county TCM hospitals",
+    "maternal_child_hospital": "maternal-child hospitals",
+    "township_health_centre": "township health centres",
+    "community_health_centre": "community health centres",
+    "community_health_station": "community health stations",
+    "village_clinic": "village clinics",
+    "tcm_clinic": "TCM clinics",
+    "other": "other facilities",
+}
+#: Departments of the county TCM hospital the registry asks for, in English words.
+DEPARTMENTS_EN = {
+    "治未病科": "preventive care department",
+    "康复科": "rehabilitation department",
+    "感染性疾病科": "infectious diseases department",
+    "中医科": "TCM department",
 }
 
 
@@ -124,12 +181,19 @@ def _list(value: object, name: str) -> list[str]:
     raise TypeError(f"parameter {name!r} must be a list of str, not {type(value).__name__}")
 
 
-def _types_text(types: list[str]) -> str:
-    return (
-        " + ".join(f"{FACILITY_TYPE_ZH.get(t, t)} {t}" for t in types)
-        if types
-        else "all facilities"
-    )
+def _types_text(types: list[str], en: bool = False) -> str:
+    """Name facility types: ``乡镇卫生院 township_health_centre``, or in English words."""
+    if not types:
+        return "all facilities"
+    if en:
+        return " + ".join(FACILITY_TYPE_EN.get(t, t) for t in types)
+    return " + ".join(f"{FACILITY_TYPE_ZH.get(t, t)} {t}" for t in types)
+
+
+def _column(col: str, en: bool = False) -> str:
+    """Name a facility column: ``beds (床位)``, or ``tcm_visits (TCM visits)`` in English."""
+    label = FACILITY_COLUMNS_EN.get(col, col) if en else FACILITY_COLUMNS_ZH.get(col, col)
+    return col if label == col else f"{col} ({label})"
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,6 +209,7 @@ def resource(spec: Spec, ctx: Context) -> Quantity:
     """
     key = str(spec.param("field"))
     zh = RESOURCE_KEYS.get(key, key)
+    en = RESOURCE_EN.get(key, key)
     definition = describe(spec, ctx.level, ctx.population)
     if ctx.level != "county":
         return Quantity(
@@ -158,14 +223,14 @@ def resource(spec: Spec, ctx: Context) -> Quantity:
     ):
         roster = f"; {entry.roster_note}" if entry is not None and entry.roster_note else ""
         return Quantity(
-            None, definition=definition, reason=f"{zh} ({key}) not reported / {zh}未报告{roster}"
+            None, definition=definition, reason=f"{en} ({key}) not reported / {zh}未报告{roster}"
         )
     fig = entry.best(ctx.allow_estimates)
     if fig is None:
         return Quantity(
             None,
             definition=definition,
-            reason=f"{zh} ({key}) not reported (an estimate exists; estimates not allowed) / {zh}未报告（有估算值，未允许使用）",
+            reason=f"{en} ({key}) not reported (an estimate exists; estimates not allowed) / {zh}未报告（有估算值，未允许使用）",
         )
     notes: tuple[str, ...] = ()
     if entry.official is None and fig.derived:
@@ -186,14 +251,14 @@ def population(spec: Spec, ctx: Context) -> Quantity:
     kind = str(spec.param("population", ctx.population))
     if kind not in POPULATION_KEYS:
         raise ValueError(f"population must be one of {', '.join(POPULATION_KEYS)}, not {kind!r}")
-    label = POPULATION_LABELS[kind]
+    label = POPULATION_EN[kind]
     definition = describe(spec, ctx.level, ctx.population)
     if ctx.level == "township":
         if kind != "resident":
             return Quantity(
                 None,
                 definition=definition,
-                reason="registered population (户籍人口) is not available for townships / 乡镇没有户籍人口数据",
+                reason="registered population is not available for townships / 乡镇没有户籍人口数据",
             )
         row = _township(ctx)
         if row is None or pd.isna(row.get("population")):
@@ -263,7 +328,7 @@ def _absent(f: pd.DataFrame, cols: Iterable[str], spec: Spec, ctx: Context) -> Q
     missing = [c for c in dict.fromkeys(cols) if c not in f.columns]
     if not missing:
         return None
-    names = ", ".join(f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)})" for c in missing)
+    names = ", ".join(_column(c, en=True) for c in missing)
     zh = "、".join(FACILITY_COLUMNS_ZH.get(c, c) for c in missing)
     return Quantity(
         None,
@@ -297,7 +362,7 @@ def _drop_unreported(
                 ctx.county.reference_year,
                 describe(spec, ctx.level, ctx.population),
                 reason=f"{', '.join(cols)} not reported by any of {n_all} facilities "
-                f"({_types_text(types)}) / {n_all} 个机构均未报告{zh}",
+                f"({_types_text(types, en=True)}) / {n_all} 个机构均未报告{zh}",
             ),
         )
     return f, notes, None
@@ -613,13 +678,17 @@ def _int(x: object) -> int | None:
 # Definitions (one line each; used in result rows and in the methods appendix)
 
 
-def _d_resource(spec: Spec, level: str, pop: str) -> str:
+def _d_resource(spec: Spec, level: str, pop: str, en: bool = False) -> str:
     key = str(spec.param("field"))
-    return f"{RESOURCE_KEYS.get(key, key)} {key} (county total, county.toml [resources.{key}])"
+    where = f"county total, county.toml [resources.{key}]"
+    if en:
+        return f"{RESOURCE_EN.get(key, key)} ({where})"
+    return f"{RESOURCE_KEYS.get(key, key)} {key} ({where})"
 
 
-def _d_population(spec: Spec, level: str, pop: str) -> str:
-    label = POPULATION_LABELS.get(str(spec.param("population", pop)), str(pop))
+def _d_population(spec: Spec, level: str, pop: str, en: bool = False) -> str:
+    kind = str(spec.param("population", pop))
+    label = (POPULATION_EN if en else POPULATION_LABELS).get(kind, str(pop))
     return (
         f"{label} of the township (townships.csv)"
         if level == "township"
@@ -627,65 +696,79 @@ def _d_population(spec: Spec, level: str, pop: str) -> str:
     )
 
 
-def _d_facility_count(spec: Spec, level: str, pop: str) -> str:
+def _d_facility_count(spec: Spec, level: str, pop: str, en: bool = False) -> str:
     types = _list(spec.param("types"), "types")
     where = spec.param("where") or {}
     cond = " and ".join(
-        f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)}) = {str(v).lower()}" for c, v in where.items()
-    )  # type: ignore[union-attr]
+        f"{_column(c, en)} = {str(v).lower()}"
+        for c, v in where.items()  # type: ignore[union-attr]
+    )
     at_least = spec.param("at_least")
     pairs = at_least.items() if isinstance(at_least, Mapping) else ()
-    reach = [f"{c} ({FACILITY_COLUMNS_ZH.get(c, c)}) ≥ {v}" for c, v in pairs]
+    reach = [f"{_column(c, en)} ≥ {v}" for c, v in pairs]
     share = spec.param("share_at_least")
     if isinstance(share, Mapping):
         p, w = str(share.get("part")), str(share.get("whole"))
+        over = " over " if en else " / "  # an English formula has no " / " (bilingual texts do)
         reach.append(
-            f"{p} ({FACILITY_COLUMNS_ZH.get(p, p)}) / {w} ({FACILITY_COLUMNS_ZH.get(w, w)}) "
-            f"≥ {float(exact(share.get('value', 0))):.0%}"
+            f"{_column(p, en)}{over}{_column(w, en)} ≥ {float(exact(share.get('value', 0))):.0%}"
         )
     cond = " and ".join(x for x in (cond, *reach) if x)
     req = _list(spec.param("require_reported"), "require_reported")
-    text = f"number of {_types_text(types)}" + (f" with {cond}" if cond else "")
+    text = f"number of {_types_text(types, en)}" + (f" with {cond}" if cond else "")
     text += f" (reporting {', '.join(req)})" if req else ""
     return text + (" in the township" if level == "township" else "")
 
 
-def _d_facility_sum(spec: Spec, level: str, pop: str) -> str:
+def _d_facility_sum(spec: Spec, level: str, pop: str, en: bool = False) -> str:
     col = str(spec.param("field"))
     types = _list(spec.param("types"), "types")
     where = "in the township" if level == "township" else "in the county"
     req = _list(spec.param("require_reported"), "require_reported")
-    text = f"sum of {col} ({FACILITY_COLUMNS_ZH.get(col, col)}) over {_types_text(types)} {where}"
+    text = f"sum of {_column(col, en)} over {_types_text(types, en)} {where}"
     return text + (f" (reporting {', '.join(req)})" if req else "")
 
 
-def _d_alliance(spec: Spec, level: str, pop: str) -> str:
+def _d_alliance(spec: Spec, level: str, pop: str, en: bool = False) -> str:
     lead_types = _list(spec.param("lead_types"), "lead_types")
-    lead = _types_text(lead_types) if lead_types else "any facility"
+    lead = _types_text(lead_types, en) if lead_types else "any facility"
     where = " in the township" if level == "township" else ""
-    return (
-        f"population of villages{where} covered by medical alliances led by {lead} "
-        "(its 村卫生室/社区卫生服务站 a member; lacking one, its township's 乡镇卫生院/社区卫生服务中心)"
+    member = (
+        "(its village clinic or community health station a member; lacking one, its township's "
+        "health centre or community health centre)"
+        if en
+        else "(its 村卫生室/社区卫生服务站 a member; lacking one, its township's 乡镇卫生院/社区卫生服务中心)"
     )
+    return f"population of villages{where} covered by medical alliances led by {lead} {member}"
 
 
-def _d_survey(spec: Spec, level: str, pop: str) -> str:
+def _d_survey(spec: Spec, level: str, pop: str, en: bool = False) -> str:
     return f"survey {spec.param('field')} (county.toml [survey])"
 
 
-def _d_departments(spec: Spec, level: str, pop: str) -> str:
-    names = "、".join(spec.param("required") or {})  # type: ignore[arg-type]
+def _d_departments(spec: Spec, level: str, pop: str, en: bool = False) -> str:
+    required = list(spec.param("required") or {})  # type: ignore[call-overload]
+    names = (
+        ", ".join(DEPARTMENTS_EN.get(d, d) for d in required)
+        if en and all(d in DEPARTMENTS_EN for d in required)
+        else f"the {len(required)} named in the registry"
+        if en
+        else "、".join(required)
+    )
     which = "present" if spec.param("count", "present") == "present" else "required"
     return (
         f"departments of the county TCM hospital {which} among {names} (county.toml [tcm_hospital])"
     )
 
 
-def _d_grade(spec: Spec, level: str, pop: str) -> str:
-    return "grade (等级) of the county TCM hospital on an ordinal scale (county.toml [tcm_hospital] grade)"
+def _d_grade(spec: Spec, level: str, pop: str, en: bool = False) -> str:
+    grade = "grade" if en else "grade (等级)"
+    return (
+        f"{grade} of the county TCM hospital on an ordinal scale (county.toml [tcm_hospital] grade)"
+    )
 
 
-def _d_constant(spec: Spec, level: str, pop: str) -> str:
+def _d_constant(spec: Spec, level: str, pop: str, en: bool = False) -> str:
     return f"{spec.param('value', 1)}"
 
 
@@ -695,7 +778,7 @@ class Kind:
 
     name: str
     func: Callable[[Spec, Context], Quantity]
-    describe: Callable[[Spec, str, str], str]
+    describe: Callable[[Spec, str, str, bool], str]
     params: tuple[str, ...] = field(default=())
 
 
@@ -750,12 +833,38 @@ def evaluate(spec: Spec, ctx: Context) -> Quantity:
     return get_kind(spec.kind).func(spec, ctx)
 
 
-def describe(spec: Spec, level: str = "county", population: str = "resident") -> str:
+def describe(
+    spec: Spec, level: str = "county", population: str = "resident", lang: str = "zh-en"
+) -> str:
     """Return the one-line definition of ``spec`` at ``level``.
+
+    The definition kept in the indicator table (``lang="zh-en"``) is English with the Chinese
+    names of the inputs beside them (``常住人口 resident population``); ``lang="en"`` gives it
+    in English words only, for English reports (no Chinese but 中医馆 and 中医阁, the
+    programme's own names).
+
+    Parameters
+    ----------
+    spec : Spec
+        The numerator or denominator.
+    level : {"county", "township"}
+        Level of the result row.
+    population : {"resident", "registered"}
+        Population base of per-capita denominators.
+    lang : {"zh-en", "en"}
+        ``"zh-en"`` for the table's text, ``"en"`` for English words only.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
     >>> describe(Spec("population"), "county", "registered")
     '户籍人口 registered population of the county'
+    >>> describe(Spec("population"), "county", "registered", lang="en")
+    'registered population of the county'
     """
-    return get_kind(spec.kind).describe(spec, level, population)
+    if lang not in ("zh-en", "en"):
+        raise ValueError(f"lang must be 'zh-en' or 'en', not {lang!r}")
+    return get_kind(spec.kind).describe(spec, level, population, lang == "en")

@@ -1460,7 +1460,9 @@ class CountyView:
         out += f"{'：' if lang == 'zh' else ': '}{r.get('target_shown', '')}</p>"
         if lang != "zh":
             out += line("定义", "Definition", r.get("definition"))
-            out += line("公式", "Formula", r.get("formula"))
+            # an English report: the formula in English words (formula names the inputs in Chinese too)
+            formula = r.get("formula_en") if lang == "en" else None
+            out += line("公式", "Formula", formula or r.get("formula"))
         out += line("目标依据", "Basis", r.get("target_basis"))
         source = r.get("target_source")
         if isinstance(source, str) and source.strip() and source.strip() != "—":
