@@ -325,7 +325,6 @@ th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::af
   table[data-sortable] tr[hidden] { display: table-row; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; }
-  .overview { break-after: page; }
   svg.county-map path, .swatch, th, tr td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
