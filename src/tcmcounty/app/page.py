@@ -114,7 +114,13 @@ def _county_text(session: Session) -> str:
 class Workbench:
     """The page: build it with :func:`workbench`; ``widget`` is what to display."""
 
-    def __init__(self, session: Session | None = None, county: str | None = "512021-anyue") -> None:
+    def __init__(
+        self,
+        session: Session | None = None,
+        county: str | None = "512021-anyue",
+        *,
+        background: bool = False,
+    ) -> None:
         self.s = session or Session()
         self.font = W.HTML()
         self.status = W.HTML().add_class("tcm-app-status")
@@ -148,7 +154,17 @@ class Workbench:
             ]
         ).add_class("tcm-app")
         if county:
-            self._run(functools.partial(self._open_bundled, county), "打开 opening")
+            if county in [o[1] for o in self.county_pick.options]:
+                self.county_pick.value = county
+            job = functools.partial(
+                self._run, functools.partial(self._open_bundled, county), "打开 opening"
+            )
+            loop = _kernel_loop() if background else None
+            if loop is not None:  # the page shows at once; the county follows when it is read
+                self.status.value = "<span class='tcm-muted'>⏳ 正在打开 opening …</span>"
+                loop.call_later(0.05, job)
+            else:
+                job()
 
     # -- layout helpers -----------------------------------------------------------------------
 
@@ -343,6 +359,8 @@ class Workbench:
                 )
                 for v in self.views.values()
             ]
+        if self.views and self.sheet_pick.value not in self.views:
+            self.sheet_pick.value = next(iter(self.views))
         self._show_sheet()
         ps = self.problems
         n = {k: sum(p.severity == k for p in ps) for k in ("error", "warning", "note")}
@@ -397,7 +415,7 @@ class Workbench:
                             layout=W.Layout(width="640px"),
                         ),
                     ]
-                )
+                ).add_class("tcm-app-reading-row")
             )
         for row, label, field_key, rule in v.items:
             rows.append(
@@ -843,18 +861,36 @@ def with_flags_view(session: Session, facility_id: str) -> dict[str, object]:
     return out
 
 
+def _kernel_loop() -> Any:
+    """Return the running kernel's event loop (``None`` outside a kernel).
+
+    A job put on it runs in the kernel's main thread once the notebook's cell has finished,
+    that is once Voila has sent the page: widgets are only ever changed from that thread.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return None
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    return getattr(kernel, "io_loop", None)
+
+
 def _css() -> str:
     from tcmcounty.reporting.sections import REPORT_CSS
 
     return REPORT_CSS + _CSS
 
 
-def workbench(county: str | None = "512021-anyue") -> W.Widget:
+def workbench(county: str | None = "512021-anyue", *, background: bool = True) -> W.Widget:
     """Build the workbench page, with ``county`` (a bundled county's folder) open.
+
+    With ``background`` (inside a kernel) the page is returned at once and the county is read
+    right after (the page says so until it is shown), so the page is ready before the county.
 
     Returns
     -------
     ipywidgets.Widget
         The page; display it (the notebook's last line).
     """
-    return Workbench(county=county).widget
+    return Workbench(county=county, background=background).widget

@@ -21,7 +21,16 @@ from tcmcounty.cli.zh import bilingual
 from tcmcounty.errors import CountyNotFoundError, InputError, TcmCountyError
 
 #: Modules of ``tcmcounty.cli`` that register subcommands (absent ones are skipped).
-COMMAND_MODULES = ("data", "mapping", "indicators", "spatial", "planning", "reports", "readiness")
+COMMAND_MODULES = (
+    "data",
+    "mapping",
+    "indicators",
+    "spatial",
+    "planning",
+    "reports",
+    "readiness",
+    "app",
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 

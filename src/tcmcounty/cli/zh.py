@@ -153,6 +153,10 @@ HELP_ZH: dict[str, str] = {
 
 #: Chinese of the subcommand descriptions written in English, by subcommand.
 DESCRIPTION_ZH: dict[str, str] = {
+    "app": (
+        "在本机启动创建工作台（读入表格、改正识别结果、迎检准备、地图、中医阁选址试算、下载）并打印地址，"
+        "用浏览器打开即可。按 Ctrl-C 停止，并删除所有上传的文件。"
+    ),
     "validate": (
         "检查县数据文件夹或 .xlsx 工作簿，报告每个问题。无误时退出码 0（可有警告），有错误时为 2。"
         "不写任何文件。"

@@ -1,0 +1,209 @@
+"""``tcmcounty app``: the planner's workbench in the browser (``notebooks/workbench.ipynb`` by Voila)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: Seconds to wait for the server to listen before giving up.
+START_TIMEOUT = 60.0
+LOOPBACK = "127.0.0.1"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``app`` subcommand."""
+    p = sub.add_parser(
+        "app",
+        help="open the planner's workbench in the browser / 在浏览器中打开创建工作台",
+        description="Start the workbench (load a workbook, correct how it was read, readiness, "
+        "map, what-if siting, downloads) on this computer and print its address; open it in a "
+        "browser. Ctrl-C stops it and removes every uploaded file.",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=8866,
+        help="port to listen on (default 8866; 0: any free port) / 端口（默认 8866；0 为任一空闲端口）",
+    )
+    p.add_argument(
+        "--host",
+        default=LOOPBACK,
+        help="address to listen on (default 127.0.0.1: this computer only; another address "
+        "lets anyone on that network use the workbench and read what is uploaded) / 监听地址"
+        "（默认 127.0.0.1，仅本机；其他地址则该网络上任何人都可使用并看到上传的文件）",
+    )
+    p.set_defaults(func=_app)
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """Return a port that is free on ``host`` now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _port_busy(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _listening(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host if host not in ("0.0.0.0", "::") else LOOPBACK, port)) == 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def voila_command(notebook: Path, host: str, port: int) -> list[str]:
+    """Return the command serving ``notebook`` with Voila on ``host:port``.
+
+    The rest of the configuration is :func:`write_config` (read from the notebook's folder).
+
+    Examples
+    --------
+    >>> cmd = voila_command(Path("/tmp/w.ipynb"), "127.0.0.1", 8866)
+    >>> cmd[1:3], "--port=8866" in cmd, "--show_tracebacks=False" in cmd
+    (['-m', 'voila'], True, True)
+    """
+    return [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.port_retries=0",
+        f"--Voila.ip={host}",
+        "--show_tracebacks=False",
+        "--theme=light",
+    ]
+
+
+def write_config(serve: Path, share: Path) -> None:
+    """Write Voila's settings beside the notebook and an offline copy of its page template.
+
+    * ``voila.json``: the page's websocket takes an upload of the readers' size limit (plus
+      room for the message around it); tornado's default is 10 MB.
+    * ``share/voila/templates/lab``: Voila's own ``lab`` template without the two stylesheet
+      links to a CDN (the icons are in Voila's bundle already), so the page asks nothing of
+      the internet; ``JUPYTER_PATH`` puts it first.
+    """
+    import json
+
+    import voila
+
+    from tcmcounty.app.session import upload_limit
+
+    limit = upload_limit() + 8 * 2**20
+    config = {"Voila": {"tornado_settings": {"websocket_max_message_size": limit}}}
+    (serve / "voila.json").write_text(json.dumps(config), encoding="utf-8")
+    found = [
+        Path(p) / "voila" / "templates" / "lab"
+        for p in _jupyter_data_paths()
+        if (Path(p) / "voila" / "templates" / "lab" / "index.html.j2").is_file()
+    ]
+    if not found:  # pragma: no cover - voila ships its templates
+        raise OSError(f"voila {voila.__version__} templates not found")
+    out = share / "voila" / "templates" / "lab"
+    shutil.copytree(found[0], out)
+    page = out / "index.html.j2"
+    lines = page.read_text(encoding="utf-8").splitlines(keepends=True)
+    page.write_text("".join(ln for ln in lines if "cdn.jsdelivr.net" not in ln), encoding="utf-8")
+
+
+def _jupyter_data_paths() -> list[str]:
+    from jupyter_core.paths import jupyter_path
+
+    return list(jupyter_path())
+
+
+def _app(args: argparse.Namespace) -> int:
+    from tcmcounty.app.session import TMP_ENV
+    from tcmcounty.run.report import template_path
+
+    host = str(args.host)
+    port = int(args.port) or free_port(host if host not in ("0.0.0.0", "::") else LOOPBACK)
+    if not 0 < port < 65536:
+        raise ValueError(f"--port must be between 1 and 65535, not {port}")
+    if not _is_loopback(host):
+        print(
+            f"warning: listening on {host}: anyone who can reach this computer on that network "
+            "can use the workbench and see what is uploaded / 警告：监听 "
+            f"{host}，该网络上任何人都可使用工作台并看到上传的文件",
+            file=sys.stderr,
+        )
+    if _port_busy(host, port):
+        raise OSError(
+            f"port {port} is in use on {host}: give another with --port / 端口 {port} 已被占用，"
+            "请用 --port 指定其他端口"
+        )
+    root = Path(tempfile.mkdtemp(prefix="tcmcounty-app-"))
+    serve, pages, share = root / "serve", root / "pages", root / "share"
+    serve.mkdir()
+    pages.mkdir()
+    notebook = serve / "workbench.ipynb"
+    shutil.copyfile(template_path("workbench"), notebook)
+    write_config(serve, share)
+    jupyter_path = os.pathsep.join(p for p in (str(share), os.environ.get("JUPYTER_PATH", "")) if p)
+    env = {**os.environ, TMP_ENV: str(pages), "JUPYTER_PATH": jupyter_path}
+    proc = subprocess.Popen(voila_command(notebook, host, port), env=env, cwd=serve)
+
+    def stop(_signum: int, _frame: object) -> None:  # SIGTERM too: stop the server, clean up
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        t0 = time.monotonic()
+        while not _listening(host, port):
+            if proc.poll() is not None:
+                print(
+                    f"error: the workbench server stopped (exit {proc.returncode})", file=sys.stderr
+                )
+                return 1
+            if time.monotonic() - t0 > START_TIMEOUT:
+                print("error: the workbench server did not start / 工作台未能启动", file=sys.stderr)
+                return 1
+            time.sleep(0.05)
+        shown = host if host not in ("0.0.0.0", "::") else LOOPBACK
+        print(
+            f"工作台已启动 / workbench running: http://{shown}:{port}/\n"
+            "在浏览器中打开此地址；按 Ctrl-C 停止 / open this address in a browser; Ctrl-C stops it",
+            flush=True,
+        )
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        with contextlib.suppress(OSError):
+            shutil.rmtree(root)
