@@ -59,6 +59,41 @@ def test_every_bundled_name_comes_out_in_latin_letters() -> None:
                 assert latin and latin[0].isupper() and "  " not in latin, (row["name"], latin)
 
 
+@pytest.mark.parametrize(
+    ("name", "latin"),
+    [
+        # a plan's responsible units: the county's bodies without the county's name
+        ("县卫生健康局", "County Health Bureau"),
+        ("县卫健局", "County Health Bureau"),
+        ("县人力资源和社会保障局", "County Human Resources and Social Security Bureau"),
+        ("县委办公室", "County Party Committee Office"),
+        ("县政府外网办", "County Government Website Office"),
+        ("县创建领导小组办公室", "County Creation Leading Group Office"),
+        ("各相关部门", "All Relevant Departments"),
+        ("乡镇卫生院", "Township Health Centres"),
+        # after a place name, the plain body; a bare 委 is no generic
+        ("安岳县卫生健康局", "Anyue County Health Bureau"),
+        ("资阳市卫生健康委员会", "Ziyang City Health Commission"),
+        ("乡宁县", "Xiangning County"),
+    ],
+)
+def test_government_bodies(name: str, latin: str) -> None:
+    assert place_pinyin(name) == latin
+
+
+def test_every_bundled_task_unit_comes_out_in_english_words() -> None:
+    """Every lead and partner unit of the bundled plans: generics only, no pinyin guess."""
+    from tcmcounty.placenames import _parse
+    from tcmcounty.tasks import UNNAMED_UNIT
+
+    for path in COUNTIES.glob("*/tasks.csv"):
+        with path.open(encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                for unit in f"{row['lead']}、{row['partners']}".split("、"):
+                    if unit and unit != UNNAMED_UNIT:
+                        assert all(generic for _, generic in _parse(unit)), (path.parent, unit)
+
+
 def test_generics_are_english() -> None:
     assert all(en.isascii() for en in GENERICS.values())
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["GENERICS", "READINGS", "place_pinyin"]
+__all__ = ["GENERICS", "ORGANISATIONS", "READINGS", "place_pinyin"]
 
 #: Generic parts of names (通名) and their English, longest first when they overlap. A
 #: one-character generic (县, 镇, 村 …) is read as one only after a specific part, so that
@@ -74,6 +74,54 @@ GENERICS: dict[str, str] = {
     "医联体": "Medical Alliance",
     "医疗集团": "Medical Group",
 }
+
+#: Government bodies that a plan names as responsible units (牵头单位, 配合单位), and their
+#: offices. A county's plan writes its own bodies without the county's name (县卫生健康局), so
+#: each is also a generic with 县 in front (``County Health Bureau``); after a place name the
+#: plain form serves (``安岳县卫生健康局`` → ``Anyue County Health Bureau``).
+ORGANISATIONS: dict[str, str] = {
+    "卫生健康局": "Health Bureau",
+    "卫健局": "Health Bureau",
+    "卫生健康委员会": "Health Commission",
+    "中医药管理局": "Administration of Traditional Chinese Medicine",
+    "医疗保障局": "Healthcare Security Bureau",
+    "财政局": "Finance Bureau",
+    "人力资源和社会保障局": "Human Resources and Social Security Bureau",
+    "发展和改革局": "Development and Reform Bureau",
+    "农业农村局": "Agriculture and Rural Affairs Bureau",
+    "乡村振兴局": "Rural Revitalisation Bureau",
+    "民政局": "Civil Affairs Bureau",
+    "教育和体育局": "Education and Sports Bureau",
+    "统计局": "Statistics Bureau",
+    "信访局": "Letters and Calls Bureau",
+    "市场监督管理局": "Market Regulation Administration",
+    "自然资源和规划局": "Natural Resources and Planning Bureau",
+    "文化广播电视和旅游局": "Culture, Radio, Television and Tourism Bureau",
+    "经济科技信息化局": "Economy, Science, Technology and Informatisation Bureau",
+    "融媒体中心": "Media Centre",
+    "委": "Party Committee",
+    "政府": "Government",
+    "创建领导小组": "Creation Leading Group",
+}
+#: Offices of a body (``县委办公室`` → ``County Party Committee Office``).
+OFFICES: dict[str, str] = {
+    "办公室": "Office",
+    "组织部": "Organisation Department",
+    "宣传部": "Publicity Department",
+    "外网办": "Website Office",
+}
+#: Units a plan names as a group rather than by name.
+GROUPS: dict[str, str] = {
+    "各相关部门": "All Relevant Departments",
+    "各相关单位": "All Relevant Units",
+    "各医疗机构": "All Medical Institutions",
+    "乡镇卫生院": "Township Health Centres",
+}
+# one-character bodies (委) only with the county in front: 县委, never a bare 委
+GENERICS.update({k: v for k, v in ORGANISATIONS.items() if len(k) > 1})
+GENERICS.update({"县" + k: f"County {v}" for k, v in ORGANISATIONS.items()})
+GENERICS.update(OFFICES)
+GENERICS.update(GROUPS)
 
 #: Readings of characters as place names use them where pypinyin's default is another one
 #: (found in the bundled counties: ``卧佛`` Wofo, ``长屋`` Changwu, ``朝阳`` Chaoyang,
@@ -147,7 +195,7 @@ def _parse(name: str) -> tuple[tuple[str, bool], ...]:
 
 
 def place_pinyin(name: str) -> str:
-    """Write a Chinese place, facility or alliance name in Latin letters.
+    """Write a Chinese place, facility, alliance or government body's name in Latin letters.
 
     The specific part is in Hanyu Pinyin (syllables joined, capitalised, no tone marks), the
     generic parts of :data:`GENERICS` in English; text without Chinese characters is returned
@@ -173,6 +221,8 @@ def place_pinyin(name: str) -> str:
     "Anyue County People's Hospital-led County Medical Community"
     >>> place_pinyin("西安"), place_pinyin("F512021-0001")
     ("Xi'an", 'F512021-0001')
+    >>> place_pinyin("县卫生健康局"), place_pinyin("县委办公室")
+    ('County Health Bureau', 'County Party Committee Office')
     """
     name = name.strip()
     if not _HAN.search(name):

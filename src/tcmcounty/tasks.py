@@ -13,6 +13,7 @@ One rule decides whether a task is late: :func:`task_state`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +135,47 @@ class TaskList:
             for u in t.units:
                 out[u].append((t, "lead" if u in t.lead else "partner"))
         return out
+
+
+_CN_DIGITS = dict(zip("零〇一二三四五六七八九", (0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+_CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百]+")
+
+
+def _cn_int(run: str) -> int:
+    """Value of a Chinese numeral up to the hundreds (``二十四`` → 24, ``十`` → 10)."""
+    total = digit = 0
+    for ch in run:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        else:  # 十 or 百: the digit before it (one when none) times ten or a hundred
+            total += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+    return total + digit
+
+
+def number_en(number: str) -> str:
+    """Write a plan's task numbers with Arabic numerals, for English reports.
+
+    Chinese numerals become numbers, full-width brackets ASCII ones, and ``、`` between numbers
+    a comma; the plan's own numbering (一、二, 二（一）) is kept in its order and depth.
+
+    Parameters
+    ----------
+    number : str
+        One number as the plan writes it, or several joined by ``、``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> number_en("二十四"), number_en("一（二）1"), number_en("一、二、十三")
+    ('24', '1 (2) 1', '1, 2, 13')
+    """
+    text = _CN_NUMBER.sub(lambda m: str(_cn_int(m[0])), str(number))
+    text = text.replace("（", " (").replace("）", ") ").replace("、", ", ")
+    return " ".join(text.split()).replace("( ", "(").replace(" )", ")")
 
 
 def _stage_key(text: str) -> str:

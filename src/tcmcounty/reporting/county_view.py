@@ -17,6 +17,7 @@ from tcmcounty.inputs.sources import supplied_by_user
 from tcmcounty.reporting.parameters import ReportParameters
 from tcmcounty.reporting.readiness import NO_VERDICT_LABEL
 from tcmcounty.reporting.sections import (
+    NAME_COLUMNS,
     REPORT_CSS,
     STATUS_ZH,
     Html,
@@ -1156,7 +1157,17 @@ class CountyView:
         Empty when the county has no task sheet (任务分工 / ``tasks.csv``).
         """
         from tcmcounty.plans import plan_of
-        from tcmcounty.tasks import STATE_EN, STATE_ZH, UNNAMED_UNIT, task_table, unit_table
+        from tcmcounty.tasks import (
+            PROGRESS_EN,
+            PROGRESS_ZH,
+            STATE_EN,
+            STATE_ZH,
+            UNNAMED_UNIT,
+            find_stage,
+            number_en,
+            task_table,
+            unit_table,
+        )
 
         lang, c, day = self.lang, self.county, self.params.report_date
         tasks = getattr(c, "tasks", None)
@@ -1183,15 +1194,35 @@ class CountyView:
             )
         )
         if (tt["progress"] == "not_reported").all():
+            # the sheet's column and words are names a county types in: shown as they are
+            words = " / ".join(
+                f"{span(esc(PROGRESS_ZH[k]), 'tcm-name')} ({esc(PROGRESS_EN[k])})"
+                for k in ("not_started", "in_progress", "done")
+            )
             body += note_html(
-                _t(
-                    "各任务的进展尚未报告：请在任务分工表“完成情况”列填写 未开始/进行中/已完成。",
-                    "No progress is reported for any task: fill in 完成情况 (未开始 / 进行中 / 已完成) "
-                    "on the 任务分工 sheet.",
+                _lbl(
+                    esc(
+                        "各任务的进展尚未报告：请在任务分工表“完成情况”列填写 未开始/进行中/已完成。"
+                    ),
+                    "No progress is reported for any task: fill in the "
+                    f"{span('完成情况', 'tcm-name')} (progress) column of the "
+                    f"{span('任务分工', 'tcm-name')} (tasks) sheet with {words}.",
                     lang,
                 ),
                 "tcm-unavailable",
             )
+        en = lang == "en"
+
+        def numbers(v: object) -> str:
+            return (number_en(str(v)) if en else str(v)) if v else "—"
+
+        def unit(v: object) -> str:  # the tool's word for a task without unit, in English
+            if _is_na(v):
+                return "—"
+            return "not named" if en and v == UNNAMED_UNIT else str(v)
+
+        # units are names (in pinyin and English beside the characters outside zh reports)
+        units = NAME_COLUMNS | {"unit", "lead", "partners"}
         body += f"<h3>{_t('各责任单位', 'By responsible unit', lang)}</h3>"
         body += table_html(
             ut,
@@ -1206,16 +1237,20 @@ class CountyView:
                 ("not_reported", "未报告", "not reported"),
             ],
             lang,
-            {k: (lambda v: v or "—") for k in ("lead_tasks", "partner_tasks", "late_tasks")},
+            {
+                "unit": unit,
+                **{k: numbers for k in ("lead_tasks", "partner_tasks", "late_tasks")},
+            },
             row_class=lambda r: "tcm-unmet" if r["late"] else "",
             classes={"unit": "tcm-name"},
+            names=units,
         )
         if UNNAMED_UNIT in set(ut["unit"]):
             body += note_html(
                 _t(
                     f"“{UNNAMED_UNIT}”：方案原文未写明责任单位的任务，需创建办指定。",
-                    f"“{UNNAMED_UNIT}”: tasks whose plan text names no responsible unit; the "
-                    "creation office must assign one.",
+                    f"“{unit(UNNAMED_UNIT)}”: tasks whose plan text names no responsible unit; "
+                    "the creation office must assign one.",
                     lang,
                 )
             )
@@ -1226,12 +1261,26 @@ class CountyView:
             ("partners", "配合单位", "co-operating units"),
             ("stage", "阶段", "stage"),
             ("due", "期限", "deadline"),
-            ("progress_zh", "完成情况", "progress"),
+            ("progress" if en else "progress_zh", "完成情况", "progress"),
             ("state_text", "判定", "state"),
             ("days_late", "超过期限天数", "days past deadline"),
             ("evidence", "佐证材料", "evidence"),
         ]
         tt = tt.assign(state_text=[f"{STATE_ZH[s]} {STATE_EN[s]}" for s in tt["state"]])
+
+        def stage(v: object) -> str:  # the plan's phase by its English name (timetable)
+            m = find_stage(plan, str(v)) if en and plan is not None and v else None
+            return m.phase_en if m is not None and m.phase_en else str(v or "—")
+
+        fmt: dict[str, Any] = {
+            "days_late": lambda v: "—" if _is_na(v) or not v else fmt_num(v, 0),
+            "lead": unit,
+            "partners": unit,
+        }
+        if en:
+            fmt.update(
+                number=numbers, stage=stage, progress=lambda v: PROGRESS_EN.get(str(v), str(v))
+            )
 
         def rc(r: pd.Series) -> str:
             return {"late": "tcm-unmet", "done": "tcm-met"}.get(str(r["state"]), "")
@@ -1243,9 +1292,10 @@ class CountyView:
                 tt,
                 cols,
                 lang,
-                {"days_late": lambda v: "—" if _is_na(v) or not v else fmt_num(v, 0)},
+                fmt,
                 row_class=rc,
                 classes={"task": "tcm-cite"},
+                names=units,
             )
             + "</details>"
         )
