@@ -17,6 +17,7 @@ markdown that reaches the HTML) must hold no English word of three or more lette
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -123,6 +124,66 @@ def test_counter_sees_english_and_skips_names() -> None:
 def test_zh_report_has_no_english_words(zh_pages: dict[str, str], page: str) -> None:
     words = english_words(zh_pages[page])
     assert not words, f"English words in the zh {page} report: {words.most_common(30)}"
+
+
+#: Latin text a zh report may show, beyond test_bibliography's list for the appendix: the tool's
+#: own name (generation stamp), keys in <kbd> (Ctrl-F) and units.
+ZH_PAGE_ALLOWED = frozenset({"tcmcounty", "Ctrl", "F", "km", "min"})
+#: Files the page links to (the worklist workbook), data ids (F512021-0001, A512021-01),
+#: figures with their unit (5km, 30min) and the generation time (2026-12-07T15:30:00).
+_FILES_AND_IDS = re.compile(
+    r"[\w.-]+\.(?:xlsx|csv|html|toml|json|geojson|md)\b|\b[FA]\d{6}-\d+\b"
+    r"|\b\d+(?:\.\d+)?(?:km|min)\b|\b\d{4}-\d{2}-\d{2}T[\d:+.-]+"
+)
+
+
+def zh_latin_left(html: str) -> set[str]:
+    """Latin words of a zh page outside the checked allow-list (issue 23).
+
+    What may stay: foreign-language bibliography entries (``lang='en'``, kept in their language
+    as GB/T 7714 wants), licence names, URLs and DOIs, files and data ids, and the words of
+    :data:`ZH_PAGE_ALLOWED` and ``test_bibliography.ALLOWED`` (abbreviations spelt out beside
+    them, GB/T 7714 type codes, coordinate systems, package names). Indicator codes are not
+    allowed: a zh report names indicators.
+    """
+    from test_bibliography import _NAMES, _URL, ALLOWED
+
+    allowed = ALLOWED | ZH_PAGE_ALLOWED
+    body = re.sub(r"data:[a-z/+.-]+;base64,[A-Za-z0-9+/=]+", "data:", html)
+    body = body[body.find("<body") :]
+    body = re.sub(
+        r"<span class='tcm-cite' lang='en'>.*?</span>|<span class='tcm-licence[^']*'>.*?</span>",
+        " ",
+        body,
+        flags=re.S,
+    )
+    body = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", body))
+    text = _FILES_AND_IDS.sub(" ", _URL.sub(" ", text))
+    words = set(re.findall(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*", text))
+    return {
+        w
+        for w in words
+        if w not in allowed
+        and not all(p in allowed or p.isdigit() for p in re.split(r"[-_.]", w))
+        and not _NAMES.fullmatch(w)
+    }
+
+
+@pytest.mark.parametrize("page", ["county", "compare"])
+def test_zh_report_has_no_latin_word_outside_the_allow_list(
+    zh_pages: dict[str, str], page: str
+) -> None:
+    left = zh_latin_left(zh_pages[page])
+    assert not left, f"Latin words in the zh {page} report: {sorted(left)}"
+
+
+def test_zh_allow_list_sees_codes_and_english() -> None:
+    html = (
+        "<body><p>目标 T-BED 达标 met，见 <a href='x.xlsx'>512021-anyue-worklist.xlsx</a>"
+        "<span class='tcm-cite' lang='en'>Luo W. Health &amp; Place</span> 5 km</p></body>"
+    )
+    assert zh_latin_left(html) == {"T-BED", "met"}
 
 
 def test_zh_report_keeps_method_details_in_the_appendix(zh_pages: dict[str, str]) -> None:

@@ -65,7 +65,9 @@ AUTHOR_YEAR: dict[str, str] = {
 }
 #: A Latin run in a Chinese note: a URL, a file, package or site name, a version or a hash
 #: (tests/test_bibliography.py holds the zh appendix to a short list of such names).
-_LATIN_NAME = re.compile(r"(?:https?://|doi:)?[A-Za-z0-9][\w./:?=&;~%+-]*[A-Za-z0-9/]")
+_LATIN_NAME = re.compile(
+    r"(?<![&#\w])(?:https?://|doi:)?[A-Za-z0-9][\w./:?=&;~%+-]*[A-Za-z0-9/](?!;)"
+)
 #: A ``[source-id]`` mark in a data text (lower-case id with a digit or a hyphen).
 _MARK = re.compile(r"\[([a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z]+\d+[a-z0-9-]*)\]")
 

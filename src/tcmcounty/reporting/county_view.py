@@ -648,18 +648,26 @@ class CountyView:
 
     def _distance_model(self) -> str:
         """Which distance model the figures use; with travel times, coverage in minutes."""
-        from tcmcounty.travel.model import DETOUR_BAND, DETOUR_SOURCES
+        from tcmcounty.travel.model import DETOUR_BAND
 
         lang, res = self.lang, self.res
         lo, hi = DETOUR_BAND
-        cites = "".join(f"<br><span class='tcm-cite'>{esc(x)}</span>" for x in DETOUR_SOURCES)
+        # DETOUR_SOURCES in words, cited from the bibliography (boscoe-2012, ballou-2002)
         straight = _t(
-            f"距离模型：以上距离与地图均为直线距离（未提供路网或摩擦面）；绕行系数敏感性区间 {lo:g}–{hi:g}，来源：",
+            f"距离模型：以上距离与地图均为直线距离（未提供路网或摩擦面）。驾车距离与直线距离高度相关，"
+            f"海岸线等障碍附近例外@boscoe；绕行系数敏感性区间 {lo:g}–{hi:g}，即农村路网常用的绕行系数范围@ballou"
+            "（未核实；有路网时可用路网图层实测）。",
             f"Distance model: distances and maps above are straight lines (no road or friction "
-            f"layer); detour-factor sensitivity band {lo:g}–{hi:g}, sources:",
+            f"layer). Driving and straight-line distances are highly correlated, with local "
+            f"exceptions near shorelines and other barriers@boscoe; detour-factor sensitivity band "
+            f"{lo:g}–{hi:g}, the range commonly used for rural road networks@ballou (unverified; "
+            "measure it with a road layer where one exists).",
             lang,
         )
-        out = [note_html(straight + cites)]
+        straight = straight.replace("@boscoe", self.bib.cite("boscoe-2012")).replace(
+            "@ballou", self.bib.cite("ballou-2002")
+        )
+        out = [note_html(straight)]
         travel = getattr(res, "travel", None)
         if travel is None:
             if "travel" in res.unavailable:
@@ -1559,7 +1567,7 @@ class CountyView:
             body += "".join(self._appendix_entry(r) for r in ap.to_dict("records"))
             if lang == "zh":
                 body += note_html(
-                    "各指标的定义与计算公式目前只有英文版，见中英双语报告（<code>language = zh-en</code>）。",
+                    "各指标的定义与计算公式目前只有英文版，见中英双语版报告。",
                     "tcm-unavailable",
                 )
         else:
