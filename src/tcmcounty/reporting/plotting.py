@@ -73,6 +73,9 @@ MIN_FONT = 7.0
 #: report's padding), so a figure prints at least at its 1x size and its smallest text at
 #: :data:`MIN_FONT` or more (:mod:`tcmcounty.print_check` measures it; ``tests/test_print.py``).
 PRINT_WIDTH_IN = 7.0
+# Default map heights end in 5/100 inch, so that a map's tight box is no whole number of
+# pixels: at 6.1 in (less the 0.1 in pad: 1152 px at 192 dpi), a rounding error of 1e-12 px
+# decided whether the PNG had a row less than savefig's (tests/test_plotting_cache.py).
 #: Maps are rasterised at this multiple of :data:`DPI` and shown at their 1x size, so they
 #: stay sharp at 200% zoom and on high-density screens (the PNG records its DPI).
 MAP_SCALE = 2
@@ -1298,7 +1301,7 @@ def county_map(
     lang: str = "zh-en",
     title: tuple[str, str] = ("到最近中医药服务的距离", "Distance to the nearest TCM service"),
     vmax: float | None = None,
-    figsize: tuple[float, float] = (PRINT_WIDTH_IN, 6.6),
+    figsize: tuple[float, float] = (PRINT_WIDTH_IN, 6.65),
     span_km: float | None = None,
 ) -> MplFigure:
     """Map villages coloured by distance to the nearest TCM service, with facilities by type.
@@ -1438,7 +1441,7 @@ def value_map(
     cmap: str = "viridis",
     target: float | None = None,
     higher_is_better: bool = True,
-    figsize: tuple[float, float] = (PRINT_WIDTH_IN, 6.1),
+    figsize: tuple[float, float] = (PRINT_WIDTH_IN, 6.15),
 ) -> MplFigure:
     """Map villages coloured by any value (e.g. a 2SFCA accessibility score).
 
@@ -1497,7 +1500,7 @@ def sites_map(
     title: tuple[str, str] = ("推荐的中医阁选址", "Recommended 中医阁 sites"),
     rank_column: str = "rank",
     radius: str = "",
-    figsize: tuple[float, float] = (PRINT_WIDTH_IN, 6.1),
+    figsize: tuple[float, float] = (PRINT_WIDTH_IN, 6.15),
 ) -> MplFigure:
     """Map recommended 中医阁 sites (numbered by rank) over villages and existing facilities.
 
