@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 
 import tcmcounty
-from tcmcounty.indicators import alliance, compute, load_registry
+from tcmcounty import memo
+from tcmcounty.indicators import compute, load_registry, membership
 from tcmcounty.indicators.kinds import Context, evaluate
 from tcmcounty.indicators.townships import evaluate_county, evaluate_townships
 from tcmcounty.reporting import results as R
@@ -144,7 +145,7 @@ def test_township_table_is_all_indicators_by_all_townships(
 
 def test_alliance_membership_computed_once_per_results(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = {"covering": 0, "covered": 0}
-    covering, covered = alliance._village_alliances, alliance._covered_villages
+    covering, covered = membership._village_alliances, membership._covered_villages
 
     def count_covering(county: tcmcounty.County) -> list[list[str]]:
         calls["covering"] += 1
@@ -154,13 +155,13 @@ def test_alliance_membership_computed_once_per_results(monkeypatch: pytest.Monke
         calls["covered"] += 1
         return covered(county, lead)
 
-    monkeypatch.setattr(alliance, "_village_alliances", count_covering)
-    monkeypatch.setattr(alliance, "_covered_villages", count_covered)
+    monkeypatch.setattr(membership, "_village_alliances", count_covering)
+    monkeypatch.setattr(membership, "_covered_villages", count_covered)
     res = R.compute_results("wenxi")
     assert not res.unavailable
     assert calls == {"covering": 1, "covered": 1}
     c = res.county
-    alliance.village_alliances(c), alliance.village_alliances(c)  # outside: nothing kept
+    membership.village_alliances(c), membership.village_alliances(c)  # outside: nothing kept
     assert calls["covering"] == 3
 
 
@@ -258,7 +259,7 @@ def test_villages_and_facilities_projected_once_per_results(
     assert not res.unavailable
     assert len(calls) == 1  # nearest service, five coverage levels and accessibility
     c = res.county
-    with alliance.reuse_membership():
+    with memo.reuse_membership():
         vxy, _, crs = cov.project(c.villages, c.facilities)
         vxy[:] = 0.0  # each call gets its own arrays
         again, _, same = cov.project(c.villages, c.facilities)
@@ -275,7 +276,7 @@ def test_tables_kept_in_a_block_belong_to_their_county(
     names = ["wenxi", "wenxi-awkward", "anyue"]
     alone = {n: compute(counties[n], by="township") for n in names}
     alone_county = {n: compute(counties[n]) for n in names}
-    with alliance.reuse_membership():
+    with memo.reuse_membership():
         for n in [*names, *reversed(names)]:
             pd.testing.assert_frame_equal(compute(counties[n], by="township"), alone[n])
             pd.testing.assert_frame_equal(compute(counties[n]), alone_county[n])

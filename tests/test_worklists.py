@@ -116,7 +116,7 @@ def test_far_villages_named_with_nearest_service(res: CountyResults) -> None:
 def test_alliance_gaps_use_the_indicator_rule(
     res: CountyResults, lists: dict[str, W.Worklist]
 ) -> None:
-    from tcmcounty.indicators.alliance import covered_villages
+    from tcmcounty.indicators.membership import covered_villages
 
     covered, _, _ = covered_villages(res.county, ["county_tcm_hospital"])
     v = res.county.villages

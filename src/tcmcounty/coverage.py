@@ -46,7 +46,8 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from tcmcounty.county import County
-from tcmcounty.indicators.alliance import AllianceCoverage, reuse, tcm_led_alliance_coverage
+from tcmcounty.indicators.alliance import AllianceCoverage, tcm_led_alliance_coverage
+from tcmcounty.memo import reuse
 from tcmcounty.pairs import Costs, county_crs, metric_xy
 from tcmcounty.services import BASE_LEVELS, get_level, service_mask
 
@@ -302,7 +303,7 @@ def project(
     Rows without a location give NaN coordinates (they have no distance and are never
     covered). See :func:`resolve_crs` for how the CRS is chosen.
 
-    Inside a :func:`~tcmcounty.indicators.alliance.reuse_membership` block (a report's
+    Inside a :func:`~tcmcounty.memo.reuse_membership` block (a report's
     results) the same tables are projected once; each call gets its own copy of the arrays.
     """
     if crs is not None:

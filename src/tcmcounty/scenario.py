@@ -255,7 +255,7 @@ def scenario_results(base: CountyResults, scenario: County) -> CountyResults:
     CountyResults
     """
     from tcmcounty import indicators as ind
-    from tcmcounty.indicators.alliance import reuse_membership
+    from tcmcounty.memo import reuse_membership
     from tcmcounty.reporting import results as R
 
     travel = {

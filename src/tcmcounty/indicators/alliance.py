@@ -26,18 +26,23 @@ as such and never judged against the target.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from tcmcounty.county import County
-from tcmcounty.services import TOWNSHIP_LEVEL_TYPES, VILLAGE_LEVEL_TYPES, serving_facilities
+from tcmcounty.indicators.engine import compute
+from tcmcounty.indicators.membership import (
+    lead_of,
+    led_by,
+    members_of,
+    village_alliances,
+    village_serving,
+)
+from tcmcounty.indicators.registry import load_registry
+from tcmcounty.memo import reuse_membership
 
 #: Indicator whose rule and denominator alliance coverage follows.
 INDICATOR_ID = "T-YLT"
@@ -55,208 +60,9 @@ def tcm_lead_types() -> tuple[str, ...]:
     >>> tcm_lead_types()
     ('county_tcm_hospital',)
     """
-    from tcmcounty.indicators.registry import load_registry
-
     spec = load_registry()[INDICATOR_ID].numerator
     lead = spec.param("lead_types") or ()
     return (lead,) if isinstance(lead, str) else tuple(str(t) for t in lead)  # type: ignore[union-attr]
-
-
-_T = TypeVar("_T")
-#: Membership computed inside :func:`reuse_membership` blocks (``None`` outside any block).
-_SCOPE: ContextVar[dict[tuple[object, ...], tuple[object, ...]] | None] = ContextVar(
-    "tcmcounty_alliance_membership", default=None
-)
-
-
-@contextlib.contextmanager
-def reuse_membership() -> Iterator[None]:
-    """Within the block, compute each county's alliance membership once and reuse it.
-
-    Which facilities serve each village, which alliances cover it and which villages the
-    ``T-YLT`` alliances cover are read by the county and the township indicators, by
-    :func:`tcm_led_alliance_coverage` and by the worklists; inside this block each is computed
-    once per county (the county's tables must not change within it). Blocks nest: an inner one
-    reuses the outer one's results. Outside any block nothing is kept.
-
-    Examples
-    --------
-    >>> import tcmcounty
-    >>> c = tcmcounty.load_county("wenxi", warn=False)
-    >>> with reuse_membership():
-    ...     village_alliances(c) is village_alliances(c)
-    True
-    >>> village_alliances(c) is village_alliances(c)
-    False
-    """
-    if _SCOPE.get() is not None:
-        yield
-        return
-    token = _SCOPE.set({})
-    try:
-        yield
-    finally:
-        _SCOPE.reset(token)
-
-
-def reuse(what: tuple[object, ...], objects: tuple[object, ...], make: Callable[[], _T]) -> _T:
-    """``make()``, computed once per ``what`` and ``objects`` inside a :func:`reuse_membership` block.
-
-    ``objects`` (the tables ``make`` reads) are matched by identity and must not change within
-    the block; outside any block ``make()`` is called every time. An exception is not kept:
-    the next call raises it again.
-
-    Examples
-    --------
-    >>> table = [1, 2]
-    >>> with reuse_membership():
-    ...     reuse(("sum",), (table,), lambda: [sum(table)]) is reuse(("sum",), (table,), list)
-    True
-    """
-    memo = _SCOPE.get()
-    if memo is None:
-        return make()
-    key = (*what, *(id(t) for t in objects))
-    if key not in memo:
-        memo[key] = (make(), *objects)  # the objects are kept so that their ids stay theirs
-    return memo[key][0]  # type: ignore[return-value]
-
-
-def _once(county: County, what: tuple[object, ...], make: Callable[[], _T]) -> _T:
-    """``make()``, computed once per county and ``what`` inside a :func:`reuse_membership` block."""
-    return reuse(what, (county, county.villages, county.facilities, county.alliances), make)
-
-
-def _serving(county: County) -> pd.DataFrame:
-    return _once(
-        county, ("serving",), lambda: serving_facilities(county.villages, county.facilities)
-    )
-
-
-def _statuses(f: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(str(s) for s in f["status"].dropna().unique()) if "status" in f else ()
-
-
-def _lead(a: pd.Series) -> str | None:
-    lead = a.get("lead_facility_id")
-    return None if lead is None or (not isinstance(lead, str) and pd.isna(lead)) else str(lead)
-
-
-def _members(a: pd.Series) -> set[str]:
-    raw = a.get("member_ids")
-    if isinstance(raw, str):
-        raw = [m.strip() for m in raw.split(";") if m.strip()]
-    elif not isinstance(raw, (list, tuple, set, np.ndarray)):
-        raw = []
-    out = {str(m) for m in raw}
-    lead = _lead(a)
-    if lead is not None:
-        out.add(lead)
-    return out
-
-
-def _counts(lead: str | None, types_by_id: dict[str, str], lead_types: tuple[str, ...]) -> bool:
-    if not lead_types:
-        return True
-    return lead is not None and types_by_id.get(lead) in lead_types
-
-
-def village_alliances(county: County) -> list[list[str]]:
-    """Return, for each village in order, the ids of the alliances that cover it (any lead).
-
-    Parameters
-    ----------
-    county : County
-        The county.
-
-    Returns
-    -------
-    list of list of str
-        One list per row of ``county.villages``: alliance ids in input order.
-
-    Examples
-    --------
-    >>> import tcmcounty
-    >>> c = tcmcounty.load_county("wenxi", warn=False)
-    >>> len(village_alliances(c)) == len(c.villages)
-    True
-    """
-    if not isinstance(county, County):
-        raise TypeError(f"county must be a County, not {type(county).__name__}")
-    return _once(county, ("covering",), lambda: _village_alliances(county))
-
-
-def _village_alliances(county: County) -> list[list[str]]:
-    serving = _serving(county)
-    al = county.alliances
-    ids = al["id"].astype(str).tolist() if len(al) else []
-    sets = [_members(a) for _, a in al.iterrows()]
-    return [
-        [aid for aid, ms in zip(ids, sets, strict=True) if ms.intersection(sid)]
-        for sid in serving["serving_ids"]
-    ]
-
-
-def covered_villages(
-    county: County, lead_types: list[str] | tuple[str, ...]
-) -> tuple[pd.DataFrame, tuple[str, ...], list[str]]:
-    """Return the villages covered by alliances led by a facility of ``lead_types``.
-
-    Parameters
-    ----------
-    county : County
-        The county.
-    lead_types : list of str
-        Facility types whose alliances count (``["county_tcm_hospital"]``); empty for all.
-
-    Returns
-    -------
-    villages : DataFrame
-        The covered rows of ``county.villages``.
-    statuses : tuple of str
-        Statuses of the alliances and facilities that decided coverage.
-    notes : list of str
-        Alliances left out and why.
-
-    Examples
-    --------
-    >>> import tcmcounty
-    >>> c = tcmcounty.load_county("wenxi", warn=False)
-    >>> villages, statuses, notes = covered_villages(c, ["county_tcm_hospital"])
-    >>> 0 < len(villages) < len(c.villages)
-    True
-    """
-    if not isinstance(county, County):
-        raise TypeError(f"county must be a County, not {type(county).__name__}")
-    lead_types = tuple(lead_types)
-    return _once(county, ("covered", lead_types), lambda: _covered_villages(county, lead_types))
-
-
-def _covered_villages(
-    county: County, lead_types: tuple[str, ...]
-) -> tuple[pd.DataFrame, tuple[str, ...], list[str]]:
-    fac = county.facilities
-    types_by_id = dict(zip(fac["id"].astype(str), fac["type"].astype(str), strict=True))
-    notes: list[str] = []
-    counted: set[str] = set()
-    statuses: list[str] = []
-    for _, a in county.alliances.iterrows():
-        lead = _lead(a)
-        if lead_types and lead is None:
-            notes.append(f"alliance {a['id']} has no lead facility and is left out")
-            continue
-        if not _counts(lead, types_by_id, lead_types):
-            continue
-        counted.add(str(a["id"]))
-        if pd.notna(a.get("status")):
-            statuses.append(str(a["status"]))
-    statuses.extend(
-        _statuses(fac[fac["type"].isin(VILLAGE_LEVEL_TYPES)])
-        + _statuses(fac[fac["type"].isin(TOWNSHIP_LEVEL_TYPES)])
-    )
-    covered = np.array([bool(counted.intersection(ids)) for ids in village_alliances(county)])
-    v = county.villages
-    return v[covered] if len(v) else v, tuple(dict.fromkeys(statuses)), notes
 
 
 # --------------------------------------------------------------------------------------------
@@ -435,7 +241,7 @@ def _share(num: float | None, den: float | None) -> float | None:
 
 def _village_frame(county: County, covering: list[list[str]], tcm_ids: set[str]) -> pd.DataFrame:
     v = county.villages
-    serving = _serving(county)
+    serving = village_serving(county)
     out = pd.DataFrame(
         {
             "code": v["code"].astype(str).to_numpy(),
@@ -459,7 +265,7 @@ def _alliance_rows(
     pop = vt["population"]
     rows = []
     for _, a in county.alliances.iterrows():
-        aid, lead = str(a["id"]), _lead(a)
+        aid, lead = str(a["id"]), lead_of(a)
         inside = np.array([aid in ids for ids in vt["alliance_ids"]], dtype=bool)
         pc = _pop_sum(pop, inside)
         rows.append(
@@ -469,8 +275,8 @@ def _alliance_rows(
                 "kind": a.get("kind", ""),
                 "lead_facility_id": lead or "",
                 "lead_type": types_by_id.get(lead or "", ""),
-                "tcm_led": _counts(lead, types_by_id, lead_types),
-                "n_members": len(_members(a)),
+                "tcm_led": led_by(lead, types_by_id, lead_types),
+                "n_members": len(members_of(a)),
                 "n_villages": int(inside.sum()),
                 "pop_covered": pc,
                 "covered_share": _share(pc, den),
@@ -568,8 +374,6 @@ def _tcm_led_alliance_coverage(
     allow_estimates: bool,
     by_township: bool,
 ) -> AllianceCoverage:
-    from tcmcounty.indicators.engine import compute
-
     ts = None if targets in ("", None) else targets
     kw = {"population": population, "targets": ts, "allow_estimates": allow_estimates}
     row = compute(county, indicators=[INDICATOR_ID], **kw).iloc[0]  # type: ignore[arg-type]
@@ -585,9 +389,9 @@ def _tcm_led_alliance_coverage(
     fac = county.facilities
     types_by_id = dict(zip(fac["id"].astype(str), fac["type"].astype(str), strict=True))
     tcm = {
-        str(a["id"]): _members(a)
+        str(a["id"]): members_of(a)
         for _, a in county.alliances.iterrows()
-        if _counts(_lead(a), types_by_id, lead_types)
+        if led_by(lead_of(a), types_by_id, lead_types)
     }
     vt = _village_frame(county, covering, set(tcm))
     any_cov = np.array([bool(ids) for ids in covering], dtype=bool)

@@ -10,7 +10,6 @@ import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, County, weakest_status
 from tcmcounty.formatting import value_text
-from tcmcounty.indicators.alliance import reuse_membership
 from tcmcounty.indicators.assess import Assessment, assess
 from tcmcounty.indicators.kinds import Context, Quantity, describe
 from tcmcounty.indicators.model import Indicator, Level, Target, TargetSet
@@ -18,6 +17,7 @@ from tcmcounty.indicators.registry import Registry, load_registry
 from tcmcounty.indicators.targets import load_targets
 from tcmcounty.indicators.townships import evaluate_county, evaluate_townships
 from tcmcounty.indicators.verdicts import Decision, Verdicts
+from tcmcounty.memo import reuse_membership
 
 #: Columns of the indicator table, in order.
 COLUMNS: tuple[str, ...] = (

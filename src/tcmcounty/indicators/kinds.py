@@ -18,7 +18,7 @@ from fractions import Fraction
 import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County
-from tcmcounty.indicators.alliance import covered_villages
+from tcmcounty.indicators.membership import covered_villages
 from tcmcounty.indicators.model import Indicator, Level, Spec
 from tcmcounty.schema import FACILITY_TYPE_ZH
 

@@ -25,8 +25,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from tcmcounty.indicators import kinds as K
-from tcmcounty.indicators.alliance import covered_villages, reuse
+from tcmcounty.indicators.membership import covered_villages
 from tcmcounty.indicators.model import Spec
+from tcmcounty.memo import reuse
 
 Positions = npt.NDArray[np.intp]
 #: ``None`` for a township means "let the kind compute this township on its own".
@@ -44,7 +45,7 @@ _A = TypeVar("_A")
 def _frozen(a: _A) -> _A:
     """Make the arrays of ``a`` (an array, a tuple or list of arrays, or ``None``) read-only.
 
-    Arrays kept for the rest of a :func:`~tcmcounty.indicators.alliance.reuse_membership`
+    Arrays kept for the rest of a :func:`~tcmcounty.memo.reuse_membership`
     block are shared by every quantity that reads them: none may change them.
     """
     if isinstance(a, np.ndarray):

@@ -613,7 +613,7 @@ def compute_results(
         load_warnings=load_warnings,
         travel_args=travel_args,
     )
-    from tcmcounty.indicators.alliance import reuse_membership
+    from tcmcounty.memo import reuse_membership
 
     with warnings.catch_warnings(record=True) as caught, reuse_membership():
         warnings.simplefilter("always")
