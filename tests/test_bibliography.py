@@ -197,6 +197,7 @@ def test_no_wenxi_page_cites_anyue_plan_as_its_own(
             assert bad not in body, (lang, bad)
         assert not re.search(r"\bl\.\d+", body), lang
         for m in re.finditer("安府办函〔2023〕12号", body):
-            before = body[max(0, m.start() - 20) : m.start()]
+            # the words just before the number (an en page marks the number as a citation)
+            before = re.sub(r"<[^>]+>", "", body[max(0, m.start() - 80) : m.start()])[-20:]
             assert "引自" in before or "quoted in" in before, (lang, body[m.start() - 80 : m.end()])
         assert "闻政办发〔2023〕6号" in body

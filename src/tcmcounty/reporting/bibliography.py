@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any
 
 from tcmcounty.indicators.model import GRADE_LABELS
-from tcmcounty.reporting.sections import esc, pick
+from tcmcounty.reporting.sections import cite_chinese, esc, pick
 
 #: Evidence grade -> (Chinese word, English word), as targets print them (``GRADE_LABELS``).
 GRADE_WORDS: dict[str, tuple[str, str]] = {
@@ -68,6 +68,10 @@ AUTHOR_YEAR: dict[str, str] = {
 _LATIN_NAME = re.compile(
     r"(?<![&#\w])(?:https?://|doi:)?[A-Za-z0-9][\w./:?=&;~%+-]*[A-Za-z0-9/](?!;)"
 )
+#: The characters of a name in brackets beside its English in an English note
+#: (``County TCM Hospital (县中医医院)``), as :func:`~tcmcounty.reporting.sections.name_html`
+#: writes names.
+_ZH_NAME = re.compile(r"\([\u3400-\u9fff]+\)")
 #: A ``[source-id]`` mark in a data text (lower-case id with a digit or a hyphen).
 _MARK = re.compile(r"\[([a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z]+\d+[a-z0-9-]*)\]")
 
@@ -314,9 +318,13 @@ class Bibliography:
     def cite_marks(self, text: str, lang: str) -> str:
         """Escape ``text`` (one language kept) and turn its ``[source-id]`` marks into ``[n]``.
 
-        A mark of an id the report does not know is dropped (its words stay).
+        A mark of an id the report does not know is dropped (its words stay). In an English
+        text the document's own Chinese words (titles, document numbers, quotations) are marked
+        as citations (:func:`~tcmcounty.reporting.sections.cite_chinese`).
         """
         out = esc(pick(text, lang))
+        if lang == "en":
+            out = cite_chinese(out)
         return _MARK.sub(lambda m: self.cite(m[1]), out)
 
     def link(self, html_text: str) -> str:
@@ -356,6 +364,10 @@ class Bibliography:
             note = esc(pick(ref.note, lang))
             if lang != "en":  # names in a Chinese note (packages, files, sites) are names
                 note = _LATIN_NAME.sub(lambda m: f"<span class='tcm-name'>{m[0]}</span>", note)
+            else:  # an English note: titles, 文号 and quotations cited, (汉字) beside a name
+                note = _ZH_NAME.sub(
+                    lambda m: f"<span class='tcm-name'>{m[0]}</span>", cite_chinese(note)
+                )
             extra.append(note)
         if ref.licence:
             lic = pick(ref.licence, lang)

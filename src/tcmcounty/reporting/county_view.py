@@ -1402,7 +1402,7 @@ class CountyView:
                     "year": lambda v: "—" if _is_na(v) else str(int(v)),
                     "source": lambda v: "—" if _is_na(v) else f"[{v}]",
                 },
-                classes={"key": "tcm-name"},
+                classes={"key": "tcm-name", "method": "tcm-cite"},  # the derivation as recorded
             )
             body = self.bib.link(body)
             body += note_html(
@@ -1505,7 +1505,7 @@ class CountyView:
                 return ""
             sep = "：" if lang == "zh" else ": "
             body = (
-                mark_cites(esc(pick(str(text), lang)))
+                mark_cites(esc(pick(str(text), lang)), lang)
                 if not css
                 else span(esc(pick(str(text), lang)), css)
             )

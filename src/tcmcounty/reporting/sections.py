@@ -169,8 +169,34 @@ _METHOD_NAMES = re.compile(r"\b(spopt MCLP|E?2SFCA)\b")
 _TITLE = re.compile(r"《[^《》<>]{1,80}》")
 
 
-def mark_cites(html_text: str) -> str:
+#: A Chinese document number (文号: ``国卫人发〔2022〕27号``).
+_DOC_NUMBER = r"[\u4e00-\u9fff]{2,12}〔\d{4}〕\d+号"
+#: Chinese that an English text cites as the document wrote it: a quotation in Chinese
+#: (``“城乡每万名居民有……”``), a title in 《》 with its document number beside it, a document
+#: number on its own. One pass, leftmost first, so a title quoted inside a quotation stays in it.
+_ZH_CITE = re.compile(
+    r"“(?=[^“”<>]*[\u3400-\u9fff])[^“”<>]*”"
+    rf"|《[^《》<>]{{1,80}}》(?:\s?[(（]{_DOC_NUMBER}[)）])?"
+    rf"|{_DOC_NUMBER}"
+)
+
+
+def cite_chinese(html_text: str) -> str:
+    """Mark the Chinese an English text cites (titles, document numbers, quotations) as ``tcm-cite``.
+
+    Examples
+    --------
+    >>> cite_chinese("《“十四五”中医药发展规划》 (国办发〔2022〕5号) [x]: “建设中医馆”")
+    "<span class='tcm-cite'>《“十四五”中医药发展规划》 (国办发〔2022〕5号)</span> [x]: <span class='tcm-cite'>“建设中医馆”</span>"
+    """
+    return _ZH_CITE.sub(lambda m: span(m[0], "tcm-cite"), html_text)
+
+
+def mark_cites(html_text: str, lang: str = "zh") -> str:
     """Mark citations (``Teitz &amp; Bart 1968``, ``《…》`` titles) and method names in escaped HTML.
+
+    In an English text (``lang="en"``) the document's own Chinese words are citations too:
+    document numbers (``安府办函〔2023〕12号``) and quotations in Chinese (``“…”``) besides titles.
 
     Examples
     --------
@@ -178,9 +204,11 @@ def mark_cites(html_text: str) -> str:
     "贪心算法（<span class='tcm-cite'>Minoux 1978</span>）"
     >>> mark_cites("meet 《综合医院中医临床科室基本标准》")
     "meet <span class='tcm-cite'>《综合医院中医临床科室基本标准》</span>"
+    >>> mark_cites("as quoted in 安府办函〔2023〕12号, item 6: “建设中医馆”", "en")
+    "as quoted in <span class='tcm-cite'>安府办函〔2023〕12号</span>, item 6: <span class='tcm-cite'>“建设中医馆”</span>"
     """
     out = _CITE.sub(lambda m: span(m[1], "tcm-cite"), html_text)
-    out = _TITLE.sub(lambda m: span(m[0], "tcm-cite"), out)
+    out = cite_chinese(out) if lang == "en" else _TITLE.sub(lambda m: span(m[0], "tcm-cite"), out)
     return _METHOD_NAMES.sub(lambda m: span(m[1], "tcm-name"), out)
 
 
