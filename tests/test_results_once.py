@@ -289,10 +289,10 @@ def test_indicator_rows_read_as_iterrows_reads_them() -> None:
     cols = list(res.indicator_records()[0])
     for ind in (res.indicators, res.indicators.drop(columns=["need_unit", "target_grade"])):
         res.indicators = ind
-        want = [{c: R._plain(r.get(c)) for c in cols} for _, r in ind.iterrows()]
+        want = [{c: R.plain_value(r.get(c)) for c in cols} for _, r in ind.iterrows()]
         assert res.indicator_records() == want
         unmet = res.headline()["unmet"]
         rows = [r for _, r in ind.iterrows() if r["met"] is False]
         assert unmet and [u["id"] for u in unmet] == [str(r["id"]) for r in rows]
-        assert [u["need_unit"] for u in unmet] == [R._plain(r.get("need_unit", "")) for r in rows]
-        assert [u["value"] for u in unmet] == [R._plain(r.get("value")) for r in rows]
+        assert [u["need_unit"] for u in unmet] == [R.plain_value(r.get("need_unit", "")) for r in rows]
+        assert [u["value"] for u in unmet] == [R.plain_value(r.get("value")) for r in rows]

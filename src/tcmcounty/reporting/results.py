@@ -31,19 +31,31 @@ import stat
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-import tcmcounty
 from tcmcounty.county import STATUSES, County
 from tcmcounty.errors import TcmCountyError
 from tcmcounty.inputs.load import EXCEL_SUFFIXES, load_county, resolve
 from tcmcounty.io import atomic_path
 from tcmcounty.plans import CountyPlan, Milestone, county_plan  # noqa: F401  (re-exported)
+from tcmcounty.reporting.cachekeys import (  # noqa: F401  (re-exported)
+    RESULTS_FORMAT,
+    code_hash,
+    file_hash,
+    inputs_hash,
+    results_key,
+    travel_key,
+)
+from tcmcounty.reporting.model import (  # noqa: F401  (CountyResults re-exported)
+    CountyResults,
+    met_series,
+    plain_value,
+    row_cells,
+)
 from tcmcounty.reporting.parameters import (  # noqa: F401  (re-exported)
     DEFAULT_THRESHOLDS_KM,
     POPULATIONS,
@@ -52,346 +64,8 @@ from tcmcounty.reporting.parameters import (  # noqa: F401  (re-exported)
     parse_report_date,
 )
 
-if TYPE_CHECKING:  # the analyses import geopandas / scipy; a report kernel only reads results
-    from tcmcounty.access import AccessResult
-    from tcmcounty.coverage import CoverageResult
-    from tcmcounty.indicators.alliance import AllianceCoverage
-    from tcmcounty.plan import PlanResult
-    from tcmcounty.reporting.worklists import Worklist
-    from tcmcounty.travel.report import TravelCoverage
-
-#: Bumped whenever the layout of :class:`CountyResults` changes (invalidates caches).
-RESULTS_FORMAT = 4  # 4: travel, travel_args
 #: Service levels shown in the coverage section, in order.
 COVERAGE_LEVELS: tuple[str, ...] = ("any_tcm", "pavilion", "tcm_clinic", "hall", "tcm_hospital")
-
-
-# ------------------------------------------------------------------------------- hashing
-
-
-def _sha256_file(path: Path, h: Any) -> None:
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-
-
-def inputs_hash(path: str | os.PathLike[str]) -> str:
-    """Return the SHA-256 of a bundle's files (names and contents) or of a workbook.
-
-    Reads only bytes (no parsing), so it is cheap and works on broken inputs too. Hidden files
-    (names starting with ``.``) are ignored.
-    """
-    p = Path(path)
-    h = hashlib.sha256()
-    if p.is_dir():
-        for f in sorted(p.rglob("*")):
-            rel = f.relative_to(p)
-            if f.is_file() and not any(part.startswith(".") for part in rel.parts):
-                h.update(rel.as_posix().encode() + b"\0")
-                _sha256_file(f, h)
-                h.update(b"\0")
-    elif p.is_file():
-        _sha256_file(p, h)
-    else:
-        raise FileNotFoundError(f"no county bundle or workbook at {p}")
-    return h.hexdigest()
-
-
-@lru_cache(maxsize=1)
-def code_hash() -> str:
-    """Return a SHA-256 of the installed library's source and data files.
-
-    Used next to the package version so that a changed library (even without a version bump)
-    invalidates caches and re-renders reports. The bundled counties and templates, which the
-    build maps into a wheel (:mod:`tcmcounty.resources`), are left out: they are hashed as
-    inputs and templates, and a wheel and an editable install of the same sources agree.
-    """
-    from tcmcounty import resources as shipped
-
-    root = Path(str(shipped.files()))
-    h = hashlib.sha256()
-    for f in sorted(root.rglob("*")):
-        rel = f.relative_to(root)
-        if (
-            f.is_file()
-            and f.suffix in {".py", ".toml", ".csv", ".json", ".txt"}
-            and "__pycache__" not in f.parts
-            and not shipped.is_shipped(rel)
-        ):
-            h.update(rel.as_posix().encode() + b"\0")
-            _sha256_file(f, h)
-    return h.hexdigest()
-
-
-def file_hash(path: str | os.PathLike[str] | None) -> str | None:
-    """SHA-256 of one file, or ``None`` when no path is given."""
-    if path is None or str(path) == "":
-        return None
-    h = hashlib.sha256()
-    _sha256_file(Path(path), h)
-    return h.hexdigest()
-
-
-def results_key(
-    inputs: str,
-    *,
-    population: str = "resident",
-    thresholds_km: Sequence[float] = DEFAULT_THRESHOLDS_KM,
-    targets_hash: str | None = None,
-    travel: dict[str, Any] | None = None,
-) -> str:
-    """Return the cache key of a county's results (SHA-256 hex).
-
-    ``travel`` (:func:`travel_key`) is part of the key only when a road layer or friction
-    raster is used, so keys of straight-line results do not change.
-    """
-    payload = {
-        "format": RESULTS_FORMAT,
-        "inputs": inputs,
-        "population": population,
-        "thresholds_km": [float(t) for t in thresholds_km],
-        "targets": targets_hash,
-        "version": tcmcounty.__version__,
-    }
-    if travel:
-        payload["travel"] = travel
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def travel_key(travel_args: dict[str, Any]) -> dict[str, Any] | None:
-    """Return the travel-time part of a cache key: the layer's hash, mode and speed table."""
-    if not travel_args:
-        return None
-    from tcmcounty.travel.speeds import load_speeds
-
-    return {
-        "roads": file_hash(travel_args.get("roads")),
-        "friction": file_hash(travel_args.get("friction")),
-        "mode": travel_args.get("mode", "walk"),
-        "speeds": load_speeds().digest(),
-    }
-
-
-# ------------------------------------------------------------------------------- results
-
-
-@dataclass
-class CountyResults:
-    """The analyses of one county, ready to display.
-
-    Attributes
-    ----------
-    key : str
-        Cache key (inputs, parameters and library).
-    county : County
-        The loaded county.
-    population, thresholds_km, targets
-        Parameters the results were computed with.
-    indicators : pandas.DataFrame or None
-        :func:`tcmcounty.indicators.compute` at county level.
-    indicators_by_township : pandas.DataFrame or None
-        The same per township, where the registry defines township-level indicators.
-    appendix : pandas.DataFrame or None
-        Methods table from the indicator registry.
-    nearest : pandas.DataFrame or None
-        Per village, distance (km) to the nearest facility of each service level.
-    coverage : dict of str to CoverageResult
-        Cumulative coverage per service level.
-    alliance : AllianceCoverage or None
-        Medical-alliance coverage.
-    access : AccessResult or None
-        Accessibility (E2SFCA) per village.
-    equity : pandas.DataFrame or None
-        Equity of accessibility (:meth:`AccessResult.equity`).
-    plan : PlanResult or None
-        Recommended 中医阁 sites.
-    travel : TravelCoverage or None
-        Coverage in minutes over a road layer or friction raster
-        (:func:`tcmcounty.travel.report.travel_coverage`), when ``travel_args`` name one.
-    travel_args : dict
-        ``roads`` / ``friction`` / ``mode`` the results were computed with (empty: none).
-    worklists : list of Worklist or None
-        The worklists (整改清单), built once from the other results
-        (:func:`tcmcounty.reporting.worklists.build_worklists`); the report's section and the
-        workbook beside it both read them through :func:`~tcmcounty.reporting.worklists.worklists`.
-    unavailable : dict of str to str
-        Sections that could not be computed, with the reason (shown in the report).
-    load_warnings : list of str
-        Warnings raised while loading the county (shown in the data-quality section).
-    seconds : dict of str to float
-        Time spent on each analysis.
-    figures : dict
-        PNG figures drawn for the report, per language (filled by
-        :meth:`tcmcounty.run.report.CountyView.prerender`).
-    library_build : str
-        :func:`code_hash` of the library that computed the results.
-    cache_notes : list of str
-        Set by :func:`load_results` when a cache entry did not load and was recomputed (not
-        stored in the cache).
-    """
-
-    key: str
-    county: County
-    population: str
-    thresholds_km: tuple[float, ...]
-    targets: str | None
-    indicators: pd.DataFrame | None = None
-    indicators_by_township: pd.DataFrame | None = None
-    appendix: pd.DataFrame | None = None
-    nearest: pd.DataFrame | None = None
-    coverage: dict[str, CoverageResult] = field(default_factory=dict)
-    alliance: AllianceCoverage | None = None
-    access: AccessResult | None = None
-    equity: pd.DataFrame | None = None
-    plan: PlanResult | None = None
-    travel: TravelCoverage | None = None
-    travel_args: dict[str, Any] = field(default_factory=dict)
-    worklists: list[Worklist] | None = None
-    unavailable: dict[str, str] = field(default_factory=dict)
-    load_warnings: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
-    library_version: str = tcmcounty.__version__
-    library_build: str = field(default_factory=lambda: code_hash())
-    figures: dict[str, dict[str, bytes | None]] = field(default_factory=dict)
-    cache_notes: list[str] = field(default_factory=list)
-
-    # -- headline figures -----------------------------------------------------------------
-
-    def headline(self) -> dict[str, Any]:
-        """Return the headline figures (JSON-serialisable) used by reports and the index.
-
-        Keys: ``n_indicators``, ``n_met``, ``n_unmet``, ``n_no_verdict`` (targets with a number
-        the data cannot judge), ``n_without_number`` (targets that state no number; the four
-        counts are :func:`tcmcounty.reporting.readiness.target_counts`), ``unmet`` (list of
-        dicts with ``id``, ``name_zh``, ``name_en``, ``need``, ``need_unit``),
-        ``coverage_share`` (share of residents within the middle threshold of any TCM
-        service, the one the report's maps use), ``alliance_share``, ``sites_recommended`` and ``non_official``.
-        """
-        out: dict[str, Any] = {
-            "n_indicators": 0,
-            "n_met": 0,
-            "n_unmet": 0,
-            "n_no_verdict": 0,
-            "n_without_number": 0,
-            "unmet": [],
-            "coverage_share": None,
-            "coverage_threshold_km": None,
-            "alliance_share": None,
-            "sites_recommended": None,
-            "non_official": self.county.uses_non_official(),
-        }
-        ind = self.indicators
-        if ind is not None and len(ind):
-            met = _met_series(ind)
-            is_unmet = (~met).fillna(False).to_numpy(dtype=bool)
-            from tcmcounty.reporting.readiness import target_counts
-
-            counts = target_counts(ind)  # one count of each kind, as the readiness card's
-            out["n_indicators"] = len(ind)
-            out["n_met"] = counts["met"]
-            out["n_unmet"] = counts["not_met"]
-            out["n_no_verdict"] = counts["no_data"]
-            out["n_without_number"] = counts["without_number"]
-            names = ("id", "name_zh", "name_en")
-            plain = ("value", "value_text", "unit", "target", "target_grade", "need", "need_unit")
-            for r in _cells(ind[is_unmet], [*names, *plain], default=""):
-                out["unmet"].append(
-                    {
-                        **{c: str(v) for c, v in zip(names, r[:3], strict=True)},
-                        **{c: _plain(v) for c, v in zip(plain, r[3:], strict=True)},
-                    }
-                )
-        cov = self.coverage.get("any_tcm")
-        if cov is not None:
-            t = cov.thresholds[len(cov.thresholds) // 2]  # the threshold the maps use
-            row = cov.table("county").iloc[0]
-            out["coverage_share"] = _plain(row.get(f"covered_share_{t.label}"))
-            out["coverage_threshold_km"] = float(t.km) if hasattr(t, "km") else None
-        if self.alliance is not None:
-            out["alliance_share"] = _plain(self.alliance.covered_share)
-        if self.plan is not None:
-            out["sites_recommended"] = int(self.plan.n_chosen)
-        return out
-
-    def indicator_records(self) -> list[dict[str, Any]]:
-        """Return indicator rows as plain dicts (id, names, value, unit, target, met, need …).
-
-        ``no_verdict`` is why the data support no verdict (empty when they do).
-        """
-        if self.indicators is None:
-            return []
-        cols = [
-            "id",
-            "name_zh",
-            "name_en",
-            "value",
-            "unit",
-            "target",
-            "target_grade",
-            "met",
-            "need",
-            "need_unit",
-            "input_status",
-            "input_derived",
-            "no_verdict",
-        ]
-        return [
-            {c: _plain(v) for c, v in zip(cols, r, strict=True)}
-            for r in _cells(self.indicators, cols)
-        ]
-
-
-def _cells(df: pd.DataFrame, cols: Sequence[str], default: object = None) -> Iterator[list[object]]:
-    """Yield each row's cells of ``cols`` (``default`` for a column ``df`` lacks).
-
-    The cells are those ``df.iterrows()`` holds (both read ``DataFrame.values``), without a
-    Series per row; ``default`` is what ``row.get(col, default)`` would give.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"id": ["A", "B"], "value": [1.5, None]})
-    >>> list(_cells(df, ["value", "id", "unit"]))
-    [[1.5, 'A', None], [nan, 'B', None]]
-    """
-    pos = [df.columns.get_loc(c) if c in df.columns else None for c in cols]
-    for row in df.values:
-        yield [default if p is None else row[p] for p in pos]
-
-
-def _met_series(ind: pd.DataFrame) -> pd.Series:
-    """Return the ``met`` column as a nullable boolean Series (NA = no verdict)."""
-    if "met" not in ind:
-        return pd.Series(pd.NA, index=ind.index, dtype="boolean")
-    return (
-        ind["met"]
-        .map(
-            lambda v: (
-                v
-                if isinstance(v, (bool,)) or v is pd.NA
-                else (bool(v) if isinstance(v, (int, float)) and v == v else pd.NA)
-            )
-        )
-        .astype("boolean")
-    )
-
-
-def _plain(v: object) -> object:
-    """Convert numpy / pandas scalars to JSON-friendly Python values (NA -> None)."""
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):  # type: ignore[call-overload]
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(v, "item"):
-        try:
-            return v.item()  # type: ignore[attr-defined]
-        except (TypeError, ValueError):
-            pass
-    if isinstance(v, (str, int, float, bool)):
-        return v
-    return str(v)
 
 
 # ------------------------------------------------------------------------------- analyses

@@ -17,7 +17,7 @@ action          rows                                        rule from
 :func:`unit_worklists` adds one list per responsible unit of the plan's tasks (任务分工), late
 tasks first, by :func:`tcmcounty.tasks.task_state` on the report date.
 
-:func:`worklists` builds all of them from a :class:`~tcmcounty.reporting.results.CountyResults`;
+:func:`worklists` builds all of them from a :class:`~tcmcounty.reporting.model.CountyResults`;
 :func:`write_worklists_xlsx` writes one sheet per action (Chinese headers, frozen header row,
 filters) through the spreadsheet-safe cell writer :func:`tcmcounty.io.set_cell`.
 """
@@ -27,7 +27,6 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,64 +43,13 @@ from tcmcounty.io import (
     shown_status,
     xml_safe_text,
 )
+from tcmcounty.reporting.model import Column, CountyResults, Worklist
 from tcmcounty.schema import FACILITY_TYPE_ZH
 
 #: Township-level staff indicators whose unmet targets make the ``staff`` worklist.
 STAFF_INDICATORS: tuple[str, ...] = ("T-DOC", "T-RN", "T-TCMDOC-1000", "T-DNR")
 #: Suffix of the workbook written beside a report (``<report name>-worklist.xlsx``).
 WORKLIST_SUFFIX = "-worklist.xlsx"
-
-Column = tuple[str, str, str]
-
-
-@dataclass(frozen=True)
-class Worklist:
-    """One action of the worklist: the units to act on and the targets they serve.
-
-    Attributes
-    ----------
-    action_id : str
-        Short identifier (``"hall"``, ``"tcm_clinic"`` ...), also the order of the sheets.
-    title_zh, title_en : str
-        Title of the action (the sheet name is ``title_zh`` cut to 31 characters).
-    target_ids : tuple of str
-        Indicator ids the action works towards (empty when no registry target exists).
-    frame : pandas.DataFrame
-        One row per unit; its columns are the keys of ``columns``.
-    columns : tuple of (str, str, str)
-        ``(column, Chinese header, English header)`` for each column of ``frame``.
-    rule_zh, rule_en : str
-        How the rows were chosen, in words (shown under the list).
-    """
-
-    action_id: str
-    title_zh: str
-    title_en: str
-    target_ids: tuple[str, ...]
-    frame: pd.DataFrame
-    columns: tuple[Column, ...] = ()
-    rule_zh: str = ""
-    rule_en: str = ""
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-    def to_frame(self, lang: str = "zh") -> pd.DataFrame:
-        """Return the table with Chinese (``"zh"``) or English (``"en"``) headers.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> w = Worklist("x", "示例", "example", (), pd.DataFrame({"a": [1]}), (("a", "甲", "A"),))
-        >>> list(w.to_frame("zh").columns), list(w.to_frame("en").columns)
-        (['甲'], ['A'])
-        """
-        if lang not in ("zh", "en"):
-            raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
-        k = 1 if lang == "zh" else 2
-        cols = [c for c in self.columns if c[0] in self.frame.columns]
-        return self.frame[[c[0] for c in cols]].rename(columns={c[0]: c[k] for c in cols})
-
 
 # ------------------------------------------------------------------------------- helpers
 
@@ -150,7 +98,7 @@ _FACILITY_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def facility_gaps(res: Any, indicator_id: str) -> pd.DataFrame:
+def facility_gaps(res: CountyResults, indicator_id: str) -> pd.DataFrame:
     """Facilities counted by an indicator's denominator that fail its numerator's condition.
 
     The rule is the registry's: the numerator of ``indicator_id`` (a ``facility_count``) names
@@ -227,7 +175,7 @@ def _label(col: str) -> str:
     return f"{FACILITY_COLUMNS_ZH.get(col, col)}"
 
 
-def halls(res: Any) -> Worklist:
+def halls(res: CountyResults) -> Worklist:
     """Township and community health centres without a 中医馆 (target ``T-ZYG-HALL``).
 
     Examples
@@ -251,7 +199,7 @@ def halls(res: Any) -> Worklist:
     )
 
 
-def tcm_clinics(res: Any) -> Worklist:
+def tcm_clinics(res: CountyResults) -> Worklist:
     """Village clinics and community health stations that cannot give TCM (``T-VC-TCM``).
 
     Examples
@@ -278,7 +226,7 @@ def tcm_clinics(res: Any) -> Worklist:
 # ------------------------------------------------------------------------------- 中医阁 order
 
 
-def pavilions(res: Any) -> Worklist:
+def pavilions(res: CountyResults) -> Worklist:
     """Clinics to upgrade to a 中医阁, in the plan's order (target ``T-ZYG-PAV``).
 
     The order is that of :func:`tcmcounty.plan.plan_sites` (greedy maximal covering); an
@@ -337,7 +285,7 @@ def pavilions(res: Any) -> Worklist:
 # ------------------------------------------------------------------------------- distance
 
 
-def middle_threshold_km(res: Any) -> float | None:
+def middle_threshold_km(res: CountyResults) -> float | None:
     """Return the threshold the report's headline and maps use (``None`` without coverage).
 
     This is the ``coverage_threshold_km`` of :meth:`CountyResults.headline`.
@@ -346,7 +294,7 @@ def middle_threshold_km(res: Any) -> float | None:
     return None if km is None else float(km)
 
 
-def far_villages(res: Any, level: str = "any_tcm") -> Worklist:
+def far_villages(res: CountyResults, level: str = "any_tcm") -> Worklist:
     """Villages with no TCM service within the middle threshold, with the nearest one.
 
     Parameters
@@ -435,7 +383,7 @@ def far_villages(res: Any, level: str = "any_tcm") -> Worklist:
 # ------------------------------------------------------------------------------- alliances
 
 
-def alliance_gaps(res: Any) -> Worklist:
+def alliance_gaps(res: CountyResults) -> Worklist:
     """Villages outside every alliance led by the county TCM hospital (target ``T-YLT``).
 
     The villages are those of the report's alliance coverage, ``res.alliance`` (computed by
@@ -523,7 +471,7 @@ def alliance_gaps(res: Any) -> Worklist:
 # ------------------------------------------------------------------------------- staff
 
 
-def staff_gaps(res: Any) -> Worklist:
+def staff_gaps(res: CountyResults) -> Worklist:
     """Townships below a township-level staff target (:data:`STAFF_INDICATORS`).
 
     Uses ``res.indicators_by_township`` (computed with the results) when present, else
@@ -623,8 +571,6 @@ def worklists(results: Any) -> list[Worklist]:
     >>> worklists(res) is res.worklists
     True
     """
-    from tcmcounty.reporting.results import CountyResults
-
     if not isinstance(results, CountyResults):
         raise TypeError(f"results must be CountyResults, not {type(results).__name__}")
     if results.worklists is None:
