@@ -55,10 +55,15 @@ def _chromium() -> str:
     return engine.path
 
 
-def measure(html: Path, tmp: Path) -> dict[str, object]:
-    """Lay the report out at :data:`SCREEN` in headless Chromium and return the measurements."""
+def browser_json(html: Path, script: str, tmp: Path, out_id: str = "tcm-measured") -> object:
+    """Open a copy of ``html`` with ``script`` appended in headless Chromium; return its JSON.
+
+    The script must write its result, as JSON, into an element ``<pre id=out_id>`` it appends
+    to the body; ``--dump-dom`` prints the page after the scripts ran (no network is used:
+    the pages are self-contained).
+    """
     page = tmp / f"measured-{html.name}"
-    page.write_text(html.read_text(encoding="utf-8") + MEASURE, encoding="utf-8")
+    page.write_text(html.read_text(encoding="utf-8") + script, encoding="utf-8")
     args = [
         _chromium(),
         "--headless",
@@ -76,8 +81,43 @@ def measure(html: Path, tmp: Path) -> dict[str, object]:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.insert(1, "--no-sandbox")
     dom = subprocess.run(args, capture_output=True, text=True, timeout=120, check=True).stdout
-    m = re.search(r'<pre id="tcm-measured">(.*?)</pre>', dom, re.S)
+    m = re.search(rf'<pre id="{out_id}">(.*?)</pre>', dom, re.S)
     assert m, "the measuring script did not run"
     import html as htmllib
 
     return json.loads(htmllib.unescape(m.group(1)))
+
+
+def measure(html: Path, tmp: Path) -> dict[str, object]:
+    """Lay the report out at :data:`SCREEN` in headless Chromium and return the measurements."""
+    got = browser_json(html, MEASURE, tmp)
+    assert isinstance(got, dict)
+    return got
+
+
+#: Appended to index.html: sort the county table by its "met" column both ways and by county
+#: name, then filter it; report the column's values in row order after each step.
+SORT_AND_FILTER = """
+<script>
+window.addEventListener("load", () => {
+  const t = document.querySelector("table[data-sortable]");
+  const heads = [...t.tHead.rows[0].cells];
+  const col = (name) => heads.findIndex((h) => h.textContent.includes(name));
+  const values = (i) => [...t.tBodies[0].rows].filter((r) => !r.hidden)
+    .map((r) => r.cells[i] ? r.cells[i].textContent.trim() : "");
+  const met = col("达标 met"), code = 0;
+  const out = {};
+  heads[met].click(); out.met_up = values(met); out.code_after_up = values(code);
+  heads[met].click(); out.met_down = values(met);
+  heads[code].click(); out.codes = values(code);
+  const f = document.getElementById(t.getAttribute("data-filter"));
+  const first = out.codes[0];
+  f.value = first; f.dispatchEvent(new Event("input"));
+  out.filtered = values(code);
+  const pre = document.createElement("pre");
+  pre.id = "tcm-measured";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>
+"""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from first_screen_support import SORT_AND_FILTER, browser_json
 from test_report_support import break_bundle, make_tiny_bundle
 
 from tcmcounty.cli import main
@@ -159,6 +160,24 @@ def test_table_is_sortable_filterable_and_prints_on_a4(batch: Batch) -> None:
     assert re.search(r"@media print \{[^@]*tr\[hidden\] \{ display: table-row; \}", page)
 
 
+def sorts_in_chromium(out: Path, tmp: Path) -> None:
+    """index.html's table sorts by a number column both ways and by code, and filters (Chromium)."""
+    got = browser_json(out / "index.html", SORT_AND_FILTER, tmp)
+    assert isinstance(got, dict)
+
+    def nums(vals: list[str]) -> list[float]:
+        return [float(v) for v in vals if v not in ("", "—")]
+
+    up, down = nums(got["met_up"]), nums(got["met_down"])
+    assert len(up) >= 2 and up == sorted(up) and down == sorted(down, reverse=True), got
+    assert got["codes"] == sorted(got["codes"]) and len(set(got["code_after_up"])) > 1, got
+    assert got["filtered"] == [got["codes"][0]], got
+
+
+def test_table_sorts_and_filters_in_chromium(batch: Batch, tmp_path: Path) -> None:
+    sorts_in_chromium(batch.out, tmp_path)
+
+
 def test_summary_sheet_agrees_with_the_index(batch: Batch) -> None:
     sheet = target_counts_from_sheet(batch.out / "summary.xlsx")
     ov = overview_counts(batch.records)
@@ -190,3 +209,4 @@ def test_thirty_counties(tmp_path: Path) -> None:
     svg = re.search(r"<svg class='county-map'.*?</svg>", b.page, re.S)
     assert svg and svg.group(0).count("<path ") == 31
     assert len(b.page) < 3_000_000
+    sorts_in_chromium(b.out, tmp_path)
