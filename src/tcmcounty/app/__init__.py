@@ -7,3 +7,15 @@ results into map layers; :mod:`tcmcounty.app.page` lays them out as ipywidgets. 
 comes from the library's own functions; the notebook ``notebooks/workbench.ipynb`` only calls
 :func:`tcmcounty.app.page.workbench`.
 """
+
+from __future__ import annotations
+
+#: Environment variable naming the folder ``tcmcounty app`` made for its pages' files.
+TMP_ENV = "TCMCOUNTY_APP_TMP"
+
+
+def upload_limit() -> int:
+    """Return the largest upload in bytes: the readers' own file limit (200 MB)."""
+    from tcmcounty.inputs.text import MAX_BYTES
+
+    return MAX_BYTES

@@ -5,7 +5,8 @@ Leaflet draws on its default Web Mercator view; no tile server is needed. A base
 adds must be a WGS84 / Web Mercator tile service (EPSG:3857 tiles such as OpenStreetMap or
 天地图 ``_w``); tiles in GCJ-02 (高德, 腾讯) are shifted by several hundred metres from these
 points. Colours and classes are the report's (:data:`DISTANCE_CLASSES`,
-:data:`tcmcounty.reporting.plotting.FACILITY_SYMBOLS`).
+:data:`tcmcounty.reporting.plotting.FACILITY_SYMBOLS`, imported when first used: the page
+draws before matplotlib is loaded).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import pandas as pd
 
 from tcmcounty.county import County
 from tcmcounty.formatting import fmt_num
-from tcmcounty.reporting.plotting import FACILITY_SYMBOLS, facility_category
 
 #: Distance classes of the village layer: (upper bound in km, colour, Chinese, English).
 DISTANCE_CLASSES: tuple[tuple[float, str, str, str], ...] = (
@@ -127,6 +127,8 @@ def facilities(county: County) -> dict[str, Any]:
     Each feature carries ``id``, ``name``, ``category`` (a key of ``FACILITY_SYMBOLS``),
     ``label`` (its Chinese), ``colour`` and ``tip``.
     """
+    from tcmcounty.reporting.plotting import FACILITY_SYMBOLS, facility_category
+
     f = county.facilities
     cat = facility_category(f)
     props = []
@@ -186,6 +188,8 @@ def bounds(county: County) -> list[list[float]]:
 
 def legend_items() -> list[tuple[str, str]]:
     """Return the map legend: (label, colour) of each distance class and facility kind."""
+    from tcmcounty.reporting.plotting import FACILITY_SYMBOLS
+
     out = [(f"村：{zh} {en}", c) for _t, c, zh, en in DISTANCE_CLASSES]
     out.append(("村：无此类服务 none in the county", NONE_COLOUR))
     out += [(f"{zh} {en}", c) for zh, en, _m, c, _s in FACILITY_SYMBOLS.values()]

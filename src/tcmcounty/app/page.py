@@ -10,8 +10,12 @@ see ``docs/app.md`` for why. Every callback shows a failure as the command line 
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import html
+import os
+import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,8 +36,12 @@ from tcmcounty.scenario import FLAGS
 
 #: Problems listed at most in the reading step (all are counted).
 PROBLEMS_SHOWN = 300
+#: Widths of the reading step's columns: header, meaning (drop-down), evidence.
+_COLUMN_WIDTHS = ("200px", "260px", "640px")
 #: Marks an "ignore" choice in a drop-down (ipywidgets keeps ``None`` for "no selection").
 _NONE = ""
+#: Type of the workbooks the page offers.
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _CSS = """
 .tcm-app { max-width: 1180px; }
@@ -58,6 +66,24 @@ def _link(name: str, data: bytes, mime: str) -> str:
     return (
         f"<a class='tcm-download' download='{_esc(name)}' "
         f"href='data:{mime};base64,{b64}'>⬇ {_esc(name)}</a>"
+    )
+
+
+def _without_report_links(text: str) -> str:
+    """Return the report's readiness without its links to the worklists (a page has no file).
+
+    The report points at its worklist section and at the workbook beside it; on the page the
+    worklist comes from the button under the readiness (and in step ⑥).
+
+    Examples
+    --------
+    >>> _without_report_links("<p>还缺什么： <a href='#worklist'>整改清单</a> · "
+    ...                        "<a href='x-worklist.xlsx' download><span>x-worklist.xlsx</span></a></p>")
+    '<p>还缺什么： 整改清单（见下方按钮 · button below）</p>'
+    """
+    text = re.sub(r"\s*·\s*<a href='[^']*' download>.*?</a>", "", text, flags=re.S)
+    return re.sub(
+        r"<a href='#worklist'>(.*?)</a>", r"\1（见下方按钮 · button below）", text, flags=re.S
     )
 
 
@@ -153,18 +179,46 @@ class Workbench:
                 self.timing,
             ]
         ).add_class("tcm-app")
+        self._loading = False
         if county:
             if county in [o[1] for o in self.county_pick.options]:
                 self.county_pick.value = county
-            job = functools.partial(
-                self._run, functools.partial(self._open_bundled, county), "打开 opening"
-            )
             loop = _kernel_loop() if background else None
-            if loop is not None:  # the page shows at once; the county follows when it is read
+            if loop is None:
+                self._run(functools.partial(self._open_bundled, county), "打开 opening")
+            else:  # the page shows at once; the county follows when it is read
+                self._loading = True
                 self.status.value = "<span class='tcm-muted'>⏳ 正在打开 opening …</span>"
-                loop.call_later(0.05, job)
-            else:
-                job()
+                threading.Thread(
+                    target=self._read_in_background, args=(county, loop), daemon=True
+                ).start()
+
+    def _read_in_background(self, folder: str, loop: Any) -> None:
+        """Read and compute a bundled county off the kernel's main thread; show it on that thread.
+
+        The kernel's main thread keeps answering the page (it draws while the county is read);
+        no widget is touched here: the page is filled in by :meth:`_show_opened`, which the
+        kernel's loop runs on its own thread. The reading runs at a lower priority where the
+        system allows it, so that the page and other pages come first.
+        """
+        t0 = time.perf_counter()
+        with contextlib.suppress(AttributeError, OSError):  # Linux: this thread only
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        try:
+            problems, error = self.s.open_bundled(folder), None
+        except Exception as exc:  # shown by _run on the main thread, in words
+            problems, error = [], exc
+        loop.add_callback(self._show_opened, problems, error, t0)
+
+    def _show_opened(self, problems: list[Problem], error: Exception | None, t0: float) -> None:
+        self._loading = False
+
+        def show() -> None:
+            if error is not None:
+                raise error
+            self._after_read(problems)
+
+        self._run(show, "打开 opening", started=t0)
 
     # -- layout helpers -----------------------------------------------------------------------
 
@@ -173,9 +227,14 @@ class Workbench:
         head = W.HTML(f"<h2>{'①②③④⑤⑥'[n - 1]} {zh} <span class='tcm-muted'>{en}</span></h2>")
         return W.VBox([head, box])
 
-    def _run(self, fn: Callable[[], object], what: str) -> None:
+    def _run(self, fn: Callable[[], object], what: str, started: float | None = None) -> None:
         """Run a callback: busy line, then its time; a failure in words, never a traceback."""
-        t0 = time.perf_counter()
+        if self._loading:
+            self.status.value = (
+                "<span class='tcm-muted'>⏳ 正在打开，请稍候 · still opening, one moment …</span>"
+            )
+            return
+        t0 = time.perf_counter() if started is None else started
         self.status.value = f"<span class='tcm-muted'>⏳ {_esc(what)} …</span>"
         try:
             fn()
@@ -383,12 +442,18 @@ class Workbench:
         self._showing = False
         table = self.edits_tables.get(v.label, v.table)
         opts = [(a, b if b is not None else _NONE) for a, b in column_options(table)]
-        rows: list[W.Widget] = []
-        head = (
-            "<tr><th style='width:200px'>表头 header</th><th style='width:260px'>读作 read as</th>"
-            "<th>依据 evidence · 示例 values</th></tr>"
-        )
-        rows.append(W.HTML(f"<table class='tcm-fig'>{head}</table>"))
+        rows: list[W.Widget] = [
+            W.HBox(
+                [
+                    W.HTML(f"<b>{text}</b>", layout=W.Layout(width=width))
+                    for text, width in (
+                        ("表头 header", _COLUMN_WIDTHS[0]),
+                        ("读作 read as", _COLUMN_WIDTHS[1]),
+                        ("依据 evidence · 示例 values", _COLUMN_WIDTHS[2]),
+                    )
+                ]
+            ).add_class("tcm-app-reading-head")
+        ]
         for c in v.columns:
             key = (v.label, c.position, c.split)
             current = self.edits_columns.get(key, c.column)
@@ -397,7 +462,7 @@ class Workbench:
                 if current in [o[1] for o in opts] or current is None
                 else [*opts, (current, current)],
                 value=current or _NONE,
-                layout=W.Layout(width="260px"),
+                layout=W.Layout(width=_COLUMN_WIDTHS[1]),
             ).add_class("tcm-app-column")
             dd.observe(functools.partial(self._column_changed, key), "value")
             evidence = _esc(c.rule) + (f"：{_esc(c.note)}" if c.note else "")
@@ -406,13 +471,13 @@ class Workbench:
                 W.HBox(
                     [
                         W.HTML(
-                            f"<b>{_esc(c.written)}</b>", layout=W.Layout(width="200px")
+                            f"<b>{_esc(c.written)}</b>", layout=W.Layout(width=_COLUMN_WIDTHS[0])
                         ).add_class("tcm-app-header"),
                         dd,
                         W.HTML(
                             f"<span class='tcm-muted'>{evidence}</span>"
                             + (f" · 例 e.g. {samples}" if samples else ""),
-                            layout=W.Layout(width="640px"),
+                            layout=W.Layout(width=_COLUMN_WIDTHS[2]),
                         ),
                     ]
                 ).add_class("tcm-app-reading-row")
@@ -471,16 +536,38 @@ class Workbench:
 
     def _readiness(self) -> None:
         self.readiness_html = W.HTML().add_class("tcm-app-readiness")
-        self.readiness_box = W.VBox([self.readiness_html])
+        self.readiness_link = W.HTML()
+        self.readiness_box = W.VBox(
+            [
+                self.readiness_html,
+                W.HBox(
+                    [
+                        self._button(
+                            "下载整改清单 download the worklist (xlsx)",
+                            "tcm-app-readiness-worklist",
+                            self._readiness_worklist,
+                            "整改清单 worklist",
+                        ),
+                        self.readiness_link,
+                    ]
+                ),
+            ]
+        )
 
     def _show_readiness(self) -> None:
         from tcmcounty.reporting.county_view import CountyView
         from tcmcounty.reporting.parameters import ReportParameters
 
         view = CountyView(ReportParameters(), self.s.results)
+        self.readiness_link.value = ""
         self.readiness_html.value = (
-            f"<div class='tcm-report'>{view.readiness()}{view.headline()}</div>"
+            f"<div class='tcm-report'>{_without_report_links(view.readiness())}"
+            f"{view.headline()}</div>"
         )
+
+    def _readiness_worklist(self) -> None:
+        name, data = self.s.worklist_file(scenario=False)
+        self.readiness_link.value = _link(name, data, _XLSX)
 
     # -- 4 map --------------------------------------------------------------------------------
 
@@ -536,7 +623,7 @@ class Workbench:
             ],
             description="村的颜色 villages by",
             style={"description_width": "initial"},
-            layout=W.Layout(width="420px"),
+            layout=W.Layout(width="640px"),
         ).add_class("tcm-app-level")
         self.level.observe(lambda _c: self._run(self._show_map, "地图 map"), "value")
         self.basemap = W.Text(
@@ -545,10 +632,7 @@ class Workbench:
         base_b = self._button(
             "添加底图 add basemap", "tcm-app-basemap", self._add_basemap, "底图 basemap"
         )
-        legend = "".join(
-            f"<div><span class='sw' style='background:{c}'></span>{_esc(t)}</div>"
-            for t, c in mapdata.legend_items()
-        )
+        self.legend = W.HTML()  # filled with the first county (its colours come with matplotlib)
         self.map_box = W.VBox(
             [
                 self.level,
@@ -558,7 +642,7 @@ class Workbench:
                         W.VBox(
                             [
                                 self.hover,
-                                W.HTML(f"<div class='tcm-legend tcm-muted'>{legend}</div>"),
+                                self.legend,
                             ],
                             layout=W.Layout(width="380px", padding="0 0 0 10px"),
                         ),
@@ -594,6 +678,12 @@ class Workbench:
         res = s.shown_results()
         if county is None or res is None:
             return
+        if not self.legend.value:
+            legend = "".join(
+                f"<div><span class='sw' style='background:{c}'></span>{_esc(t)}</div>"
+                for t, c in mapdata.legend_items()
+            )
+            self.legend.value = f"<div class='tcm-legend tcm-muted'>{legend}</div>"
         outline = mapdata.outline(county)
         if fit:
             self.lyr_outline.data = outline or {"type": "FeatureCollection", "features": []}
@@ -730,6 +820,8 @@ class Workbench:
             self._facility_ids = {v: v for _l, v in opts}
             with self.facility.hold_trait_notifications():
                 self.facility.options = opts
+            if opts and self.facility.value not in self._facility_ids:
+                self.facility.value = _first_candidate(c) or opts[0][1]
         fid = self.facility.value
         if not fid:
             return
@@ -843,6 +935,17 @@ try:  # pandas' missing value, compared by identity in _set_flags
     _NA = _pd.NA
 except ImportError:  # pragma: no cover - pandas is a dependency
     pass
+
+
+def _first_candidate(county: Any) -> str | None:
+    """Return the first village clinic without a 中医阁 (what a planner sets first), if any."""
+    f = county.facilities
+    pav = f["has_tcm_pavilion"] if "has_tcm_pavilion" in f else None
+    mask = f["type"].astype(str).eq("village_clinic")
+    if pav is not None:
+        mask &= ~pav.astype("boolean").fillna(False).to_numpy(dtype=bool)
+    ids = f.loc[mask.to_numpy(dtype=bool), "id"].astype(str)
+    return str(ids.iloc[0]) if len(ids) else None
 
 
 def with_flags_view(session: Session, facility_id: str) -> dict[str, object]:

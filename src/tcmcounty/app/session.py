@@ -19,26 +19,34 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from tcmcounty.app import TMP_ENV, upload_limit
 from tcmcounty.county import County
 from tcmcounty.errors import InputError, Problem, TcmCountyError
 from tcmcounty.formatting import fmt_pct
 from tcmcounty.inputs.columnmap import ColumnMap, SheetReading, map_text, sidecar
 from tcmcounty.inputs.load import build_county, list_counties, read_raw
 from tcmcounty.inputs.raw import RawBundle
-from tcmcounty.plan import DEFAULT_TARGET_SHARE, PlanResult, plan_sites
-from tcmcounty.reporting.results import CountyResults, compute_results
-from tcmcounty.scenario import Change, changes_frame, with_changes, write_scenario
+from tcmcounty.scenario import (
+    Change,
+    changes_frame,
+    scenario_results,
+    with_changes,
+    write_scenario,
+)
 from tcmcounty.schema import TABLES
+
+if TYPE_CHECKING:  # imported when first used: the page draws before they are needed
+    from tcmcounty.plan import PlanResult
+    from tcmcounty.reporting.results import CountyResults
 
 #: Files a planner may upload: workbooks, one CSV table, or a zip of CSV files.
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".zip")
 #: Tables read from a zip of CSV files (by suffix; each is then read by its content).
 ZIP_MEMBER_SUFFIXES = (".csv", ".tsv", ".txt", ".xls", ".xlsx", ".ods")
-#: Environment variable naming the folder ``tcmcounty app`` made for its pages' files.
-TMP_ENV = "TCMCOUNTY_APP_TMP"
 #: Figures the what-if step shows before and after (indicator ids of the registry).
 KEY_INDICATORS = ("T-ZYG-PAV", "T-ZYG-HALL", "T-VC-TCM")
 #: Travel modes of the what-if step: name -> (label, detour factor over straight lines).
@@ -46,15 +54,10 @@ TRAVEL_MODES: dict[str, tuple[str, float]] = {
     "straight": ("直线距离 straight line", 1.0),
     "road": ("道路估算（直线 × 1.3）road estimate (straight line × 1.3)", 1.3),
 }
+#: What-ifs kept per county (the slider's recent positions), oldest dropped first.
+WHATIF_CACHE = 64
 #: Label of "this column is not read" in the column drop-downs.
 IGNORE_LABEL = "（不读取）not read"
-
-
-def upload_limit() -> int:
-    """Return the largest upload in bytes: the readers' own file limit (200 MB)."""
-    from tcmcounty.inputs.text import MAX_BYTES
-
-    return MAX_BYTES
 
 
 def _refuse(name: str, en: str, zh: str) -> InputError:
@@ -217,13 +220,16 @@ class Session:
     results: CountyResults | None = None
     load_warnings: list[str] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
-    target_share: float = DEFAULT_TARGET_SHARE
+    target_share: float | None = None  # None: the plan's default share
     sites: int | None = None
     travel: str = "straight"
     plan: PlanResult | None = None
     scenario: County | None = None
     scenario_results: CountyResults | None = None
     _cells: dict[str, list[list[object]]] = field(default_factory=dict)
+    _whatifs: dict[tuple[object, ...], tuple[PlanResult, County, CountyResults]] = field(
+        default_factory=dict
+    )
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -263,6 +269,7 @@ class Session:
         if columns is not None:
             self.columns = columns
         self.county = self.results = self.plan = self.scenario = self.scenario_results = None
+        self._whatifs = {}
         try:
             self.raw = read_raw(self.path, self.columns)
         except InputError as exc:  # an unreadable map or file: problems, never a traceback
@@ -271,6 +278,8 @@ class Session:
         problems = sorted(self.raw.problems, key=lambda p: _ORDER.get(p.severity, 3))
         if any(p.severity == "error" for p in problems):
             return problems
+        from tcmcounty.reporting.results import compute_results
+
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             self.county = build_county(self.raw)
@@ -424,26 +433,41 @@ class Session:
 
         ``sites`` (a number of new 中医阁) wins over ``target_share`` when it is above 0.
         Existing 中医阁, and those the planner set, are fixed; the recommended clinics are then
-        given a 中医阁 in the scenario, whose results are computed as the county's are.
+        given a 中医阁 in the scenario, whose results are those ``compute_results`` gives
+        (:func:`tcmcounty.scenario.scenario_results`: only what the flags change is computed
+        again). A what-if seen before on this county (same changes, target or number of sites,
+        distance) is not computed again.
         """
-        if self.county is None:
+        from tcmcounty.plan import plan_sites
+
+        if self.county is None or self.results is None:
             return
         if target_share is not None:
             self.target_share = float(target_share)
         self.sites = sites if sites else None
         if travel is not None:
             self.travel = travel
-        manual = with_changes(self.county, self.changes) if self.changes else self.county
-        detour = TRAVEL_MODES[self.travel][1]
-        self.plan = plan_sites(
-            manual,
-            target_share=None if self.sites else self.target_share,
-            sites=self.sites,
-            detour=detour,
-            compare_optimal=False,
+        key = (
+            tuple(self.changes),
+            None if self.sites else self.target_share,
+            self.sites,
+            self.travel,
         )
-        self.scenario = with_changes(manual, self.scenario_changes(only_sites=True))
-        self.scenario_results = compute_results(self.scenario)
+        if key not in self._whatifs:
+            manual = with_changes(self.county, self.changes) if self.changes else self.county
+            plan = plan_sites(
+                manual,
+                target_share=None if self.sites else self.target_share,
+                sites=self.sites,
+                detour=TRAVEL_MODES[self.travel][1],
+                compare_optimal=False,
+            )
+            sites_ = [Change(str(i), "has_tcm_pavilion", True) for i in plan.table["facility_id"]]
+            scenario = with_changes(manual, sites_)
+            if len(self._whatifs) >= WHATIF_CACHE:
+                self._whatifs.pop(next(iter(self._whatifs)))
+            self._whatifs[key] = (plan, scenario, scenario_results(self.results, scenario))
+        self.plan, self.scenario, self.scenario_results = self._whatifs[key]
 
     def scenario_changes(self, *, only_sites: bool = False) -> list[Change]:
         """Return the scenario's changes: the planner's, then a 中医阁 at each recommended site."""
@@ -469,8 +493,9 @@ class Session:
         base, scen = self.results, self.scenario_results
         if base is None or scen is None:
             return pd.DataFrame(columns=["key", "指标 figure", "现状 as read", "情景 scenario"])
+        shown_b, shown_s = _indicators_shown(base), _indicators_shown(scen)
         for i in KEY_INDICATORS:
-            b, s = _indicator(base, i), _indicator(scen, i)
+            b, s = shown_b.get(i), shown_s.get(i)
             if b is None or s is None:
                 continue
             rows.append(
@@ -535,8 +560,10 @@ class Session:
     def report_file(self, pdf: bool = False, scenario: bool = False) -> tuple[str, bytes]:
         """Render the county's report (HTML, or PDF through Chromium) and return it.
 
-        The report of the county as read comes from its own file (with the column map the
-        page applied); a scenario's from its scenario workbook.
+        The report of the county as read comes from its own file with the column map the
+        page applied (a bundled county with a changed reading is copied first, the map beside
+        the copy: the bundled data are never written to); a scenario's from its scenario
+        workbook.
         """
         from tcmcounty.run.report import render_report
 
@@ -546,9 +573,13 @@ class Session:
         if scenario:
             source: Path = out / f"{self.name()}-scenario.xlsx"
             write_scenario(source, self.county, self.scenario_changes())
-        elif self.columns is not None and not self.bundled:
+        elif self.columns is not None and self.raw is not None:
             source = self.path
-            sidecar(source).write_text(map_text(self.raw.readings), encoding="utf-8")  # type: ignore[union-attr]
+            if self.bundled:  # the page's reading applies to a copy, never to the bundled data
+                source = out / self.path.name
+                copy = shutil.copytree if self.path.is_dir() else shutil.copy2
+                copy(self.path, source)
+            sidecar(source).write_text(map_text(self.raw.readings), encoding="utf-8")
         else:
             source = self.path
         record = render_report(
@@ -587,12 +618,12 @@ def _new_workdir() -> str:
     return path
 
 
-def _indicator(res: CountyResults, ind_id: str) -> tuple[str, str] | None:
-    """Return an indicator's name and its value with verdict, as the report writes them."""
+def _indicators_shown(res: CountyResults) -> dict[str, tuple[str, str]]:
+    """Return each target's name and its value with verdict, as the report writes them."""
     from tcmcounty.reporting.readiness import VERDICT_ZH, results_readiness
 
+    out = {}
     for t in results_readiness(res).targets:
-        if t.id == ind_id:
-            need = f"，还差 {t.need} {t.need_unit.split(' / ')[0]}" if t.need else ""
-            return t.name_zh, f"{t.shown}（{VERDICT_ZH[t.verdict]}{need}）"
-    return None
+        need = f"，还差 {t.need} {t.need_unit.split(' / ')[0]}" if t.need else ""
+        out.setdefault(t.id, (t.name_zh, f"{t.shown}（{VERDICT_ZH[t.verdict]}{need}）"))
+    return out

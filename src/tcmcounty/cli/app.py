@@ -12,11 +12,20 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 #: Seconds to wait for the server to listen before giving up.
 START_TIMEOUT = 60.0
+#: Seconds after the start to wait at most for the kept-ready kernel before printing the address.
+KERNEL_TIMEOUT = 30.0
+#: Seconds after a page took the kept-ready kernel before the next one is started (so that
+#: starting it does not slow the page being drawn on a small machine).
+REFILL_DELAY = 5.0
+#: What Voila logs when its kernel pool is filled (the address is printed then).
+POOL_FILLED = b"is filled with"
 LOOPBACK = "127.0.0.1"
 
 
@@ -43,6 +52,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "（默认 127.0.0.1，仅本机；其他地址则该网络上任何人都可使用并看到上传的文件）",
     )
     p.set_defaults(func=_app)
+
+
+def _forward(stream: IO[bytes] | None, ready: threading.Event) -> None:
+    """Copy the server's log to ours; set ``ready`` when its kernel pool is filled.
+
+    Voila's own "running at" address is left out: the address to open is the one printed
+    when the page is ready (a browser asking before would start a kernel of its own).
+    """
+    if stream is None:  # pragma: no cover - always a pipe here
+        ready.set()
+        return
+    address_next = False
+    for line in iter(stream.readline, b""):
+        if b"is running at" in line or (address_next and line.strip().startswith(b"http")):
+            address_next = b"is running at" in line
+            continue
+        address_next = False
+        sys.stderr.buffer.write(line)
+        sys.stderr.flush()
+        if POOL_FILLED in line:
+            ready.set()
+    ready.set()
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -81,6 +112,9 @@ def voila_command(notebook: Path, host: str, port: int) -> list[str]:
     """Return the command serving ``notebook`` with Voila on ``host:port``.
 
     The rest of the configuration is :func:`write_config` (read from the notebook's folder).
+    One kernel is kept ready (``--preheat_kernel``): it has run the notebook, and read the
+    county the page opens with, before a browser asks for the page; a page takes it and the
+    next one is started :data:`REFILL_DELAY` seconds later.
 
     Examples
     --------
@@ -99,6 +133,9 @@ def voila_command(notebook: Path, host: str, port: int) -> list[str]:
         f"--Voila.ip={host}",
         "--show_tracebacks=False",
         "--theme=light",
+        "--preheat_kernel=True",
+        "--pool_size=1",
+        f"--VoilaKernelManager.fill_delay={REFILL_DELAY}",
     ]
 
 
@@ -112,10 +149,9 @@ def write_config(serve: Path, share: Path) -> None:
       the internet; ``JUPYTER_PATH`` puts it first.
     """
     import json
+    from importlib.metadata import version
 
-    import voila
-
-    from tcmcounty.app.session import upload_limit
+    from tcmcounty.app import upload_limit
 
     limit = upload_limit() + 8 * 2**20
     config = {"Voila": {"tornado_settings": {"websocket_max_message_size": limit}}}
@@ -126,7 +162,7 @@ def write_config(serve: Path, share: Path) -> None:
         if (Path(p) / "voila" / "templates" / "lab" / "index.html.j2").is_file()
     ]
     if not found:  # pragma: no cover - voila ships its templates
-        raise OSError(f"voila {voila.__version__} templates not found")
+        raise OSError(f"voila {version('voila')} templates not found")
     out = share / "voila" / "templates" / "lab"
     shutil.copytree(found[0], out)
     page = out / "index.html.j2"
@@ -141,7 +177,7 @@ def _jupyter_data_paths() -> list[str]:
 
 
 def _app(args: argparse.Namespace) -> int:
-    from tcmcounty.app.session import TMP_ENV
+    from tcmcounty.app import TMP_ENV
     from tcmcounty.run.report import template_path
 
     host = str(args.host)
@@ -169,7 +205,11 @@ def _app(args: argparse.Namespace) -> int:
     write_config(serve, share)
     jupyter_path = os.pathsep.join(p for p in (str(share), os.environ.get("JUPYTER_PATH", "")) if p)
     env = {**os.environ, TMP_ENV: str(pages), "JUPYTER_PATH": jupyter_path}
-    proc = subprocess.Popen(voila_command(notebook, host, port), env=env, cwd=serve)
+    proc = subprocess.Popen(
+        voila_command(notebook, host, port), env=env, cwd=serve, stderr=subprocess.PIPE
+    )
+    ready = threading.Event()
+    threading.Thread(target=_forward, args=(proc.stderr, ready), daemon=True).start()
 
     def stop(_signum: int, _frame: object) -> None:  # SIGTERM too: stop the server, clean up
         raise KeyboardInterrupt
@@ -187,6 +227,9 @@ def _app(args: argparse.Namespace) -> int:
                 print("error: the workbench server did not start / 工作台未能启动", file=sys.stderr)
                 return 1
             time.sleep(0.05)
+        # the kernel kept ready has started: a browser asking now gets it (asking earlier,
+        # it would start a second kernel beside it and wait for both)
+        ready.wait(max(0.0, KERNEL_TIMEOUT - (time.monotonic() - t0)))
         shown = host if host not in ("0.0.0.0", "::") else LOOPBACK
         print(
             f"工作台已启动 / workbench running: http://{shown}:{port}/\n"
