@@ -659,6 +659,8 @@ class Workbench:
             ]
         )
 
+    _layer_keys: dict[str, object] = {}  # noqa: RUF012 - replaced, never changed in place
+
     def _hovered(self, feature: dict[str, Any], **_kw: Any) -> None:
         self.hover.value = f"<b>{_esc(feature.get('properties', {}).get('tip', ''))}</b>"
 
@@ -684,12 +686,25 @@ class Workbench:
                 for t, c in mapdata.legend_items()
             )
             self.legend.value = f"<div class='tcm-legend tcm-muted'>{legend}</div>"
-        outline = mapdata.outline(county)
         if fit:
+            outline = mapdata.outline(county)
             self.lyr_outline.data = outline or {"type": "FeatureCollection", "features": []}
             self.m.fit_bounds(mapdata.bounds(county))
-        self.lyr_villages.data = mapdata.villages(county, res.nearest, self.level.value)
-        self.lyr_facilities.data = mapdata.facilities(county)
+            self._layer_keys = {}
+        # a layer is made again only when what it shows changed (a what-if often moves only
+        # the red rings): the villages' distances at this level, the facilities' flags
+        col = f"{self.level.value}_km"
+        near = res.nearest
+        km = near[col].to_numpy(float).tobytes() if near is not None and col in near else b""
+        keys = {
+            "villages": (id(county.villages), self.level.value, km),
+            "facilities": (id(county.villages), _flags_key(county.facilities)),
+        }
+        if self._layer_keys.get("villages") != keys["villages"]:
+            self.lyr_villages.data = mapdata.villages(county, near, self.level.value)
+        if self._layer_keys.get("facilities") != keys["facilities"]:
+            self.lyr_facilities.data = mapdata.facilities(county)
+        self._layer_keys = keys
         ids = [] if s.plan is None else [str(i) for i in s.plan.table["facility_id"]]
         self.lyr_sites.data = mapdata.sites(county, ids)
 
@@ -935,6 +950,16 @@ try:  # pandas' missing value, compared by identity in _set_flags
     _NA = _pd.NA
 except ImportError:  # pragma: no cover - pandas is a dependency
     pass
+
+
+def _flags_key(facilities: Any) -> bytes:
+    """Return what the facility layer depends on beyond the rows: the flags of every facility."""
+    import pandas as pd
+
+    cols = [c for c in FLAGS if c in facilities]
+    if not cols:
+        return b""
+    return bytes(pd.util.hash_pandas_object(facilities[cols], index=False).to_numpy().tobytes())
 
 
 def _first_candidate(county: Any) -> str | None:
