@@ -170,7 +170,7 @@ def index_cells(rendered: Rendered, adcode: str) -> dict[str, str]:
     text = (rendered.out / "index.html").read_text(encoding="utf-8")
     head = re.search(r"<thead><tr>(.*?)</tr></thead>", text, re.S)
     assert head
-    headers = [htmllib.unescape(h) for h in re.findall(r"<th>(.*?)</th>", head.group(1), re.S)]
+    headers = [htmllib.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", head.group(1), re.S)]
     row = re.search(rf"<tr class='st-ok'><td>{adcode}</td>(.*?)</tr>", text, re.S)
     assert row, adcode
     cells = [adcode, *re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]

@@ -183,8 +183,8 @@ def index_html(out_dir: str | os.PathLike[str], records: list[dict[str, Any]] | 
             f"<td>{esc(h.get('n_no_verdict', '—'))}</td><td>{esc(fmt_pct(h.get('coverage_share')))}</td>"
             f"<td>{esc(fmt_pct(h.get('alliance_share')))}</td><td>{esc(h.get('sites_recommended', '—'))}</td>"
             f"<td class='ready'>{esc(readiness_text(h))}</td>"
-            f"<td>{esc(flag)}</td><td>{esc(f'{size / 1024:.0f} KB' if isinstance(size, int) else '—')}</td>"
-            f"<td>{esc(r.get('written', ''))}</td><td class='err'>{esc(r.get('error', ''))}</td></tr>"
+            f"<td>{esc(flag)}</td><td class='meta'>{esc(f'{size / 1024:.0f} KB' if isinstance(size, int) else '—')}</td>"
+            f"<td class='meta'>{esc(r.get('written', ''))}</td><td class='err'>{esc(r.get('error', ''))}</td></tr>"
         )
     comp_rows = "".join(
         f"<li>{_link(out, r, _county_label(r))} — {esc(r.get('status', '?'))}"
@@ -210,7 +210,7 @@ td.ready {{ max-width: 30em; font-size: 0.9em; }}
 <h2>各县 Counties</h2>{FILTER_BOX}
 <table id='counties' data-sortable data-filter='county-filter'><thead><tr><th>代码 code</th><th>县 county</th><th>状态 status</th><th>达标 met</th>
 <th>未达标 not met</th><th>无法判定 no verdict</th><th>中医药服务覆盖 coverage</th><th>{esc(ALLIANCE_HEADER)}</th>
-<th>推荐中医阁 sites</th><th>{esc(READINESS_HEADER)}</th><th>数据 data</th><th>大小 size</th><th>生成 written</th><th>错误 error</th></tr></thead>
+<th>推荐中医阁 sites</th><th>{esc(READINESS_HEADER)}</th><th>数据 data</th><th class='meta'>大小 size</th><th class='meta'>生成 written</th><th>错误 error</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>县域比较 Comparisons</h2><ul>{comp_rows or "<li>—</li>"}</ul>
 <p>{_table_links(out)}</p>

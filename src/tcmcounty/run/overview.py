@@ -321,7 +321,17 @@ th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::af
   body { margin: 0; font-size: 9pt; }
   .no-print, #county-filter { display: none; }
   table[data-sortable] { font-size: 7.5pt; width: 100%; }
-  table[data-sortable] td.ready { font-size: 1em; }
+  table[data-sortable] { table-layout: fixed; }
+  table[data-sortable] td.ready { font-size: 1em; max-width: none; }
+  table[data-sortable] .meta { display: none; }  /* file size and time: for the screen only */
+  /* column widths on paper, in index.html's column order (code … error, size/time hidden) */
+  #counties th:nth-child(1) { width: 7%; } #counties th:nth-child(2) { width: 12%; }
+  #counties th:nth-child(3) { width: 5%; } #counties th:nth-child(4) { width: 4%; }
+  #counties th:nth-child(5) { width: 5%; } #counties th:nth-child(6) { width: 5%; }
+  #counties th:nth-child(7) { width: 7%; } #counties th:nth-child(8) { width: 7%; }
+  #counties th:nth-child(9) { width: 5%; } #counties th:nth-child(10) { width: 25%; }
+  #counties th:nth-child(11) { width: 8%; } #counties th:nth-child(14) { width: 10%; }
+  svg.county-map { max-height: 110mm; width: auto; }
   table[data-sortable] tr[hidden] { display: table-row; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; }
