@@ -54,11 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=_app)
 
 
-def _forward(stream: IO[bytes] | None, ready: threading.Event) -> None:
+def _forward(stream: IO[bytes] | None, ready: threading.Event, stopping: threading.Event) -> None:
     """Copy the server's log to ours; set ``ready`` when its kernel pool is filled.
 
     Voila's own "running at" address is left out: the address to open is the one printed
-    when the page is ready (a browser asking before would start a kernel of its own).
+    when the page is ready (a browser asking before would start a kernel of its own). Once
+    ``stopping`` is set nothing more is copied: a kernel stopped while it was starting (the
+    one kept ready) reports its closed sockets, which says nothing about the pages.
     """
     if stream is None:  # pragma: no cover - always a pipe here
         ready.set()
@@ -69,6 +71,8 @@ def _forward(stream: IO[bytes] | None, ready: threading.Event) -> None:
             address_next = b"is running at" in line
             continue
         address_next = False
+        if stopping.is_set():
+            continue
         sys.stderr.buffer.write(line)
         sys.stderr.flush()
         if POOL_FILLED in line:
@@ -208,8 +212,8 @@ def _app(args: argparse.Namespace) -> int:
     proc = subprocess.Popen(
         voila_command(notebook, host, port), env=env, cwd=serve, stderr=subprocess.PIPE
     )
-    ready = threading.Event()
-    threading.Thread(target=_forward, args=(proc.stderr, ready), daemon=True).start()
+    ready, stopping = threading.Event(), threading.Event()
+    threading.Thread(target=_forward, args=(proc.stderr, ready, stopping), daemon=True).start()
 
     def stop(_signum: int, _frame: object) -> None:  # SIGTERM too: stop the server, clean up
         raise KeyboardInterrupt
@@ -242,6 +246,7 @@ def _app(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         if proc.poll() is None:
+            stopping.set()
             proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(10)
