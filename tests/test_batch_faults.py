@@ -310,7 +310,7 @@ def _pair(out: Path, name: str, html: bytes) -> R.JobOutcome:
         "html_bytes": len(html),
     }
     files = {f"{name}.html": html, f"{name}.ipynb": b"{}"}
-    return R.JobOutcome(name, R.KIND_COUNTY, "ok", rec, files)
+    return R.JobOutcome(name, R.KIND_COUNTY, "ok", R.JobRecord.from_json(rec), files)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("fail", ["stage-record", "stage-html", "rename-record"])
@@ -367,7 +367,14 @@ def _fake_pool(
                 "durations": {"total": 0.1},
             }
             on_done(
-                spec, R.JobOutcome(spec.name, spec.kind, "ok", rec, {f"{spec.name}.html": html})
+                spec,
+                R.JobOutcome(
+                    spec.name,
+                    spec.kind,
+                    "ok",
+                    R.JobRecord.from_json(rec),  # type: ignore[arg-type]
+                    {f"{spec.name}.html": html},
+                ),
             )
 
     return run
@@ -453,7 +460,7 @@ def test_failure_records_keep_adcode_and_name(tmp_path: Path) -> None:
     spec = R.make_spec([bundle], parameters=R.county_parameters(report_date=DATE))
     out = tmp_path / "out"
     rec = R.failure_record(spec, "worker process died / 工作进程意外退出", 2)
-    R.write_outcome(out, R.JobOutcome(spec.name, spec.kind, "failed", rec, {}, rec["error"]))
+    R.write_outcome(out, R.JobOutcome(spec.name, spec.kind, "failed", rec, {}, rec.error))
     I.write_index(out)
     rows = _summary_rows(out)
     assert (
@@ -532,7 +539,7 @@ def test_corrupt_cache_bad_record_stray_json_and_control_characters_in_one_rerun
     assert got == {"999601-good": "ok", "999602-broken": "failed"}, result.summary()
     assert not result.problems
     good = R.read_record(out / "999601-good.json")
-    assert good is not None and any("discarded and recomputed" in n for n in good["notes"])
+    assert good is not None and any("discarded and recomputed" in n for n in good.notes)
     statuses = {r["name"]: r["status"] for r in I.load_records(out)}
     assert statuses["stray"] == I.MISSING and statuses["999601-good"] == "ok"
     assert "999699" in _summary_rows(out)

@@ -86,11 +86,11 @@ def _assert_record_truth(out: Path) -> None:
     for name, row in _status(out).items():
         rec = R.read_record(out / f"{name}.json")
         if row["status"] in ("ok", "skipped"):
-            assert rec and rec["status"] == "ok", name
-            for f in rec["outputs"]:
+            assert rec and rec.status == "ok", name
+            for f in rec.outputs:
                 assert (out / f).is_file(), f
         else:
-            assert not rec or rec["status"] != "ok", name
+            assert not rec or rec.status != "ok", name
             assert row["error"], name  # a failure always says why
 
 
@@ -111,7 +111,7 @@ def _tree(root: Path, skip: Path | None = None) -> dict[str, str]:
 
 
 def _outcome(name: str, files: dict[str, bytes]) -> R.JobOutcome:
-    rec = {"kind": R.KIND_COUNTY, "name": name, "status": "ok", "outputs": sorted(files)}
+    rec = R.JobRecord(R.KIND_COUNTY, name, "ok", outputs=sorted(files))
     return R.JobOutcome(name, R.KIND_COUNTY, "ok", rec, files)
 
 

@@ -544,7 +544,7 @@ def _own_outputs_folder(root: Path) -> tuple[Path, dict[str, Path], Path]:
     from tcmcounty import load_county
     from tcmcounty.inputs.workbook import write_workbook
     from tcmcounty.run.index import write_summary_xlsx
-    from tcmcounty.run.report import JobOutcome, write_outcome
+    from tcmcounty.run.report import JobOutcome, JobRecord, write_outcome
 
     folder = root / "reports"
     folder.mkdir()
@@ -556,7 +556,7 @@ def _own_outputs_folder(root: Path) -> tuple[Path, dict[str, Path], Path]:
     members["table"] = tio.write_xlsx(folder / "indicators.xlsx", {"t": pd.DataFrame({"a": [1]})})
     buf = _io.BytesIO()
     Workbook().save(buf)  # a worklist as a report job hands it over: unmarked bytes
-    rec = {"kind": "county_report", "name": "999-x", "status": "ok", "outputs": []}
+    rec = JobRecord("county_report", "999-x", "ok")
     write_outcome(folder, JobOutcome("999-x", "county_report", "ok", rec, {"999-x-worklist.xlsx": buf.getvalue()}))  # fmt: skip
     members["worklist"] = folder / "999-x-worklist.xlsx"
     # an older report's workbook, unmarked, known only from its record (the folder's manifest)

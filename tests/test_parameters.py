@@ -36,8 +36,9 @@ def test_shared_parameters_round_trip_through_the_template(tiny: Path) -> None:
     shared = ReportParameters.from_raw(report_date="2024-01-02", require_county=False)
     assert shared.county == "" and shared.thresholds_km == DEFAULT_THRESHOLDS_KM
     template = shared.template_parameters()
-    assert template == R.county_parameters(report_date="2024-01-02")  # the job's spec
-    again = ReportParameters.from_template(tiny, template)  # the worker, for one county
+    assert R.county_parameters(report_date="2024-01-02") == shared  # the job's spec
+    assert ReportParameters.from_template(None, template) == shared  # the job's JSON
+    again = ReportParameters.from_template(tiny, template)  # the JSON, for one county
     kernel = views.check_parameters(str(tiny), **template)  # the notebook's first cell
     assert again == kernel == shared.for_county(tiny)
 

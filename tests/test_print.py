@@ -146,8 +146,8 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     cmp = R.render_comparison([tiny, other], out, report_date="2023-11-01", timeout=300, pdf=True)
     P.write_pdf(out / "index.html")
     return {
-        "county": out / f"{rec['name']}.html",
-        "comparison": out / f"{cmp['name']}.html",
+        "county": out / f"{rec.name}.html",
+        "comparison": out / f"{cmp.name}.html",
         "index": out / "index.html",
     }
 
@@ -160,7 +160,7 @@ def anyue(tmp_path_factory: pytest.TempPathFactory) -> PC.PrintMeasure:
     rec = R.render_report(
         ANYUE, out, language="zh", report_date="2023-11-01", timeout=300, pdf=True, index=False
     )
-    html = out / f"{rec['name']}.html"
+    html = out / f"{rec.name}.html"
     return PC.measure_print(html.with_suffix(".pdf"), html)
 
 

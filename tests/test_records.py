@@ -37,7 +37,7 @@ def test_failure_record_reads_back(tmp_path: Path) -> None:
     bundle = make_tiny_bundle(tmp_path / "in", "999571-gone")
     spec = R.make_spec([bundle], parameters=R.county_parameters(report_date="2024-01-01"))
     rec = R.failure_record(spec, "worker died", 2)
-    back = JobRecord.from_json(rec, spec.name)
+    back = JobRecord.from_json(json.loads(json.dumps(rec.to_json())), spec.name)
     assert back is not None and (back.status, back.error, back.attempts) == (
         "failed",
         "worker died",

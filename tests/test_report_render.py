@@ -22,7 +22,7 @@ def test_render_small_county_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "reports"
     rec = R.render_report(bundle, out, report_date="2023-11-01", timeout=300)
     html = (out / "999001-tiny.html").read_text(encoding="utf-8")
-    assert rec["status"] == "ok"
+    assert rec.status == "ok"
     assert "小测县" in html  # the county's Chinese name
     assert (
         has_class(html, "tcm-table") and "T-BED" in html and "T-ZYG-PAV" in html
@@ -80,7 +80,7 @@ def test_injected_county_name_is_rendered_as_text(tmp_path: Path) -> None:
     rec = R.render_report(bundle, out, report_date="2023-11-01", timeout=300)
     assert not sentinel.exists()
     assert not (out / "pwned").exists() and not (tmp_path / "pwned").exists()
-    name = rec["name"]
+    name = rec.name
     assert "/" not in name and "'" not in name and '"' not in name
     html = (out / f"{name}.html").read_text(encoding="utf-8")
     assert "&quot;; import os; os.system(" in html  # shown, escaped, as text

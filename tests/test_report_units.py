@@ -117,7 +117,7 @@ def test_safe_name(text: str, expected: str) -> None:
 
 def test_write_outcome_refuses_paths_outside(tmp_path: Path) -> None:
     bad = R.JobOutcome(
-        "x", R.KIND_COUNTY, "ok", {"kind": R.KIND_COUNTY, "name": "x"}, {"../escape.html": b"no"}
+        "x", R.KIND_COUNTY, "ok", R.JobRecord(R.KIND_COUNTY, "x"), {"../escape.html": b"no"}
     )
     with pytest.raises(ReportError, match="outside"):
         R.write_outcome(tmp_path / "out", bad)
@@ -125,7 +125,7 @@ def test_write_outcome_refuses_paths_outside(tmp_path: Path) -> None:
 
 
 def test_write_outcome_is_atomic_and_readable(tmp_path: Path) -> None:
-    rec = {"kind": R.KIND_COUNTY, "name": "c", "status": "ok", "outputs": ["c.html"]}
+    rec = R.JobRecord(R.KIND_COUNTY, "c", "ok", outputs=["c.html"])
     R.write_outcome(
         tmp_path, R.JobOutcome("c", R.KIND_COUNTY, "ok", rec, {"c.html": b"<html></html>"})
     )

@@ -585,7 +585,9 @@ class Session:
         record = render_report(
             source, out / "reports", pdf=pdf, index=False, report_date=dt.date.today()
         )
-        name = str(record.get("name") or self.name())
+        # a record as a mapping, or as a JobRecord (its ``name`` attribute)
+        got = record.get("name") if isinstance(record, dict) else getattr(record, "name", None)
+        name = str(got or self.name())
         f = out / "reports" / f"{name}.{'pdf' if pdf else 'html'}"
         if not f.is_file():
             found = sorted((out / "reports").glob(f"*.{'pdf' if pdf else 'html'}"))

@@ -6,7 +6,11 @@ import argparse
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tcmcounty.reporting.parameters import ReportParameters
+    from tcmcounty.reporting.records import JobRecord
 
 #: The bundled counties rendered by ``tcmcounty run``.
 MAIN_COUNTIES = ("512021-anyue", "140823-wenxi")
@@ -88,7 +92,8 @@ def _add_params(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _params(args: argparse.Namespace) -> dict[str, Any]:
+def _params(args: argparse.Namespace) -> ReportParameters:
+    """Check the report parameters given on the command line (the edge: checked once here)."""
     from tcmcounty.reporting.parameters import ReportParameters
 
     return ReportParameters.from_raw(
@@ -101,7 +106,7 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         roads=getattr(args, "roads", None),
         friction=getattr(args, "friction", None),
         mode=getattr(args, "mode", "walk"),
-    ).template_parameters()
+    )
 
 
 def _add_batch(p: argparse.ArgumentParser) -> None:
@@ -173,11 +178,11 @@ def cmd_report(args: argparse.Namespace) -> int:
                 template=args.template,
                 lock=False,
                 pdf=args.pdf,
+                parameters=params,
                 **common,
-                **params,
             )
             write_index(args.out)
-        print(f"{Path(args.out) / (rec['name'] + '.html')} ({rec['html_bytes'] / 1024:.0f} KB)")
+        print(f"{Path(args.out) / (rec.name + '.html')} ({(rec.html_bytes or 0) / 1024:.0f} KB)")
         _print_pdf_path(args, rec)
         return 0
     if len(args.county) != 1:
@@ -187,20 +192,25 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         return 2
     rec = render_report(
-        args.county[0], args.out, template=args.template, pdf=args.pdf, **common, **params
+        args.county[0],
+        args.out,
+        template=args.template,
+        pdf=args.pdf,
+        parameters=params,
+        **common,
     )
     print(
-        f"{Path(args.out) / (rec['name'] + '.html')} ({rec['html_bytes'] / 1024:.0f} KB, "
-        f"{rec['durations']['total']:.1f} s)"
+        f"{Path(args.out) / (rec.name + '.html')} ({(rec.html_bytes or 0) / 1024:.0f} KB, "
+        f"{rec.durations['total']:.1f} s)"
     )
     _print_pdf_path(args, rec)
     return 0
 
 
-def _print_pdf_path(args: argparse.Namespace, rec: dict[str, Any]) -> None:
+def _print_pdf_path(args: argparse.Namespace, rec: JobRecord) -> None:
     """Print the path and size of the PDF written beside the report (with ``--pdf``)."""
     if args.pdf:
-        pdf = Path(args.out) / f"{rec['name']}.pdf"
+        pdf = Path(args.out) / f"{rec.name}.pdf"
         print(f"{pdf} ({pdf.stat().st_size / 1024:.0f} KB)")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -35,21 +36,31 @@ from tcmcounty.reporting.sections import (
 # Comparison view (used by notebooks/compare_counties.ipynb)
 
 
-def check_compare_parameters(
-    counties: object = None,
-    population: object = "resident",
-    thresholds_km: object = None,
-    targets: object = None,
-    report_date: object = None,
-    language: object = "zh-en",
-    results_dir: object = None,
-) -> list[ReportParameters]:
+def check_compare_parameters(counties: object = None, **shared: Any) -> list[ReportParameters]:
     """Validate the parameters of ``compare_counties.ipynb``: one :class:`ReportParameters` per county.
+
+    Parameters
+    ----------
+    counties : list of str, or str
+        County names or paths (a list, or text separated by commas or new lines); at most 12.
+    **shared
+        The parameters shared by every county, raw, as in
+        :meth:`~tcmcounty.reporting.parameters.ReportParameters.from_raw`.
+
+    Returns
+    -------
+    list of ReportParameters
 
     Raises
     ------
     ReportError
         If ``counties`` is not a non-empty list of names or paths, or another parameter is invalid.
+
+    Examples
+    --------
+    >>> ps = check_compare_parameters("anyue, wenxi", report_date="2024-06-30")
+    >>> [p.county.rsplit("/", 1)[-1] for p in ps], ps[1].report_date.isoformat()
+    (['512021-anyue', '140823-wenxi'], '2024-06-30')
     """
     if isinstance(counties, str):
         counties = [c for c in re.split(r"[,，;\n]", counties) if c.strip()]
@@ -60,12 +71,8 @@ def check_compare_parameters(
         )
     if len(counties) > 12:
         raise ReportError("compare at most 12 counties at once / 一次最多比较 12 个县")
-    out = [
-        ReportParameters.from_raw(
-            c, population, thresholds_km, targets, report_date, language, results_dir
-        )
-        for c in counties
-    ]
+    first = ReportParameters.from_raw(counties[0], **shared)
+    out = [first, *(first.for_county(c) for c in counties[1:])]
     if len({p.county for p in out}) != len(out):
         raise ReportError("parameter 'counties' lists the same county twice / 县重复")
     return out
@@ -79,7 +86,7 @@ class CompareView:
 
         self.params = list(params)
         self.lang = self.params[0].language
-        self.results = [R.load_results(p.county, **p.results_args()) for p in self.params]
+        self.results = [R.results_for(p) for p in self.params]
         self.names = [r.county.name_zh or r.county.adcode for r in self.results]
 
     def header(self) -> Html:

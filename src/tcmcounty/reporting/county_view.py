@@ -62,11 +62,7 @@ class CountyView:
 
         self.params = params
         self.lang = params.language
-        self.res = (
-            results
-            if results is not None
-            else R.load_results(params.county, strict=False, **params.results_args())
-        )
+        self.res = results if results is not None else R.results_for(params, strict=False)
         self.county = self.res.county
         self._bib: Any = None
 

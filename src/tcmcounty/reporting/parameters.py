@@ -1,9 +1,14 @@
 """The parameters of a report, checked once: :class:`ReportParameters`.
 
-The command line, a job's spec, the notebook's first cell (:func:`tcmcounty.reporting.views.check_parameters`)
-and :func:`tcmcounty.reporting.results.compute_results` all build their parameters with
-:meth:`ReportParameters.from_raw`, so a parameter is accepted or refused, with the same
-bilingual message, wherever it comes from.
+Raw parameters are checked once, at the edge where they come in, by
+:meth:`ReportParameters.from_raw`: the command line, the notebook's first cell
+(:func:`tcmcounty.reporting.views.check_parameters`), a job's JSON parameters
+(:meth:`ReportParameters.from_template`) and the library's keyword arguments
+(:func:`tcmcounty.reporting.results.compute_results`). So a parameter is accepted or refused,
+with the same bilingual message, wherever it comes from; from there on it travels as a
+:class:`ReportParameters` (a job's :class:`~tcmcounty.run.report.JobSpec`, a view), and
+:meth:`ReportParameters.template_parameters` turns it into JSON only where a notebook or a
+record needs it.
 """
 
 from __future__ import annotations
@@ -11,17 +16,23 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 from tcmcounty.errors import CountyNotFoundError, ReportError
 
+#: A population basis of per-capita indicators.
+Population = Literal["resident", "registered"]
+#: A report language: Chinese and English, Chinese, or English.
+Language = Literal["zh-en", "zh", "en"]
+#: A travel mode over a road layer (:data:`tcmcounty.travel.speeds.MODES`).
+Mode = Literal["walk", "motor"]
 #: Population bases accepted by the indicator engine.
-POPULATIONS = ("resident", "registered")
+POPULATIONS: tuple[Population, ...] = get_args(Population)
 #: Report languages: Chinese, English, or both.
-LANGUAGES = ("zh-en", "zh", "en")
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 #: Coverage thresholds (km, straight line) used when none are given.
 DEFAULT_THRESHOLDS_KM: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
 
@@ -116,7 +127,7 @@ def text_parameter(
     return text
 
 
-def check_population(value: object) -> str:
+def check_population(value: object) -> Population:
     """Return ``value`` if it is one of :data:`POPULATIONS`.
 
     Raises
@@ -129,16 +140,16 @@ def check_population(value: object) -> str:
             f"parameter 'population' must be one of {', '.join(POPULATIONS)}, "
             f"not {str(value)[:40]!r} / 人口口径须为 resident（常住）或 registered（户籍）"
         )
-    return value
+    return cast(Population, value)
 
 
-def _check_language(value: object) -> str:
+def _check_language(value: object) -> Language:
     if not isinstance(value, str) or value not in LANGUAGES:
         raise ReportError(
             f"parameter 'language' must be one of {', '.join(LANGUAGES)}, "
             f"not {str(value)[:20]!r} / 语言参数须为 zh-en、zh 或 en"
         )
-    return value
+    return cast(Language, value)
 
 
 def _check_targets(value: object) -> str | None:
@@ -152,7 +163,7 @@ def _check_targets(value: object) -> str | None:
 
 def _check_travel(
     roads: object, friction: object, mode: object
-) -> tuple[str | None, str | None, str]:
+) -> tuple[str | None, str | None, Mode]:
     """Check the travel-time options: at most one layer, an existing file, a known mode."""
     from tcmcounty.travel.speeds import MODES
 
@@ -169,7 +180,7 @@ def _check_travel(
         out.append(None if path is None else str(Path(path).resolve()))
     if out[0] and out[1]:
         raise ReportError("give roads or friction, not both / 路网与摩擦面只能选一个")
-    return out[0], out[1], mode
+    return out[0], out[1], cast(Mode, mode)
 
 
 def _check_county(value: object) -> str:
@@ -211,15 +222,15 @@ class ReportParameters:
     """
 
     county: str = ""
-    population: str = "resident"
+    population: Population = "resident"
     thresholds_km: tuple[float, ...] = DEFAULT_THRESHOLDS_KM
     targets: str | None = None
     report_date: dt.date = field(default_factory=dt.date.today)
-    language: str = "zh-en"
+    language: Language = "zh-en"
     results_dir: str | None = None
     roads: str | None = None
     friction: str | None = None
-    mode: str = "walk"
+    mode: Mode = "walk"
 
     @classmethod
     def from_raw(
@@ -277,11 +288,44 @@ class ReportParameters:
         )
 
     @classmethod
-    def from_template(cls, county: object, parameters: dict[str, Any]) -> ReportParameters:
-        """Check a job's template parameters (:meth:`template_parameters`) for one county."""
+    def from_template(cls, county: object, parameters: Mapping[str, Any]) -> ReportParameters:
+        """Check a job's JSON parameters (:meth:`template_parameters`), for one county or a run.
+
+        The edge where parameters come back from JSON (a job's record, a caller's ``dict``);
+        keys other than the template's are ignored.
+
+        Parameters
+        ----------
+        county : str, path or None
+            The county; ``None`` gives the parameters shared by a run (``county == ""``).
+        parameters : mapping
+            Template parameters, as :meth:`template_parameters` gives them.
+
+        Returns
+        -------
+        ReportParameters
+
+        Raises
+        ------
+        ReportError
+            With a bilingual message naming the parameter.
+
+        Examples
+        --------
+        >>> p = ReportParameters.from_template(None, {"report_date": "2024-06-30", "language": "en"})
+        >>> p.county, p.language, p.report_date.isoformat()
+        ('', 'en', '2024-06-30')
+        >>> ReportParameters.from_template(None, p.template_parameters()) == p
+        True
+        """
         keys = ("population", "thresholds_km", "targets", "report_date", "language")
         travel = {k: parameters[k] for k in ("roads", "friction", "mode") if k in parameters}
-        return cls.from_raw(county, **{k: parameters[k] for k in keys if k in parameters}, **travel)
+        return cls.from_raw(
+            county,
+            **{k: parameters[k] for k in keys if k in parameters},
+            require_county=county is not None,
+            **travel,
+        )
 
     def for_county(self, county: object) -> ReportParameters:
         """Return these parameters for ``county`` (checked and resolved)."""

@@ -14,13 +14,20 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
+#: A kind of job: a county's report or a comparison of counties.
+JobKind = Literal["county_report", "comparison"]
+#: A job's status: ``"?"`` in a record read back without a known one.
+JobStatus = Literal["ok", "failed", "timeout", "?"]
 #: Kinds of job (``kind`` of a record).
-KINDS = ("county_report", "comparison")
+KINDS: tuple[JobKind, ...] = get_args(JobKind)
+#: Statuses of a job (``status`` of a record).
+STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
 #: Identity fields of each county of a record (text, or ``None``).
 COUNTY_KEYS = ("adcode", "name_zh", "name_en", "province", "city")
-#: Text fields of a record (empty text when missing or not text; ``status`` ``"?"``).
+#: Text fields of a record (empty text when missing or not text; ``status`` ``"?"``, or one of
+#: :data:`STATUSES`).
 TEXT_FIELDS = ("status", "error", "written", "warning", "inputs_hash", "template_hash")
 
 
@@ -78,8 +85,8 @@ class JobRecord:
         The template.
     name : str
         Output name (``<name>.html``, ``<name>.json``).
-    status : str
-        ``ok``, ``failed``, ``timeout`` … (``"?"`` when a read record has none).
+    status : {"ok", "failed", "timeout", "?"}
+        ``"?"`` when a read record has none (or another).
     error, written, warning, inputs_hash, template_hash : str
         Empty text when not set.
     counties : list of dict
@@ -103,9 +110,9 @@ class JobRecord:
         The other fields, kept as they are (inputs, parameters, hashes of the package …).
     """
 
-    kind: str
+    kind: JobKind
     name: str
-    status: str = "?"
+    status: JobStatus = "?"
     error: str = ""
     written: str = ""
     warning: str = ""
@@ -122,7 +129,16 @@ class JobRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """Return the JSON object of the record (the ``extra`` fields at top level)."""
+        """Return the JSON object of the record (the ``extra`` fields at top level).
+
+        Only where the record meets a file: the ``<name>.json`` written beside a report, and
+        the index that reads it back.
+
+        Examples
+        --------
+        >>> JobRecord("comparison", "c", "ok", extra={"inputs": ["a", "b"]}).to_json()["inputs"]
+        ['a', 'b']
+        """
         out = dict(self.extra)
         for f in fields(self):
             if f.name != "extra":
@@ -150,11 +166,13 @@ class JobRecord:
         if not isinstance(name, str) or not name or (stem is not None and name != stem):
             return None
         known = {f.name for f in fields(cls)} - {"extra"}
-        text = {k: _text(rec.get(k)) or ("?" if k == "status" else "") for k in TEXT_FIELDS}
+        text = {k: _text(rec.get(k)) or "" for k in TEXT_FIELDS if k != "status"}
+        status = rec.get("status")
         head, d = rec.get("headline"), rec.get("durations")
         return cls(
-            kind=str(rec["kind"]),
+            kind=cast(JobKind, rec["kind"]),
             name=name,
+            status=cast(JobStatus, status) if status in STATUSES else "?",
             **text,
             counties=[
                 {k: _text(c.get(k)) for k in COUNTY_KEYS}

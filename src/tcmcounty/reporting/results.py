@@ -252,7 +252,20 @@ def compute_results(
     ReportError
         If a parameter is invalid.
     """
-    checked = ReportParameters.from_raw(
+    checked = _check(population, thresholds_km, targets, roads, friction, mode)
+    return _compute(county, checked, key)
+
+
+def _check(
+    population: object,
+    thresholds_km: object,
+    targets: object,
+    roads: object,
+    friction: object,
+    mode: object,
+) -> ReportParameters:
+    """Check the library's keyword arguments (the edge of :func:`compute_results` and ``load_results``)."""
+    return ReportParameters.from_raw(
         population=population,
         thresholds_km=thresholds_km,
         targets=targets,
@@ -261,6 +274,12 @@ def compute_results(
         friction=friction,
         mode=mode,
     )
+
+
+def _compute(
+    county: County | str | os.PathLike[str], checked: ReportParameters, key: str | None
+) -> CountyResults:
+    """Compute a county's results with checked parameters (:func:`compute_results`)."""
     population, ths, targets = checked.population, checked.thresholds_km, checked.targets
     travel_args = checked.travel_args()
     load_warnings: list[str] = []
@@ -535,16 +554,53 @@ def load_results(
     A cache entry that does not load (corrupt, unsigned, not ours) is discarded and the
     results recomputed, never an error; ``cache_notes`` of the result says so.
     """
-    path = resolve(county)
-    checked = ReportParameters.from_raw(
-        population=population,
-        thresholds_km=thresholds_km,
-        targets=targets,
-        require_county=False,
-        roads=roads,
-        friction=friction,
-        mode=mode,
-    )
+    checked = _check(population, thresholds_km, targets, roads, friction, mode)
+    return _load(resolve(county), checked, cache_dir, strict)
+
+
+def results_for(
+    params: ReportParameters,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    strict: bool = True,
+) -> CountyResults:
+    """Return the results of ``params.county`` with checked parameters, as :func:`load_results` does.
+
+    The typed way in: the parameters were checked where they came in
+    (:meth:`~tcmcounty.reporting.parameters.ReportParameters.from_raw`), so they are not
+    checked again.
+
+    Parameters
+    ----------
+    params : ReportParameters
+        The county and its report's parameters.
+    cache_dir : path, optional
+        Results cache folder (default ``params.results_dir``; ``None`` for both: no cache).
+    strict : bool
+        As in :func:`load_results`.
+
+    Returns
+    -------
+    CountyResults
+
+    Examples
+    --------
+    >>> from tcmcounty.reporting.parameters import ReportParameters
+    >>> res = results_for(ReportParameters.from_raw("wenxi", thresholds_km=[2, 5]))
+    >>> res.thresholds_km, res.county.adcode
+    ((2.0, 5.0), '140823')
+    """
+    cache = cache_dir if cache_dir is not None else params.results_dir
+    return _load(resolve(params.county), params, cache, strict)
+
+
+def _load(
+    path: Path,
+    checked: ReportParameters,
+    cache_dir: str | os.PathLike[str] | None,
+    strict: bool,
+) -> CountyResults:
+    """Load or compute (and cache) ``path``'s results with checked parameters (:func:`load_results`)."""
     population, ths, targets = checked.population, checked.thresholds_km, checked.targets
     travel_args = checked.travel_args()
     handed = _HANDED.get(_handed_key(path, population, ths, targets, travel_args))
@@ -563,9 +619,7 @@ def load_results(
     if note and cache_dir:
         with contextlib.suppress(OSError):
             cache_file(cache_dir, key).unlink()
-    res = compute_results(
-        path, population=population, thresholds_km=ths, targets=targets, key=key, **travel_args
-    )
+    res = _compute(path, checked, key)
     if note:
         res.cache_notes.append(note)
     if cache_dir:

@@ -13,6 +13,8 @@ This module is what the notebooks import; the code lives in :mod:`~tcmcounty.rep
 
 from __future__ import annotations
 
+from typing import Any
+
 from tcmcounty.reporting.compare_view import CompareView as CompareView
 from tcmcounty.reporting.compare_view import check_compare_parameters as check_compare_parameters
 from tcmcounty.reporting.county_view import CountyView as CountyView
@@ -24,40 +26,35 @@ from tcmcounty.reporting.sections import Html as Html
 # Parameters
 
 
-def check_parameters(
-    county: object = None,
-    population: object = "resident",
-    thresholds_km: object = None,
-    targets: object = None,
-    report_date: object = None,
-    language: object = "zh-en",
-    results_dir: object = None,
-    roads: object = None,
-    friction: object = None,
-    mode: object = "walk",
-) -> ReportParameters:
+def check_parameters(county: object = None, **raw: Any) -> ReportParameters:
     """Validate the parameters of ``county_report.ipynb`` and return them typed.
 
-    ``roads`` / ``friction`` / ``mode`` give travel times over a road layer or a friction
-    raster (``docs/travel.md``); without them distances are straight lines.
-
     Called in the first cell after the ``parameters`` cell, so a wrong parameter stops the
-    report at once with a message that says what is wrong and what is expected.
+    report at once with a message that says what is wrong and what is expected. The
+    parameters are those of :meth:`~tcmcounty.reporting.parameters.ReportParameters.from_raw`
+    (``county``, ``population``, ``thresholds_km``, ``targets``, ``report_date``, ``language``,
+    ``results_dir``; ``roads`` / ``friction`` / ``mode`` for travel times, ``docs/travel.md``).
+
+    Parameters
+    ----------
+    county : str or path
+        A bundled county's name, a bundle folder or a workbook.
+    **raw
+        The other parameters, raw (as papermill wrote them into the notebook).
+
+    Returns
+    -------
+    ReportParameters
 
     Raises
     ------
     ReportError
         With a bilingual message naming the parameter.
+
+    Examples
+    --------
+    >>> p = check_parameters("wenxi", report_date="2024-06-30", language="en")
+    >>> p.language, p.report_date.isoformat(), p.thresholds_km
+    ('en', '2024-06-30', (1.0, 2.0, 5.0, 10.0))
     """
-    return ReportParameters.from_raw(
-        county,
-        population,
-        thresholds_km,
-        targets,
-        report_date,
-        language,
-        results_dir,
-        roads=roads,
-        friction=friction,
-        mode=mode,
-    )
+    return ReportParameters.from_raw(county, **raw)

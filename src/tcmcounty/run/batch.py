@@ -36,13 +36,14 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tcmcounty.errors import CountyNotFoundError, ReportError
-from tcmcounty.reporting.records import JobRecord
+from tcmcounty.reporting.parameters import ReportParameters
+from tcmcounty.reporting.records import JobKind, JobRecord
 from tcmcounty.run.report import (
     KIND_COMPARE,
     KIND_COUNTY,
@@ -52,7 +53,6 @@ from tcmcounty.run.report import (
     check_kernel,
     check_output_folder,
     clean_partial_files,
-    county_parameters,
     failure_record,
     is_up_to_date,
     make_spec,
@@ -196,7 +196,7 @@ def own_outputs(folder: Path) -> set[str]:
         if rec is None:
             continue
         names.add(p.name)
-        names.update(str(o) for o in rec.get("outputs") or [] if isinstance(o, str))
+        names.update(rec.outputs)
     if names:
         names.update(BATCH_FILES)
     return names
@@ -317,7 +317,7 @@ def read_status(out_dir: str | os.PathLike[str]) -> list[dict[str, str]]:
 def _row(
     spec: JobSpec, outcome: JobOutcome | None, status: str, error: str = "", duration: float = 0.0
 ) -> BatchRow:
-    rec = JobRecord.from_json(outcome.record) if outcome else None
+    rec = outcome.record if outcome else None
     counties = rec.counties if rec else []
     steps: dict[str, float | str] = {}
     if rec is not None and status != "skipped":
@@ -516,7 +516,7 @@ def _run_pool(
                         died,
                     )
                 elif w.jobs >= JOBS_PER_WORKER or (
-                    outcome.status != "ok" and outcome.record.get("notebook_started")
+                    outcome.status != "ok" and outcome.record.extra.get("notebook_started")
                 ):
                     # a notebook that failed may have left the worker in any state: start afresh
                     w.stop()
@@ -682,7 +682,7 @@ def run_batch(
     template: str | os.PathLike[str] | None = None,
     compare_template: str | os.PathLike[str] | None = None,
     comparisons: Sequence[Sequence[str | os.PathLike[str]]] = (),
-    parameters: dict[str, Any] | None = None,
+    parameters: ReportParameters | Mapping[str, Any] | None = None,
     kernel_name: str | None = None,
     show_code: bool = False,
     progress: bool = True,
@@ -709,8 +709,10 @@ def run_batch(
         ``"local"`` for a LocalCluster on this machine (127.0.0.1 only), or a scheduler address.
     comparisons : sequence of sequences
         County lists to render side by side with ``compare_counties.ipynb``.
-    parameters : dict, optional
-        Template parameters (:func:`tcmcounty.run.report.county_parameters`).
+    parameters : ReportParameters or dict, optional
+        Checked parameters (:func:`tcmcounty.run.report.county_parameters`), or their JSON
+        form (:meth:`~tcmcounty.reporting.parameters.ReportParameters.template_parameters`,
+        checked here); ``None``: the defaults.
     engine : {"inprocess", "kernel"}
         ``inprocess`` (default) executes each notebook inside the warm worker, in a fresh
         namespace (:mod:`tcmcounty.run.engine`); ``kernel`` starts a Jupyter kernel per report.
@@ -732,7 +734,11 @@ def run_batch(
     kernel = kernel_name or None
     if engine == "kernel":
         check_kernel(kernel or os.environ.get("TCMCOUNTY_KERNEL") or "python3")
-    params = dict(parameters) if parameters is not None else county_parameters()
+    params = (
+        parameters
+        if isinstance(parameters, ReportParameters)
+        else ReportParameters.from_template(None, parameters or {})
+    )
     workers = workers or default_workers()
     if workers < 1:
         raise ReportError(f"workers must be >= 1, not {workers}")
@@ -753,7 +759,7 @@ def run_batch(
         cache = None if remote else out / ".cache"
         specs: list[JobSpec] = []
         names: set[str] = set()
-        jobs: list[tuple[list[Any], str, Any]] = [([p], KIND_COUNTY, template) for p in paths]
+        jobs: list[tuple[list[Any], JobKind, Any]] = [([p], KIND_COUNTY, template) for p in paths]
         for group in comparisons:
             try:
                 jobs.append(([resolve(g) for g in group], KIND_COMPARE, compare_template))
@@ -812,7 +818,7 @@ def run_batch(
             if fresh:
                 from tcmcounty.run.report import read_record
 
-                rec = read_record(out / f"{s.name}.json") or {}
+                rec = read_record(out / f"{s.name}.json") or JobRecord(s.kind, s.name, "ok")
                 done[s.name] = _row(s, JobOutcome(s.name, s.kind, "ok", rec), "skipped")
             else:
                 todo.append(s)
@@ -862,7 +868,7 @@ def run_batch(
                 outcome,
                 status,
                 error,
-                float(outcome.record.get("durations", {}).get("total", 0.0)),
+                outcome.record.durations.get("total", 0.0),
             )
             lost = _folder_problem(out, where) or unwritable
             if lost:  # no point rendering the rest: nothing can be written

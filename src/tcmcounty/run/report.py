@@ -31,8 +31,8 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ from tcmcounty.errors import InputError, ReportError, TcmCountyError
 from tcmcounty.io import FileKind, UnusableFileError, check_user_file, mark_output_xlsx
 from tcmcounty.reporting.parameters import LANGUAGES as LANGUAGES
 from tcmcounty.reporting.parameters import ReportParameters as ReportParameters
+from tcmcounty.reporting.records import JobKind, JobStatus
 from tcmcounty.reporting.records import JobRecord as JobRecord
 from tcmcounty.reporting.records import output_name as output_name
 from tcmcounty.reporting.records import safe_name as safe_name
@@ -71,7 +72,8 @@ if TYPE_CHECKING:
 #: Largest report the batch accepts without a warning in the record (bytes).
 MAX_HTML_BYTES = 2 * 1024 * 1024
 #: Record ``kind`` of a county report and of a comparison.
-KIND_COUNTY, KIND_COMPARE = "county_report", "comparison"
+KIND_COUNTY: JobKind = "county_report"
+KIND_COMPARE: JobKind = "comparison"
 #: Name of the lock file in an output folder.
 LOCK_NAME = ".tcmcounty.lock"
 
@@ -178,16 +180,20 @@ def read_template(path: str | os.PathLike[str]) -> str:
 class JobSpec:
     """Everything one report job needs (picklable; sent to pool or Dask workers).
 
-    ``bundle_files`` carries the input's files (relative path -> bytes) when the worker may
-    not see the submitting machine's file system (a remote Dask cluster).
+    ``parameters`` are the checked parameters shared by the job's counties (``county`` empty);
+    the job turns them into the template's JSON parameters
+    (:meth:`~tcmcounty.reporting.parameters.ReportParameters.template_parameters`) only where
+    the notebook and the record need them. ``bundle_files`` carries the input's files
+    (relative path -> bytes) when the worker may not see the submitting machine's file system
+    (a remote Dask cluster).
     """
 
     name: str
-    kind: str
+    kind: JobKind
     inputs: list[str]
     template: str
     template_text: str
-    parameters: dict[str, Any]
+    parameters: ReportParameters
     kernel_name: str
     timeout: float | None = 600.0
     retries: int = 1
@@ -200,19 +206,34 @@ class JobSpec:
 
 @dataclass
 class JobOutcome:
-    """Result of :func:`run_job`: status, error, timings and the bytes of every output."""
+    """Result of :func:`run_job`: status, error, its record and the bytes of every output.
+
+    ``record`` becomes JSON only when it is written (:func:`write_outcome`).
+    """
 
     name: str
-    kind: str
-    status: str
-    record: dict[str, Any]
+    kind: JobKind
+    status: JobStatus
+    record: JobRecord
     files: dict[str, bytes] = field(default_factory=dict)
     error: str = ""
 
 
-def params_hash(parameters: dict[str, Any]) -> str:
-    """Hash of the report parameters that change the output (not cache folders)."""
-    keep = {k: v for k, v in parameters.items() if k not in ("results_dir", "county", "counties")}
+def params_hash(parameters: ReportParameters) -> str:
+    """Hash of the report parameters that change the output (not the county, not cache folders).
+
+    The hash of their JSON form (:meth:`ReportParameters.template_parameters`), as written in
+    every record's ``params_hash`` (a resumed batch compares the two).
+
+    Examples
+    --------
+    >>> p = ReportParameters.from_raw(report_date="2024-06-30", require_county=False)
+    >>> params_hash(p) == params_hash(p.for_county("wenxi"))
+    True
+    >>> params_hash(p) == params_hash(replace(p, language="en"))
+    False
+    """
+    keep = parameters.template_parameters()
     return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -284,6 +305,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
     HTML. Returns the record and the bytes of the HTML and executed notebook; writes nothing
     outside a private temporary folder (and the results cache, when given).
     """
+    from tcmcounty.inputs.load import resolve
     from tcmcounty.reporting import results as R
     from tcmcounty.reporting.readiness import results_readiness
 
@@ -299,7 +321,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
         extra={
             "inputs": spec.inputs,
             "template": spec.template,
-            "parameters": _jsonable(spec.parameters),
+            "parameters": _jsonable(spec.parameters.template_parameters()),
             "params_hash": params_hash(spec.parameters),
             "package_version": tcmcounty.__version__,
             "package_build": R.code_hash(),
@@ -310,7 +332,8 @@ def run_job(spec: JobSpec) -> JobOutcome:
         },
     )
     files: dict[str, bytes] = {}
-    status, error, attempts = "failed", "", 0
+    status: JobStatus = "failed"
+    error, attempts = "", 0
     workdir = job_folder()  # removed even if this process is killed (kernel keys inside)
     try:
         inputs = _materialise(spec, workdir)
@@ -323,16 +346,8 @@ def run_job(spec: JobSpec) -> JobOutcome:
         p = spec.parameters
         computed: list[tuple[str, Any]] = []
         for path in inputs:
-            res = R.load_results(
-                path,
-                population=p.get("population", "resident"),
-                thresholds_km=p.get("thresholds_km"),
-                targets=p.get("targets") or None,
-                cache_dir=spec.cache_dir,
-                roads=p.get("roads") or None,  # travel times (docs/travel.md)
-                friction=p.get("friction") or None,
-                mode=p.get("mode") or "walk",
-            )
+            params = replace(p, county=str(resolve(path)), results_dir=spec.cache_dir)
+            res = R.results_for(params)
             if res.cache_notes:  # a cache entry that did not load was recomputed: say so
                 record.notes.extend(res.cache_notes)
             c = res.county
@@ -348,14 +363,10 @@ def run_job(spec: JobSpec) -> JobOutcome:
             )
             if spec.kind == KIND_COUNTY:
                 # draw the figures here (library and fonts already loaded), so the kernel only embeds them
-                lang = p.get("language", "zh-en")
+                lang = p.language
                 if lang not in res.figures or len(res.figures[lang]) < len(CountyView.FIGURES):
                     t_fig = time.perf_counter()
-                    view = CountyView(
-                        ReportParameters.from_template(path, p),
-                        results=res,
-                    )
-                    view.prerender()
+                    CountyView(params, results=res).prerender()
                     durations["figures"] = round(time.perf_counter() - t_fig, 4)
                     if spec.cache_dir:
                         with contextlib.suppress(OSError):  # the kernel recomputes, that is all
@@ -365,19 +376,19 @@ def run_job(spec: JobSpec) -> JobOutcome:
             if not headline:
                 headline = res.headline()
                 if spec.kind == KIND_COUNTY:  # the index's readiness column, on the report date
-                    headline.update(results_readiness(res, p.get("report_date")).record())
+                    headline.update(results_readiness(res, p.report_date).record())
         durations["results"] = round(time.perf_counter() - t - durations.get("figures", 0.0), 4)
         record.counties = county_meta
         record.headline = headline
         record.indicators = indicators[0] if spec.kind == KIND_COUNTY and indicators else indicators
-        # 2. execute
-        params = dict(spec.parameters)
+        # 2. execute: the notebook gets the parameters as JSON (papermill writes them as literals)
+        nb_params: dict[str, Any] = p.template_parameters()
         if spec.kind == KIND_COUNTY:
-            params["county"] = inputs[0]
+            nb_params["county"] = inputs[0]
         else:
-            params["counties"] = inputs
+            nb_params["counties"] = inputs
         if spec.cache_dir:
-            params["results_dir"] = spec.cache_dir
+            nb_params["results_dir"] = spec.cache_dir
         template = workdir / "template.ipynb"
         template.write_text(spec.template_text, encoding="utf-8")
         record.extra["notebook_started"] = True  # a failure from here on may leave state behind
@@ -391,7 +402,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
                 with R.handed_over(computed if spec.engine == "inprocess" else []):
                     nb, d = execute_template(
                         template,
-                        params,
+                        nb_params,
                         workdir=kdir,
                         kernel_name=spec.kernel_name,
                         timeout=spec.timeout,
@@ -428,7 +439,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
         if spec.kind == KIND_COUNTY:  # the worklists (整改清单) the report links to
             from tcmcounty.reporting import worklists as W
 
-            lists = [*W.worklists(res), *W.unit_worklists(res, p.get("report_date"))]
+            lists = [*W.worklists(res), *W.unit_worklists(res, p.report_date)]
             files[W.worklist_file_name(spec.name)] = W.worklists_xlsx_bytes(lists)
         record.html_bytes = size = len(files[f"{spec.name}.html"])
         if size > MAX_HTML_BYTES:
@@ -456,7 +467,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
     record.status, record.error, record.attempts = status, error, attempts
     record.durations = durations
     record.outputs = sorted(k for k in files if not k.startswith("."))
-    return JobOutcome(spec.name, spec.kind, status, record.to_json(), files, error)
+    return JobOutcome(spec.name, spec.kind, status, record, files, error)
 
 
 def input_identity(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -487,9 +498,9 @@ def input_identity(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def failure_record(
-    spec: JobSpec, error: str, attempts: int = 0, status: str = "failed"
-) -> dict[str, Any]:
-    """Return the record (JSON) of a job that never reported back (worker died, Dask failure)."""
+    spec: JobSpec, error: str, attempts: int = 0, status: JobStatus = "failed"
+) -> JobRecord:
+    """Return the record of a job that never reported back (worker died, Dask failure)."""
     return JobRecord(
         kind=spec.kind,
         name=spec.name,
@@ -498,10 +509,10 @@ def failure_record(
         attempts=attempts,
         counties=[input_identity(p) for p in spec.inputs],
         extra={"inputs": spec.inputs, "package_version": tcmcounty.__version__},
-    ).to_json()
+    )
 
 
-def _inputs_hash(inputs: Sequence[str], parameters: dict[str, Any] | None = None) -> str:
+def _inputs_hash(inputs: Sequence[str], parameters: ReportParameters | None = None) -> str:
     """Hash of a job's input files, and of its road layer or friction raster when it has one.
 
     A changed road file under the same path changes the hash, so the batch renders the county
@@ -514,9 +525,8 @@ def _inputs_hash(inputs: Sequence[str], parameters: dict[str, Any] | None = None
         if len(inputs) == 1
         else hashlib.sha256("".join(R.inputs_hash(p) for p in inputs).encode()).hexdigest()
     )
-    p = parameters or {}
-    travel = {k: p[k] for k in ("roads", "friction", "mode") if p.get(k)}
-    if travel.get("roads") or travel.get("friction"):
+    travel = parameters.travel_args() if parameters is not None else {}
+    if travel:
         key = json.dumps(R.travel_key(travel), sort_keys=True, default=str)
         h = hashlib.sha256((h + key).encode()).hexdigest()
     return h
@@ -574,8 +584,8 @@ def write_outcome(
     for rel in [*outcome.files, record_name]:
         if root not in (out / rel).resolve().parents:
             raise ReportError(f"refusing to write {rel!r} outside {out}")
-    rec = dict(outcome.record)
-    rec["written"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    written = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    rec = replace(outcome.record, written=written).to_json()
     # the report's workbooks (worklists) are marked: a batch over this folder skips them
     files = {
         out / rel: mark_output_xlsx(data) if rel.lower().endswith(".xlsx") else data
@@ -591,17 +601,16 @@ def write_outcome(
     return out / record_name
 
 
-def read_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+def read_record(path: str | os.PathLike[str]) -> JobRecord | None:
     """Read a report's JSON record, checked (``None`` if missing, unreadable or not a record).
 
     Fields of the wrong type are replaced by empty values (:meth:`JobRecord.from_json`).
     """
     p = Path(path)
     try:
-        rec = JobRecord.from_json(json.loads(p.read_text(encoding="utf-8")), p.stem)
+        return JobRecord.from_json(json.loads(p.read_text(encoding="utf-8")), p.stem)
     except (OSError, ValueError, RecursionError):
         return None
-    return None if rec is None else rec.to_json()
 
 
 def is_up_to_date(out_dir: str | os.PathLike[str], spec: JobSpec, inputs_hash: str) -> bool:
@@ -614,16 +623,16 @@ def is_up_to_date(out_dir: str | os.PathLike[str], spec: JobSpec, inputs_hash: s
 
     out = Path(out_dir)
     rec = read_record(out / f"{spec.name}.json")
-    if not rec or rec.get("status") != "ok":
+    if rec is None or rec.status != "ok":
         return False
     same = (
-        rec.get("inputs_hash") == inputs_hash
-        and rec.get("template_hash") == template_hash(spec.template_text)
-        and rec.get("params_hash") == params_hash(spec.parameters)
-        and rec.get("package_version") == tcmcounty.__version__
-        and rec.get("package_build") == R.code_hash()
+        rec.inputs_hash == inputs_hash
+        and rec.template_hash == template_hash(spec.template_text)
+        and rec.extra.get("params_hash") == params_hash(spec.parameters)
+        and rec.extra.get("package_version") == tcmcounty.__version__
+        and rec.extra.get("package_build") == R.code_hash()
     )
-    outputs = rec["outputs"]
+    outputs = rec.outputs
     return same and f"{spec.name}.html" in outputs and all((out / f).is_file() for f in outputs)
 
 
@@ -730,32 +739,47 @@ class OutputLock:
 # One report
 
 
-def county_parameters(
-    population: str = "resident",
-    thresholds_km: object = None,
-    targets: str | None = None,
-    report_date: object = None,
-    language: str = "zh-en",
-    roads: str | None = None,
-    friction: str | None = None,
-    mode: str = "walk",
-) -> dict[str, Any]:
-    """Validate the template parameters shared by every county of a run (dates as ISO text).
+def county_parameters(**raw: Any) -> ReportParameters:
+    """Check the parameters shared by every county of a run (the library's way in).
 
-    A thin call to :meth:`tcmcounty.reporting.parameters.ReportParameters.from_raw`;
+    A thin call to :meth:`tcmcounty.reporting.parameters.ReportParameters.from_raw` without a
+    county: ``population``, ``thresholds_km``, ``targets``, ``report_date``, ``language``;
     ``roads`` / ``friction`` / ``mode`` add travel times (docs/travel.md).
+
+    Parameters
+    ----------
+    **raw
+        The parameters, raw (``None`` or ``""``: the default).
+
+    Returns
+    -------
+    ReportParameters
+        With ``county == ""``; :meth:`~ReportParameters.template_parameters` gives their JSON.
+
+    Raises
+    ------
+    ReportError
+        With a bilingual message naming the parameter.
+
+    Examples
+    --------
+    >>> p = county_parameters(report_date="2024-06-30", thresholds_km="5,2")
+    >>> p.county, p.thresholds_km, p.template_parameters()["report_date"]
+    ('', (2.0, 5.0), '2024-06-30')
     """
-    return ReportParameters.from_raw(
-        population=population,
-        thresholds_km=thresholds_km,
-        targets=targets,
-        report_date=report_date,
-        language=language,
-        require_county=False,
-        roads=roads,
-        friction=friction,
-        mode=mode,
-    ).template_parameters()
+    return ReportParameters.from_raw(require_county=False, **raw)
+
+
+def _shared(parameters: ReportParameters | None, raw: Mapping[str, Any]) -> ReportParameters:
+    """Return the parameters of a run: checked ones, or keyword ones checked here (not both)."""
+    if parameters is None:
+        return county_parameters(**raw)
+    if raw:
+        raise ReportError(
+            f"give parameters= or keyword parameters ({', '.join(raw)}), not both "
+            "/ 参数只能以一种方式给出"
+        )
+    return parameters
 
 
 def workbook_name(path: str | os.PathLike[str]) -> str:
@@ -783,10 +807,10 @@ def workbook_name(path: str | os.PathLike[str]) -> str:
 def make_spec(
     inputs: Sequence[str | os.PathLike[str]],
     *,
-    kind: str = KIND_COUNTY,
+    kind: JobKind = KIND_COUNTY,
     name: str | None = None,
     template: str | os.PathLike[str] | None = None,
-    parameters: dict[str, Any] | None = None,
+    parameters: ReportParameters | Mapping[str, Any] | None = None,
     kernel_name: str | None = None,
     timeout: float | None = 600.0,
     retries: int = 1,
@@ -797,6 +821,8 @@ def make_spec(
 ) -> JobSpec:
     """Build a :class:`JobSpec` for a county report or a comparison.
 
+    ``parameters`` are checked ones (:func:`county_parameters`), or their JSON form
+    (:meth:`ReportParameters.template_parameters`, checked here); ``None``: the defaults.
     ``engine`` is ``"inprocess"`` (the default: the notebook runs in the worker, see
     :mod:`tcmcounty.run.engine`) or ``"kernel"`` (a fresh Jupyter kernel per report).
     """
@@ -821,7 +847,11 @@ def make_spec(
         inputs=paths,
         template=str(tpl),
         template_text=text,
-        parameters=dict(parameters if parameters is not None else county_parameters()),
+        parameters=(
+            parameters
+            if isinstance(parameters, ReportParameters)
+            else ReportParameters.from_template(None, parameters or {})
+        ),
         kernel_name=kernel_name or default_kernel(),
         timeout=timeout,
         retries=retries,
@@ -844,8 +874,9 @@ def render_report(
     index: bool = True,
     pdf: bool = False,
     engine: str = "inprocess",
+    parameters: ReportParameters | None = None,
     **params: Any,
-) -> dict[str, Any]:
+) -> JobRecord:
     """Render one county's report into ``out_dir``; return its record.
 
     Parameters
@@ -860,9 +891,16 @@ def render_report(
         Chromium, checked before any work).
     engine : {"inprocess", "kernel"}
         How the template is executed (:func:`make_spec`).
+    parameters : ReportParameters, optional
+        Checked parameters (:func:`county_parameters`), instead of ``params``.
     params
         Template parameters: ``population``, ``thresholds_km``, ``targets``, ``report_date``,
-        ``language``.
+        ``language``, ``roads``, ``friction``, ``mode`` (checked by :func:`county_parameters`).
+
+    Returns
+    -------
+    JobRecord
+        What the job did; its JSON is ``<name>.json`` in ``out_dir``.
 
     Raises
     ------
@@ -883,7 +921,7 @@ def render_report(
     spec = make_spec(
         [path],
         template=template,
-        parameters=county_parameters(**params),
+        parameters=_shared(parameters, params),
         kernel_name=kernel_name,
         timeout=timeout,
         retries=retries,
@@ -917,11 +955,13 @@ def render_comparison(
     lock: bool = True,
     pdf: bool = False,
     engine: str = "inprocess",
+    parameters: ReportParameters | None = None,
     **params: Any,
-) -> dict[str, Any]:
+) -> JobRecord:
     """Render a side-by-side comparison of ``counties`` into ``out_dir``; return its record.
 
-    ``pdf`` also prints the finished HTML to ``<name>.pdf``, as in :func:`render_report`.
+    ``pdf`` also prints the finished HTML to ``<name>.pdf``; ``parameters`` or ``params`` as in
+    :func:`render_report`.
     """
     from tcmcounty.inputs.load import resolve
 
@@ -936,7 +976,7 @@ def render_comparison(
         kind=KIND_COMPARE,
         name=name,
         template=template,
-        parameters=county_parameters(**params),
+        parameters=_shared(parameters, params),
         kernel_name=kernel_name,
         timeout=timeout,
         retries=retries,
