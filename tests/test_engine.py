@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import papermill
 import pytest
 
+from tcmcounty.errors import NotebookFailed
 from tcmcounty.run.engine import ENGINE_NAME, engine_class, run_cell
 from tcmcounty.run.execute import KernelTimeoutError, execute_template
 
@@ -69,16 +71,19 @@ def test_outputs_as_a_kernel_gives_them(tmp_path: Path) -> None:
     nbformat.validate(done)  # a valid notebook, savable as it is
 
 
-def test_a_failing_cell_stops_the_notebook_with_papermills_error(tmp_path: Path) -> None:
+def test_a_failing_cell_stops_the_notebook_with_notebook_failed(tmp_path: Path) -> None:
     nb = _notebook(
         tmp_path / "err.ipynb",
         "def inner():\n    raise ValueError('bad county data')\ninner()",
         "never = True",
     )
-    with pytest.raises(papermill.PapermillExecutionError) as info:
+    with pytest.raises(NotebookFailed) as info:
         _run(tmp_path, nb)
     assert info.value.ename == "ValueError" and info.value.evalue == "bad county data"
-    failed = info.value.notebook  # type: ignore[attr-defined]
+    assert info.value.notebook == "err.ipynb" and info.value.cell == 2  # after the parameters
+    assert str(info.value) == "in notebook cell 2: ValueError: bad county data"
+    assert isinstance(info.value.__cause__, papermill.PapermillExecutionError)
+    failed: Any = info.value.executed
     error_cell = next(c for c in failed.cells if c.get("outputs") and c.cell_type == "code")
     tb = "\n".join(error_cell.outputs[-1]["traceback"])
     assert "inner()" in tb and "raise ValueError" in tb  # the cell's own lines, not the engine's

@@ -45,6 +45,7 @@ from tcmcounty.coverage import (
     travel_time_costs,
 )
 from tcmcounty.equity import concentration_index, gini, share_below
+from tcmcounty.errors import ArgumentError, ArgumentTypeError
 from tcmcounty.pairs import Costs
 
 FloatArray = npt.NDArray[np.float64]
@@ -111,14 +112,14 @@ def step_decay(
         weights = np.array(LUO_QI_WEIGHTS, dtype=float)
     else:
         if not isinstance(steps, Mapping) or not steps:
-            raise ValueError("steps must be a non-empty mapping {upper_bound: weight}")
+            raise ArgumentError("steps must be a non-empty mapping {upper_bound: weight}")
         items = sorted((float(k), float(v)) for k, v in steps.items())
         bounds = np.array([k for k, _ in items])
         weights = np.array([v for _, v in items])
         if not np.isfinite(bounds).all() or (bounds < 0).any():
-            raise ValueError("steps: upper bounds must be finite numbers >= 0")
+            raise ArgumentError("steps: upper bounds must be finite numbers >= 0")
         if not np.isfinite(weights).all() or (weights < 0).any():
-            raise ValueError("steps: weights must be finite numbers >= 0")
+            raise ArgumentError("steps: weights must be finite numbers >= 0")
     pos = np.searchsorted(bounds, c, side="left")
     w = np.where(pos < len(bounds), weights[np.minimum(pos, len(bounds) - 1)], 0.0)
     return np.where(c <= radius, w, 0.0)
@@ -175,11 +176,11 @@ def get_decay(name: str) -> DecayFunction:
     True
     """
     if not isinstance(name, str):
-        raise TypeError(f"decay must be a str, not {type(name).__name__}")
+        raise ArgumentTypeError(f"decay must be a str, not {type(name).__name__}")
     try:
         return DECAY_FUNCTIONS[name.lower()]
     except KeyError:
-        raise ValueError(
+        raise ArgumentError(
             f"unknown decay {name!r}; valid decay functions are: {', '.join(DECAY_FUNCTIONS)}"
         ) from None
 
@@ -216,13 +217,15 @@ class FcaResult:
 def _check_values(values: npt.ArrayLike, n: int, name: str) -> FloatArray:
     arr = np.asarray(values, dtype=float)
     if arr.shape != (n,):
-        raise ValueError(
+        raise ArgumentError(
             f"{name} must have {n} values (one per {'demand' if 'pop' in name else 'supply'} point), not shape {arr.shape}"
         )
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} has {int((~np.isfinite(arr)).sum())} missing or infinite values")
+        raise ArgumentError(
+            f"{name} has {int((~np.isfinite(arr)).sum())} missing or infinite values"
+        )
     if (arr < 0).any():
-        raise ValueError(f"{name} must be >= 0")
+        raise ArgumentError(f"{name} must be >= 0")
     return arr
 
 
@@ -295,18 +298,20 @@ def two_step_fca(
     [0.01, 0.01]
     """
     if not isinstance(costs, Costs):
-        raise TypeError(f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}")
+        raise ArgumentTypeError(
+            f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}"
+        )
     n_d, n_s = costs.shape
     pop = _check_values(population, n_d, "population")
     cap = _check_values(capacity, n_s, "capacity")
     d0 = costs.max_cost if radius is None else float(radius)
     if not np.isfinite(d0) or d0 < 0:
-        raise ValueError(
+        raise ArgumentError(
             f"radius must be a finite number >= 0, not {radius!r} (costs.max_cost={costs.max_cost})"
         )
     fn = get_decay(decay)
     if steps is not None and fn is not step_decay:
-        raise ValueError("steps only applies to decay='step'")
+        raise ArgumentError("steps only applies to decay='step'")
     row, col, c = costs.row, costs.col, costs.cost
     keep = c <= d0
     if not keep.all():  # copies only when some pairs lie beyond the catchment
@@ -397,7 +402,7 @@ class AccessResult:
         acc = v["access_per_1000"].to_numpy(dtype=float)
         if by == "township":
             if "township_code" not in v.columns:
-                raise ValueError("villages have no township_code; use by='county'")
+                raise ArgumentError("villages have no township_code; use by='county'")
             tc = v["township_code"].astype(str).to_numpy()
             order = list(dict.fromkeys(tc))
             names: dict[str, str] = {}
@@ -437,7 +442,7 @@ class AccessResult:
                 }
             )
             return pd.DataFrame([row])
-        raise ValueError(f"by must be 'village', 'township' or 'county', not {by!r}")
+        raise ArgumentError(f"by must be 'village', 'township' or 'county', not {by!r}")
 
     def equity(
         self, rank_by: npt.ArrayLike | None = None, *, below: float | None = None
@@ -465,7 +470,7 @@ class AccessResult:
         acc = v["access_per_1000"].to_numpy(dtype=float)
         rank = None if rank_by is None else np.asarray(rank_by, dtype=float)
         if rank is not None and rank.shape != (len(v),):
-            raise ValueError(
+            raise ArgumentError(
                 f"rank_by must have one value per village ({len(v)}), not shape {rank.shape}"
             )
         units = [("village", acc, pop0, rank)]
@@ -598,22 +603,24 @@ def spatial_access(
     """
     vil, fac, cty = _unpack(villages, facilities)
     if not isinstance(method, str) or method.lower() not in METHODS:
-        raise ValueError(f"unknown method {method!r}; valid methods are: {', '.join(METHODS)}")
+        raise ArgumentError(f"unknown method {method!r}; valid methods are: {', '.join(METHODS)}")
     method = method.lower()
     if decay is None:
         decay = METHODS[method]
     get_decay(decay)
     decay = decay.lower()
     if method == "2sfca" and decay != "uniform":
-        raise ValueError(
+        raise ArgumentError(
             f"method '2sfca' uses no distance decay; use method='e2sfca' with decay={decay!r}"
         )
     if method == "e2sfca" and decay == "uniform":
-        raise ValueError(
+        raise ArgumentError(
             "method 'e2sfca' needs a decay ('step' or 'gaussian'); use method='2sfca' for none"
         )
     if not isinstance(capacity, str):
-        raise TypeError(f"capacity must be a column name (str), not {type(capacity).__name__}")
+        raise ArgumentTypeError(
+            f"capacity must be a column name (str), not {type(capacity).__name__}"
+        )
     if capacity not in fac.columns:
         numeric = [
             c
@@ -622,26 +629,28 @@ def spatial_access(
             and pd.api.types.is_numeric_dtype(fac[c])
             and not pd.api.types.is_bool_dtype(fac[c])
         ]
-        raise ValueError(
+        raise ArgumentError(
             f"capacity column {capacity!r} not in facilities; numeric columns: {', '.join(numeric)}"
         )
     column = fac[capacity]
     if pd.api.types.is_bool_dtype(column):
-        raise ValueError(f"capacity column {capacity!r} is yes/no, not a number of staff or beds")
+        raise ArgumentError(
+            f"capacity column {capacity!r} is yes/no, not a number of staff or beds"
+        )
     cap = pd.to_numeric(column, errors="coerce").astype(float).to_numpy()
     bad = column.notna().to_numpy() & np.isnan(cap)
     if bad.any():
-        raise ValueError(
+        raise ArgumentError(
             f"capacity column {capacity!r} is not numeric (e.g. {column[bad].iloc[0]!r})"
         )
     if travel_times is not None and costs is not None:
-        raise TypeError("pass travel_times or costs, not both")
+        raise ArgumentTypeError("pass travel_times or costs, not both")
     unit = "min" if travel_times is not None else (costs.unit if costs is not None else "m")
     if radius is None:
         radius = "30min" if unit == "min" else "10km"
     r = parse_threshold(radius, "min" if unit == "min" else "km")
     if r.unit != unit:
-        raise ValueError(
+        raise ArgumentError(
             f"radius {r.label!r} is in {r.unit!r} but costs are in {unit!r}: "
             + (
                 "give minutes (e.g. '30min') with a travel-time table"
@@ -659,7 +668,7 @@ def spatial_access(
             stacklevel=2,
         )
     if (cap[supply] < 0).any():
-        raise ValueError(f"capacity column {capacity!r} has negative values")
+        raise ArgumentError(f"capacity column {capacity!r} has negative values")
     pop = _population(vil)
     n_nopop = int((~np.isfinite(pop)).sum())
     if n_nopop:
@@ -674,9 +683,11 @@ def spatial_access(
         pairs = travel_time_costs(travel_times, vil, fac, max_minutes=r.value)
     elif costs is not None:
         if not isinstance(costs, Costs):
-            raise TypeError(f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}")
+            raise ArgumentTypeError(
+                f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}"
+            )
         if costs.shape != (len(vil), len(fac)):
-            raise ValueError(f"costs has shape {costs.shape}; expected ({len(vil)}, {len(fac)})")
+            raise ArgumentError(f"costs has shape {costs.shape}; expected ({len(vil)}, {len(fac)})")
         pairs = costs
     else:
         vxy, fxy, metric = project(vil, fac, crs)

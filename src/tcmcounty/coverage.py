@@ -46,6 +46,7 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from tcmcounty.county import County
+from tcmcounty.errors import ArgumentError, ArgumentTypeError
 from tcmcounty.indicators.alliance import AllianceCoverage, tcm_led_alliance_coverage
 from tcmcounty.memo import reuse
 from tcmcounty.pairs import Costs, county_crs, metric_xy
@@ -143,9 +144,9 @@ def parse_threshold(value: str | float | Threshold, default_unit: str = "km") ->
     if isinstance(value, Threshold):
         return value
     if isinstance(value, bool) or not isinstance(value, (str, int, float, np.integer, np.floating)):
-        raise TypeError(f"threshold must be a str or number, not {type(value).__name__}")
+        raise ArgumentTypeError(f"threshold must be a str or number, not {type(value).__name__}")
     if default_unit not in ("km", "m", "min"):
-        raise ValueError(f"default_unit must be 'km', 'm' or 'min', not {default_unit!r}")
+        raise ArgumentError(f"default_unit must be 'km', 'm' or 'min', not {default_unit!r}")
     if isinstance(value, str):
         key = value.strip().lower()
         if key in PRESETS:
@@ -153,7 +154,7 @@ def parse_threshold(value: str | float | Threshold, default_unit: str = "km") ->
         m = _UNIT_RE.match(key)
         if not m:
             valid = ", ".join(PRESETS)
-            raise ValueError(
+            raise ArgumentError(
                 f"cannot read threshold {value!r}; write e.g. '2km', '2000m', '30min', "
                 f"a number of {default_unit}, or a preset ({valid})"
             )
@@ -161,7 +162,7 @@ def parse_threshold(value: str | float | Threshold, default_unit: str = "km") ->
     else:
         number, unit = float(value), default_unit
     if not np.isfinite(number) or number < 0:
-        raise ValueError(f"threshold must be a finite number >= 0, not {value!r}")
+        raise ArgumentError(f"threshold must be a finite number >= 0, not {value!r}")
     unit = {"公里": "km", "千米": "km", "米": "m", "分钟": "min"}.get(unit, unit)
     if unit == "km":
         return Threshold(number * 1000.0, "m", _km_label(number * 1000.0))
@@ -194,12 +195,12 @@ def parse_thresholds(
         items = list(spec)
     out = sorted((parse_threshold(s, default_unit) for s in items), key=lambda t: t.value)
     if not out:
-        raise ValueError("thresholds: give at least one threshold, e.g. '1,2,5,10' (km)")
+        raise ArgumentError("thresholds: give at least one threshold, e.g. '1,2,5,10' (km)")
     if len({t.unit for t in out}) > 1:
-        raise ValueError("thresholds mix distances and minutes; use one unit")
+        raise ArgumentError("thresholds mix distances and minutes; use one unit")
     labels = [t.label for t in out]
     if len(set(labels)) != len(labels):
-        raise ValueError(f"thresholds repeat a value: {labels}")
+        raise ArgumentError(f"thresholds repeat a value: {labels}")
     return tuple(out)
 
 
@@ -211,11 +212,11 @@ def _unpack(
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, County | None]:
     if isinstance(villages, County):
         if facilities is not None:
-            raise TypeError("pass either a County or villages and facilities, not both")
+            raise ArgumentTypeError("pass either a County or villages and facilities, not both")
         return villages.villages, villages.facilities, villages
     for name, df in (("villages", villages), ("facilities", facilities)):
         if not isinstance(df, gpd.GeoDataFrame):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"{name} must be a GeoDataFrame (or pass a County), not {type(df).__name__}"
             )
     return villages, facilities, None  # type: ignore[return-value]
@@ -231,13 +232,13 @@ def _check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
     crs = CRS.from_user_input(gdf.crs)
     if crs.is_geographic:
         if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-            raise ValueError(
+            raise ArgumentError(
                 f"{name}: coordinates reach ({maxx:.0f}, {maxy:.0f}), which are not degrees, but the "
                 f"CRS is {crs.name} (geographic); they look like projected metres — set the CRS they "
                 "are in, e.g. gdf.set_crs('EPSG:4544', allow_override=True)"
             )
     elif max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90:
-        raise ValueError(
+        raise ArgumentError(
             f"{name}: every coordinate lies within ±180 / ±90, which looks like degrees, but the "
             f"CRS is {crs.name} (projected, metres); set the geographic CRS, e.g. "
             "gdf.set_crs('EPSG:4326', allow_override=True)"
@@ -269,7 +270,7 @@ def resolve_crs(
     """
     for name, df in (("villages", villages), ("facilities", facilities)):
         if df.crs is None:
-            raise ValueError(
+            raise ArgumentError(
                 f"{name} has no CRS; set one (e.g. gdf.set_crs('EPSG:4326')) — coordinates "
                 "without a CRS are never measured"
             )
@@ -277,7 +278,7 @@ def resolve_crs(
     if crs is not None:
         out = CRS.from_user_input(crs)
         if out.is_geographic:
-            raise ValueError(
+            raise ArgumentError(
                 f"crs={out.to_string()!r} is geographic (degrees); distances need a projected CRS "
                 "in metres — leave crs=None to choose one automatically"
             )
@@ -291,7 +292,7 @@ def resolve_crs(
         return county_crs(both[~(both.is_empty | both.isna())])
     unit = out.axis_info[0].unit_name if out.axis_info else ""
     if unit not in ("metre", "meter", "m"):
-        raise ValueError(f"crs {out.to_string()!r} has unit {unit!r}; distances need metres")
+        raise ArgumentError(f"crs {out.to_string()!r} has unit {unit!r}; distances need metres")
     return out
 
 
@@ -355,7 +356,7 @@ def nearest_points(
     d = np.asarray(demand_xy, dtype=float).reshape(-1, 2)
     s = np.asarray(supply_xy, dtype=float).reshape(-1, 2)
     if not np.isfinite(detour) or detour < 1:
-        raise ValueError(f"detour must be a finite number >= 1, not {detour!r}")
+        raise ArgumentError(f"detour must be a finite number >= 1, not {detour!r}")
     cost = np.full(len(d), np.nan)
     index = np.full(len(d), -1, dtype=np.int64)
     sok = np.flatnonzero(np.isfinite(s).all(axis=1))
@@ -380,7 +381,7 @@ def _population(villages: pd.DataFrame) -> FloatArray:
         return np.full(len(villages), np.nan)
     pop = pd.to_numeric(villages["population"], errors="coerce").astype(float).to_numpy()
     if (pop[np.isfinite(pop)] < 0).any():
-        raise ValueError("villages: population must be >= 0")
+        raise ArgumentError("villages: population must be >= 0")
     return pop
 
 
@@ -400,9 +401,11 @@ def _id_column(ids: npt.NDArray[np.object_], arg: IntArray) -> pd.Series:
 
 def _check_costs(costs: Costs, n_villages: int, n_facilities: int) -> None:
     if not isinstance(costs, Costs):
-        raise TypeError(f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}")
+        raise ArgumentTypeError(
+            f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}"
+        )
     if costs.shape != (n_villages, n_facilities):
-        raise ValueError(
+        raise ArgumentError(
             f"costs has shape {costs.shape} but there are {n_villages} villages and "
             f"{n_facilities} facilities (rows are villages, columns facilities)"
         )
@@ -415,7 +418,7 @@ def _level_mask(facilities: pd.DataFrame, level: str | npt.ArrayLike | None) -> 
         return service_mask(facilities, level)
     mask = np.asarray(level)
     if mask.dtype != bool or mask.shape != (len(facilities),):
-        raise ValueError(
+        raise ArgumentError(
             "level must be a level name, None, or a boolean array with one entry per facility"
         )
     return mask
@@ -438,7 +441,7 @@ def read_travel_times(path: str | os.PathLike[str]) -> pd.DataFrame:
     table.columns = [str(c).strip() for c in table.columns]
     need = {"demand_id", "supply_id", "minutes"}
     if not need <= set(table.columns):
-        raise ValueError(
+        raise ArgumentError(
             f"{os.fspath(path)}: travel-time table needs columns {sorted(need)}; found {list(table.columns)}"
         )
     return table
@@ -466,7 +469,7 @@ def travel_time_costs(
         dup = table.duplicated(subset=["demand_id", "supply_id"])
         if dup.any():
             first = table.loc[dup, ["demand_id", "supply_id"]].astype(str).iloc[0].tolist()
-            raise ValueError(
+            raise ArgumentError(
                 f"travel-time table repeats {int(dup.sum())} (demand_id, supply_id) pair(s), e.g. {first}; "
                 "keep one time per pair"
             )
@@ -658,7 +661,7 @@ class CoverageResult:
         frame["n_unlocated"] = (~v["located"].to_numpy(dtype=bool)).astype(int)
         if by == "township":
             if "township_code" not in v.columns:
-                raise ValueError("villages have no township_code; use by='county'")
+                raise ArgumentError("villages have no township_code; use by='county'")
             frame["township_code"] = v["township_code"].astype(str).to_numpy()
             agg = frame.groupby("township_code", sort=False).sum()
             if self.townships is not None and "code" in self.townships.columns:
@@ -683,7 +686,7 @@ class CoverageResult:
             agg = frame.sum().to_frame().T
             columns = {"county": [self.county_name]}
         else:
-            raise ValueError(f"by must be 'village', 'township' or 'county', not {by!r}")
+            raise ArgumentError(f"by must be 'village', 'township' or 'county', not {by!r}")
         total = agg["pop_total"].to_numpy(dtype=float)
         columns["pop_total"] = total
         for t in self.thresholds:
@@ -717,7 +720,7 @@ class CoverageResult:
         )
         if f"covered_{t.label}" not in self.villages.columns:
             valid = ", ".join(x.label for x in self.thresholds)
-            raise ValueError(f"threshold {t.label!r} was not computed; valid: {valid}")
+            raise ArgumentError(f"threshold {t.label!r} was not computed; valid: {valid}")
         v = self.villages
         keep = ~v[f"covered_{t.label}"].to_numpy(dtype=bool)
         out = v.loc[
@@ -796,7 +799,7 @@ def cumulative_coverage(
     unit = "m" if costs is None else costs.unit
     ths = parse_thresholds(thresholds, "km" if unit == "m" else "min")
     if ths[0].unit != unit:
-        raise ValueError(
+        raise ArgumentError(
             f"thresholds are in {ths[0].unit!r} but costs are in {unit!r}: "
             + (
                 "give minutes (e.g. '30min') with a travel-time table"

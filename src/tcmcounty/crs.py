@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from pyproj import CRS
 
+from tcmcounty.errors import ArgumentError
+
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 formula
 _EE = 0.00669342162296594323  # its first eccentricity squared
 
@@ -55,7 +57,7 @@ def normalise_crs_name(name: str) -> str:
         "火星坐标": GCJ02,
     }
     if key not in table:
-        raise ValueError(
+        raise ArgumentError(
             f"unknown coordinate system {name!r}; expected one of {', '.join(SUPPORTED)}"
         )
     return table[key]
@@ -206,7 +208,7 @@ def metric_crs(lon: float, lat: float) -> CRS:
     4544
     """
     if not (np.isfinite(lon) and np.isfinite(lat)):
-        raise ValueError("metric_crs needs a finite point; got lon={lon!r}, lat={lat!r}")
+        raise ArgumentError(f"metric_crs needs a finite point; got lon={lon!r}, lat={lat!r}")
     cm = int(round(lon / 3.0) * 3)
     if 75 <= cm <= 135 and 0 < lat < 56:
         return CRS.from_epsg(4534 + (cm - 75) // 3)

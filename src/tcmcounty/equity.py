@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from tcmcounty.errors import ArgumentError
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -21,17 +23,17 @@ def _prepare(
     else:
         w = np.asarray(weights, dtype=float).ravel()
         if w.shape != x.shape:
-            raise ValueError(
+            raise ArgumentError(
                 f"weights must have one value per entry of {name} ({len(x)}), not {len(w)}"
             )
         if not np.isfinite(w).all() or (w < 0).any():
-            raise ValueError("weights must be finite numbers >= 0")
+            raise ArgumentError("weights must be finite numbers >= 0")
     if len(x) == 0:
-        raise ValueError(f"{name} is empty")
+        raise ArgumentError(f"{name} is empty")
     if not np.isfinite(x).all():
-        raise ValueError(f"{name} has {int((~np.isfinite(x)).sum())} missing or infinite values")
+        raise ArgumentError(f"{name} has {int((~np.isfinite(x)).sum())} missing or infinite values")
     if w.sum() <= 0:
-        raise ValueError("weights sum to zero")
+        raise ArgumentError("weights sum to zero")
     return x, w
 
 
@@ -76,7 +78,7 @@ def gini(values: npt.ArrayLike, weights: npt.ArrayLike | None = None) -> float:
     """
     x, w = _prepare(values, weights)
     if (x < 0).any():
-        raise ValueError("gini: values must be >= 0")
+        raise ArgumentError("gini: values must be >= 0")
     total = float(np.sum(w * x))
     if total <= 0:
         return float("nan")
@@ -173,7 +175,7 @@ def concentration_index(
     x, w = _prepare(values, weights)
     r = np.asarray(rank_by, dtype=float).ravel()
     if r.shape != x.shape:
-        raise ValueError(
+        raise ArgumentError(
             f"rank_by must have one value per entry of values ({len(x)}), not {len(r)}"
         )
     rank = fractional_rank(r, w)
@@ -198,5 +200,5 @@ def share_below(
     if not isinstance(threshold, (int, float, np.integer, np.floating)) or not np.isfinite(
         threshold
     ):
-        raise ValueError(f"threshold must be a finite number, not {threshold!r}")
+        raise ArgumentError(f"threshold must be a finite number, not {threshold!r}")
     return float(w[x < threshold].sum() / w.sum())

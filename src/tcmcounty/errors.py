@@ -142,3 +142,50 @@ class CountyNotFoundError(TcmCountyError, LookupError):
 
 class ReportError(TcmCountyError):
     """Rendering a report failed."""
+
+
+class NotebookFailed(ReportError):
+    """A cell of a report notebook raised; the report was not made.
+
+    Parameters
+    ----------
+    notebook : str
+        The template's file name (``county_report.ipynb``).
+    cell : int, optional
+        The failed cell's execution count, as the notebook shows it (``In [7]``).
+    ename, evalue : str
+        The exception's type name and message inside the notebook.
+    executed : nbformat.NotebookNode, optional
+        The notebook as far as it ran, the failed cell's traceback in its outputs.
+
+    Examples
+    --------
+    >>> str(NotebookFailed("county.ipynb", 7, "KeyError", "'pop'"))
+    "in notebook cell 7: KeyError: 'pop'"
+    """
+
+    def __init__(
+        self,
+        notebook: str,
+        cell: int | None,
+        ename: str,
+        evalue: str,
+        executed: object = None,
+    ) -> None:
+        self.notebook = notebook
+        self.cell = cell
+        self.ename = ename
+        self.evalue = evalue
+        self.executed = executed
+        super().__init__(f"in notebook cell {cell}: {ename}: {evalue}")
+
+
+class ArgumentError(TcmCountyError, ValueError):
+    """An argument of a library function is out of its domain.
+
+    A negative radius, an unknown method, a table without a needed column. A :class:`ValueError` too, so ``except ValueError`` around older calls still catches it.
+    """
+
+
+class ArgumentTypeError(TcmCountyError, TypeError):
+    """An argument of a library function is of the wrong type (also a :class:`TypeError`)."""

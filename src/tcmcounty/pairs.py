@@ -18,6 +18,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from tcmcounty.crs import metric_crs
+from tcmcounty.errors import ArgumentError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -32,13 +33,13 @@ def county_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
         If the features have no CRS or no finite bounds.
     """
     if gdf.crs is None:
-        raise ValueError(
+        raise ArgumentError(
             "the geometries have no CRS; set one (e.g. EPSG:4326) before measuring distances"
         )
     wgs = gdf.to_crs("EPSG:4326")
     minx, miny, maxx, maxy = wgs.total_bounds
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
-        raise ValueError("cannot choose a metric CRS: the geometries have no finite coordinates")
+        raise ArgumentError("cannot choose a metric CRS: the geometries have no finite coordinates")
     return metric_crs((minx + maxx) / 2, (miny + maxy) / 2)
 
 
@@ -52,11 +53,11 @@ def metric_xy(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS) -> FloatArray:
     """
     crs = CRS.from_user_input(crs)
     if crs.is_geographic:
-        raise ValueError(
+        raise ArgumentError(
             f"{crs.name} is a geographic CRS (degrees); distances need a projected CRS in metres"
         )
     if gdf.crs is None:
-        raise ValueError(
+        raise ArgumentError(
             "the geometries have no CRS; set one (e.g. EPSG:4326) before measuring distances"
         )
     geom = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
@@ -128,9 +129,9 @@ class Costs:
         d = np.asarray(demand_xy, dtype=float).reshape(-1, 2)
         s = np.asarray(supply_xy, dtype=float).reshape(-1, 2)
         if not np.isfinite(max_cost) or max_cost < 0:
-            raise ValueError(f"max_cost must be a finite number >= 0, not {max_cost!r}")
+            raise ArgumentError(f"max_cost must be a finite number >= 0, not {max_cost!r}")
         if detour < 1:
-            raise ValueError(f"detour must be >= 1, not {detour!r}")
+            raise ArgumentError(f"detour must be >= 1, not {detour!r}")
         dok = np.flatnonzero(np.isfinite(d).all(axis=1))
         sok = np.flatnonzero(np.isfinite(s).all(axis=1))
         empty = np.empty(0, dtype=np.int64)
@@ -168,7 +169,7 @@ class Costs:
         """
         need = {"demand_id", "supply_id", "minutes"}
         if not need <= set(table.columns):
-            raise ValueError(
+            raise ArgumentError(
                 f"travel-time table needs columns {sorted(need)}; found {list(table.columns)}"
             )
         dindex = pd.Index(pd.Series(np.asarray(demand_ids)).astype(str))
@@ -178,13 +179,13 @@ class Costs:
         if (r < 0).any() or (c < 0).any():
             bad_d = table.loc[r < 0, "demand_id"].astype(str).unique()[:5].tolist()
             bad_s = table.loc[c < 0, "supply_id"].astype(str).unique()[:5].tolist()
-            raise ValueError(
+            raise ArgumentError(
                 f"travel-time table has unknown ids: demand_id {bad_d} / supply_id {bad_s} "
                 "(is the table oriented demand → supply?)"
             )
         cost = pd.to_numeric(table["minutes"], errors="coerce").to_numpy(dtype=float)
         if np.isnan(cost).any() or (cost < 0).any():
-            raise ValueError("travel-time table: 'minutes' must be numbers >= 0")
+            raise ArgumentError("travel-time table: 'minutes' must be numbers >= 0")
         keep = cost <= max_cost
         row, col, cost = r[keep].astype(np.int64), c[keep].astype(np.int64), cost[keep]
         order = np.lexsort((col, row))

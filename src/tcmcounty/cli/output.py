@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tcmcounty.errors import ArgumentError
 from tcmcounty.io import (
     CSV_BOM,
     csv_bytes,
@@ -60,10 +61,10 @@ def emit(
         If ``fmt`` is unknown or ``xlsx`` is asked for without ``--output``.
     """
     if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise ArgumentError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if fmt == "xlsx":
         if not output:
-            raise ValueError("--format xlsx needs --output FILE.xlsx")
+            raise ArgumentError("--format xlsx needs --output FILE.xlsx")
         write_xlsx(Path(output), {"Sheet1": df})
         return
     if fmt == "csv":

@@ -10,6 +10,7 @@ import pandas as pd
 from tcmcounty.cli.checks import Number, Share
 from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit, wants_bom
+from tcmcounty.errors import ArgumentError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -166,7 +167,7 @@ def _synth(args: argparse.Namespace) -> int:
     if args.random:
         codes += [c for c in synth.pick_adcodes(args.random, args.seed) if c not in codes]
     if not codes:
-        raise ValueError("give at least one ADCODE or --random N")
+        raise ArgumentError("give at least one ADCODE or --random N")
     rows = []
     for code in codes:
         info = boundaries.county_info(code)

@@ -19,6 +19,7 @@ from tcmcounty.cli.travel_options import (
     travel_from_args,
     wants_travel,
 )
+from tcmcounty.errors import ArgumentError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -255,7 +256,7 @@ def _access(args: argparse.Namespace) -> int:
     county = _load(args.path, args.columns)
     decay = args.decay
     if args.method == "2sfca" and decay is not None:
-        raise ValueError("--decay applies to --method e2sfca; 2sfca has no distance decay")
+        raise ArgumentError("--decay applies to --method e2sfca; 2sfca has no distance decay")
     radius = args.radius or ("30min" if args.travel_times or wants_travel(args) else None)
     travel = travel_from_args(args, county, _largest_minutes(radius) if radius else 30.0)
     with warnings.catch_warnings(record=True) as caught:

@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import Any
 
+from tcmcounty.errors import ArgumentError
 from tcmcounty.travel.model import DistanceModel
 
 
@@ -88,7 +89,7 @@ def check_travel_sources(args: argparse.Namespace) -> None:
         If both are given.
     """
     if wants_travel(args) and getattr(args, "travel_times", None):
-        raise ValueError(
+        raise ArgumentError(
             "give --travel-times or --roads/--friction, not both / 出行时间表与路网（摩擦面）只能二选一"
         )
 

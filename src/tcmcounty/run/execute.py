@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tcmcounty.errors import ReportError, TcmCountyError
+from tcmcounty.errors import NotebookFailed, ReportError, TcmCountyError
 from tcmcounty.run.engine import ENGINES
 
 #: Kernel used to execute templates (installed with ``python -m ipykernel install --sys-prefix``).
@@ -115,12 +115,14 @@ _TRANSIENT = (
 
 def is_transient(exc: BaseException) -> bool:
     """Tell kernel failures worth a retry (died, did not start) from errors in cells."""
-    if isinstance(exc, (KernelTimeoutError, TcmCountyError)):
+    if isinstance(exc, (KernelTimeoutError, TcmCountyError)):  # NotebookFailed among them
         return False
-    name = type(exc).__name__
-    if name in {"PapermillExecutionError", "CellExecutionError", "CellTimeoutError"}:
-        return False
-    text = f"{name}: {exc}"
+    from nbclient.exceptions import CellControlSignal, CellExecutionError
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, (PapermillExecutionError, CellExecutionError, CellControlSignal)):
+        return False  # a cell's own error or time limit (CellTimeoutError is a CellControlSignal)
+    text = f"{type(exc).__name__}: {exc}"
     return any(t in text for t in _TRANSIENT) or isinstance(exc, (TimeoutError, ConnectionError))
 
 
@@ -162,8 +164,8 @@ def execute_template(
 
     Raises
     ------
-    papermill.PapermillExecutionError
-        If a cell raised (the executed notebook is attached as ``.notebook``).
+    NotebookFailed
+        If a cell raised (the notebook as far as it ran is its ``.executed``).
     KernelTimeoutError
         If the time limit was reached.
     """
@@ -219,9 +221,12 @@ def execute_template(
             raise KernelTimeoutError(
                 f"timed out after {timeout:g} s; the kernel was stopped / 超时"
             ) from None
-        if type(exc).__name__ == "PapermillExecutionError" and out_nb.is_file():
-            with contextlib.suppress(Exception):
-                exc.notebook = nbformat.read(out_nb, as_version=4)  # type: ignore[attr-defined]
+        if isinstance(exc, papermill.PapermillExecutionError):
+            executed = None
+            if out_nb.is_file():
+                with contextlib.suppress(Exception):
+                    executed = nbformat.read(out_nb, as_version=4)
+            raise notebook_failed(exc, template, executed) from exc
         raise
     finally:
         if timer:
@@ -273,9 +278,24 @@ def _execute_in_process(
         if last is not None:
             with contextlib.suppress(Exception):
                 nbformat.write(last, out_nb)
-                exc.notebook = last  # type: ignore[attr-defined]
-        raise
+        raise notebook_failed(exc, template, last) from exc
     return nb, {"kernel_start": 0.0, "execute": round(time.perf_counter() - t0, 4)}
+
+
+def notebook_failed(exc: Any, template: Path, executed: Any = None) -> NotebookFailed:
+    """Return the :class:`~tcmcounty.errors.NotebookFailed` for papermill's error ``exc``.
+
+    ``exc`` is a :class:`papermill.PapermillExecutionError`: the failed cell's execution count,
+    the exception's name and message inside the notebook; ``executed`` the notebook as far as
+    it ran.
+    """
+    return NotebookFailed(
+        Path(template).name,
+        getattr(exc, "exec_count", None),
+        str(getattr(exc, "ename", "Error")),
+        str(getattr(exc, "evalue", "")).strip(),
+        executed,
+    )
 
 
 def _last_notebook() -> Any:

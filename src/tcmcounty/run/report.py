@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tcmcounty
-from tcmcounty.errors import InputError, ReportError, TcmCountyError
+from tcmcounty.errors import InputError, NotebookFailed, ReportError, TcmCountyError
 from tcmcounty.io import FileKind, UnusableFileError, check_user_file, mark_output_xlsx
 from tcmcounty.reporting.parameters import LANGUAGES as LANGUAGES
 from tcmcounty.reporting.parameters import ReportParameters as ReportParameters
@@ -282,11 +282,8 @@ def bundle_files(path: str | os.PathLike[str], limit: int = 200 * 1024 * 1024) -
 
 def _summarise_error(exc: BaseException) -> str:
     name = type(exc).__name__
-    if name == "PapermillExecutionError":
-        ename = getattr(exc, "ename", "Error")
-        evalue = str(getattr(exc, "evalue", "")).strip()
-        cell = getattr(exc, "exec_count", None)
-        return f"in notebook cell {cell}: {ename}: {evalue}"[:2000]
+    if isinstance(exc, NotebookFailed):  # in notebook cell 7: KeyError: 'pop'
+        return str(exc)[:2000]
     if isinstance(exc, InputError):
         lines = str(exc).splitlines()
         return (" | ".join(lines[:4]) + (f" | … {len(lines) - 4} more" if len(lines) > 4 else ""))[
@@ -449,15 +446,12 @@ def run_job(spec: JobSpec) -> JobOutcome:
         status, error = "timeout", str(exc)
     except Exception as exc:
         error = _summarise_error(exc)
-        failed_nb = getattr(exc, "notebook", None)
+        failed_nb = exc.executed if isinstance(exc, NotebookFailed) else None
         if failed_nb is not None:
             import nbformat
 
             files[f".failed/{spec.name}.ipynb"] = nbformat.writes(failed_nb).encode("utf-8")
-        if (
-            not isinstance(exc, (TcmCountyError, OSError))
-            and type(exc).__name__ != "PapermillExecutionError"
-        ):
+        if not isinstance(exc, (TcmCountyError, OSError)):  # NotebookFailed is a TcmCountyError
             record.extra["traceback"] = traceback.format_exc(limit=8)[-4000:]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -41,6 +41,7 @@ from pyproj import CRS
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from tcmcounty.errors import ArgumentTypeError
 from tcmcounty.travel._errors import TravelInputError
 from tcmcounty.travel.contract import Chains, contract
 from tcmcounty.travel.roads import RoadLayer
@@ -452,7 +453,7 @@ def build_graph(
     crs = CRS.from_user_input(crs)
     digest = digest or (layer.digest if layer is not None else None)
     if digest is None:
-        raise TypeError("give a layer or a digest")
+        raise ArgumentTypeError("give a layer or a digest")
     key = graph_key(digest, mode, speeds, crs)
     # Disk cache only for files (parsing is the slow part); in-memory layers are cached in memory.
     folder = _cache_dir() if cache and layer is None else None

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tcmcounty.errors import ArgumentError
 from tcmcounty.travel.model import DistanceModel
 
 #: Travel-time thresholds of the report (minutes): the 15 / 30 minute circles and 60.
@@ -115,7 +116,7 @@ def travel_coverage(
     from tcmcounty.travel.county import friction_travel_times, road_travel_times
 
     if (roads is None) == (friction is None):
-        raise ValueError("give one of roads or friction")
+        raise ArgumentError("give one of roads or friction")
     cutoff = max(REPORT_MINUTES)
     if roads is not None:
         tt = road_travel_times(

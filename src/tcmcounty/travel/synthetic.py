@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from tcmcounty.errors import ArgumentError
 from tcmcounty.pairs import county_crs
 from tcmcounty.travel.roads import RoadLayer, roads_from_frame
 
@@ -47,7 +48,7 @@ def grid_roads(
     """
     boundary = getattr(county, "boundary", None)
     if boundary is None or len(boundary) == 0:
-        raise ValueError("the county has no boundary to lay a synthetic grid in")
+        raise ArgumentError("the county has no boundary to lay a synthetic grid in")
     crs = county_crs(boundary)
     outline = shapely.union_all(boundary.to_crs(crs).geometry.to_numpy())
     minx, miny, maxx, maxy = outline.bounds
