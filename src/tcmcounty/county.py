@@ -97,7 +97,7 @@ def weakest_status(statuses: object) -> Status | None:
     found = [s for s in statuses if isinstance(s, str) and s in _RANK]  # type: ignore[attr-defined]
     if not found:
         return None
-    return max(found, key=_RANK.__getitem__)  # type: ignore[return-value]
+    return max(found, key=_RANK.__getitem__)
 
 
 @dataclass(frozen=True)

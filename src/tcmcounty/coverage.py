@@ -190,7 +190,7 @@ def parse_thresholds(
     if isinstance(spec, str):
         items: list[str | float | Threshold] = [s for s in spec.split(",") if s.strip()]
     elif isinstance(spec, (int, float, np.integer, np.floating, Threshold)):
-        items = [spec]  # type: ignore[list-item]
+        items = [spec]
     else:
         items = list(spec)
     out = sorted((parse_threshold(s, default_unit) for s in items), key=lambda t: t.value)

@@ -398,10 +398,10 @@ def _task(r: dict[str, object], position: int) -> Task:
         partners=_units(r.get("partners")),
         stage=_text(r.get("stage")),
         due=due if isinstance(due, dt.date) else None,
-        progress=progress if progress in PROGRESS else "not_reported",  # type: ignore[arg-type]
+        progress=progress if progress in PROGRESS else "not_reported",
         evidence=_text(r.get("evidence")),
         source=_text(r.get("source")),
-        row=int(row) if isinstance(row, (int, float)) and row == row else None,  # type: ignore[arg-type]
+        row=int(row) if isinstance(row, (int, float)) and row == row else None,
     )
 
 

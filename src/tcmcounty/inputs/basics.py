@@ -718,7 +718,7 @@ def _count_from_rate(
             column=rate_zh,
         )
         return
-    survey[count_key] = float(round(float(rate) * float(n)))  # type: ignore[arg-type]
+    survey[count_key] = float(round(float(rate) * float(n)))
     raw.problem(
         "note",
         "county",

@@ -369,9 +369,9 @@ def content_fit(column: Column | str, sample: list[str]) -> float:
         value = _parse_cell(t, column, 0, "", record)
         if found or value is None:
             continue
-        if column.name == "lon" and not _within(value, LON_RANGE):  # type: ignore[arg-type]
+        if column.name == "lon" and not _within(value, LON_RANGE):
             continue
-        if column.name == "lat" and not _within(value, LAT_RANGE):  # type: ignore[arg-type]
+        if column.name == "lat" and not _within(value, LAT_RANGE):
             continue
         if column.kind == "text" and parse_number(t) is not None:
             continue
@@ -472,7 +472,7 @@ def parse_rows(
         # (a million villages would otherwise be held twice).
         stream = iter(rows)
         text_rows = [[cell_text(c) for c in r] for r in itertools.islice(stream, HEADER_ROWS)]
-        tail: Iterator[list[str]] = ([c.strip() for c in r] for r in stream)  # type: ignore[union-attr]
+        tail: Iterator[list[str]] = ([c.strip() for c in r] for r in stream)
         if not any(any(c for c in r) for r in text_rows):
             first = next((r for r in tail if any(r)), None)
             if first is not None:
@@ -578,7 +578,7 @@ def parse_rows(
         text_rows, merged or [], header_row + used - 1, first_row_number, add, counts, flags
     )
     header_keys = {normalise(h) for h in header if h} | {h for h in header if h}
-    contract = {c.column: table.column(c.column) for c in keep}  # type: ignore[index]
+    contract = {c.column: table.column(c.column) for c in keep}
     known_positions = {c.position for c in hm.columns}
     width = max(known_positions, default=-1) + 1
     gaps = any(j not in known_positions for j in range(width))
@@ -588,7 +588,7 @@ def parse_rows(
     memo: dict[str, dict[str, object]] = {
         c.column: {}  # type: ignore[misc]
         for c in keep
-        if contract[c.column].kind not in ("text", "ids")  # type: ignore[index]
+        if contract[c.column].kind not in ("text", "ids")
     }
     # per kept column: position, contract column, memo (None: parsed every time), whether it
     # is scaled, how it combines ("part" of a sum, "fallback" where the first is blank, or
@@ -596,13 +596,13 @@ def parse_rows(
     # a column read from two places (a fallback) may be blank in either; required is checked
     # once both are combined
     backed = {c.column for c in keep if c.rule == "fallback"}
-    required_both = [n for n in backed if not contract[n].nullable]  # type: ignore[index]
+    required_both = [n for n in backed if not contract[n].nullable]
     for n in backed:
-        contract[n] = dataclasses.replace(contract[n], nullable=True)  # type: ignore[index]
+        contract[n] = dataclasses.replace(contract[n], nullable=True)
     plan = [
         (
             c.position,
-            contract[c.column],  # type: ignore[index]
+            contract[c.column],
             memo.get(c.column),  # type: ignore[arg-type]
             c.scale != 1.0,
             c.rule if c.rule in ("part", "fallback") else None,
@@ -618,7 +618,7 @@ def parse_rows(
         col: {k.strip(): v for k, v in mapping.items()} for col, mapping in sheet_map.values.items()
     }
     for c in keep:  # 中医阁（1是 2否）: the header says what its digits mean
-        if contract[c.column].kind == "bool" and (legend := flag_legend(c.written)):  # type: ignore[index]
+        if contract[c.column].kind == "bool" and (legend := flag_legend(c.written)):
             value_map.setdefault(c.column, {}).update(  # type: ignore[arg-type]
                 {k: v for k, v in legend.items() if k not in value_map.get(c.column, {})}  # type: ignore[arg-type]
             )
@@ -671,7 +671,7 @@ def parse_rows(
                 values[col.name] = value
         for name, got_parts in parts.items():
             got = [v for v in got_parts if isinstance(v, (int, float))]
-            values[name] = sum(got) if got else None  # type: ignore[assignment]
+            values[name] = sum(got) if got else None
         for name, value in fallbacks.items():
             first = values.get(name)
             if first in (None, []):

@@ -183,7 +183,7 @@ def _sheet_map(
                 for x in v.values()
             )
             if ok:
-                sums = {str(a): tuple(b) for a, b in v.items()}  # type: ignore[union-attr]
+                sums = {str(a): tuple(b) for a, b in v.items()}
             else:
                 bad(
                     k,
@@ -198,7 +198,7 @@ def _sheet_map(
                 for x in v.values()
             )
             if ok:
-                values = {str(a): {str(x): str(y) for x, y in b.items()} for a, b in v.items()}  # type: ignore[union-attr]
+                values = {str(a): {str(x): str(y) for x, y in b.items()} for a, b in v.items()}
             else:
                 bad(
                     k,

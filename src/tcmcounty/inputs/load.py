@@ -435,7 +435,7 @@ def _point_geometry(lon: np.ndarray, lat: np.ndarray) -> gpd.array.GeometryArray
 def build_county(raw: RawBundle) -> County:
     """Build a :class:`County` from a bundle that passed validation."""
     meta = raw.meta
-    coords = {k: str(v) for k, v in (meta.get("coordinates") or {}).items()}  # type: ignore[union-attr]
+    coords = {k: str(v) for k, v in (meta.get("coordinates") or {}).items()}
     for t in ("townships", "villages", "facilities"):
         coords.setdefault(t, "EPSG:4326")
     empty = {
@@ -513,8 +513,8 @@ def build_county(raw: RawBundle) -> County:
         alliances=alliances,
         boundary=boundary,
         sources=tables["sources"].drop(columns="_row").reset_index(drop=True),
-        tcm_hospital=dict(meta.get("tcm_hospital") or {}),  # type: ignore[arg-type]
-        survey=dict(meta.get("survey") or {}),  # type: ignore[arg-type]
+        tcm_hospital=dict(meta.get("tcm_hospital") or {}),
+        survey=dict(meta.get("survey") or {}),
         coordinates=coords,
         warnings=notes,
         path=raw.path,

@@ -170,7 +170,7 @@ def read_sheets(
 def _parser_class() -> type:
     from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
-    class _Parser(WorkSheetParser):  # type: ignore[misc]
+    class _Parser(WorkSheetParser):
         """Keeps formulas without a saved value as :class:`UncachedFormula`."""
 
         def parse_cell(self, element):  # type: ignore[no-untyped-def]

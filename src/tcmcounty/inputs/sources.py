@@ -29,7 +29,7 @@ def ensure_user_source(raw: RawBundle, what_en: str, what_zh: str) -> None:
     cites = any(
         isinstance(fig, dict) and fig.get("source") == USER_SOURCE
         for group in ("population", "resources")
-        for entry in (raw.meta.get(group) or {}).values()  # type: ignore[union-attr]
+        for entry in (raw.meta.get(group) or {}).values()
         if isinstance(entry, dict)
         for fig in (entry, entry.get("estimate"))
     )

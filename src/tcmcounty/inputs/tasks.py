@@ -36,7 +36,7 @@ def _plan(raw: RawBundle) -> CountyPlan | None:
 
 def _text(v: object) -> str:
     """Return a cell as stripped text (empty for a missing value)."""
-    return "" if v is None or pd.isna(v) else str(v).strip()  # type: ignore[arg-type]
+    return "" if v is None or pd.isna(v) else str(v).strip()
 
 
 def _duplicate_numbers(raw: RawBundle) -> None:

@@ -146,7 +146,7 @@ def _check_meta(raw: RawBundle) -> None:
                 f"未知指标，已忽略；应为：{', '.join(valid.values())}",
                 row,
                 where,
-            )  # type: ignore[arg-type]
+            )
             continue
         for fig, label in ((entry, where), (entry.get("estimate"), f"{where}.estimate")):
             if not isinstance(fig, dict) or "value" not in fig:
@@ -162,7 +162,7 @@ def _check_meta(raw: RawBundle) -> None:
             elif value < 0:
                 raw.problem(
                     "error", "county", "expected a number >= 0", "应为非负数", row, col, value
-                )  # type: ignore[arg-type]
+                )
             elif group == "population" and value == 0:
                 raw.problem(
                     "error",
@@ -172,7 +172,7 @@ def _check_meta(raw: RawBundle) -> None:
                     row,
                     col,
                     value,
-                )  # type: ignore[arg-type]
+                )
             status = str(fig.get("status", "")).lower()
             if status not in statuses:
                 raw.problem(
@@ -183,7 +183,7 @@ def _check_meta(raw: RawBundle) -> None:
                     row,
                     f"{label}.status",
                     fig.get("status"),
-                )  # type: ignore[arg-type]
+                )
             if not fig.get("source"):
                 raw.problem(
                     "error",
@@ -192,7 +192,7 @@ def _check_meta(raw: RawBundle) -> None:
                     "每个数值都须注明来源编号",
                     row,
                     f"{label}.source",
-                )  # type: ignore[arg-type]
+                )
 
 
 def _flagged(df: pd.DataFrame, mask: pd.Series | np.ndarray) -> Iterator[tuple[object, pd.Series]]:
@@ -247,7 +247,7 @@ def _check_sources(raw: RawBundle) -> None:
                     fig.get("_row"),
                     f"{label}.source",
                     fig["source"],
-                )  # type: ignore[arg-type]
+                )
     for name, df in raw.tables.items():
         if name == "sources" or "source" not in df:
             continue
@@ -430,7 +430,7 @@ def _figure_value(entry: object) -> tuple[float | None, dict[str, object] | None
         return None, None
     fig = entry if "value" in entry else entry.get("estimate")
     if isinstance(fig, dict) and _is_number(fig.get("value")):
-        return float(fig["value"]), fig  # type: ignore[arg-type]
+        return float(fig["value"]), fig
     return None, None
 
 
@@ -594,7 +594,7 @@ def _check_population(raw: RawBundle) -> None:
                         f"{ratio:.2f} per 1,000 residents{derived_en} is far from national "
                         f"references ({lo}–{hi})",
                         f"每千人 {ratio:.2f}{derived_zh}，明显偏离全国参考范围（{lo}–{hi}）",
-                        entry.get("_row") if isinstance(entry, dict) else None,  # type: ignore[arg-type]
+                        entry.get("_row") if isinstance(entry, dict) else None,
                         f"resources.{key}",
                         value,
                     )
@@ -777,7 +777,7 @@ def _check_county_limits(raw: RawBundle) -> None:
         ):
             if not isinstance(fig, dict) or not _is_number(fig.get("value")):
                 continue
-            v = float(fig["value"])  # type: ignore[arg-type]
+            v = float(fig["value"])
             if not np.isfinite(v) or v <= unlikely:
                 continue
             bad = v > impossible
@@ -789,7 +789,7 @@ def _check_county_limits(raw: RawBundle) -> None:
                 f"(above {limit:,}); " + ("correct it" if bad else "check the unit and the digits"),
                 f"{v:,.0f} 对一个县而言{'不可能' if bad else '不太可能'}（超过 {limit:,}）；"
                 + ("请更正" if bad else "请检查单位与位数"),
-                fig.get("_row"),  # type: ignore[arg-type]
+                fig.get("_row"),
                 str(fig.get("_column", label)),
                 f"{v:.0f}",
             )
@@ -832,7 +832,7 @@ def _check_years(raw: RawBundle) -> None:
             if isinstance(fig, dict) and fig.get("year") not in (None, ""):
                 _year_problem(
                     raw, "county", fig["year"], fig.get("_row"), f"{label}.year", FIRST_YEAR
-                )  # type: ignore[arg-type]
+                )
     for section in ("survey", "tcm_hospital"):
         sub = meta.get(section)
         if isinstance(sub, dict) and sub.get("year") not in (None, ""):
@@ -939,7 +939,7 @@ def _resident_total(raw: RawBundle) -> float | None:
         return None
     fig = resident if "value" in resident else resident.get("estimate")
     if isinstance(fig, dict) and _is_number(fig.get("value")):
-        return float(fig["value"])  # type: ignore[arg-type]
+        return float(fig["value"])
     return None
 
 

@@ -160,7 +160,7 @@ class FrictionSurface:
     @property
     def shape(self) -> tuple[int, int]:
         """Rows, columns."""
-        return self.minutes_per_m.shape  # type: ignore[return-value]
+        return self.minutes_per_m.shape
 
     @property
     def cell_size(self) -> tuple[float, float]:
