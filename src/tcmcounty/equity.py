@@ -124,7 +124,7 @@ def fractional_rank(rank_by: npt.ArrayLike, weights: npt.ArrayLike | None = None
             gm / np.where(gw > 0, gw, 1),
             np.bincount(group, weights=mid) / np.bincount(group),
         )
-    out = np.empty_like(mid)
+    out: FloatArray = np.empty_like(mid)
     out[order] = gmean[group]
     return out
 

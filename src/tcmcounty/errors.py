@@ -91,7 +91,13 @@ def summarise(problems: list[Problem], keep: int = KEEP_PER_KIND) -> list[Proble
     first: dict[tuple[object, ...], Problem] = {}
     out: list[Problem] = []
     for p in problems:
-        kind = (p.severity, p.file, p.sheet, p.column, _VARIABLE.sub("#", p.message_en))
+        kind: tuple[object, ...] = (
+            p.severity,
+            p.file,
+            p.sheet,
+            p.column,
+            _VARIABLE.sub("#", p.message_en),
+        )
         seen[kind] = seen.get(kind, 0) + 1
         if seen[kind] <= keep:
             out.append(p)

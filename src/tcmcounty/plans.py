@@ -152,7 +152,7 @@ def plan_of(county: object) -> CountyPlan | None:
     >>> plan_of(tcmcounty.load_county("wenxi", warn=False)).document_number
     '闻政办发〔2023〕6号'
     """
-    own = getattr(county, "plan", None)
+    own: CountyPlan | None = getattr(county, "plan", None)
     if own is not None:
         return own
     return county_plan(str(getattr(county, "adcode", "")))

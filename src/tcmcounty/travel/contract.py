@@ -68,7 +68,7 @@ class Chains:
 
 def _junctions(seg: IntArray, oneway: BoolArray, n: int) -> BoolArray:
     deg = np.bincount(seg.ravel(), minlength=n)
-    keep = deg != 2
+    keep: npt.NDArray[np.bool_] = deg != 2
     # For degree-2 vertices, look at their two segments.
     ends = np.concatenate([seg[:, 0], seg[:, 1]])
     sid = np.concatenate([np.arange(len(seg)), np.arange(len(seg))])
