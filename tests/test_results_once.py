@@ -294,5 +294,7 @@ def test_indicator_rows_read_as_iterrows_reads_them() -> None:
         unmet = res.headline()["unmet"]
         rows = [r for _, r in ind.iterrows() if r["met"] is False]
         assert unmet and [u["id"] for u in unmet] == [str(r["id"]) for r in rows]
-        assert [u["need_unit"] for u in unmet] == [R.plain_value(r.get("need_unit", "")) for r in rows]
+        assert [u["need_unit"] for u in unmet] == [
+            R.plain_value(r.get("need_unit", "")) for r in rows
+        ]
         assert [u["value"] for u in unmet] == [R.plain_value(r.get("value")) for r in rows]
