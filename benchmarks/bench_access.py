@@ -122,8 +122,8 @@ def county_points(n_v: int, n_f: int, seed: int = 7):
 
 def bench_counties() -> pd.DataFrame:
     import tcmcounty
-    from tcmcounty.access import spatial_access
-    from tcmcounty.coverage import cumulative_coverage, nearest_service
+    from tcmcounty.spatial.access import spatial_access
+    from tcmcounty.spatial.coverage import cumulative_coverage, nearest_service
 
     rows = []
     for name in ("anyue", "wenxi"):
@@ -234,8 +234,8 @@ def bench_county_scale(
 
     from access import weights
 
-    from tcmcounty.access import two_step_fca
-    from tcmcounty.pairs import Costs
+    from tcmcounty.spatial.access import two_step_fca
+    from tcmcounty.spatial.pairs import Costs
 
     d, s, pop, cap = county_points(n_v, n_f)
     t_pairs, costs = timed(lambda: Costs.from_points(d, s, radius), repeat)
@@ -300,8 +300,8 @@ def bench_county_scale(
 
 def child_case(case: str, n_v: int, n_f: int, layout: str) -> dict[str, object]:
     """Run one national case in this (fresh) process; report time and peak RSS."""
-    from tcmcounty.access import spatial_access
-    from tcmcounty.coverage import cumulative_coverage, nearest_service
+    from tcmcounty.spatial.access import spatial_access
+    from tcmcounty.spatial.coverage import cumulative_coverage, nearest_service
 
     villages, facilities = national_points(n_v, n_f, layout)
     base = rss_bytes()
@@ -326,8 +326,8 @@ def child_case(case: str, n_v: int, n_f: int, layout: str) -> dict[str, object]:
     elif case in ("pysal-sparse-2sfca", "pysal-sparse-e2sfca"):
         import math
 
-        from tcmcounty.coverage import project
-        from tcmcounty.pairs import Costs
+        from tcmcounty.spatial.coverage import project
+        from tcmcounty.spatial.pairs import Costs
 
         vxy, fxy, _ = project(villages, facilities)
         costs = Costs.from_points(vxy, fxy, 30_000.0)

@@ -6,7 +6,7 @@ Run::
     /tmp/venv/bin/python benchmarks/bench_coverage.py --quick   # small sizes
 
 For each size, both methods decide which villages lie within 1, 2, 5 and 10 km of a facility.
-Ours: :func:`tcmcounty.coverage.cumulative_coverage` (one KD-tree nearest query, exact circles).
+Ours: :func:`tcmcounty.spatial.coverage.cumulative_coverage` (one KD-tree nearest query, exact circles).
 Oracle: ``facilities.buffer(t)`` (geopandas default 16 segments per quarter circle) and
 ``geopandas.sjoin(villages, buffers, predicate="intersects")``. A buffer polygon lies inside the
 true circle by up to t·(1 − cos(π/64)) ≈ 0.12 % of t, so villages that close to a threshold may
@@ -52,7 +52,7 @@ def points(
 
 
 def ours(villages: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> dict[float, np.ndarray]:
-    from tcmcounty.coverage import cumulative_coverage
+    from tcmcounty.spatial.coverage import cumulative_coverage
 
     res = cumulative_coverage(villages, facilities, thresholds=THRESHOLDS_KM, level=None)
     return {t: res.villages[f"covered_{t:g}km"].to_numpy() for t in THRESHOLDS_KM}

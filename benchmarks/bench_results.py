@@ -11,9 +11,9 @@ load                :func:`tcmcounty.load_county`
 ind county          :func:`tcmcounty.indicators.compute` (county level)
 ind township        the same with ``by="township"`` (every township-level indicator)
 coverage            nearest service + cumulative coverage of each level the report shows
-alliance            :func:`tcmcounty.coverage.alliance_coverage` (``T-YLT`` with its rows)
+alliance            :func:`tcmcounty.spatial.coverage.alliance_coverage` (``T-YLT`` with its rows)
 access              E2SFCA accessibility and its equity table, as the report computes them
-plan                中医阁 site plan (:func:`tcmcounty.plan.plan_sites`)
+plan                中医阁 site plan (:func:`tcmcounty.spatial.plan.plan_sites`)
 worklists           building the worklists from computed results, with no township
                     indicators precomputed (what the staff list costs when it computes them)
 ==================  ===========================================================================
@@ -87,12 +87,12 @@ def _fresh_worklists(res: object) -> object:
 def time_county(path: Path, repeat: int) -> dict[str, float]:
     """Median milliseconds of each step of :data:`STEPS` for the county at ``path``."""
     import tcmcounty
-    from tcmcounty import coverage as cov
     from tcmcounty import indicators
-    from tcmcounty.access import spatial_access
-    from tcmcounty.plan import plan_sites
     from tcmcounty.reporting import results as R
     from tcmcounty.reporting import worklists as W
+    from tcmcounty.spatial import coverage as cov
+    from tcmcounty.spatial.access import spatial_access
+    from tcmcounty.spatial.plan import plan_sites
 
     c = tcmcounty.load_county(path, warn=False)
     ths = list(R.DEFAULT_THRESHOLDS_KM)

@@ -8,7 +8,7 @@ Run::
 Every case runs in its own subprocess, so its peak RSS (``ru_maxrss``) is its own.
 
 1. County: ≈ 600 villages × 700 facilities on a ≈ 100k-segment network, motorised, all pairs
-   within 60 minutes (:func:`tcmcounty.travel.graph.pair_times`, snapping included; the graph
+   within 60 minutes (:func:`tcmcounty.spatial.travel.graph.pair_times`, snapping included; the graph
    build is timed separately). Two networks: "rural" (a junction grid whose links carry 4 shape
    vertices each, as road lines do: most vertices join two segments) and "grid" (every vertex a
    junction, the worst case for contraction). Baselines on the *uncontracted vertex graph* with
@@ -16,12 +16,12 @@ Every case runs in its own subprocess, so its peak RSS (``ru_maxrss``) is its ow
    subset of facilities and scaled linearly — stated in the table) and pandana
    ``nodes_in_range`` (contraction hierarchies) when installed. Results are compared pair by pair.
 2. Province: ≥ 5 M segments, 50k villages, 5k facilities, nearest facility time for every
-   village (one multi-source Dijkstra, :func:`tcmcounty.travel.graph.nearest_times`). networkx
+   village (one multi-source Dijkstra, :func:`tcmcounty.spatial.travel.graph.nearest_times`). networkx
    ``multi_source_dijkstra_path_length`` (and pandana ``nearest_pois``) run on a smaller grid
    and are extrapolated by the number of arcs × log (stated as such).
 3. Friction: 520 × 520 cells (≈ 270k) at 100 m, 700 facilities: the nearest-facility surface
    (one :class:`skimage.graph.MCP_Geometric` run) and all pairs within 60 min walking
-   (:func:`tcmcounty.travel.friction.friction_pair_times`) vs networkx multi-source Dijkstra on
+   (:func:`tcmcounty.spatial.travel.friction.friction_pair_times`) vs networkx multi-source Dijkstra on
    the 8-neighbour cell graph with the same move costs.
 """
 
@@ -87,8 +87,8 @@ def _have(module: str) -> bool:
 
 
 def case_county(net: str, quick: bool) -> dict:
-    from tcmcounty.travel.graph import graph_from_segments, pair_times
-    from tcmcounty.travel.synthetic import grid_segments, rural_segments
+    from tcmcounty.spatial.travel.graph import graph_from_segments, pair_times
+    from tcmcounty.spatial.travel.synthetic import grid_segments, rural_segments
 
     n_v, n_f = (600, 700)
     if net == "rural":
@@ -177,8 +177,8 @@ def case_county(net: str, quick: bool) -> dict:
 
 
 def case_province(quick: bool) -> dict:
-    from tcmcounty.travel.graph import graph_from_segments, nearest_times
-    from tcmcounty.travel.synthetic import grid_segments
+    from tcmcounty.spatial.travel.graph import graph_from_segments, nearest_times
+    from tcmcounty.spatial.travel.synthetic import grid_segments
 
     n = 400 if quick else 1600  # 2n² − 2n = 5.1 M segments at 1600
     n_v, n_f = (5_000, 500) if quick else (50_000, 5_000)
@@ -209,8 +209,8 @@ def case_province_baseline(quick: bool) -> dict:
     """networkx / pandana and ours on a smaller grid of the same kind (for the ratio)."""
     import networkx as nx
 
-    from tcmcounty.travel.graph import graph_from_segments, nearest_times
-    from tcmcounty.travel.synthetic import grid_segments
+    from tcmcounty.spatial.travel.graph import graph_from_segments, nearest_times
+    from tcmcounty.spatial.travel.synthetic import grid_segments
 
     n = 120 if quick else 300
     link = 200.0
@@ -260,7 +260,11 @@ def case_province_baseline(quick: bool) -> dict:
 def case_friction(quick: bool) -> dict:
     from affine import Affine
 
-    from tcmcounty.travel.friction import cost_distance, friction_pair_times, surface_from_array
+    from tcmcounty.spatial.travel.friction import (
+        cost_distance,
+        friction_pair_times,
+        surface_from_array,
+    )
 
     n = 200 if quick else 520
     cell = 100.0

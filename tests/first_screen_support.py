@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tcmcounty import pdf as P
+from tcmcounty.run import pdf as P
 
 #: The screen a county office's laptop shows (CSS pixels).
 SCREEN = (1366, 768)

@@ -13,7 +13,7 @@ import pytest
 from conftest import ANYUE, WENXI
 
 import tcmcounty
-from tcmcounty.access import (
+from tcmcounty.spatial.access import (
     DECAY_FUNCTIONS,
     AccessResult,
     gaussian_decay,
@@ -23,7 +23,7 @@ from tcmcounty.access import (
     two_step_fca,
     uniform_decay,
 )
-from tcmcounty.pairs import Costs
+from tcmcounty.spatial.pairs import Costs
 
 CRS = "EPSG:4544"
 X0, Y0 = 500_000.0, 3_300_000.0

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tcmcounty.equity import concentration_index, fractional_rank, gini, share_below
+from tcmcounty.spatial.equity import concentration_index, fractional_rank, gini, share_below
 
 
 def gini_brute(x: np.ndarray, w: np.ndarray) -> float:

@@ -12,8 +12,8 @@ import pytest
 access_pkg = pytest.importorskip("access")
 from access import Access, weights  # noqa: E402
 
-from tcmcounty.access import two_step_fca  # noqa: E402
-from tcmcounty.pairs import Costs  # noqa: E402
+from tcmcounty.spatial.access import two_step_fca  # noqa: E402
+from tcmcounty.spatial.pairs import Costs  # noqa: E402
 
 
 def dai_gaussian(d0: float):

@@ -29,10 +29,10 @@ from first_screen_support import SCREEN, measure
 
 import tcmcounty
 from tcmcounty.cli import main
-from tcmcounty.coverage import cumulative_coverage
 from tcmcounty.indicators import compute
 from tcmcounty.indicators.alliance import tcm_led_alliance_coverage
 from tcmcounty.run.index import ALLIANCE_HEADER
+from tcmcounty.spatial.coverage import cumulative_coverage
 
 pytestmark = [
     pytest.mark.slow,

@@ -13,7 +13,14 @@ import pytest
 from pyproj import Geod
 
 import tcmcounty
-from tcmcounty.coverage import (
+from tcmcounty.services import (
+    SERVICE_LEVELS,
+    get_level,
+    service_mask,
+    service_summary,
+    serving_facilities,
+)
+from tcmcounty.spatial.coverage import (
     AllianceCoverage,
     Threshold,
     alliance_coverage,
@@ -24,14 +31,7 @@ from tcmcounty.coverage import (
     parse_thresholds,
     travel_time_costs,
 )
-from tcmcounty.pairs import Costs
-from tcmcounty.services import (
-    SERVICE_LEVELS,
-    get_level,
-    service_mask,
-    service_summary,
-    serving_facilities,
-)
+from tcmcounty.spatial.pairs import Costs
 
 GK105 = "EPSG:4544"  # CGCS2000 / 3-degree Gauss-Kruger CM 105E (metres)
 X0, Y0 = 500_000.0, 3_300_000.0

@@ -9,7 +9,7 @@ import pytest
 from conftest import ANYUE, WENXI
 
 import tcmcounty
-from tcmcounty.coverage import alliance_coverage, cumulative_coverage, nearest_service
+from tcmcounty.spatial.coverage import alliance_coverage, cumulative_coverage, nearest_service
 
 pytestmark = pytest.mark.skipif(
     not (ANYUE.is_dir() and WENXI.is_dir()), reason="bundled counties missing"

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tcmcounty.coverage import cumulative_coverage, nearest_service
+from tcmcounty.spatial.coverage import cumulative_coverage, nearest_service
 
 CRS = "EPSG:4544"
 

@@ -7,8 +7,8 @@ import errno
 import pytest
 
 import tcmcounty.cli as cli
-from tcmcounty.coverage import parse_threshold
 from tcmcounty.errors import ArgumentError, ArgumentTypeError, NotebookFailed, TcmCountyError
+from tcmcounty.spatial.coverage import parse_threshold
 
 
 def _run(

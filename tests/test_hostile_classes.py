@@ -303,8 +303,8 @@ def _huge_raster(path: Path, crs: str = "EPSG:4544", size: int = 300_000) -> Pat
 def test_raster_declaring_300000_squared_cells_is_refused_before_reading(
     tmp_path: Path, county: Path, capsys
 ) -> None:
-    from tcmcounty.travel._errors import TravelInputError
-    from tcmcounty.travel.friction import MAX_RASTER_CELLS, check_raster_file, read_friction
+    from tcmcounty.spatial.travel._errors import TravelInputError
+    from tcmcounty.spatial.travel.friction import MAX_RASTER_CELLS, check_raster_file, read_friction
 
     big = _huge_raster(tmp_path / "big.tif")
     assert big.stat().st_size < 200_000
@@ -321,8 +321,8 @@ def test_raster_reprojected_grid_is_checked_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A raster in degrees under the limit whose metric grid would exceed it is refused."""
-    import tcmcounty.travel.friction as F
-    from tcmcounty.travel._errors import TravelInputError
+    import tcmcounty.spatial.travel.friction as F
+    from tcmcounty.spatial.travel._errors import TravelInputError
 
     rasterio = pytest.importorskip("rasterio")
     from rasterio.transform import from_origin
@@ -356,8 +356,8 @@ def _roads_frame(speeds: list[object] | None = None):
 
 def _road_graph_member(tmp: Path, monkeypatch: pytest.MonkeyPatch):
     """Build (or load) the road graph of a file-like layer; return (result, note, file)."""
-    import tcmcounty.travel.graph as G
-    from tcmcounty.travel.roads import roads_from_frame
+    import tcmcounty.spatial.travel.graph as G
+    from tcmcounty.spatial.travel.roads import roads_from_frame
 
     monkeypatch.setenv("TCMCOUNTY_CACHE_DIR", str(tmp / "cache"))
     layer = roads_from_frame(_roads_frame())
@@ -754,8 +754,8 @@ SPEED_TABLES = {
 
 @pytest.mark.parametrize("member", sorted(SPEED_TABLES))
 def test_speed_table_refuses_non_finite_and_absurd_speeds(member: str, tmp_path: Path) -> None:
-    from tcmcounty.travel._errors import TravelInputError
-    from tcmcounty.travel.speeds import load_speeds
+    from tcmcounty.spatial.travel._errors import TravelInputError
+    from tcmcounty.spatial.travel.speeds import load_speeds
 
     text, where, value = SPEED_TABLES[member]
     path = tmp_path / "speeds.toml"
@@ -779,8 +779,8 @@ LAYER_SPEEDS = {
 
 @pytest.mark.parametrize("member", sorted(LAYER_SPEEDS))
 def test_road_layer_speed_column_refuses_absurd_speeds(member: str, tmp_path: Path) -> None:
-    from tcmcounty.travel._errors import TravelInputError
-    from tcmcounty.travel.roads import read_roads
+    from tcmcounty.spatial.travel._errors import TravelInputError
+    from tcmcounty.spatial.travel.roads import read_roads
 
     path = tmp_path / "roads.gpkg"
     _roads_frame(LAYER_SPEEDS[member]).to_file(path, engine="pyogrio")
@@ -792,7 +792,7 @@ def test_road_layer_speed_column_refuses_absurd_speeds(member: str, tmp_path: Pa
 
 
 def test_road_layer_missing_and_osm_word_speeds_take_the_class_speed(tmp_path: Path) -> None:
-    from tcmcounty.travel.roads import read_roads
+    from tcmcounty.spatial.travel.roads import read_roads
 
     path = tmp_path / "roads.gpkg"
     _roads_frame(["50", "none", None]).to_file(path, engine="pyogrio")
@@ -811,8 +811,8 @@ RASTERS = {
 def test_speed_raster_refuses_cells_faster_than_any_road(member: str) -> None:
     from affine import Affine
 
-    from tcmcounty.travel._errors import TravelInputError
-    from tcmcounty.travel.friction import surface_from_array
+    from tcmcounty.spatial.travel._errors import TravelInputError
+    from tcmcounty.spatial.travel.friction import surface_from_array
 
     units, value, shown = RASTERS[member]
     good = 5.0 if units == "kmh" else 0.012

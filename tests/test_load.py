@@ -238,7 +238,7 @@ def test_bundled_counties_real_counts(
         assert entry.estimate is not None and entry.estimate.status == "estimated"
     # Every village point lies inside (or within 2 km of) the real boundary.
     assert county.boundary is not None
-    from tcmcounty.pairs import county_crs
+    from tcmcounty.spatial.pairs import county_crs
 
     crs = county_crs(county.boundary)
     poly = county.boundary.to_crs(crs).union_all()

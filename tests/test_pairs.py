@@ -1,4 +1,4 @@
-"""Sparse cost pairs (tcmcounty.pairs): radius query against brute force, travel-time tables."""
+"""Sparse cost pairs (tcmcounty.spatial.pairs): radius query against brute force, travel-time tables."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tcmcounty.pairs import Costs, county_crs, metric_xy
+from tcmcounty.spatial.pairs import Costs, county_crs, metric_xy
 
 
 def brute_pairs(

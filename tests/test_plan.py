@@ -13,8 +13,8 @@ import pytest
 from conftest import ANYUE, TINY_FILES, WENXI, write_bundle
 
 import tcmcounty
-from tcmcounty.pairs import Costs
-from tcmcounty.plan import (
+from tcmcounty.spatial.pairs import Costs
+from tcmcounty.spatial.plan import (
     COLUMN_LABELS,
     PlanResult,
     greedy_mclp,

@@ -4,7 +4,7 @@ lost to the page edge), page 1 holding the title, banner and headline, each late
 a page of its own.
 
 The A4 print of 安岳 (zh), of the comparison and of ``index.html`` are measured with
-:mod:`tcmcounty.print_check` (issue 23, item 4): every page A4, no text under 7 pt, in the
+:mod:`tcmcounty.run.print_check` (issue 23, item 4): every page A4, no text under 7 pt, in the
 PDF's text or inside the figures (their PNGs record their smallest font; printed size from
 the image's pixels per inch in the PDF), and no page of 安岳 under a third full except the
 last page of a section. Each report is rendered and printed once (module fixtures).
@@ -29,8 +29,8 @@ import pytest
 from conftest import ANYUE
 from test_report_support import make_tiny_bundle, no_temp_files
 
-from tcmcounty import pdf as P
-from tcmcounty import print_check as PC
+from tcmcounty.run import pdf as P
+from tcmcounty.run import print_check as PC
 from tcmcounty.run import report as R
 
 pytestmark = pytest.mark.slow

@@ -245,7 +245,7 @@ def test_a_failed_worklist_step_is_shown_not_raised(monkeypatch: pytest.MonkeyPa
 def test_villages_and_facilities_projected_once_per_results(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tcmcounty import coverage as cov
+    from tcmcounty.spatial import coverage as cov
 
     calls = []
     project = cov._project

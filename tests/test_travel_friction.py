@@ -12,8 +12,8 @@ pytest.importorskip("skimage")
 rasterio = pytest.importorskip("rasterio")
 from affine import Affine  # noqa: E402
 
-from tcmcounty.travel._errors import TravelInputError  # noqa: E402
-from tcmcounty.travel.friction import (  # noqa: E402
+from tcmcounty.spatial.travel._errors import TravelInputError  # noqa: E402
+from tcmcounty.spatial.travel.friction import (  # noqa: E402
     apply_barriers,
     cost_distance,
     friction_pair_times,

@@ -7,17 +7,17 @@ import numpy as np
 import pytest
 import shapely
 
-from tcmcounty.travel import graph as graph_mod
-from tcmcounty.travel._errors import TravelInputError
-from tcmcounty.travel.contract import contract
-from tcmcounty.travel.graph import (
+from tcmcounty.spatial.travel import graph as graph_mod
+from tcmcounty.spatial.travel._errors import TravelInputError
+from tcmcounty.spatial.travel.contract import contract
+from tcmcounty.spatial.travel.graph import (
     build_graph,
     graph_from_segments,
     nearest_times,
     pair_times,
     snap_points,
 )
-from tcmcounty.travel.synthetic import grid_segments, rural_segments
+from tcmcounty.spatial.travel.synthetic import grid_segments, rural_segments
 
 CRS = "EPSG:4544"
 
@@ -181,7 +181,7 @@ def test_graph_needs_a_usable_segment_and_metres() -> None:
 def test_graph_cache_by_input_hash(tmp_path, monkeypatch) -> None:
     import geopandas as gpd
 
-    from tcmcounty.travel.roads import roads_from_frame
+    from tcmcounty.spatial.travel.roads import roads_from_frame
 
     monkeypatch.setenv("TCMCOUNTY_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(graph_mod, "_MEMORY", {})

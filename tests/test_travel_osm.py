@@ -9,9 +9,9 @@ import shapely
 
 pyrosm = pytest.importorskip("pyrosm")
 
-from tcmcounty.travel.graph import build_graph, nearest_times, pair_times, snap_points  # noqa: E402
-from tcmcounty.travel.roads import read_roads  # noqa: E402
-from tcmcounty.travel.speeds import load_speeds  # noqa: E402
+from tcmcounty.spatial.travel.graph import build_graph, nearest_times, pair_times, snap_points  # noqa: E402
+from tcmcounty.spatial.travel.roads import read_roads  # noqa: E402
+from tcmcounty.spatial.travel.speeds import load_speeds  # noqa: E402
 
 UTM35 = "EPSG:32635"
 

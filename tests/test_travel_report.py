@@ -14,7 +14,7 @@ from tcmcounty.errors import ReportError
 from tcmcounty.reporting import results as R
 from tcmcounty.reporting.county_view import CountyView
 from tcmcounty.reporting.parameters import ReportParameters
-from tcmcounty.travel.synthetic import grid_roads
+from tcmcounty.spatial.travel.synthetic import grid_roads
 
 
 @pytest.fixture(scope="module")

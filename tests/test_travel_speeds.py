@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tcmcounty.coverage import PRESETS
-from tcmcounty.travel._errors import TravelInputError
-from tcmcounty.travel.speeds import load_speeds
+from tcmcounty.spatial.coverage import PRESETS
+from tcmcounty.spatial.travel._errors import TravelInputError
+from tcmcounty.spatial.travel.speeds import load_speeds
 
 
 def test_every_default_class_names_a_known_source_and_grade() -> None:

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import tcmcounty
-from tcmcounty.coverage import cumulative_coverage, nearest_service
 from tcmcounty.reporting import worklists as W
 from tcmcounty.reporting.results import CountyResults, compute_results
+from tcmcounty.spatial.coverage import cumulative_coverage, nearest_service
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ The few names a planner types:
 """
 
 from tcmcounty import _deferred
+from tcmcounty._version import __version__
 from tcmcounty.county import County, Figure, FigureEntry
 from tcmcounty.errors import CountyNotFoundError, InputError, Problem, ReportError, TcmCountyError
 from tcmcounty.inputs.load import list_counties, load_county, validate
 
 _deferred.defer()  # a dependency of nbformat costs 2-3 s per process at import (see _deferred)
 
-__version__ = "0.1.0"
 
 __all__ = [
     "County",

@@ -461,7 +461,7 @@ def _county_toml(info: dict[str, str], adcode: str, t: _Tables, seed: int) -> st
 
 
 def _sources_csv(seed: int) -> str:
-    from tcmcounty import __version__
+    from tcmcounty._version import __version__
 
     df = pd.DataFrame(
         [

@@ -32,7 +32,7 @@ from tcmcounty.app.session import (
     upload_limit,
 )
 from tcmcounty.errors import InputError, Problem, TcmCountyError
-from tcmcounty.scenario import FLAGS
+from tcmcounty.reporting.scenario import FLAGS
 
 #: Problems listed at most in the reading step (all are counted).
 PROBLEMS_SHOWN = 300

@@ -30,7 +30,7 @@ from tcmcounty.formatting import fmt_pct
 from tcmcounty.inputs.columnmap import ColumnMap, SheetReading, map_text, sidecar
 from tcmcounty.inputs.load import build_county, list_counties, read_raw
 from tcmcounty.inputs.raw import RawBundle
-from tcmcounty.scenario import (
+from tcmcounty.reporting.scenario import (
     Change,
     changes_frame,
     scenario_results,
@@ -40,8 +40,8 @@ from tcmcounty.scenario import (
 from tcmcounty.schema import TABLES
 
 if TYPE_CHECKING:  # imported when first used: the page draws before they are needed
-    from tcmcounty.plan import PlanResult
     from tcmcounty.reporting.results import CountyResults
+    from tcmcounty.spatial.plan import PlanResult
 
 #: Files a planner may upload: workbooks, one CSV table, or a zip of CSV files.
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".zip")
@@ -434,11 +434,11 @@ class Session:
         ``sites`` (a number of new 中医阁) wins over ``target_share`` when it is above 0.
         Existing 中医阁, and those the planner set, are fixed; the recommended clinics are then
         given a 中医阁 in the scenario, whose results are those ``compute_results`` gives
-        (:func:`tcmcounty.scenario.scenario_results`: only what the flags change is computed
+        (:func:`tcmcounty.reporting.scenario.scenario_results`: only what the flags change is computed
         again). A what-if seen before on this county (same changes, target or number of sites,
         distance) is not computed again.
         """
-        from tcmcounty.plan import plan_sites
+        from tcmcounty.spatial.plan import plan_sites
 
         if self.county is None or self.results is None:
             return

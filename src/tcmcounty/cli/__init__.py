@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tcmcounty import __version__
+from tcmcounty._version import __version__
 from tcmcounty.cli.checks import apply_checks, check_files
 from tcmcounty.cli.zh import bilingual
 from tcmcounty.errors import InputError, TcmCountyError

@@ -149,7 +149,7 @@ class ThresholdError(TcmCountyError, ValueError):
 def check_thresholds(text: str) -> str:
     """Return ``text`` if it is a list of finite, positive thresholds (checked, kept as text).
 
-    Read by :func:`tcmcounty.coverage.parse_thresholds`, the parser every command uses later,
+    Read by :func:`tcmcounty.spatial.coverage.parse_thresholds`, the parser every command uses later,
     so the rule is that parser's; here only before any work, with the ranges added.
 
     Raises
@@ -165,7 +165,7 @@ def check_thresholds(text: str) -> str:
     Traceback (most recent call last):
     tcmcounty.cli.checks.ThresholdError: threshold '1e308' is out of range: ...
     """
-    from tcmcounty.coverage import parse_thresholds
+    from tcmcounty.spatial.coverage import parse_thresholds
 
     try:
         parsed = parse_thresholds(text)
@@ -258,31 +258,31 @@ def _columns(value: str) -> object:
 
 
 def _travel_times(value: str) -> object:
-    from tcmcounty.travel.model import check_travel_table
+    from tcmcounty.spatial.travel.model import check_travel_table
 
     return check_travel_table(value)
 
 
 def _roads(value: str) -> object:
-    from tcmcounty.travel.roads import check_road_file
+    from tcmcounty.spatial.travel.roads import check_road_file
 
     return check_road_file(value)
 
 
 def _barriers(value: str) -> object:
-    from tcmcounty.travel.roads import BARRIER_LAYER, check_vector_file
+    from tcmcounty.spatial.travel.roads import BARRIER_LAYER, check_vector_file
 
     return check_vector_file(value, BARRIER_LAYER)
 
 
 def _friction(value: str) -> object:
-    from tcmcounty.travel.friction import check_raster_file
+    from tcmcounty.spatial.travel.friction import check_raster_file
 
     return check_raster_file(value)
 
 
 def _speeds(value: str) -> object:
-    from tcmcounty.travel.speeds import load_speeds
+    from tcmcounty.spatial.travel.speeds import load_speeds
 
     return load_speeds(value)  # the file's kind, then every speed within its bounds
 

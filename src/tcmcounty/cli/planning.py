@@ -95,9 +95,9 @@ def _plan(args: argparse.Namespace) -> int:
         travel_from_args,
         wants_travel,
     )
-    from tcmcounty.coverage import parse_threshold
     from tcmcounty.inputs.load import load_county
-    from tcmcounty.plan import plan_sites
+    from tcmcounty.spatial.coverage import parse_threshold
+    from tcmcounty.spatial.plan import plan_sites
 
     county = load_county(args.path, warn=False, columns=args.columns)
     radius = args.radius or ("15min" if args.travel_times or wants_travel(args) else None)

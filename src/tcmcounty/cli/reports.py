@@ -167,7 +167,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         "engine": args.engine,
     }
     if args.pdf:
-        from tcmcounty.pdf import require_engine
+        from tcmcounty.run.pdf import require_engine
 
         require_engine()  # before any work: a missing engine is exit 2, naming what to install
     if args.compare:

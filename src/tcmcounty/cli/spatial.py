@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _register_coverage(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from tcmcounty.coverage import PRESETS
     from tcmcounty.services import SERVICE_LEVELS
+    from tcmcounty.spatial.coverage import PRESETS
 
     presets = ", ".join(f"{k} = {v[0]:g} km" for k, v in PRESETS.items())
     p = sub.add_parser(
@@ -111,7 +111,7 @@ def _share_text(share: float | None) -> str:
 
 def _largest_minutes(spec: str) -> float:
     """Largest threshold in minutes of a threshold list (60 when it is in km)."""
-    from tcmcounty.coverage import parse_thresholds
+    from tcmcounty.spatial.coverage import parse_thresholds
 
     ths = parse_thresholds(spec, default_unit="min")
     return max(t.value for t in ths) if ths[-1].unit == "min" else 60.0
@@ -119,7 +119,7 @@ def _largest_minutes(spec: str) -> float:
 
 def _sensitivity_lines(county, thresholds: str, level: str) -> list[str]:
     """Coverage at the ends of the detour band, from the same coverage function."""
-    from tcmcounty.travel.model import DETOUR_BAND, detour_sensitivity
+    from tcmcounty.spatial.travel.model import DETOUR_BAND, detour_sensitivity
 
     tab = detour_sensitivity(county, thresholds, level)
     lo, hi = DETOUR_BAND
@@ -130,7 +130,7 @@ def _sensitivity_lines(county, thresholds: str, level: str) -> list[str]:
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    from tcmcounty.coverage import (
+    from tcmcounty.spatial.coverage import (
         alliance_coverage,
         cumulative_coverage,
         nearest_service,
@@ -188,8 +188,8 @@ def _coverage(args: argparse.Namespace) -> int:
 
 
 def _register_access(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from tcmcounty.access import DECAY_FUNCTIONS, METHODS
     from tcmcounty.services import SERVICE_LEVELS
+    from tcmcounty.spatial.access import DECAY_FUNCTIONS, METHODS
 
     p = sub.add_parser(
         "access",
@@ -251,7 +251,7 @@ def _register_access(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 
 def _access(args: argparse.Namespace) -> int:
-    from tcmcounty.access import spatial_access
+    from tcmcounty.spatial.access import spatial_access
 
     county = _load(args.path, args.columns)
     decay = args.decay

@@ -2,7 +2,7 @@
 
 Not a command group: :func:`add_travel_options` adds ``--roads/--mode/--friction/...`` to a
 subcommand, :func:`travel_from_args` turns them into a
-:class:`~tcmcounty.travel.county.CountyTravel` (its ``table`` is the travel-time table the
+:class:`~tcmcounty.spatial.travel.county.CountyTravel` (its ``table`` is the travel-time table the
 analyses read), and :func:`model_lines` says which distance model the figures use.
 """
 
@@ -13,13 +13,13 @@ import sys
 from typing import Any
 
 from tcmcounty.errors import ArgumentError
-from tcmcounty.travel.model import DistanceModel
+from tcmcounty.spatial.travel.model import DistanceModel
 
 
 def add_travel_options(p: argparse.ArgumentParser) -> None:
     """Add the road-network / friction-surface options to a subcommand."""
-    from tcmcounty.travel.graph import DEFAULT_MAX_SNAP_M
-    from tcmcounty.travel.speeds import MODES
+    from tcmcounty.spatial.travel.graph import DEFAULT_MAX_SNAP_M
+    from tcmcounty.spatial.travel.speeds import MODES
 
     g = p.add_argument_group(
         "travel time over roads or a friction surface (pip install 'tcmcounty[roads]')"
@@ -107,7 +107,7 @@ def travel_from_args(args: argparse.Namespace, county: Any, needed_minutes: floa
         return None
     cutoff = max(needed_minutes, args.max_minutes if args.max_minutes is not None else 60.0)
     if args.roads:
-        from tcmcounty.travel.county import road_travel_times
+        from tcmcounty.spatial.travel.county import road_travel_times
 
         return road_travel_times(
             county,
@@ -120,7 +120,7 @@ def travel_from_args(args: argparse.Namespace, county: Any, needed_minutes: floa
             class_column=args.road_class_column,
             speed_column=args.road_speed_column,
         )
-    from tcmcounty.travel.county import friction_travel_times
+    from tcmcounty.spatial.travel.county import friction_travel_times
 
     return friction_travel_times(
         county, args.friction, units=args.friction_units, cutoff=cutoff, barriers=args.barriers
@@ -129,7 +129,7 @@ def travel_from_args(args: argparse.Namespace, county: Any, needed_minutes: floa
 
 def distance_model(args: argparse.Namespace, travel: Any) -> DistanceModel:
     """Return the model the figures of this command use."""
-    from tcmcounty.travel.model import straight_line_model, table_model
+    from tcmcounty.spatial.travel.model import straight_line_model, table_model
 
     if travel is not None:
         return travel.model

@@ -57,7 +57,7 @@ MAX_UNCOMPRESSED = 500 * 1024 * 1024  # xlsx bombs: refuse before parsing
 MAX_RATIO = 200
 
 #: Sheets that hold instructions, never data.
-#: ``情景变更`` lists what a what-if scenario changed (:func:`tcmcounty.scenario.write_scenario`).
+#: ``情景变更`` lists what a what-if scenario changed (:func:`tcmcounty.reporting.scenario.write_scenario`).
 INSTRUCTION_SHEETS = (
     "说明",
     "填表说明",

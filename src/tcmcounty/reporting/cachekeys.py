@@ -14,12 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import tcmcounty
+from tcmcounty._version import __version__
 from tcmcounty.reporting.parameters import DEFAULT_THRESHOLDS_KM
 
 #: Bumped whenever the layout of :class:`~tcmcounty.reporting.model.CountyResults` changes
 #: (invalidates caches).
-RESULTS_FORMAT = 5  # 4: travel, travel_args; 5: CountyResults in reporting.model
+RESULTS_FORMAT = 6  # 4: travel, travel_args; 5: CountyResults in reporting.model; 6: spatial/
 
 
 def _sha256_file(path: Path, h: Any) -> None:
@@ -104,7 +104,7 @@ def results_key(
         "population": population,
         "thresholds_km": [float(t) for t in thresholds_km],
         "targets": targets_hash,
-        "version": tcmcounty.__version__,
+        "version": __version__,
     }
     if travel:
         payload["travel"] = travel
@@ -115,7 +115,7 @@ def travel_key(travel_args: dict[str, Any]) -> dict[str, Any] | None:
     """Return the travel-time part of a cache key: the layer's hash, mode and speed table."""
     if not travel_args:
         return None
-    from tcmcounty.travel.speeds import load_speeds
+    from tcmcounty.spatial.travel.speeds import load_speeds
 
     return {
         "roads": file_hash(travel_args.get("roads")),

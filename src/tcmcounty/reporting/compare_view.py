@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-import tcmcounty
+from tcmcounty._version import __version__
 from tcmcounty.errors import ReportError
 from tcmcounty.formatting import fmt_num, fmt_pct
 from tcmcounty.indicators.registry import indicator_name
@@ -106,7 +106,7 @@ class CompareView:
             f"{_t('县域比较', 'County comparison', lang)}: {names}</h1>"
             f"<p>{_t('报告日期', 'Report date', lang)}: {esc(self.params[0].report_date.isoformat())}</p>"
             f"<div class='tcm-timestamp' data-tcm-timestamp='1'>{_t('生成时间', 'Generated', lang)}: "
-            f"{esc(stamp)} · tcmcounty {esc(tcmcounty.__version__)}</div>"
+            f"{esc(stamp)} · tcmcounty {esc(__version__)}</div>"
             f"{banner_html(counts, lang, see=('caveats', '定义与注意事项', 'definitions and caveats'))}"
             f"{self._status_by_county()}</div>"
         )

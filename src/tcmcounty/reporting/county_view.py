@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-import tcmcounty
+from tcmcounty._version import __version__
 from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, status_label
 from tcmcounty.formatting import fmt_num, fmt_pct
 from tcmcounty.indicators.targets import DEFAULT_TARGET_SET, target_set_label
@@ -260,7 +260,7 @@ class CountyView:
             f"<style>{REPORT_CSS}</style><div class='tcm-report'><h1>{title}</h1>"
             f"<table class='tcm-meta'>{meta}</table>"
             f"<div class='tcm-timestamp' data-tcm-timestamp='1'>{_t('生成时间', 'Generated', lang)}: "
-            f"{esc(stamp)} · tcmcounty {esc(tcmcounty.__version__)}</div>"
+            f"{esc(stamp)} · tcmcounty {esc(__version__)}</div>"
             f"{banner_html(c.status_counts(), lang)}</div>"
         )
 
@@ -644,7 +644,7 @@ class CountyView:
 
     def _distance_model(self) -> str:
         """Which distance model the figures use; with travel times, coverage in minutes."""
-        from tcmcounty.travel.model import DETOUR_BAND
+        from tcmcounty.spatial.travel.model import DETOUR_BAND
 
         lang, res = self.lang, self.res
         lo, hi = DETOUR_BAND
@@ -720,7 +720,7 @@ class CountyView:
                     table_html(unc.head(50), village_cols, lang, formats={"population": fmt_num})
                 )
         if len(travel.flagged):
-            from tcmcounty.travel.report import flag_zh
+            from tcmcounty.spatial.travel.report import flag_zh
 
             flagged = travel.flagged.head(50).assign(
                 kind=lambda d: (

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-import tcmcounty
+from tcmcounty._version import __version__
 from tcmcounty.county import County
 from tcmcounty.reporting.cachekeys import code_hash
 
 if TYPE_CHECKING:  # the analyses import geopandas / scipy; a report kernel only reads results
-    from tcmcounty.access import AccessResult
-    from tcmcounty.coverage import CoverageResult
     from tcmcounty.indicators.alliance import AllianceCoverage
-    from tcmcounty.plan import PlanResult
-    from tcmcounty.travel.report import TravelCoverage
+    from tcmcounty.spatial.access import AccessResult
+    from tcmcounty.spatial.coverage import CoverageResult
+    from tcmcounty.spatial.plan import PlanResult
+    from tcmcounty.spatial.travel.report import TravelCoverage
 
 Column = tuple[str, str, str]
 
@@ -108,7 +108,7 @@ class CountyResults:
         Recommended 中医阁 sites.
     travel : TravelCoverage or None
         Coverage in minutes over a road layer or friction raster
-        (:func:`tcmcounty.travel.report.travel_coverage`), when ``travel_args`` name one.
+        (:func:`tcmcounty.spatial.travel.report.travel_coverage`), when ``travel_args`` name one.
     travel_args : dict
         ``roads`` / ``friction`` / ``mode`` the results were computed with (empty: none).
     worklists : list of Worklist or None
@@ -151,7 +151,7 @@ class CountyResults:
     unavailable: dict[str, str] = field(default_factory=dict)
     load_warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-    library_version: str = tcmcounty.__version__
+    library_version: str = __version__
     library_build: str = field(default_factory=lambda: code_hash())
     figures: dict[str, dict[str, bytes | None]] = field(default_factory=dict)
     cache_notes: list[str] = field(default_factory=list)

@@ -27,7 +27,7 @@ from tcmcounty.errors import CountyNotFoundError, ReportError
 Population = Literal["resident", "registered"]
 #: A report language: Chinese and English, Chinese, or English.
 Language = Literal["zh-en", "zh", "en"]
-#: A travel mode over a road layer (:data:`tcmcounty.travel.speeds.MODES`).
+#: A travel mode over a road layer (:data:`tcmcounty.spatial.travel.speeds.MODES`).
 Mode = Literal["walk", "motor"]
 #: Population bases accepted by the indicator engine.
 POPULATIONS: tuple[Population, ...] = get_args(Population)
@@ -165,7 +165,7 @@ def _check_travel(
     roads: object, friction: object, mode: object
 ) -> tuple[str | None, str | None, Mode]:
     """Check the travel-time options: at most one layer, an existing file, a known mode."""
-    from tcmcounty.travel.speeds import MODES
+    from tcmcounty.spatial.travel.speeds import MODES
 
     if not isinstance(mode, str) or mode not in MODES:
         raise ReportError(
@@ -216,7 +216,7 @@ class ReportParameters:
         Results cache folder (``None``: nothing cached).
     roads, friction : str or None
         Absolute path of a road layer or friction raster: coverage in minutes as well
-        (:mod:`tcmcounty.travel`); ``None``: straight lines only.
+        (:mod:`tcmcounty.spatial.travel`); ``None``: straight lines only.
     mode : {"walk", "motor"}
         Travel mode over ``roads``.
     """

@@ -71,7 +71,7 @@ MIN_FONT_KEY = "tcmcounty:min-font-pt"
 MIN_FONT = 7.0
 #: Width (inches) of a full-width figure: within the A4 print's text width (186 mm, less the
 #: report's padding), so a figure prints at least at its 1x size and its smallest text at
-#: :data:`MIN_FONT` or more (:mod:`tcmcounty.print_check` measures it; ``tests/test_print.py``).
+#: :data:`MIN_FONT` or more (:mod:`tcmcounty.run.print_check` measures it; ``tests/test_print.py``).
 PRINT_WIDTH_IN = 7.0
 # Default map heights end in 5/100 inch, so that a map's tight box is no whole number of
 # pixels: at 6.1 in (less the 0.1 in pad: 1152 px at 192 dpi), a rounding error of 1e-12 px
@@ -250,7 +250,7 @@ def smallest_font_pt(fig: MplFigure) -> float | None:
     Every visible, non-empty text of the figure counts: titles, tick labels, legends,
     colour-bar labels, annotations and place names. :func:`figure_png` records it in the PNG
     (``tEXt`` :data:`MIN_FONT_KEY`), so the size the text prints at can be measured from the
-    PDF (:mod:`tcmcounty.print_check`: ``size * dpi / printed pixels per inch``).
+    PDF (:mod:`tcmcounty.run.print_check`: ``size * dpi / printed pixels per inch``).
 
     Examples
     --------
@@ -756,7 +756,7 @@ class _Frame:
     """
 
     def __init__(self, *layers: gpd.GeoDataFrame | None) -> None:
-        from tcmcounty.pairs import county_crs
+        from tcmcounty.spatial.pairs import county_crs
 
         present = [g for g in layers if g is not None and len(g) and g.crs is not None]
         if not present:

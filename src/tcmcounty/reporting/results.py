@@ -162,7 +162,7 @@ def _indicators(res: CountyResults) -> None:
 
 
 def _coverage(res: CountyResults) -> None:
-    from tcmcounty import coverage as mod
+    from tcmcounty.spatial import coverage as mod
 
     c = res.county
     res.nearest = mod.nearest_service(c, levels=tuple(lv for lv in COVERAGE_LEVELS))
@@ -182,14 +182,14 @@ ACCESS_SETTINGS: dict[str, Any] = {
 
 
 def _access(res: CountyResults) -> None:
-    from tcmcounty.access import spatial_access
+    from tcmcounty.spatial.access import spatial_access
 
     res.access = spatial_access(res.county, **ACCESS_SETTINGS)
     res.equity = res.access.equity()
 
 
 def _plan(res: CountyResults) -> None:
-    from tcmcounty.plan import plan_sites
+    from tcmcounty.spatial.plan import plan_sites
 
     res.plan = plan_sites(res.county, compare_optimal=False)
 
@@ -197,7 +197,7 @@ def _plan(res: CountyResults) -> None:
 def _travel(res: CountyResults) -> None:
     if not res.travel_args:
         return
-    from tcmcounty.travel.report import travel_coverage
+    from tcmcounty.spatial.travel.report import travel_coverage
 
     a = res.travel_args
     res.travel = travel_coverage(

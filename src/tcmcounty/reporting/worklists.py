@@ -8,7 +8,7 @@ action          rows                                        rule from
 ==============  ==========================================  ===================================
 ``hall``        乡镇卫生院/社区卫生服务中心 without a 中医馆      ``T-ZYG-HALL`` numerator (registry)
 ``tcm_clinic``  村卫生室/社区卫生服务站 that cannot give TCM     ``T-VC-TCM`` numerator (registry)
-``pavilion``    clinics to upgrade to a 中医阁, in order         :func:`tcmcounty.plan.plan_sites`
+``pavilion``    clinics to upgrade to a 中医阁, in order         :func:`tcmcounty.spatial.plan.plan_sites`
 ``distance``    villages beyond the report's middle threshold  :meth:`CoverageResult.uncovered`
 ``alliance``    villages outside every TCM-led alliance        ``T-YLT`` (``res.alliance``)
 ``staff``       townships below a staff target                 township indicators (engine)
@@ -229,7 +229,7 @@ def tcm_clinics(res: CountyResults) -> Worklist:
 def pavilions(res: CountyResults) -> Worklist:
     """Clinics to upgrade to a 中医阁, in the plan's order (target ``T-ZYG-PAV``).
 
-    The order is that of :func:`tcmcounty.plan.plan_sites` (greedy maximal covering); an
+    The order is that of :func:`tcmcounty.spatial.plan.plan_sites` (greedy maximal covering); an
     empty list when no new 中医阁 is needed or the plan could not be computed.
 
     Examples

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import tcmcounty
+from tcmcounty._version import __version__
 from tcmcounty.errors import InputError, NotebookFailed, ReportError, TcmCountyError
 from tcmcounty.io import FileKind, UnusableFileError, check_user_file, mark_output_xlsx
 from tcmcounty.reporting.parameters import LANGUAGES as LANGUAGES
@@ -67,7 +67,7 @@ from tcmcounty.run.execute import embed_cjk_font as embed_cjk_font
 from tcmcounty.run.execute import strip_timestamp as strip_timestamp
 
 if TYPE_CHECKING:
-    from tcmcounty.pdf import PdfEngine
+    from tcmcounty.run.pdf import PdfEngine
 
 #: Largest report the batch accepts without a warning in the record (bytes).
 MAX_HTML_BYTES = 2 * 1024 * 1024
@@ -320,7 +320,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
             "template": spec.template,
             "parameters": _jsonable(spec.parameters.template_parameters()),
             "params_hash": params_hash(spec.parameters),
-            "package_version": tcmcounty.__version__,
+            "package_version": __version__,
             "package_build": R.code_hash(),
             "kernel_name": spec.kernel_name,
             "engine": spec.engine,
@@ -502,7 +502,7 @@ def failure_record(
         error=error,
         attempts=attempts,
         counties=[input_identity(p) for p in spec.inputs],
-        extra={"inputs": spec.inputs, "package_version": tcmcounty.__version__},
+        extra={"inputs": spec.inputs, "package_version": __version__},
     )
 
 
@@ -623,7 +623,7 @@ def is_up_to_date(out_dir: str | os.PathLike[str], spec: JobSpec, inputs_hash: s
         rec.inputs_hash == inputs_hash
         and rec.template_hash == template_hash(spec.template_text)
         and rec.extra.get("params_hash") == params_hash(spec.parameters)
-        and rec.extra.get("package_version") == tcmcounty.__version__
+        and rec.extra.get("package_version") == __version__
         and rec.extra.get("package_build") == R.code_hash()
     )
     outputs = rec.outputs
@@ -881,7 +881,7 @@ def render_report(
         Output folder (``<name>.html``, ``<name>.ipynb``, ``<name>.json``; results cache in
         ``.cache/``).
     pdf : bool
-        Also print the finished HTML to ``<name>.pdf`` beside it (:mod:`tcmcounty.pdf`; needs
+        Also print the finished HTML to ``<name>.pdf`` beside it (:mod:`tcmcounty.run.pdf`; needs
         Chromium, checked before any work).
     engine : {"inprocess", "kernel"}
         How the template is executed (:func:`make_spec`).
@@ -900,7 +900,7 @@ def render_report(
     ------
     ReportError
         If the report failed (the record in ``out_dir`` says why) or the folder is locked.
-    tcmcounty.pdf.PdfEngineError
+    tcmcounty.run.pdf.PdfEngineError
         ``pdf`` is true and no HTML→PDF engine is installed (nothing is rendered).
     """
     from tcmcounty.inputs.load import resolve
@@ -993,14 +993,14 @@ def _pdf_engine(pdf: bool) -> PdfEngine | None:
     """Return the HTML→PDF engine when ``pdf`` is asked for (raise if none), else ``None``."""
     if not pdf:
         return None
-    from tcmcounty.pdf import require_engine
+    from tcmcounty.run.pdf import require_engine
 
     return require_engine()
 
 
 def _print_pdf(out: Path, name: str, engine: PdfEngine) -> Path:
     """Print the final ``<name>.html`` in ``out`` to ``<name>.pdf`` beside it, atomically."""
-    from tcmcounty.pdf import write_pdf
+    from tcmcounty.run.pdf import write_pdf
 
     return write_pdf(out / f"{name}.html", engine=engine)
 

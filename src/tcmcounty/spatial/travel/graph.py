@@ -15,7 +15,7 @@ travel time: they are never snapped across the water.
 Examples
 --------
 >>> import numpy as np
->>> from tcmcounty.travel.graph import graph_from_segments, nearest_times
+>>> from tcmcounty.spatial.travel.graph import graph_from_segments, nearest_times
 >>> a = np.array([[0, 0], [1000, 0]]); b = np.array([[1000, 0], [2000, 0]])
 >>> g = graph_from_segments(a, b, speed_kmh=[60, 60], oneway=[0, 0], mode="motor", crs="EPSG:4544")
 >>> g.n_nodes, g.n_arcs, g.n_junctions  # the middle vertex is contracted away
@@ -42,10 +42,10 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from tcmcounty.errors import ArgumentTypeError
-from tcmcounty.travel._errors import TravelInputError
-from tcmcounty.travel.contract import Chains, contract
-from tcmcounty.travel.roads import RoadLayer
-from tcmcounty.travel.speeds import SpeedTable, check_mode, load_speeds
+from tcmcounty.spatial.travel._errors import TravelInputError
+from tcmcounty.spatial.travel.contract import Chains, contract
+from tcmcounty.spatial.travel.roads import RoadLayer
+from tcmcounty.spatial.travel.speeds import SpeedTable, check_mode, load_speeds
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -70,7 +70,7 @@ class RoadGraph:
     ----------
     matrix : scipy.sparse.csr_matrix
         Arc costs in minutes (directed) between junctions: every chain of degree-2 vertices is
-        one arc (:mod:`tcmcounty.travel.contract`); ``n_junctions`` square.
+        one arc (:mod:`tcmcounty.spatial.travel.contract`); ``n_junctions`` square.
     chains : Chains
         The chains, with each segment's chain, offset and orientation.
     core_index : numpy.ndarray of int64
@@ -429,9 +429,9 @@ def build_graph(
         Road lines; may be None when ``reader`` reads them only on a cache miss.
     mode : {"walk", "motor"}
     crs : CRS-like
-        Metric CRS (e.g. :func:`tcmcounty.pairs.county_crs` of the villages).
+        Metric CRS (e.g. :func:`tcmcounty.spatial.pairs.county_crs` of the villages).
     speeds : SpeedTable, optional
-        Default: :func:`tcmcounty.travel.speeds.load_speeds`.
+        Default: :func:`tcmcounty.spatial.travel.speeds.load_speeds`.
     digest : str, optional
         Input hash (default ``layer.digest``).
     reader : callable, optional

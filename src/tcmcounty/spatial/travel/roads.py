@@ -8,7 +8,7 @@ Every reader returns a :class:`RoadLayer`: LineStrings with a ``road_class`` (te
 Examples
 --------
 >>> import geopandas as gpd, shapely
->>> from tcmcounty.travel.roads import roads_from_frame
+>>> from tcmcounty.spatial.travel.roads import roads_from_frame
 >>> gdf = gpd.GeoDataFrame({"fclass": ["县道"], "oneway": ["F"]},
 ...                        geometry=[shapely.LineString([(0, 0), (1000, 0)])], crs="EPSG:4544")
 >>> layer = roads_from_frame(gdf, source="demo")
@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 
 from tcmcounty.io import FileKind, check_user_file
-from tcmcounty.travel._errors import TravelFileError, TravelInputError
+from tcmcounty.spatial.travel._errors import TravelFileError, TravelInputError
 
 #: Column names tried, in order, for the road class (Geofabrik shapefiles use ``fclass``).
 CLASS_COLUMNS = ("road_class", "highway", "fclass", "class", "type", "道路等级", "等级", "公路等级")
@@ -70,7 +70,7 @@ def check_vector_file(path: str | os.PathLike[str], kind: FileKind = ROAD_LAYER)
     """Return ``path`` if GDAL (pyogrio) opens it as a vector layer, else refuse it unquoted.
 
     Only the file's layer information is read; a failure names the file, its role and what
-    was expected (:class:`~tcmcounty.travel._errors.TravelFileError`), never GDAL's message, which may quote
+    was expected (:class:`~tcmcounty.spatial.travel._errors.TravelFileError`), never GDAL's message, which may quote
     the file.
 
     Raises
@@ -112,7 +112,7 @@ def check_road_file(path: str | os.PathLike[str]) -> Path:
 
 @dataclass(frozen=True)
 class RoadLayer:
-    """Road lines ready for :func:`tcmcounty.travel.graph.build_graph`.
+    """Road lines ready for :func:`tcmcounty.spatial.travel.graph.build_graph`.
 
     Attributes
     ----------
@@ -187,7 +187,7 @@ def parse_speed(values: pd.Series, where: str | None = None) -> np.ndarray:
     Missing values, 0 and words (OSM ``none``, ``signals``, ``walk``) give NaN: the line
     takes its class's speed. With ``where`` (the layer and column, for messages), a speed
     that is given but is no speed — ``nan``, ``inf``, ``1e308``, ``-5``, ``900`` — is refused
-    (:func:`tcmcounty.travel.speeds.check_speed`, motorised bounds), naming the feature and
+    (:func:`tcmcounty.spatial.travel.speeds.check_speed`, motorised bounds), naming the feature and
     the value; without it, such values also give NaN.
 
     Raises
@@ -201,9 +201,9 @@ def parse_speed(values: pd.Series, where: str | None = None) -> np.ndarray:
     [50.0, 48.3, nan, nan, 40.0]
     >>> parse_speed(pd.Series([60, 1e308]), where="roads.gpkg, column 'speed'")
     Traceback (most recent call last):
-    tcmcounty.travel._errors.TravelInputError: roads.gpkg, column 'speed', feature 2: speed 1e+308 km/h is outside 1–200 km/h for motorised travel / 速度 1e+308 公里/小时超出机动车速度范围 1–200 公里/小时
+    tcmcounty.spatial.travel._errors.TravelInputError: roads.gpkg, column 'speed', feature 2: speed 1e+308 km/h is outside 1–200 km/h for motorised travel / 速度 1e+308 公里/小时超出机动车速度范围 1–200 公里/小时
     """
-    from tcmcounty.travel.speeds import check_speed
+    from tcmcounty.spatial.travel.speeds import check_speed
 
     text = values.astype("string").fillna("").str.strip().str.lower()
     num = pd.to_numeric(text.str.extract(_SPEED_NUMBER, expand=False), errors="coerce")
@@ -224,7 +224,7 @@ def parse_speed(values: pd.Series, where: str | None = None) -> np.ndarray:
 
 
 def _motor_bounds() -> tuple[float, float]:
-    from tcmcounty.travel.speeds import SPEED_BOUNDS
+    from tcmcounty.spatial.travel.speeds import SPEED_BOUNDS
 
     return SPEED_BOUNDS["motor"]
 

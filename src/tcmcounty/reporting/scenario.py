@@ -4,7 +4,7 @@ A scenario never touches the input file: :func:`with_changes` returns a new
 :class:`~tcmcounty.county.County` (``path`` is ``None``, so caches key it by its content), and
 :func:`write_scenario` saves it as a workbook of its own, with a sheet listing what was changed.
 Every figure of a scenario then comes from the same functions as the county's own
-(:func:`tcmcounty.reporting.results.compute_results`, :func:`tcmcounty.plan.plan_sites`).
+(:func:`tcmcounty.reporting.results.compute_results`, :func:`tcmcounty.spatial.plan.plan_sites`).
 
 One rule lives here: a facility that gets a 中医阁 or a 中医馆 provides TCM services
 (:data:`IMPLIES`), as the consistency checks of the inputs expect.
@@ -340,7 +340,7 @@ def with_sites(county: County, facility_ids: Iterable[str]) -> County:
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.plan import plan_sites
+    >>> from tcmcounty.spatial.plan import plan_sites
     >>> c = tcmcounty.load_county("anyue", warn=False)
     >>> p = plan_sites(c, sites=3, compare_optimal=False)
     >>> s = with_sites(c, p.table["facility_id"])

@@ -15,7 +15,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from affine import Affine
->>> from tcmcounty.travel.friction import surface_from_array, cost_distance
+>>> from tcmcounty.spatial.travel.friction import surface_from_array, cost_distance
 >>> s = surface_from_array(np.full((3, 3), 5.0), Affine(100, 0, 0, 0, -100, 300),
 ...                        "EPSG:4544", units="kmh")
 >>> cost_distance(s, [[50, 250]]).round(2)[0].tolist()  # 100 m at 5 km/h = 1.2 min
@@ -36,9 +36,9 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 
 from tcmcounty.io import FileKind, check_user_file
-from tcmcounty.travel._errors import TravelFileError, TravelInputError
-from tcmcounty.travel.graph import PairTimes, Snap
-from tcmcounty.travel.roads import BARRIER_LAYER, check_vector_file
+from tcmcounty.spatial.travel._errors import TravelFileError, TravelInputError
+from tcmcounty.spatial.travel.graph import PairTimes, Snap
+from tcmcounty.spatial.travel.roads import BARRIER_LAYER, check_vector_file
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -76,7 +76,7 @@ def check_raster_size(width: int, height: int, path: object) -> None:
     --------
     >>> check_raster_size(300_000, 300_000, "big.tif")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    tcmcounty.travel._errors.TravelFileError: big.tif: friction raster declares 300,000 × 300,000 cells (670.6 GiB as 64-bit numbers), more than the 25,000,000 cells read at most; ...
+    tcmcounty.spatial.travel._errors.TravelFileError: big.tif: friction raster declares 300,000 × 300,000 cells (670.6 GiB as 64-bit numbers), more than the 25,000,000 cells read at most; ...
     """
     cells = int(width) * int(height)
     if cells > MAX_RASTER_CELLS:
@@ -96,7 +96,7 @@ def check_raster_file(path: str | os.PathLike[str]) -> Path:
     """Return ``path`` if rasterio opens it as a raster of a size that may be read, else refuse.
 
     Only the header is read. A file that is no raster is refused by
-    :class:`~tcmcounty.travel._errors.TravelFileError`, never quoting GDAL's message (which
+    :class:`~tcmcounty.spatial.travel._errors.TravelFileError`, never quoting GDAL's message (which
     may quote the file).
 
     Raises
@@ -215,13 +215,13 @@ def _to_minutes_per_m(values: FloatArray, units: str, source: str) -> FloatArray
 
 
 def _check_cell_speeds(v: FloatArray, minutes_per_m: FloatArray, units: str, source: str) -> None:
-    """Refuse cells faster than the motorised bound of :data:`~tcmcounty.travel.speeds.SPEED_BOUNDS`.
+    """Refuse cells faster than the motorised bound of :data:`~tcmcounty.spatial.travel.speeds.SPEED_BOUNDS`.
 
     ``inf`` km/h (or a friction of nearly 0) would make a cell free to cross; it is refused
     naming the first such cell (row, column) and its value. ``inf`` minutes per metre means
     impassable, as nodata does.
     """
-    from tcmcounty.travel.speeds import SPEED_BOUNDS
+    from tcmcounty.spatial.travel.speeds import SPEED_BOUNDS
 
     top = SPEED_BOUNDS["motor"][1]
     fastest = 60.0 / (1000.0 * top)  # minutes per metre at the top speed

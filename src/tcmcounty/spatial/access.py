@@ -2,7 +2,7 @@
 
 The supply-to-demand ratio reachable from each village, in units of capacity (default
 TCM-category physicians, 中医类别执业（助理）医师) per 1,000 residents. Costs are sparse
-pairs (:class:`tcmcounty.pairs.Costs`) from a KD-tree radius query or a user's travel-time
+pairs (:class:`tcmcounty.spatial.pairs.Costs`) from a KD-tree radius query or a user's travel-time
 table; the demand × supply cross product is never built.
 
 Decay functions are looked up by name in :data:`DECAY_FUNCTIONS` (:func:`get_decay`):
@@ -33,7 +33,8 @@ from pyproj import CRS
 from scipy import sparse
 
 from tcmcounty.county import County
-from tcmcounty.coverage import (
+from tcmcounty.errors import ArgumentError, ArgumentTypeError
+from tcmcounty.spatial.coverage import (
     Threshold,
     _ids,
     _level_mask,
@@ -44,9 +45,8 @@ from tcmcounty.coverage import (
     project,
     travel_time_costs,
 )
-from tcmcounty.equity import concentration_index, gini, share_below
-from tcmcounty.errors import ArgumentError, ArgumentTypeError
-from tcmcounty.pairs import Costs
+from tcmcounty.spatial.equity import concentration_index, gini, share_below
+from tcmcounty.spatial.pairs import Costs
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -292,14 +292,14 @@ def two_step_fca(
     Examples
     --------
     >>> import numpy as np
-    >>> from tcmcounty.pairs import Costs
+    >>> from tcmcounty.spatial.pairs import Costs
     >>> c = Costs.from_points([[0, 0], [1000, 0]], [[0, 0]], max_cost=5000)
     >>> two_step_fca(c, [100, 300], [4]).access.tolist()
     [0.01, 0.01]
     """
     if not isinstance(costs, Costs):
         raise ArgumentTypeError(
-            f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}"
+            f"costs must be a tcmcounty.spatial.pairs.Costs, not {type(costs).__name__}"
         )
     n_d, n_s = costs.shape
     pop = _check_values(population, n_d, "population")
@@ -596,7 +596,7 @@ def spatial_access(
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.access import spatial_access
+    >>> from tcmcounty.spatial.access import spatial_access
     >>> res = spatial_access(tcmcounty.load_county("anyue", warn=False), radius="10km")
     >>> bool((res.villages["access_per_1000"] >= 0).all())
     True
@@ -684,7 +684,7 @@ def spatial_access(
     elif costs is not None:
         if not isinstance(costs, Costs):
             raise ArgumentTypeError(
-                f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}"
+                f"costs must be a tcmcounty.spatial.pairs.Costs, not {type(costs).__name__}"
             )
         if costs.shape != (len(vil), len(fac)):
             raise ArgumentError(f"costs has shape {costs.shape}; expected ({len(vil)}, {len(fac)})")

@@ -42,10 +42,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from tcmcounty import coverage
 from tcmcounty.county import weakest_status
 from tcmcounty.errors import ArgumentError, ArgumentTypeError, TcmCountyError
-from tcmcounty.pairs import Costs, county_crs, metric_xy
+from tcmcounty.spatial import coverage
+from tcmcounty.spatial.pairs import Costs, county_crs, metric_xy
 
 if TYPE_CHECKING:
     from tcmcounty.county import County
@@ -149,7 +149,7 @@ def _check_share(target_share: object) -> float:
 def parse_radius(value: float | str, default_unit: str = "m") -> tuple[float, str]:
     """Parse a radius such as ``"2km"``, ``"500m"``, ``"15min"``, a preset or a bare number.
 
-    A thin wrapper of :func:`tcmcounty.coverage.parse_threshold` returning ``(value, unit)``.
+    A thin wrapper of :func:`tcmcounty.spatial.coverage.parse_threshold` returning ``(value, unit)``.
 
     Parameters
     ----------
@@ -172,7 +172,7 @@ def parse_radius(value: float | str, default_unit: str = "m") -> tuple[float, st
     >>> parse_radius(2, default_unit="km")
     (2000.0, 'm')
     """
-    from tcmcounty.coverage import parse_threshold
+    from tcmcounty.spatial.coverage import parse_threshold
 
     try:
         t = parse_threshold(value, default_unit)
@@ -235,7 +235,7 @@ def _coverage_inputs(
 ) -> tuple[Costs, FloatArray, int, IntArray, IntArray]:
     if not isinstance(costs, Costs):
         raise ArgumentTypeError(
-            f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}"
+            f"costs must be a tcmcounty.spatial.pairs.Costs, not {type(costs).__name__}"
         )
     n_dem, n_sup = costs.shape
     w = np.asarray(weights, dtype=float).reshape(-1)
@@ -442,7 +442,7 @@ def greedy_mclp(
     Examples
     --------
     >>> import numpy as np
-    >>> from tcmcounty.pairs import Costs
+    >>> from tcmcounty.spatial.pairs import Costs
     >>> c = Costs.from_points([[0, 0], [3000, 0], [6000, 0]], [[0, 0], [3000, 0], [6000, 0]], 2000)
     >>> s = greedy_mclp(c, [10, 50, 20], p=1, candidates=[0, 1, 2])
     >>> s.chosen.tolist(), s.objective
@@ -533,7 +533,7 @@ def optimal_mclp(
 
     Examples
     --------
-    >>> from tcmcounty.pairs import Costs
+    >>> from tcmcounty.spatial.pairs import Costs
     >>> c = Costs.from_points([[0, 0], [3000, 0], [6000, 0]], [[0, 0], [3000, 0], [6000, 0]], 2000)
     >>> optimal_mclp(c, [10, 50, 20], p=2, candidates=[0, 1, 2]).objective  # doctest: +SKIP
     70.0
@@ -1069,7 +1069,7 @@ def plan_sites(
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.plan import plan_sites
+    >>> from tcmcounty.spatial.plan import plan_sites
     >>> county = tcmcounty.load_county("anyue", warn=False)  # doctest: +SKIP
     >>> res = plan_sites(county, target_share=0.10)  # doctest: +SKIP
     >>> res.pavilion_share_after >= 0.10  # doctest: +SKIP

@@ -1,4 +1,4 @@
-"""Measure a printed report (the A4 PDF of :mod:`tcmcounty.pdf`) with poppler.
+"""Measure a printed report (the A4 PDF of :mod:`tcmcounty.run.pdf`) with poppler.
 
 What a reader of the paper sees, measured from the PDF and the HTML it was printed from:
 
@@ -26,7 +26,7 @@ What a reader of the paper sees, measured from the PDF and the HTML it was print
   document order by their pixel size.
 
 Needs ``pdfinfo``, ``pdftoppm``, ``pdftohtml``, ``pdftotext`` and ``pdfimages``
-(Debian ``poppler-utils``). ``python -m tcmcounty.print_check REPORT.pdf [REPORT.html]``
+(Debian ``poppler-utils``). ``python -m tcmcounty.run.print_check REPORT.pdf [REPORT.html]``
 prints the measures page by page.
 """
 
@@ -441,10 +441,12 @@ def _run(args: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the measures of ``PDF [HTML]`` (``python -m tcmcounty.print_check``)."""
+    """Print the measures of ``PDF [HTML]`` (``python -m tcmcounty.run.print_check``)."""
     args = sys.argv[1:] if argv is None else argv
     if not 1 <= len(args) <= 2:
-        print("usage: python -m tcmcounty.print_check REPORT.pdf [REPORT.html]", file=sys.stderr)
+        print(
+            "usage: python -m tcmcounty.run.print_check REPORT.pdf [REPORT.html]", file=sys.stderr
+        )
         return 2
     print(measure_print(*args).table())
     return 0

@@ -27,7 +27,7 @@ from typing import Literal
 import pandas as pd
 
 from tcmcounty.io import FileKind, check_user_file
-from tcmcounty.travel._errors import TravelFileError
+from tcmcounty.spatial.travel._errors import TravelFileError
 
 #: Sensitivity band of the road / straight-line detour factor.
 DETOUR_BAND: tuple[float, float] = (1.2, 1.5)
@@ -45,7 +45,7 @@ DETOUR_SOURCES: tuple[str, ...] = (
 
 Kind = Literal["straight", "roads", "friction", "table"]
 
-#: Columns a travel-time table must have (read by :func:`tcmcounty.coverage.read_travel_times`).
+#: Columns a travel-time table must have (read by :func:`tcmcounty.spatial.coverage.read_travel_times`).
 TRAVEL_TIME_COLUMNS: tuple[str, ...] = ("demand_id", "supply_id", "minutes")
 #: A travel-time table file (``--travel-times``).
 TRAVEL_TABLE = FileKind(
@@ -63,7 +63,7 @@ def check_travel_table(path: str | os.PathLike[str]) -> Path:
 
     Only the header is judged (the columns of :data:`TRAVEL_TIME_COLUMNS`); the values are
     checked when the table is read. A file that is no such table is refused by
-    :class:`~tcmcounty.travel._errors.TravelFileError`, which never quotes the file.
+    :class:`~tcmcounty.spatial.travel._errors.TravelFileError`, which never quotes the file.
 
     Raises
     ------
@@ -80,7 +80,7 @@ def check_travel_table(path: str | os.PathLike[str]) -> Path:
     >>> _ = p.write_text("SECRET-TOKEN\n", encoding="utf-8")
     >>> check_travel_table(p)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    tcmcounty.travel._errors.TravelFileError: ...: travel-time table lacks, in its first line, the columns demand_id, supply_id, minutes; ...
+    tcmcounty.spatial.travel._errors.TravelFileError: ...: travel-time table lacks, in its first line, the columns demand_id, supply_id, minutes; ...
     """
     from tcmcounty.inputs.text import DecodeError, decode
 
@@ -200,7 +200,7 @@ def detour_sensitivity(
 ) -> pd.DataFrame:
     """Return the population share covered at each km threshold for detour 1, and the band's two ends.
 
-    Uses :func:`tcmcounty.coverage.cumulative_coverage` (the same function as the figures).
+    Uses :func:`tcmcounty.spatial.coverage.cumulative_coverage` (the same function as the figures).
 
     Returns
     -------
@@ -217,7 +217,7 @@ def detour_sensitivity(
     >>> bool((s["share_detour_1"] >= s["share_detour_1.5"]).all())  # a longer detour covers less
     True
     """
-    from tcmcounty.coverage import cumulative_coverage
+    from tcmcounty.spatial.coverage import cumulative_coverage
 
     rows: dict[str, list[object]] = {}
     for d in (1.0, *band):

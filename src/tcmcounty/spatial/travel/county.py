@@ -2,16 +2,16 @@
 
 :func:`road_travel_times` and :func:`friction_travel_times` return a :class:`CountyTravel`
 whose ``table`` has the columns ``demand_id`` (village code), ``supply_id`` (facility id) and
-``minutes`` — exactly what :func:`tcmcounty.coverage.travel_time_costs`,
-:func:`tcmcounty.access.spatial_access` (``travel_times=``) and
-:func:`tcmcounty.plan.plan_sites` (``travel_times=``) read from a CSV. Villages and facilities
+``minutes`` — exactly what :func:`tcmcounty.spatial.coverage.travel_time_costs`,
+:func:`tcmcounty.spatial.access.spatial_access` (``travel_times=``) and
+:func:`tcmcounty.spatial.plan.plan_sites` (``travel_times=``) read from a CSV. Villages and facilities
 that could not be placed on the network are listed with the reason, never silently dropped.
 
 Examples
 --------
 >>> import tcmcounty
->>> from tcmcounty.travel.synthetic import grid_roads
->>> from tcmcounty.travel.county import road_travel_times
+>>> from tcmcounty.spatial.travel.synthetic import grid_roads
+>>> from tcmcounty.spatial.travel.county import road_travel_times
 >>> county = tcmcounty.load_county("wenxi", warn=False)
 >>> tt = road_travel_times(county, grid_roads(county, spacing_m=1000), mode="walk", cutoff=30)
 >>> tt.table.columns.tolist()
@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 
 from tcmcounty.county import County
-from tcmcounty.pairs import Costs, county_crs, metric_xy
-from tcmcounty.travel._errors import TravelInputError
-from tcmcounty.travel.friction import barrier_geometry, friction_pair_times, read_friction
-from tcmcounty.travel.graph import DEFAULT_MAX_SNAP_M, PairTimes, build_graph, pair_times
-from tcmcounty.travel.model import DistanceModel
-from tcmcounty.travel.roads import RoadLayer, file_digest, read_roads
-from tcmcounty.travel.speeds import MODES, SpeedTable, check_mode, load_speeds
+from tcmcounty.spatial.pairs import Costs, county_crs, metric_xy
+from tcmcounty.spatial.travel._errors import TravelInputError
+from tcmcounty.spatial.travel.friction import barrier_geometry, friction_pair_times, read_friction
+from tcmcounty.spatial.travel.graph import DEFAULT_MAX_SNAP_M, PairTimes, build_graph, pair_times
+from tcmcounty.spatial.travel.model import DistanceModel
+from tcmcounty.spatial.travel.roads import RoadLayer, file_digest, read_roads
+from tcmcounty.spatial.travel.speeds import MODES, SpeedTable, check_mode, load_speeds
 
 #: Default cutoff (minutes) of the travel-time table.
 DEFAULT_CUTOFF_MIN = 60.0
@@ -72,8 +72,8 @@ class CountyTravel:
     seconds: dict[str, float] = field(default_factory=dict)
 
     def costs(self, county: County, max_minutes: float | None = None) -> Costs:
-        """:class:`~tcmcounty.pairs.Costs` through :func:`tcmcounty.coverage.travel_time_costs`."""
-        from tcmcounty.coverage import travel_time_costs
+        """:class:`~tcmcounty.spatial.pairs.Costs` through :func:`tcmcounty.spatial.coverage.travel_time_costs`."""
+        from tcmcounty.spatial.coverage import travel_time_costs
 
         return travel_time_costs(
             self.table,
@@ -159,8 +159,8 @@ def road_travel_times(
     ----------
     county : County
     roads : RoadLayer or path
-        A :class:`~tcmcounty.travel.roads.RoadLayer` or a file for
-        :func:`~tcmcounty.travel.roads.read_roads` (read for the county's bounds plus
+        A :class:`~tcmcounty.spatial.travel.roads.RoadLayer` or a file for
+        :func:`~tcmcounty.spatial.travel.roads.read_roads` (read for the county's bounds plus
         :data:`BBOX_MARGIN_DEG`; the graph is cached by the file's hash).
     mode : {"walk", "motor"}
         Walking ignores one-way; motorised travel respects it.

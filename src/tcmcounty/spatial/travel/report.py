@@ -1,13 +1,13 @@
 """Travel-time coverage for the county report: one computation, shown by the view and the CLI.
 
 :func:`travel_coverage` runs the road or friction model once and feeds its table to the same
-:func:`tcmcounty.coverage.nearest_service` and :func:`tcmcounty.coverage.cumulative_coverage` the
+:func:`tcmcounty.spatial.coverage.nearest_service` and :func:`tcmcounty.spatial.coverage.cumulative_coverage` the
 straight-line figures use, at the policy circles (:data:`REPORT_MINUTES`).
 
 Examples
 --------
 >>> import tcmcounty
->>> from tcmcounty.travel.synthetic import grid_roads
+>>> from tcmcounty.spatial.travel.synthetic import grid_roads
 >>> county = tcmcounty.load_county("wenxi", warn=False)
 >>> tc = travel_coverage(county, roads=grid_roads(county, 1000), mode="walk")
 >>> [t.label for t in tc.coverage["any_tcm"].thresholds]
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from tcmcounty.errors import ArgumentError
-from tcmcounty.travel.model import DistanceModel
+from tcmcounty.spatial.travel.model import DistanceModel
 
 #: Travel-time thresholds of the report (minutes): the 15 / 30 minute circles and 60.
 REPORT_MINUTES: tuple[float, ...] = (15.0, 30.0, 60.0)
@@ -43,7 +43,7 @@ class TravelCoverage:
     model : DistanceModel
         Which model, layer and mode; notes on snapping and flagged points.
     nearest : pandas.DataFrame
-        :func:`tcmcounty.coverage.nearest_service` in minutes (``<level>_min``).
+        :func:`tcmcounty.spatial.coverage.nearest_service` in minutes (``<level>_min``).
     coverage : dict of str to CoverageResult
         Per service level, at :data:`REPORT_MINUTES`.
     flagged : pandas.DataFrame
@@ -112,8 +112,8 @@ def travel_coverage(
     TravelInputError
         On a bad layer; ValueError if neither or both of ``roads`` and ``friction`` are given.
     """
-    from tcmcounty.coverage import cumulative_coverage, nearest_service
-    from tcmcounty.travel.county import friction_travel_times, road_travel_times
+    from tcmcounty.spatial.coverage import cumulative_coverage, nearest_service
+    from tcmcounty.spatial.travel.county import friction_travel_times, road_travel_times
 
     if (roads is None) == (friction is None):
         raise ArgumentError("give one of roads or friction")

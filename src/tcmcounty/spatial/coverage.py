@@ -3,10 +3,10 @@
 Alliance coverage follows the ``T-YLT`` rule and denominator of :mod:`tcmcounty.indicators.alliance`.
 
 Distances are straight lines in a projected metric CRS chosen per county
-(:func:`tcmcounty.pairs.county_crs`, the CGCS2000 3-degree Gauss–Krüger zone of the county);
+(:func:`tcmcounty.spatial.pairs.county_crs`, the CGCS2000 3-degree Gauss–Krüger zone of the county);
 a network ``detour`` factor (road distance ≈ ``detour`` × straight line) turns them into
 approximate travel distances. A user's travel-time table (``demand_id, supply_id, minutes``)
-can replace them everywhere, through :class:`tcmcounty.pairs.Costs`.
+can replace them everywhere, through :class:`tcmcounty.spatial.pairs.Costs`.
 
 Thresholds are **inclusive**: a village is covered at threshold ``t`` when the cost to its
 nearest facility is ``<= t``.
@@ -49,8 +49,8 @@ from tcmcounty.county import County
 from tcmcounty.errors import ArgumentError, ArgumentTypeError
 from tcmcounty.indicators.alliance import AllianceCoverage, tcm_led_alliance_coverage
 from tcmcounty.memo import reuse
-from tcmcounty.pairs import Costs, county_crs, metric_xy
 from tcmcounty.services import BASE_LEVELS, get_level, service_mask
+from tcmcounty.spatial.pairs import Costs, county_crs, metric_xy
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -251,7 +251,7 @@ def resolve_crs(
     """Choose the metric CRS used for distances.
 
     With ``crs=None``: the common CRS of both tables if it is projected in metres, else the
-    county's CGCS2000 Gauss–Krüger zone from :func:`tcmcounty.pairs.county_crs` (geographic
+    county's CGCS2000 Gauss–Krüger zone from :func:`tcmcounty.spatial.pairs.county_crs` (geographic
     inputs such as EPSG:4326 are reprojected, never measured in degrees).
 
     Raises
@@ -402,7 +402,7 @@ def _id_column(ids: npt.NDArray[np.object_], arg: IntArray) -> pd.Series:
 def _check_costs(costs: Costs, n_villages: int, n_facilities: int) -> None:
     if not isinstance(costs, Costs):
         raise ArgumentTypeError(
-            f"costs must be a tcmcounty.pairs.Costs, not {type(costs).__name__}"
+            f"costs must be a tcmcounty.spatial.pairs.Costs, not {type(costs).__name__}"
         )
     if costs.shape != (n_villages, n_facilities):
         raise ArgumentError(
@@ -453,10 +453,10 @@ def travel_time_costs(
     facilities: pd.DataFrame,
     max_minutes: float = np.inf,
 ) -> Costs:
-    """Build :class:`~tcmcounty.pairs.Costs` from a travel-time table for these villages and facilities.
+    """Build :class:`~tcmcounty.spatial.pairs.Costs` from a travel-time table for these villages and facilities.
 
     ``demand_id`` must be a village ``code`` and ``supply_id`` a facility ``id``; a table given
-    the other way round raises (see :meth:`tcmcounty.pairs.Costs.from_table`).
+    the other way round raises (see :meth:`tcmcounty.spatial.pairs.Costs.from_table`).
 
     Raises
     ------
@@ -536,7 +536,7 @@ def nearest_service(
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.coverage import nearest_service
+    >>> from tcmcounty.spatial.coverage import nearest_service
     >>> county = tcmcounty.load_county("anyue", warn=False)
     >>> ns = nearest_service(county)
     >>> bool(ns["hall_km"].notna().all())
@@ -787,7 +787,7 @@ def cumulative_coverage(
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.coverage import cumulative_coverage
+    >>> from tcmcounty.spatial.coverage import cumulative_coverage
     >>> county = tcmcounty.load_county("anyue", warn=False)
     >>> res = cumulative_coverage(county, thresholds="2,5", level="hall")
     >>> list(res.table("county").columns[:4])
@@ -872,7 +872,7 @@ def alliance_coverage(
     Examples
     --------
     >>> import tcmcounty
-    >>> from tcmcounty.coverage import alliance_coverage
+    >>> from tcmcounty.spatial.coverage import alliance_coverage
     >>> res = alliance_coverage(tcmcounty.load_county("anyue", warn=False))
     >>> 0 <= res.covered_share <= 1
     True

@@ -22,8 +22,8 @@ import numpy.typing as npt
 import shapely
 
 from tcmcounty.errors import ArgumentError
-from tcmcounty.pairs import county_crs
-from tcmcounty.travel.roads import RoadLayer, roads_from_frame
+from tcmcounty.spatial.pairs import county_crs
+from tcmcounty.spatial.travel.roads import RoadLayer, roads_from_frame
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -78,7 +78,7 @@ def grid_segments(
     """Segments of an ``nx × ny`` node grid with random speeds (20–60 km/h) and 10 % one-way.
 
     Returns ``start_xy, end_xy, speed_kmh, oneway`` for
-    :func:`tcmcounty.travel.graph.graph_from_segments`; ``2·nx·ny − nx − ny`` segments.
+    :func:`tcmcounty.spatial.travel.graph.graph_from_segments`; ``2·nx·ny − nx − ny`` segments.
 
     Examples
     --------

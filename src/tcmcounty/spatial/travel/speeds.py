@@ -1,11 +1,11 @@
 """Travel speeds by road class and mode, from the shipped ``speeds.toml`` and a user's overrides.
 
-The defaults (``tcmcounty/travel/speeds.toml``) name a source and an evidence grade for every
+The defaults (``tcmcounty/spatial/travel/speeds.toml``) name a source and an evidence grade for every
 class. A user TOML with the same layout overrides single values or adds classes.
 
 Examples
 --------
->>> from tcmcounty.travel.speeds import load_speeds
+>>> from tcmcounty.spatial.travel.speeds import load_speeds
 >>> s = load_speeds()
 >>> s.speed("secondary", "motor"), s.speed("县道", "motor"), s.speed("motorway", "walk")
 (40.0, 40.0, 0.0)
@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tcmcounty.io import FileKind, check_user_file
-from tcmcounty.travel._errors import TravelFileError, TravelInputError
+from tcmcounty.spatial.travel._errors import TravelFileError, TravelInputError
 
 #: Travel modes: walking (both directions on every way) and motorised (one-way respected).
 MODES: dict[str, str] = {"walk": "walking / 步行", "motor": "motorised / 机动车"}
@@ -68,7 +68,7 @@ def check_speed(value: object, mode: str, where: str, *, closed_ok: bool = True)
     40.0
     >>> check_speed(1e308, "motor", "x.toml [classes.secondary] motor")
     Traceback (most recent call last):
-    tcmcounty.travel._errors.TravelInputError: x.toml [classes.secondary] motor: speed 1e+308 km/h is outside 1–200 km/h for motorised travel (0 closes the class to it) / 速度 1e+308 公里/小时超出机动车速度范围 1–200 公里/小时（0 表示禁行）
+    tcmcounty.spatial.travel._errors.TravelInputError: x.toml [classes.secondary] motor: speed 1e+308 km/h is outside 1–200 km/h for motorised travel (0 closes the class to it) / 速度 1e+308 公里/小时超出机动车速度范围 1–200 公里/小时（0 表示禁行）
     """
     lo, hi = SPEED_BOUNDS[check_mode(mode)]
     zero = " (0 closes the class to it)" if closed_ok else ""
@@ -209,7 +209,7 @@ class SpeedTable:
 
 
 def _default_file() -> Path:
-    return Path(str(resources.files("tcmcounty.travel") / "speeds.toml"))
+    return Path(str(resources.files("tcmcounty.spatial.travel") / "speeds.toml"))
 
 
 def _read(path: Path) -> dict[str, Any]:
