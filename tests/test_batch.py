@@ -241,6 +241,7 @@ def test_counties_in_one_worker_never_see_each_others_variables(tmp_path: Path) 
     assert {k: v["worker"] for k, v in status.items()} == {r.county: r.worker for r in result.rows}
 
 
+@pytest.mark.extended  # the kernel engine, like the other kernel tests (make test-all runs them)
 def test_batch_report_and_kernel_engine_give_the_same_html(tmp_path: Path) -> None:
     src = make_tiny_bundle(tmp_path / "in", "999061-same", seed=6)
     params = {"report_date": DATE}
