@@ -136,3 +136,32 @@ def test_fast_scenario_results_are_those_of_a_full_computation(name, tmp_path):
         scenario = with_changes(county, changes)
         assert only_flags_differ(county, scenario)  # the fast path, not a full computation
         _same_figures(scenario_results(base, scenario), compute_results(scenario))
+
+
+def test_workbench_figures_say_when_the_value_is_over_the_units_that_answered(tmp_path):
+    """A share over a column left blank shows why beside its verdict (no bare "100.0% 达标").
+
+    陇西's 中医阁 column is un-mapped on the page, so every clinic's answer is blank; the 24
+    recommended sites then say yes. The value is over those 24 (100 %), the verdict holds
+    whatever the 209 others say (24 of 233 is 10.3 % already): the figure says both.
+    """
+    from pathlib import Path
+
+    from tcmcounty.app.session import Session
+
+    s = Session(workdir=tmp_path)
+    book = Path(__file__).parent / "fixtures" / "app" / "longxi_621122.xlsx"
+    s.open_upload(book.name, book.read_bytes())
+    unread = {
+        (sv.label, c.position, c.split): None
+        for sv in s.sheets()
+        for c in sv.columns
+        if c.column == "has_tcm_pavilion"
+    }
+    assert unread
+    s.apply(columns=unread)
+    s.what_if(target_share=0.10)
+    row = s.key_figures().set_index("key").loc["T-ZYG-PAV"]
+    assert row["现状 as read"].startswith("—（无法判定）")
+    assert row["情景 scenario"].startswith("100.0%（达标）")
+    assert "209/233" in row["情景 scenario"] and "判定不变" in row["情景 scenario"]

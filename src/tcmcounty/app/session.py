@@ -623,9 +623,24 @@ def _new_workdir() -> str:
 def _indicators_shown(res: CountyResults) -> dict[str, tuple[str, str]]:
     """Return each target's name and its value with verdict, as the report writes them."""
     from tcmcounty.reporting.readiness import VERDICT_ZH, results_readiness
+    from tcmcounty.reporting.sections import pick
 
+    # the engine's note on the county row says when units left a column blank (the value is
+    # then over the units that answered) and whether the verdict holds whatever they say
+    notes: dict[str, str] = {}
+    ind = res.indicators
+    if ind is not None and "note" in ind:
+        rows = ind[ind["level"] == "county"] if "level" in ind else ind
+        why_not = rows["no_verdict"] if "no_verdict" in rows else [""] * len(rows)
+        for i, note, nv in zip(rows["id"], rows["note"], why_not, strict=True):
+            zh = pick(nv, "zh") if isinstance(nv, str) and nv else ""  # why no verdict, first
+            if not zh and isinstance(note, str) and ("未填" in note or "未报告" in note):
+                zh = pick(note, "zh")
+            if zh:
+                notes.setdefault(str(i), zh)
     out = {}
     for t in results_readiness(res).targets:
         need = f"，还差 {t.need} {t.need_unit.split(' / ')[0]}" if t.need else ""
-        out.setdefault(t.id, (t.name_zh, f"{t.shown}（{VERDICT_ZH[t.verdict]}{need}）"))
+        why = f" — {notes[t.id]}" if t.id in notes else ""
+        out.setdefault(t.id, (t.name_zh, f"{t.shown}（{VERDICT_ZH[t.verdict]}{need}）{why}"))
     return out
