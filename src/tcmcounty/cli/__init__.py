@@ -36,8 +36,13 @@ COMMAND_MODULES = (
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser with every available subcommand."""
+#: Commands whose start time is measured: only their own module is imported for them
+#: (``tcmcounty app`` starts a server; the analyses' modules would cost it half a second).
+FAST_COMMANDS = {"app": "app"}
+
+
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """Return the argument parser with the subcommands of ``modules`` (default: all)."""
     parser = argparse.ArgumentParser(
         prog="tcmcounty",
         description="全国基层中医药工作示范县 indicators, coverage and reports / 示范县指标、覆盖与报告",
@@ -45,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tcmcounty {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
+    for name in modules:
         try:
             module = importlib.import_module(f"tcmcounty.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -65,8 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     a short bilingual note with the exception and where to report it, exit 70
     (``EX_SOFTWARE``); ``TCMCOUNTY_DEBUG=1`` shows the traceback instead.
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    fast = FAST_COMMANDS.get(given[0]) if given else None
+    parser = build_parser((fast,) if fast else COMMAND_MODULES)
+    args = parser.parse_args(given)
     try:
         check_files(args)  # every file given to an option is of its kind, before any work
         return int(args.func(args) or 0)
