@@ -23,7 +23,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -602,6 +602,25 @@ def spatial_access(
     True
     """
     vil, fac, cty = _unpack(villages, facilities)
+    method, decay = _check_method(method, decay)
+    cap = _capacity_values(fac, capacity)
+    r = _catchment(radius, travel_times, costs)
+    supply = _supply_mask(fac, level, cap, capacity)
+    pop = _demand_population(vil)
+    pairs, metric = _access_costs(vil, fac, supply, r, travel_times, costs, detour, crs)
+    res = two_step_fca(
+        pairs,
+        np.where(np.isfinite(pop), pop, 0.0),
+        np.where(supply, cap, 0.0),
+        radius=r.value,
+        decay=decay,
+        steps=steps,
+    )
+    return _access_result(vil, fac, cty, res, supply, cap, method, decay, capacity, r, metric)
+
+
+def _check_method(method: str, decay: str | None) -> tuple[str, str]:
+    """Check the method and its decay; return both in lower case (the decay defaulted)."""
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise ArgumentError(f"unknown method {method!r}; valid methods are: {', '.join(METHODS)}")
     method = method.lower()
@@ -617,6 +636,11 @@ def spatial_access(
         raise ArgumentError(
             "method 'e2sfca' needs a decay ('step' or 'gaussian'); use method='2sfca' for none"
         )
+    return method, decay
+
+
+def _capacity_values(fac: gpd.GeoDataFrame, capacity: str) -> npt.NDArray[np.floating[Any]]:
+    """Check the capacity column and return it as floats (NaN where not reported)."""
     if not isinstance(capacity, str):
         raise ArgumentTypeError(
             f"capacity must be a column name (str), not {type(capacity).__name__}"
@@ -643,6 +667,15 @@ def spatial_access(
         raise ArgumentError(
             f"capacity column {capacity!r} is not numeric (e.g. {column[bad].iloc[0]!r})"
         )
+    return cap
+
+
+def _catchment(
+    radius: str | float | Threshold | None,
+    travel_times: pd.DataFrame | str | os.PathLike[str] | None,
+    costs: Costs | None,
+) -> Threshold:
+    """Parse the catchment radius (defaulted) and check its unit against the costs'."""
     if travel_times is not None and costs is not None:
         raise ArgumentTypeError("pass travel_times or costs, not both")
     unit = "min" if travel_times is not None else (costs.unit if costs is not None else "m")
@@ -658,17 +691,32 @@ def spatial_access(
                 else "minutes need a travel-time table; use km or a preset such as 'drive30'"
             )
         )
-    supply = _level_mask(fac, level) & np.isfinite(cap)
+    return r
+
+
+def _supply_mask(
+    fac: gpd.GeoDataFrame,
+    level: str | npt.ArrayLike | None,
+    cap: npt.NDArray[np.floating[Any]],
+    capacity: str,
+) -> npt.NDArray[np.bool_]:
+    """Facilities of the level with a reported capacity; warn about those without one."""
+    supply: npt.NDArray[np.bool_] = _level_mask(fac, level) & np.isfinite(cap)
     n_unrep = int((_level_mask(fac, level) & ~np.isfinite(cap)).sum())
     if n_unrep:
         warnings.warn(
             f"{n_unrep} facilities have no reported {capacity!r}; left out of the supply "
             f"/ {n_unrep} 个机构未报告 {capacity}，不计入供给",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     if (cap[supply] < 0).any():
         raise ArgumentError(f"capacity column {capacity!r} has negative values")
+    return supply
+
+
+def _demand_population(vil: gpd.GeoDataFrame) -> FloatArray:
+    """Village populations (NaN where not reported); warn about those without one."""
     pop = _population(vil)
     n_nopop = int((~np.isfinite(pop)).sum())
     if n_nopop:
@@ -676,8 +724,22 @@ def spatial_access(
             f"{n_nopop} villages have no reported population; they add no demand "
             f"/ {n_nopop} 个村人口未报告，不计需求",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+    return pop
+
+
+def _access_costs(
+    vil: gpd.GeoDataFrame,
+    fac: gpd.GeoDataFrame,
+    supply: npt.NDArray[np.bool_],
+    r: Threshold,
+    travel_times: pd.DataFrame | str | os.PathLike[str] | None,
+    costs: Costs | None,
+    detour: float,
+    crs: object | None,
+) -> tuple[Costs, CRS | None]:
+    """Village × supply-facility costs within the catchment, and the metric CRS (if projected)."""
     metric = None
     if travel_times is not None:
         pairs = travel_time_costs(travel_times, vil, fac, max_minutes=r.value)
@@ -695,14 +757,23 @@ def spatial_access(
         pairs = Costs.from_points(vxy, fxy, r.value, detour=detour)  # only supply facilities
     if travel_times is not None or costs is not None:
         pairs = pairs.subset_supply(supply)
-    res = two_step_fca(
-        pairs,
-        np.where(np.isfinite(pop), pop, 0.0),
-        np.where(supply, cap, 0.0),
-        radius=r.value,
-        decay=decay,
-        steps=steps,
-    )
+    return pairs, metric
+
+
+def _access_result(
+    vil: gpd.GeoDataFrame,
+    fac: gpd.GeoDataFrame,
+    cty: County | None,
+    res: FcaResult,
+    supply: npt.NDArray[np.bool_],
+    cap: npt.NDArray[np.floating[Any]],
+    method: str,
+    decay: str,
+    capacity: str,
+    r: Threshold,
+    metric: CRS | None,
+) -> AccessResult:
+    """Assemble the village and facility tables into an :class:`AccessResult`."""
     vt = _village_frame(vil)
     vt["access_per_1000"] = res.access * 1000.0
     vt["n_supply"] = res.n_supply
