@@ -1075,6 +1075,60 @@ def plan_sites(
     >>> res.pavilion_share_after >= 0.10  # doctest: +SKIP
     True
     """
+    share = _check_plan_arguments(county, target_share, sites)
+    clinics = _clinics(county.facilities, sites, share)
+    weights, population_notes = _village_weights(county.villages)
+    cost = _plan_costs(county, clinics, radius, travel_times, detour)
+    notes = [*clinics.notes, *population_notes, *cost.notes, *county.warnings]
+    ids, cand, fixed = _candidates(county.facilities, clinics)
+    sel = greedy_mclp(cost.costs, weights, clinics.n_needed, cand, fixed, improve=improve)
+    opt = _optimal_selection(
+        cost.costs, weights, clinics.n_needed, ids, cand, fixed, sel, compare_optimal, time_limit
+    )
+    return _plan_result(
+        county,
+        clinics,
+        cost,
+        weights,
+        ids,
+        cand,
+        fixed,
+        sel,
+        opt,
+        share=share,
+        sites=sites,
+        improve=improve,
+        travel_times=travel_times is not None,
+        notes=notes,
+    )
+
+
+@dataclass(frozen=True)
+class _Clinics:
+    """The facilities' clinic and 中医阁 flags, their counts, and the new sites needed."""
+
+    has_pav: npt.NDArray[np.bool_]
+    is_clinic: npt.NDArray[np.bool_]
+    n_clinics: int
+    n_existing: int
+    n_needed: int
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class _PlanCosts:
+    """Village × facility costs within the covering radius, the radius and its unit."""
+
+    costs: Costs
+    radius: float
+    unit: str
+    notes: list[str]
+
+
+def _check_plan_arguments(
+    county: County, target_share: float | None, sites: int | None
+) -> float | None:
+    """Check the county and the target; return the checked share (``None`` with ``sites``)."""
     from tcmcounty.county import County
 
     if not isinstance(county, County):
@@ -1086,15 +1140,16 @@ def plan_sites(
             raise ArgumentTypeError(f"sites must be an int, not {type(sites).__name__}")
         if sites < 0:
             raise ArgumentError(f"sites must be >= 0, not {sites}")
-    share = (
+    return (
         None
         if sites is not None
         else _check_share(DEFAULT_TARGET_SHARE if target_share is None else target_share)
     )
-    notes: list[str] = []
 
-    vil = county.villages
-    fac = county.facilities
+
+def _clinics(fac: pd.DataFrame, sites: int | None, share: float | None) -> _Clinics:
+    """Find the clinics/stations and existing 中医阁; count the new sites needed."""
+    notes: list[str] = []
     ftype = fac["type"].astype("string").fillna("").to_numpy(dtype=object)
     has_pav = _is_true(fac["has_tcm_pavilion"])
     is_clinic = np.isin(ftype, CANDIDATE_TYPES)
@@ -1107,16 +1162,33 @@ def plan_sites(
     n_clinics = int(is_clinic.sum())
     n_existing = int((is_clinic & has_pav).sum())
     n_needed = int(sites) if sites is not None else pavilions_needed(n_clinics, n_existing, share)  # type: ignore[arg-type]
+    return _Clinics(has_pav, is_clinic, n_clinics, n_existing, n_needed, notes)
 
+
+def _village_weights(vil: pd.DataFrame) -> tuple[FloatArray, list[str]]:
+    """Village populations as demand weights (missing counts as 0), with a note if any is."""
+    notes: list[str] = []
     pop = pd.to_numeric(vil["population"], errors="coerce")
     if pop.isna().any():
         notes.append(
             f"{int(pop.isna().sum())} villages without population counted as 0 / "
             f"{int(pop.isna().sum())} 个村未报告人口，按0计"
         )
-    weights = pop.fillna(0).to_numpy(dtype=float)
+    weights: FloatArray = pop.fillna(0).to_numpy(dtype=float)
+    return weights, notes
 
-    # Costs between villages (demand) and facilities (supply).
+
+def _plan_costs(
+    county: County,
+    clinics: _Clinics,
+    radius: float | str | None,
+    travel_times: pd.DataFrame | str | os.PathLike[str] | None,
+    detour: float,
+) -> _PlanCosts:
+    """Costs between villages (demand) and facilities (supply): travel times or distances."""
+    vil = county.villages
+    fac = county.facilities
+    notes: list[str] = []
     if travel_times is not None:
         table = (
             travel_times
@@ -1141,7 +1213,11 @@ def plan_sites(
         costs = Costs.from_points(
             metric_xy(vil, crs), metric_xy(fac, crs), max_cost=r, detour=detour
         )
-        no_xy = is_clinic & ~has_pav & (fac.geometry.is_empty | fac.geometry.isna()).to_numpy()
+        no_xy = (
+            clinics.is_clinic
+            & ~clinics.has_pav
+            & (fac.geometry.is_empty | fac.geometry.isna()).to_numpy()
+        )
         if no_xy.any():
             notes.append(
                 f"{int(no_xy.sum())} candidate clinics have no location (nor a located village) and "
@@ -1152,15 +1228,32 @@ def plan_sites(
             notes.append(
                 f"{n} villages without coordinates cannot be covered / {n} 个村无坐标，无法计入覆盖"
             )
-    notes.extend(county.warnings)
+    return _PlanCosts(costs, r, unit, notes)
 
+
+def _candidates(
+    fac: pd.DataFrame, clinics: _Clinics
+) -> tuple[npt.NDArray[np.object_], IntArray, IntArray]:
+    """Facility ids, the candidates (clinics without a 中医阁, by id) and the fixed 中医阁."""
     ids = fac["id"].astype(str).to_numpy()
-    cand = np.flatnonzero(is_clinic & ~has_pav)
+    cand = np.flatnonzero(clinics.is_clinic & ~clinics.has_pav)
     cand = cand[np.argsort(ids[cand], kind="stable")]
-    fixed = np.flatnonzero(has_pav)
-    sel = greedy_mclp(costs, weights, n_needed, cand, fixed, improve=improve)
+    fixed = np.flatnonzero(clinics.has_pav)
+    return ids, cand, fixed
 
-    # Optional exact comparison.
+
+def _optimal_selection(
+    costs: Costs,
+    weights: FloatArray,
+    n_needed: int,
+    ids: npt.NDArray[np.object_],
+    cand: IntArray,
+    fixed: IntArray,
+    sel: Selection,
+    compare_optimal: bool | None,
+    time_limit: float | None,
+) -> Selection | None:
+    """Solve the exact MCLP when asked (by default: when small and spopt is there), else None."""
     opt: Selection | None = None
     if compare_optimal or compare_optimal is None:
         rel = np.zeros(len(ids), dtype=bool)
@@ -1174,8 +1267,30 @@ def plan_sites(
             opt = Selection(
                 np.zeros(0, dtype=np.int64), np.zeros(0), 0.0, sel.base, status="optimal"
             )
+    return opt
 
-    table = _ranked_table(county, sel, costs, weights, n_clinics, n_existing)
+
+def _plan_result(
+    county: County,
+    clinics: _Clinics,
+    cost: _PlanCosts,
+    weights: FloatArray,
+    ids: npt.NDArray[np.object_],
+    cand: IntArray,
+    fixed: IntArray,
+    sel: Selection,
+    opt: Selection | None,
+    *,
+    share: float | None,
+    sites: int | None,
+    improve: bool,
+    travel_times: bool,
+    notes: list[str],
+) -> PlanResult:
+    """Rank the chosen sites and assemble the :class:`PlanResult`."""
+    vil = county.villages
+    fac = county.facilities
+    table = _ranked_table(county, sel, cost.costs, weights, clinics.n_clinics, clinics.n_existing)
     total = float(weights.sum())
     statuses = [
         *vil.get("population_status", pd.Series(dtype=object)).dropna().unique().tolist(),
@@ -1185,23 +1300,23 @@ def plan_sites(
     method = "greedy, lazy evaluation (Minoux 1978)"
     if improve:
         method += f" + 1-swap improvement (Teitz & Bart 1968; {sel.swaps} swaps)"
-    if travel_times is not None:
+    if travel_times:
         method += ", travel-time table"
     return PlanResult(
         table=table,
         objective=sel.objective,
         target_share=share,
         sites_requested=int(sites) if sites is not None else None,
-        n_needed=n_needed,
+        n_needed=clinics.n_needed,
         n_chosen=len(sel.chosen),
-        n_clinics=n_clinics,
-        n_existing=n_existing,
+        n_clinics=clinics.n_clinics,
+        n_existing=clinics.n_existing,
         n_candidates=len(cand),
         population_total=total,
         population_covered_before=sel.base,
         population_covered_after=sel.base + sel.objective,
-        radius=r,
-        unit=unit,
+        radius=cost.radius,
+        unit=cost.unit,
         method=method,
         greedy_objective=sel.greedy_objective,
         upper_bound=(
