@@ -179,7 +179,31 @@ def _township_types(n_towns: int, rng: np.random.Generator) -> list[str]:
 def _generate(
     adcode: str, geom: Any, n_villages: int | None, n_facilities: int | None, seed: int
 ) -> _Tables:
+    """Invent the tables of one county: townships, villages, facilities and alliances."""
     rng = _rng(seed, adcode)
+    sizes = _sizes(geom, n_villages, n_facilities)
+    towns = _township_seats(adcode, geom, sizes.towns, rng)
+    villages, town_of, pop = _villages(geom, sizes.villages, towns, rng)
+    townships, tpop = _townships_frame(towns, town_of, pop)
+    facilities = _Facilities(adcode)
+    county_ids = facilities.county_hospitals(geom, towns, int(pop.sum()), rng)
+    centre_ids = facilities.township_centres(geom, towns, tpop, rng)
+    facilities.village_clinics(geom, villages, sizes.clinics, rng)
+    alliances = _alliances(county_ids, centre_ids, rng)
+    return _Tables(townships, villages, facilities.frame(), alliances)
+
+
+@dataclass
+class _Sizes:
+    """How many villages, townships and village clinics the bundle has."""
+
+    villages: int
+    towns: int
+    clinics: int
+
+
+def _sizes(geom: Any, n_villages: int | None, n_facilities: int | None) -> _Sizes:
+    """Size the bundle: villages by area unless given, townships by villages, clinics by the rest."""
     area = _area_km2(geom)
     nv = default_villages(area) if n_villages is None else n_villages
     if nv > MAX_VILLAGES:
@@ -196,8 +220,22 @@ def _generate(
                 f"n_facilities must be >= {n_county + n_towns} for {nv} villages "
                 f"(3 county hospitals + {n_towns} township centres), not {n_facilities}"
             )
+    return _Sizes(nv, n_towns, n_clin)
 
-    # Townships: seats; the first (county seat) is a 街道.
+
+@dataclass
+class _Towns:
+    """The townships' seats, types, codes and names, in order (the first is the county seat)."""
+
+    seat_x: FloatArray
+    seat_y: FloatArray
+    types: list[str]
+    codes: list[str]
+    names: list[str]
+
+
+def _township_seats(adcode: str, geom: Any, n_towns: int, rng: np.random.Generator) -> _Towns:
+    """Place the townships' seats and give each a type, a code and a name (the first a 街道)."""
     seat_x, seat_y = sample_in_polygon(geom, n_towns, rng)
     ttypes = _township_types(n_towns, rng)
     counters = {"街道": 0, "镇": 100, "乡": 200}
@@ -206,8 +244,18 @@ def _generate(
         counters[t] += 1
         tcodes.append(f"{adcode}{counters[t]:03d}")
         tnames.append(f"{SYNTH_PREFIX}{k + 1:02d}{t}")
+    return _Towns(seat_x, seat_y, ttypes, tcodes, tnames)
 
-    # Villages: one at each seat, the rest uniform, each in the township of its nearest seat.
+
+def _villages(
+    geom: Any, nv: int, towns: _Towns, rng: np.random.Generator
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Place the villages (one at each seat), each in its nearest seat's township.
+
+    Returns the villages' table and, in the order drawn, each one's township and population.
+    """
+    seat_x, seat_y, ttypes, tcodes = towns.seat_x, towns.seat_y, towns.types, towns.codes
+    n_towns = len(ttypes)
     vx, vy = sample_in_polygon(geom, nv - n_towns, rng)
     vx, vy = np.r_[seat_x, vx], np.r_[seat_y, vy]
     coslat = math.cos(math.radians(float(np.mean(seat_y))))
@@ -250,14 +298,22 @@ def _generate(
             "source": SOURCE_ID,
         }
     )
+    return villages, town_of, pop
+
+
+def _townships_frame(
+    towns: _Towns, town_of: npt.NDArray[np.int64], pop: npt.NDArray[np.int64]
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
+    """Tabulate the townships, each with the population of its villages (also returned)."""
+    n_towns = len(towns.types)
     tpop = np.bincount(town_of, weights=pop, minlength=n_towns).astype(np.int64)
     townships = pd.DataFrame(
         {
-            "code": tcodes,
-            "name": tnames,
-            "type": ttypes,
-            "lon": seat_x,
-            "lat": seat_y,
+            "code": towns.codes,
+            "name": towns.names,
+            "type": towns.types,
+            "lon": towns.seat_x,
+            "lat": towns.seat_y,
             "location_status": "synthetic",
             "population": tpop,
             "population_year": REFERENCE_YEAR,
@@ -265,119 +321,152 @@ def _generate(
             "source": SOURCE_ID,
         }
     )
-    total_pop = int(pop.sum())
+    return townships, tpop
 
-    # Facilities.
-    rows: list[dict[str, Any]] = []
 
-    def add(**kw: Any) -> str:
-        fid = f"S{adcode}-{len(rows) + 1:05d}"
-        rows.append({"id": fid, **kw})
+class _Facilities:
+    """The facilities' rows, numbered ``S<adcode>-00001`` … in the order they are added."""
+
+    def __init__(self, adcode: str) -> None:
+        self.adcode = adcode
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, **kw: Any) -> str:
+        """Add one facility; return its id."""
+        fid = f"S{self.adcode}-{len(self.rows) + 1:05d}"
+        self.rows.append({"id": fid, **kw})
         return fid
 
-    cx, cy = _jitter(geom, np.repeat(seat_x[:1], 3), np.repeat(seat_y[:1], 3), 800.0, rng)
-    per_k = total_pop / 1000.0
-    county_specs = [
-        ("county_general_hospital", "县人民医院", 2.2, 0.35, 0.05, 0.45),
-        ("county_tcm_hospital", "县中医医院", 1.0, 0.35, 0.60, 0.40),
-        ("maternal_child_hospital", "县妇幼保健院", 0.3, 0.40, 0.05, 0.50),
-    ]
-    county_ids = []
-    for k, (ftype, label, beds_per_k, phys_per_bed, tcm_frac, nurse_per_bed) in enumerate(
-        county_specs
-    ):
-        beds = max(20, round(per_k * beds_per_k * rng.uniform(0.8, 1.2)))
-        phys = max(5, round(beds * phys_per_bed))
-        county_ids.append(
-            add(
-                name=f"{SYNTH_PREFIX}{label}",
-                type=ftype,
-                township_code=tcodes[0],
-                village_code=None,
-                lon=cx[k],
-                lat=cy[k],
-                beds=beds,
-                physicians=phys,
-                tcm_physicians=min(phys, round(phys * tcm_frac)),
-                nurses=round(beds * nurse_per_bed),
-                has_tcm_hall=ftype != "maternal_child_hospital",
-                has_tcm_pavilion=False,
-                provides_tcm=True,
-                tcm_techniques=int(rng.integers(10, 40)),
+    def county_hospitals(
+        self, geom: Any, towns: _Towns, total_pop: int, rng: np.random.Generator
+    ) -> list[str]:
+        """Add the three county hospitals near the county seat, sized by the population."""
+        cx, cy = _jitter(
+            geom, np.repeat(towns.seat_x[:1], 3), np.repeat(towns.seat_y[:1], 3), 800.0, rng
+        )
+        per_k = total_pop / 1000.0
+        county_specs = [
+            ("county_general_hospital", "县人民医院", 2.2, 0.35, 0.05, 0.45),
+            ("county_tcm_hospital", "县中医医院", 1.0, 0.35, 0.60, 0.40),
+            ("maternal_child_hospital", "县妇幼保健院", 0.3, 0.40, 0.05, 0.50),
+        ]
+        county_ids = []
+        for k, (ftype, label, beds_per_k, phys_per_bed, tcm_frac, nurse_per_bed) in enumerate(
+            county_specs
+        ):
+            beds = max(20, round(per_k * beds_per_k * rng.uniform(0.8, 1.2)))
+            phys = max(5, round(beds * phys_per_bed))
+            county_ids.append(
+                self.add(
+                    name=f"{SYNTH_PREFIX}{label}",
+                    type=ftype,
+                    township_code=towns.codes[0],
+                    village_code=None,
+                    lon=cx[k],
+                    lat=cy[k],
+                    beds=beds,
+                    physicians=phys,
+                    tcm_physicians=min(phys, round(phys * tcm_frac)),
+                    nurses=round(beds * nurse_per_bed),
+                    has_tcm_hall=ftype != "maternal_child_hospital",
+                    has_tcm_pavilion=False,
+                    provides_tcm=True,
+                    tcm_techniques=int(rng.integers(10, 40)),
+                )
             )
-        )
-    hx, hy = _jitter(geom, seat_x, seat_y, 150.0, rng)
-    centre_ids = []
-    for t in range(n_towns):
-        street = ttypes[t] == "街道"
-        tp = tpop[t] / 1000.0
-        beds = 0 if street and rng.random() < 0.5 else max(5, round(tp * rng.uniform(0.8, 2.0)))
-        phys = max(3, round(tp * rng.uniform(0.6, 1.4)))
-        hall = bool(rng.random() < 0.85)
-        centre_ids.append(
-            add(
-                name=f"{tnames[t]}{'社区卫生服务中心' if street else '卫生院'}",
-                type="community_health_centre" if street else "township_health_centre",
-                township_code=tcodes[t],
-                village_code=None,
-                lon=hx[t],
-                lat=hy[t],
-                beds=beds,
-                physicians=phys,
-                tcm_physicians=min(phys, int(rng.integers(1, 6))),
-                nurses=max(2, round(phys * rng.uniform(0.7, 1.3))),
-                has_tcm_hall=hall,
-                has_tcm_pavilion=False,
-                provides_tcm=True,
-                tcm_techniques=int(rng.integers(6, 16) if hall else rng.integers(2, 7)),
-            )
-        )
-    # Clinics: one per village (or a random subset / some villages with two).
-    if n_clin <= nv:
-        at = np.sort(rng.choice(nv, size=n_clin, replace=False))
-    else:
-        at = np.sort(np.r_[np.arange(nv), rng.choice(nv, size=n_clin - nv, replace=True)])
-    vil_o = villages
-    px, py = _jitter(geom, vil_o["lon"].to_numpy()[at], vil_o["lat"].to_numpy()[at], 150.0, rng)
-    pav_share = rng.uniform(0.02, 0.08)
-    pav = rng.random(len(at)) < pav_share
-    provides = pav | (rng.random(len(at)) < 0.7)
-    phys = rng.integers(1, 3, len(at))
-    tcm = np.minimum(phys, (rng.random(len(at)) < np.where(pav, 0.6, 0.15)).astype(int))
-    techn = np.where(
-        pav, rng.integers(6, 11, len(at)), np.where(provides, rng.integers(1, 7, len(at)), 0)
-    )
-    nurses = (rng.random(len(at)) < 0.3).astype(int)
-    v_kind, v_name = vil_o["kind"].to_numpy(), vil_o["name"].to_numpy()
-    v_town, v_code = vil_o["township_code"].to_numpy(), vil_o["code"].to_numpy()
-    seen: dict[int, int] = {}  # clinics so far per village: a second one is named （2）
-    for j, i in enumerate(at):
-        station = v_kind[i] == "社区"
-        seen[i] = seen.get(i, 0) + 1
-        nth = f"（{seen[i]}）" if seen[i] > 1 else ""
-        add(
-            name=f"{v_name[i]}{'卫生服务站' if station else '卫生室'}{nth}",
-            type="community_health_station" if station else "village_clinic",
-            township_code=v_town[i],
-            village_code=v_code[i],
-            lon=px[j],
-            lat=py[j],
-            beds=0,
-            physicians=int(phys[j]),
-            tcm_physicians=int(tcm[j]),
-            nurses=int(nurses[j]),
-            has_tcm_hall=False,
-            has_tcm_pavilion=bool(pav[j]),
-            provides_tcm=bool(provides[j]),
-            tcm_techniques=int(techn[j]),
-        )
-    fac = pd.DataFrame(rows)
-    fac["status"] = "synthetic"
-    fac["source"] = SOURCE_ID
+        return county_ids
 
+    def township_centres(
+        self, geom: Any, towns: _Towns, tpop: npt.NDArray[np.int64], rng: np.random.Generator
+    ) -> list[str]:
+        """Add a health centre at each township seat (a 街道's: a community health centre)."""
+        hx, hy = _jitter(geom, towns.seat_x, towns.seat_y, 150.0, rng)
+        centre_ids = []
+        for t in range(len(towns.types)):
+            street = towns.types[t] == "街道"
+            tp = tpop[t] / 1000.0
+            beds = 0 if street and rng.random() < 0.5 else max(5, round(tp * rng.uniform(0.8, 2.0)))
+            phys = max(3, round(tp * rng.uniform(0.6, 1.4)))
+            hall = bool(rng.random() < 0.85)
+            centre_ids.append(
+                self.add(
+                    name=f"{towns.names[t]}{'社区卫生服务中心' if street else '卫生院'}",
+                    type="community_health_centre" if street else "township_health_centre",
+                    township_code=towns.codes[t],
+                    village_code=None,
+                    lon=hx[t],
+                    lat=hy[t],
+                    beds=beds,
+                    physicians=phys,
+                    tcm_physicians=min(phys, int(rng.integers(1, 6))),
+                    nurses=max(2, round(phys * rng.uniform(0.7, 1.3))),
+                    has_tcm_hall=hall,
+                    has_tcm_pavilion=False,
+                    provides_tcm=True,
+                    tcm_techniques=int(rng.integers(6, 16) if hall else rng.integers(2, 7)),
+                )
+            )
+        return centre_ids
+
+    def village_clinics(
+        self, geom: Any, villages: pd.DataFrame, n_clin: int, rng: np.random.Generator
+    ) -> None:
+        """Add the clinics: one per village, or a random subset, or some villages with two."""
+        nv = len(villages)
+        if n_clin <= nv:
+            at = np.sort(rng.choice(nv, size=n_clin, replace=False))
+        else:
+            at = np.sort(np.r_[np.arange(nv), rng.choice(nv, size=n_clin - nv, replace=True)])
+        vil_o = villages
+        px, py = _jitter(geom, vil_o["lon"].to_numpy()[at], vil_o["lat"].to_numpy()[at], 150.0, rng)
+        pav_share = rng.uniform(0.02, 0.08)
+        pav = rng.random(len(at)) < pav_share
+        provides = pav | (rng.random(len(at)) < 0.7)
+        phys = rng.integers(1, 3, len(at))
+        tcm = np.minimum(phys, (rng.random(len(at)) < np.where(pav, 0.6, 0.15)).astype(int))
+        techn = np.where(
+            pav, rng.integers(6, 11, len(at)), np.where(provides, rng.integers(1, 7, len(at)), 0)
+        )
+        nurses = (rng.random(len(at)) < 0.3).astype(int)
+        v_kind, v_name = vil_o["kind"].to_numpy(), vil_o["name"].to_numpy()
+        v_town, v_code = vil_o["township_code"].to_numpy(), vil_o["code"].to_numpy()
+        seen: dict[int, int] = {}  # clinics so far per village: a second one is named （2）
+        for j, i in enumerate(at):
+            station = v_kind[i] == "社区"
+            seen[i] = seen.get(i, 0) + 1
+            nth = f"（{seen[i]}）" if seen[i] > 1 else ""
+            self.add(
+                name=f"{v_name[i]}{'卫生服务站' if station else '卫生室'}{nth}",
+                type="community_health_station" if station else "village_clinic",
+                township_code=v_town[i],
+                village_code=v_code[i],
+                lon=px[j],
+                lat=py[j],
+                beds=0,
+                physicians=int(phys[j]),
+                tcm_physicians=int(tcm[j]),
+                nurses=int(nurses[j]),
+                has_tcm_hall=False,
+                has_tcm_pavilion=bool(pav[j]),
+                provides_tcm=bool(provides[j]),
+                tcm_techniques=int(techn[j]),
+            )
+
+    def frame(self) -> pd.DataFrame:
+        """Tabulate the facilities, all synthetic, citing the source ``synth``."""
+        fac = pd.DataFrame(self.rows)
+        fac["status"] = "synthetic"
+        fac["source"] = SOURCE_ID
+        return fac
+
+
+def _alliances(
+    county_ids: list[str], centre_ids: list[str], rng: np.random.Generator
+) -> pd.DataFrame:
+    """Form a medical community (all centres) and a TCM specialty alliance (half of them)."""
     members_a = [county_ids[1], county_ids[2], *centre_ids]
     pick = np.sort(rng.choice(len(centre_ids), size=max(1, len(centre_ids) // 2), replace=False))
-    alliances = pd.DataFrame(
+    return pd.DataFrame(
         {
             "id": ["A1", "A2"],
             "name": [f"{SYNTH_PREFIX}县域医共体", f"{SYNTH_PREFIX}中医专科联盟"],
@@ -388,7 +477,6 @@ def _generate(
             "source": SOURCE_ID,
         }
     )
-    return _Tables(townships, villages, fac, alliances)
 
 
 def _csv(df: pd.DataFrame, table: str) -> str:

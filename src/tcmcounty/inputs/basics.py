@@ -9,8 +9,10 @@ status, estimate, method, note). Item labels go through the same matcher as head
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
+from typing import NamedTuple
 
 from tcmcounty.county import RESOURCE_KEYS
 from tcmcounty.inputs.cells import cell_text, is_missing, parse_number, vocabulary_value
@@ -296,8 +298,8 @@ class ItemMatcher:
             for targets in out.values():
                 # a whole whose initials are a part's (执业(助理)医师 and 执业助理医师 are both
                 # zyzlys) is left to the part: the sum of the parts is read, said in a note
-                parts = {t.split(":")[1] for t in targets if t.startswith("part:")}
-                targets -= parts
+                wholes = {t.split(":")[1] for t in targets if t.startswith("part:")}
+                targets -= wholes
             self._initials = out
         return self._initials
 
@@ -352,10 +354,59 @@ def read_county_sheet(
     """
     text = [[cell_text(c) for c in r] for r in rows]
     items = ItemMatcher(sheet_map.columns)
-    ignored = {normalise(i) for i in sheet_map.ignore}
+    entries = _sheet_entries(text, items, reading, sheet_map)
+    _source_by_default(entries, raw)
+    got = _read_items(entries, items, reading, sheet_map, raw)
+    _sum_parts(got, raw)
+    for rate in _SURVEY_RATES:
+        _count_from_rate(got.meta, raw, *rate)
+    _managed_from_rate(got.meta, raw)
+    _unread_items(text, reading, items, raw)
+    return got.meta
+
+
+class _Entry(NamedTuple):
+    """One item as the sheet writes it: its row, its label and its cells by column."""
+
+    row: int
+    label: str
+    cells: dict[str, str]
+
+
+class _Part(NamedTuple):
+    """One part of a summed item (执业医师 of 执业（助理）医师), with its unit's factor."""
+
+    row: int
+    label: str
+    cells: dict[str, str]
+    scale: float
+
+
+@dataclasses.dataclass
+class _Items:
+    """What the item rows gave: the figures, the parts still to sum, the row of each field."""
+
+    meta: dict[str, object] = dataclasses.field(default_factory=dict)
+    parts: dict[str, dict[int, _Part]] = dataclasses.field(default_factory=dict)
+    seen: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def _sheet_entries(
+    text: list[list[str]], items: ItemMatcher, reading: SheetReading, sheet_map: SheetMap
+) -> list[_Entry]:
+    """Collect the item rows, in whichever layout the sheet has: key–value, wide or by position."""
     columns = Matcher(BASICS, sheet_map.columns)
-    entries: list[tuple[int, str, dict[str, str]]] = []  # (row, label, cells by column)
-    header_at = -1
+    header_at, year_at = _find_header(text, columns)
+    if header_at >= 0:
+        return _keyvalue_entries(text, header_at, year_at, columns, items, reading, sheet_map)
+    wide_at = _find_wide_row(text, items)
+    if wide_at >= 0:
+        return _wide_entries(text, wide_at, columns, reading)
+    return _positional_entries(text, items)
+
+
+def _find_header(text: list[list[str]], columns: Matcher) -> tuple[int, int | None]:
+    """Find the key–value header row (-1: none) and the column whose header is a year, if any."""
     year_at: int | None = None
     for i, row in enumerate(text[:15]):
         found = {columns.lookup(c) for c in row if c}
@@ -365,73 +416,104 @@ def read_county_sheet(
         if ("value" in found or year_at is not None) and (
             "item" in found or normalise(row[0]) in ("", "项目", "指标")
         ):
-            header_at = i
-            break
+            return i, year_at
         year_at = None
-    if header_at >= 0:
-        hm = columns.match(text[header_at], sheet_map.columns, sheet_map.ignore)
-        if year_at is not None:
-            written = text[header_at][year_at]
-            hm.columns = [c for c in hm.columns if c.position != year_at] + [
-                ColumnMatch(
-                    year_at,
-                    written,
-                    "value",
-                    "content",
-                    f"guess: value (its header is a year, {written}: the figures of that year) "
-                    "/ 推断为数值（表头为年份：数值为该年数据）",
-                )
-            ]
-        reading.header_row = header_at + 1
-        reading.columns = hm.columns
-        pos = {c.column: c.position for c in hm.columns if c.column}
-        item_pos = _item_column(text[header_at + 1 :], pos.get("item", 0), items)
-        value_header = next((c.written for c in hm.columns if c.column == "value"), "")
-        year = _YEAR_HEADER.match(value_header)  # 项目 | 单位 | 2023年: figures of 2023
-        for j, row in enumerate(text[header_at + 1 :], start=header_at + 2):
-            label = row[item_pos] if item_pos < len(row) else ""
-            if not label:
-                continue
-            cells = {name: row[p] if p < len(row) else "" for name, p in pos.items()}
-            if year is not None and not cells.get("year"):
-                cells["year"] = year.group(1)
-            entries.append((j, label, cells))
-    else:
-        wide_at = -1
-        for i, row in enumerate(text[:15]):
-            if sum(1 for c in row if items.known(c)) >= 3 and not (
-                row and items.known(row[0]) and len([c for c in row if c]) <= 3
-            ):
-                wide_at = i
-                break
-        if wide_at >= 0:
-            labels = text[wide_at]
-            values = next((r for r in text[wide_at + 1 :] if any(r)), [])
-            reading.header_row = wide_at + 1
-            common: dict[str, str] = {}
-            for p, label in enumerate(labels):
-                col = columns.lookup(label) if label else None
-                if col in ("year", "source", "status") and p < len(values):
-                    common[col] = values[p]
-            for p, label in enumerate(labels):
-                if not label or columns.lookup(label) in ("year", "source", "status"):
-                    continue
-                value = values[p] if p < len(values) else ""
-                entries.append((wide_at + 2, label, {"value": value, **common}))
-        else:
-            order = ("value", "year", "source", "status", "estimate", "method", "note")
-            for j, row in enumerate(text, start=1):
-                if not row or not row[0] or not items.known(row[0]):
-                    if row and row[0] and not items.known(row[0]) and any(row[1:2]):
-                        entries.append((j, row[0], {"value": row[1] if len(row) > 1 else ""}))
-                    continue
-                entries.append(
-                    (
-                        j,
-                        row[0],
-                        {n: row[k + 1] if k + 1 < len(row) else "" for k, n in enumerate(order)},
-                    )
-                )
+    return -1, None
+
+
+def _keyvalue_entries(
+    text: list[list[str]],
+    header_at: int,
+    year_at: int | None,
+    columns: Matcher,
+    items: ItemMatcher,
+    reading: SheetReading,
+    sheet_map: SheetMap,
+) -> list[_Entry]:
+    """One entry per labelled row below the header, its cells by the header's columns."""
+    hm = columns.match(text[header_at], sheet_map.columns, sheet_map.ignore)
+    if year_at is not None:
+        written = text[header_at][year_at]
+        hm.columns = [c for c in hm.columns if c.position != year_at] + [
+            ColumnMatch(
+                year_at,
+                written,
+                "value",
+                "content",
+                f"guess: value (its header is a year, {written}: the figures of that year) "
+                "/ 推断为数值（表头为年份：数值为该年数据）",
+            )
+        ]
+    reading.header_row = header_at + 1
+    reading.columns = hm.columns
+    pos = {c.column: c.position for c in hm.columns if c.column}
+    item_pos = _item_column(text[header_at + 1 :], pos.get("item", 0), items)
+    value_header = next((c.written for c in hm.columns if c.column == "value"), "")
+    year = _YEAR_HEADER.match(value_header)  # 项目 | 单位 | 2023年: figures of 2023
+    entries: list[_Entry] = []
+    for j, row in enumerate(text[header_at + 1 :], start=header_at + 2):
+        label = row[item_pos] if item_pos < len(row) else ""
+        if not label:
+            continue
+        cells = {name: row[p] if p < len(row) else "" for name, p in pos.items()}
+        if year is not None and not cells.get("year"):
+            cells["year"] = year.group(1)
+        entries.append(_Entry(j, label, cells))
+    return entries
+
+
+def _find_wide_row(text: list[list[str]], items: ItemMatcher) -> int:
+    """Find the row of item labels of the wide form (-1: none): three items, not key–value."""
+    for i, row in enumerate(text[:15]):
+        if sum(1 for c in row if items.known(c)) >= 3 and not (
+            row and items.known(row[0]) and len([c for c in row if c]) <= 3
+        ):
+            return i
+    return -1
+
+
+def _wide_entries(
+    text: list[list[str]], wide_at: int, columns: Matcher, reading: SheetReading
+) -> list[_Entry]:
+    """One entry per label of the wide row, valued from the next row; 年份, 来源, 状态 go to all."""
+    labels = text[wide_at]
+    values = next((r for r in text[wide_at + 1 :] if any(r)), [])
+    reading.header_row = wide_at + 1
+    common: dict[str, str] = {}
+    for p, label in enumerate(labels):
+        col = columns.lookup(label) if label else None
+        if col in ("year", "source", "status") and col is not None and p < len(values):
+            common[col] = values[p]
+    entries: list[_Entry] = []
+    for p, label in enumerate(labels):
+        if not label or columns.lookup(label) in ("year", "source", "status"):
+            continue
+        value = values[p] if p < len(values) else ""
+        entries.append(_Entry(wide_at + 2, label, {"value": value, **common}))
+    return entries
+
+
+def _positional_entries(text: list[list[str]], items: ItemMatcher) -> list[_Entry]:
+    """Read rows without a header by position: item, value, year, source, status, estimate …."""
+    order = ("value", "year", "source", "status", "estimate", "method", "note")
+    entries: list[_Entry] = []
+    for j, row in enumerate(text, start=1):
+        if not row or not row[0] or not items.known(row[0]):
+            if row and row[0] and not items.known(row[0]) and any(row[1:2]):
+                entries.append(_Entry(j, row[0], {"value": row[1] if len(row) > 1 else ""}))
+            continue
+        entries.append(
+            _Entry(
+                j,
+                row[0],
+                {n: row[k + 1] if k + 1 < len(row) else "" for k, n in enumerate(order)},
+            )
+        )
+    return entries
+
+
+def _source_by_default(entries: list[_Entry], raw: RawBundle) -> None:
+    """Without a 来源 column, the figures are the county's own: this workbook is their source."""
     if not any("source" in cells for _, _, cells in entries) and entries:
         # No 来源 column (wide form, or a two-column list): the figures are the county's own.
         from tcmcounty.inputs.sources import USER_SOURCE
@@ -445,131 +527,178 @@ def read_county_sheet(
             "the user",
             "县基本情况没有来源列：数据来源记为本工作簿（用户提供）",
         )
-    meta: dict[str, object] = {}
-    parts: dict[str, dict[int, tuple[int, str, dict[str, str], float]]] = {}
-    seen: dict[str, int] = {}
-    for number, label, cells in entries:
-        if normalise(label) in ignored:
-            reading.items.append((number, label, None, "ignored (column map)"))
-            continue
-        hp = parse_header(label)
-        unit = cells.get("unit", "")
-        scale = hp.scale
-        if unit and not hp.unit:
-            uh = parse_header(f"x({unit})")
-            scale = uh.scale
-        found = items.candidates(label)
-        if len(found) > 1:
-            raw.problem(
-                "error",
-                "county",
-                f"ambiguous item: it may mean {', '.join(sorted(found))}; say which in a column map",
-                f"项目有歧义：可能是 {'、'.join(sorted(found))}；请在列映射中指定",
-                number,
-                "项目",
-                label,
-            )
-            reading.items.append((number, label, None, "ambiguous"))
-            continue
-        if not found:
-            part = items.part(label)
-            if part is not None:
-                parts.setdefault(part[0], {})[part[1]] = (number, label, cells, scale)
-                reading.items.append((number, label, part[0], "part (summed)"))
-                continue
-            if normalise(label) in ("项目", "指标", "县基本情况") or re.match(
-                r"^(注|说明|备注)[:：]", label
-            ):
-                continue
-            raw.problem(
-                "warning",
-                "county",
-                "unknown item ignored",
-                "未知项目，已忽略",
-                number,
-                "项目",
-                label,
-            )
-            reading.items.append((number, label, None, "unknown"))
-            continue
-        field_key = next(iter(found))
-        if field_key not in items.valid:
-            raw.problem(
-                "error",
-                "county",
-                f"column map names an unknown county field {field_key!r}; valid: {', '.join(sorted(items.valid))}",
-                f"列映射中的县级项目 {field_key!r} 无效",
-                number,
-                "项目",
-                label,
-            )
-            continue
-        if field_key in seen:
-            raw.problem(
-                "error",
-                "county",
-                f"item given twice (rows {seen[field_key]} and {number}); keep one",
-                f"项目重复（第 {seen[field_key]} 行与第 {number} 行）；请保留一行",
-                number,
-                "项目",
-                label,
-            )
-            continue
-        seen[field_key] = number
-        rule = (
-            "exact"
-            if normalise(label) in {normalise(zh) for k, zh in COUNTY_FIELDS if k == field_key}
-            else "synonym"
+
+
+def _read_items(
+    entries: list[_Entry],
+    items: ItemMatcher,
+    reading: SheetReading,
+    sheet_map: SheetMap,
+    raw: RawBundle,
+) -> _Items:
+    """Read every entry, in order, into the figures (parts of a sum are kept aside)."""
+    ignored = {normalise(i) for i in sheet_map.ignore}
+    got = _Items()
+    for entry in entries:
+        _read_item(entry, got, items, ignored, reading, raw)
+    return got
+
+
+def _read_item(
+    entry: _Entry,
+    got: _Items,
+    items: ItemMatcher,
+    ignored: set[str],
+    reading: SheetReading,
+    raw: RawBundle,
+) -> None:
+    """Read one entry: ignored, ambiguous, a part or unknown, invalid, twice, or its figure."""
+    number, label, cells = entry
+    if normalise(label) in ignored:
+        reading.items.append((number, label, None, "ignored (column map)"))
+        return
+    scale = _item_scale(label, cells)
+    found = items.candidates(label)
+    if len(found) > 1:
+        raw.problem(
+            "error",
+            "county",
+            f"ambiguous item: it may mean {', '.join(sorted(found))}; say which in a column map",
+            f"项目有歧义：可能是 {'、'.join(sorted(found))}；请在列映射中指定",
+            number,
+            "项目",
+            label,
         )
-        if scale != 1.0:
-            rule += f", unit × {scale:,.0f}"
-        reading.items.append((number, label, field_key, rule))
-        _put(meta, field_key, cells, number, scale, label, raw)
-    for field_key, got in parts.items():
-        if field_key in seen:
-            labels = " + ".join(v[1] for v in got.values())
+        reading.items.append((number, label, None, "ambiguous"))
+        return
+    if not found:
+        _part_or_unknown(entry, scale, got, items, reading, raw)
+        return
+    field_key = next(iter(found))
+    if field_key not in items.valid:
+        raw.problem(
+            "error",
+            "county",
+            f"column map names an unknown county field {field_key!r}; valid: {', '.join(sorted(items.valid))}",
+            f"列映射中的县级项目 {field_key!r} 无效",
+            number,
+            "项目",
+            label,
+        )
+        return
+    if field_key in got.seen:
+        raw.problem(
+            "error",
+            "county",
+            f"item given twice (rows {got.seen[field_key]} and {number}); keep one",
+            f"项目重复（第 {got.seen[field_key]} 行与第 {number} 行）；请保留一行",
+            number,
+            "项目",
+            label,
+        )
+        return
+    got.seen[field_key] = number
+    rule = (
+        "exact"
+        if normalise(label) in {normalise(zh) for k, zh in COUNTY_FIELDS if k == field_key}
+        else "synonym"
+    )
+    if scale != 1.0:
+        rule += f", unit × {scale:,.0f}"
+    reading.items.append((number, label, field_key, rule))
+    _put(got.meta, field_key, cells, number, scale, label, raw)
+
+
+def _item_scale(label: str, cells: dict[str, str]) -> float:
+    """Return the factor of the label's unit (常住人口（万人）), else of the 单位 cell's."""
+    hp = parse_header(label)
+    unit = cells.get("unit", "")
+    scale = hp.scale
+    if unit and not hp.unit:
+        uh = parse_header(f"x({unit})")
+        scale = uh.scale
+    return scale
+
+
+def _part_or_unknown(
+    entry: _Entry,
+    scale: float,
+    got: _Items,
+    items: ItemMatcher,
+    reading: SheetReading,
+    raw: RawBundle,
+) -> None:
+    """Read a label naming no item: a part of a sum (kept aside), a title or note row, or unknown."""
+    number, label, cells = entry
+    part = items.part(label)
+    if part is not None:
+        got.parts.setdefault(part[0], {})[part[1]] = _Part(number, label, cells, scale)
+        reading.items.append((number, label, part[0], "part (summed)"))
+        return
+    if normalise(label) in ("项目", "指标", "县基本情况") or re.match(
+        r"^(注|说明|备注)[:：]", label
+    ):
+        return
+    raw.problem(
+        "warning",
+        "county",
+        "unknown item ignored",
+        "未知项目，已忽略",
+        number,
+        "项目",
+        label,
+    )
+    reading.items.append((number, label, None, "unknown"))
+
+
+def _sum_parts(got: _Items, raw: RawBundle) -> None:
+    """Sum the parts of each item the sheet does not give whole; a whole given wins."""
+    for field_key, parts in got.parts.items():
+        if field_key in got.seen:
+            labels = " + ".join(v.label for v in parts.values())
             raw.problem(
                 "warning",
                 "county",
                 f"{labels} not added: the item itself is given",
                 f"已有该项目，{labels} 不再相加",
-                min(v[0] for v in got.values()),
+                min(v.row for v in parts.values()),
                 "项目",
             )
             continue
-        values = []
-        first = min(got)
-        number, _, cells, scale = got[first]
-        for _idx, (n, _label, c, s) in sorted(got.items()):
-            v = parse_number(c.get("value", ""))
-            if v is None and not is_missing(c.get("value", "")):
-                raw.problem(
-                    "error", "county", "expected a number", "应为数字", n, "数值", c.get("value")
-                )
-            elif v is not None:
-                values.append(v * s)
-        labels = " + ".join(v[1] for _, v in sorted(got.items()))
-        complete = len(got) == len(ITEM_PARTS[field_key])
-        if not values:
-            continue
-        merged = dict(cells)
-        merged["value"] = repr(sum(values))
-        _put(meta, field_key, merged, number, 1.0, labels, raw)
-        raw.problem(
-            "note" if complete else "warning",
-            "county",
-            f"{labels} summed into {field_key}"
-            + ("" if complete else " (a part is missing: the figure may be low)"),
-            f"{labels} 相加为 {field_key}" + ("" if complete else "（缺少一部分，数值可能偏低）"),
-            number,
-            "项目",
-            labels,
-        )
-    for rate in _SURVEY_RATES:
-        _count_from_rate(meta, raw, *rate)
-    _managed_from_rate(meta, raw)
-    _unread_items(text, reading, items, raw)
-    return meta
+        _sum_part(field_key, parts, got.meta, raw)
+
+
+def _sum_part(
+    field_key: str, parts: dict[int, _Part], meta: dict[str, object], raw: RawBundle
+) -> None:
+    """Put the sum of one item's parts into ``meta``, with a note (a warning if one is missing)."""
+    values: list[float] = []
+    number, _, cells, _scale = parts[min(parts)]
+    for _idx, (n, _label, c, s) in sorted(parts.items()):
+        v = parse_number(c.get("value", ""))
+        if v is None and not is_missing(c.get("value", "")):
+            raw.problem(
+                "error", "county", "expected a number", "应为数字", n, "数值", c.get("value")
+            )
+        elif v is not None:
+            values.append(v * s)
+    labels = " + ".join(v.label for _, v in sorted(parts.items()))
+    complete = len(parts) == len(ITEM_PARTS[field_key])
+    if not values:
+        return
+    merged = dict(cells)
+    merged["value"] = repr(sum(values))
+    _put(meta, field_key, merged, number, 1.0, labels, raw)
+    raw.problem(
+        "note" if complete else "warning",
+        "county",
+        f"{labels} summed into {field_key}"
+        + ("" if complete else " (a part is missing: the figure may be low)"),
+        f"{labels} 相加为 {field_key}" + ("" if complete else "（缺少一部分，数值可能偏低）"),
+        number,
+        "项目",
+        labels,
+    )
 
 
 def _unread_items(
@@ -841,9 +970,9 @@ def _put(
         else:
             sub[name] = value  # type: ignore[index]
         if group in ("tcm_hospital", "survey"):
-            for k, v in (("source", source), ("status", status), ("year", year)):
-                if v:
-                    sub[k] = int(v) if k == "year" and v.isdigit() else v  # type: ignore[index]
+            for k, given in (("source", source), ("status", status), ("year", year)):
+                if given:
+                    sub[k] = int(given) if k == "year" and given.isdigit() else given  # type: ignore[index]
     elif field_key == "reference_year":
         if not is_missing(value):
             value = unicodedata.normalize("NFKC", value).strip()

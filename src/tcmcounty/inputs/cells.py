@@ -14,13 +14,14 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple, cast
 
 import numpy as np
 import pandas as pd
 
 from tcmcounty.errors import Problem
 from tcmcounty.inputs.columnmap import SheetMap, SheetReading
-from tcmcounty.inputs.matching import ColumnMatch, Matcher, flag_legend, normalise
+from tcmcounty.inputs.matching import ColumnMatch, HeaderMatch, Matcher, flag_legend, normalise
 from tcmcounty.schema import (
     FALSE_TOKENS,
     MISSING_TOKENS,
@@ -448,11 +449,44 @@ def parse_rows(
         Typed columns plus ``_row``; ``None`` when the table cannot be read at all; how every
         header was read.
     """
-    problems: list[Problem] = []
     sheet_map = sheet_map or SheetMap()
     reading = SheetReading(file, sheet, table.name, "file" if sheet is None else "name")
+    add = _Report(file, sheet)
+    src = _text_rows(rows, sheet)
+    if _empty_file(src, table, add):
+        return None, add.problems, reading
+    matcher = Matcher(table, sheet_map.columns)
+    head = _locate_header(src, matcher, sheet_map, first_row_number, merged, table, add)
+    if head is None:
+        return None, add.problems, reading
+    hm = _read_header(head, src, table, matcher, sheet_map, reading, add)
+    fixed = {**(fixed or {}), **sheet_map.fill}
+    fixed_values = _fixed_values(fixed, table, head.row, add)
+    if not _columns_ok(hm, table, fixed, optional, head.row, reading, add):
+        return None, add.problems, reading
+    keep = [c for c in hm.columns if c.column]
+    blank_before = _spread_merged(src.text, keep, table, merged, head, first_row_number, add)
+    plan = _row_plan(keep, hm, head.cells, table, sheet_map, blank_before)
+    records = _read_records(src, head, plan, blank_name_skipped, add)
+    if not records.n:
+        return _no_records(table, head.row, add), add.problems, reading
+    _note_nameless(records.nameless, table, head.row, add)
+    frame = _frame(records.columns, table, records.n)
+    reading.flag_texts = _flag_texts(table, plan.memo)
+    _fill_fixed(frame, fixed_values)
+    return frame, add.problems, reading
 
-    def add(
+
+@dataclasses.dataclass
+class _Report:
+    """The problems of one table; called as ``add(severity, en, zh, row, column, value)``."""
+
+    file: str
+    sheet: str | None
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+    def __call__(
+        self,
         sev: str,
         en: str,
         zh: str,
@@ -460,38 +494,85 @@ def parse_rows(
         col: str | None = None,
         val: object = None,
     ) -> None:
+        """Record one problem at a row and column of this file and sheet."""
+        sheet = self.sheet
         if sheet is not None:  # [SHEET.values.type] of a map line: the sheet's own name
             en = en.replace("[SHEET.", f'["{sheet}".')
             zh = zh.replace("[表名.", f'["{sheet}".')
-        problems.append(
-            Problem(sev, file, en, zh, sheet, row, col, None if val is None else str(val))  # type: ignore[arg-type]
+        self.problems.append(
+            Problem(sev, self.file, en, zh, sheet, row, col, None if val is None else str(val))  # type: ignore[arg-type]
         )
 
+
+@dataclasses.dataclass
+class _Rows:
+    """The rows as text: the first ones held (``text``), the rest of a CSV streamed (``tail``)."""
+
+    cells: list[list[object]]  # a workbook's cells as given (formulas are looked at); CSV: []
+    text: list[list[str]]
+    tail: Iterator[list[str]]
+    streamed: bool  # a CSV file
+
+
+def _text_rows(rows: Iterable[list[object]], sheet: str | None) -> _Rows:
+    """Read the cells as text: all of a sheet's, a CSV's first rows (the others streamed)."""
     if sheet is None:
         # CSV: the cells are text already; rows below the header are streamed, not copied
         # (a million villages would otherwise be held twice).
         stream = iter(rows)
         text_rows = [[cell_text(c) for c in r] for r in itertools.islice(stream, HEADER_ROWS)]
-        tail: Iterator[list[str]] = ([c.strip() for c in r] for r in stream)
+        # a CSV reader gives text
+        tail: Iterator[list[str]] = ([c.strip() for c in cast("list[str]", r)] for r in stream)
         if not any(any(c for c in r) for r in text_rows):
             first = next((r for r in tail if any(r)), None)
             if first is not None:
                 tail = itertools.chain([first], tail)
-    else:
-        rows = rows if isinstance(rows, list) else list(rows)
-        text_rows = [[cell_text(c) for c in r] for r in rows]
-        tail = iter(())
-    expected = ", ".join(f"{c.name} ({c.zh})" for c in table.columns if c.required)
-    if not any(any(c for c in r) for r in text_rows) and not any(
-        True for _ in itertools.islice(tail, 1)
+        return _Rows([], text_rows, tail, True)
+    cells = rows if isinstance(rows, list) else list(rows)
+    return _Rows(cells, [[cell_text(c) for c in r] for r in cells], iter(()), False)
+
+
+def _expected(table: Table) -> str:
+    """List the table's required columns, for messages."""
+    return ", ".join(f"{c.name} ({c.zh})" for c in table.columns if c.required)
+
+
+def _empty_file(src: _Rows, table: Table, add: AddProblem) -> bool:
+    """Say so, and return True, when the rows hold no cell at all."""
+    if not any(any(c for c in r) for r in src.text) and not any(
+        True for _ in itertools.islice(src.tail, 1)
     ):
+        expected = _expected(table)
         add(
             "error",
             f"the file is empty; expected a header row with {expected}",
             f"文件为空；应有表头：{expected}",
         )
-        return None, problems, reading
-    matcher = Matcher(table, sheet_map.columns)
+        return True
+    return False
+
+
+@dataclasses.dataclass
+class _Head:
+    """The header: its index among the rows, its cells, the rows it spans, its row number."""
+
+    at: int
+    cells: list[str]
+    used: int
+    row: int
+
+
+def _locate_header(
+    src: _Rows,
+    matcher: Matcher,
+    sheet_map: SheetMap,
+    first_row_number: int,
+    merged: list[tuple[int, int, int, int]] | None,
+    table: Table,
+    add: AddProblem,
+) -> _Head | None:
+    """Find the header where the column map says, or by its cells; None (an error) if none."""
+    text_rows = src.text
     if sheet_map.header_row is not None:
         hi, used = sheet_map.header_row - first_row_number, 1
         if not 0 <= hi < len(text_rows) or not any(text_rows[hi]):
@@ -502,34 +583,53 @@ def parse_rows(
                 f"列映射指定表头在第 {sheet_map.header_row} 行，但该行为空或超出范围",
                 row=sheet_map.header_row,
             )
-            return None, problems, reading
+            return None
         header = list(text_rows[hi])
     else:
         hi, header, used = find_header(text_rows, matcher, HEADER_ROWS, merged, first_row_number)
     if hi < 0:
+        expected = _expected(table)
         add(
             "error",
             f"no header row found in the first 15 rows; expected columns {expected}",
             f"前15行中未找到表头；应包含列：{expected}",
             row=first_row_number,
         )
-        return None, problems, reading
-    header_row = first_row_number + hi
-    reading.header_row = header_row
-    reading.header_rows = used
+        return None
+    return _Head(hi, header, used, first_row_number + hi)
+
+
+def _read_header(
+    head: _Head,
+    src: _Rows,
+    table: Table,
+    matcher: Matcher,
+    sheet_map: SheetMap,
+    reading: SheetReading,
+    add: AddProblem,
+) -> HeaderMatch:
+    """Match the header's cells to columns, checked on the rows below, and say how."""
+    reading.header_row = head.row
+    reading.header_rows = head.used
     ahead: list[list[str]] = []
-    if sheet is None:  # a CSV stream: look at the next rows too, then read them again
-        ahead = list(itertools.islice(tail, CONTENT_SAMPLE))
-        tail = itertools.chain(ahead, tail)
-    sample = (text_rows[hi + used :] + ahead)[:CONTENT_SAMPLE]
+    if src.streamed:  # a CSV stream: look at the next rows too, then read them again
+        ahead = list(itertools.islice(src.tail, CONTENT_SAMPLE))
+        src.tail = itertools.chain(ahead, src.tail)
+    sample = (src.text[head.at + head.used :] + ahead)[:CONTENT_SAMPLE]
     hm = matcher.match(
-        header,
+        head.cells,
         sheet_map.columns,
         sheet_map.ignore,
         fit=_fitter(table, sample),
         summed=sheet_map.summed(),
     )
     reading.columns = hm.columns
+    _report_header(hm, head.row, add)
+    return hm
+
+
+def _report_header(hm: HeaderMatch, header_row: int, add: AddProblem) -> None:
+    """Report the header's problems and how its unknown, ignored and synonym columns were read."""
     for sev, en, zh, written in hm.problems:
         add("note" if sev == "info" else sev, en, zh, header_row, written)
     for c in hm.columns:
@@ -545,9 +645,19 @@ def parse_rows(
                 header_row,
                 c.written,
             )
+
+
+def _columns_ok(
+    hm: HeaderMatch,
+    table: Table,
+    fixed: dict[str, str],
+    optional: frozenset[str],
+    header_row: int,
+    reading: SheetReading,
+    add: _Report,
+) -> bool:
+    """Report required columns missing; return False when any error so far stops the reading."""
     seen = {c.column for c in hm.columns if c.column}
-    fixed = {**(fixed or {}), **sheet_map.fill}
-    fixed_values = _fixed_values(fixed, table, header_row, add)
     missing = [
         c
         for c in table.columns
@@ -557,77 +667,160 @@ def parse_rows(
         said = ", ".join(f"{k} = {v}" for k, v in fixed.items())
         reading.note = f"from the sheet name: {said} / 按表名：{said}"
         reading.fixed = dict(fixed)
-    for c in missing:
+    for col in missing:
         add(
             "error",
-            f"required column '{c.name}' ({c.zh}) is missing",
-            f"缺少必填列 '{c.zh}'（{c.name}）",
+            f"required column '{col.name}' ({col.zh}) is missing",
+            f"缺少必填列 '{col.zh}'（{col.name}）",
             header_row,
-            c.name,
+            col.name,
         )
-    if missing or any(p.severity == "error" for p in problems):
-        return None, problems, reading
+    return not (missing or any(p.severity == "error" for p in add.problems))
 
-    keep = [c for c in hm.columns if c.column]
+
+def _spread_merged(
+    text_rows: list[list[str]],
+    keep: list[ColumnMatch],
+    table: Table,
+    merged: list[tuple[int, int, int, int]] | None,
+    head: _Head,
+    first_row_number: int,
+    add: AddProblem,
+) -> set[int]:
+    """Give merged cells' rows their value; return the rows blank before (never records)."""
     # a row with nothing of its own is no record, even where a merged cell spans it (a
     # township merged down the rows of its villages, in a table beside)
     blank_before = {i for i, r in enumerate(text_rows) if not any(r)}
     counts = {c.position for c in keep if table.column(c.column).kind == "int"}  # type: ignore[arg-type]
     flags = {c.position for c in keep if table.column(c.column).kind == "bool"}  # type: ignore[arg-type]
     _expand_merged(
-        text_rows, merged or [], header_row + used - 1, first_row_number, add, counts, flags
+        text_rows, merged or [], head.row + head.used - 1, first_row_number, add, counts, flags
     )
+    return blank_before
+
+
+class _Step(NamedTuple):
+    """How one kept column is read: where, as what, with which memo, scaled, combined how."""
+
+    position: int
+    col: Column
+    cache: dict[str, object] | None  # None: parsed every time
+    scaled: bool
+    combine: str | None  # "part" of a sum, "fallback" where the first is blank, or None
+    match: ColumnMatch
+
+
+@dataclasses.dataclass
+class _Plan:
+    """How the rows below the header are read: a step per kept column, and rows to skip."""
+
+    keep: list[ColumnMatch]
+    steps: list[_Step]
+    memo: dict[str, dict[str, object]]
+    required_both: list[str]
+    value_map: dict[str, dict[str, str]]
+    header_keys: set[str]
+    blank_before: set[int]
+    known_positions: set[int]
+    width: int
+    gaps: bool
+    name_at: int | None
+
+
+def _row_plan(
+    keep: list[ColumnMatch],
+    hm: HeaderMatch,
+    header: list[str],
+    table: Table,
+    sheet_map: SheetMap,
+    blank_before: set[int],
+) -> _Plan:
+    """Plan the reading of the kept columns: contract column, memo, scale and how combined."""
     header_keys = {normalise(h) for h in header if h} | {h for h in header if h}
-    contract = {c.column: table.column(c.column) for c in keep}
+    contract = {c.column: table.column(c.column) for c in keep if c.column}
     known_positions = {c.position for c in hm.columns}
     width = max(known_positions, default=-1) + 1
     gaps = any(j not in known_positions for j in range(width))
-    formulas = sheet is not None  # only workbooks hold formulas
     # A column's cells repeat (statuses, kinds, years, township codes): each text that parses
     # without a problem is parsed once per column.
     memo: dict[str, dict[str, object]] = {
-        c.column: {}  # type: ignore[misc]
-        for c in keep
-        if contract[c.column].kind not in ("text", "ids")
+        name: {} for name, col in contract.items() if col.kind not in ("text", "ids")
     }
-    # per kept column: position, contract column, memo (None: parsed every time), whether it
-    # is scaled, how it combines ("part" of a sum, "fallback" where the first is blank, or
-    # None), and the match itself
     # a column read from two places (a fallback) may be blank in either; required is checked
     # once both are combined
-    backed = {c.column for c in keep if c.rule == "fallback"}
+    backed = {c.column for c in keep if c.column and c.rule == "fallback"}
     required_both = [n for n in backed if not contract[n].nullable]
     for n in backed:
         contract[n] = dataclasses.replace(contract[n], nullable=True)
-    plan = [
-        (
+    steps = [
+        _Step(
             c.position,
             contract[c.column],
-            memo.get(c.column),  # type: ignore[arg-type]
+            memo.get(c.column),
             c.scale != 1.0,
             c.rule if c.rule in ("part", "fallback") else None,
             c,
         )
         for c in keep
+        if c.column
     ]
-    columns: dict[str, list[object]] = {"_row": []}
-    n_records = 0
     name_at = next((c.position for c in keep if c.column == "name"), None)
-    nameless = 0
+    value_map = _value_map(keep, contract, sheet_map)
+    return _Plan(
+        keep,
+        steps,
+        memo,
+        required_both,
+        value_map,
+        header_keys,
+        blank_before,
+        known_positions,
+        width,
+        gaps,
+        name_at,
+    )
+
+
+def _value_map(
+    keep: list[ColumnMatch], contract: dict[str, Column], sheet_map: SheetMap
+) -> dict[str, dict[str, str]]:
+    """Collect the map's values per column, and what a flag header's legend (1是 2否) says."""
     value_map = {
         col: {k.strip(): v for k, v in mapping.items()} for col, mapping in sheet_map.values.items()
     }
     for c in keep:  # 中医阁（1是 2否）: the header says what its digits mean
-        if contract[c.column].kind == "bool" and (legend := flag_legend(c.written)):
-            value_map.setdefault(c.column, {}).update(  # type: ignore[arg-type]
-                {k: v for k, v in legend.items() if k not in value_map.get(c.column, {})}  # type: ignore[arg-type]
+        if c.column and contract[c.column].kind == "bool" and (legend := flag_legend(c.written)):
+            value_map.setdefault(c.column, {}).update(
+                {k: v for k, v in legend.items() if k not in value_map.get(c.column, {})}
             )
-    for offset, row in enumerate(itertools.chain(text_rows[hi + used :], tail), start=used):
-        number = header_row + offset
+    return value_map
+
+
+@dataclasses.dataclass
+class _Records:
+    """The values read, column by column (``_row`` first), and how many rows had no name."""
+
+    columns: dict[str, list[object]] = dataclasses.field(default_factory=lambda: {"_row": []})
+    n: int = 0
+    nameless: int = 0
+
+
+def _read_records(
+    src: _Rows, head: _Head, plan: _Plan, blank_name_skipped: bool, add: _Report
+) -> _Records:
+    """Read each row below the header; skip blank, note, 合计 and (if asked) nameless rows."""
+    out = _Records()
+    columns = out.columns
+    formulas = not src.streamed  # only workbooks hold formulas
+    hi, used, header, cells = head.at, head.used, head.cells, src.cells
+    blank_before, keep, header_keys = plan.blank_before, plan.keep, plan.header_keys
+    name_at, gaps, width = plan.name_at, plan.gaps, plan.width
+    for offset, row in enumerate(itertools.chain(src.text[hi + used :], src.tail), start=used):
+        number = head.row + offset
         nonempty = [c for c in row if c]
         if not nonempty or (hi + offset) in blank_before:
             if formulas:
-                _uncached(rows[hi + offset], header, number, add)  # type: ignore[index]
+                _uncached(cells[hi + offset], header, number, add)
             continue
         skip = _skipped_row(row, nonempty, keep, header_keys)
         if skip is not None:
@@ -635,89 +828,121 @@ def parse_rows(
             add("warning", en, zh, number, None, nonempty[0][:40] if "note" in en else None)
             continue
         if blank_name_skipped and name_at is not None and not (name_at < len(row) and row[name_at]):
-            nameless += 1
+            out.nameless += 1
             continue
         if formulas:
-            _uncached(rows[hi + offset], header, number, add)  # type: ignore[index]
+            _uncached(cells[hi + offset], header, number, add)
         if gaps or len(row) > width:
-            _beyond_header(row, known_positions, number, add)
-        values: dict[str, object] = {}
-        parts: dict[str, list[object]] = {}
-        fallbacks: dict[str, object] = {}
-        n_cells = len(row)
-        for position, col, cache, scaled, combine, c in plan:
-            text = row[position] if position < n_cells else ""
-            if c.split is not None:
-                text = split_pair(text, c.split)
-            if col.name in value_map:
-                text = value_map[col.name].get(text, text)
-            value = _UNPARSED if cache is None else cache.get(text, _UNPARSED)
-            if value is _UNPARSED:
-                before = len(problems)
-                # a count in 万 (3.6228 万人) is a fraction before its unit makes it whole
-                as_col = (
-                    dataclasses.replace(col, kind="float") if scaled and col.kind == "int" else col
-                )
-                value = _parse_cell(text, as_col, number, c.written, add)
-                if cache is not None and len(problems) == before and len(cache) < 100_000:
-                    cache[text] = value
-            if scaled and isinstance(value, (int, float)) and not isinstance(value, bool):
-                value = _scaled(value, c, col, number, text, add)
-            if combine == "part":
-                parts.setdefault(col.name, []).append(value)
-            elif combine == "fallback":
-                fallbacks[col.name] = value
-            else:
-                values[col.name] = value
-        for name, got_parts in parts.items():
-            got = [v for v in got_parts if isinstance(v, (int, float))]
-            values[name] = sum(got) if got else None
-        for name, value in fallbacks.items():
-            first = values.get(name)
-            if first in (None, []):
-                values[name] = value
-            elif value not in (None, []) and value != first:
-                both = [c.written for c in keep if c.column == name]
-                add(
-                    "warning",
-                    f"'{both[0]}' says {first}, '{both[-1]}' says {value}: '{both[0]}' is used",
-                    f"'{both[0]}' 为 {first}，'{both[-1]}' 为 {value}：采用 '{both[0]}'",
-                    number,
-                    both[-1],
-                    value,
-                )
-        for name in required_both:
-            if values.get(name) is None:
-                both = " / ".join(c.written for c in keep if c.column == name)
-                add(
-                    "error",
-                    f"a value is required in '{both}'",
-                    f"'{both}' 不能都为空",
-                    number,
-                    both,
-                )
+            _beyond_header(row, plan.known_positions, number, add)
+        values = _read_row(row, number, plan, add)
         columns["_row"].append(number)
         for name, value in values.items():
             if name not in columns:
-                columns[name] = [None] * n_records
+                columns[name] = [None] * out.n
             columns[name].append(value)
-        n_records += 1
-    if not n_records and table.name in OPTIONAL_TABLES:
-        records_empty = pd.DataFrame(
+        out.n += 1
+    return out
+
+
+def _read_row(row: list[str], number: int, plan: _Plan, add: _Report) -> dict[str, object]:
+    """Parse one row's cells by the plan; add up parts, take fallbacks where the first is blank."""
+    values, parts, fallbacks = _parse_row_cells(row, number, plan, add)
+    for name, got_parts in parts.items():
+        got = [v for v in got_parts if isinstance(v, (int, float))]
+        values[name] = sum(got) if got else None
+    _take_fallbacks(values, fallbacks, number, plan.keep, add)
+    for name in plan.required_both:
+        if values.get(name) is None:
+            both = " / ".join(c.written for c in plan.keep if c.column == name)
+            add(
+                "error",
+                f"a value is required in '{both}'",
+                f"'{both}' 不能都为空",
+                number,
+                both,
+            )
+    return values
+
+
+def _parse_row_cells(
+    row: list[str], number: int, plan: _Plan, add: _Report
+) -> tuple[dict[str, object], dict[str, list[object]], dict[str, object]]:
+    """Parse each planned cell of a row (memoised): values, parts of sums, and fallbacks."""
+    problems = add.problems
+    value_map = plan.value_map
+    values: dict[str, object] = {}
+    parts: dict[str, list[object]] = {}
+    fallbacks: dict[str, object] = {}
+    n_cells = len(row)
+    for position, col, cache, scaled, combine, c in plan.steps:
+        text = row[position] if position < n_cells else ""
+        if c.split is not None:
+            text = split_pair(text, c.split)
+        if col.name in value_map:
+            text = value_map[col.name].get(text, text)
+        value = _UNPARSED if cache is None else cache.get(text, _UNPARSED)
+        if value is _UNPARSED:
+            before = len(problems)
+            # a count in 万 (3.6228 万人) is a fraction before its unit makes it whole
+            as_col = dataclasses.replace(col, kind="float") if scaled and col.kind == "int" else col
+            value = _parse_cell(text, as_col, number, c.written, add)
+            if cache is not None and len(problems) == before and len(cache) < 100_000:
+                cache[text] = value
+        if scaled and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = _scaled(value, c, col, number, text, add)
+        if combine == "part":
+            parts.setdefault(col.name, []).append(value)
+        elif combine == "fallback":
+            fallbacks[col.name] = value
+        else:
+            values[col.name] = value
+    return values, parts, fallbacks
+
+
+def _take_fallbacks(
+    values: dict[str, object],
+    fallbacks: dict[str, object],
+    number: int,
+    keep: list[ColumnMatch],
+    add: AddProblem,
+) -> None:
+    """Use a second column where the first is blank; warn where the two disagree."""
+    for name, value in fallbacks.items():
+        first = values.get(name)
+        if first in (None, []):
+            values[name] = value
+        elif value not in (None, []) and value != first:
+            both = [c.written for c in keep if c.column == name]
+            add(
+                "warning",
+                f"'{both[0]}' says {first}, '{both[-1]}' says {value}: '{both[0]}' is used",
+                f"'{both[0]}' 为 {first}，'{both[-1]}' 为 {value}：采用 '{both[0]}'",
+                number,
+                both[-1],
+                value,
+            )
+
+
+def _no_records(table: Table, header_row: int, add: AddProblem) -> pd.DataFrame | None:
+    """Return an optional table's empty frame; any other needs data rows (an error, None)."""
+    if table.name in OPTIONAL_TABLES:
+        return pd.DataFrame(
             {
                 "_row": pd.Series(dtype="int64"),
                 **{c.name: pd.Series(dtype=object) for c in table.columns},
             }
         )
-        return records_empty, problems, reading
-    if not n_records:
-        add(
-            "error",
-            "the table has a header but no data rows",
-            "表格只有表头，没有数据行",
-            header_row,
-        )
-        return None, problems, reading
+    add(
+        "error",
+        "the table has a header but no data rows",
+        "表格只有表头，没有数据行",
+        header_row,
+    )
+    return None
+
+
+def _note_nameless(nameless: int, table: Table, header_row: int, add: AddProblem) -> None:
+    """Count, in a note, the rows skipped for naming nothing (a village without a clinic)."""
     if nameless:
         add(
             "note",
@@ -726,16 +951,23 @@ def parse_rows(
             f"{nameless} 行未填名称（如没有卫生室的村）：不作为{table.zh}读取",
             header_row,
         )
-    frame = _frame(columns, table, n_records)
-    reading.flag_texts = {
+
+
+def _flag_texts(table: Table, memo: dict[str, dict[str, object]]) -> dict[str, frozenset[str]]:
+    """Collect the texts each flag column was written with (for ``tick_blanks``)."""
+    return {
         c.name: frozenset(t.strip() for t in memo.get(c.name, {}) if t and not is_missing(t))
         for c in table.columns
         if c.kind == "bool" and c.name in memo
     }
+
+
+def _fill_fixed(frame: pd.DataFrame, fixed_values: dict[str, object]) -> None:
+    """Fill the blanks of the columns the sheet's name or the map's ``fill`` gives."""
     for name, value in fixed_values.items():
         if name in frame:
-            frame[name] = frame[name].fillna(value)
-    return frame, problems, reading
+            # pandas-stubs take only scalar types here; a parsed cell is one, typed as object
+            frame[name] = frame[name].fillna(value)  # type: ignore[arg-type]
 
 
 def _fixed_values(
@@ -946,17 +1178,18 @@ def _frame(columns: dict[str, list[object]], table: Table, n: int) -> pd.DataFra
         if values is None:
             values = [[] for _ in range(n)] if c.kind == "ids" else [None] * n
         if c.kind in ("int", "float") and _exact_numbers(values, c.kind):
-            data[c.name] = pd.array(values, dtype="Int64" if c.kind == "int" else "Float64")
+            # pandas-stubs have no overload for a list of objects (here exact numbers or None)
+            data[c.name] = pd.array(values, dtype="Int64" if c.kind == "int" else "Float64")  # type: ignore[call-overload]
         elif c.kind in ("int", "float"):
             series = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
             series = series.astype("Float64")
             data[c.name] = series.astype("Int64") if c.kind == "int" else series
         elif c.kind == "bool":  # the array astype("boolean") of the values would give
-            data[c.name] = pd.array(values, dtype="boolean")
+            data[c.name] = pd.array(values, dtype="boolean")  # type: ignore[call-overload]
         elif c.kind in ("ids", "date"):
             data[c.name] = pd.Series(values, dtype=object)
         else:  # str or None: the array astype("string") would give
-            data[c.name] = pd.array(values, dtype="string")
+            data[c.name] = pd.array(values, dtype="string")  # type: ignore[call-overload]
     return pd.DataFrame(data)
 
 
@@ -1131,9 +1364,9 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
         if text.isdigit():
             return _count(int(text), col, row, header, text, add)  # the common case, fast
         if col.kind == "float" and _DECIMAL.match(text):  # 105.3428: what parse_number gives
-            value = float(text)
-            if math.isfinite(value):
-                return value
+            decimal = float(text)
+            if math.isfinite(decimal):
+                return decimal
     if text[:1] == "#" and text.strip().upper() in ERROR_VALUES:
         add(
             "error",
