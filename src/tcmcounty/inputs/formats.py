@@ -38,7 +38,7 @@ import itertools
 import re
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -469,7 +469,13 @@ def _xlsx_sheet_parts(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str]], str |
     return sheets, parts.get(shared)
 
 
-def _parse_part(zf: zipfile.ZipFile, name: str, start: object, end: object, text: object) -> None:
+def _parse_part(
+    zf: zipfile.ZipFile,
+    name: str,
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None],
+    text: Callable[[str], None],
+) -> None:
     """Stream one part of the zip through expat (no tree, text counted by the handlers)."""
     from xml.parsers import expat
 
@@ -981,7 +987,7 @@ def _xls_stated_cells(body: bytes) -> int:
     end = (rl - 1, cl - 1) if rl >= 1 and cl >= 1 else (rf, cf)
     rows = (end[0] - rf + 1) & 0xFFFFFFFF  # u32 arithmetic, wrapping
     cols = (end[1] - cf + 1) & 0xFFFFFFFF
-    return rows * cols
+    return int(rows * cols)
 
 
 def _biff_name(raw: bytes, biff8: bool) -> str:

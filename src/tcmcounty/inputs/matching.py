@@ -903,8 +903,8 @@ def _initials(table: str) -> dict[str, frozenset[str]]:
             for text in texts:
                 first = lazy_pinyin(text, style=Style.FIRST_LETTER)
                 # initials, and initials with the last syllable in full (中医阁 zyge, 中医馆 zyguan)
-                for parts in (first, [*first[:-1], *lazy_pinyin(text[-1:])]):
-                    letters = re.sub(r"[^a-z]", "", "".join(parts).lower())
+                for syllables in (first, [*first[:-1], *lazy_pinyin(text[-1:])]):
+                    letters = re.sub(r"[^a-z]", "", "".join(syllables).lower())
                     if len(letters) >= 2:
                         out.setdefault(letters, set()).add(col.name)
     parts = _part_initials(table)

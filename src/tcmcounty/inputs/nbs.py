@@ -614,7 +614,9 @@ def check_units(
             finding = _check_one(code, c, g, digits, names, names_rule, finder)
             if finding is not None:
                 col, en, zh = finding
-                out.append(NbsFinding(table, r, col, g if col == "name" else c, en, zh))
+                # a name finding comes only with a given name
+                written = g if col == "name" and g is not None else c
+                out.append(NbsFinding(table, r, col, written, en, zh))
     return out
 
 
@@ -629,7 +631,7 @@ def _check_one(
 ) -> tuple[str, str, str] | None:
     level = "township" if digits == 9 else "village"
     lzh = _LEVEL_ZH[level]
-    county = _counties().loc[adcode, "name"]
+    county = str(_counties().loc[adcode, "name"])
     if len(code) != digits or not code.isdigit():
         return None  # the parser reports malformed codes
     if not code.startswith(adcode):

@@ -8,6 +8,9 @@ otherwise), and the report says that the county supplied the figures.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import cast
+
 import pandas as pd
 
 from tcmcounty.inputs.raw import RawBundle
@@ -29,13 +32,14 @@ def ensure_user_source(raw: RawBundle, what_en: str, what_zh: str) -> None:
     cites = any(
         isinstance(fig, dict) and fig.get("source") == USER_SOURCE
         for group in ("population", "resources")
-        for entry in (raw.meta.get(group) or {}).values()
+        # a county.toml table (population, resources): figures by name
+        for entry in cast("dict[str, object]", raw.meta.get(group) or {}).values()
         if isinstance(entry, dict)
         for fig in (entry, entry.get("estimate"))
     )
     if not cites:
         return
-    row = {c: None for c in df.columns}
+    row: dict[Hashable, object] = {c: None for c in df.columns}
     row.update({"_row": 0, "id": USER_SOURCE, "title": _title(what_en, what_zh)})
     raw.tables["sources"] = pd.concat([df, pd.DataFrame([row])], ignore_index=True).astype(
         df.dtypes.to_dict()
@@ -51,7 +55,7 @@ def ensure_nbs_source(raw: RawBundle) -> None:
     df = raw.tables.get("sources")
     if df is None or (df["id"] == NBS_SOURCE).any():
         return
-    row = {c: None for c in df.columns}
+    row: dict[Hashable, object] = {c: None for c in df.columns}
     row.update(
         {
             "_row": 0,

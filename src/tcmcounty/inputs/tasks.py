@@ -36,7 +36,8 @@ def _plan(raw: RawBundle) -> CountyPlan | None:
 
 def _text(v: object) -> str:
     """Return a cell as stripped text (empty for a missing value)."""
-    return "" if v is None or pd.isna(v) else str(v).strip()
+    # pandas-stubs have no overload of isna for an object (a scalar cell here)
+    return "" if v is None or pd.isna(v) else str(v).strip()  # type: ignore[call-overload]
 
 
 def _duplicate_numbers(raw: RawBundle) -> None:

@@ -196,7 +196,7 @@ class RosterSum:
         )
 
 
-def _read_columns(raw: RawBundle) -> set[str] | None:
+def _read_columns(raw: RawBundle) -> set[str | None] | None:
     """Facility columns the reader found in the file (``None`` when it did not say)."""
     readings = [r for r in raw.readings if r.table == "facilities"]
     if not readings:

@@ -283,7 +283,7 @@ def _nbs_content(adcode: str) -> tuple[dict[str, object], dict[str, pd.DataFrame
     from tcmcounty.inputs.nbs import NBS_SOURCE, NBS_SOURCE_ID, county_units
 
     units = county_units(adcode)
-    meta = {
+    meta: dict[str, object] = {
         "adcode": units.adcode,
         "name_zh": units.name,
         "province": units.province,
