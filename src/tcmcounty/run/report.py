@@ -302,13 +302,40 @@ def run_job(spec: JobSpec) -> JobOutcome:
     HTML. Returns the record and the bytes of the HTML and executed notebook; writes nothing
     outside a private temporary folder (and the results cache, when given).
     """
-    from tcmcounty.inputs.load import resolve
-    from tcmcounty.reporting import results as R
-    from tcmcounty.reporting.readiness import results_readiness
-
     t_start, cpu_start = time.perf_counter(), time.process_time()
     durations: dict[str, float] = {}
-    record = JobRecord(
+    record = _new_record(spec)
+    files: dict[str, bytes] = {}
+    status: JobStatus = "failed"
+    error = ""
+    workdir = job_folder()  # removed even if this process is killed (kernel keys inside)
+    try:
+        inputs = _materialise(spec, workdir)
+        record.inputs_hash = _inputs_hash(inputs, spec.parameters)
+        computed = _compute_results(spec, inputs, record, durations)
+        nb = _execute_notebook(spec, inputs, workdir, computed, record, durations)
+        _convert_outputs(spec, nb, computed, record, durations, files)
+        status = "ok"
+    except KernelTimeoutError as exc:
+        status, error = "timeout", str(exc)
+    except Exception as exc:
+        error = _record_failure(spec, exc, record, files)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    durations["total"] = round(time.perf_counter() - t_start, 4)
+    # CPU seconds of this process (a kernel's own are not in it): the core-seconds of the job
+    durations["cpu"] = round(time.process_time() - cpu_start, 4)
+    record.status, record.error = status, error
+    record.durations = durations
+    record.outputs = sorted(k for k in files if not k.startswith("."))
+    return JobOutcome(spec.name, spec.kind, status, record, files, error)
+
+
+def _new_record(spec: JobSpec) -> JobRecord:
+    """Start the job's record: what it renders, from which inputs, with which code."""
+    from tcmcounty.reporting import results as R
+
+    return JobRecord(
         kind=spec.kind,
         name=spec.name,
         template_hash=template_hash(spec.template_text),
@@ -328,140 +355,171 @@ def run_job(spec: JobSpec) -> JobOutcome:
             "python": sys.version.split()[0],
         },
     )
-    files: dict[str, bytes] = {}
-    status: JobStatus = "failed"
-    error, attempts = "", 0
-    workdir = job_folder()  # removed even if this process is killed (kernel keys inside)
-    try:
-        inputs = _materialise(spec, workdir)
-        record.inputs_hash = _inputs_hash(inputs, spec.parameters)
-        # 1. results outside the kernel
-        t = time.perf_counter()
-        headline: dict[str, Any] = {}
-        county_meta: list[dict[str, Any]] = []
-        indicators: list[list[dict[str, Any]]] = []
-        p = spec.parameters
-        computed: list[tuple[str, Any]] = []
-        for path in inputs:
-            params = replace(p, county=str(resolve(path)), results_dir=spec.cache_dir)
-            res = R.results_for(params)
-            if res.cache_notes:  # a cache entry that did not load was recomputed: say so
-                record.notes.extend(res.cache_notes)
-            c = res.county
-            county_meta.append(
-                {
-                    "adcode": c.adcode,
-                    "name_zh": c.name_zh,
-                    "name_en": c.name_en,
-                    "province": c.province,
-                    "city": c.city,
-                    "status_counts": c.status_counts(),
-                }
-            )
-            if spec.kind == KIND_COUNTY:
-                # draw the figures here (library and fonts already loaded), so the kernel only embeds them
-                lang = p.language
-                if lang not in res.figures or len(res.figures[lang]) < len(CountyView.FIGURES):
-                    t_fig = time.perf_counter()
-                    CountyView(params, results=res).prerender()
-                    durations["figures"] = round(time.perf_counter() - t_fig, 4)
-                    if spec.cache_dir:
-                        with contextlib.suppress(OSError):  # the kernel recomputes, that is all
-                            R.save_results(res, spec.cache_dir)
-            computed.append((path, res))
-            indicators.append(res.indicator_records())
-            if not headline:
-                headline = res.headline()
-                if spec.kind == KIND_COUNTY:  # the index's readiness column, on the report date
-                    headline.update(results_readiness(res, p.report_date).record())
-        durations["results"] = round(time.perf_counter() - t - durations.get("figures", 0.0), 4)
-        record.counties = county_meta
-        record.headline = headline
-        record.indicators = indicators[0] if spec.kind == KIND_COUNTY and indicators else indicators
-        # 2. execute: the notebook gets the parameters as JSON (papermill writes them as literals)
-        nb_params: dict[str, Any] = p.template_parameters()
-        if spec.kind == KIND_COUNTY:
-            nb_params["county"] = inputs[0]
-        else:
-            nb_params["counties"] = inputs
-        if spec.cache_dir:
-            nb_params["results_dir"] = spec.cache_dir
-        template = workdir / "template.ipynb"
-        template.write_text(spec.template_text, encoding="utf-8")
-        record.extra["notebook_started"] = True  # a failure from here on may leave state behind
-        nb = None
-        while True:
-            attempts += 1
-            kdir = workdir / f"k{attempts}"
-            kdir.mkdir()
-            try:
-                # in process, the notebook gets these very results (nothing read back)
-                with R.handed_over(computed if spec.engine == "inprocess" else []):
-                    nb, d = execute_template(
-                        template,
-                        nb_params,
-                        workdir=kdir,
-                        kernel_name=spec.kernel_name,
-                        timeout=spec.timeout,
-                        engine=spec.engine,
-                    )
-                durations.update(d)
-                break
-            except Exception as exc:
-                if attempts <= spec.retries and is_transient(exc):
-                    record.extra.setdefault("retried", []).append(_summarise_error(exc))
-                    continue
-                raise
-        record.extra["cell_seconds"] = [
-            round(float(c.get("metadata", {}).get("papermill", {}).get("duration") or 0), 3)
-            for c in nb.cells
-            if c.get("cell_type") == "code"
-        ]
-        err = has_traceback(nb)
-        if err:
-            raise ReportError(f"the executed notebook holds an error: {err}")
-        # 3. convert
-        t = time.perf_counter()
-        title = (
-            f"{county_meta[0]['name_zh']} {county_meta[0]['name_en']}"
-            if spec.kind == KIND_COUNTY
-            else "县域比较 " + "、".join(m["name_zh"] for m in county_meta)
+
+
+@dataclass
+class _Computed:
+    """The counties' results computed outside the kernel, and their identities."""
+
+    results: list[tuple[str, Any]]
+    counties: list[dict[str, Any]]
+
+
+def _compute_results(
+    spec: JobSpec, inputs: list[str], record: JobRecord, durations: dict[str, float]
+) -> _Computed:
+    """Step 1: load or compute each county's results (and figures); fill the record's summary."""
+    from tcmcounty.inputs.load import resolve
+    from tcmcounty.reporting import results as R
+    from tcmcounty.reporting.readiness import results_readiness
+
+    t = time.perf_counter()
+    headline: dict[str, Any] = {}
+    county_meta: list[dict[str, Any]] = []
+    indicators: list[list[dict[str, Any]]] = []
+    p = spec.parameters
+    computed: list[tuple[str, Any]] = []
+    for path in inputs:
+        params = replace(p, county=str(resolve(path)), results_dir=spec.cache_dir)
+        res = R.results_for(params)
+        if res.cache_notes:  # a cache entry that did not load was recomputed: say so
+            record.notes.extend(res.cache_notes)
+        c = res.county
+        county_meta.append(
+            {
+                "adcode": c.adcode,
+                "name_zh": c.name_zh,
+                "name_en": c.name_en,
+                "province": c.province,
+                "city": c.city,
+                "status_counts": c.status_counts(),
+            }
         )
-        body = notebook_to_html(nb, show_code=spec.show_code, title=title)
-        durations["convert"] = round(time.perf_counter() - t, 4)
+        if spec.kind == KIND_COUNTY:
+            # draw the figures here (library and fonts already loaded), so the kernel only embeds them
+            lang = p.language
+            if lang not in res.figures or len(res.figures[lang]) < len(CountyView.FIGURES):
+                t_fig = time.perf_counter()
+                CountyView(params, results=res).prerender()
+                durations["figures"] = round(time.perf_counter() - t_fig, 4)
+                if spec.cache_dir:
+                    with contextlib.suppress(OSError):  # the kernel recomputes, that is all
+                        R.save_results(res, spec.cache_dir)
+        computed.append((path, res))
+        indicators.append(res.indicator_records())
+        if not headline:
+            headline = res.headline()
+            if spec.kind == KIND_COUNTY:  # the index's readiness column, on the report date
+                headline.update(results_readiness(res, p.report_date).record())
+    durations["results"] = round(time.perf_counter() - t - durations.get("figures", 0.0), 4)
+    record.counties = county_meta
+    record.headline = headline
+    record.indicators = indicators[0] if spec.kind == KIND_COUNTY and indicators else indicators
+    return _Computed(computed, county_meta)
+
+
+def _execute_notebook(
+    spec: JobSpec,
+    inputs: list[str],
+    workdir: Path,
+    computed: _Computed,
+    record: JobRecord,
+    durations: dict[str, float],
+) -> Any:
+    """Step 2: execute the template, retrying transient kernel failures; return the notebook."""
+    from tcmcounty.reporting import results as R
+
+    # the notebook gets the parameters as JSON (papermill writes them as literals)
+    nb_params: dict[str, Any] = spec.parameters.template_parameters()
+    if spec.kind == KIND_COUNTY:
+        nb_params["county"] = inputs[0]
+    else:
+        nb_params["counties"] = inputs
+    if spec.cache_dir:
+        nb_params["results_dir"] = spec.cache_dir
+    template = workdir / "template.ipynb"
+    template.write_text(spec.template_text, encoding="utf-8")
+    record.extra["notebook_started"] = True  # a failure from here on may leave state behind
+    nb = None
+    while True:
+        record.attempts += 1
+        kdir = workdir / f"k{record.attempts}"
+        kdir.mkdir()
+        try:
+            # in process, the notebook gets these very results (nothing read back)
+            with R.handed_over(computed.results if spec.engine == "inprocess" else []):
+                nb, d = execute_template(
+                    template,
+                    nb_params,
+                    workdir=kdir,
+                    kernel_name=spec.kernel_name,
+                    timeout=spec.timeout,
+                    engine=spec.engine,
+                )
+            durations.update(d)
+            break
+        except Exception as exc:
+            if record.attempts <= spec.retries and is_transient(exc):
+                record.extra.setdefault("retried", []).append(_summarise_error(exc))
+                continue
+            raise
+    record.extra["cell_seconds"] = [
+        round(float(c.get("metadata", {}).get("papermill", {}).get("duration") or 0), 3)
+        for c in nb.cells
+        if c.get("cell_type") == "code"
+    ]
+    err = has_traceback(nb)
+    if err:
+        raise ReportError(f"the executed notebook holds an error: {err}")
+    return nb
+
+
+def _convert_outputs(
+    spec: JobSpec,
+    nb: Any,
+    computed: _Computed,
+    record: JobRecord,
+    durations: dict[str, float],
+    files: dict[str, bytes],
+) -> None:
+    """Step 3: convert the notebook to HTML; add the report's files (and worklists) to ``files``."""
+    t = time.perf_counter()
+    county_meta = computed.counties
+    title = (
+        f"{county_meta[0]['name_zh']} {county_meta[0]['name_en']}"
+        if spec.kind == KIND_COUNTY
+        else "县域比较 " + "、".join(m["name_zh"] for m in county_meta)
+    )
+    body = notebook_to_html(nb, show_code=spec.show_code, title=title)
+    durations["convert"] = round(time.perf_counter() - t, 4)
+    import nbformat
+
+    files[f"{spec.name}.html"] = body.encode("utf-8")
+    files[f"{spec.name}.ipynb"] = nbformat.writes(nb).encode("utf-8")
+    if spec.kind == KIND_COUNTY:  # the worklists (整改清单) the report links to
+        from tcmcounty.reporting import worklists as W
+
+        res = computed.results[-1][1]
+        lists = [*W.worklists(res), *W.unit_worklists(res, spec.parameters.report_date)]
+        files[W.worklist_file_name(spec.name)] = W.worklists_xlsx_bytes(lists)
+    record.html_bytes = size = len(files[f"{spec.name}.html"])
+    if size > MAX_HTML_BYTES:
+        record.warning = f"report is {size / 2**20:.1f} MB (> 2 MB)"
+
+
+def _record_failure(
+    spec: JobSpec, exc: Exception, record: JobRecord, files: dict[str, bytes]
+) -> str:
+    """Keep a failed notebook and (for an unexpected error) the traceback; return the error."""
+    error = _summarise_error(exc)
+    failed_nb = exc.executed if isinstance(exc, NotebookFailed) else None
+    if failed_nb is not None:
         import nbformat
 
-        files[f"{spec.name}.html"] = body.encode("utf-8")
-        files[f"{spec.name}.ipynb"] = nbformat.writes(nb).encode("utf-8")
-        if spec.kind == KIND_COUNTY:  # the worklists (整改清单) the report links to
-            from tcmcounty.reporting import worklists as W
-
-            lists = [*W.worklists(res), *W.unit_worklists(res, p.report_date)]
-            files[W.worklist_file_name(spec.name)] = W.worklists_xlsx_bytes(lists)
-        record.html_bytes = size = len(files[f"{spec.name}.html"])
-        if size > MAX_HTML_BYTES:
-            record.warning = f"report is {size / 2**20:.1f} MB (> 2 MB)"
-        status = "ok"
-    except KernelTimeoutError as exc:
-        status, error = "timeout", str(exc)
-    except Exception as exc:
-        error = _summarise_error(exc)
-        failed_nb = exc.executed if isinstance(exc, NotebookFailed) else None
-        if failed_nb is not None:
-            import nbformat
-
-            files[f".failed/{spec.name}.ipynb"] = nbformat.writes(failed_nb).encode("utf-8")
-        if not isinstance(exc, (TcmCountyError, OSError)):  # NotebookFailed is a TcmCountyError
-            record.extra["traceback"] = traceback.format_exc(limit=8)[-4000:]
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    durations["total"] = round(time.perf_counter() - t_start, 4)
-    # CPU seconds of this process (a kernel's own are not in it): the core-seconds of the job
-    durations["cpu"] = round(time.process_time() - cpu_start, 4)
-    record.status, record.error, record.attempts = status, error, attempts
-    record.durations = durations
-    record.outputs = sorted(k for k in files if not k.startswith("."))
-    return JobOutcome(spec.name, spec.kind, status, record, files, error)
+        files[f".failed/{spec.name}.ipynb"] = nbformat.writes(failed_nb).encode("utf-8")
+    if not isinstance(exc, (TcmCountyError, OSError)):  # NotebookFailed is a TcmCountyError
+        record.extra["traceback"] = traceback.format_exc(limit=8)[-4000:]
+    return error
 
 
 def input_identity(path: str | os.PathLike[str]) -> dict[str, Any]:
