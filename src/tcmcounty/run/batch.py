@@ -727,21 +727,10 @@ def run_batch(
     ReportError
         If the output folder is locked by another run, or the kernel is not installed.
     """
-    from tcmcounty.inputs.load import resolve
-
     t0 = time.perf_counter()
     out = Path(out_dir)
     kernel = kernel_name or None
-    if engine == "kernel":
-        check_kernel(kernel or os.environ.get("TCMCOUNTY_KERNEL") or "python3")
-    params = (
-        parameters
-        if isinstance(parameters, ReportParameters)
-        else ReportParameters.from_template(None, parameters or {})
-    )
-    workers = workers or default_workers()
-    if workers < 1:
-        raise ReportError(f"workers must be >= 1, not {workers}")
+    params, workers = _check_batch_arguments(engine, kernel, parameters, workers)
     notes: list[str] = []
     paths, rows = discover(inputs, notes)
     # before the lock creates anything: never write into (or below) a county's input folder
@@ -753,169 +742,276 @@ def run_batch(
     with OutputLock(out, "tcmcounty batch"):
         where = _folder_id(out)
         clean_partial_files(out)
-        # never take the output folder's own files (summary.xlsx ...) for county inputs
-        out_abs = out.resolve()
-        paths = [p for p in paths if out_abs != p.resolve() and out_abs not in p.resolve().parents]
-        cache = None if remote else out / ".cache"
-        specs: list[JobSpec] = []
-        names: set[str] = set()
-        jobs: list[tuple[list[Any], JobKind, Any]] = [([p], KIND_COUNTY, template) for p in paths]
-        for group in comparisons:
-            try:
-                jobs.append(([resolve(g) for g in group], KIND_COMPARE, compare_template))
-            except CountyNotFoundError as exc:
-                rows.append(
-                    BatchRow("compare", "failed", error=str(exc), input=";".join(map(str, group)))
-                )
-        for group, kind, tpl in jobs:
-            try:
-                spec = make_spec(
-                    group,
-                    kind=kind,
-                    template=tpl,
-                    parameters=params,
-                    kernel_name=kernel,
-                    timeout=timeout,
-                    retries=retries,
-                    show_code=show_code,
-                    cache_dir=cache,
-                    ship_inputs=remote,
-                    engine=engine,
-                )
-            except (ReportError, OSError) as exc:
-                rows.append(
-                    BatchRow(
-                        Path(group[0]).name,
-                        "failed",
-                        error=str(exc),
-                        input=";".join(map(str, group)),
-                    )
-                )
-                continue
-            if spec.name in names:
-                rows.append(
-                    BatchRow(
-                        spec.name,
-                        "failed",
-                        error="two inputs give the same report name; rename one "
-                        "folder / 报告名称重复",
-                        input=";".join(spec.inputs),
-                    )
-                )
-                continue
-            names.add(spec.name)
-            specs.append(spec)
-        order = {s.name: i for i, s in enumerate(specs)}
-        done: dict[str, BatchRow] = {}
-        todo: list[JobSpec] = []
-        for s in specs:
-            try:
-                from tcmcounty.run.report import _inputs_hash
-
-                fresh = not force and is_up_to_date(out, s, _inputs_hash(s.inputs, s.parameters))
-            except OSError:
-                fresh = False
-            if fresh:
-                from tcmcounty.run.report import read_record
-
-                rec = read_record(out / f"{s.name}.json") or JobRecord(s.kind, s.name, "ok")
-                done[s.name] = _row(s, JobOutcome(s.name, s.kind, "ok", rec), "skipped")
-            else:
-                todo.append(s)
-
-        def table() -> list[BatchRow]:
-            return (
-                list(rows)
-                + [done[n] for n in sorted(done, key=order.__getitem__)]
-                + [
-                    BatchRow(s.name, "pending", input=";".join(s.inputs))
-                    for s in sorted(todo, key=lambda s: order[s.name])
-                    if s.name not in done
-                ]
-            )
-
-        write_status(out, table())
+        paths = _outside_output(out, paths)
+        jobs = _job_list(paths, comparisons, template, compare_template, rows)
+        settings = _SpecSettings(
+            params, kernel, timeout, retries, show_code, None if remote else out / ".cache", remote
+        )
+        specs = _job_specs(jobs, settings, engine, rows)
+        board = _skip_up_to_date(out, specs, rows, force)
+        write_status(out, board.table())
         # the largest counties first, so the batch does not end waiting for one big county
         # while the other workers are idle (longest-processing-time-first scheduling)
-        todo.sort(key=_job_size, reverse=True)
-        bar = _progress(len(todo), progress)
-        failures = 0
-        status_due = [0.0]
-
-        def on_done(spec: JobSpec, outcome: JobOutcome) -> None:
-            nonlocal failures
-            unwritable = ""
-            try:
-                write_outcome(out, outcome, create=False)
-                status, error = outcome.status, outcome.error
-            except (
-                OSError,
-                ReportError,
-            ) as exc:  # e.g. disk full: the old files stay, the row says why
-                status, error = (
-                    "failed",
-                    f"could not write the outputs: {exc} / 无法写入输出文件（磁盘已满或无权限？）",
-                )
-                if isinstance(exc, OSError) and exc.errno in _UNWRITABLE:
-                    unwritable = (
-                        f"the output folder {out} cannot be written ({exc.strerror}) "
-                        "/ 输出目录无法写入"
-                    )
-            if status != "ok":
-                failures += 1
-            done[spec.name] = _row(
-                spec,
-                outcome,
-                status,
-                error,
-                outcome.record.durations.get("total", 0.0),
-            )
-            lost = _folder_problem(out, where) or unwritable
-            if lost:  # no point rendering the rest: nothing can be written
-                raise _OutputLost(lost)
-            if time.monotonic() >= status_due[0]:
-                # the whole table is rewritten: after every county in a small batch, but at
-                # most 2% of the time in a large one (36 ms for 2,875 rows); always at the end
-                t = time.monotonic()
-                with contextlib.suppress(OSError):
-                    write_status(out, table())
-                status_due[0] = t + STATUS_BUDGET * (time.monotonic() - t)
-            if bar is not None:
-                bar.set_postfix_str(f"failed {failures}" if failures else "", refresh=False)
-                bar.update(1)
-
-        def not_run(error: str) -> None:
-            for s in todo:
-                if s.name not in done:
-                    done[s.name] = BatchRow(
-                        s.name, "not run", error=error, input=";".join(s.inputs)
-                    )
-
-        try:
-            if todo:
-                if dask:
-                    with dask_client(dask, workers) as client:
-                        result.workers = len(client.scheduler_info().get("workers", {})) or workers
-                        _run_dask(todo, client, on_done)
-                else:
-                    _run_pool(todo, workers, on_done)
-        except _OutputLost as exc:
-            not_run(f"{exc}; batch stopped / 批处理已停止")
-            result.problems.append(str(exc))
-        except KeyboardInterrupt as exc:
-            not_run(
-                "batch terminated / 批处理被终止"
-                if isinstance(exc, Terminated)
-                else "batch interrupted / 批处理被中断"
-            )
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
-            result.rows = table()
-            result.problems += _write_tables(out, where, result.rows, index)
-            result.seconds = time.perf_counter() - t0
+        board.todo.sort(key=_job_size, reverse=True)
+        _run_todo(out, where, board, result, dask, workers, progress, index, t0)
     return result
+
+
+def _check_batch_arguments(
+    engine: str,
+    kernel: str | None,
+    parameters: ReportParameters | Mapping[str, Any] | None,
+    workers: int | None,
+) -> tuple[ReportParameters, int]:
+    """Check the kernel (kernel engine), the parameters and the number of workers."""
+    if engine == "kernel":
+        check_kernel(kernel or os.environ.get("TCMCOUNTY_KERNEL") or "python3")
+    params = (
+        parameters
+        if isinstance(parameters, ReportParameters)
+        else ReportParameters.from_template(None, parameters or {})
+    )
+    workers = workers or default_workers()
+    if workers < 1:
+        raise ReportError(f"workers must be >= 1, not {workers}")
+    return params, workers
+
+
+def _outside_output(out: Path, paths: list[Path]) -> list[Path]:
+    """Drop the inputs that lie in the output folder (its own summary.xlsx ...)."""
+    # never take the output folder's own files (summary.xlsx ...) for county inputs
+    out_abs = out.resolve()
+    return [p for p in paths if out_abs != p.resolve() and out_abs not in p.resolve().parents]
+
+
+def _job_list(
+    paths: list[Path],
+    comparisons: Sequence[Sequence[str | os.PathLike[str]]],
+    template: str | os.PathLike[str] | None,
+    compare_template: str | os.PathLike[str] | None,
+    rows: list[BatchRow],
+) -> list[tuple[list[Any], JobKind, Any]]:
+    """List the county and comparison jobs; a comparison of an unknown county gets a failed row."""
+    from tcmcounty.inputs.load import resolve
+
+    jobs: list[tuple[list[Any], JobKind, Any]] = [([p], KIND_COUNTY, template) for p in paths]
+    for group in comparisons:
+        try:
+            jobs.append(([resolve(g) for g in group], KIND_COMPARE, compare_template))
+        except CountyNotFoundError as exc:
+            rows.append(
+                BatchRow("compare", "failed", error=str(exc), input=";".join(map(str, group)))
+            )
+    return jobs
+
+
+@dataclass(frozen=True)
+class _SpecSettings:
+    """What every job of the batch shares: parameters, kernel, limits and the results cache."""
+
+    parameters: ReportParameters
+    kernel_name: str | None
+    timeout: float | None
+    retries: int
+    show_code: bool
+    cache_dir: Path | None
+    ship_inputs: bool
+
+
+def _job_specs(
+    jobs: list[tuple[list[Any], JobKind, Any]],
+    settings: _SpecSettings,
+    engine: str,
+    rows: list[BatchRow],
+) -> list[JobSpec]:
+    """Make each job's spec; one that cannot be made or repeats a name gets a failed row."""
+    specs: list[JobSpec] = []
+    names: set[str] = set()
+    for group, kind, tpl in jobs:
+        try:
+            spec = make_spec(
+                group,
+                kind=kind,
+                template=tpl,
+                parameters=settings.parameters,
+                kernel_name=settings.kernel_name,
+                timeout=settings.timeout,
+                retries=settings.retries,
+                show_code=settings.show_code,
+                cache_dir=settings.cache_dir,
+                ship_inputs=settings.ship_inputs,
+                engine=engine,
+            )
+        except (ReportError, OSError) as exc:
+            rows.append(
+                BatchRow(
+                    Path(group[0]).name,
+                    "failed",
+                    error=str(exc),
+                    input=";".join(map(str, group)),
+                )
+            )
+            continue
+        if spec.name in names:
+            rows.append(
+                BatchRow(
+                    spec.name,
+                    "failed",
+                    error="two inputs give the same report name; rename one folder / 报告名称重复",
+                    input=";".join(spec.inputs),
+                )
+            )
+            continue
+        names.add(spec.name)
+        specs.append(spec)
+    return specs
+
+
+@dataclass
+class _Board:
+    """The status table: rows failed before running, jobs done (or skipped), jobs to do."""
+
+    rows: list[BatchRow]
+    order: dict[str, int]
+    done: dict[str, BatchRow] = field(default_factory=dict)
+    todo: list[JobSpec] = field(default_factory=list)
+
+    def table(self) -> list[BatchRow]:
+        """Return the rows in input order: failed early, done, then pending."""
+        order = self.order
+        return (
+            list(self.rows)
+            + [self.done[n] for n in sorted(self.done, key=order.__getitem__)]
+            + [
+                BatchRow(s.name, "pending", input=";".join(s.inputs))
+                for s in sorted(self.todo, key=lambda s: order[s.name])
+                if s.name not in self.done
+            ]
+        )
+
+    def not_run(self, error: str) -> None:
+        """Mark every job not done as not run, saying why."""
+        for s in self.todo:
+            if s.name not in self.done:
+                self.done[s.name] = BatchRow(
+                    s.name, "not run", error=error, input=";".join(s.inputs)
+                )
+
+
+def _skip_up_to_date(out: Path, specs: list[JobSpec], rows: list[BatchRow], force: bool) -> _Board:
+    """Mark the reports that are up to date as skipped; the others are to do."""
+    board = _Board(rows, {s.name: i for i, s in enumerate(specs)})
+    for s in specs:
+        try:
+            from tcmcounty.run.report import _inputs_hash
+
+            fresh = not force and is_up_to_date(out, s, _inputs_hash(s.inputs, s.parameters))
+        except OSError:
+            fresh = False
+        if fresh:
+            from tcmcounty.run.report import read_record
+
+            rec = read_record(out / f"{s.name}.json") or JobRecord(s.kind, s.name, "ok")
+            board.done[s.name] = _row(s, JobOutcome(s.name, s.kind, "ok", rec), "skipped")
+        else:
+            board.todo.append(s)
+    return board
+
+
+@dataclass
+class _OnDone:
+    """Record each finished job: its outputs, its row, the status table and the bar."""
+
+    out: Path
+    where: tuple[int, int]
+    board: _Board
+    bar: Any
+    failures: int = 0
+    status_due: float = 0.0
+
+    def __call__(self, spec: JobSpec, outcome: JobOutcome) -> None:
+        """Write the job's outputs and row; stop the batch if the output folder is lost."""
+        out = self.out
+        unwritable = ""
+        try:
+            write_outcome(out, outcome, create=False)
+            status, error = outcome.status, outcome.error
+        except (
+            OSError,
+            ReportError,
+        ) as exc:  # e.g. disk full: the old files stay, the row says why
+            status, error = (
+                "failed",
+                f"could not write the outputs: {exc} / 无法写入输出文件（磁盘已满或无权限？）",
+            )
+            if isinstance(exc, OSError) and exc.errno in _UNWRITABLE:
+                unwritable = (
+                    f"the output folder {out} cannot be written ({exc.strerror}) / 输出目录无法写入"
+                )
+        if status != "ok":
+            self.failures += 1
+        self.board.done[spec.name] = _row(
+            spec,
+            outcome,
+            status,
+            error,
+            outcome.record.durations.get("total", 0.0),
+        )
+        lost = _folder_problem(out, self.where) or unwritable
+        if lost:  # no point rendering the rest: nothing can be written
+            raise _OutputLost(lost)
+        if time.monotonic() >= self.status_due:
+            # the whole table is rewritten: after every county in a small batch, but at
+            # most 2% of the time in a large one (36 ms for 2,875 rows); always at the end
+            t = time.monotonic()
+            with contextlib.suppress(OSError):
+                write_status(out, self.board.table())
+            self.status_due = t + STATUS_BUDGET * (time.monotonic() - t)
+        bar = self.bar
+        if bar is not None:
+            bar.set_postfix_str(f"failed {self.failures}" if self.failures else "", refresh=False)
+            bar.update(1)
+
+
+def _run_todo(
+    out: Path,
+    where: tuple[int, int],
+    board: _Board,
+    result: BatchResult,
+    dask: str | None,
+    workers: int,
+    progress: bool,
+    index: bool,
+    t0: float,
+) -> None:
+    """Run the jobs to do on the pool or Dask; always write the status table and index."""
+    todo = board.todo
+    bar = _progress(len(todo), progress)
+    on_done = _OnDone(out, where, board, bar)
+    try:
+        if todo:
+            if dask:
+                with dask_client(dask, workers) as client:
+                    result.workers = len(client.scheduler_info().get("workers", {})) or workers
+                    _run_dask(todo, client, on_done)
+            else:
+                _run_pool(todo, workers, on_done)
+    except _OutputLost as exc:
+        board.not_run(f"{exc}; batch stopped / 批处理已停止")
+        result.problems.append(str(exc))
+    except KeyboardInterrupt as exc:
+        board.not_run(
+            "batch terminated / 批处理被终止"
+            if isinstance(exc, Terminated)
+            else "batch interrupted / 批处理被中断"
+        )
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        result.rows = board.table()
+        result.problems += _write_tables(out, where, result.rows, index)
+        result.seconds = time.perf_counter() - t0
 
 
 #: Write errors that no later county will escape (a full disk may free up; these do not).
