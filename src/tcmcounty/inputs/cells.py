@@ -13,7 +13,7 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple, cast
 
 import numpy as np
@@ -400,7 +400,7 @@ def _fitter(table: Table, sample: list[list[str]]) -> Callable[[str, int], float
 
 
 def parse_rows(
-    rows: Iterable[list[object]],
+    rows: Iterable[Sequence[object]],
     table: Table,
     file: str,
     sheet: str | None,
@@ -508,13 +508,13 @@ class _Report:
 class _Rows:
     """The rows as text: the first ones held (``text``), the rest of a CSV streamed (``tail``)."""
 
-    cells: list[list[object]]  # a workbook's cells as given (formulas are looked at); CSV: []
+    cells: list[Sequence[object]]  # a workbook's cells as given (formulas are looked at); CSV: []
     text: list[list[str]]
     tail: Iterator[list[str]]
     streamed: bool  # a CSV file
 
 
-def _text_rows(rows: Iterable[list[object]], sheet: str | None) -> _Rows:
+def _text_rows(rows: Iterable[Sequence[object]], sheet: str | None) -> _Rows:
     """Read the cells as text: all of a sheet's, a CSV's first rows (the others streamed)."""
     if sheet is None:
         # CSV: the cells are text already; rows below the header are streamed, not copied
@@ -1125,7 +1125,7 @@ def _skipped_row(
     return None
 
 
-def _uncached(raw_row: list[object], header: list[str], number: int, add: AddProblem) -> None:
+def _uncached(raw_row: Sequence[object], header: list[str], number: int, add: AddProblem) -> None:
     """Report every formula of the row that has no saved value."""
     for j, cell in enumerate(raw_row):
         if isinstance(cell, UncachedFormula):

@@ -18,6 +18,7 @@ every command that reads a county takes ``--columns MAP.toml``, and a file named
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +91,7 @@ class ColumnMap:
         return cls(sheets, path)
 
     @classmethod
-    def read(cls, path: str | Path) -> ColumnMap:
+    def read(cls, path: str | os.PathLike[str]) -> ColumnMap:
         """Read a column map file."""
         p = Path(path)
         try:

@@ -70,6 +70,13 @@ class Rule:
     severity: Severity = "error"
 
 
+#: The dates of the plan that must lie within :data:`PLAN_YEARS`: (level, column).
+_PLAN_DATES: tuple[tuple[Level, str], ...] = (
+    ("timetable", "start"),
+    ("timetable", "end"),
+    ("tasks", "due"),
+)
+
 #: Every consistency rule of the data contract.
 RULES: tuple[Rule, ...] = (
     # ---- county items (县基本情况): parts of a count never exceed it
@@ -147,7 +154,7 @@ RULES: tuple[Rule, ...] = (
            f"a date of the plan must lie between {PLAN_YEARS[0]} and {PLAN_YEARS[1]} (a 1900 date "
            "is an empty Excel date cell)",
            f"计划日期应在 {PLAN_YEARS[0]} 至 {PLAN_YEARS[1]} 年之间（1900 年的日期多为空白的 Excel 日期单元格）")
-      for level, col in (("timetable", "start"), ("timetable", "end"), ("tasks", "due"))),
+      for level, col in _PLAN_DATES),
 )  # fmt: skip
 
 #: Facility parts that, when larger than their whole, are read as not reported (a warning)
@@ -251,7 +258,7 @@ def _county_rules(raw: RawBundle) -> None:
 # one facility row
 
 
-def _rows(f: pd.DataFrame, mask: np.ndarray) -> Iterator[tuple[int, pd.Series]]:
+def _rows(f: pd.DataFrame, mask: np.ndarray) -> Iterator[tuple[np.intp, pd.Series]]:
     for i in np.flatnonzero(mask):
         yield i, f.iloc[i]
 
@@ -302,7 +309,8 @@ def _doubt(f: pd.DataFrame, mask: np.ndarray, columns: tuple[str, ...]) -> None:
         f[DOUBT] = ""
     for i in np.flatnonzero(mask):
         have = [c for c in str(f[DOUBT].iloc[i]).split(",") if c]
-        f.iloc[i, f.columns.get_loc(DOUBT)] = ",".join(dict.fromkeys([*have, *columns]))
+        # get_loc of a unique column name is an int; pandas-stubs allow a slice or mask too
+        f.iloc[i, f.columns.get_loc(DOUBT)] = ",".join(dict.fromkeys([*have, *columns]))  # type: ignore[index]
 
 
 def _facility_implies(raw: RawBundle, f: pd.DataFrame) -> None:

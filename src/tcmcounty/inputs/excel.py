@@ -91,6 +91,7 @@ def _check_zip(path: Path, raw: RawBundle) -> bool:
 
 
 def _names(table: str) -> set[str]:
+    names: tuple[str, ...]
     if table == "county":
         names = (COUNTY_SHEET, *COUNTY_SHEET_ALIASES)
     else:
@@ -318,13 +319,13 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                         t,
                     )
                 )
-    for table, a, b in conflicts:
-        label = "县基本情况" if table == "county" else TABLES[table].zh
+    for which, a, b in conflicts:
+        label = "县基本情况" if which == "county" else TABLES[which].zh
         raw.problem(
             "error",
             "county",
-            f"two sheets hold the {table} table: '{a}' and '{b}'; keep one, or say which in a "
-            f'column map (["{a}"] table = "{table}")',
+            f"two sheets hold the {which} table: '{a}' and '{b}'; keep one, or say which in a "
+            f'column map (["{a}"] table = "{which}")',
             f"两个工作表都像是{label}：'{a}' 与 '{b}'；请保留一个，或在列映射中指定",
         )
     cs = chosen.get("county")
@@ -394,10 +395,10 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 )
             )
         if frames:
-            combined, found = combine(
+            combined, combining = combine(
                 frames, table, path.name, {p: how[p] for p, _ in frames if p in how}
             )
-            raw.problems.extend(found)
+            raw.problems.extend(combining)
             raw.tables[name] = combined
             raw.problems.extend(tick_blanks(raw.tables[name], table, raw.readings))
     for sheet in sheets:

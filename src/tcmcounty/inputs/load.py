@@ -6,6 +6,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -148,10 +149,10 @@ def not_found_message(given: str, table: pd.DataFrame) -> str:
     near = [aliases[a] for a in difflib.get_close_matches(key, list(aliases), n=5, cutoff=0.6)]
     p = Path(given)
     with_files: list[str] = []
-    folder = p.parent if str(p.parent) else Path(".")
-    if folder.is_dir():
+    beside = p.parent if str(p.parent) else Path(".")
+    if beside.is_dir():
         try:
-            names = [q.name for q in folder.iterdir() if not q.name.startswith(".")]
+            names = [q.name for q in beside.iterdir() if not q.name.startswith(".")]
         except OSError:
             names = []
         for n in difflib.get_close_matches(p.name, names[:10_000], n=3, cutoff=0.6):
@@ -179,14 +180,16 @@ def _given_file(p: Path) -> Path:
 
     mode = p.stat().st_mode
     if not stat.S_ISREG(mode):
-        what = ("a named pipe (FIFO)", "命名管道") if stat.S_ISFIFO(mode) else ("no file", "非文件")
+        what_en, what_zh = (
+            ("a named pipe (FIFO)", "命名管道") if stat.S_ISFIFO(mode) else ("no file", "非文件")
+        )
         raise InputError(
             [
                 Problem(
                     "error",
                     p.name,
-                    f"{p.name} is {what[0]}: give a bundle folder or an .xlsx workbook",
-                    f"{p.name} 是{what[1]}：请提供县数据文件夹或 .xlsx 工作簿",
+                    f"{p.name} is {what_en}: give a bundle folder or an .xlsx workbook",
+                    f"{p.name} 是{what_zh}：请提供县数据文件夹或 .xlsx 工作簿",
                 )
             ],
             str(p),
@@ -270,11 +273,11 @@ def read_raw(name_or_path: str | os.PathLike[str], columns: ColumnsArg = None) -
         raw = read_workbook(path, cmap)  # a workbook, or a folder of tables of any names
     else:
         raw = read_bundle(path, cmap)
-    if beside:
+    if beside and cmap.path is not None:  # (beside says so: the map has a path)
         raw.problems.append(
             Problem(
                 "note",
-                cmap.path.name,  # type: ignore[union-attr]
+                cmap.path.name,
                 f"the column map beside the file is used ({cmap.path.name}); delete or rename it "
                 "to read the file without it",
                 f"已使用文件旁的列映射（{cmap.path.name}）；如不需要请删除或改名",
@@ -432,10 +435,15 @@ def _point_geometry(lon: np.ndarray, lat: np.ndarray) -> gpd.array.GeometryArray
     return gpd.array.from_shapely(geoms)
 
 
+def _meta_table(meta: dict[str, object], key: str) -> dict[str, object]:
+    """Return a table of ``county.toml`` (validated: a table, empty or absent)."""
+    return cast("dict[str, object]", meta.get(key) or {})
+
+
 def build_county(raw: RawBundle) -> County:
     """Build a :class:`County` from a bundle that passed validation."""
     meta = raw.meta
-    coords = {k: str(v) for k, v in (meta.get("coordinates") or {}).items()}
+    coords = {k: str(v) for k, v in _meta_table(meta, "coordinates").items()}
     for t in ("townships", "villages", "facilities"):
         coords.setdefault(t, "EPSG:4326")
     empty = {
@@ -513,8 +521,8 @@ def build_county(raw: RawBundle) -> County:
         alliances=alliances,
         boundary=boundary,
         sources=tables["sources"].drop(columns="_row").reset_index(drop=True),
-        tcm_hospital=dict(meta.get("tcm_hospital") or {}),
-        survey=dict(meta.get("survey") or {}),
+        tcm_hospital=dict(_meta_table(meta, "tcm_hospital")),
+        survey=dict(_meta_table(meta, "survey")),
         coordinates=coords,
         warnings=notes,
         path=raw.path,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,10 @@ from tcmcounty.inputs.structure import raw_structure
 from tcmcounty.inputs.totals import check_roster_totals, check_township_population, roster_sums
 from tcmcounty.roster import GROUP_COLUMNS, GROUP_TYPES, blank_text, gap_text, roster_gaps
 from tcmcounty.schema import TABLES, vocabulary_lookup
+
+if TYPE_CHECKING:
+    from pyproj import CRS
+    from shapely.geometry.base import BaseGeometry
 
 #: Plausible ranges of county ratios (per 1,000 residents); outside them a warning is given.
 PLAUSIBLE_PER_1000 = {
@@ -137,7 +142,7 @@ def _check_meta(raw: RawBundle) -> None:
     for group, key, entry in _figure_items(meta):
         valid = POPULATION_KEYS if group == "population" else RESOURCE_KEYS
         where = f"{group}.{key}"
-        row = entry.get("_row")
+        row = cast("int | None", entry.get("_row"))  # the sheet row the reader noted
         if key not in valid:
             raw.problem(
                 "warning",
@@ -158,7 +163,7 @@ def _check_meta(raw: RawBundle) -> None:
                 or not isinstance(value, (int, float))
                 or not np.isfinite(value)
             ):
-                raw.problem("error", "county", "expected a number", "应为数字", row, col, value)  # type: ignore[arg-type]
+                raw.problem("error", "county", "expected a number", "应为数字", row, col, value)
             elif value < 0:
                 raw.problem(
                     "error", "county", "expected a number >= 0", "应为非负数", row, col, value
@@ -435,9 +440,8 @@ def _figure_value(entry: object) -> tuple[float | None, dict[str, object] | None
 
 
 def _check_coordinates(raw: RawBundle) -> None:
-    coords = (
-        raw.meta.get("coordinates", {}) if isinstance(raw.meta.get("coordinates"), dict) else {}
-    )
+    given = raw.meta.get("coordinates", {})
+    coords: dict[str, object] = given if isinstance(given, dict) else {}
     boundary = None
     if raw.boundary is not None and len(raw.boundary):
         try:
@@ -506,14 +510,14 @@ def _check_coordinates(raw: RawBundle) -> None:
         _check_inside(raw, name, df, np.flatnonzero(good), wlon, wlat, metric)
 
 
-def _metric_boundary(boundary: object) -> tuple[object, object]:
+def _metric_boundary(boundary: BaseGeometry) -> tuple[CRS, BaseGeometry]:
     """Return the county's metric CRS and its boundary in it, prepared for point tests."""
     import geopandas as gpd
     import shapely
 
     from tcmcounty.crs import metric_crs
 
-    c = boundary.centroid  # type: ignore[attr-defined]
+    c = boundary.centroid
     crs = metric_crs(c.x, c.y)
     poly = gpd.GeoSeries([boundary], crs="EPSG:4326").to_crs(crs).iloc[0]
     shapely.prepare(poly)
@@ -527,7 +531,7 @@ def _check_inside(
     idx: np.ndarray,
     lon: np.ndarray,
     lat: np.ndarray,
-    metric: tuple[object, object],
+    metric: tuple[CRS, BaseGeometry],
 ) -> None:
     import geopandas as gpd
     import shapely
@@ -948,11 +952,11 @@ def _check_clinic_township(raw: RawBundle) -> None:
     f, v = raw.tables.get("facilities"), raw.tables.get("villages")
     if f is None or v is None:
         return
-    town_of = v.dropna(subset=["code", "township_code"]).drop_duplicates("code")
+    coded = v.dropna(subset=["code", "township_code"]).drop_duplicates("code")
     towns = _ids(raw, "townships", "code")
     if towns is not None:  # a village in an unknown township is reported already
-        town_of = town_of[town_of["township_code"].isin(towns)]
-    town_of = town_of.set_index("code")["township_code"]
+        coded = coded[coded["township_code"].isin(towns)]
+    town_of = coded.set_index("code")["township_code"]
     both = (
         f["village_code"].notna()
         & f["township_code"].notna()
