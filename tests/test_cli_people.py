@@ -171,3 +171,22 @@ def test_single_report_index_links_resolve(
     links = _local_links(out / "index.html")
     assert "410101-test.html" in links and "batch_status.csv" not in links
     assert all((out / h).is_file() for h in links), links
+
+
+def test_a_workbook_report_links_to_the_worklist_it_writes(tmp_path: Path) -> None:
+    """The report of a workbook is ``<adcode>-<name>.html``; its link to the worklist names the
+    file written beside it (not the workbook's own stem)."""
+    import re
+    import shutil
+
+    from tcmcounty.run.report import render_report
+
+    book = tmp_path / "longxi_621122.xlsx"
+    shutil.copy(Path(__file__).parent / "fixtures" / "app" / "longxi_621122.xlsx", book)
+    out = tmp_path / "out"
+    render_report(book, out, report_date="2024-06-30", index=False)
+    page = out / "621122-陇西县.html"
+    assert page.is_file(), sorted(p.name for p in out.iterdir())
+    links = set(re.findall(r"href='([^'#]+-worklist\.xlsx)'", page.read_text(encoding="utf-8")))
+    assert links == {"621122-陇西县-worklist.xlsx"}
+    assert all((out / name).is_file() for name in links)

@@ -979,10 +979,12 @@ class CountyView:
 
     def worklist_file(self) -> str:
         """Name of the worklist workbook written beside this report (``<name>-worklist.xlsx``)."""
-        from tcmcounty.reporting.records import output_name
+        from tcmcounty.reporting.records import report_name
         from tcmcounty.reporting.worklists import worklist_file_name
 
-        return worklist_file_name(output_name(self.county.path or self.params.county))
+        c = self.county
+        path = c.path or self.params.county  # the same name the job gives the report
+        return worklist_file_name(report_name(path, c.adcode, c.name_en, c.name_zh))
 
     def _target_text(self, ids: Sequence[str]) -> str:
         """Return ``"ID value → target mark"`` for the indicators a worklist serves."""

@@ -52,6 +52,29 @@ def output_name(path: str | os.PathLike[str]) -> str:
     return safe_name(p.stem if p.is_file() else p.name)
 
 
+def report_name(
+    path: str | os.PathLike[str], adcode: object = "", name_en: object = "", name_zh: object = ""
+) -> str:
+    """Report file stem of a county input: ``<adcode>-<name>`` for a workbook, else :func:`output_name`.
+
+    A workbook is named after the county it holds (its adcode and English or Chinese name, as
+    the README says), not after the file; a folder keeps its own name, and a workbook whose
+    county has no 6-digit adcode or no name keeps the file's stem. The report, its worklist
+    workbook and the report's link to it all take their names from here.
+
+    Examples
+    --------
+    >>> report_name("data/counties/512021-anyue")
+    '512021-anyue'
+    """
+    p = Path(path)
+    code = str(adcode or "").strip()
+    label = str(name_en or name_zh or "").strip()
+    if p.is_file() and code.isdigit() and len(code) == 6 and label:
+        return safe_name(f"{code}-{label}")
+    return output_name(p)
+
+
 def _text(v: object) -> str | None:
     if v is None or isinstance(v, (dict, list)):
         return None

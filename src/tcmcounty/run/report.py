@@ -41,7 +41,7 @@ from tcmcounty.errors import InputError, NotebookFailed, ReportError, TcmCountyE
 from tcmcounty.io import FileKind, UnusableFileError, check_user_file, mark_output_xlsx
 from tcmcounty.reporting.parameters import LANGUAGES as LANGUAGES
 from tcmcounty.reporting.parameters import ReportParameters as ReportParameters
-from tcmcounty.reporting.records import JobKind, JobStatus
+from tcmcounty.reporting.records import JobKind, JobStatus, report_name
 from tcmcounty.reporting.records import JobRecord as JobRecord
 from tcmcounty.reporting.records import output_name as output_name
 from tcmcounty.reporting.records import safe_name as safe_name
@@ -835,10 +835,10 @@ def _shared(parameters: ReportParameters | None, raw: Mapping[str, Any]) -> Repo
 
 
 def workbook_name(path: str | os.PathLike[str]) -> str:
-    """Report name of a county input: ``<adcode>-<name>`` for a workbook, else :func:`output_name`.
+    """Report name of a county input: :func:`~tcmcounty.reporting.records.report_name` of its meta.
 
-    A workbook is named after the county it holds (its adcode and English or Chinese name, as
-    the README says), not after the file; one whose county cannot be read keeps the file's stem.
+    A workbook is named after the county it holds; one whose county cannot be read keeps the
+    file's stem.
     """
     p = Path(path)
     if not p.is_file():
@@ -849,11 +849,7 @@ def workbook_name(path: str | os.PathLike[str]) -> str:
         meta = read_raw(p).meta
     except Exception:  # the job itself reports what is wrong with the workbook
         return output_name(p)
-    code = str(meta.get("adcode") or "").strip()
-    label = str(meta.get("name_en") or meta.get("name_zh") or "").strip()
-    if not (code.isdigit() and len(code) == 6 and label):
-        return output_name(p)
-    return safe_name(f"{code}-{label}")
+    return report_name(p, meta.get("adcode"), meta.get("name_en"), meta.get("name_zh"))
 
 
 def make_spec(
