@@ -24,7 +24,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
 import geopandas as gpd
 import matplotlib
@@ -38,6 +38,15 @@ from matplotlib.lines import Line2D
 from PIL import Image, PngImagePlugin
 
 from tcmcounty import resources
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.transforms import Bbox
+
+    from tcmcounty.county import County
+
+_T = TypeVar("_T")
 
 __all__ = [
     "FONT_NAME",
@@ -309,7 +318,7 @@ def _render(
             size = None
             if tight:
                 restore, size = _shift_to_tight_box(fig, canvas.get_renderer())  # type: ignore[attr-defined]
-            canvas.draw()  # type: ignore[no-untyped-call]
+            canvas.draw()
             buf = np.asarray(canvas.buffer_rgba())  # type: ignore[attr-defined]
             yield buf, size if size is not None else (buf.shape[1], buf.shape[0])
     finally:
@@ -479,15 +488,15 @@ def _measured_once(fig: MplFigure) -> Iterator[None]:
     """
     patched = []
     for ax in fig.axes:
-        memo: dict[tuple[object, ...], tuple[object, object]] = {}
+        memo: dict[tuple[object, ...], tuple[object, Bbox | None]] = {}
 
         def once(
             renderer: object = None,
             *args: object,
-            _measure: Callable[..., object] = ax.get_tightbbox,
-            _memo: dict[tuple[object, ...], tuple[object, object]] = memo,
+            _measure: Callable[..., Bbox | None] = ax.get_tightbbox,
+            _memo: dict[tuple[object, ...], tuple[object, Bbox | None]] = memo,
             **kw: object,
-        ) -> object:
+        ) -> Bbox | None:
             if args or kw.get("bbox_extra_artists") is not None:
                 return _measure(renderer, *args, **kw)
             key = (id(renderer), *sorted(kw.items()))
@@ -728,12 +737,12 @@ def _layer_key(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[str, str]:
     return crs, digest.hexdigest()
 
 
-def _cached(key: tuple[object, ...], make: Callable[[], object]) -> object:
+def _cached(key: tuple[object, ...], make: Callable[[], _T]) -> _T:
     """Return ``make()`` for ``key``, made once per process (least recently used dropped)."""
     with _GEOMETRY_LOCK:
         if key in _GEOMETRY:
             _GEOMETRY.move_to_end(key)
-            return _GEOMETRY[key]
+            return cast("_T", _GEOMETRY[key])  # what ``make`` made for this key
     value = make()  # outside the lock: two threads may both make it, either result is right
     with _GEOMETRY_LOCK:
         _GEOMETRY[key] = value
@@ -765,7 +774,7 @@ class _Frame:
         self.crs = _cached(
             ("crs", *_layer_key(first)), lambda: county_crs(first[~first.geometry.is_empty])
         )
-        self._wkt = self.crs.to_wkt()  # type: ignore[attr-defined]
+        self._wkt = self.crs.to_wkt()
 
     def xy(self, gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Map coordinates (km) of each feature (its representative point); NaN if empty."""
@@ -777,7 +786,7 @@ class _Frame:
         ok = ~(proj.is_empty | proj.isna())
         x = np.full(len(proj), np.nan)
         y = np.full(len(proj), np.nan)
-        pts = proj[ok]
+        pts = cast("gpd.GeoSeries", proj[ok])  # (the stubs lose the GeoSeries of a mask)
         if len(pts) and not (pts.geom_type == "Point").all():
             pts = pts.representative_point()
         x[ok.to_numpy()] = pts.x.to_numpy() / 1000.0
@@ -864,7 +873,7 @@ def _target_norm(
 def _colorbar(
     fig: MplFigure,
     ax: Axes,
-    mappable: object,
+    mappable: ScalarMappable,
     title: tuple[str, str],
     lang: str,
     target: float | None = None,
@@ -878,7 +887,8 @@ def _colorbar(
     if target is None:
         return
     norm = cb.mappable.norm
-    ticks = [norm.vmin, target, norm.vmax]
+    # the colour bar has scaled the norm to the data: both limits are numbers by now
+    ticks = [cast("float", norm.vmin), target, cast("float", norm.vmax)]
     mark = f"{label('目标', 'target', lang)} {target:g}{unit}"
     cb.set_ticks(ticks, labels=[f"{ticks[0]:.2g}", mark, f"{ticks[2]:.2g}"])
     cb.ax.axhline(target, color="black", lw=1.2)
@@ -929,7 +939,7 @@ def _finish_map(ax: Axes, frame: _Frame, lang: str, span_km: float | None = None
     ax.set_aspect("equal")
     ax.autoscale_view()
     if span_km:  # the same ground distance per axis on every map (maps side by side)
-        cx, cy = np.mean(ax.get_xlim()), np.mean(ax.get_ylim())
+        cx, cy = cast("float", np.mean(ax.get_xlim())), cast("float", np.mean(ax.get_ylim()))
         ax.set_xlim(cx - span_km / 2, cx + span_km / 2)
         ax.set_ylim(cy - span_km / 2, cy + span_km / 2)
     ax.set_autoscale_on(False)
@@ -1079,7 +1089,10 @@ def _draw_facilities(
 
 
 #: Candidate label positions around a point: (dx, dy) in units of the gap, ha, va.
-_LABEL_SPOTS = (
+_LABEL_SPOTS: tuple[
+    tuple[float, float, Literal["left", "center", "right"], Literal["bottom", "center", "top"]],
+    ...,
+] = (
     (1.0, 0.0, "left", "center"),
     (0.7, 0.7, "left", "bottom"),
     (0.7, -0.7, "left", "top"),
@@ -1117,7 +1130,7 @@ def place_labels(
     x: np.ndarray,
     y: np.ndarray,
     texts: Sequence[str],
-    priority: Sequence[float] | np.ndarray | None = None,
+    priority: Sequence[float] | np.ndarray | pd.Series[float] | None = None,
     *,
     fontsize: float = 7.0,
     gap_pt: float = 3.5,
@@ -1167,14 +1180,15 @@ def place_labels(
     pad = 1.0 * k  # room for the pale box behind a label
     r = 2.2 * k  # half-size of a point marker
     boxes = [np.column_stack([pts[ok] - r, pts[ok] + r])]  # labelled points
-    for t in ax.texts + ax.lines:
+    # (the stubs add only ArtistLists of one artist type; the sum is a list of both)
+    for t in cast("Axes.ArtistList[Artist]", ax.texts) + cast("Axes.ArtistList[Artist]", ax.lines):
         if t.get_gid() in ("scale-bar", "north-arrow"):
-            b = t.get_window_extent(renderer)
-            boxes.append(np.array([[b.x0 - pad, b.y0 - pad, b.x1 + pad, b.y1 + pad]]))
+            bb = t.get_window_extent(renderer)
+            boxes.append(np.array([[bb.x0 - pad, bb.y0 - pad, bb.x1 + pad, bb.y1 + pad]]))
     obstacles = np.concatenate(boxes).reshape(-1, 4)
     placed = np.empty((int(ok.sum()), 4))  # boxes of the labels drawn so far
     n_placed = 0
-    order = np.arange(len(x))
+    order: np.ndarray = np.arange(len(x))
     if priority is not None:
         pr = np.asarray(pd.to_numeric(pd.Series(np.asarray(priority)), errors="coerce"), float)
         order = np.lexsort((order, -np.nan_to_num(pr, nan=-np.inf)))
@@ -1214,8 +1228,8 @@ def place_labels(
             grown = (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
             if inside and not _overlaps(grown, others):
                 ann.set_position((dx * gap_pt, dy * gap_pt))
-                ann.set_ha(ha)
-                ann.set_va(va)
+                ann.set_horizontalalignment(ha)
+                ann.set_verticalalignment(va)
                 ann.set_in_layout(False)  # inside the axes: no need to measure it for the crop
                 placed[n_placed] = b
                 n_placed += 1
@@ -1628,7 +1642,7 @@ def explore(results_or_county: object, column: str = "any_tcm_km", lang: str = "
     results_or_county : CountyResults or County
         From :func:`tcmcounty.reporting.results.load_results`, or a loaded county (no distances then).
     """
-    county = getattr(results_or_county, "county", results_or_county)
+    county = cast("County", getattr(results_or_county, "county", results_or_county))
     nearest = getattr(results_or_county, "nearest", None)
     villages = county.villages
     dist = (
