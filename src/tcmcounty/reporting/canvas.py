@@ -29,13 +29,17 @@ import math
 import os
 import threading
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import matplotlib
 import numpy as np
 from matplotlib import font_manager, ft2font
 from matplotlib.backends import backend_agg
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["CachingRenderer", "Canvas", "clear_text_caches", "font_files", "text_cache_info"]
 
@@ -123,21 +127,24 @@ def text_cache_info() -> dict[str, tuple[int, int, int]]:
 
 
 #: The rcParams matplotlib's font lookup depends on (``FontManager.findfont``, 3.11).
-_FONT_RC = tuple(
-    f"font.{key}"
-    for key in (
-        "family",
-        "style",
-        "variant",
-        "weight",
-        "stretch",
-        "size",
-        "serif",
-        "sans-serif",
-        "cursive",
-        "fantasy",
-        "monospace",
-    )
+_FONT_RC = cast(
+    "tuple[RcKeyType, ...]",  # (each of them an rcParams key)
+    tuple(
+        f"font.{key}"
+        for key in (
+            "family",
+            "style",
+            "variant",
+            "weight",
+            "stretch",
+            "size",
+            "serif",
+            "sans-serif",
+            "cursive",
+            "fantasy",
+            "monospace",
+        )
+    ),
 )
 
 
@@ -215,13 +222,17 @@ class CachingRenderer(RendererAgg):
         if units is None:
             units = ()
             font = font_manager.get_font(list(files))
+            table_name: Literal["OS/2", "hhea"]
             for table_name, linegap_key, ascent_key, descent_key in (
                 ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
                 ("hhea", "lineGap", "ascent", "descent"),
             ):
-                table = font.get_sfnt_table(table_name)
+                # (the stubs type a table by its name: here the keys are chosen in the loop)
+                table = cast("Mapping[str, int] | None", font.get_sfnt_table(table_name))
                 if table is not None:
-                    units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+                    # every TrueType/OpenType font has a "head" table
+                    head = cast("Mapping[str, int]", font.get_sfnt_table("head"))
+                    units_per_em = head["unitsPerEm"]
                     units = (
                         table[linegap_key],
                         table[ascent_key],
@@ -346,6 +357,8 @@ class CachingRenderer(RendererAgg):
 class Canvas(FigureCanvasAgg):
     """Agg canvas whose renderer is a :class:`CachingRenderer` (one per size and dpi)."""
 
+    renderer: RendererAgg
+
     def get_renderer(self) -> RendererAgg:
         """Return the renderer for the figure's current size and dpi (made when they change)."""
         w, h = self.get_width_height(physical=True)
@@ -354,5 +367,7 @@ class Canvas(FigureCanvasAgg):
             getattr(self, "renderer", None), CachingRenderer
         ):
             self.renderer = CachingRenderer(w, h, self.figure.dpi)
-            self._lastKey = key  # type: ignore[assignment]
+            # (matplotlib sets ``_lastKey = None`` in the class body of FigureCanvasAgg: whether
+            # mypy widens it depends on check_untyped_defs for matplotlib, hence unused-ignore)
+            self._lastKey = key  # type: ignore[assignment, unused-ignore]
         return self.renderer
