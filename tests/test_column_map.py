@@ -281,3 +281,18 @@ def test_villages_given_only_by_name_get_their_nbs_code(tmp_path: Path) -> None:
     assert report.county is not None
     assert list(report.county.villages["code"]) == list(wenxi.villages["code"])
     assert any("got their NBS 2023 code" in p.message_en for p in report.notes)
+
+
+def test_role_on_the_only_roster_sheet_is_an_input_error(
+    workbook: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `role = "attribute"` says a sheet adds columns to facilities listed elsewhere; on the only
+    # facility sheet nothing lists them. That is the map's fault, said as such (it was a bug).
+    mapfile = workbook.parent / "role.toml"
+    mapfile.write_text(
+        '["四、医疗卫生机构名册"]\ntable = "facilities"\nrole = "attribute"\n', encoding="utf-8"
+    )
+    assert main(["validate", str(workbook), "--columns", str(mapfile)]) == 2
+    err = capsys.readouterr().err
+    assert "[四、医疗卫生机构名册]" in err and "no sheet lists the facilities" in err
+    assert "role" in err and "internal error" not in err

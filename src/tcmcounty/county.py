@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 import geopandas as gpd
 import pandas as pd
@@ -84,7 +85,11 @@ def status_label(status: object, derived: object = None) -> str:
     return f"{zh_status}，{zh} / {en_status or text}, {en}"
 
 
-def weakest_status(statuses: object) -> Status | None:
+def _is_status(s: object) -> TypeGuard[Status]:
+    return isinstance(s, str) and s in _RANK
+
+
+def weakest_status(statuses: Iterable[object]) -> Status | None:
     """Return the weakest of several statuses (``synthetic`` < ``estimated`` < ``official``).
 
     Missing entries are ignored; ``None`` is returned when nothing is given.
@@ -94,7 +99,7 @@ def weakest_status(statuses: object) -> Status | None:
     >>> weakest_status(["official", "estimated"])
     'estimated'
     """
-    found = [s for s in statuses if isinstance(s, str) and s in _RANK]  # type: ignore[attr-defined]
+    found = [s for s in statuses if _is_status(s)]
     if not found:
         return None
     return max(found, key=_RANK.__getitem__)
@@ -291,7 +296,7 @@ class County:
 
     def status_counts(self) -> dict[str, int]:
         """Count figures and table rows by status (``official`` / ``estimated`` / ``synthetic``)."""
-        counts = {s: 0 for s in STATUSES}
+        counts: dict[str, int] = {s: 0 for s in STATUSES}
         for entry in [*self.population.values(), *self.resources.values()]:
             for fig in (entry.official, entry.estimate):
                 if fig is not None:
@@ -329,6 +334,8 @@ class County:
                 h.update(
                     pd.util.hash_pandas_object(
                         df.drop(columns="geometry", errors="ignore").astype(str)
-                    ).values.tobytes()
+                    )
+                    .to_numpy()
+                    .tobytes()
                 )
         return h.hexdigest()

@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 from tcmcounty.errors import TcmCountyError
@@ -49,7 +49,14 @@ def _cut_utf8(text: str, limit: int) -> str:
     return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
-def temp_name_parts(target: Path) -> dict[str, str]:
+class TempNameParts(TypedDict):
+    """The ``prefix`` and ``suffix`` keywords of :func:`tempfile.mkstemp` for a target."""
+
+    prefix: str
+    suffix: str
+
+
+def temp_name_parts(target: Path) -> TempNameParts:
     """Return ``prefix`` and ``suffix`` of a temporary file beside ``target``, of bounded length.
 
     A temporary name is ``.<start of the name>~<hash>.<random>.tmp<suffix>``: at most

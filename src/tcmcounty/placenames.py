@@ -19,7 +19,9 @@ reviewers still recognise the name.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import cast
 
 __all__ = ["GENERICS", "ORGANISATIONS", "READINGS", "place_pinyin"]
 
@@ -132,11 +134,20 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LONGEST = max(map(len, GENERICS))
 
 
+def _each_character(text: str) -> list[str]:
+    """Keep what has no pinyin as its characters, one item each (``errors=`` of pypinyin)."""
+    return list(text)
+
+
+#: pypinyin takes a callback returning a list (its documentation); its stub says ``str``.
+_EACH_CHARACTER = cast("Callable[[str], str]", _each_character)
+
+
 def _syllables(text: str) -> list[str]:
     """Toneless pinyin of each character of ``text`` (ü kept), place-name readings first."""
     from pypinyin import Style, lazy_pinyin
 
-    out = lazy_pinyin(text, style=Style.NORMAL, v_to_u=True, errors=lambda s: list(s))
+    out = lazy_pinyin(text, style=Style.NORMAL, v_to_u=True, errors=_EACH_CHARACTER)
     if len(out) != len(text):  # one syllable per character is what errors=list gives
         return out
     return [READINGS.get(ch, py) for ch, py in zip(text, out, strict=True)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -387,7 +387,7 @@ def tasks_from_table(table: pd.DataFrame | None, path: Path | None = None) -> Ta
     return TaskList(tasks, origin=path.name if path is not None else "")
 
 
-def _task(r: dict[str, object], position: int) -> Task:
+def _task(r: Mapping[Hashable, object], position: int) -> Task:
     progress = _text(r.get("progress")) or "not_reported"
     due = r.get("due")
     row = r.get("_row")

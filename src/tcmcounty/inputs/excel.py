@@ -49,7 +49,7 @@ from tcmcounty.inputs.meta import clean_names
 from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.inputs.sheets import NOT_XLSX, Sheet, sniff
 from tcmcounty.inputs.sources import default_sources, ensure_nbs_source, ensure_user_source
-from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, OPTIONAL_TABLES, TABLES
+from tcmcounty.schema import COUNTY_SHEET, COUNTY_SHEET_ALIASES, OPTIONAL_TABLES, TABLES, Table
 
 __all__ = ["COUNTY_COLUMNS", "COUNTY_FIELDS", "read_workbook", "recognise_sheets"]
 
@@ -200,6 +200,21 @@ def recognise_sheets(
         if unit is not None:
             claim("facilities" if holds[0] == unit else unit, sheet, how[sheet])
     return chosen, conflicts, how, stacked
+
+
+def _nothing_to_add_to(parts: list[str], how: dict[str, str], table: Table, file: str) -> Problem:
+    """Say that every sheet of a table only adds to units that no sheet lists (an error)."""
+    named = ", ".join(f"'{p}' ({how[p]})" for p in parts)
+    return Problem(
+        "error",
+        file,
+        f"{table.name}: sheet(s) {named} only add columns to units read on another sheet, but "
+        f"no sheet lists the {table.name} themselves: add that sheet, or take `role` off the "
+        "column map",
+        f"{table.zh}：工作表 {'、'.join(parts)} 只为其他工作表中的单位补充列，但没有工作表列出这些单位："
+        "请补上该表，或在列映射中删去 role",
+        parts[0],
+    )
 
 
 def _by_codes(tables: list[str], text: list[list[str]], extra: dict[str, str]) -> list[str]:
@@ -399,8 +414,11 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 frames, table, path.name, {p: how[p] for p, _ in frames if p in how}
             )
             raw.problems.extend(combining)
-            raw.tables[name] = combined
-            raw.problems.extend(tick_blanks(raw.tables[name], table, raw.readings))
+            if combined is not None:
+                raw.tables[name] = combined
+                raw.problems.extend(tick_blanks(combined, table, raw.readings))
+            elif all(how.get(p) in ("attribute", "list") for p in parts):
+                raw.problems.append(_nothing_to_add_to(parts, how, table, path.name))
     for sheet in sheets:
         if sheet not in how:
             raw.readings.append(

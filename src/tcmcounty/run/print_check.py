@@ -407,12 +407,10 @@ def _page_margins(css: str) -> tuple[float, float, float, float] | None:
     values = [float(v) for v in re.findall(r"([\d.]+)mm", m[1])]
     if not 1 <= len(values) <= 4:
         return None
-    top, right, bottom, left = {
-        1: lambda a: (a, a, a, a),
-        2: lambda a, b: (a, b, a, b),
-        3: lambda a, b, c: (a, b, c, b),
-        4: lambda a, b, c, d: (a, b, c, d),
-    }[len(values)](*values)
+    top = values[0]  # the CSS shorthand: top [right [bottom [left]]], the missing ones mirrored
+    right = values[1] if len(values) > 1 else top
+    bottom = values[2] if len(values) > 2 else top
+    left = values[3] if len(values) > 3 else right
     return top, right, bottom, left
 
 

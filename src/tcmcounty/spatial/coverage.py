@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -225,7 +225,7 @@ def _unpack(
 def _check_coordinates(gdf: gpd.GeoDataFrame, name: str) -> None:
     """Refuse coordinates that contradict their CRS (metres labelled as degrees, or the reverse)."""
     geom = gdf.geometry
-    located = geom[~(geom.is_empty | geom.isna())]
+    located = cast(gpd.GeoSeries, geom[~(geom.is_empty | geom.isna())])
     if len(located) == 0:
         return
     minx, miny, maxx, maxy = located.total_bounds
@@ -282,14 +282,14 @@ def resolve_crs(
                 f"crs={out.to_string()!r} is geographic (degrees); distances need a projected CRS "
                 "in metres — leave crs=None to choose one automatically"
             )
-    elif villages.crs.is_projected and villages.crs == facilities.crs:
+    elif villages.crs is not None and villages.crs.is_projected and villages.crs == facilities.crs:
         out = CRS.from_user_input(villages.crs)
     else:
         both = pd.concat(
             [villages.geometry.to_crs("EPSG:4326"), facilities.geometry.to_crs("EPSG:4326")]
         )
         both = gpd.GeoSeries(both, crs="EPSG:4326")
-        return county_crs(both[~(both.is_empty | both.isna())])
+        return county_crs(cast(gpd.GeoSeries, both[~(both.is_empty | both.isna())]))
     unit = out.axis_info[0].unit_name if out.axis_info else ""
     if unit not in ("metre", "meter", "m"):
         raise ArgumentError(f"crs {out.to_string()!r} has unit {unit!r}; distances need metres")
@@ -379,7 +379,7 @@ def _village_frame(villages: pd.DataFrame) -> pd.DataFrame:
 def _population(villages: pd.DataFrame) -> FloatArray:
     if "population" not in villages.columns:
         return np.full(len(villages), np.nan)
-    pop = pd.to_numeric(villages["population"], errors="coerce").astype(float).to_numpy()
+    pop = pd.to_numeric(villages["population"], errors="coerce").to_numpy(dtype=np.float64)
     if (pop[np.isfinite(pop)] < 0).any():
         raise ArgumentError("villages: population must be >= 0")
     return pop
@@ -815,13 +815,13 @@ def cumulative_coverage(
         _check_costs(costs, len(vil), len(fac))
         best, arg = costs.subset_supply(mask).nearest()
         best = np.where(arg >= 0, best, np.nan)
-        located = np.ones(len(vil), dtype=bool)
+        located: npt.NDArray[np.bool_] = np.ones(len(vil), dtype=bool)
     else:
         vxy, fxy, metric = project(vil, fac, crs)
         sel = np.flatnonzero(mask)
         best, pos = nearest_points(vxy, fxy[sel], detour=detour)
         arg = np.where(pos >= 0, sel[np.maximum(pos, 0)], -1) if len(sel) else pos
-        located = np.isfinite(vxy).all(axis=1)
+        located = np.all(np.isfinite(vxy), axis=1)
     out["located"] = located
     out["cost"] = best
     out["nearest_id"] = _id_column(ids, arg)

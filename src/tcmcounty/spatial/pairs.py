@@ -8,6 +8,7 @@ demand × supply cross product is never built: only pairs within ``max_cost`` ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -65,7 +66,7 @@ def metric_xy(gdf: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS) -> FloatArray:
     xy = np.full((len(proj), 2), np.nan)
     ok = ~(proj.is_empty | proj.isna()).to_numpy()
     if ok.any():
-        pts = proj[ok]
+        pts = cast(gpd.GeoSeries, proj[ok])
         if not (pts.geom_type == "Point").all():
             pts = pts.representative_point()
         xy[ok, 0] = pts.x.to_numpy()
@@ -174,8 +175,8 @@ class Costs:
             )
         dindex = pd.Index(pd.Series(np.asarray(demand_ids)).astype(str))
         sindex = pd.Index(pd.Series(np.asarray(supply_ids)).astype(str))
-        r = dindex.get_indexer(table["demand_id"].astype(str))
-        c = sindex.get_indexer(table["supply_id"].astype(str))
+        r = dindex.get_indexer(pd.Index(table["demand_id"].astype(str)))
+        c = sindex.get_indexer(pd.Index(table["supply_id"].astype(str)))
         if (r < 0).any() or (c < 0).any():
             bad_d = table.loc[r < 0, "demand_id"].astype(str).unique()[:5].tolist()
             bad_s = table.loc[c < 0, "supply_id"].astype(str).unique()[:5].tolist()

@@ -36,7 +36,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -333,7 +333,11 @@ def _remaining_gains(cov: _Cover, w: FloatArray, chosen: list[int], n_cand: int)
     for k in chosen:
         cnt[cov.rows[cov.ptr[k] : cov.ptr[k + 1]]] += 1
     u = np.where(cnt == 0, w, 0.0)
-    rest = np.bincount(cov.ks, weights=u[cov.rows], minlength=n_cand) if n_cand else np.zeros(0)
+    rest = (  # with weights, bincount returns floats
+        cast(FloatArray, np.bincount(cov.ks, weights=u[cov.rows], minlength=n_cand))
+        if n_cand
+        else np.zeros(0)
+    )
     if chosen:
         rest[np.asarray(chosen)] = 0.0
     return rest

@@ -28,7 +28,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -358,7 +358,7 @@ def barrier_geometry(barriers: Any, crs: CRS) -> Any:
         poly = geoms[geoms.geom_type.isin(["Polygon", "MultiPolygon"])]
         if len(poly) == 0:
             raise TravelInputError("the barrier layer has no polygons (rivers and lakes as areas)")
-        return shapely.union_all(poly.to_numpy())
+        return shapely.union_all(cast(gpd.GeoSeries, poly).to_numpy())
     return barriers
 
 

@@ -31,7 +31,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -155,8 +155,8 @@ class RoadGraph:
         if "tree" not in self._tree:
             xy = self.node_xy
             lines = shapely.linestrings(np.stack([xy[self.seg[:, 0]], xy[self.seg[:, 1]]], axis=1))
-            self._tree["tree"] = shapely.STRtree(lines)
-        return self._tree["tree"]
+            self._tree["tree"] = shapely.STRtree(cast(npt.NDArray[np.object_], lines))
+        return cast(shapely.STRtree, self._tree["tree"])
 
     def summary(self) -> str:
         """One line: mode, nodes, segments, arcs, unknown classes."""
@@ -826,7 +826,9 @@ def pair_times(
             "minutes": np.concatenate([np.zeros(0), *out_m, direct["minutes"].to_numpy(float)]),
         }
     )
-    frame = frame.groupby(["o", "d"], sort=True, as_index=False)["minutes"].min()
+    frame = cast(  # as_index=False: a frame with o, d and minutes
+        pd.DataFrame, frame.groupby(["o", "d"], sort=True, as_index=False)["minutes"].min()
+    )
     return PairTimes(
         frame["o"].to_numpy(np.int64),
         frame["d"].to_numpy(np.int64),

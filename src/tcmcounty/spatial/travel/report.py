@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from tcmcounty.errors import ArgumentError
 from tcmcounty.spatial.travel.model import DistanceModel
+
+if TYPE_CHECKING:  # at run time travel_coverage imports it, to keep this import light
+    from tcmcounty.spatial.coverage import CoverageResult
 
 #: Travel-time thresholds of the report (minutes): the 15 / 30 minute circles and 60.
 REPORT_MINUTES: tuple[float, ...] = (15.0, 30.0, 60.0)
@@ -60,7 +63,7 @@ class TravelCoverage:
 
     model: DistanceModel
     nearest: pd.DataFrame
-    coverage: dict[str, Any]
+    coverage: dict[str, CoverageResult]
     flagged: pd.DataFrame
     table_pairs: int
     mode: str = ""

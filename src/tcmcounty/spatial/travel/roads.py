@@ -24,6 +24,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -229,7 +230,9 @@ def _motor_bounds() -> tuple[float, float]:
     return SPEED_BOUNDS["motor"]
 
 
-def _pick(columns: list[str], wanted: str | None, candidates: tuple[str, ...], what: str, src: str):
+def _pick(
+    columns: list[str], wanted: str | None, candidates: tuple[str, ...], what: str, src: str
+) -> str | None:
     if wanted is not None:
         if wanted not in columns:
             raise TravelInputError(
@@ -325,7 +328,9 @@ def _frame_digest(frame: gpd.GeoDataFrame) -> str:
     h = hashlib.sha256(str(frame.crs).encode())
     for wkb in shapely.to_wkb(frame.geometry.to_numpy()):
         h.update(wkb)
-    h.update(pd.util.hash_pandas_object(frame.drop(columns="geometry"), index=False).to_numpy())
+    h.update(
+        pd.util.hash_pandas_object(frame.drop(columns="geometry"), index=False).to_numpy().tobytes()
+    )
     return h.hexdigest()
 
 
@@ -355,7 +360,7 @@ def _read_pbf(path: Path, bbox: tuple[float, float, float, float] | None) -> gpd
     if "junction" in edges.columns:
         ring = edges["junction"].astype("string").isin(["roundabout", "circular"]).fillna(False)
         edges.loc[ring.to_numpy(dtype=bool) & edges["oneway"].isna().to_numpy(), "oneway"] = "yes"
-    return edges[["highway", "maxspeed", "oneway", "geometry"]]
+    return cast(gpd.GeoDataFrame, edges[["highway", "maxspeed", "oneway", "geometry"]])
 
 
 def read_roads(
