@@ -27,7 +27,9 @@ as such and never judged against the target.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -61,8 +63,9 @@ def tcm_lead_types() -> tuple[str, ...]:
     ('county_tcm_hospital',)
     """
     spec = load_registry()[INDICATOR_ID].numerator
-    lead = spec.param("lead_types") or ()
-    return (lead,) if isinstance(lead, str) else tuple(str(t) for t in lead)  # type: ignore[union-attr]
+    # the registry stores lead_types as a text or a list of texts
+    lead = cast("str | Iterable[object]", spec.param("lead_types") or ())
+    return (lead,) if isinstance(lead, str) else tuple(str(t) for t in lead)
 
 
 # --------------------------------------------------------------------------------------------

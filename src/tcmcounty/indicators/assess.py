@@ -134,7 +134,7 @@ def assess(
     if target.kind == "at_least" or (target.kind == "range" and not band):
         assert lo is not None
         gap = value - lo
-        need = max(0, _ceil(lo * per - num))
+        need: int | None = max(0, _ceil(lo * per - num))
         return Assessment(
             float(value), gap >= 0, float(gap), need, None if target.kind == "at_least" else 0
         )
@@ -147,7 +147,7 @@ def assess(
     gap = min(value - lo, hi - value)
     if value > hi:
         return Assessment(float(value), False, float(gap), None, _ceil(num - hi * per))
-    need: int | None = max(0, _ceil(lo * per - num))
+    need = max(0, _ceil(lo * per - num))
     if need and (num + need) * fac / den > hi:
         need = None  # the band is narrower than one unit: no whole number of units lands in it
     return Assessment(float(value), gap >= 0, float(gap), need, 0)

@@ -11,9 +11,10 @@ blank, or an absent survey gives ``value=None`` with a reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any, cast
 
 import pandas as pd
 
@@ -299,7 +300,7 @@ def population(spec: Spec, ctx: Context) -> Quantity:
     )
 
 
-def _township(ctx: Context) -> Mapping[str, object] | None:
+def _township(ctx: Context) -> dict[Hashable, Any] | None:
     t = ctx.county.townships
     rows = t[t["code"].astype("string") == str(ctx.area)]
     return None if rows.empty else rows.iloc[0].to_dict()
@@ -502,7 +503,9 @@ def alliance_population(spec: Spec, ctx: Context) -> Quantity:
             reason=f"population not reported for {int(blank.sum())} of {len(villages)} covered villages "
             f"/ {int(blank.sum())} 个被覆盖村（共 {len(villages)} 个）人口未报告",
         )
-    vstat = villages["population_status"].dropna().astype(str).unique() if len(villages) else []
+    vstat: Iterable[str] = (
+        villages["population_status"].dropna().astype(str).unique() if len(villages) else []
+    )
     years = villages["population_year"].dropna() if len(villages) else pd.Series(dtype=float)
     year = int(years.max()) if len(years) else county.reference_year
     total = int(villages["population"].astype("Int64").sum()) if len(villages) else 0
@@ -698,11 +701,9 @@ def _d_population(spec: Spec, level: str, pop: str, en: bool = False) -> str:
 
 def _d_facility_count(spec: Spec, level: str, pop: str, en: bool = False) -> str:
     types = _list(spec.param("types"), "types")
-    where = spec.param("where") or {}
-    cond = " and ".join(
-        f"{_column(c, en)} = {str(v).lower()}"
-        for c, v in where.items()  # type: ignore[union-attr]
-    )
+    # the registry stores ``where`` as a table of column = value
+    where = cast("Mapping[str, object]", spec.param("where") or {})
+    cond = " and ".join(f"{_column(c, en)} = {str(v).lower()}" for c, v in where.items())
     at_least = spec.param("at_least")
     pairs = at_least.items() if isinstance(at_least, Mapping) else ()
     reach = [f"{_column(c, en)} ≥ {v}" for c, v in pairs]

@@ -196,12 +196,12 @@ def parse_registry(data: Mapping[str, object], file: str) -> Registry:
                 unit_zh=str(e.get("unit_zh", "")),
                 unit_en=str(e.get("unit_en", "")),
                 decimals=int(e.get("decimals", 2)),
-                levels=levels,  # type: ignore[arg-type]
+                levels=levels,
                 need_unit=str(e.get("need_unit", "")),
                 description=" ".join(str(e.get("description", "")).split()),
                 township_numerator=specs.get("township_numerator"),
                 township_denominator=specs.get("township_denominator"),
-                display=display,  # type: ignore[arg-type]
+                display=display,
                 scale=tuple(str(s) for s in e.get("scale", ())),
                 countable=bool(e.get("countable", True)),
                 band_reason=" ".join(band.split()),

@@ -223,7 +223,7 @@ def _target(
         return None
     texts = {k: " ".join(str(entry.get(k) or "").split()) for k in _TEXT_KEYS}
     try:
-        return Target(ind_id, kind, low, high, level or None, set_id=set_id, grade=grade, **texts)  # type: ignore[arg-type]
+        return Target(ind_id, kind, low, high, level or None, set_id=set_id, grade=grade, **texts)
     except ValueError as exc:
         expected = {
             "at_least": "value",
