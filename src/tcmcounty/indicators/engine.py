@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
+from typing import Literal, cast
 
 import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, County, weakest_status
-from tcmcounty.formatting import value_text
+from tcmcounty.formatting import Displayed, value_text
 from tcmcounty.indicators.assess import Assessment, assess
 from tcmcounty.indicators.kinds import Context, Quantity, describe
 from tcmcounty.indicators.model import Indicator, Level, Target, TargetSet
@@ -56,7 +57,7 @@ COLUMNS: tuple[str, ...] = (
     "target_grade",
     "area",
 )
-_DTYPES = {
+_DTYPES: dict[str, Literal["Float64", "boolean", "Int64"]] = {
     "value": "Float64",
     "target_low": "Float64",
     "target_high": "Float64",
@@ -93,7 +94,9 @@ class _Row:
 
 def _value_text(ind: Indicator, num: Quantity, a: Assessment) -> str:
     """Return the value as shown (:func:`tcmcounty.formatting.value_text`, shared with summary.xlsx)."""
-    return value_text(ind, a.value, num.text or "")
+    # cast: an Indicator has every member Displayed names, but frozen (read-only) and ``display``
+    # a Literal, while the Protocol declares them as settable ``str`` attributes
+    return value_text(cast("Displayed", ind), a.value, num.text or "")
 
 
 def _reason(r: _Row) -> str:
@@ -380,7 +383,7 @@ def met_mark(met: object) -> str:
     if met is True or met is False:
         return MET_MARKS[bool(met)]
     try:
-        if pd.isna(met):  # type: ignore[arg-type]
+        if pd.isna(met):  # type: ignore[call-overload]  # any cell: pandas-stubs take scalars and arrays only
             return "— 无法判断 n/a"
     except (TypeError, ValueError):
         pass

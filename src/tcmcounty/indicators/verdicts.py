@@ -25,14 +25,15 @@ gets **no verdict** and the reason in words
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import cast
 
 import pandas as pd
 
 from tcmcounty.county import DERIVED_ROSTER, DOUBT, County
-from tcmcounty.formatting import value_text
+from tcmcounty.formatting import Displayed, value_text
 from tcmcounty.indicators.assess import Assessment, assess
 from tcmcounty.indicators.kinds import Quantity, exact
 from tcmcounty.indicators.model import Indicator, Spec, Target
@@ -171,7 +172,7 @@ class Verdicts:
             # counted rows are the units known to meet the conditions; each unknown may too
             return Bounds(v, v + unknown, tuple(en_l), tuple(zh_l))
         # every unit of the types counts: the unknown units are there, only not seen
-        types = [str(t) for t in (spec.param("types") or ())]
+        types = [str(t) for t in _listed(spec, "types")]
         whole = Fraction(self._count(types, (), area) + self._missing(types, area)[0])
         return Bounds(whole, whole, tuple(en_l), tuple(zh_l))
 
@@ -189,7 +190,7 @@ class Verdicts:
         en, zh : list of str
             The gaps and the blanks, in the words ``validate`` uses.
         """
-        types = [str(t) for t in (spec.param("types") or ())]
+        types = [str(t) for t in _listed(spec, "types")]
         read = _read_columns(spec)
         en_l: list[str] = []
         zh_l: list[str] = []
@@ -242,7 +243,7 @@ class Verdicts:
         ``None`` (without limit) when no unit of a group with unknowns reports it.
         """
         field = str(spec.param("field"))
-        types = [str(t) for t in (spec.param("types") or ())]
+        types = [str(t) for t in _listed(spec, "types")]
         f = self.county.facilities
         total = Fraction(0)
         for group, n in per_group.items():
@@ -284,7 +285,7 @@ class Verdicts:
         if result.met is None:
             if result.value is not None or den_spec.kind not in ("facility_count", "facility_sum"):
                 return Decision()
-            types = [str(t) for t in (den_spec.param("types") or ())]
+            types = [str(t) for t in _listed(den_spec, "types")]
             en, zh = gap_text([g for g in self._missing(types, where)[1]])
             return (
                 Decision(withheld=f"{en}: no verdict / {zh}，无法判断是否达标")
@@ -318,11 +319,18 @@ class Verdicts:
         )
 
 
+def _listed(spec: Spec, name: str) -> Iterable[object]:
+    """Parameter ``name`` of ``spec``, a list in the registry (``types``, ``require_reported``), empty when absent."""
+    # cast: Spec.param is typed ``object``; the registry stores these parameters as lists
+    return cast("Iterable[object]", spec.param(name) or ())
+
+
 def _read_columns(spec: Spec) -> list[str]:
     """Facility columns a ``facility_count`` / ``facility_sum`` spec reads, in order."""
-    cols: list[str] = [str(c) for c in (spec.param("require_reported") or ())]
+    cols: list[str] = [str(c) for c in _listed(spec, "require_reported")]
     for key in ("where", "at_least"):
-        cols.extend(str(c) for c in (spec.param(key) or {}))  # type: ignore[union-attr]
+        # a table of column = value (where) or column = minimum (at_least)
+        cols.extend(str(c) for c in cast("Iterable[object]", spec.param(key) or {}))
     share = spec.param("share_at_least")
     if isinstance(share, dict):
         cols.extend((str(share["part"]), str(share["whole"])))
@@ -368,7 +376,10 @@ def _span(ind: Indicator, values: list[float | None]) -> tuple[str, str]:
             ", the missing data could move the value without limit",
             "，缺失数据可使数值任意变化",
         )
-    lo, hi = (f"{value_text(ind, v)} {ind.unit_zh}".strip() for v in (min(finite), max(finite)))
+    # cast: an Indicator has every member Displayed names, but frozen (read-only) and ``display``
+    # a Literal, while the Protocol declares them as settable ``str`` attributes
+    shown = cast("Displayed", ind)
+    lo, hi = (f"{value_text(shown, v)} {ind.unit_zh}".strip() for v in (min(finite), max(finite)))
     return (
         f", the value could be anywhere from {lo} to {hi} depending on the missing data",
         f"，按缺失数据全为“否”或全为“是”计算，数值在 {lo} 至 {hi} 之间",
