@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Iterable
+from typing import Protocol, cast
 
 import pandas as pd
 
@@ -187,12 +189,37 @@ def appendix(
     return df
 
 
-def _graded_target(r: object) -> str:
+class _Row(Protocol):
+    """A row of :func:`appendix` as ``itertuples`` gives it: the columns the views print."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    unit: str
+    definition: str
+    formula: str
+    target: str
+    target_township: str
+    target_basis: str
+    target_source: str
+    target_evidence: str
+    target_grade: str
+    target_township_grade: str
+
+
+def _rows(df: pd.DataFrame) -> Iterable[_Row]:
+    """Return the rows of an :func:`appendix` table (``df.itertuples(index=False)``)."""
+    # cast: pandas-stubs type itertuples' fields as any scalar; appendix() fills every column
+    # with text
+    return cast("Iterable[_Row]", df.itertuples(index=False))
+
+
+def _graded_target(r: _Row) -> str:
     """County target and (when it differs) township target, each with its evidence grade."""
-    text = target_with_grade(r.target, r.target_grade)  # type: ignore[attr-defined]
-    tt = r.target_township  # type: ignore[attr-defined]
-    if tt and (tt != r.target or r.target_township_grade != r.target_grade):  # type: ignore[attr-defined]
-        text += f"; township: {target_with_grade(tt, r.target_township_grade)}"  # type: ignore[attr-defined]
+    text = target_with_grade(r.target, r.target_grade)
+    tt = r.target_township
+    if tt and (tt != r.target or r.target_township_grade != r.target_grade):
+        text += f"; township: {target_with_grade(tt, r.target_township_grade)}"
     return text
 
 
@@ -247,7 +274,7 @@ def appendix_text(
             "| ID | 指标 / Indicator | Formula / 公式 | Target / 目标 | Source / 依据 | Evidence |",
             "|---|---|---|---|---|---|",
         ]
-        for r in df.itertuples(index=False):
+        for r in _rows(df):
             target = _graded_target(r)
             lines.append(
                 "| "
@@ -267,7 +294,7 @@ def appendix_text(
                 + " |"
             )
         lines += ["", "### Definitions / 定义", ""]
-        lines += [f"- **{r.id} {r.name_zh}** — {r.definition}" for r in df.itertuples(index=False)]
+        lines += [f"- **{r.id} {r.name_zh}** — {r.definition}" for r in _rows(df)]
         return "\n".join(lines) + "\n"
     e = html.escape
     out = [
@@ -281,7 +308,7 @@ def appendix_text(
         "<th>Formula / 公式</th><th>Target / 目标</th><th>Source / 依据</th><th>Evidence</th></tr></thead>",
         "<tbody>",
     ]
-    for r in df.itertuples(index=False):
+    for r in _rows(df):
         target = _graded_target(r)
         out.append(
             "<tr>"

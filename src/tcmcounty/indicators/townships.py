@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -77,7 +77,11 @@ def _ints(table: pd.DataFrame, col: str) -> npt.NDArray[np.int64] | None:
 
     def make() -> npt.NDArray[np.int64] | None:
         try:
-            return table[col].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+            # cast: pandas-stubs type to_numpy(dtype=np.int64) as an array of integer[Any]
+            return cast(
+                "npt.NDArray[np.int64]",
+                table[col].astype("Int64").fillna(0).to_numpy(dtype=np.int64),
+            )
         except (TypeError, ValueError):
             return None
 
@@ -224,7 +228,7 @@ def _meets(spec: Spec, f: pd.DataFrame) -> npt.NDArray[np.bool_] | None:
 
 def _meeting(
     f: pd.DataFrame,
-    where: Mapping[str, object],
+    where: Mapping[str, bool | int | float | str],
     at_least: Mapping[str, Fraction],
     share: Mapping[str, object] | None,
 ) -> npt.NDArray[np.bool_]:
