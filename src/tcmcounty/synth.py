@@ -25,7 +25,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -768,11 +768,12 @@ class SyntheticPoints:
         df = getattr(self, which)
         tr = Transformer.from_crs("EPSG:4326", target, always_xy=True)
         x, y = tr.transform(df["lon"].to_numpy(), df["lat"].to_numpy())
-        return np.c_[x, y]
+        xy: FloatArray = np.c_[x, y]  # Transformer.transform returns Any, and so does np.c_
+        return xy
 
 
 def _split(total: int, weights: FloatArray) -> npt.NDArray[np.int64]:
-    share = weights / weights.sum() * total
+    share: FloatArray = weights / weights.sum() * total  # numpy types a full sum() as Any
     base = np.floor(share).astype(np.int64)
     rest = total - int(base.sum())
     if rest:
@@ -824,7 +825,8 @@ def sample_points(
     elif isinstance(adcodes, (int, np.integer)) and not isinstance(adcodes, bool):
         codes = pick_adcodes(int(adcodes), seed)
     else:
-        codes = sorted({boundaries.normalise_adcode(a) for a in adcodes})
+        # cast: the bool the branch above leaves out ends here too (and fails as not iterable)
+        codes = sorted({boundaries.normalise_adcode(a) for a in cast("list[str]", adcodes)})
     if not codes:
         raise ArgumentError("adcodes must name at least one county")
     idx = boundaries.county_index()
