@@ -21,7 +21,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from tcmcounty.indicators.model import GRADE_LABELS
 from tcmcounty.reporting.sections import cite_chinese, esc, pick
@@ -160,7 +160,7 @@ class Reference:
             kw["grade"] = "unverified"
         if "lang" not in kw:
             kw["lang"] = "zh" if re.search(r"[\u3400-\u9fff]", kw.get("title", "")) else "en"
-        return cls(id=id, **kw)
+        return cls(id=id, **cast("dict[str, Any]", kw))  # (str fields only: never ``extra``)
 
     @property
     def year(self) -> str:

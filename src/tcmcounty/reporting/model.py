@@ -289,7 +289,7 @@ def plain_value(v: object) -> object:
         pass
     if hasattr(v, "item"):
         try:
-            return v.item()  # type: ignore[attr-defined]
+            return v.item()
         except (TypeError, ValueError):
             pass
     if isinstance(v, (str, int, float, bool)):

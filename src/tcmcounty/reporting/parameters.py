@@ -140,7 +140,7 @@ def check_population(value: object) -> Population:
             f"parameter 'population' must be one of {', '.join(POPULATIONS)}, "
             f"not {str(value)[:40]!r} / 人口口径须为 resident（常住）或 registered（户籍）"
         )
-    return cast(Population, value)
+    return value
 
 
 def _check_language(value: object) -> Language:
@@ -149,7 +149,7 @@ def _check_language(value: object) -> Language:
             f"parameter 'language' must be one of {', '.join(LANGUAGES)}, "
             f"not {str(value)[:20]!r} / 语言参数须为 zh-en、zh 或 en"
         )
-    return cast(Language, value)
+    return value
 
 
 def _check_targets(value: object) -> str | None:

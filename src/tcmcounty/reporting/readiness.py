@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -455,7 +456,7 @@ def _targets(indicators: pd.DataFrame | None) -> tuple[tuple[TargetCheck, ...], 
     return tuple(out), tuple(without)
 
 
-def _shortfall(r: dict[str, Any]) -> float | None:
+def _shortfall(r: dict[Hashable, Any]) -> float | None:
     """How far a value is from its target, as a share of the target (0 when met)."""
     gap, low, high = r.get("gap"), r.get("target_low"), r.get("target_high")
     if not _is_number(gap):

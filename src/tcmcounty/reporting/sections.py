@@ -12,7 +12,7 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, SupportsFloat, cast
 
 import pandas as pd
 
@@ -432,7 +432,7 @@ def _ramp(stops: Sequence[tuple[float, tuple[int, int, int]]], x: float) -> str:
     return "#" + "".join(f"{c:02x}" for c in stops[-1][1])
 
 
-def heat_colour(share: float, target: float | None = None) -> str:
+def heat_colour(share: float | None, target: float | None = None) -> str:
     """Colour of a share in [0, 1], centred on its ``target`` (``#e0e0e0`` for missing).
 
     With a target: red below it (darkest at 0), green at or above it (darkest at 100%), so
@@ -477,8 +477,9 @@ def heat_table_html(
         cells += [f"<td>{esc(fmt_num(r.get(c), 0))}</td>" for c, _, _ in extra]
         for c, _, _ in columns:
             v = r.get(c)
-            share = None if _is_na(v) else float(v)
-            colour = heat_colour(share, (targets or {}).get(c))  # type: ignore[arg-type]
+            # (a cell that is not NA is a number: _is_na(None) is True)
+            share = None if _is_na(v) else float(cast("SupportsFloat", v))
+            colour = heat_colour(share, (targets or {}).get(c))
             dark = _dark(colour)
             cells.append(
                 f"<td class='tcm-heat' style='background:{colour};"
