@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -40,6 +40,9 @@ from tcmcounty.reporting.sections import (
     table_html,
 )
 from tcmcounty.schema import TABLES
+
+if TYPE_CHECKING:
+    from tcmcounty.spatial.travel.report import TravelCoverage
 
 # =============================================================================================
 # County view (used by notebooks/county_report.ipynb)
@@ -76,7 +79,8 @@ class CountyView:
             src = self.county.sources
             if src is not None and "id" in src:
                 for row in src.to_dict("records"):
-                    ref = Reference.from_mapping(str(row["id"]), row)
+                    # (a record of the table: its column names are str)
+                    ref = Reference.from_mapping(str(row["id"]), cast("dict[str, Any]", row))
                     known = {r.id for r in records}
                     # the package's record of a document wins unless the data's says more
                     if ref.id not in known or str(row.get("type") or "").strip():
@@ -135,7 +139,7 @@ class CountyView:
             # Travel-time bands (15 / 30 / 60 min): each village shows its band's upper edge.
             fig = plotting.value_map(
                 c.villages,
-                res.travel.bands("any_tcm"),
+                cast("TravelCoverage", res.travel).bands("any_tcm"),  # (not None: tested above)
                 boundary=c.boundary,
                 facilities=c.facilities,
                 lang=lang,
@@ -1488,7 +1492,7 @@ class CountyView:
         ),
     )
 
-    def _appendix_entry(self, r: dict[str, Any]) -> Html:
+    def _appendix_entry(self, r: dict[Hashable, Any]) -> str:
         """One indicator of the methods appendix as a short block (prints compactly on A4).
 
         Name, target with its evidence grade, its basis and source (a reference a reviewer

@@ -781,7 +781,8 @@ def plan_sites_points(res: CountyResults) -> Any:
         return None
     f = res.county.facilities.set_index(res.county.facilities["id"].astype(str))
     ids = plan.table["facility_id"].astype(str)
-    pts = f.loc[ids.to_numpy()].reset_index(drop=True)
+    # (.loc takes an array of labels; the stubs know integer and boolean arrays only)
+    pts = f.loc[ids.to_numpy()].reset_index(drop=True)  # type: ignore[index]
     return gpd.GeoDataFrame(
         {
             "rank": plan.table["rank"].to_numpy(),

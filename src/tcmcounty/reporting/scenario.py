@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,14 @@ from tcmcounty.county import County
 
 if TYPE_CHECKING:
     from tcmcounty.reporting.results import CountyResults
+
+    class _IndicatorArgs(TypedDict):
+        """Arguments of ``indicators.compute`` a scenario passes on from its base results."""
+
+        population: str
+        targets: str | None
+        indicators: list[str]
+
 
 #: Facility flags a scenario may change: column -> (Chinese, English).
 FLAGS: dict[str, tuple[str, str]] = {
@@ -139,7 +147,8 @@ def with_changes(
         for value in (True, False):
             rows = [r for r, v in by_row.items() if bool(v) == value]
             if rows:
-                fac.iloc[rows, fac.columns.get_loc(col)] = value
+                # (one position: the facility table's column names are unique)
+                fac.iloc[rows, cast(int, fac.columns.get_loc(col))] = value
     n = len({c.facility_id for c in todo})
     note = f"scenario: {n} facilities changed / 情景：{n} 个机构的标记已改变"
     return dataclasses.replace(
@@ -295,7 +304,11 @@ def scenario_results(base: CountyResults, scenario: County) -> CountyResults:
     ids = flag_indicators()
 
     def indicators_again(r: CountyResults) -> None:
-        kw = {"population": r.population, "targets": r.targets or None, "indicators": list(ids)}
+        kw: _IndicatorArgs = {
+            "population": r.population,
+            "targets": r.targets or None,
+            "indicators": list(ids),
+        }
         r.indicators = _splice(base.indicators, ind.compute(scenario, **kw), ids)  # type: ignore[arg-type]
         r.indicators_by_township = _splice(
             base.indicators_by_township,  # type: ignore[arg-type]
@@ -418,7 +431,8 @@ def write_scenario(path: str | os.PathLike[str], county: County, changes: Iterab
     from tcmcounty.io import atomic_path, format_sheet
 
     todo = _as_changes(changes)
-    out = write_workbook(path, with_changes(county, todo))
+    # (write_workbook takes any os.PathLike: it starts with Path(path))
+    out = write_workbook(cast("str | Path", path), with_changes(county, todo))
     frame = changes_frame(county, todo)
     wb = load_workbook(out)
     ws = wb.create_sheet(CHANGES_SHEET)
