@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
+import numpy as np
 import pandas as pd
+from pandas.api.typing import NAType
 
 from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit, wants_bom
@@ -66,12 +69,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     c.set_defaults(func=run_compare)
 
 
-def _need_text(need: object, unit: str, excess: object) -> str:
-    if pd.notna(excess) and int(excess) > 0 and pd.isna(need):  # type: ignore[arg-type]
-        return f"excess {int(excess)} 超出 {unit}".strip()  # type: ignore[arg-type]
-    if pd.isna(need):  # type: ignore[arg-type]
+#: A cell of the ``need`` and ``excess`` columns: a count, or missing (``pd.NA``, NaN, None).
+_Count = float | np.integer[Any] | NAType | None
+
+
+def _need_text(need: _Count, unit: str, excess: _Count) -> str:
+    if pd.notna(excess) and int(excess) > 0 and pd.isna(need):
+        return f"excess {int(excess)} 超出 {unit}".strip()
+    if pd.isna(need):
         return "—"
-    return "0" if int(need) == 0 else f"+{int(need)} {unit}".strip()  # type: ignore[arg-type]
+    return "0" if int(need) == 0 else f"+{int(need)} {unit}".strip()
 
 
 def _footnotes(df: pd.DataFrame) -> str:
@@ -80,7 +87,7 @@ def _footnotes(df: pd.DataFrame) -> str:
         if r.reason:
             where = f" {r.area_name}" if r.level == "township" else ""
             what = "no verdict / 无法判断" if r.no_verdict else "NA"
-            lines.append(f"  {r.id}{where}: {what} — {r.reason}")
+            lines.append(f"  {r.id}{where}: {what} — {r.reason!s}")  # a text, never bytes
     est = df[df["note"].str.contains("estimate used", regex=False, na=False)]["id"].unique()
     if len(est):
         lines.append(

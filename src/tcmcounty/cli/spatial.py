@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from typing import TYPE_CHECKING
 
 from tcmcounty.cli.mapping import add_columns_option
 from tcmcounty.cli.output import add_format_options, emit, wants_bom
@@ -20,6 +21,9 @@ from tcmcounty.cli.travel_options import (
     wants_travel,
 )
 from tcmcounty.errors import ArgumentError
+
+if TYPE_CHECKING:
+    from tcmcounty.county import County
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -94,7 +98,7 @@ def _register_coverage(sub: argparse._SubParsersAction) -> None:  # type: ignore
     p.set_defaults(func=_coverage)
 
 
-def _load(path: str, columns: str | None = None):
+def _load(path: str, columns: str | None = None) -> County:
     from tcmcounty.inputs.load import load_county
 
     with warnings.catch_warnings(record=True) as caught:
@@ -117,7 +121,7 @@ def _largest_minutes(spec: str) -> float:
     return max(t.value for t in ths) if ths[-1].unit == "min" else 60.0
 
 
-def _sensitivity_lines(county, thresholds: str, level: str) -> list[str]:
+def _sensitivity_lines(county: County, thresholds: str, level: str) -> list[str]:
     """Coverage at the ends of the detour band, from the same coverage function."""
     from tcmcounty.spatial.travel.model import DETOUR_BAND, detour_sensitivity
 
@@ -139,13 +143,13 @@ def _coverage(args: argparse.Namespace) -> int:
 
     county = _load(args.path, args.columns)
     if args.by == "alliance":
-        res = alliance_coverage(county, population=args.population)
+        alliance = alliance_coverage(county, population=args.population)
         title = (
             f"{county.name} — alliances led by the county TCM hospital (T-YLT) / "
-            f"县级中医医院牵头医联体覆盖人口: {_share_text(res.share)} "
-            f"(target {res.target_text or '—'}: {res.verdict()})"
+            f"县级中医医院牵头医联体覆盖人口: {_share_text(alliance.share)} "
+            f"(target {alliance.target_text or '—'}: {alliance.verdict()})"
         )
-        emit(res.table(), args.format, args.output, title, bom=wants_bom(args))
+        emit(alliance.table(), args.format, args.output, title, bom=wants_bom(args))
         return 0
     minutes = bool(args.travel_times) or wants_travel(args)
     thresholds = args.thresholds or ("15min,30min,60min" if minutes else "1,2,5,10")

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tcmcounty.errors import ArgumentError
 from tcmcounty.spatial.travel.model import DistanceModel
+
+if TYPE_CHECKING:  # imported when first used: most commands draw no travel times
+    from tcmcounty.county import County
+    from tcmcounty.spatial.travel.county import CountyTravel
 
 
 def add_travel_options(p: argparse.ArgumentParser) -> None:
@@ -94,7 +98,9 @@ def check_travel_sources(args: argparse.Namespace) -> None:
         )
 
 
-def travel_from_args(args: argparse.Namespace, county: Any, needed_minutes: float = 60.0) -> Any:
+def travel_from_args(
+    args: argparse.Namespace, county: County, needed_minutes: float = 60.0
+) -> CountyTravel | None:
     """Compute the county's travel times from the options (None without --roads/--friction).
 
     Raises
@@ -127,7 +133,7 @@ def travel_from_args(args: argparse.Namespace, county: Any, needed_minutes: floa
     )
 
 
-def distance_model(args: argparse.Namespace, travel: Any) -> DistanceModel:
+def distance_model(args: argparse.Namespace, travel: CountyTravel | None) -> DistanceModel:
     """Return the model the figures of this command use."""
     from tcmcounty.spatial.travel.model import straight_line_model, table_model
 

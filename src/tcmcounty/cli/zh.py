@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Iterator
+from typing import cast
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -222,12 +223,18 @@ def bilingual(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         if isinstance(action, argparse._SubParsersAction):
             summaries = {a.dest: a.help or "" for a in action._choices_actions}
     for name, p in parsers(parser):
-        if not issubclass(p.formatter_class, HelpFormatter):
-            base = p.formatter_class
+        # cast: argparse's stub takes any callable returning a formatter; the parsers here
+        # are given formatter classes (a class is what can be subclassed below)
+        base = cast("type[argparse.HelpFormatter]", p.formatter_class)
+        if not issubclass(base, HelpFormatter):
+            # cast: type() with three arguments is typed as a plain ``type``
             p.formatter_class = (
                 HelpFormatter
                 if base is argparse.HelpFormatter
-                else type(f"Bilingual{base.__name__}", (HelpFormatter, base), {})
+                else cast(
+                    "type[HelpFormatter]",
+                    type(f"Bilingual{base.__name__}", (HelpFormatter, base), {}),
+                )
             )
         if name:
             if not p.description:
