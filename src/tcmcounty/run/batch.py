@@ -334,7 +334,7 @@ def _row(
         attempts=rec.attempts if rec else 0,
         input=";".join(spec.inputs),
         worker=str((rec.extra.get("worker") or "") if rec and status != "skipped" else ""),
-        **steps,  # type: ignore[arg-type]
+        **steps,
     )
 
 
@@ -515,12 +515,15 @@ def _run_pool(
                         {},
                         died,
                     )
-                elif w.jobs >= JOBS_PER_WORKER or (
-                    outcome.status != "ok" and outcome.record.extra.get("notebook_started")
-                ):
-                    # a notebook that failed may have left the worker in any state: start afresh
-                    w.stop()
-                    pool[i] = _Worker(ctx)
+                else:
+                    assert outcome is not None  # no worker died: its answer came (see above)
+                    if w.jobs >= JOBS_PER_WORKER or (
+                        outcome.status != "ok" and outcome.record.extra.get("notebook_started")
+                    ):
+                        # a notebook that failed may have left the worker in any state:
+                        # start afresh
+                        w.stop()
+                        pool[i] = _Worker(ctx)
                 on_done(spec, outcome)
     finally:
         for w in pool:

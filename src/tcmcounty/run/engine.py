@@ -146,8 +146,10 @@ def _compile_cell(source: str, filename: str) -> tuple[Any, Any]:
     """Compile a cell: its statements, and its last expression apart (its value is shown)."""
     tree = ast.parse(source, filename=filename, mode="exec")
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
+    final = tree.body[-1] if tree.body else None
+    if isinstance(final, ast.Expr):
+        tree.body.pop()
+        last = ast.Expression(final.value)
     body = compile(tree, filename, "exec")
     tail = compile(last, filename, "eval") if last is not None else None
     return body, tail
@@ -192,7 +194,14 @@ def run_cell(
     outputs = _Outputs()
     filename = f"<notebook cell {index}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace["display"] = lambda *objs, **_: [outputs.rich("display_data", o) for o in objs]
+
+    def display(*objs: object, **_: object) -> list[None]:
+        # a list with one None per object, as it always returned (IPython's display: None)
+        for o in objs:
+            outputs.rich("display_data", o)
+        return [None] * len(objs)
+
+    namespace["display"] = display
     error: BaseException | None = None
     with (
         contextlib.redirect_stdout(_Tee(outputs, "stdout")),

@@ -42,7 +42,7 @@ def _kernel_manager_class(job_dir: Path, registry: dict[str, Any]) -> type:
 
     use_ipc = os.name == "posix"
 
-    class _JobKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    class _JobKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
             if use_ipc:
                 kwargs.setdefault("transport", "ipc")
@@ -322,7 +322,7 @@ def _exporter(show_code: bool) -> Any:
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
     from traitlets.config import Config
 
-    class ReportHTMLExporter(HTMLExporter):  # type: ignore[misc]
+    class ReportHTMLExporter(HTMLExporter):
         """nbconvert's HTML exporter without its BeautifulSoup pass over the finished page.
 
         That pass (half of a report's conversion time) only adds ``alt`` text to images that
@@ -331,7 +331,11 @@ def _exporter(show_code: bool) -> Any:
         ``HTMLExporter.from_notebook_node`` as it is.
         """
 
-        def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> tuple[str, Any]:
+        # ignore: nbconvert's HTML exporters return (str, resources) where the base Exporter
+        # declares (NotebookNode, resources); nbconvert's own overrides ignore the same error
+        def from_notebook_node(  # type: ignore[override]
+            self, nb: Any, resources: Any = None, **kw: Any
+        ) -> tuple[str, Any]:
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
             highlight = self.filters.get(

@@ -17,7 +17,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from tcmcounty.county import status_label
@@ -159,7 +159,8 @@ def _county_label(rec: dict[str, Any]) -> str:
     if cs:
         c = cs[0]
         return f"{c.get('name_zh') or ''} {c.get('name_en') or ''}".strip() or rec["name"]
-    return rec["name"]
+    name: str = rec["name"]
+    return name
 
 
 def index_html(out_dir: str | os.PathLike[str], records: list[dict[str, Any]] | None = None) -> str:
@@ -322,9 +323,16 @@ def _indicator_columns(recs: list[dict[str, Any]]) -> list[_Column]:
                 continue
             ind = reg.get(iid)
             header = f"{iid} {x.get('name_zh') or ''}".strip()
-            if ind is not None and ind.display != "grade" and not is_percent(ind) and ind.unit:
+            # cast: an Indicator has every member Displayed names, but frozen (read-only) and
+            # ``display`` a Literal, while the Protocol declares them as settable ``str``
+            if (
+                ind is not None
+                and ind.display != "grade"
+                and not is_percent(cast("Displayed", ind))
+                and ind.unit
+            ):
                 header += f" ({ind.unit})"
-            cols[iid] = _Column(iid, header, ind)
+            cols[iid] = _Column(iid, header, cast("Displayed | None", ind))
     return list(cols.values())
 
 

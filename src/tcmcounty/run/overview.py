@@ -24,7 +24,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 #: Readiness classes of a county (CSS class, Chinese label, English label, map colour).
 READY, NOT_READY, NO_DATA = "ready", "not-ready", "no-data"
@@ -422,4 +422,10 @@ def target_counts_from_sheet(path: str | os.PathLike[str]) -> dict[str, tuple[in
         rows = list(wb[TARGET_SHEET].iter_rows(min_row=2, values_only=True))
     finally:
         wb.close()
-    return {str(r[0]): (int(r[3]), int(r[4]), int(r[5])) for r in rows if r and r[3] is not None}
+    # cast: openpyxl types a cell's value as any cell content; these cells hold the counts
+    # :func:`write_target_sheet` wrote
+    return {
+        str(r[0]): (int(cast(int, r[3])), int(cast(int, r[4])), int(cast(int, r[5])))
+        for r in rows
+        if r and r[3] is not None
+    }

@@ -585,7 +585,8 @@ def _inputs_hash(inputs: Sequence[str], parameters: ReportParameters | None = No
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(d, default=str))
+    out: dict[str, Any] = json.loads(json.dumps(d, default=str))
+    return out
 
 
 # =============================================================================================
