@@ -696,7 +696,7 @@ class Workbench:
         col = f"{self.level.value}_km"
         near = res.nearest
         km = near[col].to_numpy(float).tobytes() if near is not None and col in near else b""
-        keys = {
+        keys: dict[str, object] = {
             "villages": (id(county.villages), self.level.value, km),
             "facilities": (id(county.villages), _flags_key(county.facilities)),
         }

@@ -638,7 +638,7 @@ def _indicators_shown(res: CountyResults) -> dict[str, tuple[str, str]]:
                 zh = pick(note, "zh")
             if zh:
                 notes.setdefault(str(i), zh)
-    out = {}
+    out: dict[str, tuple[str, str]] = {}
     for t in results_readiness(res).targets:
         need = f"，还差 {t.need} {t.need_unit.split(' / ')[0]}" if t.need else ""
         why = f" — {notes[t.id]}" if t.id in notes else ""
