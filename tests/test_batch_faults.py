@@ -237,7 +237,7 @@ def test_a_record_with_wrong_types_breaks_nothing(tmp_path: Path, bad: dict[str,
     rec = R.read_record(out / "999511-types.json")
     assert rec is not None
     spec = R.make_spec([bundle], parameters=R.county_parameters(report_date=DATE))
-    assert not R.is_up_to_date(out, spec, R._inputs_hash(spec.inputs))
+    assert not R.is_up_to_date(out, spec, R.job_inputs_hash(spec.inputs))
     B._row(spec, R.JobOutcome(spec.name, spec.kind, "ok", rec), "skipped")
     I.write_index(out)
     assert (out / "index.html").is_file() and (out / "summary.xlsx").is_file()

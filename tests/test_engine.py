@@ -170,20 +170,20 @@ def test_a_warning_shows_in_every_notebook_as_in_a_fresh_kernel(tmp_path: Path) 
 def test_a_changed_road_file_changes_the_jobs_inputs_hash(tmp_path: Path) -> None:
     """So a batch renders a county again when its road layer changes under the same path."""
     from tcmcounty.resources import bundled_counties
-    from tcmcounty.run.report import _inputs_hash, county_parameters
+    from tcmcounty.run.report import county_parameters, job_inputs_hash
 
     county = str(next(p for p in bundled_counties() if p.name == "140823-wenxi"))
     roads = tmp_path / "roads.geojson"
     roads.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
-    plain = _inputs_hash([county])
+    plain = job_inputs_hash([county])
     walk = county_parameters(roads=str(roads), mode="walk")
-    with_roads = _inputs_hash([county], walk)
-    assert _inputs_hash([county], county_parameters(population="resident")) == plain
+    with_roads = job_inputs_hash([county], walk)
+    assert job_inputs_hash([county], county_parameters(population="resident")) == plain
     assert with_roads != plain
     roads.write_text('{"type": "FeatureCollection", "features": [] }', encoding="utf-8")
-    assert _inputs_hash([county], walk) != with_roads
-    assert _inputs_hash([county], county_parameters(roads=str(roads), mode="motor")) != (
-        _inputs_hash([county], walk)
+    assert job_inputs_hash([county], walk) != with_roads
+    assert job_inputs_hash([county], county_parameters(roads=str(roads), mode="motor")) != (
+        job_inputs_hash([county], walk)
     )
 
 

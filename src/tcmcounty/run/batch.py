@@ -906,9 +906,9 @@ def _skip_up_to_date(out: Path, specs: list[JobSpec], rows: list[BatchRow], forc
     board = _Board(rows, {s.name: i for i, s in enumerate(specs)})
     for s in specs:
         try:
-            from tcmcounty.run.report import _inputs_hash
+            from tcmcounty.run.report import job_inputs_hash
 
-            fresh = not force and is_up_to_date(out, s, _inputs_hash(s.inputs, s.parameters))
+            fresh = not force and is_up_to_date(out, s, job_inputs_hash(s.inputs, s.parameters))
         except OSError:
             fresh = False
         if fresh:

@@ -311,7 +311,7 @@ def run_job(spec: JobSpec) -> JobOutcome:
     workdir = job_folder()  # removed even if this process is killed (kernel keys inside)
     try:
         inputs = _materialise(spec, workdir)
-        record.inputs_hash = _inputs_hash(inputs, spec.parameters)
+        record.inputs_hash = job_inputs_hash(inputs, spec.parameters)
         computed = _compute_results(spec, inputs, record, durations)
         nb = _execute_notebook(spec, inputs, workdir, computed, record, durations)
         _convert_outputs(spec, nb, computed, record, durations, files)
@@ -564,11 +564,27 @@ def failure_record(
     )
 
 
-def _inputs_hash(inputs: Sequence[str], parameters: ReportParameters | None = None) -> str:
-    """Hash of a job's input files, and of its road layer or friction raster when it has one.
+def job_inputs_hash(inputs: Sequence[str], parameters: ReportParameters | None = None) -> str:
+    """Return the hash of a job's input files, and of its road layer or friction raster if any.
 
     A changed road file under the same path changes the hash, so the batch renders the county
-    again instead of skipping it.
+    again instead of skipping it (:func:`is_up_to_date` compares it with the record's).
+
+    Parameters
+    ----------
+    inputs : sequence of str
+        The job's county bundle folders or workbooks (:attr:`JobSpec.inputs`); one for a county
+        report, several for a comparison.
+    parameters : ReportParameters, optional
+        The job's parameters; only their road layer or friction raster (its contents) and
+        travel mode count. None: the inputs alone.
+
+    Returns
+    -------
+    str
+        A SHA-256 hex digest: of the one input's files
+        (:func:`tcmcounty.reporting.cachekeys.inputs_hash`), or of the inputs' digests in
+        order, then with the travel options added when there are any.
     """
     from tcmcounty.reporting import results as R
 
