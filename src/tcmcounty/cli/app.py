@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import IO
 
+from tcmcounty.errors import ArgumentError
+
 #: Seconds to wait for the server to listen before giving up.
 START_TIMEOUT = 60.0
 #: Seconds after the start to wait at most for the kept-ready kernel before printing the address.
@@ -187,7 +189,10 @@ def _app(args: argparse.Namespace) -> int:
     host = str(args.host)
     port = int(args.port) or free_port(host if host not in ("0.0.0.0", "::") else LOOPBACK)
     if not 0 < port < 65536:
-        raise ValueError(f"--port must be between 1 and 65535, not {port}")
+        raise ArgumentError(
+            f"--port must be from 1 to 65535 (or 0: any free port), not {port} / 端口须为 1 至 "
+            f"65535 之间的整数（或 0：任一空闲端口），不能是 {port}"
+        )
     if not _is_loopback(host):
         print(
             f"warning: listening on {host}: anyone who can reach this computer on that network "
@@ -196,7 +201,7 @@ def _app(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if _port_busy(host, port):
-        raise OSError(
+        raise ArgumentError(
             f"port {port} is in use on {host}: give another with --port / 端口 {port} 已被占用，"
             "请用 --port 指定其他端口"
         )
