@@ -29,11 +29,26 @@ FLOAT_FORMAT = "0.00##"
 class Displayed(Protocol):
     """What the display rules need to know about an indicator."""
 
-    display: str
-    decimals: int
-    factor: int
-    unit_zh: str
-    scale: tuple[str, ...]
+    # read-only members (properties), so that a frozen dataclass such as Indicator matches
+    @property
+    def display(self) -> str:
+        """How the value is shown: ``number``, ``ratio`` or ``grade``."""
+
+    @property
+    def decimals(self) -> int:
+        """Decimals shown."""
+
+    @property
+    def factor(self) -> int:
+        """What the value is multiplied by before it is shown (100 for a percentage)."""
+
+    @property
+    def unit_zh(self) -> str:
+        """The unit in Chinese."""
+
+    @property
+    def scale(self) -> tuple[str, ...]:
+        """The ordered grades of a ``grade`` indicator."""
 
 
 def is_missing(v: object) -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 import pandas as pd
 
 from tcmcounty.county import POPULATION_KEYS, County, weakest_status
-from tcmcounty.formatting import Displayed, value_text
+from tcmcounty.formatting import value_text
 from tcmcounty.indicators.assess import Assessment, assess
 from tcmcounty.indicators.kinds import Context, Quantity, describe
 from tcmcounty.indicators.model import Indicator, Level, Target, TargetSet
@@ -94,9 +94,7 @@ class _Row:
 
 def _value_text(ind: Indicator, num: Quantity, a: Assessment) -> str:
     """Return the value as shown (:func:`tcmcounty.formatting.value_text`, shared with summary.xlsx)."""
-    # cast: an Indicator has every member Displayed names, but frozen (read-only) and ``display``
-    # a Literal, while the Protocol declares them as settable ``str`` attributes
-    return value_text(cast("Displayed", ind), a.value, num.text or "")
+    return value_text(ind, a.value, num.text or "")
 
 
 def _reason(r: _Row) -> str:

@@ -33,7 +33,7 @@ from typing import cast
 import pandas as pd
 
 from tcmcounty.county import DERIVED_ROSTER, DOUBT, County
-from tcmcounty.formatting import Displayed, value_text
+from tcmcounty.formatting import value_text
 from tcmcounty.indicators.assess import Assessment, assess
 from tcmcounty.indicators.kinds import Quantity, exact
 from tcmcounty.indicators.model import Indicator, Spec, Target
@@ -376,10 +376,7 @@ def _span(ind: Indicator, values: list[float | None]) -> tuple[str, str]:
             ", the missing data could move the value without limit",
             "，缺失数据可使数值任意变化",
         )
-    # cast: an Indicator has every member Displayed names, but frozen (read-only) and ``display``
-    # a Literal, while the Protocol declares them as settable ``str`` attributes
-    shown = cast("Displayed", ind)
-    lo, hi = (f"{value_text(shown, v)} {ind.unit_zh}".strip() for v in (min(finite), max(finite)))
+    lo, hi = (f"{value_text(ind, v)} {ind.unit_zh}".strip() for v in (min(finite), max(finite)))
     return (
         f", the value could be anywhere from {lo} to {hi} depending on the missing data",
         f"，按缺失数据全为“否”或全为“是”计算，数值在 {lo} 至 {hi} 之间",

@@ -17,7 +17,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 from tcmcounty.county import status_label
@@ -323,16 +323,9 @@ def _indicator_columns(recs: list[dict[str, Any]]) -> list[_Column]:
                 continue
             ind = reg.get(iid)
             header = f"{iid} {x.get('name_zh') or ''}".strip()
-            # cast: an Indicator has every member Displayed names, but frozen (read-only) and
-            # ``display`` a Literal, while the Protocol declares them as settable ``str``
-            if (
-                ind is not None
-                and ind.display != "grade"
-                and not is_percent(cast("Displayed", ind))
-                and ind.unit
-            ):
+            if ind is not None and ind.display != "grade" and not is_percent(ind) and ind.unit:
                 header += f" ({ind.unit})"
-            cols[iid] = _Column(iid, header, cast("Displayed | None", ind))
+            cols[iid] = _Column(iid, header, ind)
     return list(cols.values())
 
 
