@@ -55,3 +55,19 @@ def test_a_port_in_use_is_an_argument_error(run_app: RunApp) -> None:
     assert code == 2, said
     assert said.startswith("error: ") and f"port {port} is in use" in said and "已被占用" in said
     assert "bug" not in said
+
+
+@pytest.mark.parametrize(
+    ("host", "words"),
+    [
+        ("no-such-host.invalid", "no computer of that name or address is known here"),
+        ("192.0.2.1", "is not an address of this computer"),  # TEST-NET-1, never a local address
+    ],
+)
+def test_a_host_it_cannot_listen_on_is_named_as_such(
+    run_app: RunApp, host: str, words: str
+) -> None:
+    code, said = run_app("--host", host, "--port", "0")
+    assert code == 2, said
+    assert words in said and host in said and "in use" not in said and "bug" not in said
+    assert "warning" not in said  # refused before the warning about other computers

@@ -239,6 +239,38 @@ def test_bad_registry_file(tmp_path: Path) -> None:
     assert p.column == "indicator[1] (X).numerator.kind" and "valid kinds" in p.message_en
 
 
+@pytest.mark.parametrize(
+    ("spec", "where", "words"),
+    [
+        ('{ kind = "facility_count", types = 3 }', "numerator.types", "a facility type or a list"),
+        ('{ kind = "facility_count", types = [3] }', "numerator.types", "a list of them"),
+        ('{ kind = "resource", field = 7 }', "numerator.field", "a column or item name"),
+        ('{ kind = "facility_count", where = "x" }', "numerator.where", "a table { column"),
+        ('{ kind = "constant", value = true }', "numerator.value", "a number"),
+    ],
+)
+def test_a_parameter_of_the_wrong_shape_is_refused_when_read(
+    tmp_path: Path, spec: str, where: str, words: str
+) -> None:
+    # refused with the file and key when the registry is read, not a TypeError mid-report
+    f = tmp_path / "reg.toml"
+    f.write_text(
+        f'[[indicator]]\nid = "X"\nname_zh = "x"\nname_en = "x"\nnumerator = {spec}\n'
+        'denominator = { kind = "population" }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        load_registry(f)
+    p = info.value.errors[0]
+    assert p.column == f"indicator[1] (X).{where}" and words in p.message_en
+
+
+def test_every_parameter_of_every_kind_has_a_shape() -> None:
+    from tcmcounty.indicators.kinds import KINDS, PARAM_SHAPES
+
+    assert {n for k in KINDS.values() for n in k.params} == set(PARAM_SHAPES)
+
+
 def test_appendix_table_and_text() -> None:
     a = appendix()
     assert len(a) == len(load_registry()) and a.attrs["target_set"] == "national-2025"

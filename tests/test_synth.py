@@ -181,6 +181,9 @@ def test_sample_points_in_memory() -> None:
     assert xy.shape == (20_000, 2) and np.isfinite(xy).all()
     with pytest.raises(ValueError, match="geographic"):
         pts.xy("villages", "EPSG:4326")
+    # a bool is not a number of counties (nor a list of them): said so, not "not iterable"
+    with pytest.raises(TcmCountyError, match="adcodes must be a list of adcodes, an int or None"):
+        synth.sample_points(10, 1, adcodes=True)  # type: ignore[arg-type]
 
 
 def test_sample_in_polygon_counts() -> None:

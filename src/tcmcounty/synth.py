@@ -25,7 +25,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -824,9 +824,12 @@ def sample_points(
         codes = boundaries.adcodes()
     elif isinstance(adcodes, (int, np.integer)) and not isinstance(adcodes, bool):
         codes = pick_adcodes(int(adcodes), seed)
+    elif isinstance(adcodes, (list, tuple)):
+        codes = sorted({boundaries.normalise_adcode(a) for a in adcodes})
     else:
-        # cast: the bool the branch above leaves out ends here too (and fails as not iterable)
-        codes = sorted({boundaries.normalise_adcode(a) for a in cast("list[str]", adcodes)})
+        raise ArgumentTypeError(
+            f"adcodes must be a list of adcodes, an int or None, not {type(adcodes).__name__}"
+        )
     if not codes:
         raise ArgumentError("adcodes must name at least one county")
     idx = boundaries.county_index()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import ipaddress
 import os
 import shutil
@@ -89,14 +90,59 @@ def free_port(host: str = LOOPBACK) -> int:
         return int(s.getsockname()[1])
 
 
-def _port_busy(host: str, port: int) -> bool:
-    with socket.socket() as s:
+def port_to_listen(host: str, port: int) -> int:
+    """Return the port a server can listen on at ``host`` now: ``port``, or a free one for 0.
+
+    Raises
+    ------
+    ArgumentError
+        In words, when it cannot: a host unknown here or not this computer's, a port in use or
+        reserved.
+
+    Examples
+    --------
+    >>> port_to_listen(LOOPBACK, 0) > 0
+    True
+    >>> port_to_listen("no-such-host.invalid", 0)
+    Traceback (most recent call last):
+    ...
+    tcmcounty.errors.ArgumentError: --host no-such-host.invalid: no computer of that name or address is known here / 无法识别主机 no-such-host.invalid（名称或地址不存在）
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError):
+        raise ArgumentError(
+            f"--host {host}: no computer of that name or address is known here / 无法识别主机 "
+            f"{host}（名称或地址不存在）"
+        ) from None
+    with socket.socket(family, kind, proto) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
         try:
-            s.bind((host, port))
-        except OSError:
-            return True
-    return False
+            s.bind(address)
+        except OSError as exc:
+            raise ArgumentError(_bind_failure(host, port, exc)) from None
+        return int(s.getsockname()[1])
+
+
+def _bind_failure(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is in use on {host}: give another with --port / 端口 {port} 已被占用，请用 --port 指定其他端口"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"--host {host} is not an address of this computer: leave --host out (this computer "
+            f"only) or give one of its own addresses / {host} 不是本机地址：请省略 --host（仅本机）"
+            "或填写本机的地址"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"port {port} needs administrator rights here: give one above 1023 with --port / 端口 "
+            f"{port} 需要管理员权限，请用 --port 指定 1023 以上的端口"
+        )
+    return (
+        f"cannot listen on {host} port {port}: {exc.strerror} / 无法在 {host} 的端口 {port} 上监听"
+    )
 
 
 def _listening(host: str, port: int) -> bool:
@@ -187,23 +233,19 @@ def _app(args: argparse.Namespace) -> int:
     from tcmcounty.run.report import template_path
 
     host = str(args.host)
-    port = int(args.port) or free_port(host if host not in ("0.0.0.0", "::") else LOOPBACK)
-    if not 0 < port < 65536:
+    port = int(args.port)
+    if not 0 <= port < 65536:
         raise ArgumentError(
             f"--port must be from 1 to 65535 (or 0: any free port), not {port} / 端口须为 1 至 "
             f"65535 之间的整数（或 0：任一空闲端口），不能是 {port}"
         )
+    port = port_to_listen(host, port)
     if not _is_loopback(host):
         print(
             f"warning: listening on {host}: anyone who can reach this computer on that network "
             "can use the workbench and see what is uploaded / 警告：监听 "
             f"{host}，该网络上任何人都可使用工作台并看到上传的文件",
             file=sys.stderr,
-        )
-    if _port_busy(host, port):
-        raise ArgumentError(
-            f"port {port} is in use on {host}: give another with --port / 端口 {port} 已被占用，"
-            "请用 --port 指定其他端口"
         )
     root = Path(tempfile.mkdtemp(prefix="tcmcounty-app-"))
     serve, pages, share = root / "serve", root / "pages", root / "share"

@@ -48,6 +48,9 @@ class Number:
     >>> Number(0, 10)("nan")
     Traceback (most recent call last):
     argparse.ArgumentTypeError: 'nan' is not a finite number: give a number from 0 to 10 / 须为 0 至 10 之间的有限数值，不能是 'nan'
+    >>> Number(0, integer=True)("-2")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: '-2' is out of range: give a whole number at least 0 / 须为不小于 0 的整数，不能是 '-2'
     """
 
     low: float = 0.0
@@ -57,18 +60,18 @@ class Number:
     unit: str = ""
 
     def bounds(self) -> tuple[str, str]:
-        """Return the bounds as text, in English and Chinese."""
+        """Return the bounds as text, in English and in Chinese as it reads after 须为."""
         lo = f"{self.low:g}" if not self.integer else f"{int(self.low):,}"
         unit = f" {self.unit}" if self.unit else ""
         if math.isinf(self.high):
             en = f"{'more than' if self.low_open else 'at least'} {lo}{unit}"
-            zh = f"{'大于' if self.low_open else '不小于'} {lo}{unit}"
+            zh = f"{'大于' if self.low_open else '不小于'} {lo}{unit} "
             return en, zh
         hi = f"{self.high:g}" if not self.integer else f"{int(self.high):,}"
         lead = "more than " if self.low_open else "from "
         return (
             f"{lead}{lo} to {hi}{unit}",
-            f"{lo}{' (不含)' if self.low_open else ''} 至 {hi}{unit}",
+            f" {lo}{' (不含)' if self.low_open else ''} 至 {hi}{unit} 之间",
         )
 
     def __call__(self, text: str) -> float | int:
@@ -80,18 +83,18 @@ class Number:
             value: float | int = int(text.strip()) if self.integer else float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not a {kind_en}: give a {kind_en} {en} / 须为 {zh} 之间的{kind_zh}，"
+                f"{text!r} is not a {kind_en}: give a {kind_en} {en} / 须为{zh}的{kind_zh}，"
                 f"不能是 {text!r}"
             ) from None
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not a finite number: give a number {en} / 须为 {zh} 之间的有限数值，"
+                f"{text!r} is not a finite number: give a number {en} / 须为{zh}的有限数值，"
                 f"不能是 {text!r}"
             )
         too_low = value <= self.low if self.low_open else value < self.low
         if too_low or value > self.high:
             raise argparse.ArgumentTypeError(
-                f"{text!r} is out of range: give a {kind_en} {en} / 须为 {zh} 之间的{kind_zh}，"
+                f"{text!r} is out of range: give a {kind_en} {en} / 须为{zh}的{kind_zh}，"
                 f"不能是 {text!r}"
             )
         return value

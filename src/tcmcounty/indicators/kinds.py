@@ -773,6 +773,42 @@ def _d_constant(spec: Spec, level: str, pop: str, en: bool = False) -> str:
     return f"{spec.param('value', 1)}"
 
 
+def _is_text(v: object) -> bool:
+    return isinstance(v, str)
+
+
+def _is_texts(v: object) -> bool:
+    return isinstance(v, str) or (isinstance(v, list) and all(isinstance(i, str) for i in v))
+
+
+def _is_table(v: object) -> bool:
+    return isinstance(v, Mapping)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+#: What each parameter's value must be in a registry file: a check, and its words (en, zh).
+PARAM_SHAPES: dict[str, tuple[Callable[[object], bool], str, str]] = {
+    "field": (_is_text, "a column or item name (text)", "字段名（文本）"),
+    "population": (_is_text, "a population kind (text)", "人口口径（文本）"),
+    "count": (_is_text, '"present" or "required"', '"present" 或 "required"'),
+    "types": (_is_texts, "a facility type or a list of them", "机构类型或其列表"),
+    "require_reported": (_is_texts, "a column or a list of columns", "字段或字段列表"),
+    "lead_types": (_is_texts, "a facility type or a list of them", "机构类型或其列表"),
+    "where": (_is_table, "a table { column = value }", "表 { 字段 = 取值 }"),
+    "at_least": (_is_table, "a table { column = number }", "表 { 字段 = 数值 }"),
+    "share_at_least": (
+        _is_table,
+        "a table { part = column, whole = column, value = fraction }",
+        "表 { part = 字段, whole = 字段, value = 比例 }",
+    ),
+    "required": (_is_table, "a table { department = [words] }", "表 { 科室 = [关键词] }"),
+    "value": (_is_number, "a number", "数值"),
+}
+
+
 @dataclass(frozen=True)
 class Kind:
     """A registered kind: the function, its one-line definition and the parameters it accepts."""

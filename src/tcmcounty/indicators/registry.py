@@ -10,7 +10,7 @@ from typing import Any
 
 from tcmcounty.errors import InputError
 from tcmcounty.indicators._files import fail, packaged_text, parse_toml, problem, read_user_text
-from tcmcounty.indicators.kinds import get_kind
+from tcmcounty.indicators.kinds import PARAM_SHAPES, get_kind
 from tcmcounty.indicators.model import AREAS, DISPLAYS, LEVELS, Indicator, Spec
 
 REGISTRY_FILE = "registry.toml"
@@ -92,6 +92,10 @@ def _spec(value: object, file: str, key: str) -> Spec:
             "未知参数",
             unknown[0],
         )
+    for name, v in params.items():
+        fits, en, zh = PARAM_SHAPES[name]
+        if not fits(v):
+            raise fail(file, f"{key}.{name}", f"expected {en}", f"应为{zh}", v)
     return Spec(kind, params)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def _figure_cells(fig: Figure | None) -> tuple[object, object, object, object]:
 
 
 def write_workbook(
-    path: str | Path, county: County | None = None, *, adcode: str | None = None
+    path: str | os.PathLike[str], county: County | None = None, *, adcode: str | None = None
 ) -> Path:
     """Write an empty template, a template pre-filled from the NBS codes, or a county's data.
 

@@ -431,8 +431,7 @@ def write_scenario(path: str | os.PathLike[str], county: County, changes: Iterab
     from tcmcounty.io import atomic_path, format_sheet
 
     todo = _as_changes(changes)
-    # (write_workbook takes any os.PathLike: it starts with Path(path))
-    out = write_workbook(cast("str | Path", path), with_changes(county, todo))
+    out = write_workbook(path, with_changes(county, todo))
     frame = changes_frame(county, todo)
     wb = load_workbook(out)
     ws = wb.create_sheet(CHANGES_SHEET)
