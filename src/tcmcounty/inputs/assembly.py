@@ -46,18 +46,153 @@ def sheet_facility_type(sheet: str) -> str | None:
     return None
 
 
+#: Name endings that state a primary-care facility's type (longest first): a township's roster
+#: often has no type column, its 卫生院 and 卫生室 being named so.
+_NAME_TYPES: tuple[tuple[str, str], ...] = (
+    ("社区卫生服务中心", "community_health_centre"),
+    ("社区卫生服务站", "community_health_station"),
+    ("卫生服务站", "community_health_station"),
+    ("卫生院", "township_health_centre"),
+    ("卫生室", "village_clinic"),
+    ("卫生所", "village_clinic"),
+)
+#: Share of a roster's named rows whose name must state their type for the sheet to be read
+#: as facilities without a type column.
+NAMED_TYPES_SHARE = 0.9
+
+
+def type_from_name(name: object) -> str | None:
+    """Return the facility type a facility's name states (``西村卫生室`` → ``village_clinic``).
+
+    Only the primary-care endings count (卫生院, 卫生室/卫生所, 社区卫生服务中心/站); any other
+    name (人民医院, 诊所) gives None.
+
+    Examples
+    --------
+    >>> type_from_name("新城镇中心卫生院"), type_from_name(" 州背社区卫生室")
+    ('township_health_centre', 'village_clinic')
+    >>> type_from_name("县人民医院") is None
+    True
+    """
+    if not isinstance(name, str):
+        return None
+    text = re.sub(r"\s+", "", name)
+    for ending, kind in _NAME_TYPES:
+        if text.endswith(ending) and len(text) > len(ending):
+            return kind
+    return None
+
+
+def names_state_types(rows: list[list[object]]) -> bool:
+    """Say whether a sheet is a facility roster without a type column whose names state the type.
+
+    The header (found as the facilities') has a facility-name column and no type column, and
+    :data:`NAMED_TYPES_SHARE` of the named rows (totals aside), two at least, end in a
+    primary-care type (:func:`type_from_name`): ``机构名称 | 村统计代码 | 中医阁`` over
+    ``新城镇中心卫生院``, ``州背社区卫生室`` …
+
+    Examples
+    --------
+    >>> names_state_types([["机构名称", "中医阁"], ["甲镇卫生院", "无"], ["乙村卫生室", "有"]])
+    True
+    >>> names_state_types([["机构名称", "中医阁"], ["县人民医院", "无"], ["乙村卫生室", "有"]])
+    False
+    """
+    from tcmcounty.inputs.cells import cell_text, find_header, total_row
+    from tcmcounty.inputs.matching import Matcher
+    from tcmcounty.schema import FACILITIES, TOWNSHIPS, VILLAGES
+
+    text = [[cell_text(c) for c in r] for r in rows]
+    m = Matcher(FACILITIES)
+    at, header, used = find_header(text[:15], m)
+    if at < 0:
+        return False
+    read = [m.recognise(h) if h else None for h in header]
+    if "type" in read or "name" not in read:
+        return False
+    j = read.index("name")
+    if any(Matcher(u).recognise(header[j]) == "name" for u in (TOWNSHIPS, VILLAGES)):
+        return False  # 名称 alone may name townships or villages
+    names = [r[j] for r in text[at + used :] if j < len(r) and r[j] and not total_row(r)]
+    typed = sum(type_from_name(n) is not None for n in names)
+    return typed >= 2 and typed >= NAMED_TYPES_SHARE * len(names)
+
+
+def types_from_names(df: pd.DataFrame, file: str, sheet: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Fill the blank types of a roster's facilities from their names, saying so.
+
+    A facility whose name states no type (:func:`type_from_name`) is an error: its type must
+    be written.
+
+    Returns
+    -------
+    DataFrame, list of Problem
+        The frame with ``type`` filled; a note of how many were read so, an error per facility
+        left without a type.
+    """
+    df = df.copy()
+    if "type" not in df:
+        df["type"] = pd.array([None] * len(df), dtype="string")
+    blank = df["type"].isna()
+    derived = df["name"].map(type_from_name) if "name" in df else pd.Series(None, index=df.index)
+    filled = blank & derived.notna()
+    df.loc[filled, "type"] = derived[filled]
+    problems: list[Problem] = []
+    if filled.any():
+        problems.append(
+            Problem(
+                "note",
+                file,
+                f"no type column: the type of {int(filled.sum())} facilities is read from their "
+                "names (…卫生院: township health centre, …卫生室: village clinic, "
+                "…社区卫生服务中心/站: community health centre/station)",
+                f"无机构类型列：{int(filled.sum())} 个机构的类型按名称读取（…卫生院、…卫生室、"
+                "…社区卫生服务中心/站）",
+                sheet,
+            )
+        )
+    for _, row in df[blank & ~filled & df["name"].notna()].iterrows():
+        problems.append(
+            Problem(
+                "error",
+                file,
+                "no type column, and this facility's name does not state its type (卫生院, "
+                "卫生室, 社区卫生服务中心/站): add a 机构类型 column",
+                "无机构类型列，且该机构名称看不出类型（卫生院、卫生室、社区卫生服务中心/站）：请补充“机构类型”列",
+                sheet,
+                int(row["_row"]),
+                "type",
+                str(row["name"]),
+            )
+        )
+    return df, problems
+
+
 def sheet_township(sheet: str, raw: RawBundle) -> str | None:
     """Return the township a sheet's name is (one sheet per township), or None.
 
     The name must be a township of the workbook's township table, or end like one (镇, 乡,
-    街道 …) when there is no township table.
+    街道 …) when there is no township table. A number put before it to keep the sheets in order
+    (``01新城镇``, ``3-水台镇``) is not part of the name.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> raw = RawBundle(Path("x.xlsx"), {}, {}, {}, {})
+    >>> sheet_township("01新城镇", raw), sheet_township("3-水台镇", raw), sheet_township("汇总", raw)
+    ('新城镇', '水台镇', None)
     """
     townships = raw.tables.get("townships")
-    name = name_key(sheet_key(sheet) or sheet)
+    stem = _SHEET_ORDER.sub("", sheet.strip()) or sheet.strip()
+    name = name_key(sheet_key(stem) or stem)
     if townships is not None and len(townships):
         known = {name_key(str(n)) for n in townships["name"].dropna()}
-        return sheet.strip() if name in known else None
-    return sheet.strip() if _TOWNSHIP_SUFFIX.search(name) else None
+        return stem if name in known else None
+    return stem if _TOWNSHIP_SUFFIX.search(name) else None
+
+
+#: A number before a sheet's name that only keeps the sheets in order: ``01新城镇``, ``3-水台镇``.
+_SHEET_ORDER = re.compile(r"^\d{1,3}(?:\s*[-_.、．]\s*|\s*)(?=\D)")
 
 
 def title_township(rows: list[list[object]], raw: RawBundle) -> str | None:
@@ -472,6 +607,18 @@ def unit_and_facility(rows: list[list[object]]) -> str | None:
     'townships'
     >>> unit_and_facility([["机构名称", "村名称", "中医阁"]]) is None  # a roster naming its villages
     True
+
+    Without a population the units must be a list of their own: some row names a unit and no
+    facility. A sheet where every row names a facility and its unit by name and code only
+    (``乡镇 | 乡镇代码 | 卫生院名称 | 类别``) is a roster naming where each facility is: the
+    units without one (a development zone without its 卫生院) are not on it.
+
+    >>> unit_and_facility([["乡镇", "乡镇代码", "卫生院名称", "床位"],
+    ...                    ["甲镇", "341323100", "甲镇卫生院", 20]]) is None
+    True
+    >>> unit_and_facility([["村代码", "村名称", "卫生室名称"], ["341323100201", "东村", "东村卫生室"],
+    ...                    ["341323100202", "西村", None]])
+    'villages'
     """
     from tcmcounty.inputs.cells import cell_text, find_header
     from tcmcounty.inputs.matching import Matcher
@@ -479,7 +626,7 @@ def unit_and_facility(rows: list[list[object]]) -> str | None:
 
     text = [[cell_text(c) for c in r] for r in rows[:15]]
     facilities = Matcher(FACILITIES)
-    at, header, _ = find_header(text, facilities)
+    at, header, used = find_header(text, facilities)
     if at < 0:
         return None
     for unit, (word, _type) in UNIT_FACILITY.items():
@@ -491,8 +638,66 @@ def unit_and_facility(rows: list[list[object]]) -> str | None:
             j for j, h in enumerate(header) if h and word in h and facilities.recognise(h) == "name"
         ]
         if unit_name and about and facility_name and set(unit_name).isdisjoint(facility_name):
-            return unit
+            if "population" in read.values() or _unit_without_facility(
+                rows[at + used :], unit_name[0], facility_name[0]
+            ):
+                return unit
+            return None
     return None
+
+
+def _unit_without_facility(rows: list[list[object]], unit: int, facility: int) -> bool:
+    """Say whether some row names a unit and no facility (a list of units, not a roster)."""
+    from tcmcounty.inputs.cells import cell_text
+
+    def text(row: list[object], j: int) -> str:
+        return cell_text(row[j]) if j < len(row) else ""
+
+    return any(text(r, unit) and not text(r, facility) for r in rows)
+
+
+def facility_counts(
+    rows: list[list[object]], merged: list[tuple[int, int, int, int]], first_row_number: int = 1
+) -> str | None:
+    """Return the unit (``township``, ``village``) of a sheet counting facilities per unit, or None.
+
+    Such a sheet (``乡镇名称 | 村卫生室 个数 | 其中：中医阁``) names no facility and gives, under
+    a facility flag (中医阁, 中医馆, 能提供中医药服务), numbers beyond 0 and 1: counts, not
+    flags. It cannot stand for the roster.
+
+    Examples
+    --------
+    >>> facility_counts([["乡镇名称", "村卫生室个数", "其中：中医阁"], ["甲镇", 45, 2]], [])
+    'township'
+    >>> facility_counts([["机构名称", "机构类型", "中医阁"], ["甲村卫生室", "村卫生室", 1]], []) is None
+    True
+    """
+    from tcmcounty.inputs.cells import cell_text, find_header, total_row
+    from tcmcounty.inputs.matching import Matcher
+    from tcmcounty.schema import FACILITIES
+
+    text = [[cell_text(c) for c in r] for r in rows]
+    m = Matcher(FACILITIES)
+    at, header, used = find_header(text[:15], m, 15, merged, first_row_number)
+    if at < 0:
+        return None
+    read = [m.recognise(h) if h else None for h in header]
+    if "name" in read:
+        return None
+    flags = [j for j, c in enumerate(read) if c and FACILITIES.column(c).kind == "bool"]
+    below = [r for r in text[at + used :] if not total_row(r)]
+    if not any(_count_above_one(r[j]) for j in flags for r in below if j < len(r)):
+        return None
+    if {"village_name", "village_code"} & set(read):
+        return "village"
+    return "township"
+
+
+def _count_above_one(text: str) -> bool:
+    try:
+        return float(text) > 1
+    except ValueError:
+        return False
 
 
 def transposed(rows: list[list[object]], force: bool = False) -> list[list[object]] | None:

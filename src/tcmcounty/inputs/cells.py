@@ -182,6 +182,21 @@ _TOTAL = re.compile(r"^(合计|总计|小计|全县合计|全县|汇总|total)$"
 _TOTAL_FIRST = frozenset("合总小全汇tT")
 
 
+def total_row(row: Sequence[str]) -> bool:
+    """Say whether a row of text cells is a total (合计, 小计 … in one of its first three cells).
+
+    Examples
+    --------
+    >>> total_row(["小计", "卫生院1所", "5"]), total_row(["1", "西村卫生室", "5"])
+    (True, False)
+    """
+    return any(
+        c[0] in _TOTAL_FIRST and _TOTAL.match(_SPACES.sub("", c))
+        for c in row[:3]
+        if c and len(c) <= 16
+    )
+
+
 def find_header(
     rows: list[list[str]],
     matcher: Matcher,
@@ -222,15 +237,47 @@ def find_header(
                 break
     if best < 0:
         return -1, [], 0
-    options: list[tuple[int, int, list[str], int]] = [(best_score, 1, list(rows[best]), best)]
+    options: list[tuple[bool, int, int, list[str], int]] = [
+        (False, best_score, 1, list(rows[best]), best)
+    ]
     for top in (best - 1, best):
         if 0 <= top and top + 1 < len(rows):
             upper = _spread_labels(rows, top, merged or [], first_row_number)
+            down = _merged_down(merged or [], first_row_number + top)
             joined = _join_two_rows(upper, rows[top + 1], matcher)
+            if joined is None and down:
+                joined = _stack_two_rows(upper, rows[top + 1])
             if joined is not None:
-                options.append((matcher.score(joined), 2, joined, top))
-    _score, used, cells, top = max(options, key=lambda o: (o[0], -o[1]))
+                options.append((down, matcher.score(joined), 2, joined, top))
+    # a header cell merged down over the next row makes that row part of the header
+    _down, _score, used, cells, top = max(options, key=lambda o: (o[0], o[1], -o[2]))
     return top, cells, used
+
+
+def _merged_down(merged: list[tuple[int, int, int, int]], number: int) -> bool:
+    """Say whether a cell of sheet row ``number`` is merged down over the next row only."""
+    return any(top == number and bottom == number + 1 for top, _l, bottom, _r in merged)
+
+
+def _stack_two_rows(upper: list[str], lower: list[str]) -> list[str] | None:
+    """Join a header row merged down over the next one, whatever its cells mean.
+
+    Each lower cell follows its group label (``乡镇卫生院`` over ``个数``: ``乡镇卫生院个数``);
+    an empty lower cell leaves the upper one. ``None`` when the lower row is data.
+
+    Examples
+    --------
+    >>> _stack_two_rows(["乡镇名称", "乡镇卫生院", "乡镇卫生院"], ["", "个数", "其中：设中医馆"])
+    ['乡镇名称', '乡镇卫生院个数', '乡镇卫生院其中：设中医馆']
+    """
+    if not any(lower) or any(_NUM_CELL.match(c) for c in (*lower, *upper) if c):
+        return None
+    if len({c for c in upper if c}) < 2:
+        return None
+    width = max(len(upper), len(lower))
+    up = upper + [""] * (width - len(upper))
+    low = lower + [""] * (width - len(lower))
+    return [u + w if u != w else u for u, w in zip(up, low, strict=True)]
 
 
 def _known(matcher: Matcher, text: str) -> bool:
@@ -1108,11 +1155,7 @@ def _skipped_row(
         return "note row ignored", "说明行，已忽略"
     if _NOTE.match(nonempty[0]):
         return "note row ignored", "说明行，已忽略"
-    if any(
-        c[0] in _TOTAL_FIRST and _TOTAL.match(_SPACES.sub("", c))
-        for c in row[:3]
-        if c and len(c) <= 16
-    ):
+    if total_row(row):
         return "total row ignored (合计 rows are not facilities)", "合计行，已忽略"
     first = nonempty[0]
     if len(nonempty) >= 2 and (

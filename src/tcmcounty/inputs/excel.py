@@ -19,12 +19,15 @@ from tcmcounty.inputs.assembly import (
     UNIT_FACILITY,
     attribute_sheet,
     combine,
+    facility_counts,
     listed,
+    names_state_types,
     sheet_facility_type,
     sheet_fixed,
     side_by_side,
     split_tables,
     transposed,
+    types_from_names,
     unit_and_facility,
 )
 from tcmcounty.inputs.basics import (
@@ -182,6 +185,11 @@ def recognise_sheets(
             best_tables = _by_codes(best_tables, text, columns.for_sheet(sheet).columns)
         if len(best_tables) == 1:
             claim(best_tables[0], sheet, "content")
+    if "facilities" not in chosen:  # rosters without a type column: 卫生院 and 卫生室 by name
+        for sheet, rows in sheets.items():
+            if sheet not in how and sheet_key(sheet) not in instructions:
+                if names_state_types(rows):
+                    claim("facilities", sheet, "content")
     if "facilities" in chosen:
         for sheet, rows in sheets.items():
             if sheet not in how and sheet_key(sheet) not in instructions:
@@ -357,7 +365,10 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         sheet = chosen.get(name)
         raw.sheets[name] = sheet or table.sheet
         if sheet is None:
-            if name not in OPTIONAL_TABLES and name not in FROM_NBS:
+            counts = _counts_instead(name, by_title, first_row, sheets)
+            if counts is not None:
+                raw.problem("error", name, *counts)
+            elif name not in OPTIONAL_TABLES and name not in FROM_NBS:
                 raw.problem(
                     "error",
                     name,
@@ -377,6 +388,9 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
             if unit is not None:
                 fixed.setdefault("type", UNIT_FACILITY[unit][1])
             extra = how.get(part) in ("attribute", "list")
+            by_name = (
+                name == "facilities" and "type" not in fixed and names_state_types(sheets[part])
+            )
             df, problems, reading = parse_rows(
                 sheets[part],
                 table,
@@ -387,8 +401,11 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
                 merged=by_title[part].merged,
                 fixed=fixed,
                 blank_name_skipped=dual,
-                optional=frozenset({"type"}) if extra else frozenset(),
+                optional=frozenset({"type"}) if extra or by_name else frozenset(),
             )
+            if df is not None and by_name:
+                df, named = types_from_names(df, path.name, part)
+                problems.extend(named)
             reading.how = how.get(part, "name")
             reading.transposed = part in turned
             raw.readings.append(reading)
@@ -433,6 +450,43 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
     if any(raw.files.get(t) == "NBS 2023" for t in FROM_NBS):
         ensure_nbs_source(raw)
     return raw
+
+
+#: What a count per unit is a count of, for messages: unit -> (English, Chinese).
+_COUNT_UNITS = {"township": ("township", "乡镇"), "village": ("village", "村")}
+
+
+def _counts_instead(
+    name: str,
+    by_title: dict[str, Sheet],
+    first_row: dict[str, int],
+    sheets: dict[str, list[list[object]]],
+) -> tuple[str, str] | None:
+    """Say why a workbook of facility counts per township has no roster: (English, Chinese), or None.
+
+    Counts (村卫生室 45, 其中：中医阁 2) cannot say which clinic has what, nor be checked
+    against the villages: the indicators need one row per facility.
+    """
+    if name != "facilities":
+        return None
+    for title in sheets:
+        unit = facility_counts(sheets[title], by_title[title].merged, first_row.get(title, 1))
+        if unit is None:
+            continue
+        en, zh = _COUNT_UNITS[unit]
+        table = TABLES[name]
+        return (
+            f"sheet '{table.sheet}' (facilities) is missing: sheet '{title}' gives counts of "
+            f"facilities per {en} (how many 村卫生室, how many with a 中医阁 …), but the tool "
+            "needs the list of facilities, one row per facility (机构名称, 机构类型, 中医馆, "
+            "中医阁 …): counts cannot say which facility has what, nor be checked; add the "
+            f"facility roster (a sheet like '{table.sheet}' of the template)",
+            f"未找到医疗机构名册（{table.sheet}）：工作表“{title}”只给出按{zh}汇总的机构数"
+            "（村卫生室个数、其中中医阁个数等），而本工具需要机构名册，每个机构一行（机构名称、"
+            "机构类型、中医馆、中医阁等）：汇总数无法说明哪个机构具备什么，也无法核对；"
+            f"请补充机构名册（参照模板的“{table.sheet}”表）",
+        )
+    return None
 
 
 def _complete(raw: RawBundle, sheets: dict[str, list[list[object]]]) -> None:

@@ -6,6 +6,9 @@ checked for uniqueness elsewhere (:func:`tcmcounty.inputs.validate.check`); here
 * facilities of the same type in the same township with the same folded name
   (:func:`tcmcounty.inputs.names.facility_key`: full-width spaces, invisible characters and the
   kind suffix 卫生室 / 村卫生室 do not make two units) are an **error** naming both rows;
+* facilities of the same type with the same village code and folded name under two townships
+  (one clinic on the sheets of two townships) are an **error** naming both rows and the other
+  sheet;
 * facilities of the same type at exactly the same point are a **warning** naming both rows
   (two clinics of one village geocoded to the village's point are possible);
 * villages of one township with the same short name (:func:`tcmcounty.inputs.names.name_key`),
@@ -31,6 +34,12 @@ def check_identity(raw: RawBundle) -> None:
                "row, or name them apart (e.g. （一）/（二）)",
                "与第 {first} 行（{name}）为同一机构，重复列出；请删去一行，或在名称中区分（如（一）/（二））",
                "error", same=_same_place_kind)  # fmt: skip
+        if "village_code" in f:  # one clinic on the sheets of two townships: its village says
+            _twice(raw, "facilities", f, _by_village,
+                   "the same facility as row {first} ({name}): same name and village code, listed "
+                   "under two townships; delete the row that is not its township's",
+                   "与第 {first} 行（{name}）名称与村代码相同，在两个乡镇下重复列出；请删去不属于本乡镇的一行",
+                   "error", same=_other_town)  # fmt: skip
         if "lon" in f and "lat" in f:
             _twice(raw, "facilities", f, _point,
                    "a facility of the same type at exactly the same point as row {first} ({name}): "
@@ -55,6 +64,19 @@ def _same_place_kind(a: pd.Series, b: pd.Series) -> bool:
     """Two names of one stem are one unit unless they say different kinds (村 / 社区)."""
     ka, kb = facility_place_kind(a["name"]), facility_place_kind(b["name"])
     return not (ka and kb and ka != kb)
+
+
+def _other_town(a: pd.Series, b: pd.Series) -> bool:
+    """Two rows of one village's clinic under two townships (one township: the name key's)."""
+    return _town(a) != _town(b)
+
+
+def _by_village(r: pd.Series) -> Hashable:
+    """Key a facility by its type, village code and folded name; None without a village code."""
+    code = r.get("village_code")
+    if code is None or pd.isna(code) or not str(code).strip():
+        return None
+    return (r.get("type"), str(code).strip(), facility_key(r["name"]))
 
 
 def _code(r: pd.Series) -> str:
@@ -102,13 +124,15 @@ def _twice(
         if first is None:
             earlier.append(r)
             continue
-        _, shown = raw.locate(table, int(first["_row"]))
-        fields = {"first": shown, "name": str(first["name"]).strip()}
+        sheet, shown = raw.locate(table, int(first["_row"]))
+        here, _ = raw.locate(table, int(r["_row"]))
+        other = f"sheet '{sheet}'" if sheet and sheet != here else ""
+        first_name = str(first["name"]).strip()
         raw.problem(
             severity,
             table,
-            en.format(**fields),
-            zh.format(**fields),
+            en.format(first=shown, name=f"{first_name}, {other}" if other else first_name),
+            zh.format(first=shown, name=f"{first_name}，工作表“{sheet}”" if other else first_name),
             int(r["_row"]),
             raw.header(table, "name"),
             str(name),
