@@ -169,6 +169,20 @@ def test_a_unit_that_contradicts_the_item_is_an_error(tmp_path: Path) -> None:
     assert all("value" not in resources[k] for k in ("physicians", "nurses", "beds"))  # type: ignore[index, operator]
 
 
+def test_a_unit_column_that_contradicts_the_item_is_an_error(tmp_path: Path) -> None:
+    basics = [
+        ["项目", "数值", "单位"],
+        ["县名", "会昌县", None],
+        ["常住人口", "3.0118", "万人"],
+        ["执业（助理）医师", "35", "张"],
+        ["注册护士", "40", "%"],
+    ]
+    raw = read_raw(_book(tmp_path / "c.xlsx", _county(basics)))
+    errors = [(p.row, p.column, p.value) for p in _errors(raw.problems)]
+    assert errors == [(4, "单位", "张"), (5, "单位", "%")]
+    assert _value(raw.meta, "population", "resident") == 30_118
+
+
 def test_a_unit_merged_over_the_wide_form_scales_its_items(tmp_path: Path) -> None:
     """人口（万人） over 常住人口 | 户籍人口: both are in 万人 (淮滨县's basics)."""
     rows: list[list[object]] = [

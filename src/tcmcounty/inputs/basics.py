@@ -26,6 +26,7 @@ from tcmcounty.inputs.cells import (
 )
 from tcmcounty.inputs.columnmap import SheetMap, SheetReading
 from tcmcounty.inputs.matching import (
+    VALUE_UNITS,
     ColumnMatch,
     Matcher,
     key,
@@ -980,6 +981,8 @@ def _put(
     group, _, name = field_key.partition(".")
     what = _FIELD_LABELS.get(field_key, "")
     if field_key.startswith(_FIGURE_PREFIXES):
+        if _unit_cell_misfits(cells.get("unit", ""), label, what, number, raw):
+            return
         entry: dict[str, object] = {}
         if not is_missing(value):
             entry.update(
@@ -1053,6 +1056,17 @@ def _put(
             meta[field_key] = unicodedata.normalize("NFKC", value).replace(" ", "")[:12]
     elif not is_missing(value):
         meta[field_key] = value
+
+
+def _unit_cell_misfits(unit: str, label: str, what: str, row: int, raw: RawBundle) -> bool:
+    """Report a 单位 cell whose unit contradicts the item (张 of physicians, % of a count)."""
+    own = parse_header(f"x({unit})").unit if unit else None
+    if own is None or own not in VALUE_UNITS:
+        return False
+    misfit = unit_misfit(own, label, what)
+    if misfit is not None:
+        raw.problem("error", "county", misfit[0], misfit[1], row, "单位", unit)
+    return misfit is not None
 
 
 def _quantity(
