@@ -15,9 +15,25 @@ import unicodedata
 from typing import NamedTuple
 
 from tcmcounty.county import RESOURCE_KEYS
-from tcmcounty.inputs.cells import cell_text, is_missing, parse_number, vocabulary_value
+from tcmcounty.inputs.cells import (
+    cell_text,
+    is_missing,
+    parse_number,
+    parse_quantity,
+    spread_labels,
+    vocabulary_value,
+    with_parent_unit,
+)
 from tcmcounty.inputs.columnmap import SheetMap, SheetReading
-from tcmcounty.inputs.matching import ColumnMatch, Matcher, key, normalise, parse_header
+from tcmcounty.inputs.matching import (
+    VALUE_UNITS,
+    ColumnMatch,
+    Matcher,
+    key,
+    normalise,
+    parse_header,
+    unit_misfit,
+)
 from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.schema import Column, Table
 
@@ -217,6 +233,8 @@ BASICS = Table(
     ),
 )
 _FIGURE_PREFIXES = ("population.", "resources.")
+#: The Chinese label of each item, which says what it counts (人, 张 …).
+_FIELD_LABELS = dict(COUNTY_FIELDS + EXTRA_FIELDS)
 #: Counts beyond these are impossible for one county (after the header's unit is applied).
 CEILINGS = {"population": 3.0e7, "resources": 1.0e6, "survey": 1.0e7}
 
@@ -337,9 +355,19 @@ def score_county_sheet(rows: list[list[str]]) -> int:
 
 
 def read_county_sheet(
-    rows: list[list[object]], raw: RawBundle, reading: SheetReading, sheet_map: SheetMap
+    rows: list[list[object]],
+    raw: RawBundle,
+    reading: SheetReading,
+    sheet_map: SheetMap,
+    merged: list[tuple[int, int, int, int]] | None = None,
+    first_row_number: int = 1,
 ) -> dict[str, object]:
     """Read the basics sheet into the ``county.toml`` shape, recording problems on ``raw``.
+
+    A value may carry its unit (``46.12万人``, ``2,825张``); a unit in the item's label, the 单位
+    column or a label merged over the wide form's items (``人口（万人）`` over ``常住 | 户籍``)
+    scales it as in a header (:data:`~tcmcounty.inputs.matching.UNITS`); a unit that does not
+    fit the item is an error.
 
     Parameters
     ----------
@@ -351,10 +379,30 @@ def read_county_sheet(
         Receives how each item was read (for ``tcmcounty inspect``).
     sheet_map : SheetMap
         The user's column map for this sheet: item label → county field, header → column.
+    merged : list of (first row, first column, last row, last column), optional
+        The sheet's merged ranges (1-based), for a group label over items of the wide form.
+    first_row_number : int
+        User-visible number of ``rows[0]``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from tcmcounty.inputs.raw import RawBundle
+    >>> rows = [["县", "人口（万人）", None, "卫生资源"],
+    ...         [None, "常住人口", "户籍人口", "实有床位"],
+    ...         ["甲县", 58.63, "78.95", "2,735张"]]
+    >>> raw = RawBundle(Path("x.xlsx"), {}, {}, {}, {})
+    >>> meta = read_county_sheet(rows, raw, SheetReading("f", "基本情况", "county", "name"),
+    ...                          SheetMap(), [(1, 2, 1, 3)])
+    >>> [meta["population"][k]["value"] for k in ("resident", "registered")]
+    [586300.0, 789500.0]
+    >>> meta["resources"]["beds"]["value"]
+    2735.0
     """
     text = [[cell_text(c) for c in r] for r in rows]
     items = ItemMatcher(sheet_map.columns)
-    entries = _sheet_entries(text, items, reading, sheet_map)
+    where = (merged or [], first_row_number)
+    entries = _sheet_entries(text, items, reading, sheet_map, where)
     _source_by_default(entries, raw)
     got = _read_items(entries, items, reading, sheet_map, raw)
     _sum_parts(got, raw)
@@ -392,7 +440,11 @@ class _Items:
 
 
 def _sheet_entries(
-    text: list[list[str]], items: ItemMatcher, reading: SheetReading, sheet_map: SheetMap
+    text: list[list[str]],
+    items: ItemMatcher,
+    reading: SheetReading,
+    sheet_map: SheetMap,
+    where: tuple[list[tuple[int, int, int, int]], int],
 ) -> list[_Entry]:
     """Collect the item rows, in whichever layout the sheet has: key–value, wide or by position."""
     columns = Matcher(BASICS, sheet_map.columns)
@@ -401,7 +453,7 @@ def _sheet_entries(
         return _keyvalue_entries(text, header_at, year_at, columns, items, reading, sheet_map)
     wide_at = _find_wide_row(text, items)
     if wide_at >= 0:
-        return _wide_entries(text, wide_at, columns, reading)
+        return _wide_entries(text, wide_at, columns, reading, where)
     return _positional_entries(text, items)
 
 
@@ -473,10 +525,18 @@ def _find_wide_row(text: list[list[str]], items: ItemMatcher) -> int:
 
 
 def _wide_entries(
-    text: list[list[str]], wide_at: int, columns: Matcher, reading: SheetReading
+    text: list[list[str]],
+    wide_at: int,
+    columns: Matcher,
+    reading: SheetReading,
+    where: tuple[list[tuple[int, int, int, int]], int],
 ) -> list[_Entry]:
-    """One entry per label of the wide row, valued from the next row; 年份, 来源, 状态 go to all."""
+    """One entry per label of the wide row, valued from the next row; 年份, 来源, 状态 go to all.
+
+    A label merged over several items (``人口（万人）`` over ``常住 | 户籍``) gives them its unit.
+    """
     labels = text[wide_at]
+    parents = spread_labels(text, wide_at - 1, *where) if wide_at > 0 else []
     values = next((r for r in text[wide_at + 1 :] if any(r)), [])
     reading.header_row = wide_at + 1
     common: dict[str, str] = {}
@@ -489,7 +549,11 @@ def _wide_entries(
         if not label or columns.lookup(label) in ("year", "source", "status"):
             continue
         value = values[p] if p < len(values) else ""
-        entries.append(_Entry(wide_at + 2, label, {"value": value, **common}))
+        cells = {"value": value, **common}
+        own = with_parent_unit(label, parents[p] if p < len(parents) else "")
+        if own != label:
+            cells["unit"] = parse_header(own).unit or ""
+        entries.append(_Entry(wide_at + 2, label, cells))
     return entries
 
 
@@ -674,8 +738,10 @@ def _sum_part(
     """Put the sum of one item's parts into ``meta``, with a note (a warning if one is missing)."""
     values: list[float] = []
     number, _, cells, _scale = parts[min(parts)]
-    for _idx, (n, _label, c, s) in sorted(parts.items()):
-        v = parse_number(c.get("value", ""))
+    for _idx, (n, label, c, s) in sorted(parts.items()):
+        v, s, misfit = _quantity(c.get("value", ""), s, (label, _FIELD_LABELS[field_key]), n, raw)
+        if misfit:
+            continue
         if v is None and not is_missing(c.get("value", "")):
             raw.problem(
                 "error", "county", "expected a number", "应为数字", n, "数值", c.get("value")
@@ -913,16 +979,21 @@ def _put(
     if status:
         status = vocabulary_value(status, "status") or status
     group, _, name = field_key.partition(".")
+    what = _FIELD_LABELS.get(field_key, "")
     if field_key.startswith(_FIGURE_PREFIXES):
+        if _unit_cell_misfits(cells.get("unit", ""), label, what, number, raw):
+            return
         entry: dict[str, object] = {}
         if not is_missing(value):
             entry.update(
-                _figure(value, year, source, status or "official", number, raw, scale, label)
+                _figure(
+                    value, year, source, status or "official", number, raw, scale, label, what=what
+                )
             )
         if not is_missing(est):
             est_status = status if (is_missing(value) and status) else "estimated"
             entry["estimate"] = _figure(
-                est, year, source, est_status, number, raw, scale, label, "估算值"
+                est, year, source, est_status, number, raw, scale, label, "估算值", what
             )
             if method:
                 entry["estimate"]["method"] = method  # type: ignore[index]
@@ -964,8 +1035,10 @@ def _put(
                 value,
             )
         elif group == "survey":
-            v = parse_number(value)
-            sub[name] = v * scale if v is not None else value  # type: ignore[index]
+            v, factor, misfit = _quantity(value, scale, (label, what), number, raw)
+            if misfit:
+                return
+            sub[name] = v * factor if v is not None else value  # type: ignore[index]
             meta.setdefault("_where", {})[f"survey.{name}"] = (number, label)  # type: ignore[index]
         else:
             sub[name] = value  # type: ignore[index]
@@ -985,6 +1058,43 @@ def _put(
         meta[field_key] = value
 
 
+def _unit_cell_misfits(unit: str, label: str, what: str, row: int, raw: RawBundle) -> bool:
+    """Report a 单位 cell whose unit contradicts the item (张 of physicians, % of a count)."""
+    own = parse_header(f"x({unit})").unit if unit else None
+    if own is None or own not in VALUE_UNITS:
+        return False
+    misfit = unit_misfit(own, label, what)
+    if misfit is not None:
+        raw.problem("error", "county", misfit[0], misfit[1], row, "单位", unit)
+    return misfit is not None
+
+
+def _quantity(
+    value: str,
+    scale: float,
+    labels: tuple[str, str],
+    row: int,
+    raw: RawBundle,
+    column: str = "数值",
+) -> tuple[float | None, float, bool]:
+    """Read a figure's number and the factor it takes; say whether its unit did not fit.
+
+    A unit written after the number (``46.12万人``, ``2,825张``) is the number's own: it
+    replaces the label's or the 单位 column's (``scale``). A unit that does not fit the item
+    (``35张`` of physicians, ``12%`` of a count) is an error naming the row and value.
+    """
+    q = parse_quantity(value)
+    if q is None:
+        return None, scale, False
+    if q.unit is None:
+        return q.number, scale, False
+    misfit = unit_misfit(q.unit, *labels)
+    if misfit is not None:
+        raw.problem("error", "county", misfit[0], misfit[1], row, column, value)
+        return None, scale, True
+    return q.number, q.scale, False
+
+
 def _figure(
     value: str,
     year: str,
@@ -995,9 +1105,12 @@ def _figure(
     scale: float,
     label: str,
     column: str = "数值",
+    what: str = "",
 ) -> dict[str, object]:
-    number = parse_number(value)
-    out: dict[str, object] = {"value": number if number is not None else value, "status": status}
+    number, scale, misfit = _quantity(value, scale, (label, what), row, raw, column)
+    out: dict[str, object] = {"status": status}
+    if not misfit:  # a misfit unit is reported: the figure is not read
+        out["value"] = number if number is not None else value
     if number is not None and scale != 1.0:
         scaled = number * scale
         group = "population" if "人口" in label else "resources"
@@ -1017,8 +1130,8 @@ def _figure(
             raw.problem(
                 "note",
                 "county",
-                f"read {value} {label} as {round(scaled):,}",
-                f"{label} {value} 按单位换算为 {round(scaled):,}",
+                f"read {value} {label} as {round(scaled):,} (unit × {scale:,.0f})",
+                f"{label} {value} 按单位换算为 {round(scaled):,}（× {scale:,.0f}）",
                 row,
                 label,
                 value,

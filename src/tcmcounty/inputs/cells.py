@@ -21,7 +21,17 @@ import pandas as pd
 
 from tcmcounty.errors import Problem
 from tcmcounty.inputs.columnmap import SheetMap, SheetReading
-from tcmcounty.inputs.matching import ColumnMatch, HeaderMatch, Matcher, flag_legend, normalise
+from tcmcounty.inputs.matching import (
+    UNITS,
+    ColumnMatch,
+    HeaderMatch,
+    Matcher,
+    flag_legend,
+    normalise,
+    parse_header,
+    split_value_unit,
+    unit_misfit,
+)
 from tcmcounty.schema import (
     FALSE_TOKENS,
     MISSING_TOKENS,
@@ -173,6 +183,48 @@ def parse_number(text: str) -> float | None:
     return value / 100.0 if pct else value
 
 
+class Quantity(NamedTuple):
+    """A number as written and the unit written after it (``46.12万人``: 46.12, 万人, 10,000)."""
+
+    number: float
+    unit: str | None
+    scale: float
+
+    @property
+    def value(self) -> float:
+        """The number times its unit's factor."""
+        return self.number * self.scale
+
+
+def parse_quantity(text: str) -> Quantity | None:
+    """Parse a number and the unit written after it (``35人``, ``2,825张``, ``１３５１人``).
+
+    The number is read as :func:`parse_number` reads it; the unit must be one of
+    :data:`~tcmcounty.inputs.matching.VALUE_UNITS`, and scales as the same unit in a header
+    does (:data:`~tcmcounty.inputs.matching.UNITS`: ``万人`` by 10,000). A number without a
+    unit has unit ``None`` (``12%`` has unit ``%`` and its number is a fraction). Whether the
+    unit fits what is counted is :func:`~tcmcounty.inputs.matching.unit_misfit`'s question.
+
+    Examples
+    --------
+    >>> parse_quantity("46.12万人")
+    Quantity(number=46.12, unit='万人', scale=10000.0)
+    >>> parse_quantity("１３５１人").value, parse_quantity("2,825 张").value, parse_quantity("12")
+    (1351.0, 2825.0, Quantity(number=12.0, unit=None, scale=1.0))
+    >>> parse_quantity("12个人") is None, parse_quantity("2023年") is None
+    (True, True)
+    """
+    s = (text if text.isascii() else unicodedata.normalize("NFKC", text)).strip()
+    number = parse_number(s)
+    if number is not None:
+        return Quantity(number, "%" if s.endswith("%") else None, 1.0)
+    digits, unit = split_value_unit(s)
+    if unit is None or unit in ("%", "％"):
+        return None
+    number = parse_number(digits)
+    return None if number is None else Quantity(number, unit, UNITS[unit][0])
+
+
 #: A memo's "not parsed yet" (a cell may parse to ``None``).
 _UNPARSED = object()
 _SPACES = re.compile(r"\s+")
@@ -242,7 +294,7 @@ def find_header(
     ]
     for top in (best - 1, best):
         if 0 <= top and top + 1 < len(rows):
-            upper = _spread_labels(rows, top, merged or [], first_row_number)
+            upper = spread_labels(rows, top, merged or [], first_row_number)
             down = _merged_down(merged or [], first_row_number + top)
             joined = _join_two_rows(upper, rows[top + 1], matcher)
             if joined is None and down:
@@ -286,10 +338,27 @@ def _known(matcher: Matcher, text: str) -> bool:
     )
 
 
-def _spread_labels(
+def spread_labels(
     rows: list[list[str]], index: int, merged: list[tuple[int, int, int, int]], first: int
 ) -> list[str]:
-    """Return the header row with each horizontally merged label copied over its whole span."""
+    """Return the header row with each horizontally merged label copied over its whole span.
+
+    Parameters
+    ----------
+    rows : list of list of str
+        The sheet's rows as text.
+    index : int
+        0-based index of the row in ``rows``.
+    merged : list of (first row, first column, last row, last column)
+        The sheet's merged ranges (1-based).
+    first : int
+        The user-visible number of ``rows[0]``.
+
+    Examples
+    --------
+    >>> spread_labels([["县", "人口（万人）", "", "床位"]], 0, [(1, 2, 1, 3)], 1)
+    ['县', '人口（万人）', '人口（万人）', '床位']
+    """
     cells = list(rows[index])
     number = first + index
     for top, left, bottom, right in merged:
@@ -335,11 +404,30 @@ def _join_two_rows(upper: list[str], lower: list[str], matcher: Matcher) -> list
         options += [b for o in options if (b := _BRACKETED.sub("", o)) != o]
         found = next((o for o in options if _known(matcher, o)), None)
         if found is not None:
-            out[j] = found
+            out[j] = with_parent_unit(found, group)
             gained = True
         elif not _known(matcher, up[j]):
             out[j] = low[j]  # unknown below an unknown label: the lower cell names the column
     return out if gained else None
+
+
+def with_parent_unit(header: str, parent: str) -> str:
+    """Give a header without a unit the scaling unit of the label over it (人口（万人）/ 常住).
+
+    A unit that scales (万人, 千, %) in a group label merged over several columns is the unit of
+    each of them, unless a column names its own.
+
+    Examples
+    --------
+    >>> with_parent_unit("常住人口", "人口（万人）")
+    '常住人口（万人）'
+    >>> with_parent_unit("执业医师（人）", "人员情况（万人）"), with_parent_unit("床位", "卫生资源（张）")
+    ('执业医师（人）', '床位')
+    """
+    unit = parse_header(parent).unit if parent else None
+    if unit is None or UNITS[unit] == (1.0, False) or parse_header(header).unit is not None:
+        return header
+    return f"{header}（{unit}）"
 
 
 _BRACKETED = re.compile(r"[（(][^（()）]*[）)]")
@@ -921,13 +1009,16 @@ def _parse_row_cells(
     parts: dict[str, list[object]] = {}
     fallbacks: dict[str, object] = {}
     n_cells = len(row)
-    for position, col, cache, scaled, combine, c in plan.steps:
+    for position, col, cache, step_scaled, combine, c in plan.steps:
         text = row[position] if position < n_cells else ""
         if c.split is not None:
             text = split_pair(text, c.split)
         if col.name in value_map:
             text = value_map[col.name].get(text, text)
         value = _UNPARSED if cache is None else cache.get(text, _UNPARSED)
+        # a unit written in the cell (461200人 under 人口（万人）) is the number's own: it
+        # replaces the header's
+        scaled = step_scaled and not _own_unit(text)
         if value is _UNPARSED:
             before = len(problems)
             # a count in 万 (3.6228 万人) is a fraction before its unit makes it whole
@@ -944,6 +1035,15 @@ def _parse_row_cells(
         else:
             values[col.name] = value
     return values, parts, fallbacks
+
+
+def _own_unit(text: str) -> bool:
+    """Whether a cell's number carries its own unit (``46.12万人``, ``35人``)."""
+    return bool(text) and split_value_unit(unicodedata.normalize("NFKC", text).strip())[1] not in (
+        None,
+        "%",
+        "％",
+    )
 
 
 def _take_fallbacks(
@@ -1474,6 +1574,8 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
             )
             return None
         value = parse_number(text)
+        if value is None and col.kind == "int" and (q := parse_quantity(text)) is not None:
+            return _count_with_unit(q, col, row, header, text, add)  # 35人, 12张, 1.2万人次
         if value is not None and col.kind == "int" and text.strip().endswith("%"):
             add(
                 "error",
@@ -1586,6 +1688,38 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
 def _yes_no(text: str) -> str:
     """Guess which of 是/否 a word for a flag leans to, for a suggestion (未达标 → 否)."""
     return "否" if re.search(r"[未不无没非]", text) else "是"
+
+
+def _count_with_unit(
+    q: Quantity, col: Column, row: int, header: str, text: str, add: AddProblem
+) -> int | float | None:
+    """Read a count written with its unit (``35人``): the unit must fit the column; 万 scales."""
+    unit = q.unit or ""
+    misfit = unit_misfit(unit, header, col.zh, col.name)
+    if misfit is not None:
+        add("error", misfit[0], misfit[1], row, header, text)
+        return None
+    value = q.value
+    if value < 0 or abs(value - round(value)) > 1e-6 * max(1.0, abs(value)):
+        add(
+            "error",
+            f"expected a whole number >= 0 (a count), found {text}",
+            f"应为非负整数，却为 {text}",
+            row,
+            header,
+            text,
+        )
+        return None
+    if q.scale != 1.0:
+        add(
+            "note",
+            f"read {text} as {round(value):,} (unit {unit}: × {q.scale:,.0f})",
+            f"{text} 按单位{unit}换算为 {round(value):,}",
+            row,
+            header,
+            text,
+        )
+    return _count(float(round(value)), col, row, header, text, add)
 
 
 def _count(

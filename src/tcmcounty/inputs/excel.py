@@ -357,7 +357,14 @@ def read_workbook(path: Path, columns: ColumnMap | None = None) -> RawBundle:
         _uncached_items(sheets[cs], raw)
         _merged_items(by_title[cs], first_row.get(cs, 1), raw)
         reading = SheetReading(path.name, cs, "county", how.get(cs, "name"))
-        raw.meta = read_county_sheet(sheets[cs], raw, reading, columns.for_sheet(cs))
+        raw.meta = read_county_sheet(
+            sheets[cs],
+            raw,
+            reading,
+            columns.for_sheet(cs),
+            by_title[cs].merged,
+            first_row.get(cs, 1),
+        )
         clean_names(raw.meta, raw)
         raw.readings.append(reading)
     for name, table in TABLES.items():

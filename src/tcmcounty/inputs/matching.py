@@ -62,11 +62,13 @@ UNITS: dict[str, tuple[float, bool]] = {
     "人": (1.0, False),
     "名": (1.0, False),
     "张": (1.0, False),
+    "床": (1.0, False),
     "个": (1.0, False),
     "所": (1.0, False),
     "家": (1.0, False),
     "项": (1.0, False),
     "类": (1.0, False),
+    "种": (1.0, False),
     "户": (1.0, False),
     "人次": (1.0, False),
     "次": (1.0, False),
@@ -245,6 +247,103 @@ def key(text: object) -> str:
     True
     """
     return parse_header(text).key
+
+
+# ------------------------------------------------------------------------------ units of values
+
+#: What a count is written with after its number (``35人``, ``12张``, ``46.12万人``), by what it
+#: counts: the first pattern that the item or header matches gives the units that fit it; a
+#: ``万`` or ``千`` before them (or alone) scales it as in a header (:data:`UNITS`).
+COUNT_UNITS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("人次", ("人次", "次")),
+    ("床", ("张", "床")),
+    ("处方", ("张", "个")),
+    ("适宜技术|项数|类数", ("项", "类", "个", "种")),
+    ("人口|医师|医生|护士|人员|居民|儿童|老年人|人数|调查|满意|知晓|执业", ("人", "名")),
+    (
+        "机构|卫生室|卫生院|中心|服务站|诊所|医院|乡镇|街道|村|社区|中医馆|中医阁|个数|家数",
+        ("个", "所", "家"),
+    ),
+)
+_COUNT_UNITS = tuple((re.compile(p), units) for p, units in COUNT_UNITS)
+_SCALES = ("万", "千")
+#: Units a value may carry: those of :data:`COUNT_UNITS`, with or without 万/千, and % (all in
+#: :data:`UNITS`, which gives their factor).
+VALUE_UNITS = frozenset(
+    u
+    for units in COUNT_UNITS
+    for base in units[1]
+    for u in (base, *(s + base for s in _SCALES), *_SCALES, "%", "％")
+    if u in UNITS
+)
+_VALUE_UNIT = re.compile(
+    rf"^(.*[\d.])\s*({'|'.join(sorted(map(re.escape, VALUE_UNITS), key=len, reverse=True))})$"
+)
+
+
+def split_value_unit(text: str) -> tuple[str, str | None]:
+    """Split the unit written after a number off a (normalised, stripped) value.
+
+    Returns the number's text and the unit, or the text and ``None`` when no unit of
+    :data:`VALUE_UNITS` ends it. The unit's factor is ``UNITS[unit]``.
+
+    Examples
+    --------
+    >>> split_value_unit("46.12万人"), split_value_unit("2,825 张"), split_value_unit("12")
+    (('46.12', '万人'), ('2,825', '张'), ('12', None))
+    >>> split_value_unit("2023年")
+    ('2023年', None)
+    """
+    m = _VALUE_UNIT.match(text)
+    return (m.group(1).strip(), m.group(2)) if m else (text, None)
+
+
+def count_units(*labels: str) -> tuple[str, ...] | None:
+    """Return the units a count named by ``labels`` (item, header, contract name) may carry.
+
+    The first pattern of :data:`COUNT_UNITS` that one of the labels matches decides; ``None``
+    when none does (any count unit fits, % never).
+
+    Examples
+    --------
+    >>> count_units("医疗卫生机构实有床位"), count_units("执业（助理）医师", "physicians")
+    (('张', '床'), ('人', '名'))
+    >>> count_units("stations") is None
+    True
+    """
+    for pattern, units in _COUNT_UNITS:
+        if any(pattern.search(label) for label in labels if label):
+            return units
+    return None
+
+
+def unit_misfit(unit: str, *labels: str) -> tuple[str, str] | None:
+    """Say why a value's unit does not fit the count the labels name (English, Chinese), or None.
+
+    ``万`` and ``千`` alone fit every count; ``%`` fits none; ``万人`` fits what ``人`` fits.
+
+    Examples
+    --------
+    >>> unit_misfit("万人", "常住人口") is None, unit_misfit("万", "床位") is None
+    (True, True)
+    >>> unit_misfit("张", "执业（助理）医师")[0]
+    "the unit 张 does not fit '执业（助理）医师': expected a number of 人 or 名 (万 or 千 before them scale it)"
+    """
+    what = next((label for label in labels if label), "")
+    if UNITS[unit][1]:
+        return (
+            f"expected a count, found a percentage (the unit {unit}) for '{what}'",
+            f"'{what}' 应为人数/个数，却是百分比（单位 {unit}）",
+        )
+    base = unit[1:] if unit[:1] in _SCALES and len(unit) > 1 else unit
+    fits = count_units(*labels)
+    if base in _SCALES or fits is None or base in fits:
+        return None
+    return (
+        f"the unit {unit} does not fit '{what}': expected a number of {' or '.join(fits)} "
+        "(万 or 千 before them scale it)",
+        f"单位“{unit}”与'{what}'不符：应为数字，可带单位 {'、'.join(fits)}（前加 万 或 千 表示倍数）",
+    )
 
 
 # ------------------------------------------------------------------------------ columns
