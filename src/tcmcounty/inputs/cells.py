@@ -1482,7 +1482,7 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
                 text,
             )
             return None
-        if value is None and col.name in ("lon", "lat"):
+        if value is None and col.name in ("lon", "lat") and _DMS_HINT.search(text):
             return _degrees(text, col.name, row, header, add)
         if value is None:
             if re.search(r"[°度′'″\"]", text):
@@ -1581,6 +1581,10 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
     if col.kind == "ids":
         return [p.strip() for p in re.split(r"[;；,，、\s]+", text) if p.strip()]
     return text  # pragma: no cover
+
+
+#: A mark of degrees-minutes-seconds or a hemisphere: the text is read as a coordinate.
+_DMS_HINT = re.compile(r"[°度′'’″\"”分秒]|东经|西经|北纬|南纬|^\s*[ewns]|[ewns]\s*$", re.IGNORECASE)
 
 
 def _degrees(text: str, axis: str, row: int, header: str, add: AddProblem) -> float | None:
