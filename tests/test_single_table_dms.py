@@ -182,3 +182,10 @@ def test_a_coordinate_out_of_range_or_unreadable_is_an_error_naming_the_forms(
     assert bad.row == 9 and bad.column == "经度" and "村卫生室" in str(bad)
     assert "degrees-minutes-seconds" in bad.message_en and "度分秒" in bad.message_zh
     assert "swapped" in by_value["N25°36′"].message_en
+
+
+def test_a_table_of_the_contract_alone_asks_for_its_folder(tmp_path: Path) -> None:
+    p = tmp_path / "villages.csv"
+    p.write_text("code,name\n360733100001,红旗居委会\n", encoding="utf-8")
+    with pytest.raises(InputError, match="one table of a bundle"):
+        read_raw(p)

@@ -172,9 +172,8 @@ def not_found_message(given: str, table: pd.DataFrame) -> str:
     )
 
 
-#: Suffixes of a single text table read as a county (CSV, TSV, TXT; a workbook's name holding
-#: text is read too, with a warning from :func:`~tcmcounty.inputs.formats.read_book`).
-_TEXT_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+#: Suffixes of a single text table read as a county.
+_TEXT_TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 def _given_file(p: Path) -> Path:
@@ -182,7 +181,8 @@ def _given_file(p: Path) -> Path:
 
     A single CSV, TSV or TXT table is read as a folder holding that one file would be (by
     :func:`~tcmcounty.inputs.excel.read_workbook`): usually the facility roster, the townships
-    and villages then coming from the NBS lists.
+    and villages then coming from the NBS lists. A table of the contract given alone
+    (``villages.csv``) is one table of a bundle: its folder is asked for.
 
     Examples
     --------
@@ -218,9 +218,23 @@ def _given_file(p: Path) -> Path:
     book = book_kind(p)
     if book in ("xlsx", "xlsb", "xls", "ods"):
         return p
-    if book == "text" and p.suffix.lower() in _TEXT_TABLE_SUFFIXES:
+    contract = {t.file for t in TABLES.values()}
+    if book == "text" and p.suffix.lower() in _TEXT_TABLE_SUFFIXES and p.name not in contract:
         return p  # one table: read as a folder holding that one file (the facility roster)
-    if book == "text":
+    if book == "text" and p.name in contract:  # one table of a bundle (villages.csv)
+        en = (
+            f"a single {p.suffix} file, one table of a bundle: a bundle is a folder holding "
+            "county.toml and the contract's CSV files; give the folder"
+        )
+        zh = f"这是单个 {p.suffix} 文件，是县数据文件夹中的一张表：请提供存放 county.toml 与各 CSV 表的文件夹"
+        raise InputError([Problem("error", p.name, f"the file is {en}", zh)], str(p))
+    if book == "text" and p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
+        en = (
+            f"not an {p.suffix} workbook but a text table: save it as .xlsx from Excel or WPS, "
+            "or name it .csv"
+        )
+        zh = f"不是 {p.suffix} 工作簿而是文本表格：请用 Excel 或 WPS 另存为 .xlsx，或改名为 .csv"
+    elif book == "text":
         en = (
             f"a single {p.suffix or 'text'} file, not a table file: a county is a workbook "
             "(.xlsx, .xls, .ods), a table (.csv, .tsv, .txt), or a folder holding its tables "
