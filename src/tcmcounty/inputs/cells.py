@@ -21,6 +21,12 @@ import pandas as pd
 
 from tcmcounty.errors import Problem
 from tcmcounty.inputs.columnmap import SheetMap, SheetReading
+from tcmcounty.inputs.degrees import (
+    DEGREE_FORMS_EN,
+    DEGREE_FORMS_ZH,
+    coordinate_pieces,
+    parse_degrees,
+)
 from tcmcounty.inputs.matching import (
     UNITS,
     ColumnMatch,
@@ -445,21 +451,64 @@ LON_RANGE = (73.0, 136.0)
 LAT_RANGE = (3.0, 54.0)
 
 
-def split_pair(text: str, index: int) -> str:
-    """Return the first (0) or second (1) number of a cell holding two (``115.95,25.50``).
+def split_pair(text: str, index: int, axis: str | None = None) -> str:
+    """Return the first (0) or second (1) coordinate of a cell holding two (``115.95,25.50``).
 
-    A cell that is not a pair gives its whole text as the first number (so that it is reported
-    where it is parsed) and nothing as the second.
+    Decimal degrees or degrees-minutes-seconds (:mod:`tcmcounty.inputs.degrees`); where both
+    coordinates name their hemisphere (``E119°41′12.3″ N29°47′30.1″``), ``axis`` (``"lon"`` or
+    ``"lat"``) picks by the letters, whatever their order. A cell that is not a pair gives its
+    whole text as the first coordinate (so that it is reported where it is parsed) and nothing
+    as the second.
 
     Examples
     --------
     >>> split_pair("115.949814,25.503444", 1), split_pair("115.9 25.5", 0)
     ('25.503444', '115.9')
+    >>> split_pair("N29°47′30.1″，E119°41′12.3″", 0, "lon")
+    'E119°41′12.3″'
     """
-    m = _PAIR.match(unicodedata.normalize("NFKC", text)) if text else None
-    if m is None:
+    pieces = _pair_pieces(text)
+    if pieces is None:
         return text if index == 0 else ""
-    return m.group(index + 1)
+    if axis is not None:
+        axes = [_axis(p) for p in pieces]
+        if axis in axes and len(set(axes)) == 2:
+            return pieces[axes.index(axis)]
+    return pieces[index]
+
+
+def _pair_pieces(text: str) -> tuple[str, str] | None:
+    """Return the two coordinates of a cell, decimal (``115.95,25.50``) or DMS, or ``None``."""
+    if not text:
+        return None
+    m = _PAIR.match(unicodedata.normalize("NFKC", text))
+    if m is not None:
+        return m.group(1), m.group(2)
+    return coordinate_pieces(text)
+
+
+def _axis(piece: str) -> str | None:
+    """Return the axis a coordinate's hemisphere names (``N29°47′`` -> ``lat``), or ``None``."""
+    got = parse_degrees(piece)
+    return got[1] if got else None
+
+
+def _pair_fits(text: str, order: str) -> bool:
+    """Whether a cell holds a longitude and a latitude in China, in ``order`` (or as lettered)."""
+    pieces = _pair_pieces(unicodedata.normalize("NFKC", text))
+    if pieces is None:
+        return False
+    got = [parse_degrees(p) for p in pieces]
+    if got[0] is None or got[1] is None:
+        return False
+    (v0, a0), (v1, a1) = got[0], got[1]
+    if a0 is not None and a1 is not None:  # the letters say which is which
+        if {a0, a1} != {"lon", "lat"}:
+            return False
+        lon, lat = (v0, v1) if a0 == "lon" else (v1, v0)
+    else:
+        lon, lat = (v0, v1) if order == "lonlat" else (v1, v0)
+    return _within(lon, LON_RANGE) and _within(lat, LAT_RANGE)
 
 
 def content_fit(column: Column | str, sample: list[str]) -> float:
@@ -477,22 +526,14 @@ def content_fit(column: Column | str, sample: list[str]) -> float:
     1.0
     >>> content_fit("lonlat", ["115.95,25.50", "115.84,25.43"])
     1.0
+    >>> content_fit("lonlat", ["E119°41′12.3″ N29°47′30.1″", "北纬29度47分30秒，东经119度41分"])
+    1.0
     """
     values = [t for t in sample if t and not (is_missing(t) and t.strip() not in ("无", "×"))]
     if not values:
         return 0.0
     if isinstance(column, str):
-        lo, la = (0, 1) if column == "lonlat" else (1, 0)
-        ok = 0
-        for t in values:
-            m = _PAIR.match(unicodedata.normalize("NFKC", t))
-            if (
-                m
-                and _within(float(m.group(lo + 1)), LON_RANGE)
-                and _within(float(m.group(la + 1)), LAT_RANGE)
-            ):
-                ok += 1
-        return ok / len(values)
+        return sum(1 for t in values if _pair_fits(t, column)) / len(values)
     found: list[tuple[object, ...]] = []
 
     def record(*args: object, **kwargs: object) -> None:
@@ -1012,7 +1053,7 @@ def _parse_row_cells(
     for position, col, cache, step_scaled, combine, c in plan.steps:
         text = row[position] if position < n_cells else ""
         if c.split is not None:
-            text = split_pair(text, c.split)
+            text = split_pair(text, c.split, col.name)
         if col.name in value_map:
             text = value_map[col.name].get(text, text)
         value = _UNPARSED if cache is None else cache.get(text, _UNPARSED)
@@ -1586,6 +1627,8 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
                 text,
             )
             return None
+        if value is None and col.name in ("lon", "lat") and _DMS_HINT.search(text):
+            return _degrees(text, col.name, row, header, add)
         if value is None:
             if re.search(r"[°度′'″\"]", text):
                 en, zh = (
@@ -1683,6 +1726,46 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
     if col.kind == "ids":
         return [p.strip() for p in re.split(r"[;；,，、\s]+", text) if p.strip()]
     return text  # pragma: no cover
+
+
+#: A mark of degrees-minutes-seconds or a hemisphere: the text is read as a coordinate.
+_DMS_HINT = re.compile(r"[°度′'’″\"”分秒]|东经|西经|北纬|南纬|^\s*[ewns]|[ewns]\s*$", re.IGNORECASE)
+
+
+def _degrees(text: str, axis: str, row: int, header: str, add: AddProblem) -> float | None:
+    """Read a longitude or latitude in degrees-minutes-seconds (or lettered decimal degrees).
+
+    Text that is no coordinate of :mod:`tcmcounty.inputs.degrees`, a coordinate beyond 180°
+    (90° for a latitude) or with minutes or seconds beyond 60, or one whose hemisphere names
+    the other axis, is an error naming the forms accepted.
+    """
+    got = parse_degrees(text)
+    what = "longitude" if axis == "lon" else "latitude"
+    what_zh = "经度" if axis == "lon" else "纬度"
+    if got is None:
+        add(
+            "error",
+            f"expected a {what} in {DEGREE_FORMS_EN}; degrees up to "
+            f"{180 if axis == 'lon' else 90}, minutes and seconds up to 60",
+            f"应为{what_zh}：{DEGREE_FORMS_ZH}；度不超过 {180 if axis == 'lon' else 90}，分、秒不超过 60",
+            row,
+            header,
+            text,
+        )
+        return None
+    value, named = got
+    if named is not None and named != axis:
+        add(
+            "error",
+            f"a {'latitude' if named == 'lat' else 'longitude'} (its letter says so) in the "
+            f"{what} column: longitude and latitude swapped?",
+            f"{what_zh}列中是{'纬度' if named == 'lat' else '经度'}（按其字母）：经纬度填反了？",
+            row,
+            header,
+            text,
+        )
+        return None
+    return value
 
 
 def _yes_no(text: str) -> str:

@@ -172,8 +172,26 @@ def not_found_message(given: str, table: pd.DataFrame) -> str:
     )
 
 
+#: Suffixes of a single text table read as a county.
+_TEXT_TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
 def _given_file(p: Path) -> Path:
-    """Accept a workbook whatever its name; say what any other file is and what to do."""
+    r"""Accept a workbook or a text table whatever its name; say what any other file is.
+
+    A single CSV, TSV or TXT table is read as a folder holding that one file would be (by
+    :func:`~tcmcounty.inputs.excel.read_workbook`): usually the facility roster, the townships
+    and villages then coming from the NBS lists. A table of the contract given alone
+    (``villages.csv``) is one table of a bundle: its folder is asked for.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "机构.csv"
+    >>> _ = p.write_text("机构名称,机构类别\n西村卫生室,村卫生室\n", encoding="gbk")
+    >>> _given_file(p) == p
+    True
+    """
     import stat
 
     from tcmcounty.inputs.sheets import NOT_XLSX, sniff
@@ -200,18 +218,33 @@ def _given_file(p: Path) -> Path:
     book = book_kind(p)
     if book in ("xlsx", "xlsb", "xls", "ods"):
         return p
-    if book == "text" or p.suffix.lower() in (".toml",):
-        what = (
-            f"a single {p.suffix} file"
-            if p.suffix.lower() in (".csv", ".tsv", ".txt", ".toml")
-            else f"not an {p.suffix} workbook but a text table"
-        )
+    contract = {t.file for t in TABLES.values()}
+    if book == "text" and p.suffix.lower() in _TEXT_TABLE_SUFFIXES and p.name not in contract:
+        return p  # one table: read as a folder holding that one file (the facility roster)
+    if book == "text" and p.name in contract:  # one table of a bundle (villages.csv)
         en = (
-            f"{what}: a county is a workbook (.xlsx, .xls, .ods), or a folder holding its "
-            "tables (CSV files of any names, or county.toml and the contract's CSV files); give "
-            "the folder"
+            f"a single {p.suffix} file, one table of a bundle: a bundle is a folder holding "
+            "county.toml and the contract's CSV files; give the folder"
         )
-        zh = f"这是单个表格文件（{p.suffix}）：县数据应为一个工作簿（.xlsx、.xls、.ods），或存放各表的文件夹；请提供文件夹"
+        zh = f"这是单个 {p.suffix} 文件，是县数据文件夹中的一张表：请提供存放 county.toml 与各 CSV 表的文件夹"
+        raise InputError([Problem("error", p.name, f"the file is {en}", zh)], str(p))
+    if book == "text" and p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
+        en = (
+            f"not an {p.suffix} workbook but a text table: save it as .xlsx from Excel or WPS, "
+            "or name it .csv"
+        )
+        zh = f"不是 {p.suffix} 工作簿而是文本表格：请用 Excel 或 WPS 另存为 .xlsx，或改名为 .csv"
+    elif book == "text":
+        en = (
+            f"a single {p.suffix or 'text'} file, not a table file: a county is a workbook "
+            "(.xlsx, .xls, .ods), a table (.csv, .tsv, .txt), or a folder holding its tables "
+            "(CSV files of any names, or county.toml and the contract's CSV files); give the "
+            "folder or the table"
+        )
+        zh = (
+            f"这是单个 {p.suffix or '文本'} 文件，不是表格文件：县数据应为工作簿（.xlsx、.xls、.ods）、"
+            "表格（.csv、.tsv、.txt），或存放各表的文件夹；请提供文件夹或表格"
+        )
     else:
         from tcmcounty.inputs.formats import NOT_A_TABLE
 

@@ -586,6 +586,10 @@ class Matcher:
             n = normalise(header).replace("_", "")
             if _initials_like(n):
                 found = _part_initials(self.table.name).get(n)
+        if found is None:
+            spelled = _spelled_key(header)
+            if spelled:
+                found = _part_spelled(self.table.name).get(spelled)
         return found
 
     def near(self, header: str) -> list[str]:
@@ -721,8 +725,9 @@ class Matcher:
             return [ColumnMatch(pos, written, part[0], "part", "", hp.scale)], None
         if not n:  # 序号, a bare number: a row-number column
             return [ColumnMatch(pos, written, None, "ignored", "row number / 序号列")], None
-        if hp.key in KNOWN_IGNORED or n in KNOWN_IGNORED:
-            en, zh = KNOWN_IGNORED.get(hp.key) or KNOWN_IGNORED[n]
+        ignored_as = _known_ignored(written)
+        if ignored_as is not None:
+            en, zh = KNOWN_IGNORED[ignored_as]
             return [ColumnMatch(pos, written, None, "ignored", f"{en} / {zh}")], None
         pair = self._pair(pos, written, fit)
         if pair:
@@ -910,22 +915,34 @@ class Matcher:
         return out
 
     def pinyin(self, header: str) -> set[str]:
-        """Columns whose header has these pinyin initials (``jgmc`` = 机构名称).
+        """Columns whose header is in pinyin: initials (``jgmc``) or in full (``jigou_mingcheng``).
+
+        Pinyin in full is read word by word (``_``, ``-`` or a space between words), with the
+        word synonyms of :data:`SYNONYMS` (``jigou_leibie`` 机构类别 is 机构类型); the end of one
+        known header counts too (``zhongyi_fuwu`` of 提供中医服务).
 
         Examples
         --------
         >>> from tcmcounty.schema import FACILITIES
         >>> sorted(Matcher(FACILITIES).pinyin("cwzs"))
         ['beds']
+        >>> m = Matcher(FACILITIES)
+        >>> m.pinyin("jigou_mingcheng"), m.pinyin("jigou_leibie"), m.pinyin("zhongyi_fuwu")
+        ({'name'}, {'type'}, {'provides_tcm'})
         """
         k = normalise(header).replace("_", "")
+        spelled = _spelled_key(header)
+        whole, ends = _spelled(self.table.name) if spelled else ({}, {})
         if not _initials_like(k):
-            return set()
+            return set(whole.get(spelled, ends.get(spelled, set()))) if spelled else set()
         exact = set(_initials(self.table.name).get(k, set()))
         if exact or len(k) < 3:
             return exact
+        if spelled and spelled in whole:  # pinyin in full: zhongyige (中医阁), jingdu (经度)
+            return set(whole[spelled])
         # an abbreviation of the end of one header: zyfw (中医服务) of tgzyfw (提供中医服务)
-        return {c for h, cols in _initials(self.table.name).items() if h.endswith(k) for c in cols}
+        found = {c for h, cols in _initials(self.table.name).items() if h.endswith(k) for c in cols}
+        return found or (set(ends.get(spelled, set())) if spelled else set())
 
     def _merge_parts(self, out: HeaderMatch) -> None:
         """Note columns given as parts of a sum; never add parts to the column itself."""
@@ -1032,6 +1049,108 @@ def _part_initials(table: str) -> dict[str, tuple[str, int]]:
 def _initials_like(text: str) -> bool:
     """Whether a header looks like pinyin initials (``jgmc``, ``cwzs``)."""
     return text.isascii() and text.isalpha() and 2 <= len(text) <= 10
+
+
+_SPELLED = re.compile(r"^[a-z]+(?:[_\s-]+[a-z]+)*$")
+
+
+def _spelled_key(header: str) -> str | None:
+    """Return a header in pinyin in full as one word, its words' synonyms applied, or ``None``.
+
+    ``None`` unless the header is ASCII letters (words separated by ``_``, ``-`` or spaces) of
+    at least four letters; a word that is the pinyin of a synonym (``leibie`` 类别) becomes the
+    pinyin of its meaning (``leixing`` 类型).
+
+    Examples
+    --------
+    >>> _spelled_key("jigou_leibie"), _spelled_key("ZhongYiGuan"), _spelled_key("中医馆")
+    ('jigouleixing', 'zhongyiguan', None)
+    """
+    text = unicodedata.normalize("NFKC", str(header)).strip().lower()
+    if not _SPELLED.match(text):
+        return None
+    words = [_word_synonyms().get(w, w) for w in re.split(r"[_\s-]+", text)]
+    joined = "".join(words)
+    return joined if len(joined) >= 4 else None
+
+
+def _spell(text: str) -> list[str]:
+    """Return the syllables of a Chinese text in pinyin, letters only (``中医馆`` -> zhong, yi, guan)."""
+    from pypinyin import lazy_pinyin
+
+    return [re.sub(r"[^a-z]", "", s.lower()) for s in lazy_pinyin(text)]
+
+
+@functools.cache
+def _word_synonyms() -> dict[str, str]:
+    """Pinyin of the plain words of :data:`SYNONYMS` -> pinyin of their meaning (leibie -> leixing)."""
+    out: dict[str, str] = {}
+    for pattern, repl in SYNONYMS:
+        if not re.fullmatch(r"[\u4e00-\u9fff|]+", pattern) or not repl:
+            continue
+        for word in pattern.split("|"):
+            out.setdefault("".join(_spell(word)), "".join(_spell(repl)))
+    return out
+
+
+@functools.cache
+def _spelled(table: str) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Pinyin in full of every accepted header of a table -> columns; and of their ends.
+
+    The ends are the last two or more syllables of a header (中医服务 of 提供中医服务); an end
+    that is itself a whole header is left to it.
+    """
+    from tcmcounty.schema import TABLES
+
+    whole: dict[str, set[str]] = {}
+    ends: dict[str, set[str]] = {}
+    columns = TABLES[table].columns if table in TABLES else ()  # (the county sheet's items)
+    for col in columns:
+        for h in col.headers():
+            if normalise(h).isascii():
+                continue
+            for text in {normalise(h), key(h)}:
+                syllables = [s for s in _spell(text) if s]
+                whole.setdefault("".join(syllables), set()).add(col.name)
+                for i in range(1, len(syllables) - 1):
+                    ends.setdefault("".join(syllables[i:]), set()).add(col.name)
+    parts = _part_spelled(table)
+    for spelled, targets in whole.items():
+        if spelled in parts:
+            targets.discard(parts[spelled][0])
+    return (
+        {k: frozenset(v) for k, v in whole.items() if v},
+        {k: frozenset(v) for k, v in ends.items() if v and k not in whole},
+    )
+
+
+@functools.cache
+def _part_spelled(table: str) -> dict[str, tuple[str, int]]:
+    """Pinyin in full of the parts of summed columns (``zhiyeyishi`` -> physicians, part 0)."""
+    out: dict[str, tuple[str, int]] = {}
+    for target, parts in COMPOUND.get(table, {}).items():
+        for i, names in enumerate(parts):
+            for n in names:
+                out.setdefault("".join(_spell(key(n))), (target, i))
+    return out
+
+
+def _known_ignored(header: str) -> str | None:
+    """Return the :data:`KNOWN_IGNORED` entry a header is, also in pinyin (``xiangcun_yisheng``).
+
+    Examples
+    --------
+    >>> _known_ignored("乡村医生"), _known_ignored("xiangcun_yisheng"), _known_ignored("床位")
+    ('乡村医生', '乡村医生', None)
+    """
+    hp, n = parse_header(header), normalise(header)
+    for k in (hp.key, n):
+        if k in KNOWN_IGNORED:
+            return k
+    spelled = _spelled_key(header)
+    if spelled is None:
+        return None
+    return next((k for k in KNOWN_IGNORED if "".join(_spell(k)) == spelled), None)
 
 
 def _check_duplicates(out: HeaderMatch) -> None:
