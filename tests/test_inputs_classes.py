@@ -244,6 +244,30 @@ def test_a_list_sheet_marks_the_facilities_it_names(tmp_path: Path) -> None:
     assert not _errors(raw)
 
 
+def test_under_construction_reads_as_not_built_with_a_note(tmp_path: Path) -> None:
+    # 已建成 / 在建 / 未建: the review counts what is built, so 在建 is no (never a false 达标),
+    # and each cell so read is said
+    path = _book(
+        tmp_path / "c.xlsx",
+        _county(
+            {
+                "机构": [
+                    ["机构名称", "机构类别", "所在乡镇", "中医馆建设情况"],
+                    ["文武坝镇卫生院", "乡镇卫生院", "文武坝镇", "已建成"],
+                    ["筠门岭镇卫生院", "乡镇卫生院", "筠门岭镇", "在建"],
+                    ["文武坝镇第二卫生院", "乡镇卫生院", "文武坝镇", "未建"],
+                ]
+            }
+        ),
+    )
+    raw = read_raw(path)
+    halls = raw.tables["facilities"].set_index("name")["has_tcm_hall"].tolist()
+    assert halls == [True, False, False]
+    notes = [p for p in raw.problems if p.severity == "note" and p.value == "在建"]
+    assert len(notes) == 1 and notes[0].row == 3 and "read as no: not built yet" in str(notes[0])
+    assert not _errors(raw)
+
+
 def test_two_tables_on_one_sheet(tmp_path: Path) -> None:
     path = _book(
         tmp_path / "c.xlsx",

@@ -253,6 +253,24 @@ FALSE_TOKENS = frozenset(
     }
 )
 
+#: Tokens of a yes/no column that say "not yet" (under construction, planned): read as no, with
+#: a note, since the review counts only what is built.
+NOT_YET_TOKENS = frozenset(
+    {
+        "在建",
+        "在建中",
+        "建设中",
+        "正在建设",
+        "筹建",
+        "筹建中",
+        "拟建",
+        "待建",
+        "未建成",
+        "规划中",
+        "计划建设",
+    }
+)
+
 _SRC = Column("source", "来源", "text", aliases=("数据来源", "来源编号"))
 
 TOWNSHIPS = Table(

@@ -41,6 +41,7 @@ from tcmcounty.inputs.matching import (
 from tcmcounty.schema import (
     FALSE_TOKENS,
     MISSING_TOKENS,
+    NOT_YET_TOKENS,
     OPTIONAL_TABLES,
     TRUE_TOKENS,
     VOCABULARIES,
@@ -1667,6 +1668,16 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
         if t in TRUE_TOKENS:
             return True
         if t in FALSE_TOKENS:
+            return False
+        if t in NOT_YET_TOKENS:
+            add(
+                "note",
+                f"'{text}' read as no: not built yet, and the review counts only what is built",
+                f"'{text}' 按“否”处理：尚未建成，评审只计已建成的",
+                row,
+                header,
+                text,
+            )
             return False
         add(
             "error",
