@@ -89,8 +89,8 @@ def infer_adcode(raw: RawBundle) -> str | None:
 
 
 def _names_from_nbs(raw: RawBundle, adcode: str) -> None:
-    """Give a county sheet that states its code but not its name the NBS name (a note)."""
-    if str(raw.meta.get("name_zh") or "").strip():
+    """Give a county sheet that states its code the NBS name (a note), province and city it lacks."""
+    if all(str(raw.meta.get(k) or "").strip() for k in ("name_zh", "province", "city")):
         return
     from tcmcounty.errors import CountyNotFoundError
     from tcmcounty.inputs import nbs
@@ -98,6 +98,9 @@ def _names_from_nbs(raw: RawBundle, adcode: str) -> None:
     try:
         units = nbs.county_units(adcode)
     except CountyNotFoundError:
+        return
+    if str(raw.meta.get("name_zh") or "").strip():
+        _identity(raw, units)  # the province and city of the code's NBS record
         return
     raw.meta["name_zh"] = units.name
     _identity(raw, units)
@@ -113,7 +116,8 @@ def _names_from_nbs(raw: RawBundle, adcode: str) -> None:
 def _identity(raw: RawBundle, units: object) -> None:
     """Give the county's name, province and city from its NBS record where the file has none."""
     for key, attr in (("name_zh", "name"), ("province", "province"), ("city", "city")):
-        raw.meta.setdefault(key, getattr(units, attr))
+        if not str(raw.meta.get(key) or "").strip():
+            raw.meta[key] = getattr(units, attr)
 
 
 def _from_file_name(name: str) -> str | None:
