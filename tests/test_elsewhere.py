@@ -10,6 +10,7 @@ same comparison as a table.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 
@@ -34,6 +35,17 @@ SHARED_FILES = inputs(SHARED) if SHARED.is_dir() else []
 
 
 def _read(path: Path, columns: ColumnMap | None = None) -> tuple[object, pd.DataFrame] | None:
+    if columns is None:  # read each file once for the tests below (they only look)
+        return _read_once(path)
+    return _read_uncached(path, columns)
+
+
+@functools.cache
+def _read_once(path: Path) -> tuple[object, pd.DataFrame] | None:
+    return _read_uncached(path, None)
+
+
+def _read_uncached(path: Path, columns: ColumnMap | None) -> tuple[object, pd.DataFrame] | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
