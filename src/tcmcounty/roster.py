@@ -176,13 +176,13 @@ class Gap:
         en_t = " and ".join(TYPE_WORDS[t][0] for t, _ in self.declared)
         zh_t = "、".join(TYPE_WORDS[t][1] for t, _ in self.declared)
         if len(self.declared) == 1:
-            en_d, zh_d = "", f"{total} 个"
+            en_d, zh_d = "", f" {total} 个"
         else:
             en_d = " (" + ", ".join(f"{n} {TYPE_WORDS[t][0]}" for t, n in self.declared) + ")"
             zh_d = "、".join(f"{TYPE_WORDS[t][1]} {n} 个" for t, n in self.declared)
         return (
             f"the roster lists {self.listed} of the {total} {en_t} the county declares{en_d}",
-            f"名册列出 {self.listed}/{total} 个{zh_t}（基本情况申报 {zh_d}）",
+            f"名册列出 {self.listed}/{total} 个{zh_t}（基本情况申报{zh_d}）",
         )
 
     def surplus_text(self) -> tuple[str, str]:
