@@ -249,3 +249,11 @@ def test_county_toml_units_are_read(tmp_path: Path) -> None:
     check_shape(meta, "[units]\nvillage_clinic = 312\nvillage_clinics = 1\n", raw)
     assert declared_units(meta["units"]) == {"village_clinic": 312}
     assert any("village_clinics" in p.message_en for p in raw.problems)
+
+
+def test_the_template_writes_and_reads_back_the_declared_units(tmp_path: Path) -> None:
+    from tcmcounty.inputs.workbook import write_workbook
+
+    county = tcmcounty.load_county(_book(tmp_path / "c.xlsx", _vertical(8)), warn=False)
+    back = tcmcounty.load_county(write_workbook(tmp_path / "out.xlsx", county), warn=False)
+    assert back.units == {"village_clinic": 8}
