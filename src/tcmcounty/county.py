@@ -191,6 +191,16 @@ RESOURCE_KEYS: dict[str, str] = {
 
 POPULATION_KEYS: dict[str, str] = {"resident": "常住人口", "registered": "户籍人口"}
 
+#: Units the county declares it has (``[units]`` of ``county.toml``, 基本情况 rows such as
+#: 村卫生室（个）): facility type -> Chinese label. The roster is checked against them
+#: (:class:`tcmcounty.roster.Roster`): a roster listing fewer is incomplete.
+UNIT_KEYS: dict[str, str] = {
+    "township_health_centre": "乡镇卫生院数",
+    "community_health_centre": "社区卫生服务中心数",
+    "village_clinic": "村卫生室数",
+    "community_health_station": "社区卫生服务站数",
+}
+
 
 @dataclass
 class County:
@@ -233,6 +243,10 @@ class County:
     tasks : TaskList or None
         The plan's tasks and responsible units (任务分工, ``tasks.csv``); ``None`` when the
         county gives none.
+    units : dict of str to int
+        How many units of each facility type (keys in :data:`UNIT_KEYS`) the county declares
+        it has (``[units]``, 基本情况 村卫生室（个）); empty when it declares none. A roster
+        listing fewer has gaps (:class:`tcmcounty.roster.Roster`).
     """
 
     adcode: str
@@ -257,6 +271,7 @@ class County:
     plan: CountyPlan | None = None
     tasks: TaskList | None = None
     structure: Structure | None = None
+    units: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -15,7 +15,12 @@ roster incomplete:
 * **clinics**: a township (乡 / 镇 / 街道, not 其他 such as 林场 or 开发区) with 行政村 (村, not
   社区) and no 村卫生室 / 社区卫生服务站 listed is missing one per 行政村; a township with at least one listed is taken as complete (villages
   merged or sharing a clinic are common);
-* units listed without a township could belong to any empty township: they reduce the count.
+* units listed without a township could belong to any empty township: they reduce the count;
+* **declared numbers**: when the county says how many units it has (``[units]`` of
+  ``county.toml``, 基本情况 rows such as 村卫生室（个）), the county as a whole misses at least
+  the declared number of the group's declared types less the units of those types listed:
+  missing = max(the structure's lower bound, declared − listed). A roster listing *more* than
+  declared is not a gap (:attr:`Gap.surplus`: a stale declaration or a unit listed twice).
 
 The structure is the county's own townships and villages when they say their types, else the
 NBS 2023 codes (:func:`tcmcounty.inputs.structure.expected_structure`); only tables are read,
@@ -55,6 +60,38 @@ CENTRE_PLACES: tuple[str, ...] = ("乡", "镇")
 OTHER_PLACE = "其他"
 #: Village kind that must have a clinic (行政村; a 社区 may be served by a station elsewhere).
 CLINIC_PLACE = "村"
+#: How the facility types of the groups are named in a gap's words: type -> (English, Chinese).
+TYPE_WORDS: dict[str, tuple[str, str]] = {
+    "township_health_centre": ("township health centres", "乡镇卫生院"),
+    "community_health_centre": ("community health centres", "社区卫生服务中心"),
+    "village_clinic": ("village clinics", "村卫生室"),
+    "community_health_station": ("community health stations", "社区卫生服务站"),
+}
+
+
+def declared_units(section: object) -> dict[str, int]:
+    """Return the declared numbers of units of a ``[units]`` section that can be used.
+
+    Only the facility types of :data:`GROUP_TYPES` with a whole number >= 0 are kept (a value
+    that is not one is reported where it is read); anything else gives an empty dict.
+
+    Examples
+    --------
+    >>> declared_units({"village_clinic": 312, "township_health_centre": 19.0, "year": 2023})
+    {'village_clinic': 312, 'township_health_centre': 19}
+    >>> declared_units({"village_clinic": "312个"}), declared_units(None)
+    ({}, {})
+    """
+    if not isinstance(section, dict):
+        return {}
+    types = {t for ts in GROUP_TYPES.values() for t in ts}
+    out: dict[str, int] = {}
+    for k, v in section.items():
+        if k not in types or isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        if v >= 0 and float(v).is_integer():
+            out[str(k)] = int(v)
+    return out
 
 
 @dataclass(frozen=True)
@@ -95,6 +132,11 @@ class Gap:
         For clinics: the 行政村 of the townships with none listed.
     empty : tuple of str
         Names of the townships with none listed.
+    declared : tuple of (str, int)
+        The numbers the county declares of the group's types (county as a whole only; empty:
+        none declared), e.g. ``(("village_clinic", 312),)``.
+    listed : int
+        Units of the declared types the roster lists (0 when nothing is declared).
     """
 
     group: str
@@ -103,6 +145,8 @@ class Gap:
     missing: int
     villages: int = 0
     empty: tuple[str, ...] = ()
+    declared: tuple[tuple[str, int], ...] = ()
+    listed: int = 0
 
     @property
     def complete(self) -> bool:
@@ -110,29 +154,88 @@ class Gap:
         return self.missing == 0
 
     @property
+    def declared_total(self) -> int | None:
+        """The number of units of the group the county declares (None: it declares none)."""
+        return sum(n for _, n in self.declared) if self.declared else None
+
+    @property
+    def short(self) -> int:
+        """Declared units the roster does not list (0 when it lists them all or more)."""
+        total = self.declared_total
+        return max(0, total - self.listed) if total is not None else 0
+
+    @property
+    def surplus(self) -> int:
+        """Units listed beyond the declared number (a stale declaration or duplicates)."""
+        total = self.declared_total
+        return max(0, self.listed - total) if total is not None else 0
+
+    def _declared_words(self) -> tuple[str, str]:
+        """Return ``the roster lists 150 of the 312 village clinics the county declares`` (en, zh)."""
+        total = self.declared_total
+        en_t = " and ".join(TYPE_WORDS[t][0] for t, _ in self.declared)
+        zh_t = "、".join(TYPE_WORDS[t][1] for t, _ in self.declared)
+        if len(self.declared) == 1:
+            en_d, zh_d = "", f" {total} 个"
+        else:
+            en_d = " (" + ", ".join(f"{n} {TYPE_WORDS[t][0]}" for t, n in self.declared) + ")"
+            zh_d = "、".join(f"{TYPE_WORDS[t][1]} {n} 个" for t, n in self.declared)
+        return (
+            f"the roster lists {self.listed} of the {total} {en_t} the county declares{en_d}",
+            f"名册列出 {self.listed}/{total} 个{zh_t}（基本情况申报{zh_d}）",
+        )
+
+    def surplus_text(self) -> tuple[str, str]:
+        """Say that the roster lists more units than declared, naming both numbers (en, zh).
+
+        Examples
+        --------
+        >>> g = Gap("clinics", 0, 0, 0, declared=(("village_clinic", 3),), listed=4)
+        >>> print(g.surplus_text()[1])
+        名册列出 4 个村卫生室，多于基本情况申报的 3 个：申报数可能已过时，或有机构重复列出；请核对
+        """
+        total = self.declared_total
+        en_t = " and ".join(TYPE_WORDS[t][0] for t, _ in self.declared)
+        zh_t = "、".join(TYPE_WORDS[t][1] for t, _ in self.declared)
+        return (
+            f"the roster lists {self.listed} {en_t}, more than the {total} the county declares: "
+            "the declared number may be out of date, or a unit is listed twice; check both",
+            f"名册列出 {self.listed} 个{zh_t}，多于基本情况申报的 {total} 个："
+            "申报数可能已过时，或有机构重复列出；请核对",
+        )
+
+    @property
     def zh(self) -> str:
         """The gap in Chinese words (``名册列出 1/20 个乡镇的卫生院``)."""
-        if self.group == "centres":
-            return f"名册列出 {self.places_listed}/{self.places} 个乡镇的卫生院"
-        empty = self.places - self.places_listed
-        return (
-            f"名册中 {empty}/{self.places} 个有行政村的乡镇未列出任何村卫生室"
-            f"（共 {self.villages} 个行政村）"
-        )
+        parts = [self._declared_words()[1]] if self.short else []
+        if self.places_listed < self.places or not parts:
+            if self.group == "centres":
+                parts.append(f"名册列出 {self.places_listed}/{self.places} 个乡镇的卫生院")
+            else:
+                empty = self.places - self.places_listed
+                parts.append(
+                    f"名册中 {empty}/{self.places} 个有行政村的乡镇未列出任何村卫生室"
+                    f"（共 {self.villages} 个行政村）"
+                )
+        return "，".join(parts)
 
     @property
     def en(self) -> str:
         """The gap in English words."""
-        if self.group == "centres":
-            return (
-                f"the roster lists health centres for {self.places_listed} of {self.places} "
-                "townships (乡/镇)"
-            )
-        empty = self.places - self.places_listed
-        return (
-            f"{empty} of {self.places} townships with villages list no village clinic "
-            f"({self.villages} villages)"
-        )
+        parts = [self._declared_words()[0]] if self.short else []
+        if self.places_listed < self.places or not parts:
+            if self.group == "centres":
+                parts.append(
+                    f"the roster lists health centres for {self.places_listed} of {self.places} "
+                    "townships (乡/镇)"
+                )
+            else:
+                empty = self.places - self.places_listed
+                parts.append(
+                    f"{empty} of {self.places} townships with villages list no village clinic "
+                    f"({self.villages} villages)"
+                )
+        return ", and ".join(parts)
 
 
 def _codes(s: pd.Series) -> pd.Series:
@@ -140,7 +243,10 @@ def _codes(s: pd.Series) -> pd.Series:
 
 
 def roster_gaps(
-    structure: Structure | None, facilities: pd.DataFrame, area: str | None = None
+    structure: Structure | None,
+    facilities: pd.DataFrame,
+    area: str | None = None,
+    declared: dict[str, int] | None = None,
 ) -> dict[str, Gap]:
     """Compare the roster with the county's townships and villages, group by group.
 
@@ -152,13 +258,25 @@ def roster_gaps(
         The roster (``type`` and ``township_code``).
     area : str, optional
         One township's code: the gap of that township only.
+    declared : dict of str to int, optional
+        Units the county declares it has, by facility type (:func:`declared_units`); they
+        count for the county as a whole.
 
     Returns
     -------
     dict of str to Gap
         ``"centres"`` and ``"clinics"``.
+
+    Examples
+    --------
+    >>> fac = pd.DataFrame({"type": ["village_clinic"] * 4, "township_code": ["1"] * 4})
+    >>> gap = roster_gaps(None, fac, declared={"village_clinic": 8})["clinics"]
+    >>> gap.missing, gap.zh
+    (4, '名册列出 4/8 个村卫生室（基本情况申报 8 个）')
+    >>> roster_gaps(None, fac, declared={"village_clinic": 4})["clinics"].complete
+    True
     """
-    return Roster(structure, facilities).gaps(area)
+    return Roster(structure, facilities, declared).gaps(area)
 
 
 class Roster:
@@ -177,7 +295,12 @@ class Roster:
     (1, 0, 2)
     """
 
-    def __init__(self, structure: Structure | None, facilities: pd.DataFrame) -> None:
+    def __init__(
+        self,
+        structure: Structure | None,
+        facilities: pd.DataFrame,
+        declared: dict[str, int] | None = None,
+    ) -> None:
         towns = structure.townships if structure is not None else pd.DataFrame()
         codes = _codes(towns["code"]) if "code" in towns else pd.Series(dtype="string")
         kinds = towns["type"].astype("string") if "type" in towns else pd.Series(dtype="string")
@@ -189,6 +312,16 @@ class Roster:
         f_towns = _codes(f["township_code"]) if "township_code" in f else pd.Series(dtype="string")
         self._listed_in: dict[str, set[object]] = {}
         self._unlocated: dict[str, int] = {}
+        # the county's declared numbers: (type, declared) of each group and the units listed
+        self._declared: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._listed: dict[str, int] = {}
+        given = declared or {}
+        for group, types in GROUP_TYPES.items():
+            mine_declared = tuple((t, int(given[t])) for t in types if t in given)
+            if mine_declared:
+                self._declared[group] = mine_declared
+                kinds_declared = [t for t, _ in mine_declared]
+                self._listed[group] = int(f_types.isin(kinds_declared).fillna(False).sum())
         for group, types in GROUP_TYPES.items():
             mine = f_types.isin(types).fillna(False).to_numpy(dtype=bool)
             self._listed_in[group] = set(f_towns[mine].dropna())
@@ -217,13 +350,20 @@ class Roster:
                 per_town = {c: n for c, n in counts.items() if c in self._real}
             empty = {c: n for c, n in per_town.items() if c not in listed_in}
             n_villages = sum(empty.values())
+            missing = max(0, n_villages - unlocated)
+            declared = self._declared.get(group, ()) if area is None else ()
+            listed = self._listed.get(group, 0) if declared else 0
+            if declared:  # the county's own count: at least declared − listed are missing
+                missing = max(missing, sum(n for _, n in declared) - listed)
             out[group] = Gap(
                 group,
                 len(per_town),
                 len(per_town) - len(empty),
-                max(0, n_villages - unlocated),
+                missing,
                 n_villages if group == "clinics" else 0,
                 tuple(self._names.get(c, c) for c in empty),
+                declared,
+                listed,
             )
         return out
 
@@ -272,8 +412,12 @@ def gap_text(gaps: Iterable[Gap], *, names: bool = False) -> tuple[str, str]:
     open_ = [g for g in gaps if not g.complete]
     if not open_:
         return "", ""
-    en = [g.en + (f" (none in {_names(g.empty, ', ')})" if names else "") for g in open_]
-    zh = [g.zh + (f"（未列出：{_names(g.empty, '、')}）" if names else "") for g in open_]
+    en = [
+        g.en + (f" (none in {_names(g.empty, ', ')})" if names and g.empty else "") for g in open_
+    ]
+    zh = [
+        g.zh + (f"（未列出：{_names(g.empty, '、')}）" if names and g.empty else "") for g in open_
+    ]
     return "incomplete data: " + "; ".join(en), "数据不全：" + "；".join(zh)
 
 

@@ -110,7 +110,7 @@ class Verdicts:
                 structure = (
                     c.structure if c.structure is not None else Structure(c.townships, c.villages)
                 )
-                self._roster = Roster(structure, c.facilities)
+                self._roster = Roster(structure, c.facilities, c.units)
             self._gaps[area] = self._roster.gaps(area)
         return self._gaps[area]
 

@@ -60,6 +60,10 @@ COUNTY_FIELDS: tuple[tuple[str, str], ...] = (
     ("resources.elderly_tcm_managed", "接受中医药健康管理服务的65岁及以上居民数"),
     ("resources.children_0_36", "应管理的0～36个月儿童数"),
     ("resources.children_tcm_managed", "接受中医药健康管理服务的0～36个月儿童数"),
+    ("units.township_health_centre", "乡镇卫生院数"),
+    ("units.community_health_centre", "社区卫生服务中心数"),
+    ("units.village_clinic", "村卫生室数"),
+    ("units.community_health_station", "社区卫生服务站数"),
     ("tcm_hospital.grade", "县中医医院等级"),
     ("tcm_hospital.departments", "县中医医院科室"),
     ("survey.respondents", "满意度调查人数"),
@@ -170,6 +174,26 @@ ITEM_ALIASES: dict[str, tuple[str, ...]] = {
         "0～36个月儿童中医调养人数",
         "children_tcm_managed",
     ),
+    # declared numbers of units (村卫生室（个）, 村卫生室数量, 村卫生室 个数): the roster is
+    # checked against them; a label's 数/数量/总数 and a unit (个/所/家) are dropped by the matcher
+    "units.township_health_centre": (
+        "乡镇卫生院个数",
+        "乡镇卫生院",
+        "镇卫生院",
+        "镇卫生院个数",
+        "乡卫生院",
+        "卫生院",
+        "卫生院个数",
+        "township_health_centres",
+    ),
+    "units.community_health_centre": ("社区卫生服务中心个数", "community_health_centres"),
+    "units.village_clinic": ("村卫生室个数", "村卫生室", "卫生室", "卫生室个数", "village_clinics"),
+    "units.community_health_station": (
+        "社区卫生服务站个数",
+        "社区服务站",
+        "社区卫生服务站",
+        "community_health_stations",
+    ),
     "tcm_hospital.grade": ("县中医院等级", "中医医院等级", "县级中医医院等级"),
     "tcm_hospital.departments": ("县中医院科室", "中医医院科室", "县中医医院临床科室"),
     "survey.respondents": ("满意度调查样本数", "调查人数", "调查样本量"),
@@ -263,6 +287,7 @@ class ItemMatcher:
                 for label in labels:
                     self._parts[key(label)] = (field_key, i)
         self.valid = {k for k, _ in (*COUNTY_FIELDS, *EXTRA_FIELDS)}
+        self._units = {k for k in self.valid if k.startswith("units.")}
 
     def candidates(self, label: str) -> set[str]:
         """Fields a label may mean (by its words, or by pinyin initials: ``czrk`` = 常住人口)."""
@@ -321,9 +346,19 @@ class ItemMatcher:
             self._initials = out
         return self._initials
 
-    def known(self, label: str) -> bool:
-        """Return True when the label is an item or an item part."""
-        return bool(label) and (bool(self.candidates(label)) or self.part(label) is not None)
+    def known(self, label: str, units: bool = True) -> bool:
+        """Return True when the label is an item or an item part.
+
+        With ``units`` False a declared number of units (村卫生室, 乡镇卫生院) does not count:
+        those words are also a roster's facility types, so they never make a sheet, a column
+        or a row the county items' by themselves.
+        """
+        if not label:
+            return False
+        found = self.candidates(label)
+        if not units:
+            found -= self._units
+        return bool(found) or self.part(label) is not None
 
 
 _YEAR_HEADER = re.compile(r"^\s*((?:19|20)\d{2})\s*年?(?:度|末)?\s*$")
@@ -340,7 +375,7 @@ def _item_column(rows: list[list[str]], given: int, items: ItemMatcher) -> int:
     """
 
     def known(j: int) -> int:
-        return sum(1 for r in rows if j < len(r) and items.known(r[j]))
+        return sum(1 for r in rows if j < len(r) and items.known(r[j], units=False))
 
     return given + 1 if known(given + 1) > known(given) else given
 
@@ -348,9 +383,9 @@ def _item_column(rows: list[list[str]], given: int, items: ItemMatcher) -> int:
 def score_county_sheet(rows: list[list[str]]) -> int:
     """How many county items a sheet's first column (or one row, for the wide form) names."""
     m = ItemMatcher()
-    first = sum(1 for r in rows if r and m.known(r[0]))
-    second = sum(1 for r in rows if len(r) > 1 and m.known(r[1]))
-    wide = max((sum(1 for c in r if m.known(c)) for r in rows), default=0)
+    first = sum(1 for r in rows if r and m.known(r[0], units=False))
+    second = sum(1 for r in rows if len(r) > 1 and m.known(r[1], units=False))
+    wide = max((sum(1 for c in r if m.known(c, units=False)) for r in rows), default=0)
     return max(first, second, wide)
 
 
@@ -517,8 +552,8 @@ def _keyvalue_entries(
 def _find_wide_row(text: list[list[str]], items: ItemMatcher) -> int:
     """Find the row of item labels of the wide form (-1: none): three items, not key–value."""
     for i, row in enumerate(text[:15]):
-        if sum(1 for c in row if items.known(c)) >= 3 and not (
-            row and items.known(row[0]) and len([c for c in row if c]) <= 3
+        if sum(1 for c in row if items.known(c, units=False)) >= 3 and not (
+            row and items.known(row[0], units=False) and len([c for c in row if c]) <= 3
         ):
             return i
     return -1
@@ -1000,6 +1035,8 @@ def _put(
         if note:
             entry["note"] = note
         meta.setdefault(group, {})[name] = entry  # type: ignore[index]
+    elif group == "units":
+        _put_units(meta, field_key, value, number, scale, label, raw)
     elif group in ("tcm_hospital", "survey", "coordinates", "health"):
         if is_missing(value):
             return
@@ -1093,6 +1130,39 @@ def _quantity(
         raw.problem("error", "county", misfit[0], misfit[1], row, column, value)
         return None, scale, True
     return q.number, q.scale, False
+
+
+def _put_units(
+    meta: dict[str, object],
+    field_key: str,
+    value: str,
+    row: int,
+    scale: float,
+    label: str,
+    raw: RawBundle,
+) -> None:
+    """Put a declared number of units (``村卫生室 | 312 | 个``) into ``meta["units"]``.
+
+    A value that is not a whole number >= 0 is an error naming the row, label and value, and is
+    not used (the roster is then checked against the county's structure only).
+    """
+    if is_missing(value):
+        return
+    q = parse_quantity(value)  # 312, or 312个 / 所 / 家 (a unit of units)
+    v = q.number if q is not None and q.unit in (None, "个", "所", "家") else None
+    if v is None or v < 0 or not float(v * scale).is_integer():
+        raw.problem(
+            "error",
+            "county",
+            "expected a whole number of units (such as 312)",
+            "应为机构个数（非负整数，如 312）",
+            row,
+            label,
+            value,
+        )
+        return
+    meta.setdefault("units", {})[field_key.partition(".")[2]] = int(v * scale)  # type: ignore[index]
+    meta.setdefault("_where", {})[field_key] = (row, label)  # type: ignore[index]
 
 
 def _figure(

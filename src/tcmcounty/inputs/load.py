@@ -28,6 +28,7 @@ from tcmcounty.inputs.totals import (
 )
 from tcmcounty.inputs.validate import check
 from tcmcounty.plans import plan_from_table
+from tcmcounty.roster import declared_units
 from tcmcounty.schema import TABLES
 from tcmcounty.tasks import tasks_from_table
 
@@ -564,5 +565,6 @@ def build_county(raw: RawBundle) -> County:
         ),
         tasks=tasks_from_table(tables["tasks"], raw.path),
         structure=raw_structure(raw),
+        units=declared_units(meta.get("units")),
     )
     return county

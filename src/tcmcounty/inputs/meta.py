@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS
+from tcmcounty.county import POPULATION_KEYS, RESOURCE_KEYS, UNIT_KEYS
 from tcmcounty.inputs.cells import MAX_COUNT, clean_text
 from tcmcounty.inputs.raw import RawBundle
 
@@ -64,6 +64,15 @@ SHAPE: dict[str, Any] = {
         "method": "text",
         "note": "text",
     },
+    # units the county declares it has (乡镇卫生院 19 个, 村卫生室 312 个): the roster is
+    # checked against them
+    "units": {
+        **dict.fromkeys(UNIT_KEYS, "count"),
+        "year": "year",
+        "source": "text",
+        "status": "text",
+        "note": "text",
+    },
 }
 #: Top-level tables some bundles carry for their own notes; read by nothing, never warned.
 EXTRA_SECTIONS = ("area", "census")
@@ -74,6 +83,7 @@ _EXAMPLE = {
     "tcm_hospital": '[tcm_hospital] with grade = "二级甲等", departments = ["康复科"], source',
     "population": "[population.resident] with value, year, source, status",
     "resources": "[resources.beds] with value, year, source, status",
+    "units": "[units] with township_health_centre = 19, village_clinic = 312, year, source",
 }
 _KIND_EN = {
     "number": "a number such as 10000",

@@ -21,7 +21,15 @@ from tcmcounty.inputs.identity import check_identity
 from tcmcounty.inputs.raw import RawBundle
 from tcmcounty.inputs.structure import raw_structure
 from tcmcounty.inputs.totals import check_roster_totals, check_township_population, roster_sums
-from tcmcounty.roster import GROUP_COLUMNS, GROUP_TYPES, blank_text, gap_text, roster_gaps
+from tcmcounty.roster import (
+    GROUP_COLUMNS,
+    GROUP_TYPES,
+    Gap,
+    blank_text,
+    declared_units,
+    gap_text,
+    roster_gaps,
+)
 from tcmcounty.schema import TABLES, vocabulary_lookup
 
 if TYPE_CHECKING:
@@ -1014,12 +1022,22 @@ def _check_roster_gaps(raw: RawBundle) -> None:
     f = raw.tables.get("facilities")
     if f is None:
         return
-    gaps = roster_gaps(raw_structure(raw), f)
+    gaps = roster_gaps(raw_structure(raw), f, declared=declared_units(raw.meta.get("units")))
+    _check_declared_surplus(raw, gaps.values())
     en, zh = gap_text(gaps.values(), names=True)
     en_l, zh_l = (
         ([en.removeprefix("incomplete data: ")] if en else []),
         ([zh.removeprefix("数据不全：")] if zh else []),
     )
+    for gap in gaps.values():  # where the county declares the number the roster falls short of
+        if gap.short:
+            row, label = where_on_county_sheet(raw, f"units.{gap.declared[0][0]}")
+            sheet = raw.meta_sheet or raw.meta_file
+            en_l.append(
+                f"the number is declared on {sheet}"
+                + (f" row {row} ({label})" if row else f" ({label})")
+            )
+            zh_l.append(f"申报数见{sheet}" + (f"第 {row} 行（{label}）" if row else f"（{label}）"))
     for group, cols in GROUP_COLUMNS.items():
         mine = f["type"].isin(GROUP_TYPES[group]).fillna(False).to_numpy(dtype=bool)
         listed = int(mine.sum())
@@ -1042,3 +1060,18 @@ def _check_roster_gaps(raw: RawBundle) -> None:
             None,
             "type",
         )
+
+
+def _check_declared_surplus(raw: RawBundle, gaps: Iterable[Gap]) -> None:
+    """Warn when the roster lists more units than the county declares (never an error).
+
+    A declared number below the roster's is a stale declaration or a unit listed twice; it
+    withholds no verdict (the roster's units are there), so it is only said, at the county
+    item that declares it, naming both numbers.
+    """
+    for gap in gaps:
+        if not gap.surplus:
+            continue
+        en, zh = gap.surplus_text()
+        row, label = where_on_county_sheet(raw, f"units.{gap.declared[0][0]}")
+        raw.problem("warning", "county", en, zh, row, label, gap.declared_total)

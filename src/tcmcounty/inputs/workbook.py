@@ -385,6 +385,9 @@ def _county_row(county: County, key: str) -> tuple[object, ...]:
         )
         label = vocabulary_label("status", str(cells[3])) if cells[3] else None
         return (*cells[:3], label, *cells[4:])
+    if group == "units":  # the units the county declares it has (村卫生室 312 个)
+        declared = county.units.get(name)
+        return () if declared is None else (declared,)
     if group in ("tcm_hospital", "survey"):
         section = getattr(county, group)
         v = section.get(name)
