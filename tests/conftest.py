@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: Scripts that made fixtures run when imported: never collected (no doctests there).
+collect_ignore = ["fixtures/unseen4/_generator"]
 ANYUE = ROOT / "data" / "counties" / "512021-anyue"
 WENXI = ROOT / "data" / "counties" / "140823-wenxi"
 
