@@ -244,9 +244,9 @@ def test_a_list_sheet_marks_the_facilities_it_names(tmp_path: Path) -> None:
     assert not _errors(raw)
 
 
-def test_under_construction_reads_as_not_built_with_a_note(tmp_path: Path) -> None:
+def test_under_construction_reads_as_not_built_with_a_warning(tmp_path: Path) -> None:
     # 已建成 / 在建 / 未建: the review counts what is built, so 在建 is no (never a false 达标),
-    # and each cell so read is said
+    # and each cell so read is said (a warning: the report lists it)
     path = _book(
         tmp_path / "c.xlsx",
         _county(
@@ -263,7 +263,7 @@ def test_under_construction_reads_as_not_built_with_a_note(tmp_path: Path) -> No
     raw = read_raw(path)
     halls = raw.tables["facilities"].set_index("name")["has_tcm_hall"].tolist()
     assert halls == [True, False, False]
-    notes = [p for p in raw.problems if p.severity == "note" and p.value == "在建"]
+    notes = [p for p in raw.problems if p.severity == "warning" and p.value == "在建"]
     assert len(notes) == 1 and notes[0].row == 3 and "read as no: not built yet" in str(notes[0])
     assert not _errors(raw)
 

@@ -1670,10 +1670,11 @@ def _parse_cell(text: str, col: Column, row: int, header: str, add: AddProblem) 
         if t in FALSE_TOKENS:
             return False
         if t in NOT_YET_TOKENS:
-            add(
-                "note",
-                f"'{text}' read as no: not built yet, and the review counts only what is built",
-                f"'{text}' 按“否”处理：尚未建成，评审只计已建成的",
+            add(  # a warning, so that the report shows it: it moves a share
+                "warning",
+                f"'{text}' read as no: not built yet, and the review counts only what is built "
+                "(write 是 once it is)",
+                f"'{text}' 按“否”处理：尚未建成，评审只计已建成的（建成后改为“是”）",
                 row,
                 header,
                 text,
