@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from openpyxl import Workbook
+from workbooks import write_book
 
 import tcmcounty
 from tcmcounty.indicators import compute
@@ -51,14 +51,7 @@ def _book(path: Path, basics: list[list[object]], clinics: int = 4) -> Path:
         "村": [["村代码", "村名称", "乡镇代码", "类别"], *VILLAGES],
         "医疗机构": _roster(clinics),
     }
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for r in rows:
-            ws.append(r)
-    wb.save(path)
-    return path
+    return write_book(path, sheets)
 
 
 def _vertical(declared: int | None) -> list[list[object]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from workbooks import write_book
 
 from tcmcounty.inputs.cells import content_fit, find_header, split_pair, vocabulary_match
 from tcmcounty.inputs.columnmap import ColumnMap
@@ -24,16 +25,7 @@ TOWNS = [["360733100", "文武坝镇", 12175], ["360733101", "筠门岭镇", 179
 
 
 def _book(path: Path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for r in rows:
-            ws.append(r)
-        if title in hidden:
-            ws.sheet_state = "hidden"
-    wb.save(path)
-    return path
+    return write_book(path, sheets, hidden=hidden)
 
 
 def _county(extra: dict[str, list[list[object]]]) -> dict[str, list[list[object]]]:

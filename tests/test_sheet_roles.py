@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
+from workbooks import write_book
 
 from tcmcounty.inputs.assembly import (
     facility_counts,
@@ -32,16 +32,7 @@ COUNTY = {"基本情况": [["项目", "数值"], ["县名", "会昌县"], ["区�
 
 
 def _book(path: Path, sheets: dict[str, list[list[object]]], merges: tuple[str, ...] = ()) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for r in rows:
-            ws.append(r)
-        for ref in merges if title != "基本情况" else ():
-            ws.merge_cells(ref)
-    wb.save(path)
-    return path
+    return write_book(path, sheets, merges={t: merges for t in sheets if t != "基本情况"})
 
 
 def _errors(raw: RawBundle) -> list[str]:

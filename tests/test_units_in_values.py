@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
+from workbooks import write_book
 
 from tcmcounty.errors import Problem
 from tcmcounty.inputs.cells import parse_quantity, with_parent_unit
@@ -27,16 +27,7 @@ def _book(
     sheets: dict[str, list[list[object]]],
     merges: dict[str, list[str]] | None = None,
 ) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets.items():
-        ws = wb.create_sheet(title)
-        for r in rows:
-            ws.append(r)
-        for ref in (merges or {}).get(title, []):
-            ws.merge_cells(ref)
-    wb.save(path)
-    return path
+    return write_book(path, sheets, merges=merges)
 
 
 def _basics(*items: list[object]) -> list[list[object]]:
