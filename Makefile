@@ -25,9 +25,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m mypy
 
-# pytest exits 5 when it collects no test; that is not a failure of the suite.
+# pytest exits 5 when it collects no test; that is not a failure of the suite. `-n auto`: one
+# process per core (pytest-xdist; 5 min instead of 9 on 2 cores).
 test: lint
-	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -q -n auto || [ $$? -eq 5 ]
 
 # everything, the `extended` tests too (kernel engine, LocalCluster, wheel build, data rebuilds)
 test-all: lint
