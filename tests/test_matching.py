@@ -93,6 +93,8 @@ def test_synonyms_share_a_key(a: str, b: str) -> None:
         (FACILITIES, "注册护士（人）", "nurses"),
         (FACILITIES, "执业（助理）医师数（人）", "physicians"),
         (FACILITIES, "执业(含助理)医师", "physicians"),
+        (FACILITIES, "中医医师（人）", "tcm_physicians"),  # as rosters write it (unseen4 宾阳)
+        (FACILITIES, "中医师数", "tcm_physicians"),
         (FACILITIES, "机构\n名称", "name"),
         (FACILITIES, "单位名称", "name"),
         (FACILITIES, "所在乡镇", "township_name"),

@@ -380,7 +380,17 @@ FACILITIES = Table(
             "int",
             aliases=("执业(助理)医师数", "医师数", "doctors", "licensed doctors"),
         ),
-        Column("tcm_physicians", "中医类别医师数", "int", aliases=("中医类别执业（助理）医师数",)),
+        Column(
+            "tcm_physicians",
+            "中医类别医师数",
+            "int",
+            aliases=(
+                "中医类别执业（助理）医师数",
+                "中医医师数",
+                "中医师数",
+                "中医类执业（助理）医师数",
+            ),
+        ),
         Column("nurses", "注册护士数", "int", aliases=("护士数", "注册护士", "registered nurses")),
         Column(
             "has_tcm_hall", "中医馆", "bool", aliases=("设有中医馆", "是否有中医馆", "tcm_hall")
