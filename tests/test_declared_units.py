@@ -166,11 +166,14 @@ def test_a_third_of_a_roster_withholds_the_pavilion_share(tmp_path: Path) -> Non
 
 def test_as_many_as_declared_keeps_the_verdict(tmp_path: Path) -> None:
     county = tcmcounty.load_county(_book(tmp_path / "c.xlsx", _vertical(4)), warn=False)
-    undeclared = tcmcounty.load_county(_book(tmp_path / "d.xlsx", _vertical(None)), warn=False)
     pav = _row(compute(county), "T-ZYG-PAV")
     assert pav["met"] == True  # noqa: E712
-    cols = ["id", "value", "met", "no_verdict", "reason"]
-    pd.testing.assert_frame_equal(compute(county)[cols], compute(undeclared)[cols])
+    assert not _row(compute(county), "T-VC-TCM")["no_verdict"]
+    # undeclared, the 4 clinics are checked against 会昌县's NBS 行政村 (this file gives one
+    # township of twenty): no verdict on the shares of clinics, said in words
+    undeclared = tcmcounty.load_county(_book(tmp_path / "d.xlsx", _vertical(None)), warn=False)
+    vc = _row(compute(undeclared), "T-VC-TCM")
+    assert vc["no_verdict"] and "行政村 of the county's NBS 2023 codes" in str(vc["reason"])
 
 
 def test_more_than_declared_is_a_warning_and_changes_no_verdict(tmp_path: Path) -> None:
@@ -181,9 +184,9 @@ def test_more_than_declared_is_a_warning_and_changes_no_verdict(tmp_path: Path) 
     assert (said[0].sheet, said[0].row, said[0].value) == ("基本情况", 5, "3")
     assert "lists 4 village clinics, more than the 3" in said[0].message_en
     county = tcmcounty.load_county(path, warn=False)
-    undeclared = tcmcounty.load_county(_book(tmp_path / "d.xlsx", _vertical(None)), warn=False)
+    exact = tcmcounty.load_county(_book(tmp_path / "d.xlsx", _vertical(4)), warn=False)
     cols = ["id", "value", "met", "no_verdict"]
-    pd.testing.assert_frame_equal(compute(county)[cols], compute(undeclared)[cols])
+    pd.testing.assert_frame_equal(compute(county)[cols], compute(exact)[cols])
 
 
 # ------------------------------------------------------------------------------ the rule
@@ -250,3 +253,26 @@ def test_the_template_writes_and_reads_back_the_declared_units(tmp_path: Path) -
     county = tcmcounty.load_county(_book(tmp_path / "c.xlsx", _vertical(8)), warn=False)
     back = tcmcounty.load_county(write_workbook(tmp_path / "out.xlsx", county), warn=False)
     assert back.units == {"village_clinic": 8}
+
+
+def test_without_a_declared_number_clinics_are_bounded_by_the_nbs_villages() -> None:
+    # a roster with one clinic in every other village is complete in each township's eyes; the
+    # county's NBS 行政村 bound it from below (two clinics for every three villages)
+    from tcmcounty.roster import Structure
+
+    towns = pd.DataFrame({"code": ["1"], "name": ["甲镇"], "type": ["镇"]})
+    villages = pd.DataFrame({"township_code": ["1"] * 6, "kind": ["村"] * 6})
+    fac = pd.DataFrame({"type": ["village_clinic"] * 3, "township_code": ["1"] * 3})
+    alone = roster_gaps(Structure(towns, villages), fac)["clinics"]
+    assert alone.complete  # the structure alone sees no gap
+    gap = roster_gaps(Structure(towns, villages, nbs_villages=12), fac)["clinics"]
+    assert (gap.missing, gap.nbs_short) == (5, 5)  # ceil(12 × 2/3) = 8, 3 listed
+    assert "名册仅列出 3 个村卫生室、社区卫生服务站" in gap.zh and "12 个行政村" in gap.zh
+    assert "3 village clinics and stations for the 12 行政村" in gap.en
+    # enough clinics, a declared number (it wins), or a township's own gap: no NBS bound
+    assert roster_gaps(Structure(towns, villages, nbs_villages=4), fac)["clinics"].complete
+    declared = roster_gaps(
+        Structure(towns, villages, nbs_villages=12), fac, declared={"village_clinic": 3}
+    )["clinics"]
+    assert declared.complete and declared.nbs_short == 0
+    assert roster_gaps(Structure(towns, villages, nbs_villages=12), fac, "1")["clinics"].complete

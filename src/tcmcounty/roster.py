@@ -44,6 +44,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -60,6 +61,12 @@ CENTRE_PLACES: tuple[str, ...] = ("乡", "镇")
 OTHER_PLACE = "其他"
 #: Village kind that must have a clinic (行政村; a 社区 may be served by a station elsewhere).
 CLINIC_PLACE = "村"
+#: Clinics (村卫生室 + 社区卫生服务站) a roster must list per 行政村 of the county's NBS 2023 codes
+#: when the county declares no number of clinics. The policy is one clinic per 行政村 (一村一室);
+#: two for every three is a bound well below it (the complete county files of the test corpora
+#: list 0.89 to 1.1 per 行政村), while a roster of one clinic in every other village, complete in
+#: each township's eyes, falls under it. A county with fewer clinics gives their number.
+MIN_CLINICS_PER_VILLAGE = 2 / 3
 #: How the facility types of the groups are named in a gap's words: type -> (English, Chinese).
 TYPE_WORDS: dict[str, tuple[str, str]] = {
     "township_health_centre": ("township health centres", "乡镇卫生院"),
@@ -106,11 +113,15 @@ class Structure:
         ``township_code`` and ``kind`` (村 / 社区).
     source : {"county", "nbs"}
         The county's own tables, or the NBS 2023 codes.
+    nbs_villages : int or None
+        行政村 of the county in the NBS 2023 codes (``None``: not known), whatever ``source``:
+        the size the roster's clinics are checked against (:data:`MIN_CLINICS_PER_VILLAGE`).
     """
 
     townships: pd.DataFrame
     villages: pd.DataFrame
     source: str = "county"
+    nbs_villages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,10 @@ class Gap:
         none declared), e.g. ``(("village_clinic", 312),)``.
     listed : int
         Units of the declared types the roster lists (0 when nothing is declared).
+    nbs_villages, nbs_listed : int
+        For clinics of the county as a whole, when it declares no number: its 行政村 in the NBS
+        2023 codes and the clinics listed, when these are fewer than
+        :data:`MIN_CLINICS_PER_VILLAGE` per 行政村 (else 0, 0).
     """
 
     group: str
@@ -147,6 +162,8 @@ class Gap:
     empty: tuple[str, ...] = ()
     declared: tuple[tuple[str, int], ...] = ()
     listed: int = 0
+    nbs_villages: int = 0
+    nbs_listed: int = 0
 
     @property
     def complete(self) -> bool:
@@ -163,6 +180,25 @@ class Gap:
         """Declared units the roster does not list (0 when it lists them all or more)."""
         total = self.declared_total
         return max(0, total - self.listed) if total is not None else 0
+
+    @property
+    def nbs_short(self) -> int:
+        """Clinics below :data:`MIN_CLINICS_PER_VILLAGE` per NBS 行政村 (0: not so, or unknown)."""
+        if not self.nbs_villages:
+            return 0
+        return max(0, math.ceil(MIN_CLINICS_PER_VILLAGE * self.nbs_villages) - self.nbs_listed)
+
+    def _nbs_words(self) -> tuple[str, str]:
+        """Say that the roster lists fewer clinics than half the county's 行政村 (en, zh)."""
+        return (
+            f"the roster lists {self.nbs_listed} village clinics and stations for the "
+            f"{self.nbs_villages} 行政村 of the county's NBS 2023 codes, fewer than two for every "
+            "three (the policy is one each): list them all, or give their number (村卫生室 个数) "
+            "on the county sheet",
+            f"名册仅列出 {self.nbs_listed} 个村卫生室、社区卫生服务站，而本县国家统计局 2023 年"
+            f"区划代码有 {self.nbs_villages} 个行政村（不足每三个村两个，政策为一村一室）：请列全，"
+            "或在基本情况中填写村卫生室个数",
+        )
 
     @property
     def surplus(self) -> int:
@@ -208,6 +244,7 @@ class Gap:
     def zh(self) -> str:
         """The gap in Chinese words (``名册列出 1/20 个乡镇的卫生院``)."""
         parts = [self._declared_words()[1]] if self.short else []
+        parts += [self._nbs_words()[1]] if self.nbs_short else []
         if self.places_listed < self.places or not parts:
             if self.group == "centres":
                 parts.append(f"名册列出 {self.places_listed}/{self.places} 个乡镇的卫生院")
@@ -223,6 +260,7 @@ class Gap:
     def en(self) -> str:
         """The gap in English words."""
         parts = [self._declared_words()[0]] if self.short else []
+        parts += [self._nbs_words()[0]] if self.nbs_short else []
         if self.places_listed < self.places or not parts:
             if self.group == "centres":
                 parts.append(
@@ -332,6 +370,11 @@ class Roster:
         self._real = set(codes[~kinds.eq(OTHER_PLACE).fillna(False).to_numpy(dtype=bool)].dropna())
         villages = structure.villages if structure is not None else None
         self._villages = _villages_per_township(villages, None)
+        # with no declared number of clinics, the county's NBS 行政村 bound them from below
+        n_nbs = structure.nbs_villages if structure is not None else None
+        self._nbs_villages = n_nbs if n_nbs and "clinics" not in self._declared else 0
+        clinic = f_types.isin(GROUP_TYPES["clinics"]).fillna(False)
+        self._clinics_listed = int(clinic.sum())
 
     def gaps(self, area: str | None = None) -> dict[str, Gap]:
         """Return the gaps of the county (``area`` None) or of one township, as :func:`roster_gaps`."""
@@ -355,6 +398,14 @@ class Roster:
             listed = self._listed.get(group, 0) if declared else 0
             if declared:  # the county's own count: at least declared − listed are missing
                 missing = max(missing, sum(n for _, n in declared) - listed)
+            nbs = (self._nbs_villages, self._clinics_listed)
+            if group != "clinics" or area is not None or not self._nbs_villages:
+                nbs = (0, 0)
+            elif self._clinics_listed >= MIN_CLINICS_PER_VILLAGE * self._nbs_villages:
+                nbs = (0, 0)
+            else:
+                floor = math.ceil(MIN_CLINICS_PER_VILLAGE * self._nbs_villages)
+                missing = max(missing, floor - self._clinics_listed)
             out[group] = Gap(
                 group,
                 len(per_town),
@@ -364,6 +415,7 @@ class Roster:
                 tuple(self._names.get(c, c) for c in empty),
                 declared,
                 listed,
+                *nbs,
             )
         return out
 

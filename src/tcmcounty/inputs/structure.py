@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tcmcounty.inputs.raw import RawBundle
-from tcmcounty.roster import GROUP_TYPES, Structure
+from tcmcounty.roster import CLINIC_PLACE, GROUP_TYPES, Structure
 
 #: Share of a roster's township codes that must be NBS codes for the NBS structure to be used.
 MIN_NBS_CODES = 0.8
@@ -59,19 +59,27 @@ def expected_structure(
     """
     own_towns = _typed(townships, "type")
     own_villages = _typed(villages, "kind")
-    if own_towns and own_villages:
-        return Structure(townships, villages, "county")  # type: ignore[arg-type]
     nbs = _nbs_frames(str(adcode)) if adcode else None
+    n_nbs = _nbs_village_count(nbs)
+    if own_towns and own_villages:
+        return Structure(townships, villages, "county", n_nbs)  # type: ignore[arg-type]
     if nbs is not None and not _nbs_coded(facilities, nbs[0]):
         nbs = None
     if nbs is None:
         if not own_towns:
             return None
         empty = pd.DataFrame({"township_code": pd.Series(dtype="string"), "kind": []})
-        return Structure(townships, villages if own_villages else empty, "county")  # type: ignore[arg-type]
+        return Structure(townships, villages if own_villages else empty, "county", n_nbs)  # type: ignore[arg-type]
     towns = townships if own_towns else nbs[0]
     vills = villages if own_villages else nbs[1]
-    return Structure(towns, vills, "county" if own_towns else "nbs")  # type: ignore[arg-type]
+    return Structure(towns, vills, "county" if own_towns else "nbs", n_nbs)  # type: ignore[arg-type]
+
+
+def _nbs_village_count(nbs: tuple[pd.DataFrame, pd.DataFrame] | None) -> int | None:
+    """行政村 (kind 村) of the county in the NBS 2023 codes; ``None`` when unknown."""
+    if nbs is None or "kind" not in nbs[1]:
+        return None
+    return int(nbs[1]["kind"].astype("string").eq(CLINIC_PLACE).fillna(False).sum())
 
 
 def _nbs_coded(facilities: pd.DataFrame | None, nbs_towns: pd.DataFrame) -> bool:
