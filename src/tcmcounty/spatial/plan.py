@@ -752,9 +752,7 @@ class PlanResult:
 
     def to_frame(self, lang: str = "en") -> pd.DataFrame:
         """Return the ranked table with English (``"en"``) or Chinese (``"zh"``) headers."""
-        if lang not in ("en", "zh"):
-            raise ArgumentError(f"lang must be 'en' or 'zh', not {lang!r}")
-        return self.table.rename(columns=COLUMN_LABELS) if lang == "zh" else self.table.copy()
+        return self.table.rename(columns=COLUMN_LABELS) if _is_zh(lang) else self.table.copy()
 
     def summary(self) -> dict[str, object]:
         """Return the headline figures as a plain dictionary (for JSON and reports)."""
@@ -862,9 +860,7 @@ class PlanResult:
         ValueError
             If ``lang`` is neither ``"zh"`` nor ``"en"``.
         """
-        if lang not in ("zh", "en"):
-            raise ArgumentError(f"lang must be 'zh' or 'en', not {lang!r}")
-        zh = lang == "zh"
+        zh = _is_zh(lang)
         reach = self.radius_text()
         pop = self.population_total or float("nan")
         before, after = self.population_covered_before, self.population_covered_after
@@ -944,9 +940,7 @@ class PlanResult:
         ValueError
             If ``lang`` is neither ``"zh"`` nor ``"en"``.
         """
-        if lang not in ("zh", "en"):
-            raise ArgumentError(f"lang must be 'zh' or 'en', not {lang!r}")
-        zh = lang == "zh"
+        zh = _is_zh(lang)
         m = re.search(r"\((?:[^;()]*); (\d+) swaps\)", self.method)
         swaps = int(m.group(1)) if m else None
         by_time = "travel-time" in self.method
@@ -1413,3 +1407,10 @@ def _ranked_table(
         for c in ("new_population", "cumulative_new_population", "covered_population"):
             df[c] = df[c].round().astype("int64")
     return df
+
+
+def _is_zh(lang: str) -> bool:
+    """Say whether ``lang`` is ``"zh"`` (else ``"en"``); any other value is an ArgumentError."""
+    if lang not in ("zh", "en"):
+        raise ArgumentError(f"lang must be 'zh' or 'en', not {lang!r}")
+    return lang == "zh"
