@@ -116,18 +116,27 @@ def _wait(driver, css, text=None, timeout=60.0, gone=None):
     raise AssertionError(f"{css} with {text!r} not seen in {timeout} s; saw {seen}")
 
 
-def _figure(driver, key, col="base"):
+def _text(driver, css, timeout=10.0):
+    """The text of the element at ``css``, looked up again if the page redraws it meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    return driver.find_element(
-        By.CSS_SELECTOR, f".tcm-app-figures tr[data-key='{key}'] td[data-col='{col}']"
-    ).text
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            return driver.find_element(By.CSS_SELECTOR, css).text
+        except StaleElementReferenceException:  # redrawn between the look-up and the read
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.05)
+
+
+def _figure(driver, key, col="base"):
+    return _text(driver, f".tcm-app-figures tr[data-key='{key}'] td[data-col='{col}']")
 
 
 def _sites(driver):
-    from selenium.webdriver.common.by import By
-
-    return driver.find_element(By.CSS_SELECTOR, "[data-tcm-app='sites']").text
+    return _text(driver, "[data-tcm-app='sites']")
 
 
 def test_a_planner_walks_the_page(server, browser, tmp_path):
